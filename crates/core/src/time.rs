@@ -1,0 +1,77 @@
+//! Time as unix milliseconds: stored as `bigint` on both engines, so leases, ordering and
+//! analytics buckets are plain integer arithmetic.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    pub const fn from_millis(ms: i64) -> Self {
+        Self(ms)
+    }
+
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+
+    pub fn now() -> Self {
+        Self(jiff::Timestamp::now().as_millisecond())
+    }
+
+    /// Accepts RFC 3339 (`2026-05-01T10:00:00Z`) or a plain date (`2026-05-01`, taken as UTC midnight).
+    pub fn parse(text: &str) -> Result<Self, TimestampError> {
+        let text = text.trim();
+        if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+            return Ok(Self(ts.as_millisecond()));
+        }
+        let date: jiff::civil::Date = text.parse().map_err(|_| TimestampError(text.to_owned()))?;
+        let ts = date
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map_err(|_| TimestampError(text.to_owned()))?;
+        Ok(Self(ts.timestamp().as_millisecond()))
+    }
+
+    pub fn to_rfc3339(self) -> String {
+        jiff::Timestamp::from_millisecond(self.0)
+            .map(|t| t.to_string())
+            .unwrap_or_else(|_| self.0.to_string())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a date or time: use RFC 3339 (2026-05-01T10:00:00Z) or a date (2026-05-01)")]
+pub struct TimestampError(String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_rfc3339_times_are_accepted() {
+        assert_eq!(
+            Timestamp::parse("1970-01-02").ok(),
+            Some(Timestamp(86_400_000))
+        );
+        assert_eq!(
+            Timestamp::parse("1970-01-01T00:00:01Z").ok(),
+            Some(Timestamp(1000))
+        );
+        assert!(Timestamp::parse("yesterday").is_err());
+    }
+
+    #[test]
+    fn a_timestamp_prints_as_rfc3339_and_parses_back() {
+        let t = Timestamp::from_millis(1_780_000_000_123);
+        assert_eq!(Timestamp::parse(&t.to_rfc3339()).ok(), Some(t));
+    }
+}
