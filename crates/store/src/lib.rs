@@ -1,1 +1,22 @@
+//! The only crate that knows SQL. One API over SQLite (the embedded default) and
+//! PostgreSQL; each query is written once in the subset both engines accept, and the few
+//! dialect differences are named side by side where they occur.
 
+mod db;
+mod error;
+mod keyed;
+mod sql;
+
+pub mod groups;
+pub mod members;
+pub mod partners;
+pub mod staff;
+pub mod tokens;
+pub mod topics;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use db::{Db, Dialect, Tx, migration_names};
+pub use error::{Error, Result};
+pub use sql::Page;

@@ -1,0 +1,217 @@
+//! `Db` and `Tx`: the handle the rest of the program holds, over either engine.
+//! SQLite gets one writer connection (its single-writer design, made explicit, so writers
+//! queue in the pool instead of failing with SQLITE_BUSY) and a pool of readers (WAL lets
+//! them run beside the writer).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+use crate::Result;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db(Pool);
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite {
+        writer: SqlitePool,
+        readers: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// A transaction: every read and write goes through one.
+pub struct Tx(pub(crate) TxInner);
+
+pub(crate) enum TxInner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Expands `$body` once per engine, so the SQL text is written once.
+macro_rules! on_tx {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match &mut $tx.0 {
+            $crate::db::TxInner::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::db::TxInner::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tx;
+
+impl Db {
+    /// Opens the database named by `url` (`sqlite:path`, `sqlite::memory:` or
+    /// `postgres://...`), creating a SQLite file if needed, and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let db = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Self::connect_postgres(url).await?
+        } else {
+            Self::connect_sqlite(url).await?
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Opens without migrating (for test set-up).
+    #[cfg(feature = "testing")]
+    pub async fn connect_unmigrated(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_with(PgConnectOptions::from_str(url)?)
+            .await?;
+        Ok(Self(Pool::Postgres(pool)))
+    }
+
+    /// Runs statements, separated by `;`, on one connection outside a transaction (for test set-up).
+    #[cfg(feature = "testing")]
+    pub async fn execute_raw(&self, sql: &str) -> Result<()> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match &self.0 {
+            Pool::Sqlite { writer, .. } => sqlx::raw_sql(sql).execute(writer).await.map(|_| ())?,
+            Pool::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        // An in-memory database exists once per connection: readers must share the writer.
+        let readers = if url.contains(":memory:") || url.contains("mode=memory") {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options.read_only(true))
+                .await?
+        };
+        Ok(Self(Pool::Sqlite { writer, readers }))
+    }
+
+    async fn connect_postgres(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self(Pool::Postgres(pool)))
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.0 {
+            Pool::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match &self.0 {
+            Pool::Sqlite { .. } => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// A transaction that may write.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(Tx(match &self.0 {
+            // IMMEDIATE takes the write lock up front: a deferred transaction that later
+            // upgrades can fail at once with SQLITE_BUSY when another process wrote meanwhile.
+            Pool::Sqlite { writer, .. } => {
+                TxInner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        }))
+    }
+
+    /// A transaction for reading only; on SQLite it never waits for the writer.
+    pub async fn read(&self) -> Result<Tx> {
+        Ok(Tx(match &self.0 {
+            Pool::Sqlite { readers, .. } => TxInner::Sqlite(readers.begin().await?),
+            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        }))
+    }
+
+    /// Checks that the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        let mut tx = self.read().await?;
+        on_tx!(tx, |c| sqlx::query("select 1").execute(c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match &self.0 {
+            Pool::Sqlite { writer, readers } => {
+                readers.close().await;
+                writer.close().await;
+            }
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self.0 {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        match self.0 {
+            TxInner::Sqlite(t) => t.rollback().await?,
+            TxInner::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.0 {
+            TxInner::Sqlite(_) => Dialect::Sqlite,
+            TxInner::Postgres(_) => Dialect::Postgres,
+        }
+    }
+}
+
+/// The migration file names of each engine, for the test that keeps them in step.
+pub fn migration_names() -> (Vec<String>, Vec<String>) {
+    let names = |m: &sqlx::migrate::Migrator| {
+        m.iter()
+            .map(|m| format!("{}_{}", m.version, m.description))
+            .collect()
+    };
+    (names(&SQLITE_MIGRATIONS), names(&POSTGRES_MIGRATIONS))
+}

@@ -1,0 +1,259 @@
+//! Members (partner users). Bulk paths insert many rows per statement.
+
+use sqlx::AssertSqlSafe;
+use sqlx::types::Json;
+use tidings_core::{
+    Attributes, Email, Locale, Member, MemberId, MemberProfile, MemberStatus, PartnerId, Phone,
+    Role, Roles, TimeZone, Timestamp,
+};
+use uuid::Uuid;
+
+use crate::db::on_tx;
+use crate::partners::escape_like;
+use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor, placeholders};
+use crate::{Error, Result, Tx};
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: Uuid,
+    partner_id: Uuid,
+    external_id: Option<String>,
+    email: String,
+    phone: Option<String>,
+    name: String,
+    roles: i64,
+    locale: String,
+    time_zone: String,
+    status: String,
+    attributes: Json<Attributes>,
+    last_seen_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const COLUMNS: &str = "id, partner_id, external_id, email, phone, name, roles, locale, time_zone, status, \
+    attributes, last_seen_at, created_at, updated_at";
+const COLUMN_COUNT: usize = 14;
+/// Rows per multi-row insert: 14 values each stays far below both engines' bind limits.
+pub const INSERT_BATCH: usize = 500;
+
+impl TryFrom<MemberRow> for Member {
+    type Error = Error;
+    fn try_from(r: MemberRow) -> Result<Self> {
+        Ok(Member {
+            id: MemberId::from_uuid(r.id),
+            profile: MemberProfile {
+                partner_id: PartnerId::from_uuid(r.partner_id),
+                external_id: r.external_id,
+                email: Email::parse(&r.email).map_err(Error::corrupt)?,
+                phone: r
+                    .phone
+                    .map(|p| Phone::parse(&p))
+                    .transpose()
+                    .map_err(Error::corrupt)?,
+                name: r.name,
+                roles: Roles::from_bits(r.roles),
+                locale: Locale::parse(&r.locale).map_err(Error::corrupt)?,
+                time_zone: TimeZone::parse(&r.time_zone).map_err(Error::corrupt)?,
+                status: r.status.parse::<MemberStatus>().map_err(Error::corrupt)?,
+                attributes: r.attributes.0,
+                last_seen_at: r.last_seen_at.map(Timestamp::from_millis),
+            },
+            created_at: Timestamp::from_millis(r.created_at),
+            updated_at: Timestamp::from_millis(r.updated_at),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MemberFilter {
+    pub partner_id: Option<PartnerId>,
+    pub status: Option<MemberStatus>,
+    pub role: Option<Role>,
+    /// Part of the email or name, or the exact external id.
+    pub q: Option<String>,
+}
+
+pub async fn insert(tx: &mut Tx, member: &Member) -> Result<()> {
+    insert_many(tx, std::slice::from_ref(member)).await
+}
+
+/// Inserts up to [`INSERT_BATCH`] members with one statement.
+pub async fn insert_many(tx: &mut Tx, members: &[Member]) -> Result<()> {
+    for chunk in members.chunks(INSERT_BATCH) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(i * COLUMN_COUNT + 1, COLUMN_COUNT)))
+            .collect();
+        let sql = format!("insert into members ({COLUMNS}) values {}", rows.join(", "));
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for m in chunk {
+                let p = &m.profile;
+                q = q
+                    .bind(m.id.as_uuid())
+                    .bind(p.partner_id.as_uuid())
+                    .bind(p.external_id.clone())
+                    .bind(p.email.as_str().to_owned())
+                    .bind(p.phone.as_ref().map(|v| v.as_str().to_owned()))
+                    .bind(p.name.clone())
+                    .bind(p.roles.bits())
+                    .bind(p.locale.as_str().to_owned())
+                    .bind(p.time_zone.as_str().to_owned())
+                    .bind(p.status.as_str())
+                    .bind(Json(p.attributes.clone()))
+                    .bind(p.last_seen_at.map(Timestamp::as_millis))
+                    .bind(m.created_at.as_millis())
+                    .bind(m.updated_at.as_millis());
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+pub async fn update(tx: &mut Tx, member: &Member) -> Result<()> {
+    let p = &member.profile;
+    let done = on_tx!(tx, |c| {
+        sqlx::query(
+        "update members set partner_id = $2, external_id = $3, email = $4, phone = $5, name = $6, roles = $7, \
+         locale = $8, time_zone = $9, status = $10, attributes = $11, last_seen_at = $12, updated_at = $13 \
+         where id = $1"
+    )
+    .bind(member.id.as_uuid())
+    .bind(p.partner_id.as_uuid())
+    .bind(p.external_id.clone())
+    .bind(p.email.as_str().to_owned())
+    .bind(p.phone.as_ref().map(|v| v.as_str().to_owned()))
+    .bind(p.name.clone())
+    .bind(p.roles.bits())
+    .bind(p.locale.as_str().to_owned())
+    .bind(p.time_zone.as_str().to_owned())
+    .bind(p.status.as_str())
+    .bind(Json(p.attributes.clone()))
+    .bind(p.last_seen_at.map(Timestamp::as_millis))
+    .bind(member.updated_at.as_millis())
+    .execute(c)
+    .await.map(|r| r.rows_affected())
+    })?;
+    if done == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn get(tx: &mut Tx, id: MemberId) -> Result<Member> {
+    let sql = format!("select {COLUMNS} from members where id = $1");
+    let row: Option<MemberRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id.as_uuid())
+        .fetch_optional(c)
+        .await)?;
+    row.ok_or(Error::NotFound)?.try_into()
+}
+
+/// Members whose external id or email is among those given: the candidates an import
+/// batch may update.
+pub async fn find_by_keys(
+    tx: &mut Tx,
+    external_ids: &[String],
+    emails: &[String],
+) -> Result<Vec<Member>> {
+    let mut clauses = Vec::new();
+    if !external_ids.is_empty() {
+        clauses.push(format!(
+            "external_id in ({})",
+            placeholders(1, external_ids.len())
+        ));
+    }
+    if !emails.is_empty() {
+        clauses.push(format!(
+            "email in ({})",
+            placeholders(external_ids.len() + 1, emails.len())
+        ));
+    }
+    if clauses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "select {COLUMNS} from members where {}",
+        clauses.join(" or ")
+    );
+    let values: Vec<Value> = external_ids
+        .iter()
+        .chain(emails)
+        .cloned()
+        .map(Value::Text)
+        .collect();
+    let rows: Vec<MemberRow> =
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values)
+            .fetch_all(c)
+            .await)?;
+    rows.into_iter().map(Member::try_from).collect()
+}
+
+pub async fn list(
+    tx: &mut Tx,
+    filter: &MemberFilter,
+    after: Option<&str>,
+    limit: Option<u32>,
+) -> Result<Page<Member>> {
+    let limit = clamp_limit(limit);
+    let mut f = Filter::default();
+    if let Some(partner) = filter.partner_id {
+        let n = f.bind(Value::Uuid(partner.as_uuid()));
+        f.push(format!("partner_id = {n}"));
+    }
+    if let Some(status) = filter.status {
+        let n = f.bind(Value::Text(status.as_str().to_owned()));
+        f.push(format!("status = {n}"));
+    }
+    if let Some(role) = filter.role {
+        let bits = std::iter::once(role).collect::<Roles>().bits();
+        let n = f.bind(Value::Int(bits));
+        f.push(format!("(roles & {n}) <> 0"));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let like = f.bind(Value::Text(format!("%{}%", escape_like(&q.to_lowercase()))));
+        let exact = f.bind(Value::Text(q.to_owned()));
+        f.push(format!("(email like {like} escape '\\' or lower(name) like {like} escape '\\' or external_id = {exact})"));
+    }
+    if let Some(after) = cursor(after) {
+        let n = f.bind(Value::Uuid(after));
+        f.push(format!("id > {n}"));
+    }
+    let sql = format!(
+        "select {COLUMNS} from members {} order by id limit {}",
+        f.sql(),
+        limit + 1
+    );
+    let rows: Vec<MemberRow> = on_tx!(tx, |c| bind_as(
+        sqlx::query_as(AssertSqlSafe(sql)),
+        &f.values
+    )
+    .fetch_all(c)
+    .await)?;
+    let members = rows
+        .into_iter()
+        .map(Member::try_from)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_rows(members, limit, |m| m.id.to_string()))
+}
+
+pub async fn count(tx: &mut Tx) -> Result<i64> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
+        "select count(*) from members"
+    )
+    .fetch_one(c)
+    .await)?)
+}
+
+pub async fn delete(tx: &mut Tx, id: MemberId) -> Result<()> {
+    let done = on_tx!(tx, |c| sqlx::query("delete from members where id = $1")
+        .bind(id.as_uuid())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if done == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! Small helpers for dynamic SQL: filters add fixed fragments with numbered
+//! placeholders, and values are always bound, never spliced into the text.
+
+use serde::Serialize;
+use sqlx::query::QueryAs;
+use sqlx::{Database, Encode, Type};
+use uuid::Uuid;
+
+/// One page of a list, with the cursor that continues it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `after` to get the next page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows: the extra row only says there is more.
+    pub(crate) fn from_rows(
+        mut items: Vec<T>,
+        limit: usize,
+        cursor: impl Fn(&T) -> String,
+    ) -> Self {
+        let has_more = items.len() > limit;
+        items.truncate(limit);
+        let next = if has_more {
+            items.last().map(cursor)
+        } else {
+            None
+        };
+        Self { items, next }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Text(String),
+    Int(i64),
+    Uuid(Uuid),
+}
+
+/// A `where` clause under construction.
+#[derive(Debug, Default)]
+pub(crate) struct Filter {
+    clauses: Vec<String>,
+    pub(crate) values: Vec<Value>,
+}
+
+impl Filter {
+    /// The placeholder for the next bound value (`$3`).
+    pub(crate) fn bind(&mut self, value: Value) -> String {
+        self.values.push(value);
+        format!("${}", self.values.len())
+    }
+
+    pub(crate) fn push(&mut self, clause: String) {
+        self.clauses.push(clause);
+    }
+
+    pub(crate) fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("where {}", self.clauses.join(" and "))
+        }
+    }
+}
+
+/// `$start, $start+1, ...`, `count` of them.
+pub(crate) fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) fn bind_as<'q, DB, O>(
+    mut query: QueryAs<'q, DB, O, DB::Arguments>,
+    values: &[Value],
+) -> QueryAs<'q, DB, O, DB::Arguments>
+where
+    DB: Database,
+    String: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Uuid: Encode<'q, DB> + Type<DB>,
+{
+    for value in values {
+        query = match value {
+            Value::Text(v) => query.bind(v.clone()),
+            Value::Int(v) => query.bind(*v),
+            Value::Uuid(v) => query.bind(*v),
+        };
+    }
+    query
+}
+
+/// Parses a list cursor (the id of the last item seen).
+pub(crate) fn cursor(after: Option<&str>) -> Option<Uuid> {
+    after.and_then(|a| Uuid::parse_str(a).ok())
+}
+
+/// The limit a list actually uses: 1 to 500, 50 when not given.
+pub fn clamp_limit(limit: Option<u32>) -> usize {
+    limit.map_or(50, |l| l.clamp(1, 500)) as usize
+}
