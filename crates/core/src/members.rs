@@ -296,8 +296,8 @@ impl MemberDraft {
             None => Some(base.map(|b| b.time_zone.clone()).unwrap_or_default()),
         };
         let status = match &self.status {
-            Some(v) => errors.check("status", v.parse()),
-            None => Some(base.map_or(MemberStatus::Active, |b| b.status)),
+            Some(v) if !v.trim().is_empty() => errors.check("status", v.parse()),
+            _ => Some(base.map_or(MemberStatus::Active, |b| b.status)),
         };
         let mut attributes = base.map(|b| b.attributes.clone()).unwrap_or_default();
         if let Some(patch) = &self.attributes {

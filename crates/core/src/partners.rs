@@ -168,8 +168,8 @@ impl PartnerDraft {
             None => base.and_then(|b| b.country.clone()),
         };
         let lifecycle_stage = match &self.lifecycle_stage {
-            Some(v) => errors.check("lifecycle_stage", v.parse()),
-            None => Some(base.map_or(LifecycleStage::Onboarding, |b| b.lifecycle_stage)),
+            Some(v) if !v.trim().is_empty() => errors.check("lifecycle_stage", v.parse()),
+            _ => Some(base.map_or(LifecycleStage::Onboarding, |b| b.lifecycle_stage)),
         };
         let mut attributes = base.map(|b| b.attributes.clone()).unwrap_or_default();
         if let Some(patch) = &self.attributes {

@@ -210,6 +210,26 @@ pub async fn ids_by_external_ids(
         .collect())
 }
 
+/// Maps partner ids to their external ids (for exports), one query for the lot.
+pub async fn external_ids_of(tx: &mut Tx, ids: &[PartnerId]) -> Result<HashMap<PartnerId, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "select id, external_id from partners where external_id is not null and id in ({})",
+        placeholders(1, ids.len())
+    );
+    let values: Vec<Value> = ids.iter().map(|id| Value::Uuid(id.as_uuid())).collect();
+    let rows: Vec<(Uuid, String)> =
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values)
+            .fetch_all(c)
+            .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, e)| (PartnerId::from_uuid(id), e))
+        .collect())
+}
+
 pub async fn list(
     tx: &mut Tx,
     filter: &PartnerFilter,

@@ -1,0 +1,49 @@
+//! The one error type of the use cases; the web layer maps each variant to a status once.
+
+use tidings_core::FieldErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("missing or invalid credentials")]
+    Unauthorized,
+    #[error("your role may not {0}")]
+    Forbidden(&'static str),
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(FieldErrors::single(field, message))
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(errors: FieldErrors) -> Self {
+        Self::Invalid(errors)
+    }
+}
+
+impl From<tidings_store::Error> for AppError {
+    fn from(error: tidings_store::Error) -> Self {
+        match error {
+            tidings_store::Error::NotFound => Self::NotFound("record"),
+            tidings_store::Error::Conflict(message) => Self::Conflict(message),
+            other => Self::Unexpected(other.into()),
+        }
+    }
+}
+
+/// Maps the store's generic `NotFound` to the thing that was looked for.
+pub(crate) fn not_found(what: &'static str) -> impl FnOnce(tidings_store::Error) -> AppError {
+    move |e| match e {
+        tidings_store::Error::NotFound => AppError::NotFound(what),
+        other => other.into(),
+    }
+}

@@ -1,0 +1,310 @@
+//! Importing members: upsert by external id, or by email when the row has no external id
+//! (or it matches no one). The partner is named by its external id.
+
+use std::collections::{BTreeMap, HashMap};
+
+use tidings_core::{Email, Member, MemberDraft, MemberId, Timestamp};
+use tidings_store::{Tx, members, partners};
+
+use super::driver::{self, Op, Planner};
+use super::source::{Column, Header, Row};
+use super::{CsvSource, ImportOptions, ImportReport, SeenKeys};
+use crate::{App, AppError, Caller};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    ExternalId,
+    Partner,
+    Email,
+    Phone,
+    Name,
+    Roles,
+    Locale,
+    TimeZone,
+    Status,
+    LastSeenAt,
+}
+
+pub async fn import_members(
+    app: &App,
+    caller: &Caller,
+    source: CsvSource,
+    options: ImportOptions,
+) -> Result<ImportReport, AppError> {
+    let planner = MemberPlanner {
+        now: app.clock.now(),
+        seen: SeenKeys::default(),
+    };
+    driver::run(app, caller, planner, source, options).await
+}
+
+struct MemberPlanner {
+    now: Timestamp,
+    seen: SeenKeys,
+}
+
+struct Parsed {
+    line: u64,
+    draft: MemberDraft,
+    partner: Option<String>,
+}
+
+impl Planner for MemberPlanner {
+    type Field = Field;
+    type Record = Member;
+    const KNOWN: &'static [(&'static str, Field)] = &[
+        ("external_id", Field::ExternalId),
+        ("partner_external_id", Field::Partner),
+        ("partner", Field::Partner),
+        ("email", Field::Email),
+        ("phone", Field::Phone),
+        ("name", Field::Name),
+        ("roles", Field::Roles),
+        ("role", Field::Roles),
+        ("locale", Field::Locale),
+        ("language", Field::Locale),
+        ("time_zone", Field::TimeZone),
+        ("timezone", Field::TimeZone),
+        ("status", Field::Status),
+        ("last_seen_at", Field::LastSeenAt),
+        ("last_seen", Field::LastSeenAt),
+    ];
+
+    fn check_header(header: &Header<Field>) -> Result<(), AppError> {
+        if !header.has(Field::Email) {
+            return Err(AppError::invalid(
+                "header",
+                "a member import needs an 'email' column",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn plan(
+        &mut self,
+        tx: &mut Tx,
+        header: &Header<Field>,
+        rows: Vec<Row>,
+        report: &mut ImportReport,
+    ) -> Result<Vec<(u64, Op<Member>)>, AppError> {
+        let parsed: Vec<Parsed> = rows.into_iter().map(|row| parse(header, row)).collect();
+        let partner_keys = distinct(parsed.iter().filter_map(|p| p.partner.clone()));
+        let ext_keys = distinct(parsed.iter().filter_map(|p| p.draft.external_id.clone()));
+        let email_keys = distinct(
+            parsed
+                .iter()
+                .filter_map(|p| p.draft.email.as_deref().map(normalize_email)),
+        );
+        let partner_ids = partners::ids_by_external_ids(tx, &partner_keys).await?;
+        let mut known = Known::new(members::find_by_keys(tx, &ext_keys, &email_keys).await?);
+
+        let header_of = |field: &str| {
+            let f = match field {
+                "partner_id" => Field::Partner,
+                "external_id" => Field::ExternalId,
+                "email" => Field::Email,
+                "phone" => Field::Phone,
+                "name" => Field::Name,
+                "roles" => Field::Roles,
+                "locale" => Field::Locale,
+                "time_zone" => Field::TimeZone,
+                "status" => Field::Status,
+                "last_seen_at" => Field::LastSeenAt,
+                _ => return None,
+            };
+            header.name_of(f)
+        };
+        let mut plan = Vec::with_capacity(parsed.len());
+        for Parsed {
+            line,
+            mut draft,
+            partner,
+        } in parsed
+        {
+            let email = draft
+                .email
+                .as_deref()
+                .map(normalize_email)
+                .unwrap_or_default();
+            let ext = draft.external_id.clone().filter(|e| !e.is_empty());
+            if let Some(first) = ext
+                .as_ref()
+                .and_then(|e| self.seen.first_seen("external_id", e, line))
+            {
+                report.fail(
+                    line,
+                    header.name_of(Field::ExternalId).as_deref(),
+                    format!("the same external id is on line {first}"),
+                );
+                continue;
+            }
+            if let Some(first) = self.seen.first_seen("email", &email, line) {
+                report.fail(
+                    line,
+                    header.name_of(Field::Email).as_deref(),
+                    format!("the same email is on line {first}"),
+                );
+                continue;
+            }
+            if let Some(key) = partner.as_deref().filter(|k| !k.is_empty()) {
+                match partner_ids.get(key) {
+                    Some(id) => draft.partner_id = Some(*id),
+                    None => {
+                        let column = header.name_of(Field::Partner);
+                        report.fail(
+                            line,
+                            column.as_deref(),
+                            format!("no partner has the external id '{key}'"),
+                        );
+                        continue;
+                    }
+                }
+            }
+            let by_ext = ext.as_deref().and_then(|e| known.by_ext.get(e).copied());
+            let by_email = known.by_email.get(&email).copied();
+            if let (Some(a), Some(b)) = (by_ext, by_email)
+                && a != b
+            {
+                let column = header.name_of(Field::Email);
+                report.fail(
+                    line,
+                    column.as_deref(),
+                    "this email belongs to another member (a different external id)",
+                );
+                continue;
+            }
+            let existing = by_ext.or(by_email);
+            let base = existing.map(|i| &known.members[i].profile);
+            let profile = match draft.validate(base) {
+                Ok(p) => p,
+                Err(errors) => {
+                    report.fail_fields(line, &errors, header_of);
+                    continue;
+                }
+            };
+            let op = match existing {
+                Some(i) if known.members[i].profile == profile => Op::Unchanged,
+                Some(i) => {
+                    let mut member = known.members[i].clone();
+                    member.profile = profile;
+                    member.updated_at = self.now;
+                    known.reindex(i, &member);
+                    Op::Update(member)
+                }
+                None => {
+                    let member = Member {
+                        id: MemberId::new(),
+                        profile,
+                        created_at: self.now,
+                        updated_at: self.now,
+                    };
+                    known.add(&member);
+                    Op::Create(member)
+                }
+            };
+            plan.push((line, op));
+        }
+        Ok(plan)
+    }
+
+    async fn create_all(tx: &mut Tx, records: &[&Member]) -> Result<(), tidings_store::Error> {
+        let owned: Vec<Member> = records.iter().map(|m| (*m).clone()).collect();
+        members::insert_many(tx, &owned).await
+    }
+
+    async fn update_one(tx: &mut Tx, record: &Member) -> Result<(), tidings_store::Error> {
+        members::update(tx, record).await
+    }
+}
+
+/// The members a batch may touch, indexed by both keys, kept current as rows are planned.
+struct Known {
+    members: Vec<Member>,
+    by_ext: HashMap<String, usize>,
+    by_email: HashMap<String, usize>,
+}
+
+impl Known {
+    fn new(found: Vec<Member>) -> Self {
+        let mut known = Self {
+            members: Vec::new(),
+            by_ext: HashMap::new(),
+            by_email: HashMap::new(),
+        };
+        found.iter().for_each(|m| known.add(m));
+        known
+    }
+
+    fn add(&mut self, member: &Member) {
+        self.members.push(member.clone());
+        self.index(self.members.len() - 1);
+    }
+
+    fn index(&mut self, i: usize) {
+        let p = &self.members[i].profile;
+        if let Some(ext) = &p.external_id {
+            self.by_ext.insert(ext.clone(), i);
+        }
+        self.by_email.insert(p.email.as_str().to_owned(), i);
+    }
+
+    fn reindex(&mut self, i: usize, member: &Member) {
+        let old = &self.members[i].profile;
+        if let Some(ext) = &old.external_id {
+            self.by_ext.remove(ext);
+        }
+        self.by_email.remove(old.email.as_str());
+        self.members[i] = member.clone();
+        self.index(i);
+    }
+}
+
+fn normalize_email(text: &str) -> String {
+    Email::parse(text)
+        .map(String::from)
+        .unwrap_or_else(|_| text.trim().to_lowercase())
+}
+
+fn distinct(keys: impl Iterator<Item = String>) -> Vec<String> {
+    let mut keys: Vec<String> = keys.filter(|k| !k.is_empty()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+fn parse(header: &Header<Field>, row: Row) -> Parsed {
+    let mut draft = MemberDraft::default();
+    let mut partner = None;
+    let mut attributes = BTreeMap::new();
+    for (column, cell) in header.columns.iter().zip(row.cells) {
+        let cell = cell.trim().to_owned();
+        match column {
+            Column::Field(Field::ExternalId) => draft.external_id = Some(cell),
+            Column::Field(Field::Partner) => partner = Some(cell),
+            Column::Field(Field::Email) => draft.email = Some(cell),
+            Column::Field(Field::Phone) => draft.phone = Some(cell),
+            Column::Field(Field::Name) => draft.name = Some(cell),
+            Column::Field(Field::Roles) => draft.roles = Some(vec![cell]),
+            Column::Field(Field::Locale) => draft.locale = Some(cell),
+            Column::Field(Field::TimeZone) => draft.time_zone = Some(cell),
+            Column::Field(Field::Status) => draft.status = Some(cell),
+            Column::Field(Field::LastSeenAt) => draft.last_seen_at = Some(cell),
+            Column::Attribute(key) => {
+                let value = if cell.is_empty() {
+                    serde_json::Value::Null
+                } else {
+                    serde_json::Value::String(cell)
+                };
+                attributes.insert(key.as_str().to_owned(), value);
+            }
+        }
+    }
+    if !attributes.is_empty() {
+        draft.attributes = Some(attributes);
+    }
+    Parsed {
+        line: row.line,
+        draft,
+        partner,
+    }
+}

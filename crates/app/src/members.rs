@@ -1,0 +1,83 @@
+//! Member use cases.
+
+use tidings_core::{Action, Member, MemberDraft, MemberId};
+use tidings_store::members::{self, MemberFilter};
+use tidings_store::{Page, partners};
+
+use crate::error::not_found;
+use crate::{App, AppError, Caller};
+
+const WRITE: &str = "change the partner directory";
+
+pub async fn create(app: &App, caller: &Caller, draft: &MemberDraft) -> Result<Member, AppError> {
+    caller.require(Action::WriteDirectory, WRITE)?;
+    let profile = draft.validate(None)?;
+    let mut tx = app.db.begin().await?;
+    partners::get(&mut tx, profile.partner_id)
+        .await
+        .map_err(|_| AppError::invalid("partner_id", "no such partner"))?;
+    let now = app.clock.now();
+    let member = Member {
+        id: MemberId::new(),
+        profile,
+        created_at: now,
+        updated_at: now,
+    };
+    members::insert(&mut tx, &member).await?;
+    tx.commit().await?;
+    Ok(member)
+}
+
+pub async fn get(app: &App, caller: &Caller, id: MemberId) -> Result<Member, AppError> {
+    caller.require(Action::ReadDirectory, "read the partner directory")?;
+    let mut tx = app.db.read().await?;
+    members::get(&mut tx, id).await.map_err(not_found("member"))
+}
+
+pub async fn update(
+    app: &App,
+    caller: &Caller,
+    id: MemberId,
+    draft: &MemberDraft,
+) -> Result<Member, AppError> {
+    caller.require(Action::WriteDirectory, WRITE)?;
+    let mut tx = app.db.begin().await?;
+    let mut member = members::get(&mut tx, id)
+        .await
+        .map_err(not_found("member"))?;
+    let profile = draft.validate(Some(&member.profile))?;
+    if profile != member.profile {
+        if profile.partner_id != member.profile.partner_id {
+            partners::get(&mut tx, profile.partner_id)
+                .await
+                .map_err(|_| AppError::invalid("partner_id", "no such partner"))?;
+        }
+        member.profile = profile;
+        member.updated_at = app.clock.now();
+        members::update(&mut tx, &member).await?;
+        tx.commit().await?;
+    }
+    Ok(member)
+}
+
+pub async fn delete(app: &App, caller: &Caller, id: MemberId) -> Result<(), AppError> {
+    caller.require(Action::WriteDirectory, WRITE)?;
+    let mut tx = app.db.begin().await?;
+    members::delete(&mut tx, id)
+        .await
+        .map_err(not_found("member"))?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn list(
+    app: &App,
+    caller: &Caller,
+    filter: &MemberFilter,
+    after: Option<&str>,
+    limit: Option<u32>,
+) -> Result<Page<Member>, AppError> {
+    caller.require(Action::ReadDirectory, "read the partner directory")?;
+    let mut tx = app.db.read().await?;
+    Ok(members::list(&mut tx, filter, after, limit).await?)
+}

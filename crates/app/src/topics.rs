@@ -1,0 +1,63 @@
+//! Topic use cases.
+
+use tidings_core::{Action, KeyedDraft, Topic, TopicId};
+use tidings_store::{Page, topics};
+
+use crate::error::not_found;
+use crate::{App, AppError, Caller};
+
+const WRITE: &str = "change topics";
+
+pub async fn create(app: &App, caller: &Caller, draft: &KeyedDraft) -> Result<Topic, AppError> {
+    caller.require(Action::WriteDirectory, WRITE)?;
+    let keyed = draft.validate(None)?;
+    let id = TopicId::new();
+    let mut tx = app.db.begin().await?;
+    topics::insert(&mut tx, id, &keyed, app.clock.now()).await?;
+    let topic = topics::get(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(topic)
+}
+
+pub async fn get(app: &App, caller: &Caller, id: TopicId) -> Result<Topic, AppError> {
+    caller.require(Action::ReadDirectory, "read topics")?;
+    let mut tx = app.db.read().await?;
+    topics::get(&mut tx, id).await.map_err(not_found("topic"))
+}
+
+pub async fn update(
+    app: &App,
+    caller: &Caller,
+    id: TopicId,
+    draft: &KeyedDraft,
+) -> Result<Topic, AppError> {
+    caller.require(Action::WriteDirectory, WRITE)?;
+    let mut tx = app.db.begin().await?;
+    let topic = topics::get(&mut tx, id).await.map_err(not_found("topic"))?;
+    let keyed = draft.validate(Some(&topic.keyed()))?;
+    topics::update(&mut tx, id, &keyed, app.clock.now()).await?;
+    let topic = topics::get(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(topic)
+}
+
+pub async fn delete(app: &App, caller: &Caller, id: TopicId) -> Result<(), AppError> {
+    caller.require(Action::WriteDirectory, WRITE)?;
+    let mut tx = app.db.begin().await?;
+    topics::delete(&mut tx, id)
+        .await
+        .map_err(not_found("topic"))?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn list(
+    app: &App,
+    caller: &Caller,
+    after: Option<&str>,
+    limit: Option<u32>,
+) -> Result<Page<Topic>, AppError> {
+    caller.require(Action::ReadDirectory, "read topics")?;
+    let mut tx = app.db.read().await?;
+    Ok(topics::list(&mut tx, after, limit).await?)
+}
