@@ -10,6 +10,8 @@ pub mod groups;
 pub mod ids;
 pub mod locale;
 pub mod members;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod partners;
 pub mod phone;
 pub mod slug;

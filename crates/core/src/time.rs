@@ -3,11 +3,33 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+/// In JSON a timestamp is an RFC 3339 string (`2026-05-01T10:00:00Z`); unix milliseconds
+/// are accepted on input too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(i64);
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Millis(i64),
+            Text(String),
+        }
+        match Either::deserialize(d)? {
+            Either::Millis(ms) => Ok(Self(ms)),
+            Either::Text(t) => Self::parse(&t).map_err(serde::de::Error::custom),
+        }
+    }
+}
 
 impl Timestamp {
     pub const fn from_millis(ms: i64) -> Self {

@@ -1,1 +1,48 @@
+//! The HTTP surface: `/api/v1` (JSON, described by OpenAPI), health checks, and one
+//! error-to-response mapping for all of it.
 
+mod api;
+mod error;
+mod extract;
+mod health;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use tidings_app::App;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use api::openapi;
+pub use error::ApiError;
+
+/// The whole application router.
+pub fn router(app: App) -> Router {
+    let (api, _) = api::router().split_for_parts();
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(health::router())
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(app)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(300),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

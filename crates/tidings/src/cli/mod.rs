@@ -1,0 +1,151 @@
+//! The command line.
+
+mod data;
+mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tidings_app::{App, Caller, auth};
+use tidings_core::StaffRole;
+use tidings_store::Db;
+
+use crate::config::{Config, Overrides};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tidings",
+    version,
+    about = "Partner communications that reach the right people and come back with proof."
+)]
+pub struct Cli {
+    /// A TOML configuration file.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The database: sqlite:PATH or postgres://... (overrides the config and TIDINGS_DATABASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the web app and API.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// Seed a demo dataset if the database is empty, and print an admin API token.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Import partners or members from a CSV file (upsert; re-running changes nothing).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export partners or members as CSV (the import format).
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Manage staff API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Print an example configuration file with every default.
+    PrintConfig,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Partners, matched by external_id.
+    Partners(ImportArgs),
+    /// Members, matched by external_id, else by email.
+    Members(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ImportArgs {
+    /// The CSV file ('-' for standard input).
+    file: PathBuf,
+    /// Write nothing at all if any row is bad.
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    Partners(ExportArgs),
+    Members(ExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ExportArgs {
+    /// Write to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an API token and print it (it is shown only once).
+    Create {
+        /// admin, author, approver or analyst.
+        #[arg(long)]
+        role: StaffRole,
+        /// A name to recognize the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let listen = match &cli.command {
+        Command::Serve { listen, .. } => *listen,
+        _ => None,
+    };
+    let overrides = Overrides {
+        database_url: cli.database_url.clone(),
+        listen,
+    };
+    if matches!(cli.command, Command::PrintConfig) {
+        print!("{}", Config::example());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = Config::load(cli.config.as_deref(), &overrides)?;
+    crate::telemetry::init(&config.log);
+    let db = Db::connect(config.database_url())
+        .await
+        .map_err(|e| anyhow::anyhow!("opening the database: {e}"))?;
+    let app = App::new(db.clone(), config.catalog.clone());
+    let code = match cli.command {
+        Command::Serve { demo, .. } => serve::run(app, &config, demo).await?,
+        Command::Migrate => {
+            println!("migrations applied");
+            ExitCode::SUCCESS
+        }
+        Command::Import(ImportCommand::Partners(args)) => {
+            data::import(&app, data::Kind::Partners, &args.file, args.strict).await?
+        }
+        Command::Import(ImportCommand::Members(args)) => {
+            data::import(&app, data::Kind::Members, &args.file, args.strict).await?
+        }
+        Command::Export(ExportCommand::Partners(args)) => {
+            data::export(&app, data::Kind::Partners, args.output.as_deref()).await?
+        }
+        Command::Export(ExportCommand::Members(args)) => {
+            data::export(&app, data::Kind::Members, args.output.as_deref()).await?
+        }
+        Command::Token(TokenCommand::Create { role, name }) => {
+            let (_, secret) =
+                auth::create_token(&app, &Caller::operator(), &name, role, None).await?;
+            println!("{secret}");
+            eprintln!("A {role} token named '{name}'. Keep it secret: it is not shown again.");
+            ExitCode::SUCCESS
+        }
+        Command::PrintConfig => ExitCode::SUCCESS,
+    };
+    db.close().await;
+    Ok(code)
+}

@@ -1,0 +1,66 @@
+//! `tidings serve`: the web app, until SIGINT or SIGTERM, then a graceful stop.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use tidings_app::{App, auth, demo};
+use tidings_core::StaffRole;
+
+use crate::config::Config;
+
+pub async fn run(app: App, config: &Config, with_demo: bool) -> anyhow::Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let url = config.public_url();
+    println!("Tidings is running at {url}");
+    if with_demo {
+        let seeded = demo::seed(&app)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
+        let token = auth::rotate_token(&app, "demo", StaffRole::Admin)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        match seeded {
+            Some(s) => println!(
+                "Demo data seeded: {} partners, {} members, 5 topics, 3 partner groups.",
+                s.partners, s.members
+            ),
+            None => println!("The database already has data; no demo data was added."),
+        }
+        println!(
+            "Admin: {} (API token below, renewed at each start)",
+            demo::ADMIN_EMAIL
+        );
+        println!("API token: {token}");
+        println!("Try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/partners");
+        println!("API description: {url}/api/v1/openapi.json");
+    }
+    tracing::info!(listen = %config.listen, "serving");
+    tidings_web::serve(listener, app.clone(), shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,233 @@
+//! One typed configuration. Works with none; then a TOML file (`--config`), then
+//! `TIDINGS_*` environment variables, then command-line flags, each overriding the last.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use tidings_core::Catalog;
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite:PATH` (the default, `sqlite:tidings.db`) or `postgres://...`.
+    pub database_url: SecretString,
+    /// Where `serve` listens.
+    pub listen: SocketAddr,
+    /// The address people reach Tidings at, if not `http://<listen>`.
+    pub public_url: Option<String>,
+    pub log: LogConfig,
+    /// The vendor's vocabularies for partner type, tier and region.
+    pub catalog: Catalog,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter such as `info` or `tidings=debug,sqlx=warn`; `RUST_LOG` wins if set.
+    pub level: String,
+    /// `pretty` for people, `json` for log collectors.
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: SecretString::from("sqlite:tidings.db"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            log: LogConfig::default(),
+            catalog: Catalog::default(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: LogFormat::Pretty,
+        }
+    }
+}
+
+/// Settings given as flags, which override everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    pub listen: Option<SocketAddr>,
+}
+
+/// The environment variables read, as `TIDINGS_<KEY>` with `__` between section and key.
+const ENV_KEYS: [&str; 8] = [
+    "database_url",
+    "listen",
+    "public_url",
+    "log__level",
+    "log__format",
+    "catalog__partner_types",
+    "catalog__partner_tiers",
+    "catalog__regions",
+];
+const LIST_KEYS: [&str; 3] = [
+    "catalog.partner_types",
+    "catalog.partner_tiers",
+    "catalog.regions",
+];
+
+impl Config {
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
+        let env: config::Map<String, String> = std::env::vars()
+            .filter_map(|(k, v)| {
+                let key = k.strip_prefix("TIDINGS_")?.to_lowercase();
+                ENV_KEYS
+                    .contains(&key.as_str())
+                    .then(|| (format!("TIDINGS_{}", key.to_uppercase()), v))
+            })
+            .collect();
+        let mut environment = config::Environment::with_prefix("TIDINGS")
+            .separator("__")
+            .source(Some(env))
+            .try_parsing(false);
+        environment = environment.list_separator(",");
+        for key in LIST_KEYS {
+            environment = environment.with_list_parse_key(key);
+        }
+        let mut builder = config::Config::builder();
+        if let Some(path) = file {
+            anyhow::ensure!(
+                path.exists(),
+                "the config file {} does not exist",
+                path.display()
+            );
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
+        }
+        builder = builder
+            .add_source(environment)
+            .set_override_option("database_url", overrides.database_url.clone())?
+            .set_override_option("listen", overrides.listen.map(|l| l.to_string()))?;
+        let config: Self = builder
+            .build()?
+            .try_deserialize()
+            .context("invalid configuration")?;
+        Ok(config)
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+
+    /// The base URL to print and link to.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+
+    /// An example file with every setting at its default, for `tidings print-config`.
+    pub fn example() -> String {
+        let defaults = Self::default();
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            database_url: &'a str,
+            listen: String,
+            log: &'a LogConfig,
+            catalog: &'a Catalog,
+        }
+        let shown = Shown {
+            database_url: defaults.database_url(),
+            listen: defaults.listen.to_string(),
+            log: &defaults.log,
+            catalog: &defaults.catalog,
+        };
+        let body = serde_json::to_value(&shown)
+            .map(|v| to_toml(&v))
+            .unwrap_or_default();
+        format!(
+            "# Tidings configuration (TOML). Every key is optional; these are the defaults.\n\
+             # Each key can also be set as TIDINGS_<KEY> (TIDINGS_LOG__LEVEL for [log] level),\n\
+             # lists as comma-separated text (TIDINGS_CATALOG__REGIONS=amer,emea).\n\
+             # public_url = \"https://partners.example.com\"\n{body}"
+        )
+    }
+}
+
+/// A minimal TOML writer for the example: top-level scalars first, then one table per object.
+fn to_toml(value: &serde_json::Value) -> String {
+    let mut head = String::new();
+    let mut tables = String::new();
+    if let serde_json::Value::Object(map) = value {
+        for (key, v) in map {
+            match v {
+                serde_json::Value::Object(inner) => {
+                    tables.push_str(&format!("\n[{key}]\n"));
+                    for (k, v) in inner {
+                        tables.push_str(&format!("{k} = {v}\n"));
+                    }
+                }
+                other => head.push_str(&format!("{key} = {other}\n")),
+            }
+        }
+    }
+    head + &tables
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn with_nothing_set_the_defaults_apply() {
+        let config = Config::load(None, &Overrides::default()).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.public_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_example_is_a_valid_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tidings.toml");
+        std::fs::write(&path, Config::example()).unwrap();
+        let config = Config::load(Some(&path), &Overrides::default()).unwrap();
+        assert_eq!(config.catalog, Catalog::default());
+    }
+
+    #[test]
+    fn a_file_is_overridden_by_flags_and_unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tidings.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\n[catalog]\nregions = [\"north\", \"south\"]\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&path), &Overrides::default()).unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.catalog.regions.len(), 2);
+        let flags = Overrides {
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Config::load(Some(&path), &flags).unwrap().listen.port(),
+            9100
+        );
+
+        std::fs::write(&path, "lisen = \"127.0.0.1:9000\"\n").unwrap();
+        let error = format!(
+            "{:#}",
+            Config::load(Some(&path), &Overrides::default()).unwrap_err()
+        );
+        assert!(error.contains("lisen"), "{error}");
+    }
+}

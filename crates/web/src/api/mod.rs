@@ -1,0 +1,91 @@
+//! `/api/v1`: JSON over HTTP for staff tools and integrations, authenticated with API
+//! tokens. Every route is registered through `routes!`, so the OpenAPI description is
+//! generated from the same handlers the router serves.
+
+mod groups;
+mod imports;
+mod members;
+mod partners;
+mod topics;
+
+use axum::Json;
+use serde::Serialize;
+use tidings_app::App;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tidings API", description = "Partner communications: the partner directory, imports and, as they land, audiences, messages and evidence."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "partners", description = "Partner organizations"),
+        (name = "members", description = "People at partners"),
+        (name = "topics", description = "What messages are about"),
+        (name = "partner-groups", description = "Static sets of partners"),
+        (name = "imports", description = "Bulk CSV imports"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("tid_...")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// One page of a list; pass `next` as `after` to continue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+impl<T> From<tidings_store::Page<T>> for Page<T> {
+    fn from(p: tidings_store::Page<T>) -> Self {
+        Self {
+            items: p.items,
+            next: p.next,
+        }
+    }
+}
+
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(partners::list, partners::create))
+        .routes(routes!(partners::show, partners::update, partners::delete))
+        .routes(routes!(members::list, members::create))
+        .routes(routes!(members::show, members::update, members::delete))
+        .routes(routes!(topics::list, topics::create))
+        .routes(routes!(topics::show, topics::update, topics::delete))
+        .routes(routes!(groups::list, groups::create))
+        .routes(routes!(groups::show, groups::update, groups::delete))
+        .routes(routes!(imports::partners))
+        .routes(routes!(imports::members))
+        .route("/openapi.json", axum::routing::get(openapi_json))
+}
+
+/// The OpenAPI description of `/api/v1`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut spec) = router().split_for_parts();
+    spec.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
+    spec
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi())
+}

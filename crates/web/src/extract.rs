@@ -1,0 +1,104 @@
+//! Extractors whose rejections are problem documents, and the bearer-token caller.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use tidings_app::{App, AppError, Caller, auth};
+
+use crate::error::{ApiError, Problem, problem};
+
+/// A JSON body; a malformed or mistyped body is a 400 (syntax) or 422 (shape) problem.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(JsonRejection::JsonDataError(e)) => Err(problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                e.body_text(),
+            )),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with 'Content-Type: application/json'",
+            )),
+            Err(e) => Err(problem(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                e.body_text(),
+            )),
+        }
+    }
+}
+
+/// A path parameter, such as an id; one that does not parse is a 400 problem.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Self(v)),
+            Err(PathRejection::FailedToDeserializePathParams(_)) => Err(problem(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the id in the path is not a valid UUID",
+            )),
+            Err(e) => Err(problem(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                e.body_text(),
+            )),
+        }
+    }
+}
+
+/// Query parameters; bad ones are a 400 problem that names them.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Self(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(problem(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                e.body_text(),
+            )),
+            Err(e) => Err(problem(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                e.body_text(),
+            )),
+        }
+    }
+}
+
+/// The staff caller named by `Authorization: Bearer <token>`.
+pub struct Staff(pub Caller);
+
+impl FromRequestParts<App> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let bearer = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .ok_or(ApiError(AppError::Unauthorized))?;
+        Ok(Self(auth::authenticate(app, bearer.trim()).await?))
+    }
+}
