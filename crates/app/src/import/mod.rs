@@ -2,6 +2,7 @@
 //! upserted by key, with every bad row reported by line and column while good rows land.
 //! Re-running the same file reports everything unchanged.
 
+mod crlf;
 mod driver;
 mod members;
 mod partners;

@@ -65,7 +65,7 @@ pub(super) async fn open<F: Copy + PartialEq + Send + Sync + 'static>(
     tokio::task::spawn_blocking(move || {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(false)
-            .from_reader(source);
+            .from_reader(super::crlf::CrlfToLf::new(source));
         let header = match reader.headers() {
             Ok(h) => map_header(h, known),
             Err(e) => Err(AppError::invalid(
@@ -91,7 +91,11 @@ pub(super) async fn open<F: Copy + PartialEq + Send + Sync + 'static>(
     Ok((header, rows_rx))
 }
 
-fn stream_rows(mut reader: csv::Reader<CsvSource>, width: usize, out: &mpsc::Sender<Chunk>) {
+fn stream_rows(
+    mut reader: csv::Reader<super::crlf::CrlfToLf<CsvSource>>,
+    width: usize,
+    out: &mpsc::Sender<Chunk>,
+) {
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     let mut record = csv::StringRecord::new();
     loop {

@@ -1,0 +1,128 @@
+//! `TestApp`: Tidings served on a free port over a fresh database, with tokens per role.
+
+use reqwest::{Method, Response};
+use serde_json::Value;
+use tidings_app::{App, Caller, auth};
+use tidings_core::{Catalog, StaffRole};
+pub use tidings_store::testing::Engine;
+use tidings_store::testing::TestDb;
+
+pub struct TestApp {
+    pub base: String,
+    pub admin: String,
+    pub analyst: String,
+    pub client: reqwest::Client,
+    db: Option<TestDb>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+/// Runs `test` once per engine, as `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test] async fn $name() { $crate::helpers::run($crate::helpers::Engine::Sqlite, super::$name).await } )* }
+        mod postgres { $( #[tokio::test] async fn $name() { $crate::helpers::run($crate::helpers::Engine::Postgres, super::$name).await } )* }
+    };
+}
+
+pub async fn run<F, Fut>(engine: Engine, test: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: std::future::Future<Output = TestApp>,
+{
+    if let Some(app) = TestApp::spawn(engine).await {
+        let app = test(app).await;
+        app.stop().await;
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(engine: Engine) -> Option<Self> {
+        let db = TestDb::new(engine).await?;
+        let app = App::new(db.db.clone(), Catalog::default());
+        let (_, admin) =
+            auth::create_token(&app, &Caller::operator(), "admin", StaffRole::Admin, None)
+                .await
+                .unwrap();
+        let (_, analyst) = auth::create_token(
+            &app,
+            &Caller::operator(),
+            "analyst",
+            StaffRole::Analyst,
+            None,
+        )
+        .await
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let _ = tidings_web::serve(listener, app, std::future::pending()).await;
+        });
+        Some(Self {
+            base,
+            admin,
+            analyst,
+            client: reqwest::Client::new(),
+            db: Some(db),
+            server,
+        })
+    }
+
+    pub async fn stop(mut self) {
+        self.server.abort();
+        let _ = (&mut self.server).await;
+        if let Some(db) = self.db.take() {
+            db.cleanup().await;
+        }
+    }
+
+    /// Sends a request as `token` (or anonymously), with an optional JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// As the admin; returns the status and the JSON body (Null when empty).
+    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let response = self
+            .call(method, path, Some(&self.admin.clone()), body)
+            .await;
+        read(response).await
+    }
+
+    pub async fn post_csv(&self, path: &str, csv: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin)
+            .header("content-type", "text/csv")
+            .body(csv.to_owned())
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+}
+
+pub async fn read(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, body)
+}

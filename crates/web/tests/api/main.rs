@@ -1,0 +1,10 @@
+//! The HTTP API, end to end over a real socket, on SQLite and PostgreSQL alike.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod directory;
+mod errors;
+mod imports;
+mod openapi;
