@@ -95,9 +95,10 @@ impl Config {
             })
             .collect();
         let mut environment = config::Environment::with_prefix("TIDINGS")
+            .prefix_separator("_")
             .separator("__")
             .source(Some(env))
-            .try_parsing(false);
+            .try_parsing(true);
         environment = environment.list_separator(",");
         for key in LIST_KEYS {
             environment = environment.with_list_parse_key(key);

@@ -1,0 +1,272 @@
+//! The `tidings` binary as a user runs it: serve with demo data, migrate, import, export,
+//! tokens and configuration, on SQLite and (where it matters) PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tidings_store::testing::{Engine, TestDb};
+
+fn tidings(url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tidings"));
+    command
+        .arg("--database-url")
+        .arg(url)
+        .env_remove("RUST_LOG");
+    command
+}
+
+fn output(command: &mut Command) -> (bool, String, String) {
+    let out = command.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .current_dir(dir.path())
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = None;
+    let mut token = None;
+    while token.is_none() {
+        let line = lines.next().expect("the banner ends early").unwrap();
+        if let Some(rest) = line.strip_prefix("Tidings is running at ") {
+            url = Some(rest.to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("API token: ") {
+            token = Some(rest.to_owned());
+        }
+    }
+    let (url, token) = (url.unwrap(), token.unwrap());
+    assert!(
+        dir.path().join("tidings.db").exists(),
+        "the default database is a SQLite file in the working directory"
+    );
+    let client = reqwest::Client::new();
+    let response = client
+        .get(format!("{url}/api/v1/partners?limit=500"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["items"].as_array().unwrap().len(), 40);
+    let members: serde_json::Value = client
+        .get(format!("{url}/api/v1/members?limit=500"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(members["items"].as_array().unwrap().len(), 400);
+    let topics: serde_json::Value = client
+        .get(format!("{url}/api/v1/topics"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = topics["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Announcements",
+            "Incentives",
+            "Product Updates",
+            "Operations",
+            "Support"
+        ]
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "serve did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[tokio::test]
+async fn import_export_and_tokens_work_from_the_command_line_on_both_engines() {
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let Some(db) = TestDb::new(engine).await else {
+            continue;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let partners = dir.path().join("partners.csv");
+        let members = dir.path().join("members.csv");
+        std::fs::write(
+            &partners,
+            "external_id,name,type,tier\nP-1,Acme,dealer,growth\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &members,
+            "email,partner,roles\nana@acme.example,P-1,sales\nbad,P-1,sales\n",
+        )
+        .unwrap();
+
+        let (ok, out, _) = output(tidings(&db.url).arg("migrate"));
+        assert!(ok && out.contains("migrations applied"), "{engine:?}");
+        let (ok, out, _) = output(tidings(&db.url).args(["import", "partners"]).arg(&partners));
+        assert!(ok, "{engine:?}: {out}");
+        assert_eq!(out.trim(), "created 1, updated 0, unchanged 0, failed 0");
+        let (ok, out, err) = output(tidings(&db.url).args(["import", "members"]).arg(&members));
+        assert!(!ok, "a file with a bad row exits non-zero");
+        assert_eq!(out.trim(), "created 1, updated 0, unchanged 0, failed 1");
+        assert!(
+            err.contains("line 3, column email: 'bad' is not a valid email address"),
+            "{err}"
+        );
+        let (_, out, _) = output(
+            tidings(&db.url)
+                .args(["import", "members", "--strict"])
+                .arg(&members),
+        );
+        assert_eq!(
+            out.trim(),
+            "created 0, updated 0, unchanged 1, failed 1 (strict: nothing was written)"
+        );
+
+        let (ok, csv, _) = output(tidings(&db.url).args(["export", "members"]));
+        assert!(ok);
+        assert!(
+            csv.starts_with("external_id,partner_external_id,email,"),
+            "{csv}"
+        );
+        assert!(csv.contains(",P-1,ana@acme.example,"), "{csv}");
+        let exported = dir.path().join("export.csv");
+        let (ok, _, _) = output(
+            tidings(&db.url)
+                .args(["export", "partners", "--output"])
+                .arg(&exported),
+        );
+        assert!(ok);
+        let (_, out, _) = output(tidings(&db.url).args(["import", "partners"]).arg(&exported));
+        assert_eq!(out.trim(), "created 0, updated 0, unchanged 1, failed 0");
+
+        let (ok, token, _) = output(
+            tidings(&db.url).args(["token", "create", "--role", "analyst", "--name", "reports"]),
+        );
+        assert!(ok && token.trim().starts_with("tid_"), "{token}");
+        let (ok, _, err) = output(tidings(&db.url).args(["token", "create", "--role", "overlord"]));
+        assert!(!ok && err.contains("not a staff role"), "{err}");
+        let (ok, _, err) =
+            output(tidings(&db.url).args(["import", "members", "/no/such/file.csv"]));
+        assert!(
+            !ok && err.contains("cannot open /no/such/file.csv"),
+            "{err}"
+        );
+        db.cleanup().await;
+    }
+}
+
+#[test]
+fn configuration_comes_from_file_then_environment_then_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tidings.toml");
+    std::fs::write(&file, "database_url = \"sqlite:from-file.db\"\n").unwrap();
+    let run = |env: Option<&str>, flag: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tidings"));
+        command.current_dir(dir.path()).arg("--config").arg(&file);
+        if let Some(flag) = flag {
+            command.arg("--database-url").arg(flag);
+        }
+        match env {
+            Some(v) => command.env("TIDINGS_DATABASE_URL", v),
+            None => command.env_remove("TIDINGS_DATABASE_URL"),
+        };
+        let (ok, _, err) = output(command.arg("migrate"));
+        assert!(ok, "{err}");
+    };
+    run(None, None);
+    assert!(dir.path().join("from-file.db").exists());
+    run(Some("sqlite:from-env.db"), None);
+    assert!(dir.path().join("from-env.db").exists());
+    run(Some("sqlite:from-env2.db"), Some("sqlite:from-flag.db"));
+    assert!(dir.path().join("from-flag.db").exists() && !dir.path().join("from-env2.db").exists());
+
+    let partners = dir.path().join("partners.csv");
+    std::fs::write(
+        &partners,
+        "external_id,name,type,region\nP-1,Acme,dealer,north\n",
+    )
+    .unwrap();
+    let (ok, out, err) = output(
+        Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .current_dir(dir.path())
+            .env("TIDINGS_CATALOG__REGIONS", "north,south")
+            .args(["--database-url", "sqlite:catalog.db", "import", "partners"])
+            .arg(&partners),
+    );
+    assert!(
+        ok,
+        "a region list from the environment is used: {out} {err}"
+    );
+    let (ok, _, err) = output(
+        Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .current_dir(dir.path())
+            .args(["--database-url", "sqlite:catalog2.db", "import", "partners"])
+            .arg(&partners),
+    );
+    assert!(
+        !ok && err.contains("'north' is not a known region"),
+        "{err}"
+    );
+
+    let (ok, example, _) = output(Command::new(env!("CARGO_BIN_EXE_tidings")).arg("print-config"));
+    assert!(
+        ok && example.contains("listen = \"127.0.0.1:8080\""),
+        "{example}"
+    );
+    std::fs::write(&file, "databse_url = \"x\"\n").unwrap();
+    let (ok, _, err) = output(
+        Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .arg("--config")
+            .arg(&file)
+            .arg("migrate"),
+    );
+    assert!(!ok && err.contains("databse_url"), "{err}");
+}
