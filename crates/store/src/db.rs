@@ -215,3 +215,40 @@ pub fn migration_names() -> (Vec<String>, Vec<String>) {
     };
     (names(&SQLITE_MIGRATIONS), names(&POSTGRES_MIGRATIONS))
 }
+
+impl Db {
+    /// Every table and its columns, sorted (for the test that keeps the engines in step).
+    #[cfg(feature = "testing")]
+    pub async fn schema_outline(&self) -> Result<Vec<(String, Vec<String>)>> {
+        let mut tx = self.read().await?;
+        let pairs: Vec<(String, String)> = match &mut tx.0 {
+            TxInner::Sqlite(t) => {
+                sqlx::query_as(
+                    "select m.name, p.name from sqlite_master m join pragma_table_info(m.name) p \
+                     where m.type = 'table' and m.name not like 'sqlite_%' and m.name <> '_sqlx_migrations'",
+                )
+                .fetch_all(&mut **t)
+                .await?
+            }
+            TxInner::Postgres(t) => {
+                sqlx::query_as(
+                    "select table_name::text, column_name::text from information_schema.columns \
+                     where table_schema = current_schema() and table_name <> '_sqlx_migrations'",
+                )
+                .fetch_all(&mut **t)
+                .await?
+            }
+        };
+        let mut outline: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (table, column) in pairs {
+            outline.entry(table).or_default().push(column);
+        }
+        Ok(outline
+            .into_iter()
+            .map(|(t, mut c)| {
+                c.sort();
+                (t, c)
+            })
+            .collect())
+    }
+}

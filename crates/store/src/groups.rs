@@ -67,7 +67,7 @@ pub async fn unknown_keys(tx: &mut Tx, keys: &[&Slug]) -> Result<Vec<String>> {
     }
     let sql = format!(
         "select key from partner_groups where key in ({})",
-        placeholders(1, keys.len())
+        placeholders(tx.dialect(), 1, keys.len())
     );
     let values: Vec<Value> = keys
         .iter()

@@ -82,7 +82,12 @@ pub async fn insert(tx: &mut Tx, member: &Member) -> Result<()> {
 pub async fn insert_many(tx: &mut Tx, members: &[Member]) -> Result<()> {
     for chunk in members.chunks(INSERT_BATCH) {
         let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(i * COLUMN_COUNT + 1, COLUMN_COUNT)))
+            .map(|i| {
+                format!(
+                    "({})",
+                    placeholders(tx.dialect(), i * COLUMN_COUNT + 1, COLUMN_COUNT)
+                )
+            })
             .collect();
         let sql = format!("insert into members ({COLUMNS}) values {}", rows.join(", "));
         on_tx!(tx, |c| {
@@ -161,13 +166,13 @@ pub async fn find_by_keys(
     if !external_ids.is_empty() {
         clauses.push(format!(
             "external_id in ({})",
-            placeholders(1, external_ids.len())
+            placeholders(tx.dialect(), 1, external_ids.len())
         ));
     }
     if !emails.is_empty() {
         clauses.push(format!(
             "email in ({})",
-            placeholders(external_ids.len() + 1, emails.len())
+            placeholders(tx.dialect(), external_ids.len() + 1, emails.len())
         ));
     }
     if clauses.is_empty() {

@@ -177,7 +177,7 @@ pub async fn find_by_external_ids(tx: &mut Tx, external_ids: &[String]) -> Resul
     }
     let sql = format!(
         "{SELECT} where p.external_id in ({})",
-        placeholders(1, external_ids.len())
+        placeholders(tx.dialect(), 1, external_ids.len())
     );
     let values: Vec<Value> = external_ids.iter().cloned().map(Value::Text).collect();
     let rows: Vec<PartnerRow> =
@@ -197,7 +197,7 @@ pub async fn ids_by_external_ids(
     }
     let sql = format!(
         "select external_id, id from partners where external_id in ({})",
-        placeholders(1, external_ids.len())
+        placeholders(tx.dialect(), 1, external_ids.len())
     );
     let values: Vec<Value> = external_ids.iter().cloned().map(Value::Text).collect();
     let rows: Vec<(String, Uuid)> =
@@ -217,7 +217,7 @@ pub async fn external_ids_of(tx: &mut Tx, ids: &[PartnerId]) -> Result<HashMap<P
     }
     let sql = format!(
         "select id, external_id from partners where external_id is not null and id in ({})",
-        placeholders(1, ids.len())
+        placeholders(tx.dialect(), 1, ids.len())
     );
     let values: Vec<Value> = ids.iter().map(|id| Value::Uuid(id.as_uuid())).collect();
     let rows: Vec<(Uuid, String)> =
@@ -326,7 +326,7 @@ async fn hydrate(tx: &mut Tx, rows: Vec<PartnerRow>) -> Result<Vec<Partner>> {
     let sql = format!(
         "select m.partner_id, g.key from partner_group_members m join partner_groups g on g.id = m.group_id \
          where m.partner_id in ({})",
-        placeholders(1, rows.len())
+        placeholders(tx.dialect(), 1, rows.len())
     );
     let values: Vec<Value> = rows.iter().map(|r| Value::Uuid(r.id)).collect();
     let pairs: Vec<(Uuid, String)> =

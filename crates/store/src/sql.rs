@@ -6,6 +6,8 @@ use sqlx::query::QueryAs;
 use sqlx::{Database, Encode, Type};
 use uuid::Uuid;
 
+use crate::Dialect;
+
 /// One page of a list, with the cursor that continues it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Page<T> {
@@ -66,12 +68,19 @@ impl Filter {
     }
 }
 
-/// `$start, $start+1, ...`, `count` of them.
-pub(crate) fn placeholders(start: usize, count: usize) -> String {
-    (start..start + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `count` placeholders for values bound in order, numbered from `start`.
+///
+/// SQLite gets anonymous `?`: it finds a named or numbered parameter (`$7`) by a linear
+/// scan of the statement's parameter list, so binding a 7,000-value insert with `$N`
+/// spent 80% of an import in `sqlite3_bind_parameter_name`. PostgreSQL needs `$N`.
+pub(crate) fn placeholders(dialect: Dialect, start: usize, count: usize) -> String {
+    match dialect {
+        Dialect::Sqlite => vec!["?"; count].join(", "),
+        Dialect::Postgres => (start..start + count)
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
 }
 
 pub(crate) fn bind_as<'q, DB, O>(

@@ -32,6 +32,18 @@ conformance!(
     a_rolled_back_transaction_leaves_nothing,
 );
 
+#[tokio::test]
+async fn both_engines_have_the_same_tables_and_columns() {
+    let sqlite = TestDb::sqlite().await;
+    let Some(postgres) = TestDb::postgres().await else {
+        return;
+    };
+    let expected = sqlite.db.schema_outline().await.unwrap();
+    assert!(expected.iter().any(|(t, _)| t == "members"), "{expected:?}");
+    assert_eq!(expected, postgres.db.schema_outline().await.unwrap());
+    postgres.cleanup().await;
+}
+
 async fn run<F, Fut>(engine: Engine, test: F)
 where
     F: FnOnce(Db) -> Fut,
