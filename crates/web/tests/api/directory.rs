@@ -367,6 +367,11 @@ async fn callers_need_a_token_and_only_admins_write(app: TestApp) -> TestApp {
 }
 
 async fn health_and_readiness_answer(app: TestApp) -> TestApp {
+    let (status, index) = read(app.call(Method::GET, "/", None, None).await).await;
+    assert_eq!(
+        (status, index["openapi"].as_str()),
+        (200, Some("/api/v1/openapi.json"))
+    );
     assert_eq!(
         read(app.call(Method::GET, "/healthz", None, None).await)
             .await
