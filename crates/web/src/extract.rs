@@ -28,6 +28,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 "unsupported_media_type",
                 "send the body as JSON with 'Content-Type: application/json'",
             )),
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the body is larger than 2 MB",
+                ))
+            }
             Err(e) => Err(problem(
                 StatusCode::BAD_REQUEST,
                 "bad_request",

@@ -96,6 +96,16 @@ async fn malformed_requests_get_a_4xx_problem_never_a_500(app: TestApp) -> TestA
         .await
         .unwrap();
     assert_eq!(raw.status(), 415);
+    let huge = serde_json::json!({"name": "x".repeat(3_000_000), "partner_type": "dealer"});
+    let (status, problem) = read(
+        app.call(Method::POST, "/api/v1/partners", Some(&admin), Some(huge))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
     let (status, problem) = read(
         app.call(Method::PUT, "/api/v1/partners", Some(&admin), None)
             .await,
