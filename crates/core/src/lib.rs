@@ -2,6 +2,7 @@
 //! rules over them. Pure: no I/O, no async, time arrives as an argument.
 
 pub mod attributes;
+pub mod audiences;
 pub mod catalog;
 pub mod country;
 pub mod email;
