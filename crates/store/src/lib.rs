@@ -7,6 +7,7 @@ mod error;
 mod keyed;
 mod sql;
 
+pub mod audiences;
 pub mod groups;
 pub mod members;
 pub mod partners;

@@ -38,6 +38,7 @@ impl<T> Page<T> {
 pub(crate) enum Value {
     Text(String),
     Int(i64),
+    Float(f64),
     Uuid(Uuid),
 }
 
@@ -91,12 +92,14 @@ where
     DB: Database,
     String: Encode<'q, DB> + Type<DB>,
     i64: Encode<'q, DB> + Type<DB>,
+    f64: Encode<'q, DB> + Type<DB>,
     Uuid: Encode<'q, DB> + Type<DB>,
 {
     for value in values {
         query = match value {
             Value::Text(v) => query.bind(v.clone()),
             Value::Int(v) => query.bind(*v),
+            Value::Float(v) => query.bind(*v),
             Value::Uuid(v) => query.bind(*v),
         };
     }

@@ -72,13 +72,11 @@ impl Condition {
                     .any(|w| matches!(w, Value::Text(w) if text_eq(&self.field, &v, w)))
             }),
             (Actual::Text(v), Test::Contains(part)) => {
-                v.is_some_and(|v| v.to_lowercase().contains(&part.to_lowercase()))
+                v.is_some_and(|v| fold(&v).contains(&fold(part)))
             }
             (Actual::Text(v), Test::Exists) => v.is_some_and(|v| !v.is_empty()),
             (Actual::Set(set), Test::Eq(Value::Text(want))) => set.iter().any(|v| v == want),
-            (Actual::Set(set), Test::Contains(want)) => {
-                set.iter().any(|v| v.eq_ignore_ascii_case(want))
-            }
+            (Actual::Set(set), Test::Contains(want)) => set.iter().any(|v| *v == fold(want)),
             (Actual::Set(set), Test::In(list)) => list
                 .iter()
                 .any(|w| matches!(w, Value::Text(w) if set.contains(w))),
@@ -94,11 +92,11 @@ impl Condition {
                 v.is_some_and(|v| list.iter().any(|w| attr_eq(v, w)))
             }
             (Actual::Attribute(v), Test::Contains(part)) => {
-                v.is_some_and(|v| canonical(v).contains(&part.to_lowercase()))
+                v.is_some_and(|v| matches!(v, AttrValue::Text(s) if fold(s).contains(&fold(part))))
             }
-            (Actual::Attribute(v), Test::Compare(op, Value::Number(bound))) => {
-                v.and_then(number).is_some_and(|n| compare(op, n, *bound))
-            }
+            (Actual::Attribute(v), Test::Compare(op, Value::Number(bound))) => v
+                .and_then(attribute_number)
+                .is_some_and(|n| compare(op, n, *bound)),
             _ => false,
         }
     }
@@ -138,12 +136,10 @@ fn actual<'a>(field: &Field, s: Subject<'a>) -> Actual<'a> {
     }
 }
 
-/// Names match case-insensitively; every other text field holds canonical values.
+/// Names and external ids match as folded text; every other text field holds canonical values.
 fn text_eq(field: &Field, actual: &str, want: &str) -> bool {
     match field {
-        Field::Partner(PartnerField::Name | PartnerField::ExternalId) => {
-            actual.to_lowercase() == want.to_lowercase()
-        }
+        Field::Partner(PartnerField::Name | PartnerField::ExternalId) => fold(actual) == fold(want),
         _ => actual == want,
     }
 }
@@ -165,46 +161,45 @@ fn compare(op: &CmpOp, a: f64, b: f64) -> bool {
     }
 }
 
-/// An attribute's value as lower-case text: `true`, `3`, `2.5`, `yes`. Attributes compare
-/// by this form, so a CSV's "TRUE" equals a JSON `true` and "3" equals `3`.
-pub(crate) fn canonical(v: &AttrValue) -> String {
-    match v {
-        AttrValue::Bool(b) => b.to_string(),
-        AttrValue::Number(n) => number_text(*n),
-        AttrValue::Text(t) => t.trim().to_lowercase(),
-    }
+/// Text as rules compare it: spaces trimmed, ASCII letters lower-cased. ASCII only, because
+/// SQLite's `lower()` folds only ASCII, and SQL and memory must agree.
+pub fn fold(text: &str) -> String {
+    text.trim_matches(' ').to_ascii_lowercase()
 }
 
-fn number_text(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        n.to_string()
-    }
-}
-
+/// Attributes compare by the type of the value in the rule: text as folded text, a
+/// number numerically (text holding a plain integer counts), true/false as booleans (text
+/// "true"/"false" counts).
 fn attr_eq(v: &AttrValue, want: &Value) -> bool {
-    let want = match want {
-        Value::Text(t) => t.trim().to_lowercase(),
-        Value::Number(n) => number_text(*n),
-        Value::Bool(b) => b.to_string(),
-        _ => return false,
-    };
-    canonical(v) == want
+    match want {
+        Value::Text(t) => matches!(v, AttrValue::Text(s) if fold(s) == fold(t)),
+        Value::Number(n) => attribute_number(v) == Some(*n),
+        Value::Bool(b) => boolean(v) == Some(*b),
+        _ => false,
+    }
 }
 
-/// A number stored as a number, or as text that is a plain decimal (`42`, `-1.5`).
-fn number(v: &AttrValue) -> Option<f64> {
+fn boolean(v: &AttrValue) -> Option<bool> {
+    match v {
+        AttrValue::Bool(b) => Some(*b),
+        AttrValue::Text(t) => match fold(t).as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        AttrValue::Number(_) => None,
+    }
+}
+
+/// A number stored as a number, or as text that is a plain integer of up to 15 digits.
+pub fn attribute_number(v: &AttrValue) -> Option<f64> {
     match v {
         AttrValue::Number(n) => Some(*n),
         AttrValue::Text(t) => {
-            let t = t.trim();
+            let t = t.trim_matches(' ');
             let digits = t.strip_prefix('-').unwrap_or(t);
-            let plain = !digits.is_empty()
-                && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-                && digits.bytes().filter(|b| *b == b'.').count() <= 1
-                && !digits.starts_with('.')
-                && !digits.ends_with('.');
+            let plain =
+                (1..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
             if plain { t.parse().ok() } else { None }
         }
         AttrValue::Bool(_) => None,

@@ -6,12 +6,12 @@
 //! "why is this member in or out"), and compiled to parameterized SQL in the store.
 
 mod ast;
-mod eval;
+pub(crate) mod eval;
 mod lexer;
 mod parser;
 #[cfg(test)]
 mod tests;
 
 pub use ast::{CmpOp, Condition, Field, FieldKind, MemberField, PartnerField, Rule, Test, Value};
-pub use eval::{Explanation, Subject};
+pub use eval::{Explanation, Subject, attribute_number, fold};
 pub use parser::{RuleError, parse};

@@ -110,7 +110,9 @@ fn each_operator_evaluates_as_documented() {
         ("member.attr.missing != 1", true),
         ("member.attr.missing exists", false),
         ("partner.attr.employees > 100", true),
-        ("partner.attr.certified = \"true\"", true),
+        ("partner.attr.certified = \"true\"", false),
+        ("partner.attr.certified = true", true),
+        ("partner.attr.employees = \"120\"", true),
         (
             "(partner.tier = \"growth\" or member.role = \"sales\") and not member.status = \"test\"",
             true,
