@@ -21,19 +21,11 @@ pub struct Caller {
 impl Caller {
     /// The operator at the command line, who holds the database itself.
     pub fn operator() -> Self {
-        Self {
-            role: StaffRole::Admin,
-            token: None,
-            name: "operator".into(),
-        }
+        Self { role: StaffRole::Admin, token: None, name: "operator".into() }
     }
 
     pub fn require(&self, action: Action, doing: &'static str) -> Result<(), AppError> {
-        if self.role.may(action) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(doing))
-        }
+        if self.role.may(action) { Ok(()) } else { Err(AppError::Forbidden(doing)) }
     }
 }
 
@@ -47,14 +39,8 @@ pub async fn authenticate(app: &App, bearer: &str) -> Result<Caller, AppError> {
         return Err(AppError::Unauthorized);
     }
     let mut tx = app.db.read().await?;
-    let token = tokens::find_live_by_hash(&mut tx, &hash_token(bearer))
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    Ok(Caller {
-        role: token.role,
-        token: Some(token.id),
-        name: token.name,
-    })
+    let token = tokens::find_live_by_hash(&mut tx, &hash_token(bearer)).await?.ok_or(AppError::Unauthorized)?;
+    Ok(Caller { role: token.role, token: Some(token.id), name: token.name })
 }
 
 /// Creates a token and returns it with its secret, which is never shown again.
@@ -72,13 +58,7 @@ pub async fn create_token(
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let plain = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
-    let token = ApiToken {
-        id: TokenId::new(),
-        name,
-        role,
-        created_by,
-        created_at: app.clock.now(),
-    };
+    let token = ApiToken { id: TokenId::new(), name, role, created_by, created_at: app.clock.now() };
     let mut tx = app.db.begin().await?;
     tokens::insert(&mut tx, &token, &hash_token(&plain)).await?;
     tx.commit().await?;

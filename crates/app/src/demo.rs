@@ -6,10 +6,9 @@
 use std::collections::BTreeSet;
 
 use tidings_core::{
-    AttrKey, AttrValue, Attributes, Country, Email, GroupId, KeyedDraft, LifecycleStage, Locale,
-    Member, MemberId, MemberProfile, MemberStatus, Partner, PartnerId, PartnerProfile, PartnerTier,
-    PartnerType, Region, Role, Roles, Slug, Staff, StaffId, StaffRole, TimeZone, Timestamp,
-    TopicId,
+    AttrKey, AttrValue, Attributes, Country, Email, GroupId, KeyedDraft, LifecycleStage, Locale, Member, MemberId,
+    MemberProfile, MemberStatus, Partner, PartnerId, PartnerProfile, PartnerTier, PartnerType, Region, Role, Roles,
+    Slug, Staff, StaffId, StaffRole, TimeZone, Timestamp, TopicId,
 };
 use tidings_store::{groups, members, partners, staff, topics};
 
@@ -21,44 +20,16 @@ pub const MEMBERS_PER_PARTNER: usize = 10;
 
 pub const TOPICS: [(&str, &str, &str); 5] = [
     ("announcements", "Announcements", "Company and program news"),
-    (
-        "incentives",
-        "Incentives",
-        "Rebates, SPIFFs, rewards and claim deadlines",
-    ),
-    (
-        "product-updates",
-        "Product Updates",
-        "Releases, end-of-life notices and roadmap changes",
-    ),
-    (
-        "operations",
-        "Operations",
-        "Ordering, logistics, pricing and recalls",
-    ),
-    (
-        "support",
-        "Support",
-        "Security advisories, known issues and support process changes",
-    ),
+    ("incentives", "Incentives", "Rebates, SPIFFs, rewards and claim deadlines"),
+    ("product-updates", "Product Updates", "Releases, end-of-life notices and roadmap changes"),
+    ("operations", "Operations", "Ordering, logistics, pricing and recalls"),
+    ("support", "Support", "Security advisories, known issues and support process changes"),
 ];
 
 const GROUPS: [(&str, &str, &str); 3] = [
-    (
-        "emea-pilot",
-        "EMEA pilot",
-        "Partners trying new programs first",
-    ),
-    (
-        "security-council",
-        "Security council",
-        "Partners briefed early on security advisories",
-    ),
-    (
-        "new-product-beta",
-        "New product beta",
-        "Partners in the beta of the next product line",
-    ),
+    ("emea-pilot", "EMEA pilot", "Partners trying new programs first"),
+    ("security-council", "Security council", "Partners briefed early on security advisories"),
+    ("new-product-beta", "New product beta", "Partners in the beta of the next product line"),
 ];
 
 /// Country, region, locale and time zone of each market the demo partners are in.
@@ -97,24 +68,15 @@ const NAME_STARTS: [&str; 20] = [
     "Evergreen",
     "Sterling",
 ];
-const NAME_ENDS: [&str; 8] = [
-    "Distribution",
-    "Systems",
-    "Solutions",
-    "Networks",
-    "Technologies",
-    "Partners",
-    "Integration",
-    "Supply",
-];
+const NAME_ENDS: [&str; 8] =
+    ["Distribution", "Systems", "Solutions", "Networks", "Technologies", "Partners", "Integration", "Supply"];
 const FIRST: [&str; 20] = [
-    "Ana", "Ben", "Chloe", "David", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kara",
-    "Luis", "Mia", "Noah", "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tara",
+    "Ana", "Ben", "Chloe", "David", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kara", "Luis", "Mia", "Noah",
+    "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tara",
 ];
 const LAST: [&str; 20] = [
-    "Silva", "Meyer", "Dubois", "Garcia", "Smith", "Tanaka", "Rossi", "Kowalski", "Novak",
-    "Jensen", "Okafor", "Haddad", "Larsen", "Moreau", "Santos", "Becker", "Ito", "Walsh", "Costa",
-    "Nguyen",
+    "Silva", "Meyer", "Dubois", "Garcia", "Smith", "Tanaka", "Rossi", "Kowalski", "Novak", "Jensen", "Okafor",
+    "Haddad", "Larsen", "Moreau", "Santos", "Becker", "Ito", "Walsh", "Costa", "Nguyen",
 ];
 
 /// What `seed` created; `None` when the database already had data.
@@ -163,36 +125,23 @@ pub async fn seed(app: &App) -> Result<Option<Seeded>, AppError> {
         .await?;
     }
     for (key, name, description) in TOPICS {
-        let keyed = KeyedDraft {
-            key: Some(key.into()),
-            name: Some(name.into()),
-            description: Some(description.into()),
-        }
-        .validate(None)?;
+        let keyed =
+            KeyedDraft { key: Some(key.into()), name: Some(name.into()), description: Some(description.into()) }
+                .validate(None)?;
         topics::insert(&mut tx, TopicId::new(), &keyed, now).await?;
     }
     for (key, name, description) in GROUPS {
-        let keyed = KeyedDraft {
-            key: Some(key.into()),
-            name: Some(name.into()),
-            description: Some(description.into()),
-        }
-        .validate(None)?;
+        let keyed =
+            KeyedDraft { key: Some(key.into()), name: Some(name.into()), description: Some(description.into()) }
+                .validate(None)?;
         groups::insert(&mut tx, GroupId::new(), &keyed, now).await?;
     }
 
     let mut member_rows = Vec::with_capacity(PARTNERS * MEMBERS_PER_PARTNER);
     for i in 0..PARTNERS {
         let (country, region, locale, zone) = MARKETS[i % MARKETS.len()];
-        let name = format!(
-            "{} {}",
-            NAME_STARTS[i % NAME_STARTS.len()],
-            NAME_ENDS[(i * 3 + i / 8) % NAME_ENDS.len()]
-        );
-        let domain = format!(
-            "{}.example",
-            NAME_STARTS[i % NAME_STARTS.len()].to_lowercase()
-        );
+        let name = format!("{} {}", NAME_STARTS[i % NAME_STARTS.len()], NAME_ENDS[(i * 3 + i / 8) % NAME_ENDS.len()]);
+        let domain = format!("{}.example", NAME_STARTS[i % NAME_STARTS.len()].to_lowercase());
         let mut groups = BTreeSet::new();
         for (key, _, _) in GROUPS {
             if rng.u8(..10) < 2 {
@@ -201,19 +150,12 @@ pub async fn seed(app: &App) -> Result<Option<Seeded>, AppError> {
         }
         let mut attributes = Attributes::new();
         set(&mut attributes, "certified", AttrValue::Bool(rng.bool()));
-        set(
-            &mut attributes,
-            "annual_target_usd",
-            AttrValue::Number(f64::from(rng.u32(50..2000)) * 1000.0),
-        );
+        set(&mut attributes, "annual_target_usd", AttrValue::Number(f64::from(rng.u32(50..2000)) * 1000.0));
         let partner = Partner {
             id: PartnerId::new(),
             profile: PartnerProfile {
                 external_id: Some(format!("P-{:04}", 1001 + i)),
-                name: format!(
-                    "{name}{}",
-                    if i >= NAME_STARTS.len() { " Group" } else { "" }
-                ),
+                name: format!("{name}{}", if i >= NAME_STARTS.len() { " Group" } else { "" }),
                 partner_type: PartnerType::stored(pick(&mut rng, &catalog.partner_types)),
                 tier: PartnerTier::stored(pick(&mut rng, &catalog.partner_tiers)),
                 region: Some(Region::stored(slug(region)?)),
@@ -221,20 +163,14 @@ pub async fn seed(app: &App) -> Result<Option<Seeded>, AppError> {
                 lifecycle_stage: LifecycleStage::ALL[[2, 2, 2, 1, 3, 4, 2, 0][i % 8]],
                 attributes,
                 groups,
-                partner_manager: Some(email(&format!(
-                    "{}@vendor.example",
-                    managers[i % managers.len()]
-                ))?),
+                partner_manager: Some(email(&format!("{}@vendor.example", managers[i % managers.len()]))?),
             },
             created_at: now,
             updated_at: now,
         };
         partners::insert(&mut tx, &partner).await?;
         for j in 0..MEMBERS_PER_PARTNER {
-            let (first, last) = (
-                FIRST[(i + j * 7) % FIRST.len()],
-                LAST[(i * 3 + j) % LAST.len()],
-            );
+            let (first, last) = (FIRST[(i + j * 7) % FIRST.len()], LAST[(i * 3 + j) % LAST.len()]);
             let mut roles: Roles = [Role::ALL[j % 7]].into_iter().collect();
             if j == 0 {
                 roles.insert(Role::PartnerLead);
@@ -278,17 +214,11 @@ pub async fn seed(app: &App) -> Result<Option<Seeded>, AppError> {
     }
     members::insert_many(&mut tx, &member_rows).await?;
     tx.commit().await?;
-    Ok(Some(Seeded {
-        partners: PARTNERS,
-        members: member_rows.len(),
-    }))
+    Ok(Some(Seeded { partners: PARTNERS, members: member_rows.len() }))
 }
 
 fn pick(rng: &mut fastrand::Rng, list: &[Slug]) -> Slug {
-    list[rng
-        .usize(..list.len().max(1))
-        .min(list.len().saturating_sub(1))]
-    .clone()
+    list[rng.usize(..list.len().max(1)).min(list.len().saturating_sub(1))].clone()
 }
 
 fn set(attributes: &mut Attributes, key: &str, value: AttrValue) {
@@ -299,8 +229,5 @@ fn set(attributes: &mut Attributes, key: &str, value: AttrValue) {
 
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

@@ -43,19 +43,10 @@ pub async fn export_partners(app: &App, caller: &Caller, out: impl Write) -> Res
     caller.require(Action::ReadDirectory, "export the partner directory")?;
     let filter = PartnerFilter::default();
     let mut keys = BTreeSet::new();
-    each_partner_page(app, &filter, |page| {
-        page.iter()
-            .for_each(|p| collect_keys(&mut keys, &p.profile.attributes))
-    })
-    .await?;
+    each_partner_page(app, &filter, |page| page.iter().for_each(|p| collect_keys(&mut keys, &p.profile.attributes)))
+        .await?;
     let mut csv = csv::Writer::from_writer(out);
-    csv.write_record(
-        PARTNER_COLUMNS
-            .iter()
-            .copied()
-            .chain(keys.iter().map(String::as_str)),
-    )
-    .map_err(io)?;
+    csv.write_record(PARTNER_COLUMNS.iter().copied().chain(keys.iter().map(String::as_str))).map_err(io)?;
     let mut written = 0;
     let mut failure = None;
     each_partner_page(app, &filter, |page| {
@@ -67,20 +58,11 @@ pub async fn export_partners(app: &App, caller: &Caller, out: impl Write) -> Res
                 q.name.clone(),
                 q.partner_type.to_string(),
                 q.tier.to_string(),
-                q.region
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                q.country
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
+                q.region.as_ref().map(ToString::to_string).unwrap_or_default(),
+                q.country.as_ref().map(ToString::to_string).unwrap_or_default(),
                 q.lifecycle_stage.to_string(),
                 groups.join(";"),
-                q.partner_manager
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
+                q.partner_manager.as_ref().map(ToString::to_string).unwrap_or_default(),
             ];
             record.extend(attribute_cells(&keys, &q.attributes));
             if let Err(e) = csv.write_record(&record) {
@@ -93,8 +75,7 @@ pub async fn export_partners(app: &App, caller: &Caller, out: impl Write) -> Res
     if let Some(e) = failure {
         return Err(io(e));
     }
-    csv.flush()
-        .map_err(|e| anyhow::anyhow!("writing the export: {e}"))?;
+    csv.flush().map_err(|e| anyhow::anyhow!("writing the export: {e}"))?;
     Ok(written)
 }
 
@@ -102,19 +83,9 @@ pub async fn export_partners(app: &App, caller: &Caller, out: impl Write) -> Res
 pub async fn export_members(app: &App, caller: &Caller, out: impl Write) -> Result<u64, AppError> {
     caller.require(Action::ReadDirectory, "export the partner directory")?;
     let mut keys = BTreeSet::new();
-    each_member_page(app, |page, _| {
-        page.iter()
-            .for_each(|m| collect_keys(&mut keys, &m.profile.attributes))
-    })
-    .await?;
+    each_member_page(app, |page, _| page.iter().for_each(|m| collect_keys(&mut keys, &m.profile.attributes))).await?;
     let mut csv = csv::Writer::from_writer(out);
-    csv.write_record(
-        MEMBER_COLUMNS
-            .iter()
-            .copied()
-            .chain(keys.iter().map(String::as_str)),
-    )
-    .map_err(io)?;
+    csv.write_record(MEMBER_COLUMNS.iter().copied().chain(keys.iter().map(String::as_str))).map_err(io)?;
     let mut written = 0;
     let mut failure = None;
     each_member_page(app, |page, partner_keys| {
@@ -124,18 +95,13 @@ pub async fn export_members(app: &App, caller: &Caller, out: impl Write) -> Resu
                 q.external_id.clone().unwrap_or_default(),
                 partner_keys.get(&q.partner_id).cloned().unwrap_or_default(),
                 q.email.to_string(),
-                q.phone
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
+                q.phone.as_ref().map(ToString::to_string).unwrap_or_default(),
                 q.name.clone(),
                 q.roles.to_string(),
                 q.locale.to_string(),
                 q.time_zone.to_string(),
                 q.status.to_string(),
-                q.last_seen_at
-                    .map(Timestamp::to_rfc3339)
-                    .unwrap_or_default(),
+                q.last_seen_at.map(Timestamp::to_rfc3339).unwrap_or_default(),
             ];
             record.extend(attribute_cells(&keys, &q.attributes));
             if let Err(e) = csv.write_record(&record) {
@@ -148,8 +114,7 @@ pub async fn export_members(app: &App, caller: &Caller, out: impl Write) -> Resu
     if let Some(e) = failure {
         return Err(io(e));
     }
-    csv.flush()
-        .map_err(|e| anyhow::anyhow!("writing the export: {e}"))?;
+    csv.flush().map_err(|e| anyhow::anyhow!("writing the export: {e}"))?;
     Ok(written)
 }
 
@@ -165,16 +130,8 @@ fn collect_keys(keys: &mut BTreeSet<String>, attributes: &Attributes) {
     }
 }
 
-fn attribute_cells<'a>(
-    keys: &'a BTreeSet<String>,
-    attributes: &'a Attributes,
-) -> impl Iterator<Item = String> + 'a {
-    keys.iter().map(|k| {
-        attributes
-            .get(k)
-            .map(ToString::to_string)
-            .unwrap_or_default()
-    })
+fn attribute_cells<'a>(keys: &'a BTreeSet<String>, attributes: &'a Attributes) -> impl Iterator<Item = String> + 'a {
+    keys.iter().map(|k| attributes.get(k).map(ToString::to_string).unwrap_or_default())
 }
 
 async fn each_partner_page(

@@ -8,11 +8,7 @@ use crate::{App, AppError, Caller};
 
 const WRITE: &str = "change partner groups";
 
-pub async fn create(
-    app: &App,
-    caller: &Caller,
-    draft: &KeyedDraft,
-) -> Result<PartnerGroup, AppError> {
+pub async fn create(app: &App, caller: &Caller, draft: &KeyedDraft) -> Result<PartnerGroup, AppError> {
     caller.require(Action::WriteDirectory, WRITE)?;
     let keyed = draft.validate(None)?;
     let id = GroupId::new();
@@ -26,22 +22,13 @@ pub async fn create(
 pub async fn get(app: &App, caller: &Caller, id: GroupId) -> Result<PartnerGroup, AppError> {
     caller.require(Action::ReadDirectory, "read partner groups")?;
     let mut tx = app.db.read().await?;
-    groups::get(&mut tx, id)
-        .await
-        .map_err(not_found("partner group"))
+    groups::get(&mut tx, id).await.map_err(not_found("partner group"))
 }
 
-pub async fn update(
-    app: &App,
-    caller: &Caller,
-    id: GroupId,
-    draft: &KeyedDraft,
-) -> Result<PartnerGroup, AppError> {
+pub async fn update(app: &App, caller: &Caller, id: GroupId, draft: &KeyedDraft) -> Result<PartnerGroup, AppError> {
     caller.require(Action::WriteDirectory, WRITE)?;
     let mut tx = app.db.begin().await?;
-    let group = groups::get(&mut tx, id)
-        .await
-        .map_err(not_found("partner group"))?;
+    let group = groups::get(&mut tx, id).await.map_err(not_found("partner group"))?;
     let keyed = draft.validate(Some(&group.keyed()))?;
     groups::update(&mut tx, id, &keyed, app.clock.now()).await?;
     let group = groups::get(&mut tx, id).await?;
@@ -52,9 +39,7 @@ pub async fn update(
 pub async fn delete(app: &App, caller: &Caller, id: GroupId) -> Result<(), AppError> {
     caller.require(Action::WriteDirectory, WRITE)?;
     let mut tx = app.db.begin().await?;
-    groups::delete(&mut tx, id)
-        .await
-        .map_err(not_found("partner group"))?;
+    groups::delete(&mut tx, id).await.map_err(not_found("partner group"))?;
     tx.commit().await?;
     Ok(())
 }

@@ -31,10 +31,6 @@ pub struct App {
 
 impl App {
     pub fn new(db: Db, catalog: Catalog) -> Self {
-        Self {
-            db,
-            clock: Clock::System,
-            catalog: Arc::new(catalog),
-        }
+        Self { db, clock: Clock::System, catalog: Arc::new(catalog) }
     }
 }

@@ -13,16 +13,9 @@ pub async fn create(app: &App, caller: &Caller, draft: &MemberDraft) -> Result<M
     caller.require(Action::WriteDirectory, WRITE)?;
     let profile = draft.validate(None)?;
     let mut tx = app.db.begin().await?;
-    partners::get(&mut tx, profile.partner_id)
-        .await
-        .map_err(|_| AppError::invalid("partner_id", "no such partner"))?;
+    partners::get(&mut tx, profile.partner_id).await.map_err(|_| AppError::invalid("partner_id", "no such partner"))?;
     let now = app.clock.now();
-    let member = Member {
-        id: MemberId::new(),
-        profile,
-        created_at: now,
-        updated_at: now,
-    };
+    let member = Member { id: MemberId::new(), profile, created_at: now, updated_at: now };
     members::insert(&mut tx, &member).await?;
     tx.commit().await?;
     Ok(member)
@@ -34,17 +27,10 @@ pub async fn get(app: &App, caller: &Caller, id: MemberId) -> Result<Member, App
     members::get(&mut tx, id).await.map_err(not_found("member"))
 }
 
-pub async fn update(
-    app: &App,
-    caller: &Caller,
-    id: MemberId,
-    draft: &MemberDraft,
-) -> Result<Member, AppError> {
+pub async fn update(app: &App, caller: &Caller, id: MemberId, draft: &MemberDraft) -> Result<Member, AppError> {
     caller.require(Action::WriteDirectory, WRITE)?;
     let mut tx = app.db.begin().await?;
-    let mut member = members::get(&mut tx, id)
-        .await
-        .map_err(not_found("member"))?;
+    let mut member = members::get(&mut tx, id).await.map_err(not_found("member"))?;
     let profile = draft.validate(Some(&member.profile))?;
     if profile != member.profile {
         if profile.partner_id != member.profile.partner_id {
@@ -63,9 +49,7 @@ pub async fn update(
 pub async fn delete(app: &App, caller: &Caller, id: MemberId) -> Result<(), AppError> {
     caller.require(Action::WriteDirectory, WRITE)?;
     let mut tx = app.db.begin().await?;
-    members::delete(&mut tx, id)
-        .await
-        .map_err(not_found("member"))?;
+    members::delete(&mut tx, id).await.map_err(not_found("member"))?;
     tx.commit().await?;
     Ok(())
 }

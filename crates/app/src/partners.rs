@@ -15,12 +15,7 @@ pub async fn create(app: &App, caller: &Caller, draft: &PartnerDraft) -> Result<
     let mut tx = app.db.begin().await?;
     check_references(&mut tx, &profile).await?;
     let now = app.clock.now();
-    let partner = Partner {
-        id: PartnerId::new(),
-        profile,
-        created_at: now,
-        updated_at: now,
-    };
+    let partner = Partner { id: PartnerId::new(), profile, created_at: now, updated_at: now };
     partners::insert(&mut tx, &partner).await?;
     tx.commit().await?;
     Ok(partner)
@@ -29,22 +24,13 @@ pub async fn create(app: &App, caller: &Caller, draft: &PartnerDraft) -> Result<
 pub async fn get(app: &App, caller: &Caller, id: PartnerId) -> Result<Partner, AppError> {
     caller.require(Action::ReadDirectory, "read the partner directory")?;
     let mut tx = app.db.read().await?;
-    partners::get(&mut tx, id)
-        .await
-        .map_err(not_found("partner"))
+    partners::get(&mut tx, id).await.map_err(not_found("partner"))
 }
 
-pub async fn update(
-    app: &App,
-    caller: &Caller,
-    id: PartnerId,
-    draft: &PartnerDraft,
-) -> Result<Partner, AppError> {
+pub async fn update(app: &App, caller: &Caller, id: PartnerId, draft: &PartnerDraft) -> Result<Partner, AppError> {
     caller.require(Action::WriteDirectory, WRITE)?;
     let mut tx = app.db.begin().await?;
-    let mut partner = partners::get(&mut tx, id)
-        .await
-        .map_err(not_found("partner"))?;
+    let mut partner = partners::get(&mut tx, id).await.map_err(not_found("partner"))?;
     let profile = draft.validate(Some(&partner.profile), &app.catalog)?;
     if profile != partner.profile {
         check_references(&mut tx, &profile).await?;
@@ -65,9 +51,7 @@ pub async fn delete(app: &App, caller: &Caller, id: PartnerId) -> Result<(), App
             "the partner still has {members} member(s): delete them or move them to another partner first"
         )));
     }
-    partners::delete(&mut tx, id)
-        .await
-        .map_err(not_found("partner"))?;
+    partners::delete(&mut tx, id).await.map_err(not_found("partner"))?;
     tx.commit().await?;
     Ok(())
 }
@@ -85,30 +69,17 @@ pub async fn list(
 }
 
 /// Checks that the partner's groups and partner manager exist, naming what does not.
-pub(crate) async fn check_references(
-    tx: &mut Tx,
-    profile: &PartnerProfile,
-) -> Result<(), AppError> {
+pub(crate) async fn check_references(tx: &mut Tx, profile: &PartnerProfile) -> Result<(), AppError> {
     let mut errors = FieldErrors::new();
     let keys: Vec<_> = profile.groups.iter().collect();
     let unknown = groups::unknown_keys(tx, &keys).await?;
     if !unknown.is_empty() {
-        errors.add(
-            "groups",
-            format!("no partner group with key {}", unknown.join(", ")),
-        );
+        errors.add("groups", format!("no partner group with key {}", unknown.join(", ")));
     }
     if let Some(email) = &profile.partner_manager
         && staff::find_by_email(tx, email).await?.is_none()
     {
-        errors.add(
-            "partner_manager",
-            format!("no staff member with email {email}"),
-        );
+        errors.add("partner_manager", format!("no staff member with email {email}"));
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Invalid(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(AppError::Invalid(errors)) }
 }

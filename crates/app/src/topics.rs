@@ -25,12 +25,7 @@ pub async fn get(app: &App, caller: &Caller, id: TopicId) -> Result<Topic, AppEr
     topics::get(&mut tx, id).await.map_err(not_found("topic"))
 }
 
-pub async fn update(
-    app: &App,
-    caller: &Caller,
-    id: TopicId,
-    draft: &KeyedDraft,
-) -> Result<Topic, AppError> {
+pub async fn update(app: &App, caller: &Caller, id: TopicId, draft: &KeyedDraft) -> Result<Topic, AppError> {
     caller.require(Action::WriteDirectory, WRITE)?;
     let mut tx = app.db.begin().await?;
     let topic = topics::get(&mut tx, id).await.map_err(not_found("topic"))?;
@@ -44,9 +39,7 @@ pub async fn update(
 pub async fn delete(app: &App, caller: &Caller, id: TopicId) -> Result<(), AppError> {
     caller.require(Action::WriteDirectory, WRITE)?;
     let mut tx = app.db.begin().await?;
-    topics::delete(&mut tx, id)
-        .await
-        .map_err(not_found("topic"))?;
+    topics::delete(&mut tx, id).await.map_err(not_found("topic"))?;
     tx.commit().await?;
     Ok(())
 }

@@ -48,28 +48,13 @@ const PARTNERS_CSV: &str = "external_id,name,partner_type,tier,region,country\n\
     P-2,Bolt Resale,reseller,growth,amer,US\n";
 
 async fn partners_from(app: &App, csv: &str) -> ImportReport {
-    import_partners(
-        app,
-        &Caller::operator(),
-        Box::new(std::io::Cursor::new(csv.to_owned())),
-        ImportOptions::default(),
-    )
-    .await
-    .unwrap()
+    import_partners(app, &Caller::operator(), Box::new(std::io::Cursor::new(csv.to_owned())), ImportOptions::default())
+        .await
+        .unwrap()
 }
 
-async fn members_from(
-    app: &App,
-    csv: &str,
-    options: ImportOptions,
-) -> Result<ImportReport, AppError> {
-    import_members(
-        app,
-        &Caller::operator(),
-        Box::new(std::io::Cursor::new(csv.to_owned())),
-        options,
-    )
-    .await
+async fn members_from(app: &App, csv: &str, options: ImportOptions) -> Result<ImportReport, AppError> {
+    import_members(app, &Caller::operator(), Box::new(std::io::Cursor::new(csv.to_owned())), options).await
 }
 
 fn counts(r: &ImportReport) -> (u64, u64, u64, u64) {
@@ -81,43 +66,18 @@ async fn members_import_with_bom_crlf_and_any_header_case_then_change_nothing_on
     let csv = "\u{feff}EMAIL,Partner_External_ID,Name,Roles,Locale,Time Zone,Trained,Sales Region\r\n\
         ana@acme.example,P-1,Ana Silva,sales;support,de-DE,Europe/Berlin,yes,North\r\n\
         ben@bolt.example,P-2,Ben Smith,technical,en-US,America/Chicago,no,\r\n";
-    let first = members_from(&app, csv, ImportOptions::default())
-        .await
-        .unwrap();
+    let first = members_from(&app, csv, ImportOptions::default()).await.unwrap();
     assert_eq!(counts(&first), (2, 0, 0, 0), "{:?}", first.errors);
-    let again = members_from(&app, csv, ImportOptions::default())
-        .await
-        .unwrap();
+    let again = members_from(&app, csv, ImportOptions::default()).await.unwrap();
     assert_eq!(counts(&again), (0, 0, 2, 0));
 
     let mut tx = app.db.read().await.unwrap();
-    let filter = MemberFilter {
-        q: Some("ana@".into()),
-        ..Default::default()
-    };
-    let ana = members::list(&mut tx, &filter, None, None)
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let filter = MemberFilter { q: Some("ana@".into()), ..Default::default() };
+    let ana = members::list(&mut tx, &filter, None, None).await.unwrap().items.remove(0);
     assert_eq!(ana.profile.name, "Ana Silva");
     assert_eq!(ana.profile.roles.to_string(), "sales;support");
-    assert_eq!(
-        ana.profile
-            .attributes
-            .get("trained")
-            .map(ToString::to_string)
-            .as_deref(),
-        Some("yes")
-    );
-    assert_eq!(
-        ana.profile
-            .attributes
-            .get("sales_region")
-            .map(ToString::to_string)
-            .as_deref(),
-        Some("North")
-    );
+    assert_eq!(ana.profile.attributes.get("trained").map(ToString::to_string).as_deref(), Some("yes"));
+    assert_eq!(ana.profile.attributes.get("sales_region").map(ToString::to_string).as_deref(), Some("North"));
 }
 
 async fn bad_rows_are_reported_by_line_and_column_and_good_rows_land(app: App) {
@@ -129,24 +89,12 @@ async fn bad_rows_are_reported_by_line_and_column_and_good_rows_land(app: App) {
         two@acme.example,P-1,xx-123456789,12345\n\
         short@acme.example,P-1\n\
         fine@bolt.example,P-2,es,+34 600 123 456\n";
-    let report = members_from(&app, csv, ImportOptions::default())
-        .await
-        .unwrap();
+    let report = members_from(&app, csv, ImportOptions::default()).await.unwrap();
     assert_eq!(counts(&report), (2, 0, 0, 4));
-    let errors: Vec<(u64, Option<&str>)> = report
-        .errors
-        .iter()
-        .map(|e| (e.line, e.column.as_deref()))
-        .collect();
+    let errors: Vec<(u64, Option<&str>)> = report.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
     assert_eq!(
         errors,
-        [
-            (3, Some("email")),
-            (4, Some("partner")),
-            (5, Some("phone")),
-            (5, Some("locale")),
-            (6, None)
-        ],
+        [(3, Some("email")), (4, Some("partner")), (5, Some("phone")), (5, Some("locale")), (6, None)],
         "{:#?}",
         report.errors
     );
@@ -159,21 +107,14 @@ async fn bad_rows_are_reported_by_line_and_column_and_good_rows_land(app: App) {
 async fn strict_mode_writes_nothing_when_a_row_is_bad(app: App) {
     partners_from(&app, PARTNERS_CSV).await;
     let csv = "email,partner\nok@acme.example,P-1\nbad,P-1\n";
-    let report = members_from(&app, csv, ImportOptions { strict: true })
-        .await
-        .unwrap();
+    let report = members_from(&app, csv, ImportOptions { strict: true }).await.unwrap();
     assert!(report.rolled_back);
     assert_eq!(counts(&report), (0, 0, 0, 1));
     let mut tx = app.db.read().await.unwrap();
     assert_eq!(members::count(&mut tx).await.unwrap(), 0);
     drop(tx);
-    let report = members_from(
-        &app,
-        "email,partner\nok@acme.example,P-1\n",
-        ImportOptions { strict: true },
-    )
-    .await
-    .unwrap();
+    let report =
+        members_from(&app, "email,partner\nok@acme.example,P-1\n", ImportOptions { strict: true }).await.unwrap();
     assert_eq!(counts(&report), (1, 0, 0, 0));
     assert!(!report.rolled_back);
 }
@@ -181,64 +122,30 @@ async fn strict_mode_writes_nothing_when_a_row_is_bad(app: App) {
 async fn a_key_repeated_in_the_file_is_reported(app: App) {
     partners_from(&app, PARTNERS_CSV).await;
     let csv = "external_id,email,partner\nU-1,a@acme.example,P-1\nU-2,A@ACME.example,P-1\nU-1,c@acme.example,P-1\n";
-    let report = members_from(&app, csv, ImportOptions::default())
-        .await
-        .unwrap();
+    let report = members_from(&app, csv, ImportOptions::default()).await.unwrap();
     assert_eq!(counts(&report), (1, 0, 0, 2));
     assert_eq!(report.errors[0].message, "the same email is on line 2");
-    assert_eq!(
-        report.errors[1].message,
-        "the same external id is on line 2"
-    );
+    assert_eq!(report.errors[1].message, "the same external id is on line 2");
 }
 
 async fn members_are_updated_by_email_when_they_have_no_external_id(app: App) {
     partners_from(&app, PARTNERS_CSV).await;
-    members_from(
-        &app,
-        "email,partner,name\nana@acme.example,P-1,Ana\n",
-        ImportOptions::default(),
-    )
-    .await
-    .unwrap();
-    let report = members_from(
-        &app,
-        "email,name,status\nANA@acme.example,Ana Silva,test\n",
-        ImportOptions::default(),
-    )
-    .await
-    .unwrap();
+    members_from(&app, "email,partner,name\nana@acme.example,P-1,Ana\n", ImportOptions::default()).await.unwrap();
+    let report = members_from(&app, "email,name,status\nANA@acme.example,Ana Silva,test\n", ImportOptions::default())
+        .await
+        .unwrap();
     assert_eq!(counts(&report), (0, 1, 0, 0));
-    let report = members_from(
-        &app,
-        "email,partner\nnew@acme.example,\n",
-        ImportOptions::default(),
-    )
-    .await
-    .unwrap();
+    let report = members_from(&app, "email,partner\nnew@acme.example,\n", ImportOptions::default()).await.unwrap();
     assert_eq!(counts(&report), (0, 0, 0, 1));
     assert_eq!(report.errors[0].column.as_deref(), Some("partner"));
 }
 
 async fn a_file_without_the_key_column_is_refused(app: App) {
-    let err = members_from(&app, "name,partner\nAna,P-1\n", ImportOptions::default())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, AppError::Invalid(e) if e.to_string().contains("'email' column")),
-        "{err}"
-    );
-    let err = members_from(
-        &app,
-        "email,Email\nx@y.example,x@y.example\n",
-        ImportOptions::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = members_from(&app, "name,partner\nAna,P-1\n", ImportOptions::default()).await.unwrap_err();
+    assert!(matches!(&err, AppError::Invalid(e) if e.to_string().contains("'email' column")), "{err}");
+    let err = members_from(&app, "email,Email\nx@y.example,x@y.example\n", ImportOptions::default()).await.unwrap_err();
     assert!(err.to_string().contains("same field"), "{err}");
-    let err = members_from(&app, "", ImportOptions::default())
-        .await
-        .unwrap_err();
+    let err = members_from(&app, "", ImportOptions::default()).await.unwrap_err();
     assert!(matches!(err, AppError::Invalid(_)));
 }
 
@@ -263,123 +170,62 @@ async fn an_export_imports_back_unchanged(app: App) {
     let mut partners_csv = Vec::new();
     let mut members_csv = Vec::new();
     let caller = Caller::operator();
-    assert_eq!(
-        export::export_partners(&app, &caller, &mut partners_csv)
-            .await
-            .unwrap(),
-        40
-    );
-    assert_eq!(
-        export::export_members(&app, &caller, &mut members_csv)
-            .await
-            .unwrap(),
-        400
-    );
+    assert_eq!(export::export_partners(&app, &caller, &mut partners_csv).await.unwrap(), 40);
+    assert_eq!(export::export_members(&app, &caller, &mut members_csv).await.unwrap(), 400);
     let text = String::from_utf8(members_csv).unwrap();
-    assert!(text.starts_with("external_id,partner_external_id,email,phone,name,roles,locale,time_zone,status,last_seen_at,trained\n"));
+    assert!(text.starts_with(
+        "external_id,partner_external_id,email,phone,name,roles,locale,time_zone,status,last_seen_at,trained\n"
+    ));
     // Typed attributes (true, 250000) come back as text, so the first re-import updates
     // them once; from then on the files are stable.
     partners_from(&app, &String::from_utf8(partners_csv).unwrap()).await;
-    members_from(&app, &text, ImportOptions::default())
-        .await
-        .unwrap();
+    members_from(&app, &text, ImportOptions::default()).await.unwrap();
     let mut partners_csv = Vec::new();
-    export::export_partners(&app, &caller, &mut partners_csv)
-        .await
-        .unwrap();
+    export::export_partners(&app, &caller, &mut partners_csv).await.unwrap();
     let report = partners_from(&app, &String::from_utf8(partners_csv).unwrap()).await;
     assert_eq!(counts(&report), (0, 0, 40, 0), "{:#?}", report.errors);
     let mut members_csv = Vec::new();
-    export::export_members(&app, &caller, &mut members_csv)
-        .await
-        .unwrap();
-    let report = members_from(
-        &app,
-        &String::from_utf8(members_csv).unwrap(),
-        ImportOptions::default(),
-    )
-    .await
-    .unwrap();
+    export::export_members(&app, &caller, &mut members_csv).await.unwrap();
+    let report = members_from(&app, &String::from_utf8(members_csv).unwrap(), ImportOptions::default()).await.unwrap();
     assert_eq!(counts(&report), (0, 0, 400, 0), "{:#?}", report.errors);
 }
 
 async fn the_demo_seeds_once(app: App) {
     let seeded = demo::seed(&app).await.unwrap();
-    assert_eq!(
-        seeded,
-        Some(demo::Seeded {
-            partners: 40,
-            members: 400
-        })
-    );
+    assert_eq!(seeded, Some(demo::Seeded { partners: 40, members: 400 }));
     assert_eq!(demo::seed(&app).await.unwrap(), None);
     let mut tx = app.db.read().await.unwrap();
     assert_eq!(partners::count(&mut tx).await.unwrap(), 40);
-    let page = partners::list(&mut tx, &Default::default(), None, Some(500))
-        .await
-        .unwrap();
-    let types: std::collections::BTreeSet<_> = page
-        .items
-        .iter()
-        .map(|p| p.profile.partner_type.to_string())
-        .collect();
-    let regions: std::collections::BTreeSet<_> = page
-        .items
-        .iter()
-        .filter_map(|p| p.profile.region.as_ref().map(ToString::to_string))
-        .collect();
-    assert!(
-        types.len() >= 4 && regions.len() == 4,
-        "{types:?} {regions:?}"
-    );
+    let page = partners::list(&mut tx, &Default::default(), None, Some(500)).await.unwrap();
+    let types: std::collections::BTreeSet<_> = page.items.iter().map(|p| p.profile.partner_type.to_string()).collect();
+    let regions: std::collections::BTreeSet<_> =
+        page.items.iter().filter_map(|p| p.profile.region.as_ref().map(ToString::to_string)).collect();
+    assert!(types.len() >= 4 && regions.len() == 4, "{types:?} {regions:?}");
 }
 
 async fn tokens_authenticate_until_rotated_and_roles_limit_writes(app: App) {
-    let (_, secret) = auth::create_token(&app, &Caller::operator(), "ci", StaffRole::Analyst, None)
-        .await
-        .unwrap();
+    let (_, secret) = auth::create_token(&app, &Caller::operator(), "ci", StaffRole::Analyst, None).await.unwrap();
     let caller = auth::authenticate(&app, &secret).await.unwrap();
     assert_eq!(caller.role, StaffRole::Analyst);
-    assert!(matches!(
-        auth::authenticate(&app, "tid_nope").await,
-        Err(AppError::Unauthorized)
-    ));
-    assert!(matches!(
-        auth::authenticate(&app, "Bearer x").await,
-        Err(AppError::Unauthorized)
-    ));
+    assert!(matches!(auth::authenticate(&app, "tid_nope").await, Err(AppError::Unauthorized)));
+    assert!(matches!(auth::authenticate(&app, "Bearer x").await, Err(AppError::Unauthorized)));
     let denied = tidings_app::topics::create(&app, &caller, &Default::default()).await;
     assert!(matches!(denied, Err(AppError::Forbidden(_))));
     let denied = auth::create_token(&app, &caller, "sneaky", StaffRole::Admin, None).await;
     assert!(matches!(denied, Err(AppError::Forbidden(_))));
-    let fresh = auth::rotate_token(&app, "ci", StaffRole::Admin)
-        .await
-        .unwrap();
-    assert!(matches!(
-        auth::authenticate(&app, &secret).await,
-        Err(AppError::Unauthorized)
-    ));
-    assert_eq!(
-        auth::authenticate(&app, &fresh).await.unwrap().role,
-        StaffRole::Admin
-    );
+    let fresh = auth::rotate_token(&app, "ci", StaffRole::Admin).await.unwrap();
+    assert!(matches!(auth::authenticate(&app, &secret).await, Err(AppError::Unauthorized)));
+    assert_eq!(auth::authenticate(&app, &fresh).await.unwrap().role, StaffRole::Admin);
 }
 
 async fn a_large_import_spans_many_batches(app: App) {
     partners_from(&app, PARTNERS_CSV).await;
     let mut csv = String::from("external_id,email,partner,roles\n");
     for i in 0..1_600 {
-        csv.push_str(&format!(
-            "U-{i},m{i}@acme.example,P-{},support\n",
-            1 + i % 2
-        ));
+        csv.push_str(&format!("U-{i},m{i}@acme.example,P-{},support\n", 1 + i % 2));
     }
-    let report = members_from(&app, &csv, ImportOptions::default())
-        .await
-        .unwrap();
+    let report = members_from(&app, &csv, ImportOptions::default()).await.unwrap();
     assert_eq!(counts(&report), (1_600, 0, 0, 0));
-    let report = members_from(&app, &csv, ImportOptions::default())
-        .await
-        .unwrap();
+    let report = members_from(&app, &csv, ImportOptions::default()).await.unwrap();
     assert_eq!(counts(&report), (0, 0, 1_600, 0));
 }

@@ -16,17 +16,13 @@ pub const MAX_VALUE_CHARS: usize = 1000;
 pub struct AttrKey(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "'{0}' is not a valid attribute name: use up to 64 lower-case letters, digits and '_', starting with a letter"
-)]
+#[error("'{0}' is not a valid attribute name: use up to 64 lower-case letters, digits and '_', starting with a letter")]
 pub struct AttrKeyError(String);
 
 impl AttrKey {
     pub fn parse(text: &str) -> Result<Self, AttrKeyError> {
         let valid = (1..=64).contains(&text.len())
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
             && text.bytes().next().is_some_and(|b| b.is_ascii_lowercase());
         if !valid {
             return Err(AttrKeyError(text.to_owned()));
@@ -108,10 +104,7 @@ impl Attributes {
     }
 
     pub fn get(&self, key: &str) -> Option<&AttrValue> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.as_str() == key)
-            .map(|(_, v)| v)
+        self.0.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&AttrKey, &AttrValue)> {
@@ -152,19 +145,15 @@ impl Attributes {
     }
 
     /// Applies a JSON object as a merge patch: keys set to null or "" are removed.
-    pub fn merge_json(
-        &mut self,
-        patch: &BTreeMap<String, serde_json::Value>,
-    ) -> Result<(), AttrError> {
+    pub fn merge_json(&mut self, patch: &BTreeMap<String, serde_json::Value>) -> Result<(), AttrError> {
         for (name, value) in patch {
             let key = AttrKey::parse(name)?;
             let value = match value {
                 serde_json::Value::Null => None,
                 serde_json::Value::Bool(b) => Some(AttrValue::Bool(*b)),
-                serde_json::Value::Number(n) => Some(AttrValue::Number(
-                    n.as_f64()
-                        .ok_or_else(|| AttrError::NotFinite(name.clone()))?,
-                )),
+                serde_json::Value::Number(n) => {
+                    Some(AttrValue::Number(n.as_f64().ok_or_else(|| AttrError::NotFinite(name.clone()))?))
+                }
                 serde_json::Value::String(s) => Some(AttrValue::Text(s.clone())),
                 _ => return Err(AttrError::NotScalar(name.clone())),
             };
@@ -201,8 +190,7 @@ mod tests {
     fn a_merge_patch_sets_and_removes_values() {
         let mut attrs = Attributes::new();
         let patch: BTreeMap<String, serde_json::Value> =
-            serde_json::from_str(r#"{"trained": true, "level": 3, "note": "x"}"#)
-                .unwrap_or_default();
+            serde_json::from_str(r#"{"trained": true, "level": 3, "note": "x"}"#).unwrap_or_default();
         assert!(attrs.merge_json(&patch).is_ok());
         assert_eq!(attrs.len(), 3);
         let patch: BTreeMap<String, serde_json::Value> =
@@ -217,12 +205,8 @@ mod tests {
         let mut attrs = Attributes::new();
         let patch: BTreeMap<String, serde_json::Value> =
             serde_json::from_str(r#"{"nested": {"a": 1}}"#).unwrap_or_default();
-        assert!(matches!(
-            attrs.merge_json(&patch),
-            Err(AttrError::NotScalar(_))
-        ));
-        let patch: BTreeMap<String, serde_json::Value> =
-            serde_json::from_str(r#"{"Bad Name": 1}"#).unwrap_or_default();
+        assert!(matches!(attrs.merge_json(&patch), Err(AttrError::NotScalar(_))));
+        let patch: BTreeMap<String, serde_json::Value> = serde_json::from_str(r#"{"Bad Name": 1}"#).unwrap_or_default();
         assert!(matches!(attrs.merge_json(&patch), Err(AttrError::Key(_))));
     }
 }

@@ -21,15 +21,7 @@ impl Default for Catalog {
     fn default() -> Self {
         let slugs = |list: &[&str]| list.iter().filter_map(|s| Slug::parse(s).ok()).collect();
         Self {
-            partner_types: slugs(&[
-                "distributor",
-                "reseller",
-                "dealer",
-                "referral",
-                "implementation",
-                "msp",
-                "agency",
-            ]),
+            partner_types: slugs(&["distributor", "reseller", "dealer", "referral", "implementation", "msp", "agency"]),
             partner_tiers: slugs(&["strategic", "growth", "standard", "registered"]),
             regions: slugs(&["amer", "latam", "emea", "apac"]),
         }
@@ -46,14 +38,11 @@ pub struct CatalogError {
 
 fn pick(list: &[Slug], what: &'static str, text: &str) -> Result<Slug, CatalogError> {
     let wanted = text.trim().to_lowercase().replace(' ', "-");
-    list.iter()
-        .find(|s| s.as_str() == wanted)
-        .cloned()
-        .ok_or_else(|| CatalogError {
-            what,
-            value: text.trim().to_owned(),
-            known: list.iter().map(Slug::as_str).collect::<Vec<_>>().join(", "),
-        })
+    list.iter().find(|s| s.as_str() == wanted).cloned().ok_or_else(|| CatalogError {
+        what,
+        value: text.trim().to_owned(),
+        known: list.iter().map(Slug::as_str).collect::<Vec<_>>().join(", "),
+    })
 }
 
 impl Catalog {
@@ -132,26 +121,15 @@ mod tests {
     #[test]
     fn values_are_matched_case_insensitively() {
         let catalog = Catalog::default();
-        assert_eq!(
-            catalog
-                .partner_type(" Distributor ")
-                .map(|t| t.to_string())
-                .ok(),
-            Some("distributor".into())
-        );
+        assert_eq!(catalog.partner_type(" Distributor ").map(|t| t.to_string()).ok(), Some("distributor".into()));
     }
 
     #[test]
     fn an_unknown_value_lists_the_known_ones() {
-        let message = Catalog::default()
-            .partner_tier("platinum")
-            .err()
-            .map(|e| e.to_string());
+        let message = Catalog::default().partner_tier("platinum").err().map(|e| e.to_string());
         assert_eq!(
             message.as_deref(),
-            Some(
-                "'platinum' is not a known partner tier; known: strategic, growth, standard, registered"
-            )
+            Some("'platinum' is not a known partner tier; known: strategic, growth, standard, registered")
         );
     }
 }

@@ -59,10 +59,7 @@ mod tests {
 
     #[test]
     fn assigned_codes_are_accepted_in_any_case() {
-        assert_eq!(
-            Country::parse(" de ").ok().map(String::from),
-            Some("DE".into())
-        );
+        assert_eq!(Country::parse(" de ").ok().map(String::from), Some("DE".into()));
         assert!(Country::parse("US").is_ok());
     }
 

@@ -26,9 +26,7 @@ impl Email {
         }
         let valid = email_address::EmailAddress::is_valid(text)
             && !text.contains(['<', '>', '"', ' '])
-            && text
-                .rsplit_once('@')
-                .is_some_and(|(_, domain)| domain.contains('.'));
+            && text.rsplit_once('@').is_some_and(|(_, domain)| domain.contains('.'));
         if !valid {
             return Err(EmailError::Invalid(text.to_owned()));
         }

@@ -34,10 +34,7 @@ impl FieldErrors {
     }
 
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.to_owned(),
-            message: message.into(),
-        });
+        self.0.push(FieldError { field: field.to_owned(), message: message.into() });
     }
 
     /// Records the error of `result` under `field` and passes its value on.

@@ -23,10 +23,6 @@ pub struct PartnerGroup {
 
 impl PartnerGroup {
     pub fn keyed(&self) -> Keyed {
-        Keyed {
-            key: self.key.clone(),
-            name: self.name.clone(),
-            description: self.description.clone(),
-        }
+        Keyed { key: self.key.clone(), name: self.name.clone(), description: self.description.clone() }
     }
 }

@@ -34,10 +34,7 @@ impl<T> Id<T> {
     }
 
     pub const fn from_uuid(uuid: Uuid) -> Self {
-        Self {
-            uuid,
-            kind: PhantomData,
-        }
+        Self { uuid, kind: PhantomData }
     }
 
     pub const fn as_uuid(&self) -> Uuid {

@@ -67,18 +67,9 @@ mod tests {
 
     #[test]
     fn tags_are_canonicalized() {
-        assert_eq!(
-            Locale::parse("en_us").ok().map(String::from),
-            Some("en-US".into())
-        );
-        assert_eq!(
-            Locale::parse("ZH-hans-cn").ok().map(String::from),
-            Some("zh-Hans-CN".into())
-        );
-        assert_eq!(
-            Locale::parse("de-AT").ok().map(|l| l.language().to_owned()),
-            Some("de".into())
-        );
+        assert_eq!(Locale::parse("en_us").ok().map(String::from), Some("en-US".into()));
+        assert_eq!(Locale::parse("ZH-hans-cn").ok().map(String::from), Some("zh-Hans-CN".into()));
+        assert_eq!(Locale::parse("de-AT").ok().map(|l| l.language().to_owned()), Some("de".into()));
     }
 
     #[test]

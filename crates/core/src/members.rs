@@ -8,9 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    Attributes, Email, FieldErrors, Locale, MemberId, PartnerId, Phone, TimeZone, Timestamp, text,
-};
+use crate::{Attributes, Email, FieldErrors, Locale, MemberId, PartnerId, Phone, TimeZone, Timestamp, text};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -43,10 +41,7 @@ impl FromStr for MemberStatus {
     type Err = MemberStatusError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_lowercase();
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == wanted)
-            .ok_or_else(|| MemberStatusError(s.trim().to_owned()))
+        Self::ALL.into_iter().find(|v| v.as_str() == wanted).ok_or_else(|| MemberStatusError(s.trim().to_owned()))
     }
 }
 impl fmt::Display for MemberStatus {
@@ -111,10 +106,7 @@ impl FromStr for Role {
     type Err = RoleError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_lowercase().replace(['-', ' '], "_");
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == wanted)
-            .ok_or_else(|| RoleError(s.trim().to_owned()))
+        Self::ALL.into_iter().find(|v| v.as_str() == wanted).ok_or_else(|| RoleError(s.trim().to_owned()))
     }
 }
 impl fmt::Display for Role {
@@ -189,9 +181,7 @@ impl<'de> Deserialize<'de> for Roles {
 #[cfg(feature = "openapi")]
 impl utoipa::PartialSchema for Roles {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ArrayBuilder::new()
-            .items(<Role as utoipa::PartialSchema>::schema())
-            .into()
+        utoipa::openapi::schema::ArrayBuilder::new().items(<Role as utoipa::PartialSchema>::schema()).into()
     }
 }
 #[cfg(feature = "openapi")]
@@ -259,9 +249,7 @@ impl MemberDraft {
             errors.add("partner_id", "is required");
         }
         let external_id = match &self.external_id {
-            Some(v) => errors
-                .check("external_id", text::identifier(v, EXTERNAL_ID_MAX))
-                .flatten(),
+            Some(v) => errors.check("external_id", text::identifier(v, EXTERNAL_ID_MAX)).flatten(),
             None => base.and_then(|b| b.external_id.clone()),
         };
         let email = match (&self.email, base) {
@@ -275,10 +263,7 @@ impl MemberDraft {
             None => base.and_then(|b| b.phone.clone()),
         };
         let name = match &self.name {
-            Some(v) => errors
-                .check("name", text::identifier(v, NAME_MAX))
-                .flatten()
-                .unwrap_or_default(),
+            Some(v) => errors.check("name", text::identifier(v, NAME_MAX)).flatten().unwrap_or_default(),
             None => base.map(|b| b.name.clone()).unwrap_or_default(),
         };
         let roles = match &self.roles {
@@ -340,10 +325,7 @@ mod tests {
 
     #[test]
     fn a_new_member_needs_a_partner_and_an_email_and_gets_defaults() {
-        let errors = MemberDraft::default()
-            .validate(None)
-            .err()
-            .unwrap_or_default();
+        let errors = MemberDraft::default().validate(None).err().unwrap_or_default();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["partner_id", "email"]);
 

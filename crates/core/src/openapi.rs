@@ -78,11 +78,7 @@ impl ToSchema for Country {}
 
 impl PartialSchema for Slug {
     fn schema() -> RefOr<Schema> {
-        string(
-            None,
-            "A key: lower-case letters, digits, '-' and '_'",
-            "emea-pilot",
-        )
+        string(None, "A key: lower-case letters, digits, '-' and '_'", "emea-pilot")
     }
 }
 impl ToSchema for Slug {}

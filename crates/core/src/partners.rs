@@ -9,8 +9,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Attributes, Catalog, Country, Email, FieldErrors, GroupKey, PartnerId, PartnerTier,
-    PartnerType, Region, Slug, Timestamp, text,
+    Attributes, Catalog, Country, Email, FieldErrors, GroupKey, PartnerId, PartnerTier, PartnerType, Region, Slug,
+    Timestamp, text,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -26,14 +26,8 @@ pub enum LifecycleStage {
 }
 
 impl LifecycleStage {
-    pub const ALL: [Self; 6] = [
-        Self::Prospect,
-        Self::Onboarding,
-        Self::Active,
-        Self::AtRisk,
-        Self::Dormant,
-        Self::Churned,
-    ];
+    pub const ALL: [Self; 6] =
+        [Self::Prospect, Self::Onboarding, Self::Active, Self::AtRisk, Self::Dormant, Self::Churned];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,19 +42,14 @@ impl LifecycleStage {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "'{0}' is not a lifecycle stage; known: prospect, onboarding, active, at_risk, dormant, churned"
-)]
+#[error("'{0}' is not a lifecycle stage; known: prospect, onboarding, active, at_risk, dormant, churned")]
 pub struct LifecycleStageError(String);
 
 impl FromStr for LifecycleStage {
     type Err = LifecycleStageError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_lowercase().replace(['-', ' '], "_");
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == wanted)
-            .ok_or_else(|| LifecycleStageError(s.trim().to_owned()))
+        Self::ALL.into_iter().find(|v| v.as_str() == wanted).ok_or_else(|| LifecycleStageError(s.trim().to_owned()))
     }
 }
 impl fmt::Display for LifecycleStage {
@@ -123,16 +112,10 @@ pub const EXTERNAL_ID_MAX: usize = 128;
 
 impl PartnerDraft {
     /// Validates the draft laid over `base` (the stored partner, or nothing when creating).
-    pub fn validate(
-        &self,
-        base: Option<&PartnerProfile>,
-        catalog: &Catalog,
-    ) -> Result<PartnerProfile, FieldErrors> {
+    pub fn validate(&self, base: Option<&PartnerProfile>, catalog: &Catalog) -> Result<PartnerProfile, FieldErrors> {
         let mut errors = FieldErrors::new();
         let external_id = match &self.external_id {
-            Some(v) => errors
-                .check("external_id", text::identifier(v, EXTERNAL_ID_MAX))
-                .flatten(),
+            Some(v) => errors.check("external_id", text::identifier(v, EXTERNAL_ID_MAX)).flatten(),
             None => base.and_then(|b| b.external_id.clone()),
         };
         let name = match (&self.name, base) {
@@ -143,19 +126,12 @@ impl PartnerDraft {
         let partner_type = match (&self.partner_type, base) {
             (Some(v), _) => errors.check("partner_type", catalog.partner_type(v)),
             (None, Some(b)) => Some(b.partner_type.clone()),
-            (None, None) => errors.check(
-                "partner_type",
-                Err::<PartnerType, _>(text::TextError::Missing),
-            ),
+            (None, None) => errors.check("partner_type", Err::<PartnerType, _>(text::TextError::Missing)),
         };
         let tier = match (&self.tier, base) {
             (Some(v), _) => errors.check("tier", catalog.partner_tier(v)),
             (None, Some(b)) => Some(b.tier.clone()),
-            (None, None) => catalog
-                .partner_tiers
-                .last()
-                .cloned()
-                .map(PartnerTier::stored),
+            (None, None) => catalog.partner_tiers.last().cloned().map(PartnerTier::stored),
         };
         let region = match &self.region {
             Some(v) if v.trim().is_empty() => None,
@@ -202,10 +178,7 @@ impl PartnerDraft {
 }
 
 fn parse_keys(keys: &[String], field: &str, errors: &mut FieldErrors) -> BTreeSet<Slug> {
-    keys.iter()
-        .filter(|k| !k.trim().is_empty())
-        .filter_map(|k| errors.check(field, Slug::parse(k)))
-        .collect()
+    keys.iter().filter(|k| !k.trim().is_empty()).filter_map(|k| errors.check(field, Slug::parse(k))).collect()
 }
 
 #[cfg(test)]
@@ -213,25 +186,15 @@ mod tests {
     use super::*;
 
     fn draft(name: &str, partner_type: &str) -> PartnerDraft {
-        PartnerDraft {
-            name: Some(name.into()),
-            partner_type: Some(partner_type.into()),
-            ..Default::default()
-        }
+        PartnerDraft { name: Some(name.into()), partner_type: Some(partner_type.into()), ..Default::default() }
     }
 
     #[test]
     fn a_minimal_partner_gets_the_lowest_tier_and_onboarding_stage() {
         let profile = draft("Acme", "reseller").validate(None, &Catalog::default());
         let profile = profile.ok();
-        assert_eq!(
-            profile.as_ref().map(|p| p.tier.as_str()),
-            Some("registered")
-        );
-        assert_eq!(
-            profile.map(|p| p.lifecycle_stage),
-            Some(LifecycleStage::Onboarding)
-        );
+        assert_eq!(profile.as_ref().map(|p| p.tier.as_str()), Some("registered"));
+        assert_eq!(profile.map(|p| p.lifecycle_stage), Some(LifecycleStage::Onboarding));
     }
 
     #[test]
@@ -239,15 +202,9 @@ mod tests {
         let mut d = draft("", "wholesaler");
         d.country = Some("Germany".into());
         d.lifecycle_stage = Some("sleeping".into());
-        let errors = d
-            .validate(None, &Catalog::default())
-            .err()
-            .unwrap_or_default();
+        let errors = d.validate(None, &Catalog::default()).err().unwrap_or_default();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            ["name", "partner_type", "country", "lifecycle_stage"]
-        );
+        assert_eq!(fields, ["name", "partner_type", "country", "lifecycle_stage"]);
     }
 
     #[test]
@@ -257,19 +214,10 @@ mod tests {
         d.region = Some("emea".into());
         d.country = Some("de".into());
         let base = d.validate(None, &catalog).ok();
-        let patch = PartnerDraft {
-            region: Some(String::new()),
-            tier: Some("Growth".into()),
-            ..Default::default()
-        };
+        let patch = PartnerDraft { region: Some(String::new()), tier: Some("Growth".into()), ..Default::default() };
         let next = patch.validate(base.as_ref(), &catalog).ok();
         assert_eq!(next.as_ref().map(|p| p.region.is_none()), Some(true));
-        assert_eq!(
-            next.as_ref()
-                .and_then(|p| p.country.as_ref())
-                .map(Country::as_str),
-            Some("DE")
-        );
+        assert_eq!(next.as_ref().and_then(|p| p.country.as_ref()).map(Country::as_str), Some("DE"));
         assert_eq!(next.map(|p| p.tier.to_string()), Some("growth".into()));
     }
 }

@@ -10,24 +10,16 @@ use serde::{Deserialize, Serialize};
 pub struct Phone(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "'{0}' is not an E.164 phone number: write + then the country code and number, 8 to 15 digits (+4930123456)"
-)]
+#[error("'{0}' is not an E.164 phone number: write + then the country code and number, 8 to 15 digits (+4930123456)")]
 pub struct PhoneError(String);
 
 impl Phone {
     pub fn parse(text: &str) -> Result<Self, PhoneError> {
         let trimmed = text.trim();
-        let compact: String = trimmed
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-            .collect();
-        let digits = compact
-            .strip_prefix('+')
-            .ok_or_else(|| PhoneError(trimmed.to_owned()))?;
-        let valid = (8..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0');
+        let compact: String = trimmed.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+        let digits = compact.strip_prefix('+').ok_or_else(|| PhoneError(trimmed.to_owned()))?;
+        let valid =
+            (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
         if !valid {
             return Err(PhoneError(trimmed.to_owned()));
         }
@@ -62,22 +54,12 @@ mod tests {
 
     #[test]
     fn formatting_characters_are_dropped() {
-        assert_eq!(
-            Phone::parse("+49 (30) 123-456.78").ok().map(String::from),
-            Some("+493012345678".into())
-        );
+        assert_eq!(Phone::parse("+49 (30) 123-456.78").ok().map(String::from), Some("+493012345678".into()));
     }
 
     #[test]
     fn numbers_without_country_code_or_with_letters_are_refused() {
-        for bad in [
-            "030123456",
-            "+0301234567",
-            "+49 30 CALL ME",
-            "+1234567",
-            "+1234567890123456",
-            "",
-        ] {
+        for bad in ["030123456", "+0301234567", "+49 30 CALL ME", "+1234567", "+1234567890123456", ""] {
             assert!(Phone::parse(bad).is_err(), "{bad} was accepted");
         }
     }

@@ -20,13 +20,8 @@ impl Slug {
     pub fn parse(text: &str) -> Result<Self, SlugError> {
         let text = text.trim();
         let valid = (1..=64).contains(&text.len())
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-            && text
-                .bytes()
-                .next()
-                .is_some_and(|b| b.is_ascii_alphanumeric());
+            && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+            && text.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
         if !valid {
             return Err(SlugError(text.to_owned()));
         }

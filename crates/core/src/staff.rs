@@ -60,10 +60,7 @@ impl FromStr for StaffRole {
     type Err = StaffRoleError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_lowercase();
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == wanted)
-            .ok_or_else(|| StaffRoleError(s.trim().to_owned()))
+        Self::ALL.into_iter().find(|v| v.as_str() == wanted).ok_or_else(|| StaffRoleError(s.trim().to_owned()))
     }
 }
 impl fmt::Display for StaffRole {

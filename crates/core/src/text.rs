@@ -24,10 +24,7 @@ pub fn optional(text: &str, max: usize) -> Result<Option<String>, TextError> {
     if text.chars().count() > max {
         return Err(TextError::TooLong(max));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(TextError::Control);
     }
     Ok(Some(text.to_owned()))

@@ -51,16 +51,12 @@ impl Timestamp {
             return Ok(Self(ts.as_millisecond()));
         }
         let date: jiff::civil::Date = text.parse().map_err(|_| TimestampError(text.to_owned()))?;
-        let ts = date
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .map_err(|_| TimestampError(text.to_owned()))?;
+        let ts = date.to_zoned(jiff::tz::TimeZone::UTC).map_err(|_| TimestampError(text.to_owned()))?;
         Ok(Self(ts.timestamp().as_millisecond()))
     }
 
     pub fn to_rfc3339(self) -> String {
-        jiff::Timestamp::from_millisecond(self.0)
-            .map(|t| t.to_string())
-            .unwrap_or_else(|_| self.0.to_string())
+        jiff::Timestamp::from_millisecond(self.0).map(|t| t.to_string()).unwrap_or_else(|_| self.0.to_string())
     }
 }
 
@@ -80,14 +76,8 @@ mod tests {
 
     #[test]
     fn dates_and_rfc3339_times_are_accepted() {
-        assert_eq!(
-            Timestamp::parse("1970-01-02").ok(),
-            Some(Timestamp(86_400_000))
-        );
-        assert_eq!(
-            Timestamp::parse("1970-01-01T00:00:01Z").ok(),
-            Some(Timestamp(1000))
-        );
+        assert_eq!(Timestamp::parse("1970-01-02").ok(), Some(Timestamp(86_400_000)));
+        assert_eq!(Timestamp::parse("1970-01-01T00:00:01Z").ok(), Some(Timestamp(1000)));
         assert!(Timestamp::parse("yesterday").is_err());
     }
 

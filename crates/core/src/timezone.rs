@@ -61,12 +61,7 @@ mod tests {
 
     #[test]
     fn iana_names_are_accepted() {
-        for good in [
-            "Europe/Berlin",
-            "America/Argentina/Buenos_Aires",
-            "UTC",
-            "Asia/Kolkata",
-        ] {
+        for good in ["Europe/Berlin", "America/Argentina/Buenos_Aires", "UTC", "Asia/Kolkata"] {
             assert!(TimeZone::parse(good).is_ok(), "{good} was refused");
         }
     }

@@ -51,29 +51,16 @@ impl KeyedDraft {
             (None, None) => errors.check("name", Err::<String, _>(text::TextError::Missing)),
         };
         let description = match &self.description {
-            Some(v) => errors
-                .check("description", text::optional(v, 1000))
-                .flatten()
-                .unwrap_or_default(),
+            Some(v) => errors.check("description", text::optional(v, 1000)).flatten().unwrap_or_default(),
             None => base.map(|b| b.description.clone()).unwrap_or_default(),
         };
-        errors.finish(|| {
-            Some(Keyed {
-                key: key?,
-                name: name?,
-                description,
-            })
-        })
+        errors.finish(|| Some(Keyed { key: key?, name: name?, description }))
     }
 }
 
 impl Topic {
     pub fn keyed(&self) -> Keyed {
-        Keyed {
-            key: self.key.clone(),
-            name: self.name.clone(),
-            description: self.description.clone(),
-        }
+        Keyed { key: self.key.clone(), name: self.name.clone(), description: self.description.clone() }
     }
 }
 
@@ -83,16 +70,9 @@ mod tests {
 
     #[test]
     fn a_topic_needs_a_key_and_a_name() {
-        let errors = KeyedDraft::default()
-            .validate(None)
-            .err()
-            .unwrap_or_default();
+        let errors = KeyedDraft::default().validate(None).err().unwrap_or_default();
         assert_eq!(errors.to_string(), "key: is required; name: is required");
-        let draft = KeyedDraft {
-            key: Some("Support Desk".into()),
-            name: Some("Support".into()),
-            description: None,
-        };
+        let draft = KeyedDraft { key: Some("Support Desk".into()), name: Some("Support".into()), description: None };
         assert!(draft.validate(None).is_err());
     }
 }

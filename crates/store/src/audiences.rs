@@ -4,9 +4,7 @@
 //! access, ASCII case folding, substring search) are the named fragments below.
 
 use sqlx::AssertSqlSafe;
-use tidings_core::audiences::{
-    CmpOp, Condition, Field, MemberField, PartnerField, Rule, Test, Value, fold,
-};
+use tidings_core::audiences::{CmpOp, Condition, Field, MemberField, PartnerField, Rule, Test, Value, fold};
 use tidings_core::{MemberId, Role, Roles, Timestamp};
 use uuid::Uuid;
 
@@ -22,12 +20,7 @@ pub async fn count_members(tx: &mut Tx, rule: &Rule, now: Timestamp) -> Result<i
     let mut f = Filter::default();
     let condition = compile(rule, tx.dialect(), now, &mut f);
     let sql = format!("select count(*) {FROM} where {condition}");
-    let (count,): (i64,) = on_tx!(tx, |c| bind_as(
-        sqlx::query_as(AssertSqlSafe(sql)),
-        &f.values
-    )
-    .fetch_one(c)
-    .await)?;
+    let (count,): (i64,) = on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_one(c).await)?;
     Ok(count)
 }
 
@@ -42,20 +35,10 @@ pub async fn member_ids(
     let mut f = Filter::default();
     let condition = compile(rule, tx.dialect(), now, &mut f);
     let after = after.map(|a| f.bind(sql::Value::Uuid(a.as_uuid())));
-    let after = after
-        .map(|n| format!(" and m.id > {n}"))
-        .unwrap_or_default();
+    let after = after.map(|n| format!(" and m.id > {n}")).unwrap_or_default();
     let sql = format!("select m.id {FROM} where ({condition}){after} order by m.id limit {limit}");
-    let rows: Vec<(Uuid,)> = on_tx!(tx, |c| bind_as(
-        sqlx::query_as(AssertSqlSafe(sql)),
-        &f.values
-    )
-    .fetch_all(c)
-    .await)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id,)| MemberId::from_uuid(id))
-        .collect())
+    let rows: Vec<(Uuid,)> = on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?;
+    Ok(rows.into_iter().map(|(id,)| MemberId::from_uuid(id)).collect())
 }
 
 /// The SQL boolean for `rule`, binding its values into `f`.
@@ -77,13 +60,11 @@ fn condition(c: &Condition, d: Dialect, now: Timestamp, f: &mut Filter) -> Strin
     match &c.field {
         Field::Partner(PartnerField::Group) => group(&c.test, f),
         Field::Member(MemberField::Role) => role(&c.test, f),
-        Field::Partner(PartnerField::Attribute(k)) => {
-            attribute("p.attributes", k.as_str(), &c.test, d, f)
-        }
-        Field::Member(MemberField::Attribute(k)) => {
-            attribute("m.attributes", k.as_str(), &c.test, d, f)
-        }
+        Field::Partner(PartnerField::Attribute(k)) => attribute("p.attributes", k.as_str(), &c.test, d, f),
+        Field::Member(MemberField::Attribute(k)) => attribute("m.attributes", k.as_str(), &c.test, d, f),
         Field::Member(MemberField::LastSeen) => time("m.last_seen_at", &c.test, now, f),
+        Field::Partner(PartnerField::Id) => ids("p.id", &c.test, f),
+        Field::Member(MemberField::Id) => ids("m.id", &c.test, f),
         field => text(&column(field, d), folds(field), &c.test, d, f),
     }
 }
@@ -110,10 +91,7 @@ fn column(field: &Field, d: Dialect) -> String {
 
 /// Names and external ids compare as folded text (see `fold`).
 fn folds(field: &Field) -> bool {
-    matches!(
-        field,
-        Field::Partner(PartnerField::Name | PartnerField::ExternalId)
-    )
+    matches!(field, Field::Partner(PartnerField::Name | PartnerField::ExternalId))
 }
 
 /// ASCII-only lower case with spaces trimmed: SQLite's `lower()` folds only ASCII, so
@@ -122,9 +100,7 @@ fn fold_sql(expr: &str, d: Dialect) -> String {
     match d {
         Dialect::Sqlite => format!("lower(trim({expr}, ' '))"),
         Dialect::Postgres => {
-            format!(
-                "translate(btrim({expr}, ' '), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-            )
+            format!("translate(btrim({expr}, ' '), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')")
         }
     }
 }
@@ -138,11 +114,7 @@ fn contains_sql(haystack: &str, needle: &str, d: Dialect) -> String {
 }
 
 fn text(col: &str, folded: bool, test: &Test, d: Dialect, f: &mut Filter) -> String {
-    let lhs = if folded {
-        fold_sql(col, d)
-    } else {
-        col.to_owned()
-    };
+    let lhs = if folded { fold_sql(col, d) } else { col.to_owned() };
     let bind = |f: &mut Filter, v: &Value| {
         let t = match v {
             Value::Text(t) if folded => fold(t),
@@ -162,22 +134,34 @@ fn text(col: &str, folded: bool, test: &Test, d: Dialect, f: &mut Filter) -> Str
         }
         Test::Contains(part) => {
             let n = f.bind(sql::Value::Text(fold(part)));
-            format!(
-                "({col} is not null and {})",
-                contains_sql(&fold_sql(col, d), &n, d)
-            )
+            format!("({col} is not null and {})", contains_sql(&fold_sql(col, d), &n, d))
         }
         Test::Exists => format!("({col} is not null and {col} <> '')"),
         Test::Compare(..) => "(1 = 0)".into(),
     }
 }
 
+/// `partner.id` and `member.id`: bound as UUIDs, which the id columns hold on both engines.
+fn ids(col: &str, test: &Test, f: &mut Filter) -> String {
+    let values: Vec<&Value> = match test {
+        Test::Eq(v) => vec![v],
+        Test::In(list) => list.iter().collect(),
+        Test::Exists => return "(1 = 1)".into(),
+        _ => return "(1 = 0)".into(),
+    };
+    let ns: Vec<String> = values
+        .into_iter()
+        .filter_map(|v| if let Value::Text(t) = v { Uuid::parse_str(t).ok() } else { None })
+        .map(|u| f.bind(sql::Value::Uuid(u)))
+        .collect();
+    if ns.is_empty() {
+        return "(1 = 0)".into();
+    }
+    format!("({col} in ({}))", ns.join(", "))
+}
+
 fn role_bits(values: &[&str]) -> i64 {
-    values
-        .iter()
-        .filter_map(|v| v.parse::<Role>().ok())
-        .collect::<Roles>()
-        .bits()
+    values.iter().filter_map(|v| v.parse::<Role>().ok()).collect::<Roles>().bits()
 }
 
 fn role(test: &Test, f: &mut Filter) -> String {
@@ -187,13 +171,7 @@ fn role(test: &Test, f: &mut Filter) -> String {
         Test::In(list) => role_bits(
             &list
                 .iter()
-                .filter_map(|v| {
-                    if let Value::Text(t) = v {
-                        Some(t.as_str())
-                    } else {
-                        None
-                    }
-                })
+                .filter_map(|v| if let Value::Text(t) = v { Some(t.as_str()) } else { None })
                 .collect::<Vec<_>>(),
         ),
         Test::Exists => return "(m.roles <> 0)".into(),
@@ -207,26 +185,15 @@ fn group(test: &Test, f: &mut Filter) -> String {
     let keys: Vec<String> = match test {
         Test::Eq(Value::Text(t)) => vec![t.clone()],
         Test::Contains(t) => vec![fold(t)],
-        Test::In(list) => list
-            .iter()
-            .filter_map(|v| {
-                if let Value::Text(t) = v {
-                    Some(t.clone())
-                } else {
-                    None
-                }
-            })
-            .collect(),
+        Test::In(list) => {
+            list.iter().filter_map(|v| if let Value::Text(t) = v { Some(t.clone()) } else { None }).collect()
+        }
         Test::Exists => {
-            return "exists (select 1 from partner_group_members gm where gm.partner_id = p.id)"
-                .into();
+            return "exists (select 1 from partner_group_members gm where gm.partner_id = p.id)".into();
         }
         _ => return "(1 = 0)".into(),
     };
-    let ns: Vec<String> = keys
-        .into_iter()
-        .map(|k| f.bind(sql::Value::Text(k)))
-        .collect();
+    let ns: Vec<String> = keys.into_iter().map(|k| f.bind(sql::Value::Text(k))).collect();
     format!(
         "exists (select 1 from partner_group_members gm join partner_groups g on g.id = gm.group_id \
          where gm.partner_id = p.id and g.key in ({}))",
@@ -317,11 +284,7 @@ fn attribute(column: &str, key: &str, test: &Test, d: Dialect, f: &mut Filter) -
     let eq = |f: &mut Filter, v: &Value| match v {
         Value::Text(t) => {
             let n = f.bind(sql::Value::Text(fold(t)));
-            format!(
-                "coalesce({} and {} = {n}, false)",
-                j.is_text,
-                fold_sql(&j.text, d)
-            )
+            format!("coalesce({} and {} = {n}, false)", j.is_text, fold_sql(&j.text, d))
         }
         Value::Number(x) => {
             let n = f.bind(sql::Value::Float(*x));
@@ -342,11 +305,7 @@ fn attribute(column: &str, key: &str, test: &Test, d: Dialect, f: &mut Filter) -
         }
         Test::Contains(part) => {
             let n = f.bind(sql::Value::Text(fold(part)));
-            format!(
-                "coalesce({} and {}, false)",
-                j.is_text,
-                contains_sql(&fold_sql(&j.text, d), &n, d)
-            )
+            format!("coalesce({} and {}, false)", j.is_text, contains_sql(&fold_sql(&j.text, d), &n, d))
         }
         Test::Compare(op, Value::Number(x)) => {
             let n = f.bind(sql::Value::Float(*x));

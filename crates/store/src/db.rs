@@ -7,9 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use crate::Result;
@@ -28,10 +26,7 @@ pub struct Db(Pool);
 
 #[derive(Clone, Debug)]
 enum Pool {
-    Sqlite {
-        writer: SqlitePool,
-        readers: SqlitePool,
-    },
+    Sqlite { writer: SqlitePool, readers: SqlitePool },
     Postgres(PgPool),
 }
 
@@ -102,18 +97,12 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
+        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
         // An in-memory database exists once per connection: readers must share the writer.
         let readers = if url.contains(":memory:") || url.contains("mode=memory") {
             writer.clone()
         } else {
-            SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(options.read_only(true))
-                .await?
+            SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?
         };
         Ok(Self(Pool::Sqlite { writer, readers }))
     }
@@ -148,9 +137,7 @@ impl Db {
         Ok(Tx(match &self.0 {
             // IMMEDIATE takes the write lock up front: a deferred transaction that later
             // upgrades can fail at once with SQLITE_BUSY when another process wrote meanwhile.
-            Pool::Sqlite { writer, .. } => {
-                TxInner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
-            }
+            Pool::Sqlite { writer, .. } => TxInner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
         }))
     }
@@ -208,11 +195,7 @@ impl Tx {
 
 /// The migration file names of each engine, for the test that keeps them in step.
 pub fn migration_names() -> (Vec<String>, Vec<String>) {
-    let names = |m: &sqlx::migrate::Migrator| {
-        m.iter()
-            .map(|m| format!("{}_{}", m.version, m.description))
-            .collect()
-    };
+    let names = |m: &sqlx::migrate::Migrator| m.iter().map(|m| format!("{}_{}", m.version, m.description)).collect();
     (names(&SQLITE_MIGRATIONS), names(&POSTGRES_MIGRATIONS))
 }
 

@@ -24,14 +24,12 @@ impl From<sqlx::Error> for Error {
             return Self::Database(error);
         };
         match db.kind() {
-            sqlx::error::ErrorKind::UniqueViolation => Self::Conflict(format!(
-                "{} already exists",
-                clashing_field(db.message(), db.constraint())
-            )),
-            sqlx::error::ErrorKind::ForeignKeyViolation => Self::Conflict(
-                "it is referenced by other records, or refers to a record that does not exist"
-                    .into(),
-            ),
+            sqlx::error::ErrorKind::UniqueViolation => {
+                Self::Conflict(format!("{} already exists", clashing_field(db.message(), db.constraint())))
+            }
+            sqlx::error::ErrorKind::ForeignKeyViolation => {
+                Self::Conflict("it is referenced by other records, or refers to a record that does not exist".into())
+            }
             _ => Self::Database(error),
         }
     }
@@ -45,10 +43,7 @@ fn clashing_field(message: &str, constraint: Option<&str>) -> String {
         let field = trimmed.split_once('_').map_or(trimmed, |(_, rest)| rest);
         return strip_table_prefix(field).to_owned();
     }
-    message
-        .rsplit_once('.')
-        .map_or("a value", |(_, f)| f)
-        .to_owned()
+    message.rsplit_once('.').map_or("a value", |(_, f)| f).to_owned()
 }
 
 fn strip_table_prefix(field: &str) -> &str {
@@ -73,19 +68,10 @@ mod tests {
 
     #[test]
     fn both_engines_name_the_clashing_field() {
-        assert_eq!(
-            clashing_field("UNIQUE constraint failed: members.email", None),
-            "email"
-        );
+        assert_eq!(clashing_field("UNIQUE constraint failed: members.email", None), "email");
         assert_eq!(clashing_field("", Some("members_email_key")), "email");
-        assert_eq!(
-            clashing_field("", Some("partners_external_id_key")),
-            "external_id"
-        );
+        assert_eq!(clashing_field("", Some("partners_external_id_key")), "external_id");
         assert_eq!(clashing_field("", Some("partner_groups_key_key")), "key");
-        assert_eq!(
-            clashing_field("", Some("api_tokens_token_hash_key")),
-            "token_hash"
-        );
+        assert_eq!(clashing_field("", Some("api_tokens_token_hash_key")), "token_hash");
     }
 }

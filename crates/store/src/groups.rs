@@ -53,10 +53,8 @@ pub async fn delete(tx: &mut Tx, id: GroupId) -> Result<()> {
 
 pub async fn get(tx: &mut Tx, id: GroupId) -> Result<PartnerGroup> {
     let sql = format!("{SELECT} where g.id = $1");
-    let row: Option<GroupRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id.as_uuid())
-        .fetch_optional(c)
-        .await)?;
+    let row: Option<GroupRow> =
+        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_optional(c).await)?;
     row.ok_or(Error::NotFound)?.try_into()
 }
 
@@ -65,30 +63,14 @@ pub async fn unknown_keys(tx: &mut Tx, keys: &[&Slug]) -> Result<Vec<String>> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "select key from partner_groups where key in ({})",
-        placeholders(tx.dialect(), 1, keys.len())
-    );
-    let values: Vec<Value> = keys
-        .iter()
-        .map(|k| Value::Text(k.as_str().to_owned()))
-        .collect();
+    let sql = format!("select key from partner_groups where key in ({})", placeholders(tx.dialect(), 1, keys.len()));
+    let values: Vec<Value> = keys.iter().map(|k| Value::Text(k.as_str().to_owned())).collect();
     let found: Vec<(String,)> =
-        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values)
-            .fetch_all(c)
-            .await)?;
-    Ok(keys
-        .iter()
-        .filter(|k| !found.iter().any(|(f,)| f == k.as_str()))
-        .map(|k| k.to_string())
-        .collect())
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values).fetch_all(c).await)?;
+    Ok(keys.iter().filter(|k| !found.iter().any(|(f,)| f == k.as_str())).map(|k| k.to_string()).collect())
 }
 
-pub async fn list(
-    tx: &mut Tx,
-    after: Option<&str>,
-    limit: Option<u32>,
-) -> Result<Page<PartnerGroup>> {
+pub async fn list(tx: &mut Tx, after: Option<&str>, limit: Option<u32>) -> Result<Page<PartnerGroup>> {
     let limit = clamp_limit(limit);
     let mut f = Filter::default();
     if let Some(after) = cursor(after) {
@@ -96,15 +78,8 @@ pub async fn list(
         f.push(format!("g.id > {n}"));
     }
     let sql = format!("{SELECT} {} order by g.id limit {}", f.sql(), limit + 1);
-    let rows: Vec<GroupRow> = on_tx!(tx, |c| bind_as(
-        sqlx::query_as(AssertSqlSafe(sql)),
-        &f.values
-    )
-    .fetch_all(c)
-    .await)?;
-    let groups = rows
-        .into_iter()
-        .map(PartnerGroup::try_from)
-        .collect::<Result<Vec<_>>>()?;
+    let rows: Vec<GroupRow> =
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?;
+    let groups = rows.into_iter().map(PartnerGroup::try_from).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(groups, limit, |g| g.id.to_string()))
 }

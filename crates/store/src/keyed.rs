@@ -23,13 +23,7 @@ impl Table {
     }
 }
 
-pub(crate) async fn insert(
-    tx: &mut Tx,
-    table: Table,
-    id: Uuid,
-    k: &Keyed,
-    now: Timestamp,
-) -> Result<()> {
+pub(crate) async fn insert(tx: &mut Tx, table: Table, id: Uuid, k: &Keyed, now: Timestamp) -> Result<()> {
     let sql = format!(
         "insert into {} (id, key, name, description, created_at, updated_at) values ($1, $2, $3, $4, $5, $5)",
         table.name()
@@ -46,17 +40,9 @@ pub(crate) async fn insert(
     Ok(())
 }
 
-pub(crate) async fn update(
-    tx: &mut Tx,
-    table: Table,
-    id: Uuid,
-    k: &Keyed,
-    now: Timestamp,
-) -> Result<()> {
-    let sql = format!(
-        "update {} set key = $2, name = $3, description = $4, updated_at = $5 where id = $1",
-        table.name()
-    );
+pub(crate) async fn update(tx: &mut Tx, table: Table, id: Uuid, k: &Keyed, now: Timestamp) -> Result<()> {
+    let sql =
+        format!("update {} set key = $2, name = $3, description = $4, updated_at = $5 where id = $1", table.name());
     let done = on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
         .bind(id)
         .bind(k.key.as_str().to_owned())
@@ -74,11 +60,7 @@ pub(crate) async fn update(
 
 pub(crate) async fn delete(tx: &mut Tx, table: Table, id: Uuid) -> Result<()> {
     let sql = format!("delete from {} where id = $1", table.name());
-    let done = on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let done = on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql)).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
     if done == 0 {
         return Err(Error::NotFound);
     }

@@ -3,8 +3,8 @@
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 use tidings_core::{
-    Attributes, Email, Locale, Member, MemberId, MemberProfile, MemberStatus, PartnerId, Phone,
-    Role, Roles, TimeZone, Timestamp,
+    Attributes, Email, Locale, Member, MemberId, MemberProfile, MemberStatus, PartnerId, Phone, Role, Roles, TimeZone,
+    Timestamp,
 };
 use uuid::Uuid;
 
@@ -46,11 +46,7 @@ impl TryFrom<MemberRow> for Member {
                 partner_id: PartnerId::from_uuid(r.partner_id),
                 external_id: r.external_id,
                 email: Email::parse(&r.email).map_err(Error::corrupt)?,
-                phone: r
-                    .phone
-                    .map(|p| Phone::parse(&p))
-                    .transpose()
-                    .map_err(Error::corrupt)?,
+                phone: r.phone.map(|p| Phone::parse(&p)).transpose().map_err(Error::corrupt)?,
                 name: r.name,
                 roles: Roles::from_bits(r.roles),
                 locale: Locale::parse(&r.locale).map_err(Error::corrupt)?,
@@ -82,12 +78,7 @@ pub async fn insert(tx: &mut Tx, member: &Member) -> Result<()> {
 pub async fn insert_many(tx: &mut Tx, members: &[Member]) -> Result<()> {
     for chunk in members.chunks(INSERT_BATCH) {
         let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                format!(
-                    "({})",
-                    placeholders(tx.dialect(), i * COLUMN_COUNT + 1, COLUMN_COUNT)
-                )
-            })
+            .map(|i| format!("({})", placeholders(tx.dialect(), i * COLUMN_COUNT + 1, COLUMN_COUNT)))
             .collect();
         let sql = format!("insert into members ({COLUMNS}) values {}", rows.join(", "));
         on_tx!(tx, |c| {
@@ -120,25 +111,26 @@ pub async fn update(tx: &mut Tx, member: &Member) -> Result<()> {
     let p = &member.profile;
     let done = on_tx!(tx, |c| {
         sqlx::query(
-        "update members set partner_id = $2, external_id = $3, email = $4, phone = $5, name = $6, roles = $7, \
+            "update members set partner_id = $2, external_id = $3, email = $4, phone = $5, name = $6, roles = $7, \
          locale = $8, time_zone = $9, status = $10, attributes = $11, last_seen_at = $12, updated_at = $13 \
-         where id = $1"
-    )
-    .bind(member.id.as_uuid())
-    .bind(p.partner_id.as_uuid())
-    .bind(p.external_id.clone())
-    .bind(p.email.as_str().to_owned())
-    .bind(p.phone.as_ref().map(|v| v.as_str().to_owned()))
-    .bind(p.name.clone())
-    .bind(p.roles.bits())
-    .bind(p.locale.as_str().to_owned())
-    .bind(p.time_zone.as_str().to_owned())
-    .bind(p.status.as_str())
-    .bind(Json(p.attributes.clone()))
-    .bind(p.last_seen_at.map(Timestamp::as_millis))
-    .bind(member.updated_at.as_millis())
-    .execute(c)
-    .await.map(|r| r.rows_affected())
+         where id = $1",
+        )
+        .bind(member.id.as_uuid())
+        .bind(p.partner_id.as_uuid())
+        .bind(p.external_id.clone())
+        .bind(p.email.as_str().to_owned())
+        .bind(p.phone.as_ref().map(|v| v.as_str().to_owned()))
+        .bind(p.name.clone())
+        .bind(p.roles.bits())
+        .bind(p.locale.as_str().to_owned())
+        .bind(p.time_zone.as_str().to_owned())
+        .bind(p.status.as_str())
+        .bind(Json(p.attributes.clone()))
+        .bind(p.last_seen_at.map(Timestamp::as_millis))
+        .bind(member.updated_at.as_millis())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     if done == 0 {
         return Err(Error::NotFound);
@@ -148,59 +140,31 @@ pub async fn update(tx: &mut Tx, member: &Member) -> Result<()> {
 
 pub async fn get(tx: &mut Tx, id: MemberId) -> Result<Member> {
     let sql = format!("select {COLUMNS} from members where id = $1");
-    let row: Option<MemberRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id.as_uuid())
-        .fetch_optional(c)
-        .await)?;
+    let row: Option<MemberRow> =
+        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_optional(c).await)?;
     row.ok_or(Error::NotFound)?.try_into()
 }
 
 /// Members whose external id or email is among those given: the candidates an import
 /// batch may update.
-pub async fn find_by_keys(
-    tx: &mut Tx,
-    external_ids: &[String],
-    emails: &[String],
-) -> Result<Vec<Member>> {
+pub async fn find_by_keys(tx: &mut Tx, external_ids: &[String], emails: &[String]) -> Result<Vec<Member>> {
     let mut clauses = Vec::new();
     if !external_ids.is_empty() {
-        clauses.push(format!(
-            "external_id in ({})",
-            placeholders(tx.dialect(), 1, external_ids.len())
-        ));
+        clauses.push(format!("external_id in ({})", placeholders(tx.dialect(), 1, external_ids.len())));
     }
     if !emails.is_empty() {
-        clauses.push(format!(
-            "email in ({})",
-            placeholders(tx.dialect(), external_ids.len() + 1, emails.len())
-        ));
+        clauses.push(format!("email in ({})", placeholders(tx.dialect(), external_ids.len() + 1, emails.len())));
     }
     if clauses.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "select {COLUMNS} from members where {}",
-        clauses.join(" or ")
-    );
-    let values: Vec<Value> = external_ids
-        .iter()
-        .chain(emails)
-        .cloned()
-        .map(Value::Text)
-        .collect();
-    let rows: Vec<MemberRow> =
-        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values)
-            .fetch_all(c)
-            .await)?;
+    let sql = format!("select {COLUMNS} from members where {}", clauses.join(" or "));
+    let values: Vec<Value> = external_ids.iter().chain(emails).cloned().map(Value::Text).collect();
+    let rows: Vec<MemberRow> = on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values).fetch_all(c).await)?;
     rows.into_iter().map(Member::try_from).collect()
 }
 
-pub async fn list(
-    tx: &mut Tx,
-    filter: &MemberFilter,
-    after: Option<&str>,
-    limit: Option<u32>,
-) -> Result<Page<Member>> {
+pub async fn list(tx: &mut Tx, filter: &MemberFilter, after: Option<&str>, limit: Option<u32>) -> Result<Page<Member>> {
     let limit = clamp_limit(limit);
     let mut f = Filter::default();
     if let Some(partner) = filter.partner_id {
@@ -219,36 +183,23 @@ pub async fn list(
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let like = f.bind(Value::Text(format!("%{}%", escape_like(&q.to_lowercase()))));
         let exact = f.bind(Value::Text(q.to_owned()));
-        f.push(format!("(email like {like} escape '\\' or lower(name) like {like} escape '\\' or external_id = {exact})"));
+        f.push(format!(
+            "(email like {like} escape '\\' or lower(name) like {like} escape '\\' or external_id = {exact})"
+        ));
     }
     if let Some(after) = cursor(after) {
         let n = f.bind(Value::Uuid(after));
         f.push(format!("id > {n}"));
     }
-    let sql = format!(
-        "select {COLUMNS} from members {} order by id limit {}",
-        f.sql(),
-        limit + 1
-    );
-    let rows: Vec<MemberRow> = on_tx!(tx, |c| bind_as(
-        sqlx::query_as(AssertSqlSafe(sql)),
-        &f.values
-    )
-    .fetch_all(c)
-    .await)?;
-    let members = rows
-        .into_iter()
-        .map(Member::try_from)
-        .collect::<Result<Vec<_>>>()?;
+    let sql = format!("select {COLUMNS} from members {} order by id limit {}", f.sql(), limit + 1);
+    let rows: Vec<MemberRow> =
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?;
+    let members = rows.into_iter().map(Member::try_from).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(members, limit, |m| m.id.to_string()))
 }
 
 pub async fn count(tx: &mut Tx) -> Result<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar(
-        "select count(*) from members"
-    )
-    .fetch_one(c)
-    .await)?)
+    Ok(on_tx!(tx, |c| sqlx::query_scalar("select count(*) from members").fetch_one(c).await)?)
 }
 
 pub async fn delete(tx: &mut Tx, id: MemberId) -> Result<()> {

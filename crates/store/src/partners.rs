@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 use tidings_core::{
-    Attributes, Country, Email, LifecycleStage, Partner, PartnerId, PartnerProfile, PartnerTier,
-    PartnerType, Region, Slug, Timestamp,
+    Attributes, Country, Email, LifecycleStage, Partner, PartnerId, PartnerProfile, PartnerTier, PartnerType, Region,
+    Slug, Timestamp,
 };
 use uuid::Uuid;
 
@@ -45,22 +45,11 @@ impl PartnerRow {
                 partner_type: PartnerType::stored(slug(self.partner_type)?),
                 tier: PartnerTier::stored(slug(self.tier)?),
                 region: self.region.map(slug).transpose()?.map(Region::stored),
-                country: self
-                    .country
-                    .map(|c| Country::parse(&c))
-                    .transpose()
-                    .map_err(Error::corrupt)?,
-                lifecycle_stage: self
-                    .lifecycle_stage
-                    .parse::<LifecycleStage>()
-                    .map_err(Error::corrupt)?,
+                country: self.country.map(|c| Country::parse(&c)).transpose().map_err(Error::corrupt)?,
+                lifecycle_stage: self.lifecycle_stage.parse::<LifecycleStage>().map_err(Error::corrupt)?,
                 attributes: self.attributes.0,
                 groups,
-                partner_manager: self
-                    .partner_manager
-                    .map(|e| Email::parse(&e))
-                    .transpose()
-                    .map_err(Error::corrupt)?,
+                partner_manager: self.partner_manager.map(|e| Email::parse(&e)).transpose().map_err(Error::corrupt)?,
             },
             created_at: Timestamp::from_millis(self.created_at),
             updated_at: Timestamp::from_millis(self.updated_at),
@@ -86,24 +75,25 @@ pub async fn insert(tx: &mut Tx, partner: &Partner) -> Result<()> {
     let p = &partner.profile;
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into partners (id, external_id, name, partner_type, tier, region, country, lifecycle_stage, \
+            "insert into partners (id, external_id, name, partner_type, tier, region, country, lifecycle_stage, \
          attributes, partner_manager_id, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, (select id from staff where email = $10), $11, $12)"
-    )
-    .bind(partner.id.as_uuid())
-    .bind(p.external_id.clone())
-    .bind(p.name.clone())
-    .bind(p.partner_type.as_str().to_owned())
-    .bind(p.tier.as_str().to_owned())
-    .bind(p.region.as_ref().map(|r| r.as_str().to_owned()))
-    .bind(p.country.as_ref().map(|c| c.as_str().to_owned()))
-    .bind(p.lifecycle_stage.as_str())
-    .bind(Json(p.attributes.clone()))
-    .bind(p.partner_manager.as_ref().map(|e| e.as_str().to_owned()))
-    .bind(partner.created_at.as_millis())
-    .bind(partner.updated_at.as_millis())
-    .execute(c)
-    .await.map(|r| r.rows_affected())
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, (select id from staff where email = $10), $11, $12)",
+        )
+        .bind(partner.id.as_uuid())
+        .bind(p.external_id.clone())
+        .bind(p.name.clone())
+        .bind(p.partner_type.as_str().to_owned())
+        .bind(p.tier.as_str().to_owned())
+        .bind(p.region.as_ref().map(|r| r.as_str().to_owned()))
+        .bind(p.country.as_ref().map(|c| c.as_str().to_owned()))
+        .bind(p.lifecycle_stage.as_str())
+        .bind(Json(p.attributes.clone()))
+        .bind(p.partner_manager.as_ref().map(|e| e.as_str().to_owned()))
+        .bind(partner.created_at.as_millis())
+        .bind(partner.updated_at.as_millis())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     set_groups(tx, partner.id, &p.groups).await
 }
@@ -112,34 +102,33 @@ pub async fn update(tx: &mut Tx, partner: &Partner) -> Result<()> {
     let p = &partner.profile;
     let done = on_tx!(tx, |c| {
         sqlx::query(
-        "update partners set external_id = $2, name = $3, partner_type = $4, tier = $5, region = $6, country = $7, \
+            "update partners set external_id = $2, name = $3, partner_type = $4, tier = $5, region = $6, country = $7, \
          lifecycle_stage = $8, attributes = $9, partner_manager_id = (select id from staff where email = $10), \
-         updated_at = $11 where id = $1"
-    )
-    .bind(partner.id.as_uuid())
-    .bind(p.external_id.clone())
-    .bind(p.name.clone())
-    .bind(p.partner_type.as_str().to_owned())
-    .bind(p.tier.as_str().to_owned())
-    .bind(p.region.as_ref().map(|r| r.as_str().to_owned()))
-    .bind(p.country.as_ref().map(|c| c.as_str().to_owned()))
-    .bind(p.lifecycle_stage.as_str())
-    .bind(Json(p.attributes.clone()))
-    .bind(p.partner_manager.as_ref().map(|e| e.as_str().to_owned()))
-    .bind(partner.updated_at.as_millis())
-    .execute(c)
-    .await.map(|r| r.rows_affected())
+         updated_at = $11 where id = $1",
+        )
+        .bind(partner.id.as_uuid())
+        .bind(p.external_id.clone())
+        .bind(p.name.clone())
+        .bind(p.partner_type.as_str().to_owned())
+        .bind(p.tier.as_str().to_owned())
+        .bind(p.region.as_ref().map(|r| r.as_str().to_owned()))
+        .bind(p.country.as_ref().map(|c| c.as_str().to_owned()))
+        .bind(p.lifecycle_stage.as_str())
+        .bind(Json(p.attributes.clone()))
+        .bind(p.partner_manager.as_ref().map(|e| e.as_str().to_owned()))
+        .bind(partner.updated_at.as_millis())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     if done == 0 {
         return Err(Error::NotFound);
     }
-    on_tx!(tx, |c| sqlx::query(
-        "delete from partner_group_members where partner_id = $1"
-    )
-    .bind(partner.id.as_uuid())
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("delete from partner_group_members where partner_id = $1")
+        .bind(partner.id.as_uuid())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     set_groups(tx, partner.id, &p.groups).await
 }
 
@@ -160,14 +149,9 @@ async fn set_groups(tx: &mut Tx, id: PartnerId, groups: &BTreeSet<Slug>) -> Resu
 
 pub async fn get(tx: &mut Tx, id: PartnerId) -> Result<Partner> {
     let sql = format!("{SELECT} where p.id = $1");
-    let row: Option<PartnerRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id.as_uuid())
-        .fetch_optional(c)
-        .await)?;
-    hydrate(tx, row.into_iter().collect())
-        .await?
-        .pop()
-        .ok_or(Error::NotFound)
+    let row: Option<PartnerRow> =
+        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_optional(c).await)?;
+    hydrate(tx, row.into_iter().collect()).await?.pop().ok_or(Error::NotFound)
 }
 
 /// The partners with these external ids (those that exist).
@@ -175,23 +159,15 @@ pub async fn find_by_external_ids(tx: &mut Tx, external_ids: &[String]) -> Resul
     if external_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "{SELECT} where p.external_id in ({})",
-        placeholders(tx.dialect(), 1, external_ids.len())
-    );
+    let sql = format!("{SELECT} where p.external_id in ({})", placeholders(tx.dialect(), 1, external_ids.len()));
     let values: Vec<Value> = external_ids.iter().cloned().map(Value::Text).collect();
     let rows: Vec<PartnerRow> =
-        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values)
-            .fetch_all(c)
-            .await)?;
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values).fetch_all(c).await)?;
     hydrate(tx, rows).await
 }
 
 /// Maps external ids to partner ids, for resolving a member import's partner column.
-pub async fn ids_by_external_ids(
-    tx: &mut Tx,
-    external_ids: &[String],
-) -> Result<HashMap<String, PartnerId>> {
+pub async fn ids_by_external_ids(tx: &mut Tx, external_ids: &[String]) -> Result<HashMap<String, PartnerId>> {
     if external_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -201,13 +177,8 @@ pub async fn ids_by_external_ids(
     );
     let values: Vec<Value> = external_ids.iter().cloned().map(Value::Text).collect();
     let rows: Vec<(String, Uuid)> =
-        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values)
-            .fetch_all(c)
-            .await)?;
-    Ok(rows
-        .into_iter()
-        .map(|(e, id)| (e, PartnerId::from_uuid(id)))
-        .collect())
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values).fetch_all(c).await)?;
+    Ok(rows.into_iter().map(|(e, id)| (e, PartnerId::from_uuid(id))).collect())
 }
 
 /// Maps partner ids to their external ids (for exports), one query for the lot.
@@ -221,13 +192,8 @@ pub async fn external_ids_of(tx: &mut Tx, ids: &[PartnerId]) -> Result<HashMap<P
     );
     let values: Vec<Value> = ids.iter().map(|id| Value::Uuid(id.as_uuid())).collect();
     let rows: Vec<(Uuid, String)> =
-        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values)
-            .fetch_all(c)
-            .await)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, e)| (PartnerId::from_uuid(id), e))
-        .collect())
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values).fetch_all(c).await)?;
+    Ok(rows.into_iter().map(|(id, e)| (PartnerId::from_uuid(id), e)).collect())
 }
 
 pub async fn list(
@@ -264,46 +230,32 @@ pub async fn list(
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let like = f.bind(Value::Text(format!("%{}%", escape_like(&q.to_lowercase()))));
         let exact = f.bind(Value::Text(q.to_owned()));
-        f.push(format!(
-            "(lower(p.name) like {like} escape '\\' or p.external_id = {exact})"
-        ));
+        f.push(format!("(lower(p.name) like {like} escape '\\' or p.external_id = {exact})"));
     }
     if let Some(after) = cursor(after) {
         let n = f.bind(Value::Uuid(after));
         f.push(format!("p.id > {n}"));
     }
     let sql = format!("{SELECT} {} order by p.id limit {}", f.sql(), limit + 1);
-    let rows: Vec<PartnerRow> = on_tx!(tx, |c| bind_as(
-        sqlx::query_as(AssertSqlSafe(sql)),
-        &f.values
-    )
-    .fetch_all(c)
-    .await)?;
+    let rows: Vec<PartnerRow> =
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?;
     let partners = hydrate(tx, rows).await?;
     Ok(Page::from_rows(partners, limit, |p| p.id.to_string()))
 }
 
 pub(crate) fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 pub async fn member_count(tx: &mut Tx, id: PartnerId) -> Result<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar(
-        "select count(*) from members where partner_id = $1"
-    )
-    .bind(id.as_uuid())
-    .fetch_one(c)
-    .await)?)
+    Ok(on_tx!(tx, |c| sqlx::query_scalar("select count(*) from members where partner_id = $1")
+        .bind(id.as_uuid())
+        .fetch_one(c)
+        .await)?)
 }
 
 pub async fn count(tx: &mut Tx) -> Result<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar(
-        "select count(*) from partners"
-    )
-    .fetch_one(c)
-    .await)?)
+    Ok(on_tx!(tx, |c| sqlx::query_scalar("select count(*) from partners").fetch_one(c).await)?)
 }
 
 pub async fn delete(tx: &mut Tx, id: PartnerId) -> Result<()> {
@@ -330,15 +282,10 @@ async fn hydrate(tx: &mut Tx, rows: Vec<PartnerRow>) -> Result<Vec<Partner>> {
     );
     let values: Vec<Value> = rows.iter().map(|r| Value::Uuid(r.id)).collect();
     let pairs: Vec<(Uuid, String)> =
-        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values)
-            .fetch_all(c)
-            .await)?;
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values).fetch_all(c).await)?;
     let mut groups: HashMap<Uuid, BTreeSet<Slug>> = HashMap::new();
     for (partner, key) in pairs {
-        groups
-            .entry(partner)
-            .or_default()
-            .insert(Slug::parse(&key).map_err(Error::corrupt)?);
+        groups.entry(partner).or_default().insert(Slug::parse(&key).map_err(Error::corrupt)?);
     }
     rows.into_iter()
         .map(|r| {

@@ -18,18 +18,10 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` rows: the extra row only says there is more.
-    pub(crate) fn from_rows(
-        mut items: Vec<T>,
-        limit: usize,
-        cursor: impl Fn(&T) -> String,
-    ) -> Self {
+    pub(crate) fn from_rows(mut items: Vec<T>, limit: usize, cursor: impl Fn(&T) -> String) -> Self {
         let has_more = items.len() > limit;
         items.truncate(limit);
-        let next = if has_more {
-            items.last().map(cursor)
-        } else {
-            None
-        };
+        let next = if has_more { items.last().map(cursor) } else { None };
         Self { items, next }
     }
 }
@@ -61,11 +53,7 @@ impl Filter {
     }
 
     pub(crate) fn sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!("where {}", self.clauses.join(" and "))
-        }
+        if self.clauses.is_empty() { String::new() } else { format!("where {}", self.clauses.join(" and ")) }
     }
 }
 
@@ -77,10 +65,7 @@ impl Filter {
 pub(crate) fn placeholders(dialect: Dialect, start: usize, count: usize) -> String {
     match dialect {
         Dialect::Sqlite => vec!["?"; count].join(", "),
-        Dialect::Postgres => (start..start + count)
-            .map(|n| format!("${n}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        Dialect::Postgres => (start..start + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", "),
     }
 }
 

@@ -29,35 +29,31 @@ impl TryFrom<StaffRow> for Staff {
 }
 
 pub async fn insert(tx: &mut Tx, staff: &Staff) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "insert into staff (id, email, name, role, created_at) values ($1, $2, $3, $4, $5)"
-    )
-    .bind(staff.id.as_uuid())
-    .bind(staff.email.as_str().to_owned())
-    .bind(staff.name.clone())
-    .bind(staff.role.as_str())
-    .bind(staff.created_at.as_millis())
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("insert into staff (id, email, name, role, created_at) values ($1, $2, $3, $4, $5)")
+        .bind(staff.id.as_uuid())
+        .bind(staff.email.as_str().to_owned())
+        .bind(staff.name.clone())
+        .bind(staff.role.as_str())
+        .bind(staff.created_at.as_millis())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn find_by_email(tx: &mut Tx, email: &Email) -> Result<Option<Staff>> {
-    let row: Option<StaffRow> = on_tx!(tx, |c| sqlx::query_as(
-        "select id, email, name, role, created_at from staff where email = $1"
-    )
-    .bind(email.as_str().to_owned())
-    .fetch_optional(c)
-    .await)?;
+    let row: Option<StaffRow> =
+        on_tx!(tx, |c| sqlx::query_as("select id, email, name, role, created_at from staff where email = $1")
+            .bind(email.as_str().to_owned())
+            .fetch_optional(c)
+            .await)?;
     row.map(Staff::try_from).transpose()
 }
 
 pub async fn list(tx: &mut Tx) -> Result<Vec<Staff>> {
-    let rows: Vec<StaffRow> = on_tx!(tx, |c| sqlx::query_as(
-        "select id, email, name, role, created_at from staff order by id"
-    )
-    .fetch_all(c)
-    .await)?;
+    let rows: Vec<StaffRow> =
+        on_tx!(tx, |c| sqlx::query_as("select id, email, name, role, created_at from staff order by id")
+            .fetch_all(c)
+            .await)?;
     rows.into_iter().map(Staff::try_from).collect()
 }

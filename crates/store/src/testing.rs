@@ -39,26 +39,17 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite:{}", dir.path().join("tidings.db").display());
         let db = Db::connect(&url).await.expect("open SQLite");
-        Self {
-            db,
-            url,
-            schema: None,
-            _dir: Some(dir),
-        }
+        Self { db, url, schema: None, _dir: Some(dir) }
     }
 
     pub async fn postgres() -> Option<Self> {
-        let base = std::env::var("TIDINGS_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let base = std::env::var("TIDINGS_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         let required = std::env::var("TIDINGS_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
         // Asked once per test binary, so an absent server costs one time-out, not one per test.
-        static REACHABLE: tokio::sync::OnceCell<Result<(), String>> =
-            tokio::sync::OnceCell::const_new();
+        static REACHABLE: tokio::sync::OnceCell<Result<(), String>> = tokio::sync::OnceCell::const_new();
         let reachable = REACHABLE
             .get_or_init(|| async {
-                let db = Db::connect_unmigrated(&base)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let db = Db::connect_unmigrated(&base).await.map_err(|e| e.to_string())?;
                 db.close().await;
                 Ok(())
             })
@@ -74,24 +65,14 @@ impl TestDb {
             );
             return None;
         }
-        let admin = Db::connect_unmigrated(&base)
-            .await
-            .expect("connect to PostgreSQL");
+        let admin = Db::connect_unmigrated(&base).await.expect("connect to PostgreSQL");
         let schema = format!("tidings_t_{}", uuid::Uuid::now_v7().simple());
-        admin
-            .execute_raw(&format!("create schema {schema}"))
-            .await
-            .expect("create test schema");
+        admin.execute_raw(&format!("create schema {schema}")).await.expect("create test schema");
         admin.close().await;
         let separator = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
         let db = Db::connect(&url).await.expect("migrate test schema");
-        Some(Self {
-            db,
-            url,
-            schema: Some((base, schema)),
-            _dir: None,
-        })
+        Some(Self { db, url, schema: Some((base, schema)), _dir: None })
     }
 }
 
@@ -108,11 +89,7 @@ impl TestDb {
 
 async fn drop_schema(base: &str, schema: &str) -> Option<()> {
     let admin = Db::connect_unmigrated(base).await.ok()?;
-    let dropped = admin
-        .execute_raw(&format!(
-            "set lock_timeout = '2s'; drop schema if exists {schema} cascade"
-        ))
-        .await;
+    let dropped = admin.execute_raw(&format!("set lock_timeout = '2s'; drop schema if exists {schema} cascade")).await;
     admin.close().await;
     dropped.ok()
 }
@@ -125,10 +102,7 @@ impl Drop for TestDb {
         // Drop runs outside async code: a short-lived runtime on its own thread tries to
         // remove the schema, giving up after the lock timeout if the test left locks behind.
         let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             runtime.block_on(drop_schema(&base, &schema))
         });
         let _ = cleanup.join();

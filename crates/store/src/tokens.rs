@@ -70,13 +70,12 @@ pub async fn find_live_by_hash(tx: &mut Tx, token_hash: &str) -> Result<Option<A
 
 /// Revokes every live token with this name; returns how many.
 pub async fn revoke_by_name(tx: &mut Tx, name: &str, now: Timestamp) -> Result<u64> {
-    let done = on_tx!(tx, |c| sqlx::query(
-        "update api_tokens set revoked_at = $2 where name = $1 and revoked_at is null"
-    )
-    .bind(name.to_owned())
-    .bind(now.as_millis())
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let done =
+        on_tx!(tx, |c| sqlx::query("update api_tokens set revoked_at = $2 where name = $1 and revoked_at is null")
+            .bind(name.to_owned())
+            .bind(now.as_millis())
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
     Ok(done)
 }

@@ -49,10 +49,8 @@ pub async fn delete(tx: &mut Tx, id: TopicId) -> Result<()> {
 
 pub async fn get(tx: &mut Tx, id: TopicId) -> Result<Topic> {
     let sql = format!("{SELECT} where id = $1");
-    let row: Option<TopicRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id.as_uuid())
-        .fetch_optional(c)
-        .await)?;
+    let row: Option<TopicRow> =
+        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_optional(c).await)?;
     row.ok_or(Error::NotFound)?.try_into()
 }
 
@@ -64,15 +62,8 @@ pub async fn list(tx: &mut Tx, after: Option<&str>, limit: Option<u32>) -> Resul
         f.push(format!("id > {n}"));
     }
     let sql = format!("{SELECT} {} order by id limit {}", f.sql(), limit + 1);
-    let rows: Vec<TopicRow> = on_tx!(tx, |c| bind_as(
-        sqlx::query_as(AssertSqlSafe(sql)),
-        &f.values
-    )
-    .fetch_all(c)
-    .await)?;
-    let topics = rows
-        .into_iter()
-        .map(Topic::try_from)
-        .collect::<Result<Vec<_>>>()?;
+    let rows: Vec<TopicRow> =
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?;
+    let topics = rows.into_iter().map(Topic::try_from).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(topics, limit, |t| t.id.to_string()))
 }

@@ -26,39 +26,20 @@ fn sql_and_memory_select_the_same_members_on_postgres() {
 }
 
 fn agree(engine: Engine) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let Some(test_db) = runtime.block_on(TestDb::new(engine)) else {
         return;
     };
     let people = runtime.block_on(seed(&test_db.db));
     let catalog = Catalog::default();
     let check = |text: &str| -> Result<(), TestCaseError> {
-        let rule = audiences::parse(text, &catalog)
-            .map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
-        let expected: BTreeSet<MemberId> = people
-            .iter()
-            .filter(|(p, m)| {
-                rule.matches(
-                    Subject {
-                        partner: &p.profile,
-                        member: &m.profile,
-                    },
-                    NOW,
-                )
-            })
-            .map(|(_, m)| m.id)
-            .collect();
+        let rule = audiences::parse(text, &catalog).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+        let expected: BTreeSet<MemberId> =
+            people.iter().filter(|(p, m)| rule.matches(Subject::new(p, m), NOW)).map(|(_, m)| m.id).collect();
         let (selected, counted) = runtime.block_on(async {
             let mut tx = test_db.db.read().await.unwrap();
-            let ids = sql_audiences::member_ids(&mut tx, &rule, NOW, None, 10_000)
-                .await
-                .unwrap();
-            let count = sql_audiences::count_members(&mut tx, &rule, NOW)
-                .await
-                .unwrap();
+            let ids = sql_audiences::member_ids(&mut tx, &rule, NOW, None, 10_000).await.unwrap();
+            let count = sql_audiences::count_members(&mut tx, &rule, NOW).await.unwrap();
             (ids.into_iter().collect::<BTreeSet<_>>(), count)
         });
         let differing: Vec<String> = selected
@@ -75,32 +56,25 @@ fn agree(engine: Engine) {
             })
             .take(3)
             .collect();
-        prop_assert!(
-            differing.is_empty(),
-            "rule: {}\n{}",
-            text,
-            differing.join("\n")
-        );
+        prop_assert!(differing.is_empty(), "rule: {}\n{}", text, differing.join("\n"));
         prop_assert_eq!(counted as usize, expected.len());
         Ok(())
     };
     let mut failure = None;
-    for text in TARGETED {
-        if let Err(e) = check(text) {
+    let (first, second) = (&people[3], &people[77]);
+    let by_id =
+        format!("member.id in (\"{}\", \"{}\") or partner.id = \"{}\"", first.1.id, second.1.id, people[140].0.id);
+    let targeted = TARGETED.iter().map(|t| t.to_string()).chain([by_id, format!("not member.id = \"{}\"", first.1.id)]);
+    for text in targeted {
+        if let Err(e) = check(&text) {
             failure = Some(e.to_string());
             break;
         }
     }
-    let mut runner = TestRunner::new(Config {
-        cases: 400,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(Config { cases: 400, failure_persistence: None, ..Config::default() });
     let result = match failure {
         Some(f) => Err(f),
-        None => runner
-            .run(&rule_text(), |text| check(&text))
-            .map_err(|e| e.to_string()),
+        None => runner.run(&rule_text(), |text| check(&text)).map_err(|e| e.to_string()),
     };
     runtime.block_on(test_db.cleanup());
     if let Err(e) = result {
@@ -136,28 +110,13 @@ const TARGETED: &[&str] = &[
     "not member.attr.missing exists",
     "not member.last_seen < 30 days ago",
     "member.last_seen >= \"2026-04-15T12:00:00Z\"",
+    "partner.id exists",
 ];
 
 const GROUPS: [&str; 3] = ["emea-pilot", "beta", "council"];
-const NAMES: [&str; 5] = [
-    "Acme Distribution",
-    "  acme ",
-    "Bolt Résale",
-    "Cobalt",
-    "ÉCLAIR Systèmes",
-];
+const NAMES: [&str; 5] = ["Acme Distribution", "  acme ", "Bolt Résale", "Cobalt", "ÉCLAIR Systèmes"];
 const LOCALES: [&str; 5] = ["en", "en-US", "de-DE", "de-AT", "pt-BR"];
-const TEXTS: [&str; 9] = [
-    "yes",
-    "TRUE",
-    "false",
-    " 42 ",
-    "-7",
-    "3.5",
-    "Alpha Beta",
-    "007",
-    "Über",
-];
+const TEXTS: [&str; 9] = ["yes", "TRUE", "false", " 42 ", "-7", "3.5", "Alpha Beta", "007", "Über"];
 
 /// Writes a directory with every kind of value the rules can meet, absent ones included.
 async fn seed(db: &Db) -> Vec<(Partner, Member)> {
@@ -165,38 +124,22 @@ async fn seed(db: &Db) -> Vec<(Partner, Member)> {
     let catalog = Catalog::default();
     let mut tx = db.begin().await.unwrap();
     for key in GROUPS {
-        let keyed = KeyedDraft {
-            key: Some(key.into()),
-            name: Some(key.into()),
-            description: None,
-        }
-        .validate(None)
-        .unwrap();
-        groups::insert(&mut tx, GroupId::new(), &keyed, NOW)
-            .await
-            .unwrap();
+        let keyed =
+            KeyedDraft { key: Some(key.into()), name: Some(key.into()), description: None }.validate(None).unwrap();
+        groups::insert(&mut tx, GroupId::new(), &keyed, NOW).await.unwrap();
     }
     let mut people = Vec::new();
     for i in 0..30 {
-        let pick =
-            |rng: &mut fastrand::Rng, list: &[Slug]| list[rng.usize(..list.len())].to_string();
+        let pick = |rng: &mut fastrand::Rng, list: &[Slug]| list[rng.usize(..list.len())].to_string();
         let draft = PartnerDraft {
             external_id: rng.bool().then(|| format!("P-{i}")),
             name: Some(NAMES[rng.usize(..NAMES.len())].into()),
             partner_type: Some(pick(&mut rng, &catalog.partner_types)),
             tier: Some(pick(&mut rng, &catalog.partner_tiers)),
             region: rng.bool().then(|| pick(&mut rng, &catalog.regions)),
-            country: rng
-                .bool()
-                .then(|| ["DE", "US", "BR"][rng.usize(..3)].into()),
+            country: rng.bool().then(|| ["DE", "US", "BR"][rng.usize(..3)].into()),
             lifecycle_stage: Some(LifecycleStage::ALL[rng.usize(..6)].as_str().into()),
-            groups: Some(
-                GROUPS
-                    .iter()
-                    .filter(|_| rng.u8(..3) == 0)
-                    .map(|g| g.to_string())
-                    .collect(),
-            ),
+            groups: Some(GROUPS.iter().filter(|_| rng.u8(..3) == 0).map(|g| g.to_string()).collect()),
             attributes: Some(attributes(&mut rng)),
             partner_manager: None,
         };
@@ -208,11 +151,8 @@ async fn seed(db: &Db) -> Vec<(Partner, Member)> {
         };
         partners::insert(&mut tx, &partner).await.unwrap();
         for j in 0..5 {
-            let roles: Vec<String> = Role::ALL
-                .iter()
-                .filter(|_| rng.u8(..4) == 0)
-                .map(|r| r.as_str().to_owned())
-                .collect();
+            let roles: Vec<String> =
+                Role::ALL.iter().filter(|_| rng.u8(..4) == 0).map(|r| r.as_str().to_owned()).collect();
             let draft = MemberDraft {
                 partner_id: Some(partner.id),
                 email: Some(format!("m{i}-{j}@example.com")),
@@ -220,10 +160,7 @@ async fn seed(db: &Db) -> Vec<(Partner, Member)> {
                 locale: Some(LOCALES[rng.usize(..LOCALES.len())].into()),
                 status: Some(MemberStatus::ALL[rng.usize(..3)].as_str().into()),
                 last_seen_at: rng.bool().then(|| {
-                    Timestamp::from_millis(
-                        NOW.as_millis() - i64::from(rng.u32(0..200)) * 86_400_000,
-                    )
-                    .to_string()
+                    Timestamp::from_millis(NOW.as_millis() - i64::from(rng.u32(0..200)) * 86_400_000).to_string()
                 }),
                 attributes: Some(attributes(&mut rng)),
                 ..Default::default()
@@ -263,12 +200,7 @@ fn quoted(s: &str) -> String {
 
 /// A field with two values drawn from the same pool.
 fn pair(field: &'static str, pool: Vec<String>) -> BoxedStrategy<(&'static str, String, String)> {
-    (
-        prop::sample::select(pool.clone()),
-        prop::sample::select(pool),
-    )
-        .prop_map(move |(a, b)| (field, a, b))
-        .boxed()
+    (prop::sample::select(pool.clone()), prop::sample::select(pool)).prop_map(move |(a, b)| (field, a, b)).boxed()
 }
 
 fn owned(list: &[&str]) -> Vec<String> {
@@ -287,31 +219,22 @@ fn text_condition() -> impl Strategy<Value = String> {
         pair("partner.group", owned(&GROUPS)),
         pair("partner.name", owned(&NAMES)),
         pair("partner.external_id", owned(&["P-1", "p-2", "P-3"])),
-        pair(
-            "member.role",
-            owned(&["sales", "support", "finance", "partner_lead"])
-        ),
+        pair("member.role", owned(&["sales", "support", "finance", "partner_lead"])),
         pair("member.locale", owned(&LOCALES)),
         pair("member.language", owned(&["en", "de", "pt"])),
         pair("member.status", owned(&["active", "test", "disabled"])),
-        pair(
-            "member.email",
-            owned(&["m1-1@example.com", "m2-3@example.com"])
-        ),
+        pair("member.email", owned(&["m1-1@example.com", "m2-3@example.com"])),
     ];
-    (
-        field_values,
-        0u8..5,
-        prop::sample::select(vec!["acme", "a", "BOLT", "e", "example", "ÉC", "éc", "ès"]),
-    )
-        .prop_map(|((field, value, other), op, part)| match op {
+    (field_values, 0u8..5, prop::sample::select(vec!["acme", "a", "BOLT", "e", "example", "ÉC", "éc", "ès"])).prop_map(
+        |((field, value, other), op, part)| match op {
             0 => format!("{field} = {}", quoted(&value)),
             1 => format!("{field} != {}", quoted(&value)),
             2 => format!("{field} in ({}, {})", quoted(&value), quoted(&other)),
             3 if field.ends_with("role") || field.ends_with("group") => format!("{field} exists"),
             3 => format!("{field} contains {}", quoted(part)),
             _ => format!("{field} not exists"),
-        })
+        },
+    )
 }
 
 fn other_condition() -> impl Strategy<Value = String> {
@@ -335,17 +258,11 @@ fn other_condition() -> impl Strategy<Value = String> {
         (attr.clone(), literal.clone()).prop_map(|(a, v)| format!("{a} != {v}")),
         (attr.clone(), literal.clone(), literal).prop_map(|(a, v, w)| format!("{a} in ({v}, {w})")),
         (attr.clone(), ops.clone(), number).prop_map(|(a, op, n)| format!("{a} {op} {n}")),
-        (
-            attr.clone(),
-            prop::sample::select(vec!["al", "TRU", "4", " ", "üb", "Ü"])
-        )
+        (attr.clone(), prop::sample::select(vec!["al", "TRU", "4", " ", "üb", "Ü"]))
             .prop_map(|(a, p)| format!("{a} contains {}", quoted(p))),
         attr.prop_map(|a| format!("{a} exists")),
         (ops.clone(), 0u32..220).prop_map(|(op, d)| format!("member.last_seen {op} {d} days ago")),
-        (
-            ops,
-            prop::sample::select(vec!["2026-01-01", "2026-04-15T12:00:00Z"])
-        )
+        (ops, prop::sample::select(vec!["2026-01-01", "2026-04-15T12:00:00Z"]))
             .prop_map(|(op, d)| format!("member.last_seen {op} \"{d}\"")),
         Just("member.last_seen exists".to_owned()),
     ]
@@ -354,10 +271,8 @@ fn other_condition() -> impl Strategy<Value = String> {
 fn rule_text() -> impl Strategy<Value = String> {
     prop_oneof![text_condition(), other_condition()].prop_recursive(3, 12, 3, |inner| {
         prop_oneof![
-            prop::collection::vec(inner.clone(), 2..4)
-                .prop_map(|v| format!("({})", v.join(" and "))),
-            prop::collection::vec(inner.clone(), 2..4)
-                .prop_map(|v| format!("({})", v.join(" or "))),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| format!("({})", v.join(" and "))),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| format!("({})", v.join(" or "))),
             inner.prop_map(|r| format!("not ({r})")),
         ]
     })

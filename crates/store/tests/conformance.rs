@@ -69,15 +69,8 @@ fn partner(name: &str, ext: &str, partner_type: &str, tier: &str) -> Partner {
         country: Some("DE".into()),
         ..Default::default()
     };
-    let profile = draft
-        .validate(None, &Catalog::default())
-        .expect("valid partner");
-    Partner {
-        id: PartnerId::new(),
-        profile,
-        created_at: now(),
-        updated_at: now(),
-    }
+    let profile = draft.validate(None, &Catalog::default()).expect("valid partner");
+    Partner { id: PartnerId::new(), profile, created_at: now(), updated_at: now() }
 }
 
 fn member(partner: PartnerId, email: &str, ext: Option<&str>, roles: &[&str]) -> Member {
@@ -89,9 +82,7 @@ fn member(partner: PartnerId, email: &str, ext: Option<&str>, roles: &[&str]) ->
         roles: Some(roles.iter().map(|r| r.to_string()).collect()),
         locale: Some("de-DE".into()),
         time_zone: Some("Europe/Berlin".into()),
-        attributes: Some(
-            serde_json::from_str(r#"{"trained": true, "level": 2, "zip": "01067"}"#).unwrap(),
-        ),
+        attributes: Some(serde_json::from_str(r#"{"trained": true, "level": 2, "zip": "01067"}"#).unwrap()),
         ..Default::default()
     };
     Member {
@@ -112,10 +103,7 @@ async fn migrations_are_applied_and_idempotent(db: Db) {
     db.migrate().await.unwrap();
     db.ping().await.unwrap();
     let (sqlite, postgres) = tidings_store::migration_names();
-    assert_eq!(
-        sqlite, postgres,
-        "both engines must have the same migrations"
-    );
+    assert_eq!(sqlite, postgres, "both engines must have the same migrations");
     assert!(!sqlite.is_empty());
 }
 
@@ -129,19 +117,8 @@ async fn a_partner_round_trips_with_groups_and_manager(db: Db) {
         created_at: now(),
     };
     staff::insert(&mut tx, &manager).await.unwrap();
-    let pilot = KeyedDraft {
-        key: Some("emea-pilot".into()),
-        name: Some("EMEA pilot".into()),
-        description: None,
-    };
-    groups::insert(
-        &mut tx,
-        GroupId::new(),
-        &pilot.validate(None).unwrap(),
-        now(),
-    )
-    .await
-    .unwrap();
+    let pilot = KeyedDraft { key: Some("emea-pilot".into()), name: Some("EMEA pilot".into()), description: None };
+    groups::insert(&mut tx, GroupId::new(), &pilot.validate(None).unwrap(), now()).await.unwrap();
 
     let mut p = partner("Acme Distribution", "ACME-1", "distributor", "strategic");
     p.profile.groups = BTreeSet::from([Slug::parse("emea-pilot").unwrap()]);
@@ -159,30 +136,14 @@ async fn a_partner_round_trips_with_groups_and_manager(db: Db) {
     let mut changed = stored.clone();
     changed.profile.groups.clear();
     changed.profile.name = "Acme Distribution GmbH".into();
-    changed
-        .profile
-        .attributes
-        .set(
-            AttrKey::parse("size").unwrap(),
-            Some(AttrValue::Number(250.0)),
-        )
-        .unwrap();
+    changed.profile.attributes.set(AttrKey::parse("size").unwrap(), Some(AttrValue::Number(250.0))).unwrap();
     let mut tx = db.begin().await.unwrap();
     partners::update(&mut tx, &changed).await.unwrap();
     assert_eq!(partners::get(&mut tx, p.id).await.unwrap(), changed);
-    assert!(matches!(
-        partners::get(&mut tx, PartnerId::new()).await,
-        Err(Error::NotFound)
-    ));
-    let unknown = groups::unknown_keys(
-        &mut tx,
-        &[
-            &Slug::parse("emea-pilot").unwrap(),
-            &Slug::parse("nope").unwrap(),
-        ],
-    )
-    .await
-    .unwrap();
+    assert!(matches!(partners::get(&mut tx, PartnerId::new()).await, Err(Error::NotFound)));
+    let unknown = groups::unknown_keys(&mut tx, &[&Slug::parse("emea-pilot").unwrap(), &Slug::parse("nope").unwrap()])
+        .await
+        .unwrap();
     assert_eq!(unknown, ["nope"]);
     let clash = partner("Other", "ACME-1", "reseller", "growth");
     match partners::insert(&mut tx, &clash).await {
@@ -193,87 +154,27 @@ async fn a_partner_round_trips_with_groups_and_manager(db: Db) {
 
 async fn partners_list_by_filters_and_pages(db: Db) {
     for i in 0..7 {
-        let (t, tier) = if i % 2 == 0 {
-            ("distributor", "strategic")
-        } else {
-            ("reseller", "growth")
-        };
-        seed_partner(
-            &db,
-            &partner(&format!("Partner {i}"), &format!("P-{i}"), t, tier),
-        )
-        .await;
+        let (t, tier) = if i % 2 == 0 { ("distributor", "strategic") } else { ("reseller", "growth") };
+        seed_partner(&db, &partner(&format!("Partner {i}"), &format!("P-{i}"), t, tier)).await;
     }
     let mut tx = db.read().await.unwrap();
-    let filter = PartnerFilter {
-        partner_type: Some("distributor".into()),
-        ..Default::default()
-    };
-    let first = partners::list(&mut tx, &filter, None, Some(3))
-        .await
-        .unwrap();
+    let filter = PartnerFilter { partner_type: Some("distributor".into()), ..Default::default() };
+    let first = partners::list(&mut tx, &filter, None, Some(3)).await.unwrap();
     assert_eq!(first.items.len(), 3);
-    let second = partners::list(&mut tx, &filter, first.next.as_deref(), Some(3))
-        .await
-        .unwrap();
+    let second = partners::list(&mut tx, &filter, first.next.as_deref(), Some(3)).await.unwrap();
     assert_eq!(second.items.len(), 1);
     assert!(second.next.is_none());
-    let names: Vec<_> = first
-        .items
-        .iter()
-        .chain(&second.items)
-        .map(|p| p.profile.name.clone())
-        .collect();
+    let names: Vec<_> = first.items.iter().chain(&second.items).map(|p| p.profile.name.clone()).collect();
     assert_eq!(names, ["Partner 0", "Partner 2", "Partner 4", "Partner 6"]);
 
-    let by_text = PartnerFilter {
-        q: Some("partner 5".into()),
-        ..Default::default()
-    };
-    assert_eq!(
-        partners::list(&mut tx, &by_text, None, None)
-            .await
-            .unwrap()
-            .items
-            .len(),
-        1
-    );
-    let by_ext = PartnerFilter {
-        q: Some("P-3".into()),
-        ..Default::default()
-    };
-    assert_eq!(
-        partners::list(&mut tx, &by_ext, None, None)
-            .await
-            .unwrap()
-            .items[0]
-            .profile
-            .name,
-        "Partner 3"
-    );
-    let wildcard = PartnerFilter {
-        q: Some("%".into()),
-        ..Default::default()
-    };
-    assert!(
-        partners::list(&mut tx, &wildcard, None, None)
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
-    let none = PartnerFilter {
-        tier: Some("growth".into()),
-        country: Some("fr".into()),
-        ..Default::default()
-    };
-    assert!(
-        partners::list(&mut tx, &none, None, None)
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    let by_text = PartnerFilter { q: Some("partner 5".into()), ..Default::default() };
+    assert_eq!(partners::list(&mut tx, &by_text, None, None).await.unwrap().items.len(), 1);
+    let by_ext = PartnerFilter { q: Some("P-3".into()), ..Default::default() };
+    assert_eq!(partners::list(&mut tx, &by_ext, None, None).await.unwrap().items[0].profile.name, "Partner 3");
+    let wildcard = PartnerFilter { q: Some("%".into()), ..Default::default() };
+    assert!(partners::list(&mut tx, &wildcard, None, None).await.unwrap().items.is_empty());
+    let none = PartnerFilter { tier: Some("growth".into()), country: Some("fr".into()), ..Default::default() };
+    assert!(partners::list(&mut tx, &none, None, None).await.unwrap().items.is_empty());
     assert_eq!(partners::count(&mut tx).await.unwrap(), 7);
 }
 
@@ -286,31 +187,20 @@ async fn a_partner_with_members_cannot_be_deleted(db: Db) {
     tx.commit().await.unwrap();
     let mut tx = db.begin().await.unwrap();
     assert_eq!(partners::member_count(&mut tx, p.id).await.unwrap(), 1);
-    assert!(matches!(
-        partners::delete(&mut tx, p.id).await,
-        Err(Error::Conflict(_))
-    ));
+    assert!(matches!(partners::delete(&mut tx, p.id).await, Err(Error::Conflict(_))));
     tx.rollback().await.unwrap();
 
     let mut tx = db.begin().await.unwrap();
     members::delete(&mut tx, m.id).await.unwrap();
     partners::delete(&mut tx, p.id).await.unwrap();
-    assert!(matches!(
-        partners::delete(&mut tx, p.id).await,
-        Err(Error::NotFound)
-    ));
+    assert!(matches!(partners::delete(&mut tx, p.id).await, Err(Error::NotFound)));
     tx.commit().await.unwrap();
 }
 
 async fn members_round_trip_and_emails_are_unique(db: Db) {
     let p = partner("Acme", "A", "reseller", "growth");
     seed_partner(&db, &p).await;
-    let mut m = member(
-        p.id,
-        "ana@acme.example",
-        Some("U-1"),
-        &["sales", "partner_lead"],
-    );
+    let mut m = member(p.id, "ana@acme.example", Some("U-1"), &["sales", "partner_lead"]);
     m.profile.phone = Some(Phone::parse("+49301234567").unwrap());
     m.profile.last_seen_at = Some(now());
     let mut tx = db.begin().await.unwrap();
@@ -319,10 +209,7 @@ async fn members_round_trip_and_emails_are_unique(db: Db) {
     let mut tx = db.begin().await.unwrap();
     let stored = members::get(&mut tx, m.id).await.unwrap();
     assert_eq!(stored, m);
-    assert_eq!(
-        stored.profile.attributes.get("zip"),
-        Some(&AttrValue::Text("01067".into()))
-    );
+    assert_eq!(stored.profile.attributes.get("zip"), Some(&AttrValue::Text("01067".into())));
 
     let twin = member(p.id, "ana@acme.example", None, &[]);
     match members::insert(&mut tx, &twin).await {
@@ -347,28 +234,14 @@ async fn members_are_found_by_external_id_or_email(db: Db) {
     let b = member(p.id, "b@acme.example", None, &[]);
     let c = member(p.id, "c@acme.example", Some("U-3"), &[]);
     let mut tx = db.begin().await.unwrap();
-    members::insert_many(&mut tx, &[a.clone(), b.clone(), c])
-        .await
-        .unwrap();
-    let found = members::find_by_keys(
-        &mut tx,
-        &["U-1".into(), "U-9".into()],
-        &["b@acme.example".into()],
-    )
-    .await
-    .unwrap();
+    members::insert_many(&mut tx, &[a.clone(), b.clone(), c]).await.unwrap();
+    let found =
+        members::find_by_keys(&mut tx, &["U-1".into(), "U-9".into()], &["b@acme.example".into()]).await.unwrap();
     let mut ids: Vec<_> = found.iter().map(|m| m.id).collect();
     ids.sort();
     assert_eq!(ids, [a.id, b.id]);
-    assert!(
-        members::find_by_keys(&mut tx, &[], &[])
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let ids = partners::ids_by_external_ids(&mut tx, &["A".into(), "missing".into()])
-        .await
-        .unwrap();
+    assert!(members::find_by_keys(&mut tx, &[], &[]).await.unwrap().is_empty());
+    let ids = partners::ids_by_external_ids(&mut tx, &["A".into(), "missing".into()]).await.unwrap();
     assert_eq!(ids.get("A"), Some(&p.id));
     assert_eq!(ids.len(), 1);
 }
@@ -376,9 +249,8 @@ async fn members_are_found_by_external_id_or_email(db: Db) {
 async fn many_members_are_inserted_in_one_go(db: Db) {
     let p = partner("Acme", "A", "reseller", "growth");
     seed_partner(&db, &p).await;
-    let many: Vec<Member> = (0..1_234)
-        .map(|i| member(p.id, &format!("m{i}@acme.example"), None, &["support"]))
-        .collect();
+    let many: Vec<Member> =
+        (0..1_234).map(|i| member(p.id, &format!("m{i}@acme.example"), None, &["support"])).collect();
     let mut tx = db.begin().await.unwrap();
     members::insert_many(&mut tx, &many).await.unwrap();
     tx.commit().await.unwrap();
@@ -405,120 +277,47 @@ async fn members_list_by_partner_role_status_and_text(db: Db) {
     let db = &db;
     let count = |f: MemberFilter| async move {
         let mut tx = db.read().await.unwrap();
-        members::list(&mut tx, &f, None, None)
-            .await
-            .unwrap()
-            .items
-            .len()
+        members::list(&mut tx, &f, None, None).await.unwrap().items.len()
     };
-    assert_eq!(
-        count(MemberFilter {
-            partner_id: Some(a.id),
-            ..Default::default()
-        })
-        .await,
-        3
-    );
-    assert_eq!(
-        count(MemberFilter {
-            role: Some(Role::Support),
-            ..Default::default()
-        })
-        .await,
-        3
-    );
-    assert_eq!(
-        count(MemberFilter {
-            role: Some(Role::Sales),
-            partner_id: Some(a.id),
-            ..Default::default()
-        })
-        .await,
-        2
-    );
-    assert_eq!(
-        count(MemberFilter {
-            status: Some(MemberStatus::Test),
-            ..Default::default()
-        })
-        .await,
-        1
-    );
-    assert_eq!(
-        count(MemberFilter {
-            q: Some("BOLT".into()),
-            ..Default::default()
-        })
-        .await,
-        1
-    );
-    assert_eq!(
-        count(MemberFilter {
-            q: Some("o_b".into()),
-            ..Default::default()
-        })
-        .await,
-        1
-    );
+    assert_eq!(count(MemberFilter { partner_id: Some(a.id), ..Default::default() }).await, 3);
+    assert_eq!(count(MemberFilter { role: Some(Role::Support), ..Default::default() }).await, 3);
+    assert_eq!(count(MemberFilter { role: Some(Role::Sales), partner_id: Some(a.id), ..Default::default() }).await, 2);
+    assert_eq!(count(MemberFilter { status: Some(MemberStatus::Test), ..Default::default() }).await, 1);
+    assert_eq!(count(MemberFilter { q: Some("BOLT".into()), ..Default::default() }).await, 1);
+    assert_eq!(count(MemberFilter { q: Some("o_b".into()), ..Default::default() }).await, 1);
 }
 
 async fn topics_and_groups_have_unique_keys(db: Db) {
-    let support = KeyedDraft {
-        key: Some("support".into()),
-        name: Some("Support".into()),
-        description: Some("Help".into()),
-    }
-    .validate(None)
-    .unwrap();
+    let support =
+        KeyedDraft { key: Some("support".into()), name: Some("Support".into()), description: Some("Help".into()) }
+            .validate(None)
+            .unwrap();
     let mut tx = db.begin().await.unwrap();
     let id = TopicId::new();
     topics::insert(&mut tx, id, &support, now()).await.unwrap();
-    assert!(matches!(
-        topics::insert(&mut tx, TopicId::new(), &support, now()).await,
-        Err(Error::Conflict(_))
-    ));
+    assert!(matches!(topics::insert(&mut tx, TopicId::new(), &support, now()).await, Err(Error::Conflict(_))));
     tx.rollback().await.unwrap();
 
     let mut tx = db.begin().await.unwrap();
     topics::insert(&mut tx, id, &support, now()).await.unwrap();
-    let renamed = KeyedDraft {
-        name: Some("Technical support".into()),
-        ..Default::default()
-    }
-    .validate(Some(&support))
-    .unwrap();
+    let renamed =
+        KeyedDraft { name: Some("Technical support".into()), ..Default::default() }.validate(Some(&support)).unwrap();
     topics::update(&mut tx, id, &renamed, now()).await.unwrap();
     let topic = topics::get(&mut tx, id).await.unwrap();
     assert_eq!(
-        (
-            topic.key.as_str(),
-            topic.name.as_str(),
-            topic.description.as_str()
-        ),
+        (topic.key.as_str(), topic.name.as_str(), topic.description.as_str()),
         ("support", "Technical support", "Help")
     );
-    assert_eq!(
-        topics::list(&mut tx, None, None).await.unwrap().items.len(),
-        1
-    );
+    assert_eq!(topics::list(&mut tx, None, None).await.unwrap().items.len(), 1);
     topics::delete(&mut tx, id).await.unwrap();
-    assert!(matches!(
-        topics::get(&mut tx, id).await,
-        Err(Error::NotFound)
-    ));
+    assert!(matches!(topics::get(&mut tx, id).await, Err(Error::NotFound)));
 
     let gid = GroupId::new();
     groups::insert(&mut tx, gid, &support, now()).await.unwrap();
     groups::update(&mut tx, gid, &renamed, now()).await.unwrap();
-    assert_eq!(
-        groups::get(&mut tx, gid).await.unwrap().name,
-        "Technical support"
-    );
+    assert_eq!(groups::get(&mut tx, gid).await.unwrap().name, "Technical support");
     groups::delete(&mut tx, gid).await.unwrap();
-    assert!(matches!(
-        groups::delete(&mut tx, gid).await,
-        Err(Error::NotFound)
-    ));
+    assert!(matches!(groups::delete(&mut tx, gid).await, Err(Error::NotFound)));
 }
 
 async fn tokens_are_found_by_hash_until_revoked(db: Db) {
@@ -531,29 +330,15 @@ async fn tokens_are_found_by_hash_until_revoked(db: Db) {
     };
     let mut tx = db.begin().await.unwrap();
     tokens::insert(&mut tx, &token, "hash-1").await.unwrap();
-    assert_eq!(
-        tokens::find_live_by_hash(&mut tx, "hash-1").await.unwrap(),
-        Some(token)
-    );
-    assert_eq!(
-        tokens::find_live_by_hash(&mut tx, "hash-2").await.unwrap(),
-        None
-    );
-    assert_eq!(
-        tokens::revoke_by_name(&mut tx, "ci", now()).await.unwrap(),
-        1
-    );
-    assert_eq!(
-        tokens::find_live_by_hash(&mut tx, "hash-1").await.unwrap(),
-        None
-    );
+    assert_eq!(tokens::find_live_by_hash(&mut tx, "hash-1").await.unwrap(), Some(token));
+    assert_eq!(tokens::find_live_by_hash(&mut tx, "hash-2").await.unwrap(), None);
+    assert_eq!(tokens::revoke_by_name(&mut tx, "ci", now()).await.unwrap(), 1);
+    assert_eq!(tokens::find_live_by_hash(&mut tx, "hash-1").await.unwrap(), None);
 }
 
 async fn a_rolled_back_transaction_leaves_nothing(db: Db) {
     let mut tx = db.begin().await.unwrap();
-    partners::insert(&mut tx, &partner("Ghost", "G", "reseller", "growth"))
-        .await
-        .unwrap();
+    partners::insert(&mut tx, &partner("Ghost", "G", "reseller", "growth")).await.unwrap();
     tx.rollback().await.unwrap();
     let mut tx = db.read().await.unwrap();
     assert_eq!(partners::count(&mut tx).await.unwrap(), 0);

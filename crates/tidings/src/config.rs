@@ -53,10 +53,7 @@ impl Default for Config {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self {
-            level: "info".into(),
-            format: LogFormat::Pretty,
-        }
+        Self { level: "info".into(), format: LogFormat::Pretty }
     }
 }
 
@@ -78,20 +75,14 @@ const ENV_KEYS: [&str; 8] = [
     "catalog__partner_tiers",
     "catalog__regions",
 ];
-const LIST_KEYS: [&str; 3] = [
-    "catalog.partner_types",
-    "catalog.partner_tiers",
-    "catalog.regions",
-];
+const LIST_KEYS: [&str; 3] = ["catalog.partner_types", "catalog.partner_tiers", "catalog.regions"];
 
 impl Config {
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
         let env: config::Map<String, String> = std::env::vars()
             .filter_map(|(k, v)| {
                 let key = k.strip_prefix("TIDINGS_")?.to_lowercase();
-                ENV_KEYS
-                    .contains(&key.as_str())
-                    .then(|| (format!("TIDINGS_{}", key.to_uppercase()), v))
+                ENV_KEYS.contains(&key.as_str()).then(|| (format!("TIDINGS_{}", key.to_uppercase()), v))
             })
             .collect();
         let mut environment = config::Environment::with_prefix("TIDINGS")
@@ -105,21 +96,14 @@ impl Config {
         }
         let mut builder = config::Config::builder();
         if let Some(path) = file {
-            anyhow::ensure!(
-                path.exists(),
-                "the config file {} does not exist",
-                path.display()
-            );
+            anyhow::ensure!(path.exists(), "the config file {} does not exist", path.display());
             builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
         }
         builder = builder
             .add_source(environment)
             .set_override_option("database_url", overrides.database_url.clone())?
             .set_override_option("listen", overrides.listen.map(|l| l.to_string()))?;
-        let config: Self = builder
-            .build()?
-            .try_deserialize()
-            .context("invalid configuration")?;
+        let config: Self = builder.build()?.try_deserialize().context("invalid configuration")?;
         Ok(config)
     }
 
@@ -129,9 +113,7 @@ impl Config {
 
     /// The base URL to print and link to.
     pub fn public_url(&self) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen))
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
     }
 
     /// An example file with every setting at its default, for `tidings print-config`.
@@ -150,9 +132,7 @@ impl Config {
             log: &defaults.log,
             catalog: &defaults.catalog,
         };
-        let body = serde_json::to_value(&shown)
-            .map(|v| to_toml(&v))
-            .unwrap_or_default();
+        let body = serde_json::to_value(&shown).map(|v| to_toml(&v)).unwrap_or_default();
         format!(
             "# Tidings configuration (TOML). Every key is optional; these are the defaults.\n\
              # Each key can also be set as TIDINGS_<KEY> (TIDINGS_LOG__LEVEL for [log] level),\n\
@@ -207,28 +187,15 @@ mod tests {
     fn a_file_is_overridden_by_flags_and_unknown_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tidings.toml");
-        std::fs::write(
-            &path,
-            "listen = \"127.0.0.1:9000\"\n[catalog]\nregions = [\"north\", \"south\"]\n",
-        )
-        .unwrap();
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\n[catalog]\nregions = [\"north\", \"south\"]\n").unwrap();
         let config = Config::load(Some(&path), &Overrides::default()).unwrap();
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.catalog.regions.len(), 2);
-        let flags = Overrides {
-            listen: Some("127.0.0.1:9100".parse().unwrap()),
-            ..Default::default()
-        };
-        assert_eq!(
-            Config::load(Some(&path), &flags).unwrap().listen.port(),
-            9100
-        );
+        let flags = Overrides { listen: Some("127.0.0.1:9100".parse().unwrap()), ..Default::default() };
+        assert_eq!(Config::load(Some(&path), &flags).unwrap().listen.port(), 9100);
 
         std::fs::write(&path, "lisen = \"127.0.0.1:9000\"\n").unwrap();
-        let error = format!(
-            "{:#}",
-            Config::load(Some(&path), &Overrides::default()).unwrap_err()
-        );
+        let error = format!("{:#}", Config::load(Some(&path), &Overrides::default()).unwrap_err());
         assert!(error.contains("lisen"), "{error}");
     }
 }

@@ -11,10 +11,7 @@ use tidings_store::testing::{Engine, TestDb};
 
 fn tidings(url: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tidings"));
-    command
-        .arg("--database-url")
-        .arg(url)
-        .env_remove("RUST_LOG");
+    command.arg("--database-url").arg(url).env_remove("RUST_LOG");
     command
 }
 
@@ -28,11 +25,7 @@ fn output(command: &mut Command) -> (bool, String, String) {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 #[tokio::test]
@@ -59,17 +52,9 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
         }
     }
     let (url, token) = (url.unwrap(), token.unwrap());
-    assert!(
-        dir.path().join("tidings.db").exists(),
-        "the default database is a SQLite file in the working directory"
-    );
+    assert!(dir.path().join("tidings.db").exists(), "the default database is a SQLite file in the working directory");
     let client = reqwest::Client::new();
-    let response = client
-        .get(format!("{url}/api/v1/partners?limit=500"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let response = client.get(format!("{url}/api/v1/partners?limit=500")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["items"].as_array().unwrap().len(), 40);
@@ -83,46 +68,19 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
         .await
         .unwrap();
     assert_eq!(members["items"].as_array().unwrap().len(), 400);
-    let topics: serde_json::Value = client
-        .get(format!("{url}/api/v1/topics"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let names: Vec<&str> = topics["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "Announcements",
-            "Incentives",
-            "Product Updates",
-            "Operations",
-            "Support"
-        ]
-    );
+    let topics: serde_json::Value =
+        client.get(format!("{url}/api/v1/topics")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let names: Vec<&str> = topics["items"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Announcements", "Incentives", "Product Updates", "Operations", "Support"]);
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let started = Instant::now();
     let exit = loop {
         if let Some(exit) = child.try_wait().unwrap() {
             break exit;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "serve did not stop on SIGTERM"
-        );
+        assert!(started.elapsed() < Duration::from_secs(10), "serve did not stop on SIGTERM");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(exit.success(), "{exit:?}");
@@ -137,16 +95,8 @@ async fn import_export_and_tokens_work_from_the_command_line_on_both_engines() {
         let dir = tempfile::tempdir().unwrap();
         let partners = dir.path().join("partners.csv");
         let members = dir.path().join("members.csv");
-        std::fs::write(
-            &partners,
-            "external_id,name,type,tier\nP-1,Acme,dealer,growth\n",
-        )
-        .unwrap();
-        std::fs::write(
-            &members,
-            "email,partner,roles\nana@acme.example,P-1,sales\nbad,P-1,sales\n",
-        )
-        .unwrap();
+        std::fs::write(&partners, "external_id,name,type,tier\nP-1,Acme,dealer,growth\n").unwrap();
+        std::fs::write(&members, "email,partner,roles\nana@acme.example,P-1,sales\nbad,P-1,sales\n").unwrap();
 
         let (ok, out, _) = output(tidings(&db.url).arg("migrate"));
         assert!(ok && out.contains("migrations applied"), "{engine:?}");
@@ -156,49 +106,27 @@ async fn import_export_and_tokens_work_from_the_command_line_on_both_engines() {
         let (ok, out, err) = output(tidings(&db.url).args(["import", "members"]).arg(&members));
         assert!(!ok, "a file with a bad row exits non-zero");
         assert_eq!(out.trim(), "created 1, updated 0, unchanged 0, failed 1");
-        assert!(
-            err.contains("line 3, column email: 'bad' is not a valid email address"),
-            "{err}"
-        );
-        let (_, out, _) = output(
-            tidings(&db.url)
-                .args(["import", "members", "--strict"])
-                .arg(&members),
-        );
-        assert_eq!(
-            out.trim(),
-            "created 0, updated 0, unchanged 1, failed 1 (strict: nothing was written)"
-        );
+        assert!(err.contains("line 3, column email: 'bad' is not a valid email address"), "{err}");
+        let (_, out, _) = output(tidings(&db.url).args(["import", "members", "--strict"]).arg(&members));
+        assert_eq!(out.trim(), "created 0, updated 0, unchanged 1, failed 1 (strict: nothing was written)");
 
         let (ok, csv, _) = output(tidings(&db.url).args(["export", "members"]));
         assert!(ok);
-        assert!(
-            csv.starts_with("external_id,partner_external_id,email,"),
-            "{csv}"
-        );
+        assert!(csv.starts_with("external_id,partner_external_id,email,"), "{csv}");
         assert!(csv.contains(",P-1,ana@acme.example,"), "{csv}");
         let exported = dir.path().join("export.csv");
-        let (ok, _, _) = output(
-            tidings(&db.url)
-                .args(["export", "partners", "--output"])
-                .arg(&exported),
-        );
+        let (ok, _, _) = output(tidings(&db.url).args(["export", "partners", "--output"]).arg(&exported));
         assert!(ok);
         let (_, out, _) = output(tidings(&db.url).args(["import", "partners"]).arg(&exported));
         assert_eq!(out.trim(), "created 0, updated 0, unchanged 1, failed 0");
 
-        let (ok, token, _) = output(
-            tidings(&db.url).args(["token", "create", "--role", "analyst", "--name", "reports"]),
-        );
+        let (ok, token, _) =
+            output(tidings(&db.url).args(["token", "create", "--role", "analyst", "--name", "reports"]));
         assert!(ok && token.trim().starts_with("tid_"), "{token}");
         let (ok, _, err) = output(tidings(&db.url).args(["token", "create", "--role", "overlord"]));
         assert!(!ok && err.contains("not a staff role"), "{err}");
-        let (ok, _, err) =
-            output(tidings(&db.url).args(["import", "members", "/no/such/file.csv"]));
-        assert!(
-            !ok && err.contains("cannot open /no/such/file.csv"),
-            "{err}"
-        );
+        let (ok, _, err) = output(tidings(&db.url).args(["import", "members", "/no/such/file.csv"]));
+        assert!(!ok && err.contains("cannot open /no/such/file.csv"), "{err}");
         db.cleanup().await;
     }
 }
@@ -229,11 +157,7 @@ fn configuration_comes_from_file_then_environment_then_flags() {
     assert!(dir.path().join("from-flag.db").exists() && !dir.path().join("from-env2.db").exists());
 
     let partners = dir.path().join("partners.csv");
-    std::fs::write(
-        &partners,
-        "external_id,name,type,region\nP-1,Acme,dealer,north\n",
-    )
-    .unwrap();
+    std::fs::write(&partners, "external_id,name,type,region\nP-1,Acme,dealer,north\n").unwrap();
     let (ok, out, err) = output(
         Command::new(env!("CARGO_BIN_EXE_tidings"))
             .current_dir(dir.path())
@@ -241,32 +165,18 @@ fn configuration_comes_from_file_then_environment_then_flags() {
             .args(["--database-url", "sqlite:catalog.db", "import", "partners"])
             .arg(&partners),
     );
-    assert!(
-        ok,
-        "a region list from the environment is used: {out} {err}"
-    );
+    assert!(ok, "a region list from the environment is used: {out} {err}");
     let (ok, _, err) = output(
         Command::new(env!("CARGO_BIN_EXE_tidings"))
             .current_dir(dir.path())
             .args(["--database-url", "sqlite:catalog2.db", "import", "partners"])
             .arg(&partners),
     );
-    assert!(
-        !ok && err.contains("'north' is not a known region"),
-        "{err}"
-    );
+    assert!(!ok && err.contains("'north' is not a known region"), "{err}");
 
     let (ok, example, _) = output(Command::new(env!("CARGO_BIN_EXE_tidings")).arg("print-config"));
-    assert!(
-        ok && example.contains("listen = \"127.0.0.1:8080\""),
-        "{example}"
-    );
+    assert!(ok && example.contains("listen = \"127.0.0.1:8080\""), "{example}");
     std::fs::write(&file, "databse_url = \"x\"\n").unwrap();
-    let (ok, _, err) = output(
-        Command::new(env!("CARGO_BIN_EXE_tidings"))
-            .arg("--config")
-            .arg(&file)
-            .arg("migrate"),
-    );
+    let (ok, _, err) = output(Command::new(env!("CARGO_BIN_EXE_tidings")).arg("--config").arg(&file).arg("migrate"));
     assert!(!ok && err.contains("databse_url"), "{err}");
 }

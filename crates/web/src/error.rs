@@ -54,10 +54,9 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, Json(self)).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("application/problem+json"),
-        );
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
         response
     }
 }
@@ -65,11 +64,7 @@ impl IntoResponse for Problem {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let p = match self.0 {
-            AppError::NotFound(what) => problem(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("{what} not found"),
-            ),
+            AppError::NotFound(what) => problem(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
             AppError::Unauthorized => {
                 let p = problem(
                     StatusCode::UNAUTHORIZED,
@@ -77,23 +72,14 @@ impl IntoResponse for ApiError {
                     "send a valid API token as 'Authorization: Bearer tid_...' (create one with 'tidings token create')",
                 );
                 let mut response = p.into_response();
-                response.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    header::HeaderValue::from_static("Bearer"),
-                );
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
                 return response;
             }
-            AppError::Forbidden(doing) => problem(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!("your role may not {doing}"),
-            ),
+            AppError::Forbidden(doing) => {
+                problem(StatusCode::FORBIDDEN, "forbidden", format!("your role may not {doing}"))
+            }
             AppError::Invalid(errors) => {
-                let mut p = problem(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_input",
-                    errors.to_string(),
-                );
+                let mut p = problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", errors.to_string());
                 p.errors = errors.iter().cloned().collect();
                 p
             }
@@ -112,17 +98,9 @@ impl IntoResponse for ApiError {
 }
 
 pub async fn not_found() -> Problem {
-    problem(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "no such route; see /api/v1/openapi.json for the API",
-    )
+    problem(StatusCode::NOT_FOUND, "not_found", "no such route; see /api/v1/openapi.json for the API")
 }
 
 pub async fn method_not_allowed() -> Problem {
-    problem(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this route does not take that method",
-    )
+    problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
 }

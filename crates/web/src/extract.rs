@@ -18,30 +18,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(JsonRejection::JsonDataError(e)) => Err(problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_input",
-                e.body_text(),
-            )),
+            Err(JsonRejection::JsonDataError(e)) => {
+                Err(problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", e.body_text()))
+            }
             Err(JsonRejection::MissingJsonContentType(_)) => Err(problem(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "send the body as JSON with 'Content-Type: application/json'",
             )),
-            Err(JsonRejection::BytesRejection(e))
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                Err(problem(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the body is larger than 2 MB",
-                ))
+            Err(JsonRejection::BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(problem(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body is larger than 2 MB"))
             }
-            Err(e) => Err(problem(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                e.body_text(),
-            )),
+            Err(e) => Err(problem(StatusCode::BAD_REQUEST, "bad_request", e.body_text())),
         }
     }
 }
@@ -55,16 +43,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(Self(v)),
-            Err(PathRejection::FailedToDeserializePathParams(_)) => Err(problem(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "the id in the path is not a valid UUID",
-            )),
-            Err(e) => Err(problem(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                e.body_text(),
-            )),
+            Err(PathRejection::FailedToDeserializePathParams(_)) => {
+                Err(problem(StatusCode::BAD_REQUEST, "bad_request", "the id in the path is not a valid UUID"))
+            }
+            Err(e) => Err(problem(StatusCode::BAD_REQUEST, "bad_request", e.body_text())),
         }
     }
 }
@@ -78,16 +60,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Self(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(problem(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                e.body_text(),
-            )),
-            Err(e) => Err(problem(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                e.body_text(),
-            )),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                Err(problem(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))
+            }
+            Err(e) => Err(problem(StatusCode::BAD_REQUEST, "bad_request", e.body_text())),
         }
     }
 }
@@ -103,10 +79,7 @@ impl FromRequestParts<App> for Staff {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .ok_or(ApiError(AppError::Unauthorized))?;
         Ok(Self(auth::authenticate(app, bearer.trim()).await?))
     }

@@ -7,10 +7,7 @@ use axum::routing::get;
 use tidings_app::App;
 
 pub fn router() -> Router<App> {
-    Router::new()
-        .route("/", get(index))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    Router::new().route("/", get(index)).route("/healthz", get(healthz)).route("/readyz", get(readyz))
 }
 
 /// Where to go from the root URL that `serve` prints.

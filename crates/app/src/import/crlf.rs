@@ -12,10 +12,7 @@ pub(super) struct CrlfToLf<R> {
 
 impl<R: Read> CrlfToLf<R> {
     pub(super) fn new(inner: R) -> Self {
-        Self {
-            inner,
-            pending_cr: false,
-        }
+        Self { inner, pending_cr: false }
     }
 }
 
@@ -91,11 +88,7 @@ mod tests {
     #[test]
     fn crlf_becomes_lf_wherever_reads_split_it_and_lone_cr_stays() {
         for chunk in 1..6 {
-            assert_eq!(
-                convert(b"a,b\r\nc,d\r\n", chunk),
-                b"a,b\nc,d\n",
-                "chunk {chunk}"
-            );
+            assert_eq!(convert(b"a,b\r\nc,d\r\n", chunk), b"a,b\nc,d\n", "chunk {chunk}");
             assert_eq!(convert(b"a\rb\r", chunk), b"a\rb\r", "chunk {chunk}");
             assert_eq!(convert(b"\r\r\n", chunk), b"\r\n", "chunk {chunk}");
         }

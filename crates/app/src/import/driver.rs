@@ -38,8 +38,7 @@ pub(super) trait Planner {
     ) -> Result<Vec<(u64, Op<Self::Record>)>, AppError>;
 
     /// Writes every creation of a batch at once.
-    async fn create_all(tx: &mut Tx, records: &[&Self::Record])
-    -> Result<(), tidings_store::Error>;
+    async fn create_all(tx: &mut Tx, records: &[&Self::Record]) -> Result<(), tidings_store::Error>;
     async fn update_one(tx: &mut Tx, record: &Self::Record) -> Result<(), tidings_store::Error>;
 }
 
@@ -54,11 +53,7 @@ pub(super) async fn run<P: Planner>(
     let (header, mut chunks) = source::open(source, P::KNOWN).await?;
     P::check_header(&header)?;
     let mut report = ImportReport::default();
-    let mut strict_tx = if options.strict {
-        Some(app.db.begin().await?)
-    } else {
-        None
-    };
+    let mut strict_tx = if options.strict { Some(app.db.begin().await?) } else { None };
     while let Some(chunk) = chunks.recv().await {
         let rows = match chunk {
             Chunk::Rows(rows) => rows,
@@ -123,20 +118,9 @@ async fn write_alone<P: Planner>(
     Ok(())
 }
 
-async fn write_batch<P: Planner>(
-    tx: &mut Tx,
-    plan: &[(u64, Op<P::Record>)],
-) -> Result<(), AppError> {
-    let creates: Vec<&P::Record> = plan
-        .iter()
-        .filter_map(|(_, op)| {
-            if let Op::Create(r) = op {
-                Some(r)
-            } else {
-                None
-            }
-        })
-        .collect();
+async fn write_batch<P: Planner>(tx: &mut Tx, plan: &[(u64, Op<P::Record>)]) -> Result<(), AppError> {
+    let creates: Vec<&P::Record> =
+        plan.iter().filter_map(|(_, op)| if let Op::Create(r) = op { Some(r) } else { None }).collect();
     P::create_all(tx, &creates).await?;
     for (_, op) in plan {
         if let Op::Update(record) = op {

@@ -31,10 +31,7 @@ pub async fn import_members(
     source: CsvSource,
     options: ImportOptions,
 ) -> Result<ImportReport, AppError> {
-    let planner = MemberPlanner {
-        now: app.clock.now(),
-        seen: SeenKeys::default(),
-    };
+    let planner = MemberPlanner { now: app.clock.now(), seen: SeenKeys::default() };
     driver::run(app, caller, planner, source, options).await
 }
 
@@ -72,10 +69,7 @@ impl Planner for MemberPlanner {
 
     fn check_header(header: &Header<Field>) -> Result<(), AppError> {
         if !header.has(Field::Email) {
-            return Err(AppError::invalid(
-                "header",
-                "a member import needs an 'email' column",
-            ));
+            return Err(AppError::invalid("header", "a member import needs an 'email' column"));
         }
         Ok(())
     }
@@ -90,11 +84,7 @@ impl Planner for MemberPlanner {
         let parsed: Vec<Parsed> = rows.into_iter().map(|row| parse(header, row)).collect();
         let partner_keys = distinct(parsed.iter().filter_map(|p| p.partner.clone()));
         let ext_keys = distinct(parsed.iter().filter_map(|p| p.draft.external_id.clone()));
-        let email_keys = distinct(
-            parsed
-                .iter()
-                .filter_map(|p| p.draft.email.as_deref().map(normalize_email)),
-        );
+        let email_keys = distinct(parsed.iter().filter_map(|p| p.draft.email.as_deref().map(normalize_email)));
         let partner_ids = partners::ids_by_external_ids(tx, &partner_keys).await?;
         let mut known = Known::new(members::find_by_keys(tx, &ext_keys, &email_keys).await?);
 
@@ -115,22 +105,10 @@ impl Planner for MemberPlanner {
             header.name_of(f)
         };
         let mut plan = Vec::with_capacity(parsed.len());
-        for Parsed {
-            line,
-            mut draft,
-            partner,
-        } in parsed
-        {
-            let email = draft
-                .email
-                .as_deref()
-                .map(normalize_email)
-                .unwrap_or_default();
+        for Parsed { line, mut draft, partner } in parsed {
+            let email = draft.email.as_deref().map(normalize_email).unwrap_or_default();
             let ext = draft.external_id.clone().filter(|e| !e.is_empty());
-            if let Some(first) = ext
-                .as_ref()
-                .and_then(|e| self.seen.first_seen("external_id", e, line))
-            {
+            if let Some(first) = ext.as_ref().and_then(|e| self.seen.first_seen("external_id", e, line)) {
                 report.fail(
                     line,
                     header.name_of(Field::ExternalId).as_deref(),
@@ -151,11 +129,7 @@ impl Planner for MemberPlanner {
                     Some(id) => draft.partner_id = Some(*id),
                     None => {
                         let column = header.name_of(Field::Partner);
-                        report.fail(
-                            line,
-                            column.as_deref(),
-                            format!("no partner has the external id '{key}'"),
-                        );
+                        report.fail(line, column.as_deref(), format!("no partner has the external id '{key}'"));
                         continue;
                     }
                 }
@@ -166,11 +140,7 @@ impl Planner for MemberPlanner {
                 && a != b
             {
                 let column = header.name_of(Field::Email);
-                report.fail(
-                    line,
-                    column.as_deref(),
-                    "this email belongs to another member (a different external id)",
-                );
+                report.fail(line, column.as_deref(), "this email belongs to another member (a different external id)");
                 continue;
             }
             let existing = by_ext.or(by_email);
@@ -192,12 +162,7 @@ impl Planner for MemberPlanner {
                     Op::Update(member)
                 }
                 None => {
-                    let member = Member {
-                        id: MemberId::new(),
-                        profile,
-                        created_at: self.now,
-                        updated_at: self.now,
-                    };
+                    let member = Member { id: MemberId::new(), profile, created_at: self.now, updated_at: self.now };
                     known.add(&member);
                     Op::Create(member)
                 }
@@ -226,11 +191,7 @@ struct Known {
 
 impl Known {
     fn new(found: Vec<Member>) -> Self {
-        let mut known = Self {
-            members: Vec::new(),
-            by_ext: HashMap::new(),
-            by_email: HashMap::new(),
-        };
+        let mut known = Self { members: Vec::new(), by_ext: HashMap::new(), by_email: HashMap::new() };
         found.iter().for_each(|m| known.add(m));
         known
     }
@@ -260,9 +221,7 @@ impl Known {
 }
 
 fn normalize_email(text: &str) -> String {
-    Email::parse(text)
-        .map(String::from)
-        .unwrap_or_else(|_| text.trim().to_lowercase())
+    Email::parse(text).map(String::from).unwrap_or_else(|_| text.trim().to_lowercase())
 }
 
 fn distinct(keys: impl Iterator<Item = String>) -> Vec<String> {
@@ -290,11 +249,7 @@ fn parse(header: &Header<Field>, row: Row) -> Parsed {
             Column::Field(Field::Status) => draft.status = Some(cell),
             Column::Field(Field::LastSeenAt) => draft.last_seen_at = Some(cell),
             Column::Attribute(key) => {
-                let value = if cell.is_empty() {
-                    serde_json::Value::Null
-                } else {
-                    serde_json::Value::String(cell)
-                };
+                let value = if cell.is_empty() { serde_json::Value::Null } else { serde_json::Value::String(cell) };
                 attributes.insert(key.as_str().to_owned(), value);
             }
         }
@@ -302,9 +257,5 @@ fn parse(header: &Header<Field>, row: Row) -> Parsed {
     if !attributes.is_empty() {
         draft.attributes = Some(attributes);
     }
-    Parsed {
-        line: row.line,
-        draft,
-        partner,
-    }
+    Parsed { line: row.line, draft, partner }
 }

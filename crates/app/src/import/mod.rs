@@ -55,11 +55,7 @@ impl ImportReport {
     fn fail(&mut self, line: u64, column: Option<&str>, message: impl Into<String>) {
         self.failed += 1;
         if self.errors.len() < MAX_REPORTED_ERRORS {
-            self.errors.push(RowError {
-                line,
-                column: column.map(str::to_owned),
-                message: message.into(),
-            });
+            self.errors.push(RowError { line, column: column.map(str::to_owned), message: message.into() });
         }
     }
 
@@ -74,11 +70,7 @@ impl ImportReport {
         for e in errors.iter() {
             if self.errors.len() < MAX_REPORTED_ERRORS {
                 let column = header_of(&e.field).or_else(|| Some(e.field.clone()));
-                self.errors.push(RowError {
-                    line,
-                    column,
-                    message: e.message.clone(),
-                });
+                self.errors.push(RowError { line, column, message: e.message.clone() });
             }
         }
     }

@@ -29,11 +29,7 @@ pub async fn import_partners(
     source: CsvSource,
     options: ImportOptions,
 ) -> Result<ImportReport, AppError> {
-    let planner = PartnerPlanner {
-        app: app.clone(),
-        now: app.clock.now(),
-        seen: SeenKeys::default(),
-    };
+    let planner = PartnerPlanner { app: app.clone(), now: app.clock.now(), seen: SeenKeys::default() };
     driver::run(app, caller, planner, source, options).await
 }
 
@@ -63,10 +59,7 @@ impl Planner for PartnerPlanner {
 
     fn check_header(header: &Header<Field>) -> Result<(), AppError> {
         if !header.has(Field::ExternalId) {
-            return Err(AppError::invalid(
-                "header",
-                "a partner import needs an 'external_id' column",
-            ));
+            return Err(AppError::invalid("header", "a partner import needs an 'external_id' column"));
         }
         Ok(())
     }
@@ -78,13 +71,9 @@ impl Planner for PartnerPlanner {
         rows: Vec<Row>,
         report: &mut ImportReport,
     ) -> Result<Vec<(u64, Op<Partner>)>, AppError> {
-        let parsed: Vec<(u64, PartnerDraft)> =
-            rows.into_iter().map(|row| parse(header, row)).collect();
-        let keys: Vec<String> = parsed
-            .iter()
-            .filter_map(|(_, d)| d.external_id.clone())
-            .filter(|k| !k.is_empty())
-            .collect();
+        let parsed: Vec<(u64, PartnerDraft)> = rows.into_iter().map(|row| parse(header, row)).collect();
+        let keys: Vec<String> =
+            parsed.iter().filter_map(|(_, d)| d.external_id.clone()).filter(|k| !k.is_empty()).collect();
         let mut existing: BTreeMap<String, Partner> = partners::find_by_external_ids(tx, &keys)
             .await?
             .into_iter()
@@ -110,19 +99,11 @@ impl Planner for PartnerPlanner {
             let key = draft.external_id.clone().unwrap_or_default();
             let key_column = header.name_of(Field::ExternalId);
             if key.is_empty() {
-                report.fail(
-                    line,
-                    key_column.as_deref(),
-                    "is required: partners are matched by external id",
-                );
+                report.fail(line, key_column.as_deref(), "is required: partners are matched by external id");
                 continue;
             }
             if let Some(first) = self.seen.first_seen("external_id", &key, line) {
-                report.fail(
-                    line,
-                    key_column.as_deref(),
-                    format!("the same external id is on line {first}"),
-                );
+                report.fail(line, key_column.as_deref(), format!("the same external id is on line {first}"));
                 continue;
             }
             let base = existing.get(&key);
@@ -133,9 +114,7 @@ impl Planner for PartnerPlanner {
                     continue;
                 }
             };
-            if let Err(AppError::Invalid(errors)) =
-                crate::partners::check_references(tx, &profile).await
-            {
+            if let Err(AppError::Invalid(errors)) = crate::partners::check_references(tx, &profile).await {
                 report.fail_fields(line, &errors, header_of);
                 continue;
             }
@@ -149,12 +128,7 @@ impl Planner for PartnerPlanner {
                     Op::Update(partner)
                 }
                 None => {
-                    let partner = Partner {
-                        id: PartnerId::new(),
-                        profile,
-                        created_at: self.now,
-                        updated_at: self.now,
-                    };
+                    let partner = Partner { id: PartnerId::new(), profile, created_at: self.now, updated_at: self.now };
                     existing.insert(key, partner.clone());
                     Op::Create(partner)
                 }
@@ -190,19 +164,11 @@ fn parse(header: &Header<Field>, row: Row) -> (u64, PartnerDraft) {
             Column::Field(Field::Country) => draft.country = Some(cell),
             Column::Field(Field::LifecycleStage) => draft.lifecycle_stage = Some(cell),
             Column::Field(Field::Groups) => {
-                draft.groups = Some(
-                    cell.split([';', ',', '|'])
-                        .map(|g| g.trim().to_owned())
-                        .collect(),
-                )
+                draft.groups = Some(cell.split([';', ',', '|']).map(|g| g.trim().to_owned()).collect())
             }
             Column::Field(Field::PartnerManager) => draft.partner_manager = Some(cell),
             Column::Attribute(key) => {
-                let value = if cell.is_empty() {
-                    serde_json::Value::Null
-                } else {
-                    serde_json::Value::String(cell)
-                };
+                let value = if cell.is_empty() { serde_json::Value::Null } else { serde_json::Value::String(cell) };
                 attributes.insert(key.as_str().to_owned(), value);
             }
         }

@@ -27,9 +27,7 @@ pub(super) struct Header<F> {
 
 impl<F: Copy + PartialEq> Header<F> {
     pub fn position(&self, field: F) -> Option<usize> {
-        self.columns
-            .iter()
-            .position(|c| matches!(c, Column::Field(f) if *f == field))
+        self.columns.iter().position(|c| matches!(c, Column::Field(f) if *f == field))
     }
 
     pub fn has(&self, field: F) -> bool {
@@ -63,15 +61,10 @@ pub(super) async fn open<F: Copy + PartialEq + Send + Sync + 'static>(
     let (header_tx, header_rx) = tokio::sync::oneshot::channel();
     let (rows_tx, rows_rx) = mpsc::channel(2);
     tokio::task::spawn_blocking(move || {
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(false)
-            .from_reader(super::crlf::CrlfToLf::new(source));
+        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(super::crlf::CrlfToLf::new(source));
         let header = match reader.headers() {
             Ok(h) => map_header(h, known),
-            Err(e) => Err(AppError::invalid(
-                "file",
-                format!("the header line cannot be read: {e}"),
-            )),
+            Err(e) => Err(AppError::invalid("file", format!("the header line cannot be read: {e}"))),
         };
         let header = match header {
             Ok(h) => Arc::new(h),
@@ -85,17 +78,11 @@ pub(super) async fn open<F: Copy + PartialEq + Send + Sync + 'static>(
         }
         stream_rows(reader, header.names.len(), &rows_tx);
     });
-    let header = header_rx
-        .await
-        .map_err(|_| anyhow::anyhow!("the CSV reader stopped"))??;
+    let header = header_rx.await.map_err(|_| anyhow::anyhow!("the CSV reader stopped"))??;
     Ok((header, rows_rx))
 }
 
-fn stream_rows(
-    mut reader: csv::Reader<super::crlf::CrlfToLf<CsvSource>>,
-    width: usize,
-    out: &mpsc::Sender<Chunk>,
-) {
+fn stream_rows(mut reader: csv::Reader<super::crlf::CrlfToLf<CsvSource>>, width: usize, out: &mpsc::Sender<Chunk>) {
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     let mut record = csv::StringRecord::new();
     loop {
@@ -108,32 +95,18 @@ fn stream_rows(
                 }
                 let mut cells: Vec<String> = record.iter().map(str::to_owned).collect();
                 cells.resize(width, String::new());
-                batch.push(Row {
-                    line: record.position().map_or(line, |p| p.line()),
-                    cells,
-                });
-                if batch.len() == BATCH_ROWS
-                    && out
-                        .blocking_send(Chunk::Rows(std::mem::take(&mut batch)))
-                        .is_err()
-                {
+                batch.push(Row { line: record.position().map_or(line, |p| p.line()), cells });
+                if batch.len() == BATCH_ROWS && out.blocking_send(Chunk::Rows(std::mem::take(&mut batch))).is_err() {
                     return;
                 }
             }
             Err(e) => {
                 let line = e.position().map_or(line, |p| p.line());
                 let message = unreadable_message(&e);
-                if !batch.is_empty()
-                    && out
-                        .blocking_send(Chunk::Rows(std::mem::take(&mut batch)))
-                        .is_err()
-                {
+                if !batch.is_empty() && out.blocking_send(Chunk::Rows(std::mem::take(&mut batch))).is_err() {
                     return;
                 }
-                if out
-                    .blocking_send(Chunk::Unreadable { line, message })
-                    .is_err()
-                {
+                if out.blocking_send(Chunk::Unreadable { line, message }).is_err() {
                     return;
                 }
                 // After an I/O error the reader cannot go on; after a parse error it can.
@@ -150,9 +123,7 @@ fn stream_rows(
 
 fn unreadable_message(e: &csv::Error) -> String {
     match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             format!("the row has {len} fields but the header has {expected_len}")
         }
         csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8 text".into(),
@@ -161,31 +132,17 @@ fn unreadable_message(e: &csv::Error) -> String {
     }
 }
 
-fn map_header<F: Copy + PartialEq>(
-    header: &csv::StringRecord,
-    known: &[(&str, F)],
-) -> Result<Header<F>, AppError> {
+fn map_header<F: Copy + PartialEq>(header: &csv::StringRecord, known: &[(&str, F)]) -> Result<Header<F>, AppError> {
     let mut columns = Vec::with_capacity(header.len());
     let mut names = Vec::with_capacity(header.len());
     for (i, raw) in header.iter().enumerate() {
         // The csv crate keeps a UTF-8 byte order mark as part of the first header.
-        let name = if i == 0 {
-            raw.trim_start_matches('\u{feff}')
-        } else {
-            raw
-        }
-        .trim();
+        let name = if i == 0 { raw.trim_start_matches('\u{feff}') } else { raw }.trim();
         let wanted = name.to_lowercase().replace([' ', '-'], "_");
         let column = match known.iter().find(|(k, _)| *k == wanted) {
             Some((_, field)) => Column::Field(*field),
             None => Column::Attribute(AttrKey::from_header(name).map_err(|e| {
-                AppError::invalid(
-                    "header",
-                    format!(
-                        "column {} ('{name}') cannot be an attribute name: {e}",
-                        i + 1
-                    ),
-                )
+                AppError::invalid("header", format!("column {} ('{name}') cannot be an attribute name: {e}", i + 1))
             })?),
         };
         let clash = columns.iter().position(|c: &Column<F>| match (c, &column) {
@@ -196,12 +153,7 @@ fn map_header<F: Copy + PartialEq>(
         if let Some(j) = clash {
             return Err(AppError::invalid(
                 "header",
-                format!(
-                    "columns {} ('{}') and {} ('{name}') are the same field",
-                    j + 1,
-                    names[j],
-                    i + 1
-                ),
+                format!("columns {} ('{}') and {} ('{name}') are the same field", j + 1, names[j], i + 1),
             ));
         }
         columns.push(column);

@@ -27,6 +27,7 @@ pub enum Field {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PartnerField {
+    Id,
     Type,
     Tier,
     Region,
@@ -41,6 +42,7 @@ pub enum PartnerField {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemberField {
+    Id,
     /// The member's roles: a set.
     Role,
     /// The full language tag (`de-DE`).
@@ -105,34 +107,34 @@ impl Field {
     pub fn kind(&self) -> FieldKind {
         match self {
             Self::Partner(
-                PartnerField::Type | PartnerField::Tier | PartnerField::Stage | PartnerField::Name,
+                PartnerField::Id | PartnerField::Type | PartnerField::Tier | PartnerField::Stage | PartnerField::Name,
             ) => FieldKind::Text,
-            Self::Partner(
-                PartnerField::Region | PartnerField::Country | PartnerField::ExternalId,
-            ) => FieldKind::OptionalText,
+            Self::Partner(PartnerField::Region | PartnerField::Country | PartnerField::ExternalId) => {
+                FieldKind::OptionalText
+            }
             Self::Partner(PartnerField::Group) | Self::Member(MemberField::Role) => FieldKind::Set,
             Self::Member(
-                MemberField::Locale
+                MemberField::Id
+                | MemberField::Locale
                 | MemberField::Language
                 | MemberField::Status
                 | MemberField::Email,
             ) => FieldKind::Text,
             Self::Member(MemberField::LastSeen) => FieldKind::Time,
-            Self::Partner(PartnerField::Attribute(_)) | Self::Member(MemberField::Attribute(_)) => {
-                FieldKind::Attribute
-            }
+            Self::Partner(PartnerField::Attribute(_)) | Self::Member(MemberField::Attribute(_)) => FieldKind::Attribute,
         }
     }
 
     /// Every built-in field name, for "unknown field" messages.
-    pub const KNOWN: &'static str = "partner.type, partner.tier, partner.region, partner.country, partner.stage, \
-        partner.group, partner.name, partner.external_id, partner.attr.<name>, member.role, member.locale, \
+    pub const KNOWN: &'static str = "partner.id, partner.type, partner.tier, partner.region, partner.country, partner.stage, \
+        partner.group, partner.name, partner.external_id, partner.attr.<name>, member.id, member.role, member.locale, \
         member.language, member.status, member.last_seen, member.email, member.attr.<name>";
 }
 
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match self {
+            Self::Partner(PartnerField::Id) => "partner.id",
             Self::Partner(PartnerField::Type) => "partner.type",
             Self::Partner(PartnerField::Tier) => "partner.tier",
             Self::Partner(PartnerField::Region) => "partner.region",
@@ -142,6 +144,7 @@ impl fmt::Display for Field {
             Self::Partner(PartnerField::Name) => "partner.name",
             Self::Partner(PartnerField::ExternalId) => "partner.external_id",
             Self::Partner(PartnerField::Attribute(k)) => return write!(f, "partner.attr.{k}"),
+            Self::Member(MemberField::Id) => "member.id",
             Self::Member(MemberField::Role) => "member.role",
             Self::Member(MemberField::Locale) => "member.locale",
             Self::Member(MemberField::Language) => "member.language",

@@ -12,6 +12,20 @@ const DAY_MS: i64 = 86_400_000;
 pub struct Subject<'a> {
     pub partner: &'a PartnerProfile,
     pub member: &'a MemberProfile,
+    /// The stored ids, for `partner.id` and `member.id` (absent for a member not yet saved).
+    pub partner_id: Option<crate::PartnerId>,
+    pub member_id: Option<crate::MemberId>,
+}
+
+impl<'a> Subject<'a> {
+    pub fn new(partner: &'a crate::Partner, member: &'a crate::Member) -> Self {
+        Self {
+            partner: &partner.profile,
+            member: &member.profile,
+            partner_id: Some(partner.id),
+            member_id: Some(member.id),
+        }
+    }
 }
 
 /// The outcome of a rule, with every condition and whether it held.
@@ -35,10 +49,7 @@ impl Rule {
     pub fn explain(&self, s: Subject<'_>, now: Timestamp) -> Explanation {
         let mut conditions = Vec::new();
         self.collect(s, now, &mut conditions);
-        Explanation {
-            matched: self.matches(s, now),
-            conditions,
-        }
+        Explanation { matched: self.matches(s, now), conditions }
     }
 
     fn collect(&self, s: Subject<'_>, now: Timestamp, out: &mut Vec<(String, bool)>) {
@@ -64,22 +75,15 @@ enum Actual<'a> {
 impl Condition {
     pub fn holds(&self, s: Subject<'_>, now: Timestamp) -> bool {
         match (actual(&self.field, s), &self.test) {
-            (Actual::Text(v), Test::Eq(Value::Text(want))) => {
-                v.is_some_and(|v| text_eq(&self.field, &v, want))
+            (Actual::Text(v), Test::Eq(Value::Text(want))) => v.is_some_and(|v| text_eq(&self.field, &v, want)),
+            (Actual::Text(v), Test::In(list)) => {
+                v.is_some_and(|v| list.iter().any(|w| matches!(w, Value::Text(w) if text_eq(&self.field, &v, w))))
             }
-            (Actual::Text(v), Test::In(list)) => v.is_some_and(|v| {
-                list.iter()
-                    .any(|w| matches!(w, Value::Text(w) if text_eq(&self.field, &v, w)))
-            }),
-            (Actual::Text(v), Test::Contains(part)) => {
-                v.is_some_and(|v| fold(&v).contains(&fold(part)))
-            }
+            (Actual::Text(v), Test::Contains(part)) => v.is_some_and(|v| fold(&v).contains(&fold(part))),
             (Actual::Text(v), Test::Exists) => v.is_some_and(|v| !v.is_empty()),
             (Actual::Set(set), Test::Eq(Value::Text(want))) => set.iter().any(|v| v == want),
             (Actual::Set(set), Test::Contains(want)) => set.iter().any(|v| *v == fold(want)),
-            (Actual::Set(set), Test::In(list)) => list
-                .iter()
-                .any(|w| matches!(w, Value::Text(w) if set.contains(w))),
+            (Actual::Set(set), Test::In(list)) => list.iter().any(|w| matches!(w, Value::Text(w) if set.contains(w))),
             (Actual::Set(set), Test::Exists) => !set.is_empty(),
             (Actual::Time(t), Test::Exists) => t.is_some(),
             (Actual::Time(t), Test::Compare(op, bound)) => match (t, threshold(bound, now)) {
@@ -88,15 +92,13 @@ impl Condition {
             },
             (Actual::Attribute(v), Test::Exists) => v.is_some(),
             (Actual::Attribute(v), Test::Eq(want)) => v.is_some_and(|v| attr_eq(v, want)),
-            (Actual::Attribute(v), Test::In(list)) => {
-                v.is_some_and(|v| list.iter().any(|w| attr_eq(v, w)))
-            }
+            (Actual::Attribute(v), Test::In(list)) => v.is_some_and(|v| list.iter().any(|w| attr_eq(v, w))),
             (Actual::Attribute(v), Test::Contains(part)) => {
                 v.is_some_and(|v| matches!(v, AttrValue::Text(s) if fold(s).contains(&fold(part))))
             }
-            (Actual::Attribute(v), Test::Compare(op, Value::Number(bound))) => v
-                .and_then(attribute_number)
-                .is_some_and(|n| compare(op, n, *bound)),
+            (Actual::Attribute(v), Test::Compare(op, Value::Number(bound))) => {
+                v.and_then(attribute_number).is_some_and(|n| compare(op, n, *bound))
+            }
             _ => false,
         }
     }
@@ -105,32 +107,22 @@ impl Condition {
 fn actual<'a>(field: &Field, s: Subject<'a>) -> Actual<'a> {
     let (p, m) = (s.partner, s.member);
     match field {
+        Field::Partner(PartnerField::Id) => Actual::Text(s.partner_id.map(|id| id.to_string())),
         Field::Partner(PartnerField::Type) => Actual::Text(Some(p.partner_type.to_string())),
         Field::Partner(PartnerField::Tier) => Actual::Text(Some(p.tier.to_string())),
-        Field::Partner(PartnerField::Region) => {
-            Actual::Text(p.region.as_ref().map(ToString::to_string))
-        }
-        Field::Partner(PartnerField::Country) => {
-            Actual::Text(p.country.as_ref().map(ToString::to_string))
-        }
+        Field::Partner(PartnerField::Region) => Actual::Text(p.region.as_ref().map(ToString::to_string)),
+        Field::Partner(PartnerField::Country) => Actual::Text(p.country.as_ref().map(ToString::to_string)),
         Field::Partner(PartnerField::Stage) => Actual::Text(Some(p.lifecycle_stage.to_string())),
-        Field::Partner(PartnerField::Group) => {
-            Actual::Set(p.groups.iter().map(ToString::to_string).collect())
-        }
+        Field::Partner(PartnerField::Group) => Actual::Set(p.groups.iter().map(ToString::to_string).collect()),
         Field::Partner(PartnerField::Name) => Actual::Text(Some(p.name.clone())),
         Field::Partner(PartnerField::ExternalId) => Actual::Text(p.external_id.clone()),
-        Field::Partner(PartnerField::Attribute(k)) => {
-            Actual::Attribute(p.attributes.get(k.as_str()))
-        }
-        Field::Member(MemberField::Role) => {
-            Actual::Set(m.roles.iter().map(|r| r.as_str().to_owned()).collect())
-        }
+        Field::Partner(PartnerField::Attribute(k)) => Actual::Attribute(p.attributes.get(k.as_str())),
+        Field::Member(MemberField::Id) => Actual::Text(s.member_id.map(|id| id.to_string())),
+        Field::Member(MemberField::Role) => Actual::Set(m.roles.iter().map(|r| r.as_str().to_owned()).collect()),
         Field::Member(MemberField::Locale) => Actual::Text(Some(m.locale.to_string())),
         Field::Member(MemberField::Language) => Actual::Text(Some(m.locale.language().to_owned())),
         Field::Member(MemberField::Status) => Actual::Text(Some(m.status.to_string())),
-        Field::Member(MemberField::LastSeen) => {
-            Actual::Time(m.last_seen_at.map(Timestamp::as_millis))
-        }
+        Field::Member(MemberField::LastSeen) => Actual::Time(m.last_seen_at.map(Timestamp::as_millis)),
         Field::Member(MemberField::Email) => Actual::Text(Some(m.email.to_string())),
         Field::Member(MemberField::Attribute(k)) => Actual::Attribute(m.attributes.get(k.as_str())),
     }
@@ -198,8 +190,7 @@ pub fn attribute_number(v: &AttrValue) -> Option<f64> {
         AttrValue::Text(t) => {
             let t = t.trim_matches(' ');
             let digits = t.strip_prefix('-').unwrap_or(t);
-            let plain =
-                (1..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+            let plain = (1..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
             if plain { t.parse().ok() } else { None }
         }
         AttrValue::Bool(_) => None,

@@ -68,11 +68,7 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, RuleError> {
                 Token::Close
             }
             b'=' => {
-                i += if bytes.get(i + 1) == Some(&b'=') {
-                    2
-                } else {
-                    1
-                };
+                i += if bytes.get(i + 1) == Some(&b'=') { 2 } else { 1 };
                 Token::Eq
             }
             b'!' if bytes.get(i + 1) == Some(&b'=') => {
@@ -111,16 +107,10 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, RuleError> {
                 }
                 let literal = &text[start..i];
                 let number = literal.parse::<f64>().ok().filter(|n| n.is_finite());
-                Token::Number(
-                    number.ok_or_else(|| {
-                        RuleError::at(start, format!("'{literal}' is not a number"))
-                    })?,
-                )
+                Token::Number(number.ok_or_else(|| RuleError::at(start, format!("'{literal}' is not a number")))?)
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
-                while i < bytes.len()
-                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'-')
-                {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'-') {
                     i += 1;
                 }
                 Token::Word(text[start..i].to_owned())
@@ -157,8 +147,5 @@ fn quoted(text: &str, start: usize) -> Result<(String, usize), RuleError> {
             c => value.push(c),
         }
     }
-    Err(RuleError::at(
-        start,
-        "this text has no closing quote".to_owned(),
-    ))
+    Err(RuleError::at(start, "this text has no closing quote".to_owned()))
 }

@@ -5,13 +5,9 @@
 
 use std::fmt;
 
-use super::ast::{
-    CmpOp, Condition, Field, FieldKind, MemberField, PartnerField, Rule, Test, Value,
-};
+use super::ast::{CmpOp, Condition, Field, FieldKind, MemberField, PartnerField, Rule, Test, Value};
 use super::lexer::{Token, tokenize};
-use crate::{
-    AttrKey, Catalog, Country, LifecycleStage, Locale, MemberStatus, Role, Slug, Timestamp,
-};
+use crate::{AttrKey, Catalog, Country, LifecycleStage, Locale, MemberStatus, Role, Slug, Timestamp};
 
 /// Rules longer than this are refused: an audience is a few conditions, not a program.
 pub const MAX_RULE_BYTES: usize = 10_000;
@@ -41,33 +37,18 @@ impl std::error::Error for RuleError {}
 /// Parses and checks `text` against the vendor's vocabularies in `catalog`.
 pub fn parse(text: &str, catalog: &Catalog) -> Result<Rule, RuleError> {
     if text.len() > MAX_RULE_BYTES {
-        return Err(RuleError::at(
-            0,
-            format!("the rule is longer than {MAX_RULE_BYTES} characters"),
-        ));
+        return Err(RuleError::at(0, format!("the rule is longer than {MAX_RULE_BYTES} characters")));
     }
     let tokens = tokenize(text)?;
     if tokens.is_empty() {
-        return Err(RuleError::at(
-            0,
-            "the rule is empty: write a condition such as partner.tier = \"growth\"".into(),
-        ));
+        return Err(RuleError::at(0, "the rule is empty: write a condition such as partner.tier = \"growth\"".into()));
     }
-    let mut parser = Parser {
-        tokens,
-        at: 0,
-        end: text.len(),
-        catalog,
-        depth: 0,
-    };
+    let mut parser = Parser { tokens, at: 0, end: text.len(), catalog, depth: 0 };
     let rule = parser.or()?;
     if let Some((offset, token)) = parser.peek() {
         return Err(RuleError::at(
             *offset,
-            format!(
-                "expected 'and', 'or' or the end of the rule, found {}",
-                token.describe()
-            ),
+            format!("expected 'and', 'or' or the end of the rule, found {}", token.describe()),
         ));
     }
     Ok(rule)
@@ -98,8 +79,7 @@ impl Parser<'_> {
 
     /// Consumes the keyword `word` (any case) if it comes next.
     fn keyword(&mut self, word: &str) -> bool {
-        let found =
-            matches!(self.peek(), Some((_, Token::Word(w))) if w.eq_ignore_ascii_case(word));
+        let found = matches!(self.peek(), Some((_, Token::Word(w))) if w.eq_ignore_ascii_case(word));
         if found {
             self.at += 1;
         }
@@ -107,8 +87,7 @@ impl Parser<'_> {
     }
 
     fn found(&self) -> String {
-        self.peek()
-            .map_or_else(|| "the end of the rule".to_owned(), |(_, t)| t.describe())
+        self.peek().map_or_else(|| "the end of the rule".to_owned(), |(_, t)| t.describe())
     }
 
     fn or(&mut self) -> Result<Rule, RuleError> {
@@ -116,11 +95,7 @@ impl Parser<'_> {
         while self.keyword("or") {
             rules.push(self.and()?);
         }
-        Ok(if rules.len() == 1 {
-            rules.remove(0)
-        } else {
-            Rule::Or(rules)
-        })
+        Ok(if rules.len() == 1 { rules.remove(0) } else { Rule::Or(rules) })
     }
 
     fn and(&mut self) -> Result<Rule, RuleError> {
@@ -128,20 +103,13 @@ impl Parser<'_> {
         while self.keyword("and") {
             rules.push(self.unary()?);
         }
-        Ok(if rules.len() == 1 {
-            rules.remove(0)
-        } else {
-            Rule::And(rules)
-        })
+        Ok(if rules.len() == 1 { rules.remove(0) } else { Rule::And(rules) })
     }
 
     fn unary(&mut self) -> Result<Rule, RuleError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(RuleError::at(
-                self.offset(),
-                format!("the rule nests deeper than {MAX_DEPTH} levels"),
-            ));
+            return Err(RuleError::at(self.offset(), format!("the rule nests deeper than {MAX_DEPTH} levels")));
         }
         let rule = if self.keyword("not") {
             Rule::Not(Box::new(self.unary()?))
@@ -152,10 +120,7 @@ impl Parser<'_> {
                 Some((_, Token::Close)) => inner,
                 _ => {
                     self.at -= 1;
-                    return Err(RuleError::at(
-                        self.offset(),
-                        format!("expected ')', found {}", self.found()),
-                    ));
+                    return Err(RuleError::at(self.offset(), format!("expected ')', found {}", self.found())));
                 }
             }
         } else {
@@ -175,10 +140,7 @@ impl Parser<'_> {
         let test = match self.next() {
             Some((_, Token::Eq)) if !negated => Test::Eq(self.value(&field)?),
             Some((_, Token::Ne)) if !negated => {
-                return Ok(not(Condition {
-                    field: field.clone(),
-                    test: Test::Eq(self.value(&field)?),
-                }));
+                return Ok(not(Condition { field: field.clone(), test: Test::Eq(self.value(&field)?) }));
             }
             Some((_, op @ (Token::Lt | Token::Le | Token::Gt | Token::Ge))) if !negated => {
                 let op = match op {
@@ -189,17 +151,12 @@ impl Parser<'_> {
                 };
                 Test::Compare(op, self.value(&field)?)
             }
-            Some((_, Token::Word(w))) if w.eq_ignore_ascii_case("in") => {
-                Test::In(self.list(&field)?)
-            }
+            Some((_, Token::Word(w))) if w.eq_ignore_ascii_case("in") => Test::In(self.list(&field)?),
             Some((_, Token::Word(w))) if w.eq_ignore_ascii_case("exists") => Test::Exists,
             Some((at, Token::Word(w))) if w.eq_ignore_ascii_case("contains") => match self.next() {
                 Some((_, Token::Text(t))) => Test::Contains(t),
                 _ => {
-                    return Err(RuleError::at(
-                        at,
-                        "'contains' needs a quoted text, such as contains \"acme\"".into(),
-                    ));
+                    return Err(RuleError::at(at, "'contains' needs a quoted text, such as contains \"acme\"".into()));
                 }
             },
             _ => {
@@ -216,11 +173,7 @@ impl Parser<'_> {
             }
         };
         let condition = Condition { field, test };
-        Ok(if negated {
-            not(condition)
-        } else {
-            Rule::Condition(condition)
-        })
+        Ok(if negated { not(condition) } else { Rule::Condition(condition) })
     }
 
     fn field(&mut self) -> Result<Field, RuleError> {
@@ -236,10 +189,7 @@ impl Parser<'_> {
                     } else {
                         "a field name after '.'"
                     };
-                    return Err(RuleError::at(
-                        self.offset(),
-                        format!("expected {what}, found {}", self.found()),
-                    ));
+                    return Err(RuleError::at(self.offset(), format!("expected {what}, found {}", self.found())));
                 }
             }
             if matches!(self.peek(), Some((_, Token::Dot))) {
@@ -251,38 +201,28 @@ impl Parser<'_> {
         let lower: Vec<String> = path.iter().map(|p| p.to_lowercase()).collect();
         let parts: Vec<&str> = lower.iter().map(String::as_str).collect();
         let field = match parts.as_slice() {
+            ["partner", "id"] => Field::Partner(PartnerField::Id),
             ["partner", "type"] | ["partner", "partner_type"] => Field::Partner(PartnerField::Type),
             ["partner", "tier"] => Field::Partner(PartnerField::Tier),
             ["partner", "region"] => Field::Partner(PartnerField::Region),
             ["partner", "country"] => Field::Partner(PartnerField::Country),
-            ["partner", "stage"] | ["partner", "lifecycle_stage"] => {
-                Field::Partner(PartnerField::Stage)
-            }
+            ["partner", "stage"] | ["partner", "lifecycle_stage"] => Field::Partner(PartnerField::Stage),
             ["partner", "group"] | ["partner", "groups"] => Field::Partner(PartnerField::Group),
             ["partner", "name"] => Field::Partner(PartnerField::Name),
             ["partner", "external_id"] => Field::Partner(PartnerField::ExternalId),
+            ["member", "id"] => Field::Member(MemberField::Id),
             ["member", "role"] | ["member", "roles"] => Field::Member(MemberField::Role),
             ["member", "locale"] => Field::Member(MemberField::Locale),
             ["member", "language"] => Field::Member(MemberField::Language),
             ["member", "status"] => Field::Member(MemberField::Status),
-            ["member", "last_seen"] | ["member", "last_seen_at"] => {
-                Field::Member(MemberField::LastSeen)
-            }
+            ["member", "last_seen"] | ["member", "last_seen_at"] => Field::Member(MemberField::LastSeen),
             ["member", "email"] => Field::Member(MemberField::Email),
-            ["partner", "attr", name] => {
-                Field::Partner(PartnerField::Attribute(attr_key(name, start)?))
-            }
-            ["member", "attr", name] => {
-                Field::Member(MemberField::Attribute(attr_key(name, start)?))
-            }
+            ["partner", "attr", name] => Field::Partner(PartnerField::Attribute(attr_key(name, start)?)),
+            ["member", "attr", name] => Field::Member(MemberField::Attribute(attr_key(name, start)?)),
             _ => {
                 return Err(RuleError::at(
                     start,
-                    format!(
-                        "unknown field '{}'; known: {}",
-                        path.join("."),
-                        Field::KNOWN
-                    ),
+                    format!("unknown field '{}'; known: {}", path.join("."), Field::KNOWN),
                 ));
             }
         };
@@ -300,10 +240,7 @@ impl Parser<'_> {
         let mut values = Vec::new();
         loop {
             if matches!(self.peek(), Some((_, Token::Close))) && values.is_empty() {
-                return Err(RuleError::at(
-                    self.offset(),
-                    "the list is empty: name at least one value".into(),
-                ));
+                return Err(RuleError::at(self.offset(), "the list is empty: name at least one value".into()));
             }
             values.push(self.value(field)?);
             match self.next() {
@@ -343,10 +280,7 @@ impl Parser<'_> {
                         if !self.keyword("ago") {
                             return Err(RuleError::at(
                                 self.offset(),
-                                format!(
-                                    "expected 'ago' after '{n} {unit}', found {}",
-                                    self.found()
-                                ),
+                                format!("expected 'ago' after '{n} {unit}', found {}", self.found()),
                             ));
                         }
                         if n < 0.0 || n.fract() != 0.0 || n > 36_500.0 {
@@ -366,10 +300,7 @@ impl Parser<'_> {
                 self.at -= 1;
                 return Err(RuleError::at(
                     self.offset(),
-                    format!(
-                        "expected a value (\"text\", a number, true, false or N days ago), found {}",
-                        self.found()
-                    ),
+                    format!("expected a value (\"text\", a number, true, false or N days ago), found {}", self.found()),
                 ));
             }
         };
@@ -408,62 +339,47 @@ fn normalize(field: &Field, value: Value, catalog: &Catalog) -> Result<Value, St
     let text = match (&value, kind) {
         (Value::DaysAgo(_), FieldKind::Time) => return Ok(value),
         (Value::Text(t), FieldKind::Time) => {
-            return Timestamp::parse(t)
-                .map(|ts| Value::Time(ts.as_millis()))
-                .map_err(|e| e.to_string());
+            return Timestamp::parse(t).map(|ts| Value::Time(ts.as_millis())).map_err(|e| e.to_string());
         }
         (_, FieldKind::Time) => {
-            return Err(format!(
-                "{field} is a time: compare it with a date (\"2026-01-31\") or N days ago"
-            ));
+            return Err(format!("{field} is a time: compare it with a date (\"2026-01-31\") or N days ago"));
         }
         (Value::DaysAgo(_), _) => return Err(format!("'{value}' is a time, but {field} is not")),
         (_, FieldKind::Attribute) => return Ok(value),
         (Value::Text(t), _) => t.clone(),
         _ => {
-            return Err(format!(
-                "{field} holds text: write the value in quotes, such as \"{value}\""
-            ));
+            return Err(format!("{field} holds text: write the value in quotes, such as \"{value}\""));
         }
     };
     let canonical = match field {
-        Field::Partner(PartnerField::Type) => catalog
-            .partner_type(&text)
-            .map(|v| v.to_string())
-            .map_err(|e| e.to_string())?,
-        Field::Partner(PartnerField::Tier) => catalog
-            .partner_tier(&text)
-            .map(|v| v.to_string())
-            .map_err(|e| e.to_string())?,
-        Field::Partner(PartnerField::Region) => catalog
-            .region(&text)
-            .map(|v| v.to_string())
-            .map_err(|e| e.to_string())?,
-        Field::Partner(PartnerField::Country) => Country::parse(&text)
-            .map(String::from)
-            .map_err(|e| e.to_string())?,
-        Field::Partner(PartnerField::Stage) => text
-            .parse::<LifecycleStage>()
-            .map(|s| s.as_str().to_owned())
-            .map_err(|e| e.to_string())?,
-        Field::Partner(PartnerField::Group) => Slug::parse(&text)
-            .map(String::from)
-            .map_err(|e| e.to_string())?,
-        Field::Member(MemberField::Role) => text
-            .parse::<Role>()
-            .map(|r| r.as_str().to_owned())
-            .map_err(|e| e.to_string())?,
-        Field::Member(MemberField::Status) => text
-            .parse::<MemberStatus>()
-            .map(|s| s.as_str().to_owned())
-            .map_err(|e| e.to_string())?,
-        Field::Member(MemberField::Locale) => Locale::parse(&text)
-            .map(String::from)
-            .map_err(|e| e.to_string())?,
+        Field::Partner(PartnerField::Type) => {
+            catalog.partner_type(&text).map(|v| v.to_string()).map_err(|e| e.to_string())?
+        }
+        Field::Partner(PartnerField::Tier) => {
+            catalog.partner_tier(&text).map(|v| v.to_string()).map_err(|e| e.to_string())?
+        }
+        Field::Partner(PartnerField::Region) => {
+            catalog.region(&text).map(|v| v.to_string()).map_err(|e| e.to_string())?
+        }
+        Field::Partner(PartnerField::Country) => Country::parse(&text).map(String::from).map_err(|e| e.to_string())?,
+        Field::Partner(PartnerField::Stage) => {
+            text.parse::<LifecycleStage>().map(|s| s.as_str().to_owned()).map_err(|e| e.to_string())?
+        }
+        Field::Partner(PartnerField::Group) => Slug::parse(&text).map(String::from).map_err(|e| e.to_string())?,
+        Field::Member(MemberField::Role) => {
+            text.parse::<Role>().map(|r| r.as_str().to_owned()).map_err(|e| e.to_string())?
+        }
+        Field::Member(MemberField::Status) => {
+            text.parse::<MemberStatus>().map(|s| s.as_str().to_owned()).map_err(|e| e.to_string())?
+        }
+        Field::Member(MemberField::Locale) => Locale::parse(&text).map(String::from).map_err(|e| e.to_string())?,
         Field::Member(MemberField::Language) => Locale::parse(&text)
             .map(|l| l.language().to_owned())
             .map_err(|_| format!("'{text}' is not a language code such as en, de or pt"))?,
         Field::Member(MemberField::Email) => text.trim().to_lowercase(),
+        Field::Partner(PartnerField::Id) | Field::Member(MemberField::Id) => uuid::Uuid::parse_str(text.trim())
+            .map(|u| u.to_string())
+            .map_err(|_| format!("'{text}' is not an id (a UUID)"))?,
         _ => text,
     };
     Ok(Value::Text(canonical))

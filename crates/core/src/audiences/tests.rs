@@ -13,10 +13,7 @@ fn rule(text: &str) -> Rule {
 }
 
 fn error(text: &str) -> String {
-    parse(text, &Catalog::default())
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_else(|| format!("{text} parsed"))
+    parse(text, &Catalog::default()).err().map(|e| e.to_string()).unwrap_or_else(|| format!("{text} parsed"))
 }
 
 const NOW: Timestamp = Timestamp::from_millis(1_780_000_000_000);
@@ -29,9 +26,7 @@ fn subject_data() -> (crate::PartnerProfile, crate::MemberProfile) {
         region: Some("emea".into()),
         country: Some("DE".into()),
         groups: Some(vec!["emea-pilot".into()]),
-        attributes: Some(
-            serde_json::from_str(r#"{"certified": true, "employees": "120"}"#).unwrap_or_default(),
-        ),
+        attributes: Some(serde_json::from_str(r#"{"certified": true, "employees": "120"}"#).unwrap_or_default()),
         ..Default::default()
     }
     .validate(None, &Catalog::default());
@@ -41,9 +36,7 @@ fn subject_data() -> (crate::PartnerProfile, crate::MemberProfile) {
         roles: Some(vec!["support;sales".into()]),
         locale: Some("de-AT".into()),
         last_seen_at: Some(Timestamp::from_millis(NOW.as_millis() - 90 * 86_400_000).to_string()),
-        attributes: Some(
-            serde_json::from_str(r#"{"trained": "TRUE", "level": 3}"#).unwrap_or_default(),
-        ),
+        attributes: Some(serde_json::from_str(r#"{"trained": "TRUE", "level": 3}"#).unwrap_or_default()),
         ..Default::default()
     }
     .validate(None);
@@ -56,10 +49,7 @@ fn subject_data() -> (crate::PartnerProfile, crate::MemberProfile) {
 #[test]
 fn the_issue_example_parses_and_matches() {
     let (p, m) = subject_data();
-    let s = Subject {
-        partner: &p,
-        member: &m,
-    };
+    let s = Subject { partner: &p, member: &m, partner_id: None, member_id: None };
     let r = rule(
         r#"partner.tier in ("strategic", "growth") and member.role = "support" and not partner.group = "emea-pilot""#,
     );
@@ -68,10 +58,7 @@ fn the_issue_example_parses_and_matches() {
     assert_eq!(
         explanation.conditions,
         [
-            (
-                r#"partner.tier in ("strategic", "growth")"#.to_owned(),
-                true
-            ),
+            (r#"partner.tier in ("strategic", "growth")"#.to_owned(), true),
             (r#"member.role = "support""#.to_owned(), true),
             (r#"not partner.group = "emea-pilot""#.to_owned(), false),
         ]
@@ -81,10 +68,7 @@ fn the_issue_example_parses_and_matches() {
 #[test]
 fn each_operator_evaluates_as_documented() {
     let (p, m) = subject_data();
-    let s = Subject {
-        partner: &p,
-        member: &m,
-    };
+    let s = Subject { partner: &p, member: &m, partner_id: None, member_id: None };
     let cases = [
         ("partner.type = \"Distributor\"", true),
         ("partner.type != \"reseller\"", true),
@@ -113,10 +97,7 @@ fn each_operator_evaluates_as_documented() {
         ("partner.attr.certified = \"true\"", false),
         ("partner.attr.certified = true", true),
         ("partner.attr.employees = \"120\"", true),
-        (
-            "(partner.tier = \"growth\" or member.role = \"sales\") and not member.status = \"test\"",
-            true,
-        ),
+        ("(partner.tier = \"growth\" or member.role = \"sales\") and not member.status = \"test\"", true),
     ];
     for (text, expected) in cases {
         assert_eq!(rule(text).matches(s, NOW), expected, "{text}");
@@ -127,74 +108,31 @@ fn each_operator_evaluates_as_documented() {
 fn errors_name_the_position_and_what_was_expected() {
     let cases = [
         ("", "at character 1: the rule is empty"),
-        (
-            "partner.tierr = \"growth\"",
-            "at character 1: unknown field 'partner.tierr'; known: partner.type",
-        ),
-        (
-            "partner.tier > 3",
-            "at character 14: partner.tier is text, so '>' cannot apply",
-        ),
-        (
-            "partner.tier = \"platinum\"",
-            "at character 16: 'platinum' is not a known partner tier; known: strategic",
-        ),
-        (
-            "member.role = \"ceo\"",
-            "at character 15: 'ceo' is not a role",
-        ),
-        (
-            "member.last_seen = \"2026-01-01\"",
-            "at character 18: member.last_seen is a time",
-        ),
+        ("partner.tierr = \"growth\"", "at character 1: unknown field 'partner.tierr'; known: partner.id, partner.type"),
+        ("partner.tier > 3", "at character 14: partner.tier is text, so '>' cannot apply"),
+        ("partner.tier = \"platinum\"", "at character 16: 'platinum' is not a known partner tier; known: strategic"),
+        ("member.role = \"ceo\"", "at character 15: 'ceo' is not a role"),
+        ("member.last_seen = \"2026-01-01\"", "at character 18: member.last_seen is a time"),
         ("partner.tier = growth", "at character 16: expected a value"),
         ("partner.tier in ()", "at character 18: the list is empty"),
-        (
-            "partner.tier in (\"growth\" \"standard\")",
-            "at character 27: expected ',' or ')' in the list",
-        ),
-        (
-            "(partner.tier = \"growth\"",
-            "at character 25: expected ')', found the end of the rule",
-        ),
-        (
-            "partner.tier = \"growth\" member.role = \"sales\"",
-            "at character 25: expected 'and', 'or' or the end",
-        ),
-        (
-            "partner.tier = \"growth",
-            "at character 16: this text has no closing quote",
-        ),
-        (
-            "member.last_seen < 60 days",
-            "at character 27: expected 'ago'",
-        ),
-        (
-            "partner.tier = 60 days ago",
-            "at character 16: '60 days ago' is a time, but partner.tier is not",
-        ),
-        (
-            "member.role ~ \"x\"",
-            "at character 13: unexpected character '~'",
-        ),
+        ("partner.tier in (\"growth\" \"standard\")", "at character 27: expected ',' or ')' in the list"),
+        ("(partner.tier = \"growth\"", "at character 25: expected ')', found the end of the rule"),
+        ("partner.tier = \"growth\" member.role = \"sales\"", "at character 25: expected 'and', 'or' or the end"),
+        ("partner.tier = \"growth", "at character 16: this text has no closing quote"),
+        ("member.last_seen < 60 days", "at character 27: expected 'ago'"),
+        ("partner.tier = 60 days ago", "at character 16: '60 days ago' is a time, but partner.tier is not"),
+        ("member.role ~ \"x\"", "at character 13: unexpected character '~'"),
         ("partner.tier", "at character 13: expected an operator"),
     ];
     for (text, expected) in cases {
         let message = error(text);
-        assert!(
-            message.starts_with(expected),
-            "{text}\n  got:      {message}\n  expected: {expected}"
-        );
+        assert!(message.starts_with(expected), "{text}\n  got:      {message}\n  expected: {expected}");
     }
 }
 
 #[test]
 fn deep_nesting_and_huge_rules_are_refused_not_overflowed() {
-    let deep = format!(
-        "{}partner.tier = \"growth\"{}",
-        "(".repeat(100),
-        ")".repeat(100)
-    );
+    let deep = format!("{}partner.tier = \"growth\"{}", "(".repeat(100), ")".repeat(100));
     assert!(error(&deep).contains("nests deeper"));
     let nots = format!("{}partner.tier = \"growth\"", "not ".repeat(100));
     assert!(error(&nots).contains("nests deeper"));
@@ -203,10 +141,8 @@ fn deep_nesting_and_huge_rules_are_refused_not_overflowed() {
 
 fn arb_condition() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec!["strategic", "growth", "standard"])
-            .prop_map(|t| format!("partner.tier = \"{t}\"")),
-        prop::sample::select(vec!["sales", "support", "finance"])
-            .prop_map(|r| format!("member.role != \"{r}\"")),
+        prop::sample::select(vec!["strategic", "growth", "standard"]).prop_map(|t| format!("partner.tier = \"{t}\"")),
+        prop::sample::select(vec!["sales", "support", "finance"]).prop_map(|r| format!("member.role != \"{r}\"")),
         (1u32..400).prop_map(|d| format!("member.last_seen < {d} days ago")),
         (-5i32..5).prop_map(|n| format!("member.attr.level >= {n}")),
         Just("partner.region exists".to_owned()),
@@ -218,10 +154,8 @@ fn arb_condition() -> impl Strategy<Value = String> {
 fn arb_rule() -> impl Strategy<Value = String> {
     arb_condition().prop_recursive(4, 24, 4, |inner| {
         prop_oneof![
-            prop::collection::vec(inner.clone(), 2..4)
-                .prop_map(|v| format!("({})", v.join(" and "))),
-            prop::collection::vec(inner.clone(), 2..4)
-                .prop_map(|v| format!("({})", v.join(" or "))),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| format!("({})", v.join(" and "))),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| format!("({})", v.join(" or "))),
             inner.prop_map(|r| format!("not ({r})")),
         ]
     })

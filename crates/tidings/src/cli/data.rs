@@ -28,19 +28,11 @@ pub async fn import(app: &App, kind: Kind, file: &Path, strict: bool) -> anyhow:
     progress.finish_and_clear();
     let mut stderr = std::io::stderr().lock();
     for e in &report.errors {
-        let column = e
-            .column
-            .as_deref()
-            .map(|c| format!(", column {c}"))
-            .unwrap_or_default();
+        let column = e.column.as_deref().map(|c| format!(", column {c}")).unwrap_or_default();
         writeln!(stderr, "line {}{column}: {}", e.line, e.message)?;
     }
     if report.failed as usize > report.errors.len() {
-        writeln!(
-            stderr,
-            "... and {} more bad rows",
-            report.failed as usize - report.errors.len()
-        )?;
+        writeln!(stderr, "... and {} more bad rows", report.failed as usize - report.errors.len())?;
     }
     println!(
         "created {}, updated {}, unchanged {}, failed {}{}",
@@ -48,38 +40,22 @@ pub async fn import(app: &App, kind: Kind, file: &Path, strict: bool) -> anyhow:
         report.updated,
         report.unchanged,
         report.failed,
-        if report.rolled_back {
-            " (strict: nothing was written)"
-        } else {
-            ""
-        }
+        if report.rolled_back { " (strict: nothing was written)" } else { "" }
     );
-    Ok(if report.failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if report.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 /// Opens the file with a progress bar over its bytes, drawn only on a terminal.
 fn open(file: &Path) -> anyhow::Result<(CsvSource, ProgressBar)> {
     if file == Path::new("-") {
-        return Ok((
-            Box::new(std::io::stdin()) as Box<dyn Read + Send>,
-            ProgressBar::hidden(),
-        ));
+        return Ok((Box::new(std::io::stdin()) as Box<dyn Read + Send>, ProgressBar::hidden()));
     }
     let f = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let target = if std::io::stderr().is_terminal() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
+    let target =
+        if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
     let bar = ProgressBar::with_draw_target(Some(size), target);
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {elapsed} (eta {eta})")
-    {
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {elapsed} (eta {eta})") {
         bar.set_style(style);
     }
     Ok((Box::new(bar.wrap_read(f)), bar))
@@ -87,9 +63,7 @@ fn open(file: &Path) -> anyhow::Result<(CsvSource, ProgressBar)> {
 
 pub async fn export(app: &App, kind: Kind, output: Option<&Path>) -> anyhow::Result<ExitCode> {
     let out: Box<dyn Write> = match output {
-        Some(path) => Box::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        ),
+        Some(path) => Box::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?),
         None => Box::new(std::io::stdout().lock()),
     };
     let out = BufWriter::new(out);

@@ -105,19 +105,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { listen, .. } => *listen,
         _ => None,
     };
-    let overrides = Overrides {
-        database_url: cli.database_url.clone(),
-        listen,
-    };
+    let overrides = Overrides { database_url: cli.database_url.clone(), listen };
     if matches!(cli.command, Command::PrintConfig) {
         print!("{}", Config::example());
         return Ok(ExitCode::SUCCESS);
     }
     let config = Config::load(cli.config.as_deref(), &overrides)?;
     crate::telemetry::init(&config.log);
-    let db = Db::connect(config.database_url())
-        .await
-        .map_err(|e| anyhow::anyhow!("opening the database: {e}"))?;
+    let db = Db::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("opening the database: {e}"))?;
     let app = App::new(db.clone(), config.catalog.clone());
     let code = match cli.command {
         Command::Serve { demo, .. } => serve::run(app, &config, demo).await?,
@@ -138,8 +133,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data::export(&app, data::Kind::Members, args.output.as_deref()).await?
         }
         Command::Token(TokenCommand::Create { role, name }) => {
-            let (_, secret) =
-                auth::create_token(&app, &Caller::operator(), &name, role, None).await?;
+            let (_, secret) = auth::create_token(&app, &Caller::operator(), &name, role, None).await?;
             println!("{secret}");
             eprintln!("A {role} token named '{name}'. Keep it secret: it is not shown again.");
             ExitCode::SUCCESS

@@ -15,12 +15,8 @@ pub async fn run(app: App, config: &Config, with_demo: bool) -> anyhow::Result<E
     let url = config.public_url();
     println!("Tidings is running at {url}");
     if with_demo {
-        let seeded = demo::seed(&app)
-            .await
-            .map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
-        let token = auth::rotate_token(&app, "demo", StaffRole::Admin)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let seeded = demo::seed(&app).await.map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
+        let token = auth::rotate_token(&app, "demo", StaffRole::Admin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         match seeded {
             Some(s) => println!(
                 "Demo data seeded: {} partners, {} members, 5 topics, 3 partner groups.",
@@ -28,10 +24,7 @@ pub async fn run(app: App, config: &Config, with_demo: bool) -> anyhow::Result<E
             ),
             None => println!("The database already has data; no demo data was added."),
         }
-        println!(
-            "Admin: {} (API token below, renewed at each start)",
-            demo::ADMIN_EMAIL
-        );
+        println!("Admin: {} (API token below, renewed at each start)", demo::ADMIN_EMAIL);
         println!("API token: {token}");
         println!("Try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/partners");
         println!("API description: {url}/api/v1/openapi.json");

@@ -28,11 +28,7 @@ pub async fn list(
     Staff(caller): Staff,
     Query(query): Query<PageQuery>,
 ) -> Result<axum::Json<Page<PartnerGroup>>, ApiError> {
-    Ok(axum::Json(
-        groups::list(&app, &caller, query.after.as_deref(), query.limit)
-            .await?
-            .into(),
-    ))
+    Ok(axum::Json(groups::list(&app, &caller, query.after.as_deref(), query.limit).await?.into()))
 }
 
 /// Create a partner group; partners join it through their `groups` field.
@@ -43,10 +39,7 @@ pub async fn create(
     Staff(caller): Staff,
     Json(draft): Json<KeyedDraft>,
 ) -> Result<(StatusCode, axum::Json<PartnerGroup>), ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(groups::create(&app, &caller, &draft).await?),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(groups::create(&app, &caller, &draft).await?)))
 }
 
 /// Get one partner group.

@@ -36,15 +36,7 @@ pub async fn partners(
     Query(query): Query<ImportQuery>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let report = import::import_partners(
-        &app,
-        &caller,
-        source(body),
-        ImportOptions {
-            strict: query.strict,
-        },
-    )
-    .await?;
+    let report = import::import_partners(&app, &caller, source(body), ImportOptions { strict: query.strict }).await?;
     Ok(respond(report))
 }
 
@@ -62,15 +54,7 @@ pub async fn members(
     Query(query): Query<ImportQuery>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let report = import::import_members(
-        &app,
-        &caller,
-        source(body),
-        ImportOptions {
-            strict: query.strict,
-        },
-    )
-    .await?;
+    let report = import::import_members(&app, &caller, source(body), ImportOptions { strict: query.strict }).await?;
     Ok(respond(report))
 }
 
@@ -84,10 +68,7 @@ fn respond(report: ImportReport) -> Response {
         let mut p = problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             "import_rolled_back",
-            format!(
-                "{} row(s) are invalid, so nothing was written (strict mode)",
-                report.failed
-            ),
+            format!("{} row(s) are invalid, so nothing was written (strict mode)", report.failed),
         );
         p.report = serde_json::to_value(&report).ok();
         return p.into_response();

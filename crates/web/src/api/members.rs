@@ -31,23 +31,12 @@ pub struct MemberQuery {
 impl MemberQuery {
     fn filter(&self) -> Result<MemberFilter, AppError> {
         let mut errors = FieldErrors::new();
-        let status = self
-            .status
-            .as_deref()
-            .and_then(|v| errors.check("status", v.parse::<MemberStatus>()));
-        let role = self
-            .role
-            .as_deref()
-            .and_then(|v| errors.check("role", v.parse::<Role>()));
+        let status = self.status.as_deref().and_then(|v| errors.check("status", v.parse::<MemberStatus>()));
+        let role = self.role.as_deref().and_then(|v| errors.check("role", v.parse::<Role>()));
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
-        Ok(MemberFilter {
-            partner_id: self.partner_id,
-            status,
-            role,
-            q: self.q.clone(),
-        })
+        Ok(MemberFilter { partner_id: self.partner_id, status, role, q: self.q.clone() })
     }
 }
 
@@ -72,10 +61,7 @@ pub async fn create(
     Staff(caller): Staff,
     Json(draft): Json<MemberDraft>,
 ) -> Result<(StatusCode, axum::Json<Member>), ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(members::create(&app, &caller, &draft).await?),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(members::create(&app, &caller, &draft).await?)))
 }
 
 /// Get one member.
@@ -98,9 +84,7 @@ pub async fn update(
     Path(id): Path<MemberId>,
     Json(draft): Json<MemberDraft>,
 ) -> Result<axum::Json<Member>, ApiError> {
-    Ok(axum::Json(
-        members::update(&app, &caller, id, &draft).await?,
-    ))
+    Ok(axum::Json(members::update(&app, &caller, id, &draft).await?))
 }
 
 /// Delete a member.

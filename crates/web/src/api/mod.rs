@@ -38,12 +38,7 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("tid_...")
-                    .build(),
-            ),
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("tid_...").build()),
         );
     }
 }
@@ -57,10 +52,7 @@ pub struct Page<T> {
 
 impl<T> From<tidings_store::Page<T>> for Page<T> {
     fn from(p: tidings_store::Page<T>) -> Self {
-        Self {
-            items: p.items,
-            next: p.next,
-        }
+        Self { items: p.items, next: p.next }
     }
 }
 

@@ -86,10 +86,7 @@ pub async fn create(
     Staff(caller): Staff,
     Json(draft): Json<PartnerDraft>,
 ) -> Result<(StatusCode, axum::Json<Partner>), ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(partners::create(&app, &caller, &draft).await?),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(partners::create(&app, &caller, &draft).await?)))
 }
 
 /// Get one partner.
@@ -112,9 +109,7 @@ pub async fn update(
     Path(id): Path<PartnerId>,
     Json(draft): Json<PartnerDraft>,
 ) -> Result<axum::Json<Partner>, ApiError> {
-    Ok(axum::Json(
-        partners::update(&app, &caller, id, &draft).await?,
-    ))
+    Ok(axum::Json(partners::update(&app, &caller, id, &draft).await?))
 }
 
 /// Delete a partner that has no members.

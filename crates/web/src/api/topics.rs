@@ -18,11 +18,7 @@ pub async fn list(
     Staff(caller): Staff,
     Query(query): Query<PageQuery>,
 ) -> Result<axum::Json<Page<Topic>>, ApiError> {
-    Ok(axum::Json(
-        topics::list(&app, &caller, query.after.as_deref(), query.limit)
-            .await?
-            .into(),
-    ))
+    Ok(axum::Json(topics::list(&app, &caller, query.after.as_deref(), query.limit).await?.into()))
 }
 
 /// Create a topic.
@@ -33,10 +29,7 @@ pub async fn create(
     Staff(caller): Staff,
     Json(draft): Json<KeyedDraft>,
 ) -> Result<(StatusCode, axum::Json<Topic>), ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(topics::create(&app, &caller, &draft).await?),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(topics::create(&app, &caller, &draft).await?)))
 }
 
 /// Get one topic.

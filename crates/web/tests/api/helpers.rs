@@ -40,32 +40,15 @@ impl TestApp {
     pub async fn spawn(engine: Engine) -> Option<Self> {
         let db = TestDb::new(engine).await?;
         let app = App::new(db.db.clone(), Catalog::default());
-        let (_, admin) =
-            auth::create_token(&app, &Caller::operator(), "admin", StaffRole::Admin, None)
-                .await
-                .unwrap();
-        let (_, analyst) = auth::create_token(
-            &app,
-            &Caller::operator(),
-            "analyst",
-            StaffRole::Analyst,
-            None,
-        )
-        .await
-        .unwrap();
+        let (_, admin) = auth::create_token(&app, &Caller::operator(), "admin", StaffRole::Admin, None).await.unwrap();
+        let (_, analyst) =
+            auth::create_token(&app, &Caller::operator(), "analyst", StaffRole::Analyst, None).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {
             let _ = tidings_web::serve(listener, app, std::future::pending()).await;
         });
-        Some(Self {
-            base,
-            admin,
-            analyst,
-            client: reqwest::Client::new(),
-            db: Some(db),
-            server,
-        })
+        Some(Self { base, admin, analyst, client: reqwest::Client::new(), db: Some(db), server })
     }
 
     pub async fn stop(mut self) {
@@ -77,13 +60,7 @@ impl TestApp {
     }
 
     /// Sends a request as `token` (or anonymously), with an optional JSON body.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Response {
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -96,9 +73,7 @@ impl TestApp {
 
     /// As the admin; returns the status and the JSON body (Null when empty).
     pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let response = self
-            .call(method, path, Some(&self.admin.clone()), body)
-            .await;
+        let response = self.call(method, path, Some(&self.admin.clone()), body).await;
         read(response).await
     }
 
@@ -119,10 +94,6 @@ impl TestApp {
 pub async fn read(response: Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::String(text))
-    };
+    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
     (status, body)
 }

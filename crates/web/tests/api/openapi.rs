@@ -9,11 +9,7 @@ use crate::helpers::{TestApp, read};
 both_engines!(every_described_operation_is_routed);
 
 async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
-    let (status, spec) = read(
-        app.call(Method::GET, "/api/v1/openapi.json", None, None)
-            .await,
-    )
-    .await;
+    let (status, spec) = read(app.call(Method::GET, "/api/v1/openapi.json", None, None).await).await;
     assert_eq!(status, 200);
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     let paths = spec["paths"].as_object().unwrap();
@@ -25,22 +21,11 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
             };
             let concrete = path.replace("{id}", "01968a2e-6c8b-7b0e-9f00-3c1d2e4f5a6b");
             let admin = app.admin.clone();
-            let (status, body) = read(
-                app.call(
-                    method.clone(),
-                    &format!("/api/v1{concrete}"),
-                    Some(&admin),
-                    None,
-                )
-                .await,
-            )
-            .await;
+            let (status, body) =
+                read(app.call(method.clone(), &format!("/api/v1{concrete}"), Some(&admin), None).await).await;
             assert_ne!(status, 405, "{method} {path} is described but not routed");
             assert!(
-                !(status == 404
-                    && body["detail"]
-                        .as_str()
-                        .is_some_and(|d| d.starts_with("no such route"))),
+                !(status == 404 && body["detail"].as_str().is_some_and(|d| d.starts_with("no such route"))),
                 "{method} {path} is described but not routed"
             );
             operations += 1;
@@ -59,10 +44,7 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/imports/members",
     ];
     for path in expected {
-        assert!(
-            paths.contains_key(path),
-            "{path} missing from the OpenAPI description"
-        );
+        assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
     assert_eq!(operations, 22);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
