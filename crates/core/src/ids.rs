@@ -19,6 +19,7 @@ pub enum StaffKind {}
 pub enum TopicKind {}
 pub enum GroupKind {}
 pub enum TokenKind {}
+pub enum SegmentKind {}
 
 pub type PartnerId = Id<PartnerKind>;
 pub type MemberId = Id<MemberKind>;
@@ -26,6 +27,7 @@ pub type StaffId = Id<StaffKind>;
 pub type TopicId = Id<TopicKind>;
 pub type GroupId = Id<GroupKind>;
 pub type TokenId = Id<TokenKind>;
+pub type SegmentId = Id<SegmentKind>;
 
 impl<T> Id<T> {
     /// A new, time-ordered identifier.

@@ -38,6 +38,7 @@ impl StaffRole {
         match action {
             Action::ReadDirectory => true,
             Action::WriteDirectory | Action::ManageTokens => self == Self::Admin,
+            Action::WriteSegments => matches!(self, Self::Admin | Self::Author),
         }
     }
 }
@@ -50,6 +51,8 @@ pub enum Action {
     /// Create, change, delete or import partners, members, topics and groups.
     WriteDirectory,
     ManageTokens,
+    /// Create, change or delete saved segments.
+    WriteSegments,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -41,9 +41,87 @@ pub async fn member_ids(
     Ok(rows.into_iter().map(|(id,)| MemberId::from_uuid(id)).collect())
 }
 
+/// How an audience splits by partner type, tier and region and by member role.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Breakdown {
+    pub partner_type: Vec<Bucket>,
+    pub tier: Vec<Bucket>,
+    /// Partners without a region count under "none".
+    pub region: Vec<Bucket>,
+    /// A member with several roles counts once under each.
+    pub role: Vec<Bucket>,
+}
+
+/// One value and how many members have it, largest first.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct Bucket {
+    pub value: String,
+    pub count: i64,
+}
+
+pub async fn breakdown(tx: &mut Tx, rule: &Rule, now: Timestamp) -> Result<Breakdown> {
+    let mut out = Breakdown::default();
+    for (column, slot) in [("p.partner_type", 0), ("p.tier", 1), ("coalesce(p.region, 'none')", 2)] {
+        let mut f = Filter::default();
+        let condition = compile(rule, tx.dialect(), now, &mut f);
+        let sql = format!(
+            "select {column} as value, count(*) as count {FROM} where {condition} group by {column} \
+             order by count(*) desc, {column}"
+        );
+        let rows: Vec<Bucket> =
+            on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?;
+        match slot {
+            0 => out.partner_type = rows,
+            1 => out.tier = rows,
+            _ => out.region = rows,
+        }
+    }
+    // One pass for every role: the bit of each role is a constant of the code, not input.
+    let sums: Vec<String> = Role::ALL
+        .iter()
+        .map(|r| {
+            format!(
+                "coalesce(sum(case when (m.roles & {}) <> 0 then 1 else 0 end), 0)",
+                std::iter::once(*r).collect::<Roles>().bits()
+            )
+        })
+        .collect();
+    let mut f = Filter::default();
+    let condition = compile(rule, tx.dialect(), now, &mut f);
+    let sql = format!("select {} {FROM} where {condition}", sums.join(", "));
+    let counts: Vec<i64> = on_tx!(tx, |c| {
+        let row = bind_as(sqlx::query_as::<_, RoleCounts>(AssertSqlSafe(sql)), &f.values).fetch_one(c).await;
+        row.map(|r| r.0)
+    })?;
+    out.role = Role::ALL
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|(r, count)| Bucket { value: r.as_str().to_owned(), count })
+        .collect();
+    out.role.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    Ok(out)
+}
+
+/// The role sums of [`breakdown`], read by position.
+struct RoleCounts(Vec<i64>);
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for RoleCounts
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> std::result::Result<Self, sqlx::Error> {
+        (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect::<std::result::Result<Vec<_>, _>>().map(Self)
+    }
+}
+
 /// The SQL boolean for `rule`, binding its values into `f`.
 pub(crate) fn compile(rule: &Rule, d: Dialect, now: Timestamp, f: &mut Filter) -> String {
     match rule {
+        // Empty lists keep their logical meaning: all of nothing holds, any of nothing does not.
+        Rule::And(rules) if rules.is_empty() => "(1 = 1)".into(),
+        Rule::Or(rules) if rules.is_empty() => "(1 = 0)".into(),
         Rule::And(rules) => join(rules, " and ", d, now, f),
         Rule::Or(rules) => join(rules, " or ", d, now, f),
         Rule::Not(inner) => format!("(not {})", compile(inner, d, now, f)),

@@ -11,6 +11,7 @@ pub mod audiences;
 pub mod groups;
 pub mod members;
 pub mod partners;
+pub mod segments;
 pub mod staff;
 pub mod tokens;
 pub mod topics;

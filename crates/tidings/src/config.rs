@@ -21,6 +21,14 @@ pub struct Config {
     pub log: LogConfig,
     /// The vendor's vocabularies for partner type, tier and region.
     pub catalog: Catalog,
+    pub audiences: AudienceConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AudienceConfig {
+    /// A rule for members no audience ever includes, such as `member.attr.sales_rep = true`.
+    pub default_exclusion: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -47,6 +55,7 @@ impl Default for Config {
             public_url: None,
             log: LogConfig::default(),
             catalog: Catalog::default(),
+            audiences: AudienceConfig::default(),
         }
     }
 }
@@ -65,7 +74,8 @@ pub struct Overrides {
 }
 
 /// The environment variables read, as `TIDINGS_<KEY>` with `__` between section and key.
-const ENV_KEYS: [&str; 8] = [
+const ENV_KEYS: [&str; 9] = [
+    "audiences__default_exclusion",
     "database_url",
     "listen",
     "public_url",
@@ -137,7 +147,10 @@ impl Config {
             "# Tidings configuration (TOML). Every key is optional; these are the defaults.\n\
              # Each key can also be set as TIDINGS_<KEY> (TIDINGS_LOG__LEVEL for [log] level),\n\
              # lists as comma-separated text (TIDINGS_CATALOG__REGIONS=amer,emea).\n\
-             # public_url = \"https://partners.example.com\"\n{body}"
+             # public_url = \"https://partners.example.com\"\n{body}\n\
+             [audiences]\n\
+             # Members no audience ever includes:\n\
+             # default_exclusion = \"member.attr.sales_rep = true\"\n"
         )
     }
 }

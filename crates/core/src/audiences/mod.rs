@@ -6,6 +6,7 @@
 //! "why is this member in or out"), and compiled to parameterized SQL in the store.
 
 mod ast;
+mod audience;
 pub(crate) mod eval;
 mod lexer;
 mod parser;
@@ -13,5 +14,6 @@ mod parser;
 mod tests;
 
 pub use ast::{CmpOp, Condition, Field, FieldKind, MemberField, PartnerField, Rule, Test, Value};
+pub use audience::{Audience, AudienceExplanation, ConditionOutcome, Part, PartOutcome};
 pub use eval::{Explanation, Subject, attribute_number, fold};
 pub use parser::{RuleError, parse};

@@ -108,7 +108,10 @@ fn each_operator_evaluates_as_documented() {
 fn errors_name_the_position_and_what_was_expected() {
     let cases = [
         ("", "at character 1: the rule is empty"),
-        ("partner.tierr = \"growth\"", "at character 1: unknown field 'partner.tierr'; known: partner.id, partner.type"),
+        (
+            "partner.tierr = \"growth\"",
+            "at character 1: unknown field 'partner.tierr'; known: partner.id, partner.type",
+        ),
         ("partner.tier > 3", "at character 14: partner.tier is text, so '>' cannot apply"),
         ("partner.tier = \"platinum\"", "at character 16: 'platinum' is not a known partner tier; known: strategic"),
         ("member.role = \"ceo\"", "at character 15: 'ceo' is not a role"),

@@ -1,5 +1,6 @@
 //! The command line.
 
+mod audience;
 mod data;
 mod serve;
 
@@ -53,6 +54,12 @@ enum Command {
     /// Manage staff API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Saved segments: named audience rules.
+    #[command(subcommand)]
+    Segment(audience::SegmentCommand),
+    /// Preview an audience or explain why a member is in or out.
+    #[command(subcommand)]
+    Audience(audience::AudienceCommand),
     /// Print an example configuration file with every default.
     PrintConfig,
 }
@@ -113,7 +120,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::load(cli.config.as_deref(), &overrides)?;
     crate::telemetry::init(&config.log);
     let db = Db::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("opening the database: {e}"))?;
-    let app = App::new(db.clone(), config.catalog.clone());
+    let app = App::new(db.clone(), config.catalog.clone())
+        .with_default_exclusion(config.audiences.default_exclusion.as_deref())
+        .map_err(|e| anyhow::anyhow!("invalid [audiences] default_exclusion: {e}"))?;
     let code = match cli.command {
         Command::Serve { demo, .. } => serve::run(app, &config, demo).await?,
         Command::Migrate => {
@@ -138,6 +147,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("A {role} token named '{name}'. Keep it secret: it is not shown again.");
             ExitCode::SUCCESS
         }
+        Command::Segment(command) => audience::segment(&app, command).await?,
+        Command::Audience(command) => audience::audience(&app, command).await?,
         Command::PrintConfig => ExitCode::SUCCESS,
     };
     db.close().await;

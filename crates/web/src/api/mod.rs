@@ -2,10 +2,12 @@
 //! tokens. Every route is registered through `routes!`, so the OpenAPI description is
 //! generated from the same handlers the router serves.
 
+mod audiences;
 mod groups;
 mod imports;
 mod members;
 mod partners;
+mod segments;
 mod topics;
 
 use axum::Json;
@@ -27,6 +29,7 @@ use utoipa_axum::routes;
         (name = "topics", description = "What messages are about"),
         (name = "partner-groups", description = "Static sets of partners"),
         (name = "imports", description = "Bulk CSV imports"),
+        (name = "audiences", description = "Segments, audience previews and explanations"),
     )
 )]
 struct ApiDoc;
@@ -66,6 +69,11 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(topics::show, topics::update, topics::delete))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::show, groups::update, groups::delete))
+        .routes(routes!(segments::list, segments::create))
+        .routes(routes!(segments::show, segments::update, segments::delete))
+        .routes(routes!(segments::preview))
+        .routes(routes!(audiences::preview))
+        .routes(routes!(audiences::explain))
         .routes(routes!(imports::partners))
         .routes(routes!(imports::members))
         .route("/openapi.json", axum::routing::get(openapi_json))

@@ -51,6 +51,10 @@ impl TestApp {
         Some(Self { base, admin, analyst, client: reqwest::Client::new(), db: Some(db), server })
     }
 
+    pub fn db(&self) -> &tidings_store::Db {
+        &self.db.as_ref().expect("the test database").db
+    }
+
     pub async fn stop(mut self) {
         self.server.abort();
         let _ = (&mut self.server).await;

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod audiences;
 mod directory;
 mod errors;
 mod imports;

@@ -42,11 +42,16 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/partner-groups/{id}",
         "/imports/partners",
         "/imports/members",
+        "/segments",
+        "/segments/{id}",
+        "/segments/{id}/preview",
+        "/audiences/preview",
+        "/audiences/explain",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 22);
+    assert_eq!(operations, 30);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }

@@ -1,0 +1,184 @@
+//! Audiences: build one from its parts, preview it (size, breakdown, sample) and explain
+//! why a given member is in or out.
+
+use serde::{Deserialize, Serialize};
+use tidings_core::audiences::{self, Audience, AudienceExplanation, Rule, Subject};
+use tidings_core::{Action, Email, FieldErrors, Member, MemberId, PartnerId, SegmentId, Slug};
+use tidings_store::audiences::{self as store_audiences, Breakdown};
+use tidings_store::{Tx, groups, members, partners, segments};
+
+use crate::{App, AppError, Caller};
+
+/// Who a message goes to. Members come in through any include and stay out through any
+/// exclude; disabled members never come in, and test members only when `test_send` is set.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AudienceDraft {
+    /// An audience rule written in place.
+    pub rule: Option<String>,
+    pub segments: Vec<SegmentId>,
+    /// Partner group keys.
+    pub partner_groups: Vec<String>,
+    pub partners: Vec<PartnerId>,
+    pub members: Vec<MemberId>,
+    pub exclude_rule: Option<String>,
+    pub exclude_segments: Vec<SegmentId>,
+    pub exclude_partners: Vec<PartnerId>,
+    pub exclude_members: Vec<MemberId>,
+    pub test_send: bool,
+}
+
+const SAMPLE: usize = 10;
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Preview {
+    /// How many members the audience reaches.
+    pub size: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub breakdown: Breakdown,
+    /// The first members of the audience (by id), at most 10.
+    pub sample: Vec<Member>,
+    /// What the author should know: an empty audience, and how many each part selects on its own.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MemberExplanation {
+    pub member_id: MemberId,
+    pub email: String,
+    pub partner: String,
+    #[serde(flatten)]
+    pub explanation: AudienceExplanation,
+}
+
+/// Builds the audience, reporting every bad part by field.
+pub(crate) async fn build(app: &App, tx: &mut Tx, draft: &AudienceDraft) -> Result<Audience, AppError> {
+    let mut errors = FieldErrors::new();
+    let mut audience = Audience { test_send: draft.test_send, ..Default::default() };
+    if let Some(text) = draft.rule.as_deref().filter(|t| !t.trim().is_empty())
+        && let Some(rule) = errors.check("rule", audiences::parse(text, &app.catalog))
+    {
+        audience.include("the rule", rule);
+    }
+    for (id, rule) in segment_rules(app, tx, &draft.segments, "segments", &mut errors).await? {
+        audience.include(id, rule);
+    }
+    if !draft.partner_groups.is_empty() {
+        let keys: Vec<Slug> =
+            draft.partner_groups.iter().filter_map(|k| errors.check("partner_groups", Slug::parse(k))).collect();
+        let unknown = groups::unknown_keys(tx, &keys.iter().collect::<Vec<_>>()).await?;
+        if !unknown.is_empty() {
+            errors.add("partner_groups", format!("no partner group with key {}", unknown.join(", ")));
+        }
+        let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+        audience.include(format!("partner groups {}", keys.join(", ")), Audience::groups_rule(&keys));
+    }
+    if !draft.partners.is_empty() {
+        audience.include("the listed partners", Audience::partners_rule(&draft.partners));
+    }
+    if !draft.members.is_empty() {
+        audience.include("the listed members", Audience::members_rule(&draft.members));
+    }
+    if let Some(text) = draft.exclude_rule.as_deref().filter(|t| !t.trim().is_empty())
+        && let Some(rule) = errors.check("exclude_rule", audiences::parse(text, &app.catalog))
+    {
+        audience.exclude("the exclusion rule", rule);
+    }
+    for (id, rule) in segment_rules(app, tx, &draft.exclude_segments, "exclude_segments", &mut errors).await? {
+        audience.exclude(id, rule);
+    }
+    if !draft.exclude_partners.is_empty() {
+        audience.exclude("the excluded partners", Audience::partners_rule(&draft.exclude_partners));
+    }
+    if !draft.exclude_members.is_empty() {
+        audience.exclude("the excluded members", Audience::members_rule(&draft.exclude_members));
+    }
+    if let Some(rule) = &app.default_exclusion {
+        audience.exclude(format!("the default exclusion ({rule})"), rule.as_ref().clone());
+    }
+    if audience.includes.is_empty() && errors.is_empty() {
+        errors.add("audience", "selects nobody: give a rule, segments, partner groups, partners or members");
+    }
+    if errors.is_empty() { Ok(audience) } else { Err(AppError::Invalid(errors)) }
+}
+
+async fn segment_rules(
+    app: &App,
+    tx: &mut Tx,
+    ids: &[SegmentId],
+    field: &str,
+    errors: &mut FieldErrors,
+) -> Result<Vec<(String, Rule)>, AppError> {
+    let mut rules = Vec::new();
+    for id in ids {
+        match segments::get(tx, *id).await {
+            Ok(s) => match audiences::parse(&s.rule, &app.catalog) {
+                Ok(rule) => rules.push((format!("segment \"{}\"", s.name), rule)),
+                Err(e) => errors.add(field, format!("segment \"{}\" no longer parses: {e}", s.name)),
+            },
+            Err(tidings_store::Error::NotFound) => errors.add(field, format!("no segment with id {id}")),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(rules)
+}
+
+pub async fn preview(app: &App, caller: &Caller, draft: &AudienceDraft) -> Result<Preview, AppError> {
+    caller.require(Action::ReadDirectory, "preview audiences")?;
+    let now = app.clock.now();
+    let mut tx = app.db.read().await?;
+    let audience = build(app, &mut tx, draft).await?;
+    let rule = audience.to_rule();
+    let size = store_audiences::count_members(&mut tx, &rule, now).await?;
+    let breakdown = store_audiences::breakdown(&mut tx, &rule, now).await?;
+    let mut sample = Vec::new();
+    for id in store_audiences::member_ids(&mut tx, &rule, now, None, SAMPLE).await? {
+        sample.push(members::get(&mut tx, id).await?);
+    }
+    let mut warnings = Vec::new();
+    if size == 0 {
+        warnings.push("the audience is empty: no member matches it".to_owned());
+    }
+    if size == 0 || audience.includes.len() > 1 {
+        for part in &audience.includes {
+            let alone = Audience { includes: vec![part.clone()], ..audience.clone() };
+            let n = store_audiences::count_members(&mut tx, &alone.to_rule(), now).await?;
+            warnings.push(format!("{} alone reaches {n} member(s)", part.label));
+        }
+    }
+    Ok(Preview { size, breakdown, sample, warnings })
+}
+
+/// Explains the audience for one member, named by id or email.
+pub async fn explain(
+    app: &App,
+    caller: &Caller,
+    draft: &AudienceDraft,
+    member: &str,
+) -> Result<MemberExplanation, AppError> {
+    caller.require(Action::ReadDirectory, "explain audiences")?;
+    let mut tx = app.db.read().await?;
+    let audience = build(app, &mut tx, draft).await?;
+    let member = find_member(&mut tx, member).await?;
+    let partner = partners::get(&mut tx, member.profile.partner_id).await?;
+    let explanation = audience.explain(Subject::new(&partner, &member), app.clock.now());
+    Ok(MemberExplanation {
+        member_id: member.id,
+        email: member.profile.email.to_string(),
+        partner: partner.profile.name,
+        explanation,
+    })
+}
+
+async fn find_member(tx: &mut Tx, key: &str) -> Result<Member, AppError> {
+    let missing = || AppError::NotFound("member");
+    if let Ok(id) = key.trim().parse::<MemberId>() {
+        return members::get(tx, id).await.map_err(|_| missing());
+    }
+    let email = Email::parse(key).map_err(|e| AppError::invalid("member", e.to_string()))?;
+    let found = members::find_by_keys(tx, &[], &[email.to_string()]).await?;
+    found.into_iter().next().ok_or_else(missing)
+}

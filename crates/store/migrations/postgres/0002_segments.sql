@@ -1,0 +1,10 @@
+-- Saved segments: a named audience rule, kept as the text the author wrote.
+
+create table segments (
+    id uuid primary key,
+    name text not null unique,
+    description text not null,
+    rule text not null,
+    created_at bigint not null,
+    updated_at bigint not null
+);

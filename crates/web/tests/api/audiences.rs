@@ -1,0 +1,102 @@
+//! Segments, audience previews and explanations over the API.
+
+use reqwest::Method;
+use serde_json::json;
+use tidings_app::{App, Caller, auth, demo};
+use tidings_core::StaffRole;
+
+use crate::both_engines;
+use crate::helpers::{TestApp, read};
+
+both_engines!(a_segment_is_saved_previewed_and_explained, bad_rules_answer_422_with_the_position);
+
+const RULE: &str = r#"partner.type = "distributor" and member.role in ("support", "operations")"#;
+
+async fn a_segment_is_saved_previewed_and_explained(app: TestApp) -> TestApp {
+    demo::seed(&App::new(app.db().clone(), Default::default())).await.unwrap();
+    let (status, segment) =
+        app.admin(Method::POST, "/api/v1/segments", Some(json!({"name": "Distributor support", "rule": RULE}))).await;
+    assert_eq!(status, 201, "{segment}");
+    let id = segment["id"].as_str().unwrap().to_owned();
+    let (status, preview) = app.admin(Method::GET, &format!("/api/v1/segments/{id}/preview"), None).await;
+    assert_eq!(status, 200, "{preview}");
+    let size = preview["size"].as_i64().unwrap();
+    assert!(size > 0);
+    assert_eq!(preview["breakdown"]["partner_type"], json!([{"value": "distributor", "count": size}]));
+    let sample = preview["sample"].as_array().unwrap();
+    assert!(!sample.is_empty() && sample.len() <= 10);
+
+    let (_, direct) = app.admin(Method::POST, "/api/v1/audiences/preview", Some(json!({"rule": RULE}))).await;
+    assert_eq!(direct["size"].as_i64(), Some(size));
+    let email = sample[0]["email"].as_str().unwrap();
+    let (status, explained) = app
+        .admin(
+            Method::POST,
+            "/api/v1/audiences/explain",
+            Some(json!({"audience": {"segments": [id]}, "member": email})),
+        )
+        .await;
+    assert_eq!(status, 200, "{explained}");
+    assert_eq!(explained["included"], true);
+    assert_eq!(explained["summary"], "in: selected by segment \"Distributor support\"");
+    let (_, excluded) = app
+        .admin(
+            Method::POST,
+            "/api/v1/audiences/explain",
+            Some(json!({"audience": {"segments": [id], "exclude_members": [sample[0]["id"]]}, "member": email})),
+        )
+        .await;
+    assert_eq!(excluded["summary"], "out: excluded by the excluded members");
+
+    let author = {
+        let core_app = App::new(app.db().clone(), Default::default());
+        auth::create_token(&core_app, &Caller::operator(), "author", StaffRole::Author, None).await.unwrap().1
+    };
+    let (status, _) = read(
+        app.call(Method::POST, "/api/v1/segments", Some(&author), Some(json!({"name": "Mine", "rule": RULE}))).await,
+    )
+    .await;
+    assert_eq!(status, 201, "authors save segments");
+    let analyst = app.analyst.clone();
+    let (status, _) = read(
+        app.call(Method::POST, "/api/v1/segments", Some(&analyst), Some(json!({"name": "No", "rule": RULE}))).await,
+    )
+    .await;
+    assert_eq!(status, 403, "analysts only read");
+    let (status, _) =
+        read(app.call(Method::POST, "/api/v1/audiences/preview", Some(&analyst), Some(json!({"rule": RULE}))).await)
+            .await;
+    assert_eq!(status, 200, "analysts preview");
+    assert_eq!(app.admin(Method::DELETE, &format!("/api/v1/segments/{id}"), None).await.0, 204);
+    app
+}
+
+async fn bad_rules_answer_422_with_the_position(app: TestApp) -> TestApp {
+    let (status, problem) =
+        app.admin(Method::POST, "/api/v1/segments", Some(json!({"name": "Bad", "rule": "partner.tier > 3"}))).await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["field"], "rule");
+    assert!(
+        problem["errors"][0]["message"].as_str().unwrap().starts_with("at character 14: partner.tier is text"),
+        "{problem}"
+    );
+    let (status, problem) = app.admin(Method::POST, "/api/v1/audiences/preview", Some(json!({}))).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("audience")));
+    let (status, problem) =
+        app.admin(Method::POST, "/api/v1/audiences/preview", Some(json!({"rule": "member.rol = 1"}))).await;
+    assert_eq!(status, 422);
+    assert!(problem["detail"].as_str().unwrap().contains("unknown field 'member.rol'; known:"), "{problem}");
+    let (status, empty) =
+        app.admin(Method::POST, "/api/v1/audiences/preview", Some(json!({"rule": "partner.country = \"AQ\""}))).await;
+    assert_eq!((status, empty["size"].as_i64()), (200, Some(0)));
+    assert_eq!(empty["warnings"][0], "the audience is empty: no member matches it");
+    let (status, _) = app
+        .admin(
+            Method::POST,
+            "/api/v1/audiences/explain",
+            Some(json!({"audience": {"rule": "member.email exists"}, "member": "ghost@nowhere.example"})),
+        )
+        .await;
+    assert_eq!(status, 404);
+    app
+}
