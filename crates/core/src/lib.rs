@@ -4,6 +4,7 @@
 pub mod attributes;
 pub mod audiences;
 pub mod catalog;
+pub mod consent;
 pub mod country;
 pub mod email;
 pub mod errors;

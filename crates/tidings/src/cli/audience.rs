@@ -30,6 +30,10 @@ pub enum SegmentCommand {
 pub enum AudienceCommand {
     /// Size, breakdown and a sample of an audience.
     Preview(AudienceArgs),
+    /// Only the number of members an audience reaches.
+    Count(AudienceArgs),
+    /// Every member id of an audience, one a line, streamed.
+    Members(AudienceArgs),
     /// Why a member is in or out of an audience.
     Explain {
         /// The member's email or id.
@@ -128,6 +132,23 @@ pub async fn audience(app: &App, command: AudienceCommand) -> anyhow::Result<Exi
             for w in &p.warnings {
                 eprintln!("note: {w}");
             }
+        }
+        AudienceCommand::Count(args) => {
+            println!("{}", audiences::count(app, &caller, &args.draft()).await.map_err(fail)?);
+        }
+        AudienceCommand::Members(args) => {
+            use std::io::Write;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let total = audiences::each_member(app, &caller, &args.draft(), |ids| {
+                for id in ids {
+                    writeln!(out, "{id}").map_err(|e| AppError::Unexpected(e.into()))?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(fail)?;
+            out.flush()?;
+            eprintln!("{total} member(s)");
         }
         AudienceCommand::Explain { member, audience } => {
             let e = audiences::explain(app, &caller, &audience.draft(), &member).await.map_err(fail)?;
