@@ -53,7 +53,7 @@ best_of_3 "SQLite: hand-written ids (sqlite3)" sqlite3 "$WORK/bench.db" "$IDS_SQ
 psql -q "$PG" -c "drop schema if exists tidings_bench_aud cascade; create schema tidings_bench_aud" > /dev/null
 PGURL="$PG?options=-c%20search_path%3Dtidings_bench_aud"
 load "$PGURL"
-psql -q "$PG" -c "vacuum analyze tidings_bench_aud.members; vacuum analyze tidings_bench_aud.partners" > /dev/null
+psql -q "$PG" -c "vacuum analyze tidings_bench_aud.members" -c "vacuum analyze tidings_bench_aud.partners" > /dev/null
 best_of_3 "PostgreSQL: tidings audience count" "$BIN" --database-url "$PGURL" audience count --rule "$RULE"
 best_of_3 "PostgreSQL: hand-written count (psql)" psql -qAt "$PGURL" -c "$COUNT_SQL"
 best_of_3 "PostgreSQL: tidings audience members (ids)" "$BIN" --database-url "$PGURL" audience members --rule "$RULE"

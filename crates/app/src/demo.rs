@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use tidings_core::consent::{TopicPolicies, TopicPolicy};
 use tidings_core::{
     AttrKey, AttrValue, Attributes, Country, Email, GroupId, KeyedDraft, LifecycleStage, Locale, Member, MemberId,
     MemberProfile, MemberStatus, Partner, PartnerId, PartnerProfile, PartnerTier, PartnerType, Region, Role, Roles,
@@ -79,6 +80,21 @@ const LAST: [&str; 20] = [
     "Haddad", "Larsen", "Moreau", "Santos", "Becker", "Ito", "Walsh", "Costa", "Nguyen",
 ];
 
+/// Who must read what: support and technical people cannot turn off Support, operations
+/// people cannot turn off Operations, partner leads and executives get every announcement;
+/// incentives are on for sales and finance and off by default for the rest.
+fn topic_policies(key: &str) -> TopicPolicies {
+    use TopicPolicy::{OptionalOff, OptionalOn, Required};
+    let (default, by_role): (TopicPolicy, &[(Role, TopicPolicy)]) = match key {
+        "announcements" => (OptionalOn, &[(Role::PartnerLead, Required), (Role::Executive, Required)]),
+        "incentives" => (OptionalOff, &[(Role::Sales, OptionalOn), (Role::Finance, OptionalOn)]),
+        "operations" => (OptionalOn, &[(Role::Operations, Required)]),
+        "support" => (OptionalOn, &[(Role::Support, Required), (Role::Technical, Required)]),
+        _ => (OptionalOn, &[]),
+    };
+    TopicPolicies { default, by_role: by_role.iter().copied().collect() }
+}
+
 /// What `seed` created; `None` when the database already had data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seeded {
@@ -128,7 +144,9 @@ pub async fn seed(app: &App) -> Result<Option<Seeded>, AppError> {
         let keyed =
             KeyedDraft { key: Some(key.into()), name: Some(name.into()), description: Some(description.into()) }
                 .validate(None)?;
-        topics::insert(&mut tx, TopicId::new(), &keyed, now).await?;
+        let id = TopicId::new();
+        topics::insert(&mut tx, id, &keyed, now).await?;
+        topics::set_policies(&mut tx, id, &topic_policies(key)).await?;
     }
     for (key, name, description) in GROUPS {
         let keyed =

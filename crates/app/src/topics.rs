@@ -1,6 +1,6 @@
 //! Topic use cases.
 
-use tidings_core::{Action, KeyedDraft, Topic, TopicId};
+use tidings_core::{Action, Topic, TopicDraft, TopicId};
 use tidings_store::{Page, topics};
 
 use crate::error::not_found;
@@ -8,12 +8,15 @@ use crate::{App, AppError, Caller};
 
 const WRITE: &str = "change topics";
 
-pub async fn create(app: &App, caller: &Caller, draft: &KeyedDraft) -> Result<Topic, AppError> {
+pub async fn create(app: &App, caller: &Caller, draft: &TopicDraft) -> Result<Topic, AppError> {
     caller.require(Action::WriteDirectory, WRITE)?;
-    let keyed = draft.validate(None)?;
+    let keyed = draft.keyed().validate(None)?;
     let id = TopicId::new();
     let mut tx = app.db.begin().await?;
     topics::insert(&mut tx, id, &keyed, app.clock.now()).await?;
+    if let Some(policies) = &draft.policies {
+        topics::set_policies(&mut tx, id, policies).await?;
+    }
     let topic = topics::get(&mut tx, id).await?;
     tx.commit().await?;
     Ok(topic)
@@ -25,12 +28,15 @@ pub async fn get(app: &App, caller: &Caller, id: TopicId) -> Result<Topic, AppEr
     topics::get(&mut tx, id).await.map_err(not_found("topic"))
 }
 
-pub async fn update(app: &App, caller: &Caller, id: TopicId, draft: &KeyedDraft) -> Result<Topic, AppError> {
+pub async fn update(app: &App, caller: &Caller, id: TopicId, draft: &TopicDraft) -> Result<Topic, AppError> {
     caller.require(Action::WriteDirectory, WRITE)?;
     let mut tx = app.db.begin().await?;
     let topic = topics::get(&mut tx, id).await.map_err(not_found("topic"))?;
-    let keyed = draft.validate(Some(&topic.keyed()))?;
+    let keyed = draft.keyed().validate(Some(&topic.keyed()))?;
     topics::update(&mut tx, id, &keyed, app.clock.now()).await?;
+    if let Some(policies) = &draft.policies {
+        topics::set_policies(&mut tx, id, policies).await?;
+    }
     let topic = topics::get(&mut tx, id).await?;
     tx.commit().await?;
     Ok(topic)

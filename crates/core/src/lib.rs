@@ -38,4 +38,4 @@ pub use slug::Slug;
 pub use staff::{Action, Staff, StaffRole};
 pub use time::Timestamp;
 pub use timezone::TimeZone;
-pub use topics::{Keyed, KeyedDraft, Topic, TopicKey};
+pub use topics::{Keyed, KeyedDraft, Topic, TopicDraft, TopicKey};

@@ -15,11 +15,31 @@ pub struct Topic {
     pub key: TopicKey,
     pub name: String,
     pub description: String,
+    /// How the topic applies to each member role.
+    pub policies: crate::consent::TopicPolicies,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
-/// Raw input for a topic or a partner group, which have the same shape.
+/// Raw input for a topic.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TopicDraft {
+    pub key: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Replaces the topic's policy per role; roles not listed take `default`.
+    pub policies: Option<crate::consent::TopicPolicies>,
+}
+
+impl TopicDraft {
+    pub fn keyed(&self) -> KeyedDraft {
+        KeyedDraft { key: self.key.clone(), name: self.name.clone(), description: self.description.clone() }
+    }
+}
+
+/// Raw input for a partner group (and the shared part of a topic).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

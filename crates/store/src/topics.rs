@@ -1,6 +1,8 @@
 //! Topics.
 
 use sqlx::AssertSqlSafe;
+use sqlx::types::Json;
+use tidings_core::consent::TopicPolicies;
 use tidings_core::{Keyed, Slug, Timestamp, Topic, TopicId};
 use uuid::Uuid;
 
@@ -15,11 +17,12 @@ struct TopicRow {
     key: String,
     name: String,
     description: String,
+    policies: Json<TopicPolicies>,
     created_at: i64,
     updated_at: i64,
 }
 
-const SELECT: &str = "select id, key, name, description, created_at, updated_at from topics";
+const SELECT: &str = "select id, key, name, description, policies, created_at, updated_at from topics";
 
 impl TryFrom<TopicRow> for Topic {
     type Error = Error;
@@ -29,6 +32,7 @@ impl TryFrom<TopicRow> for Topic {
             key: Slug::parse(&r.key).map_err(Error::corrupt)?,
             name: r.name,
             description: r.description,
+            policies: r.policies.0,
             created_at: Timestamp::from_millis(r.created_at),
             updated_at: Timestamp::from_millis(r.updated_at),
         })
@@ -37,6 +41,20 @@ impl TryFrom<TopicRow> for Topic {
 
 pub async fn insert(tx: &mut Tx, id: TopicId, topic: &Keyed, now: Timestamp) -> Result<()> {
     keyed::insert(tx, Table::Topics, id.as_uuid(), topic, now).await
+}
+
+/// Sets the topic's policy per role.
+pub async fn set_policies(tx: &mut Tx, id: TopicId, policies: &TopicPolicies) -> Result<()> {
+    let done = on_tx!(tx, |c| sqlx::query("update topics set policies = $2 where id = $1")
+        .bind(id.as_uuid())
+        .bind(Json(policies.clone()))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if done == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
 }
 
 pub async fn update(tx: &mut Tx, id: TopicId, topic: &Keyed, now: Timestamp) -> Result<()> {

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use tidings_app::{App, topics};
-use tidings_core::{KeyedDraft, Topic, TopicId};
+use tidings_core::{Topic, TopicDraft, TopicId};
 
 use super::Page;
 use super::groups::PageQuery;
@@ -22,12 +22,12 @@ pub async fn list(
 }
 
 /// Create a topic.
-#[utoipa::path(post, path = "/topics", tag = "topics", request_body = KeyedDraft,
+#[utoipa::path(post, path = "/topics", tag = "topics", request_body = TopicDraft,
     responses((status = 201, body = Topic), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     State(app): State<App>,
     Staff(caller): Staff,
-    Json(draft): Json<KeyedDraft>,
+    Json(draft): Json<TopicDraft>,
 ) -> Result<(StatusCode, axum::Json<Topic>), ApiError> {
     Ok((StatusCode::CREATED, axum::Json(topics::create(&app, &caller, &draft).await?)))
 }
@@ -44,13 +44,13 @@ pub async fn show(
 }
 
 /// Change a topic's key, name or description.
-#[utoipa::path(patch, path = "/topics/{id}", tag = "topics", params(("id" = uuid::Uuid, Path)), request_body = KeyedDraft,
+#[utoipa::path(patch, path = "/topics/{id}", tag = "topics", params(("id" = uuid::Uuid, Path)), request_body = TopicDraft,
     responses((status = 200, body = Topic), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     State(app): State<App>,
     Staff(caller): Staff,
     Path(id): Path<TopicId>,
-    Json(draft): Json<KeyedDraft>,
+    Json(draft): Json<TopicDraft>,
 ) -> Result<axum::Json<Topic>, ApiError> {
     Ok(axum::Json(topics::update(&app, &caller, id, &draft).await?))
 }

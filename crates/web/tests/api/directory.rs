@@ -10,6 +10,7 @@ both_engines!(
     partners_are_created_read_changed_listed_and_deleted,
     members_belong_to_partners_and_have_unique_emails,
     topics_and_partner_groups_have_crud_and_unique_keys,
+    topics_carry_a_policy_per_role,
     callers_need_a_token_and_only_admins_write,
     health_and_readiness_answer,
 );
@@ -214,5 +215,34 @@ async fn health_and_readiness_answer(app: TestApp) -> TestApp {
     assert_eq!((status, index["openapi"].as_str()), (200, Some("/api/v1/openapi.json")));
     assert_eq!(read(app.call(Method::GET, "/healthz", None, None).await).await.0, 200);
     assert_eq!(read(app.call(Method::GET, "/readyz", None, None).await).await.0, 200);
+    app
+}
+
+async fn topics_carry_a_policy_per_role(app: TestApp) -> TestApp {
+    let body = json!({"key": "support", "name": "Support",
+                      "policies": {"default": "optional_off", "by_role": {"support": "required", "technical": "optional_on"}}});
+    let (status, topic) = app.admin(Method::POST, "/api/v1/topics", Some(body)).await;
+    assert_eq!(status, 201, "{topic}");
+    assert_eq!(topic["policies"]["by_role"]["support"], "required");
+    let id = topic["id"].as_str().unwrap().to_owned();
+    let (_, plain) = app.admin(Method::POST, "/api/v1/topics", Some(json!({"key": "news", "name": "News"}))).await;
+    assert_eq!(plain["policies"], json!({"default": "optional_on", "by_role": {}}));
+    let (status, changed) = app
+        .admin(Method::PATCH, &format!("/api/v1/topics/{id}"), Some(json!({"policies": {"default": "required"}})))
+        .await;
+    assert_eq!((status, changed["policies"]["default"].as_str()), (200, Some("required")));
+    assert_eq!(changed["policies"]["by_role"], json!({}));
+    let (status, _) = app
+        .admin(Method::PATCH, &format!("/api/v1/topics/{id}"), Some(json!({"policies": {"default": "mandatory"}})))
+        .await;
+    assert_eq!(status, 422);
+    let (status, _) = app
+        .admin(
+            Method::PATCH,
+            &format!("/api/v1/topics/{id}"),
+            Some(json!({"policies": {"default": "required", "by_role": {"ceo": "required"}}})),
+        )
+        .await;
+    assert_eq!(status, 422);
     app
 }
