@@ -3,9 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 use tidings_core::audiences::{self, Audience, AudienceExplanation, Rule, Subject};
+use tidings_core::consent::{self, Channel};
 use tidings_core::{Action, Email, FieldErrors, Member, MemberId, PartnerId, SegmentId, Slug};
 use tidings_store::audiences::{self as store_audiences, Breakdown};
-use tidings_store::{Tx, groups, members, partners, segments};
+use tidings_store::consent as consent_store;
+use tidings_store::{Tx, groups, members, partners, segments, topics};
 
 use crate::{App, AppError, Caller};
 
@@ -52,6 +54,17 @@ pub struct MemberExplanation {
     pub partner: String,
     #[serde(flatten)]
     pub explanation: AudienceExplanation,
+    /// For a message on the given topic: which channels may reach the member, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<ChannelDecision>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChannelDecision {
+    pub channel: Channel,
+    pub allowed: bool,
+    pub reason: String,
 }
 
 /// Builds the audience, reporting every bad part by field.
@@ -190,12 +203,14 @@ pub async fn each_member(
     }
 }
 
-/// Explains the audience for one member, named by id or email.
+/// Explains the audience for one member, named by id or email; with a topic key, also which
+/// channels a message on that topic may use to reach them.
 pub async fn explain(
     app: &App,
     caller: &Caller,
     draft: &AudienceDraft,
     member: &str,
+    topic: Option<&str>,
 ) -> Result<MemberExplanation, AppError> {
     caller.require(Action::ReadDirectory, "explain audiences")?;
     let mut tx = app.db.read().await?;
@@ -203,11 +218,24 @@ pub async fn explain(
     let member = find_member(&mut tx, member).await?;
     let partner = partners::get(&mut tx, member.profile.partner_id).await?;
     let explanation = audience.explain(Subject::new(&partner, &member), app.clock.now());
+    let mut channels = Vec::new();
+    if let Some(key) = topic {
+        let topic = topics::get_by_key(&mut tx, key.trim())
+            .await
+            .map_err(|_| AppError::invalid("topic", format!("no topic with key {key}")))?;
+        let prefs = consent_store::preferences(&mut tx, member.id).await?;
+        for channel in Channel::ALL {
+            let topic_ref = consent::TopicRef { key: &topic.key, policies: &topic.policies };
+            let decision = consent::may_reach(&member.profile, &prefs, topic_ref, channel);
+            channels.push(ChannelDecision { channel, allowed: decision.allowed, reason: decision.reason });
+        }
+    }
     Ok(MemberExplanation {
         member_id: member.id,
         email: member.profile.email.to_string(),
         partner: partner.profile.name,
         explanation,
+        channels,
     })
 }
 

@@ -4,6 +4,7 @@
 pub mod audiences;
 pub mod auth;
 pub mod clock;
+pub mod consent;
 pub mod demo;
 mod error;
 pub mod export;

@@ -112,29 +112,29 @@ async fn explain_names_the_deciding_reason(app: App) {
         .find(|(p, m)| m.profile.status == MemberStatus::Active && p.profile.tier.as_str() == "strategic")
         .unwrap();
     let tier_rule = rule_draft(r#"partner.tier = "strategic""#);
-    let e = audiences::explain(&app, &caller, &tier_rule, insider.profile.email.as_str()).await.unwrap();
+    let e = audiences::explain(&app, &caller, &tier_rule, insider.profile.email.as_str(), None).await.unwrap();
     assert!(e.explanation.included);
     assert_eq!(e.explanation.summary, "in: selected by the rule");
 
     let mut excluded = tier_rule.clone();
     excluded.exclude_members = vec![insider.id];
-    let e = audiences::explain(&app, &caller, &excluded, &insider.id.to_string()).await.unwrap();
+    let e = audiences::explain(&app, &caller, &excluded, &insider.id.to_string(), None).await.unwrap();
     assert!(!e.explanation.included);
     assert_eq!(e.explanation.summary, "out: excluded by the excluded members");
 
     let (_, outsider) = people.iter().find(|(p, _)| p.profile.tier.as_str() != "strategic").unwrap();
-    let e = audiences::explain(&app, &caller, &tier_rule, outsider.profile.email.as_str()).await.unwrap();
+    let e = audiences::explain(&app, &caller, &tier_rule, outsider.profile.email.as_str(), None).await.unwrap();
     assert_eq!(e.explanation.summary, "out: no part of the audience selects this member");
     assert!(!e.explanation.parts[0].conditions[0].held);
 
     let (_, disabled) = people.iter().find(|(_, m)| m.profile.status == MemberStatus::Disabled).unwrap();
     let everyone_rule = rule_draft("member.email exists");
-    let e = audiences::explain(&app, &caller, &everyone_rule, disabled.profile.email.as_str()).await.unwrap();
+    let e = audiences::explain(&app, &caller, &everyone_rule, disabled.profile.email.as_str(), None).await.unwrap();
     assert_eq!(
         e.explanation.summary,
         "out: the member's status is disabled; active members only (never disabled or test)"
     );
-    let missing = audiences::explain(&app, &caller, &everyone_rule, "nobody@nowhere.example").await;
+    let missing = audiences::explain(&app, &caller, &everyone_rule, "nobody@nowhere.example", None).await;
     assert!(matches!(missing, Err(AppError::NotFound("member"))));
 }
 

@@ -8,6 +8,7 @@ mod keyed;
 mod sql;
 
 pub mod audiences;
+pub mod consent;
 pub mod groups;
 pub mod members;
 pub mod partners;

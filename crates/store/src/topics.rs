@@ -72,6 +72,13 @@ pub async fn get(tx: &mut Tx, id: TopicId) -> Result<Topic> {
     row.ok_or(Error::NotFound)?.try_into()
 }
 
+pub async fn get_by_key(tx: &mut Tx, key: &str) -> Result<Topic> {
+    let sql = format!("{SELECT} where key = $1");
+    let row: Option<TopicRow> =
+        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(key.to_owned()).fetch_optional(c).await)?;
+    row.ok_or(Error::NotFound)?.try_into()
+}
+
 pub async fn list(tx: &mut Tx, after: Option<&str>, limit: Option<u32>) -> Result<Page<Topic>> {
     let limit = clamp_limit(limit);
     let mut f = Filter::default();

@@ -39,6 +39,9 @@ pub enum AudienceCommand {
         /// The member's email or id.
         #[arg(long)]
         member: String,
+        /// A topic key: also show which channels a message on it may use.
+        #[arg(long)]
+        topic: Option<String>,
         #[command(flatten)]
         audience: AudienceArgs,
     },
@@ -150,8 +153,9 @@ pub async fn audience(app: &App, command: AudienceCommand) -> anyhow::Result<Exi
             out.flush()?;
             eprintln!("{total} member(s)");
         }
-        AudienceCommand::Explain { member, audience } => {
-            let e = audiences::explain(app, &caller, &audience.draft(), &member).await.map_err(fail)?;
+        AudienceCommand::Explain { member, topic, audience } => {
+            let e =
+                audiences::explain(app, &caller, &audience.draft(), &member, topic.as_deref()).await.map_err(fail)?;
             println!("{} ({}): {}", e.email, e.partner, e.explanation.summary);
             for part in &e.explanation.parts {
                 let mark = if part.matched { "yes" } else { "no " };
@@ -159,6 +163,9 @@ pub async fn audience(app: &App, command: AudienceCommand) -> anyhow::Result<Exi
                 for c in &part.conditions {
                     println!("        {} {}", if c.held { "+" } else { "-" }, c.condition);
                 }
+            }
+            for c in &e.channels {
+                println!("  {:<8} {} ({})", c.channel.as_str(), if c.allowed { "open" } else { "closed" }, c.reason);
             }
         }
     }

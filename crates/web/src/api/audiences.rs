@@ -26,6 +26,8 @@ pub struct ExplainRequest {
     audience: AudienceDraft,
     /// The member's id or email.
     member: String,
+    /// A topic key: the answer then says which channels a message on it may use, and why.
+    topic: Option<String>,
 }
 
 /// Why one member is in or out of the audience, part by part and condition by condition.
@@ -36,5 +38,7 @@ pub async fn explain(
     Staff(caller): Staff,
     Json(request): Json<ExplainRequest>,
 ) -> Result<axum::Json<MemberExplanation>, ApiError> {
-    Ok(axum::Json(audiences::explain(&app, &caller, &request.audience, &request.member).await?))
+    Ok(axum::Json(
+        audiences::explain(&app, &caller, &request.audience, &request.member, request.topic.as_deref()).await?,
+    ))
 }

@@ -3,6 +3,7 @@
 //! generated from the same handlers the router serves.
 
 mod audiences;
+mod consent;
 mod groups;
 mod imports;
 mod members;
@@ -30,6 +31,7 @@ use utoipa_axum::routes;
         (name = "partner-groups", description = "Static sets of partners"),
         (name = "imports", description = "Bulk CSV imports"),
         (name = "audiences", description = "Segments, audience previews and explanations"),
+        (name = "consent", description = "Consent records and member preferences"),
     )
 )]
 struct ApiDoc;
@@ -69,6 +71,8 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(topics::show, topics::update, topics::delete))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::show, groups::update, groups::delete))
+        .routes(routes!(consent::history, consent::record))
+        .routes(routes!(consent::preferences, consent::set_preferences))
         .routes(routes!(segments::list, segments::create))
         .routes(routes!(segments::show, segments::update, segments::delete))
         .routes(routes!(segments::preview))

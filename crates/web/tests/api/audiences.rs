@@ -8,7 +8,11 @@ use tidings_core::StaffRole;
 use crate::both_engines;
 use crate::helpers::{TestApp, read};
 
-both_engines!(a_segment_is_saved_previewed_and_explained, bad_rules_answer_422_with_the_position);
+both_engines!(
+    a_segment_is_saved_previewed_and_explained,
+    bad_rules_answer_422_with_the_position,
+    consent_and_preferences_decide_the_channels,
+);
 
 const RULE: &str = r#"partner.type = "distributor" and member.role in ("support", "operations")"#;
 
@@ -98,5 +102,54 @@ async fn bad_rules_answer_422_with_the_position(app: TestApp) -> TestApp {
         )
         .await;
     assert_eq!(status, 404);
+    app
+}
+
+async fn consent_and_preferences_decide_the_channels(app: TestApp) -> TestApp {
+    demo::seed(&App::new(app.db().clone(), Default::default())).await.unwrap();
+    let (_, page) = app.admin(Method::GET, "/api/v1/members?role=support&status=active", None).await;
+    let member = page["items"][0].clone();
+    let id = member["id"].as_str().unwrap().to_owned();
+    let explain = json!({"audience": {"rule": "member.role = \"support\""}, "member": id, "topic": "support"});
+    let (status, before) = app.admin(Method::POST, "/api/v1/audiences/explain", Some(explain.clone())).await;
+    assert_eq!(status, 200, "{before}");
+    let email = |e: &serde_json::Value| {
+        e["channels"].as_array().unwrap().iter().find(|c| c["channel"] == "email").cloned().unwrap()
+    };
+    assert_eq!(email(&before)["allowed"], false);
+
+    let opt_in = json!({"purpose": "email", "granted": true, "text_version": "privacy-2026-03"});
+    let (status, record) = app.admin(Method::POST, &format!("/api/v1/members/{id}/consent"), Some(opt_in)).await;
+    assert_eq!(status, 201, "{record}");
+    assert_eq!((record["source"].as_str(), record["recorded_by"].as_str()), (Some("api"), Some("admin")));
+    let (_, history) = app.admin(Method::GET, &format!("/api/v1/members/{id}/consent"), None).await;
+    assert_eq!(history.as_array().unwrap().len(), 1);
+    let (_, after) = app.admin(Method::POST, "/api/v1/audiences/explain", Some(explain)).await;
+    assert_eq!(email(&after)["allowed"], true, "{after}");
+
+    let (status, problem) = app
+        .admin(Method::PATCH, &format!("/api/v1/members/{id}/preferences"), Some(json!({"topics": {"support": false}})))
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    let (status, prefs) = app
+        .admin(Method::PATCH, &format!("/api/v1/members/{id}/preferences"), Some(json!({"channels": {"email": false}})))
+        .await;
+    assert_eq!(status, 200, "{prefs}");
+    assert_eq!(prefs["preferences"]["channels"]["email"], false);
+    let (status, _) =
+        app.admin(Method::POST, &format!("/api/v1/members/{id}/consent"), Some(json!({"purpose": "fax"}))).await;
+    assert_eq!(status, 422);
+    let analyst = app.analyst.clone();
+    let (status, _) = read(
+        app.call(
+            Method::PATCH,
+            &format!("/api/v1/members/{id}/preferences"),
+            Some(&analyst),
+            Some(json!({"channels": {}})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 403);
     app
 }

@@ -47,11 +47,13 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/segments/{id}/preview",
         "/audiences/preview",
         "/audiences/explain",
+        "/members/{id}/consent",
+        "/members/{id}/preferences",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 30);
+    assert_eq!(operations, 34);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }

@@ -1,0 +1,194 @@
+//! Consent and preferences: every consent change is recorded (who, what, when, how and
+//! which text); members choose topics and channels within each topic's policy.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tidings_core::consent::{self, Channel, Preferences, TopicPolicy, TopicRef};
+use tidings_core::{Action, FieldErrors, MemberId, Slug, text};
+use tidings_store::consent::{self as store, ConsentRecord};
+use tidings_store::{members, topics};
+
+use crate::error::not_found;
+use crate::{App, AppError, Caller};
+
+const PURPOSES: [&str; 3] = ["email", "sms", "terms"];
+const LAWFUL_BASES: [&str; 3] = ["consent", "contract", "legitimate_interest"];
+
+/// A consent change recorded by staff or an integration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConsentInput {
+    /// `email`, `sms` or `terms`.
+    pub purpose: String,
+    pub granted: bool,
+    /// `consent` (the default), `contract` or `legitimate_interest`.
+    pub lawful_basis: Option<String>,
+    /// The version of the text the member agreed to, such as `privacy-2026-03`.
+    pub text_version: String,
+}
+
+pub async fn record(
+    app: &App,
+    caller: &Caller,
+    member: MemberId,
+    input: &ConsentInput,
+) -> Result<ConsentRecord, AppError> {
+    caller.require(Action::WriteDirectory, "record consent")?;
+    record_as(app, member, input, "api", &caller.name).await
+}
+
+/// Records consent from any source (the API, an import, the portal).
+pub(crate) async fn record_as(
+    app: &App,
+    member: MemberId,
+    input: &ConsentInput,
+    source: &str,
+    recorded_by: &str,
+) -> Result<ConsentRecord, AppError> {
+    let mut errors = FieldErrors::new();
+    if !PURPOSES.contains(&input.purpose.as_str()) {
+        errors.add("purpose", format!("'{}' is not a purpose; known: email, sms, terms", input.purpose));
+    }
+    let basis = input.lawful_basis.clone().unwrap_or_else(|| "consent".into());
+    if !LAWFUL_BASES.contains(&basis.as_str()) {
+        errors.add(
+            "lawful_basis",
+            format!("'{basis}' is not a lawful basis; known: consent, contract, legitimate_interest"),
+        );
+    }
+    let version = errors.check("text_version", text::identifier(&input.text_version, 100)).flatten();
+    if version.is_none() && errors.iter().all(|e| e.field != "text_version") {
+        errors.add("text_version", "is required: name the version of the text the member saw");
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let mut tx = app.db.begin().await?;
+    members::get(&mut tx, member).await.map_err(not_found("member"))?;
+    let record = ConsentRecord {
+        id: uuid::Uuid::now_v7(),
+        member_id: member,
+        purpose: input.purpose.clone(),
+        granted: input.granted,
+        source: source.to_owned(),
+        lawful_basis: basis,
+        text_version: version.unwrap_or_default(),
+        recorded_by: recorded_by.to_owned(),
+        recorded_at: app.clock.now(),
+    };
+    store::record(&mut tx, &record).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+pub async fn history(app: &App, caller: &Caller, member: MemberId) -> Result<Vec<ConsentRecord>, AppError> {
+    caller.require(Action::ReadDirectory, "read consent")?;
+    let mut tx = app.db.read().await?;
+    members::get(&mut tx, member).await.map_err(not_found("member"))?;
+    Ok(store::history(&mut tx, member).await?)
+}
+
+/// A member's preferences, with each topic as the member sees it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PreferencesView {
+    pub preferences: Preferences,
+    pub topics: Vec<TopicChoice>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TopicChoice {
+    pub key: String,
+    pub name: String,
+    pub policy: TopicPolicy,
+    /// Whether the member gets messages on this topic.
+    pub on: bool,
+    /// A required topic cannot be turned off.
+    pub locked: bool,
+    pub reason: String,
+}
+
+/// A change to a member's choices; keys not sent keep their value.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PreferencesPatch {
+    /// Topic key to on (true) or off (false).
+    pub topics: BTreeMap<String, bool>,
+    /// Channel to on (true) or off (false).
+    pub channels: BTreeMap<String, bool>,
+}
+
+pub async fn preferences(app: &App, caller: &Caller, member: MemberId) -> Result<PreferencesView, AppError> {
+    caller.require(Action::ReadDirectory, "read preferences")?;
+    let mut tx = app.db.read().await?;
+    view(&mut tx, member).await
+}
+
+pub async fn set_preferences(
+    app: &App,
+    caller: &Caller,
+    member: MemberId,
+    patch: &PreferencesPatch,
+) -> Result<PreferencesView, AppError> {
+    caller.require(Action::WriteDirectory, "change preferences")?;
+    let mut tx = app.db.begin().await?;
+    let m = members::get(&mut tx, member).await.map_err(not_found("member"))?;
+    let mut prefs = store::preferences(&mut tx, member).await?;
+    let mut errors = FieldErrors::new();
+    for (key, on) in &patch.topics {
+        let Some(slug) = errors.check("topics", Slug::parse(key)) else { continue };
+        match topics::get_by_key(&mut tx, slug.as_str()).await {
+            Ok(topic) if !on && topic.policies.for_roles(m.profile.roles) == TopicPolicy::Required => errors
+                .add("topics", format!("topic {key} is required for this member's roles and cannot be turned off")),
+            Ok(_) => {
+                prefs.topics.insert(slug, *on);
+            }
+            Err(tidings_store::Error::NotFound) => errors.add("topics", format!("no topic with key {key}")),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    for (name, on) in &patch.channels {
+        if let Some(channel) = errors.check("channels", name.parse::<Channel>()) {
+            prefs.channels.insert(channel, *on);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    store::set_choices(&mut tx, member, &prefs.topics, &prefs.channels, app.clock.now()).await?;
+    let shown = view(&mut tx, member).await?;
+    tx.commit().await?;
+    Ok(shown)
+}
+
+async fn view(tx: &mut tidings_store::Tx, member: MemberId) -> Result<PreferencesView, AppError> {
+    let m = members::get(tx, member).await.map_err(not_found("member"))?;
+    let preferences = store::preferences(tx, member).await?;
+    let mut topics_shown = Vec::new();
+    let mut after = None;
+    loop {
+        let page = topics::list(tx, after.as_deref(), Some(500)).await?;
+        for t in &page.items {
+            let policy = t.policies.for_roles(m.profile.roles);
+            let decision =
+                consent::topic_decision(&m.profile, &preferences, TopicRef { key: &t.key, policies: &t.policies });
+            topics_shown.push(TopicChoice {
+                key: t.key.to_string(),
+                name: t.name.clone(),
+                policy,
+                on: decision.allowed,
+                locked: policy == TopicPolicy::Required,
+                reason: decision.reason,
+            });
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    Ok(PreferencesView { preferences, topics: topics_shown })
+}

@@ -1,0 +1,165 @@
+//! Consent records, preferences within topic policies, and the channel decisions they
+//! lead to, on SQLite and PostgreSQL alike.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use tidings_app::audiences::{self, AudienceDraft};
+use tidings_app::consent::{self, ConsentInput, PreferencesPatch};
+use tidings_app::{App, AppError, Caller, Clock, demo};
+use tidings_core::consent::Channel;
+use tidings_core::{Catalog, Member, MemberStatus, Role, Timestamp};
+use tidings_store::members;
+use tidings_store::members::MemberFilter;
+use tidings_store::testing::{Engine, TestDb};
+
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test] async fn $name() { super::run(super::Engine::Sqlite, super::$name).await } )* }
+        mod postgres { $( #[tokio::test] async fn $name() { super::run(super::Engine::Postgres, super::$name).await } )* }
+    };
+}
+
+both_engines!(
+    consent_changes_are_recorded_with_who_what_when_how_and_text,
+    bad_consent_input_names_each_field,
+    required_topics_cannot_be_turned_off,
+    explain_shows_which_channels_are_open_and_why,
+);
+
+async fn run<F, Fut>(engine: Engine, test: F)
+where
+    F: FnOnce(App) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    if let Some(t) = TestDb::new(engine).await {
+        let mut app = App::new(t.db.clone(), Catalog::default());
+        app.clock = Clock::fixed(Timestamp::from_millis(1_780_000_000_000));
+        demo::seed(&app).await.unwrap();
+        test(app).await;
+        t.cleanup().await;
+    }
+}
+
+async fn member_with(app: &App, role: Role) -> Member {
+    let mut tx = app.db.read().await.unwrap();
+    let filter = MemberFilter { role: Some(role), status: Some(MemberStatus::Active), ..Default::default() };
+    members::list(&mut tx, &filter, None, Some(500))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|m| m.profile.roles.iter().count() == 1)
+        .expect("a member with only that role")
+}
+
+fn opt_in(granted: bool) -> ConsentInput {
+    ConsentInput { purpose: "email".into(), granted, lawful_basis: None, text_version: "privacy-2026-03".into() }
+}
+
+async fn consent_changes_are_recorded_with_who_what_when_how_and_text(app: App) {
+    let caller = Caller::operator();
+    let m = member_with(&app, Role::Sales).await;
+    let before = consent::preferences(&app, &caller, m.id).await.unwrap();
+    assert!(!before.preferences.email_opted_in, "email is opt-in: new members are opted out");
+    consent::record(&app, &caller, m.id, &opt_in(true)).await.unwrap();
+    app.clock.advance(60_000);
+    consent::record(&app, &caller, m.id, &opt_in(false)).await.unwrap();
+    app.clock.advance(60_000);
+    consent::record(&app, &caller, m.id, &opt_in(true)).await.unwrap();
+    let history = consent::history(&app, &caller, m.id).await.unwrap();
+    let trail: Vec<(bool, &str, &str, &str)> = history
+        .iter()
+        .map(|r| (r.granted, r.source.as_str(), r.recorded_by.as_str(), r.text_version.as_str()))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            (true, "api", "operator", "privacy-2026-03"),
+            (false, "api", "operator", "privacy-2026-03"),
+            (true, "api", "operator", "privacy-2026-03")
+        ]
+    );
+    assert!(history.windows(2).all(|w| w[0].recorded_at < w[1].recorded_at));
+    assert_eq!(history[0].lawful_basis, "consent");
+    assert!(consent::preferences(&app, &caller, m.id).await.unwrap().preferences.email_opted_in);
+}
+
+async fn bad_consent_input_names_each_field(app: App) {
+    let caller = Caller::operator();
+    let m = member_with(&app, Role::Sales).await;
+    let bad = ConsentInput {
+        purpose: "fax".into(),
+        granted: true,
+        lawful_basis: Some("because".into()),
+        text_version: " ".into(),
+    };
+    match consent::record(&app, &caller, m.id, &bad).await {
+        Err(AppError::Invalid(e)) => {
+            let fields: Vec<&str> = e.iter().map(|f| f.field.as_str()).collect();
+            assert_eq!(fields, ["purpose", "lawful_basis", "text_version"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let missing = consent::record(&app, &caller, tidings_core::MemberId::new(), &opt_in(true)).await;
+    assert!(matches!(missing, Err(AppError::NotFound("member"))));
+}
+
+async fn required_topics_cannot_be_turned_off(app: App) {
+    let caller = Caller::operator();
+    let support_person = member_with(&app, Role::Support).await;
+    let view = consent::preferences(&app, &caller, support_person.id).await.unwrap();
+    let support = view.topics.iter().find(|t| t.key == "support").unwrap();
+    assert!(support.on && support.locked, "{support:?}");
+    let incentives = view.topics.iter().find(|t| t.key == "incentives").unwrap();
+    assert!(!incentives.on && !incentives.locked, "incentives are off by default for support people");
+
+    let off = PreferencesPatch { topics: BTreeMap::from([("support".into(), false)]), ..Default::default() };
+    match consent::set_preferences(&app, &caller, support_person.id, &off).await {
+        Err(AppError::Invalid(e)) => assert!(e.to_string().contains("required for this member's roles"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    let choose = PreferencesPatch {
+        topics: BTreeMap::from([("incentives".into(), true), ("product-updates".into(), false)]),
+        channels: BTreeMap::from([("slack".into(), false)]),
+    };
+    let view = consent::set_preferences(&app, &caller, support_person.id, &choose).await.unwrap();
+    let on = |k: &str| view.topics.iter().find(|t| t.key == k).map(|t| t.on);
+    assert_eq!((on("incentives"), on("product-updates"), on("support")), (Some(true), Some(false), Some(true)));
+    assert_eq!(view.preferences.channels.get(&Channel::Slack), Some(&false));
+
+    let sales_person = member_with(&app, Role::Sales).await;
+    let off = PreferencesPatch { topics: BTreeMap::from([("support".into(), false)]), ..Default::default() };
+    let view = consent::set_preferences(&app, &caller, sales_person.id, &off).await.unwrap();
+    assert_eq!(view.topics.iter().find(|t| t.key == "support").map(|t| t.on), Some(false));
+
+    let unknown = PreferencesPatch {
+        topics: BTreeMap::from([("gossip".into(), true)]),
+        channels: BTreeMap::from([("pigeon".into(), true)]),
+    };
+    match consent::set_preferences(&app, &caller, sales_person.id, &unknown).await {
+        Err(AppError::Invalid(e)) => assert_eq!(e.iter().count(), 2, "{e}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn explain_shows_which_channels_are_open_and_why(app: App) {
+    let caller = Caller::operator();
+    let m = member_with(&app, Role::Operations).await;
+    let draft = AudienceDraft { rule: Some("member.email exists".into()), ..Default::default() };
+    let channel = |e: &audiences::MemberExplanation, c: Channel| {
+        e.channels.iter().find(|d| d.channel == c).map(|d| (d.allowed, d.reason.clone())).unwrap()
+    };
+    let e = audiences::explain(&app, &caller, &draft, m.profile.email.as_str(), Some("operations")).await.unwrap();
+    assert!(channel(&e, Channel::Inbox).0);
+    assert_eq!(channel(&e, Channel::Email), (false, "email is opt-in and the member has not opted in".into()));
+    consent::record(&app, &caller, m.id, &opt_in(true)).await.unwrap();
+    let e = audiences::explain(&app, &caller, &draft, m.profile.email.as_str(), Some("operations")).await.unwrap();
+    let (open, reason) = channel(&e, Channel::Email);
+    assert!(open && reason.contains("topic operations is required for the member's role"), "{reason}");
+    let e = audiences::explain(&app, &caller, &draft, m.profile.email.as_str(), Some("incentives")).await.unwrap();
+    assert!(e.channels.iter().all(|d| !d.allowed), "incentives are off by default for operations people");
+    let bad = audiences::explain(&app, &caller, &draft, m.profile.email.as_str(), Some("gossip")).await;
+    assert!(matches!(bad, Err(AppError::Invalid(_))));
+}

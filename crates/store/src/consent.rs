@@ -1,0 +1,173 @@
+//! Consent records (append-only) and each member's current preferences.
+
+use std::collections::BTreeMap;
+
+use sqlx::types::Json;
+use tidings_core::consent::{Channel, Preferences};
+use tidings_core::{MemberId, Slug, Timestamp};
+use uuid::Uuid;
+
+use crate::db::on_tx;
+use crate::{Error, Result, Tx};
+
+/// One consent change, as it happened.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConsentRecord {
+    pub id: Uuid,
+    pub member_id: MemberId,
+    /// `email`, `sms` or `terms`.
+    pub purpose: String,
+    pub granted: bool,
+    /// `portal`, `import`, `api`, `terms` or `unsubscribe`.
+    pub source: String,
+    /// `consent`, `contract` or `legitimate_interest`.
+    pub lawful_basis: String,
+    /// The version of the text the member agreed to (or withdrew from).
+    pub text_version: String,
+    /// Who made the change: `member`, or the staff token's name.
+    pub recorded_by: String,
+    pub recorded_at: Timestamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct RecordRow {
+    id: Uuid,
+    member_id: Uuid,
+    purpose: String,
+    granted: bool,
+    source: String,
+    lawful_basis: String,
+    text_version: String,
+    recorded_by: String,
+    recorded_at: i64,
+}
+
+impl From<RecordRow> for ConsentRecord {
+    fn from(r: RecordRow) -> Self {
+        Self {
+            id: r.id,
+            member_id: MemberId::from_uuid(r.member_id),
+            purpose: r.purpose,
+            granted: r.granted,
+            source: r.source,
+            lawful_basis: r.lawful_basis,
+            text_version: r.text_version,
+            recorded_by: r.recorded_by,
+            recorded_at: Timestamp::from_millis(r.recorded_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct PreferencesRow {
+    topics: Json<BTreeMap<Slug, bool>>,
+    channels: Json<BTreeMap<Channel, bool>>,
+    email_opted_in: bool,
+    sms_opted_in: bool,
+    email_suppressed: bool,
+}
+
+/// Appends a record and applies it to the member's current state, in the caller's transaction.
+pub async fn record(tx: &mut Tx, r: &ConsentRecord) -> Result<()> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "insert into consent_records (id, member_id, purpose, granted, source, lawful_basis, text_version, recorded_by, \
+         recorded_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    )
+    .bind(r.id)
+    .bind(r.member_id.as_uuid())
+    .bind(r.purpose.clone())
+    .bind(r.granted)
+    .bind(r.source.clone())
+    .bind(r.lawful_basis.clone())
+    .bind(r.text_version.clone())
+    .bind(r.recorded_by.clone())
+    .bind(r.recorded_at.as_millis())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    ensure_row(tx, r.member_id, r.recorded_at).await?;
+    // The column is named by the purpose, which the table's check constraint limits to these three.
+    let sql = match r.purpose.as_str() {
+        "email" => "update member_preferences set email_opted_in = $2, updated_at = $3 where member_id = $1",
+        "sms" => "update member_preferences set sms_opted_in = $2, updated_at = $3 where member_id = $1",
+        _ => "update member_preferences set terms_accepted = $2, updated_at = $3 where member_id = $1",
+    };
+    on_tx!(tx, |c| sqlx::query(sql)
+        .bind(r.member_id.as_uuid())
+        .bind(r.granted)
+        .bind(r.recorded_at.as_millis())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+async fn ensure_row(tx: &mut Tx, member: MemberId, now: Timestamp) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "insert into member_preferences (member_id, updated_at) values ($1, $2) on conflict (member_id) do nothing"
+    )
+    .bind(member.as_uuid())
+    .bind(now.as_millis())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The member's consent history, oldest first.
+pub async fn history(tx: &mut Tx, member: MemberId) -> Result<Vec<ConsentRecord>> {
+    let rows: Vec<RecordRow> = on_tx!(tx, |c| sqlx::query_as(
+        "select id, member_id, purpose, granted, source, lawful_basis, text_version, recorded_by, recorded_at \
+         from consent_records where member_id = $1 order by recorded_at, id"
+    )
+    .bind(member.as_uuid())
+    .fetch_all(c)
+    .await)?;
+    Ok(rows.into_iter().map(ConsentRecord::from).collect())
+}
+
+/// The member's preferences; a member who never chose anything has the defaults (opted out).
+pub async fn preferences(tx: &mut Tx, member: MemberId) -> Result<Preferences> {
+    let row: Option<PreferencesRow> = on_tx!(tx, |c| {
+        sqlx::query_as(
+        "select topics, channels, email_opted_in, sms_opted_in, email_suppressed from member_preferences where member_id = $1"
+    )
+    .bind(member.as_uuid())
+    .fetch_optional(c)
+    .await
+    })?;
+    Ok(row.map_or_else(Preferences::default, |r| Preferences {
+        topics: r.topics.0,
+        channels: r.channels.0,
+        email_opted_in: r.email_opted_in,
+        sms_opted_in: r.sms_opted_in,
+        email_suppressed: r.email_suppressed,
+    }))
+}
+
+/// Replaces the member's topic and channel choices.
+pub async fn set_choices(
+    tx: &mut Tx,
+    member: MemberId,
+    topics: &BTreeMap<Slug, bool>,
+    channels: &BTreeMap<Channel, bool>,
+    now: Timestamp,
+) -> Result<()> {
+    ensure_row(tx, member, now).await?;
+    let done = on_tx!(tx, |c| sqlx::query(
+        "update member_preferences set topics = $2, channels = $3, updated_at = $4 where member_id = $1"
+    )
+    .bind(member.as_uuid())
+    .bind(Json(topics.clone()))
+    .bind(Json(channels.clone()))
+    .bind(now.as_millis())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if done == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
