@@ -79,6 +79,15 @@ pub(crate) async fn record_as(
         recorded_at: app.clock.now(),
     };
     store::record(&mut tx, &record).await?;
+    if record.purpose == "terms" && record.granted && app.terms_imply_email_opt_in {
+        let email = ConsentRecord {
+            id: uuid::Uuid::now_v7(),
+            purpose: "email".into(),
+            source: "terms".into(),
+            ..record.clone()
+        };
+        store::record(&mut tx, &email).await?;
+    }
     tx.commit().await?;
     Ok(record)
 }

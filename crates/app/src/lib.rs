@@ -33,11 +33,20 @@ pub struct App {
     pub catalog: Arc<Catalog>,
     /// Members no audience ever includes (configured), such as the vendor's own sales reps.
     pub default_exclusion: Option<Arc<Rule>>,
+    /// Accepting the terms and conditions also opts the member in to email (when the
+    /// terms the vendor shows say so).
+    pub terms_imply_email_opt_in: bool,
 }
 
 impl App {
     pub fn new(db: Db, catalog: Catalog) -> Self {
-        Self { db, clock: Clock::System, catalog: Arc::new(catalog), default_exclusion: None }
+        Self {
+            db,
+            clock: Clock::System,
+            catalog: Arc::new(catalog),
+            default_exclusion: None,
+            terms_imply_email_opt_in: false,
+        }
     }
 
     /// Sets the default exclusion from rule text, refusing a rule that does not parse.

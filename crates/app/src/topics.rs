@@ -60,3 +60,9 @@ pub async fn list(
     let mut tx = app.db.read().await?;
     Ok(topics::list(&mut tx, after, limit).await?)
 }
+
+pub async fn get_by_key(app: &App, caller: &Caller, key: &str) -> Result<Topic, AppError> {
+    caller.require(Action::ReadDirectory, "read topics")?;
+    let mut tx = app.db.read().await?;
+    topics::get_by_key(&mut tx, key.trim()).await.map_err(not_found("topic"))
+}

@@ -26,6 +26,8 @@ both_engines!(
     bad_consent_input_names_each_field,
     required_topics_cannot_be_turned_off,
     explain_shows_which_channels_are_open_and_why,
+    an_import_states_email_consent_with_its_lawful_basis,
+    accepting_terms_can_imply_email_opt_in,
 );
 
 async fn run<F, Fut>(engine: Engine, test: F)
@@ -162,4 +164,60 @@ async fn explain_shows_which_channels_are_open_and_why(app: App) {
     assert!(e.channels.iter().all(|d| !d.allowed), "incentives are off by default for operations people");
     let bad = audiences::explain(&app, &caller, &draft, m.profile.email.as_str(), Some("gossip")).await;
     assert!(matches!(bad, Err(AppError::Invalid(_))));
+}
+
+async fn import(app: &App, csv: &str) -> tidings_app::import::ImportReport {
+    let source = Box::new(std::io::Cursor::new(csv.to_owned()));
+    tidings_app::import::import_members(app, &Caller::operator(), source, Default::default()).await.unwrap()
+}
+
+async fn an_import_states_email_consent_with_its_lawful_basis(app: App) {
+    let caller = Caller::operator();
+    let m = member_with(&app, Role::Sales).await;
+    let email = m.profile.email.to_string();
+    let csv = format!("email,email_consent,lawful_basis,consent_text_version\n{email},yes,consent,privacy-2026-03\n");
+    let report = import(&app, &csv).await;
+    assert_eq!((report.updated, report.failed), (1, 0), "{:?}", report.errors);
+    let history = consent::history(&app, &caller, m.id).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!((history[0].source.as_str(), history[0].lawful_basis.as_str()), ("import", "consent"));
+    assert!(consent::preferences(&app, &caller, m.id).await.unwrap().preferences.email_opted_in);
+    let again = import(&app, &csv).await;
+    assert_eq!((again.unchanged, again.updated), (1, 0), "re-running the file records nothing new");
+    assert_eq!(consent::history(&app, &caller, m.id).await.unwrap().len(), 1);
+
+    let report = import(&app, &format!("email,email_consent\n{email},no\n")).await;
+    assert_eq!(report.failed, 1);
+    assert_eq!(report.errors[0].column.as_deref(), Some("lawful_basis"));
+    let report = import(&app, &format!("email,email_consent,lawful_basis\n{email},maybe,consent\n")).await;
+    assert_eq!(report.errors[0].column.as_deref(), Some("email_consent"));
+    let report = import(
+        &app,
+        &format!("email,email_consent,lawful_basis,consent_version\n{email},no,consent,privacy-2026-03\n"),
+    )
+    .await;
+    assert_eq!(report.updated, 1);
+    assert!(!consent::preferences(&app, &caller, m.id).await.unwrap().preferences.email_opted_in);
+}
+
+async fn accepting_terms_can_imply_email_opt_in(app: App) {
+    let caller = Caller::operator();
+    let m = member_with(&app, Role::Sales).await;
+    let terms = ConsentInput {
+        purpose: "terms".into(),
+        granted: true,
+        lawful_basis: Some("contract".into()),
+        text_version: "terms-v4".into(),
+    };
+    consent::record(&app, &caller, m.id, &terms).await.unwrap();
+    assert!(
+        !consent::preferences(&app, &caller, m.id).await.unwrap().preferences.email_opted_in,
+        "off unless configured"
+    );
+    let app = App { terms_imply_email_opt_in: true, ..app };
+    consent::record(&app, &caller, m.id, &terms).await.unwrap();
+    let history = consent::history(&app, &caller, m.id).await.unwrap();
+    let email = history.iter().find(|r| r.purpose == "email").unwrap();
+    assert_eq!((email.source.as_str(), email.text_version.as_str()), ("terms", "terms-v4"));
+    assert!(consent::preferences(&app, &caller, m.id).await.unwrap().preferences.email_opted_in);
 }

@@ -22,6 +22,15 @@ pub struct Config {
     /// The vendor's vocabularies for partner type, tier and region.
     pub catalog: Catalog,
     pub audiences: AudienceConfig,
+    pub consent: ConsentConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsentConfig {
+    /// Accepting the terms and conditions also records an email opt-in (source `terms`).
+    /// Turn on only if the terms members accept say so.
+    pub terms_imply_email_opt_in: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -56,6 +65,7 @@ impl Default for Config {
             log: LogConfig::default(),
             catalog: Catalog::default(),
             audiences: AudienceConfig::default(),
+            consent: ConsentConfig::default(),
         }
     }
 }
@@ -74,7 +84,8 @@ pub struct Overrides {
 }
 
 /// The environment variables read, as `TIDINGS_<KEY>` with `__` between section and key.
-const ENV_KEYS: [&str; 9] = [
+const ENV_KEYS: [&str; 10] = [
+    "consent__terms_imply_email_opt_in",
     "audiences__default_exclusion",
     "database_url",
     "listen",
@@ -150,7 +161,10 @@ impl Config {
              # public_url = \"https://partners.example.com\"\n{body}\n\
              [audiences]\n\
              # Members no audience ever includes:\n\
-             # default_exclusion = \"member.attr.sales_rep = true\"\n"
+             # default_exclusion = \"member.attr.sales_rep = true\"\n\n\
+             [consent]\n\
+             # Accepting the terms also records an email opt-in (only if the terms say so):\n\
+             terms_imply_email_opt_in = false\n"
         )
     }
 }

@@ -180,3 +180,37 @@ fn configuration_comes_from_file_then_environment_then_flags() {
     let (ok, _, err) = output(Command::new(env!("CARGO_BIN_EXE_tidings")).arg("--config").arg(&file).arg("migrate"));
     assert!(!ok && err.contains("databse_url"), "{err}");
 }
+
+#[tokio::test]
+async fn topics_segments_and_audiences_work_from_the_command_line() {
+    let db = TestDb::sqlite().await;
+    tidings_app::demo::seed(&tidings_app::App::new(db.db.clone(), Default::default())).await.unwrap();
+    let (ok, _, err) = output(tidings(&db.url).args([
+        "topic",
+        "set-policy",
+        "incentives",
+        "--default",
+        "optional_off",
+        "--role",
+        "sales=required",
+    ]));
+    assert!(ok, "{err}");
+    let (_, topics, _) = output(tidings(&db.url).args(["topic", "list"]));
+    assert!(topics.contains("incentives  Incentives  default optional_off  sales=required"), "{topics}");
+
+    let rule = r#"partner.type = "distributor" and member.role = "support""#;
+    let (ok, id, err) =
+        output(tidings(&db.url).args(["segment", "create", "--name", "Distributor support", "--rule", rule]));
+    assert!(ok, "{err}");
+    let (ok, preview, _) = output(tidings(&db.url).args(["audience", "preview", "--segment", id.trim()]));
+    assert!(ok && preview.contains("member(s)") && preview.contains("by tier:"), "{preview}");
+    let (_, count, _) = output(tidings(&db.url).args(["audience", "count", "--rule", rule]));
+    let (_, ids, _) = output(tidings(&db.url).args(["audience", "members", "--rule", rule]));
+    assert_eq!(count.trim().parse::<usize>().unwrap(), ids.lines().count());
+    let first = ids.lines().next().unwrap();
+    let (ok, why, _) =
+        output(tidings(&db.url).args(["audience", "explain", "--member", first, "--rule", rule, "--topic", "support"]));
+    assert!(ok && why.contains(": in: selected by the rule") && why.contains("email    closed"), "{why}");
+    let (ok, _, err) = output(tidings(&db.url).args(["audience", "preview", "--rule", "partner.tier > 3"]));
+    assert!(!ok && err.contains("rule: at character 14: partner.tier is text"), "{err}");
+}

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use tidings_core::{Email, Member, MemberDraft, MemberId, Timestamp};
+use tidings_store::consent::{self as consent_store, ConsentRecord};
 use tidings_store::{Tx, members, partners};
 
 use super::driver::{self, Op, Planner};
@@ -23,6 +24,9 @@ enum Field {
     TimeZone,
     Status,
     LastSeenAt,
+    EmailConsent,
+    LawfulBasis,
+    ConsentTextVersion,
 }
 
 pub async fn import_members(
@@ -31,24 +35,40 @@ pub async fn import_members(
     source: CsvSource,
     options: ImportOptions,
 ) -> Result<ImportReport, AppError> {
-    let planner = MemberPlanner { now: app.clock.now(), seen: SeenKeys::default() };
+    let planner = MemberPlanner { now: app.clock.now(), seen: SeenKeys::default(), recorded_by: caller.name.clone() };
     driver::run(app, caller, planner, source, options).await
 }
 
 struct MemberPlanner {
     now: Timestamp,
     seen: SeenKeys,
+    recorded_by: String,
 }
 
 struct Parsed {
     line: u64,
     draft: MemberDraft,
     partner: Option<String>,
+    consent: ConsentCells,
+}
+
+/// The consent columns of a row, as written.
+#[derive(Default)]
+struct ConsentCells {
+    email: Option<String>,
+    lawful_basis: Option<String>,
+    text_version: Option<String>,
+}
+
+/// A member to write, and the consent record the row adds, if it changes anything.
+pub(super) struct MemberChange {
+    member: Member,
+    consent: Option<ConsentRecord>,
 }
 
 impl Planner for MemberPlanner {
     type Field = Field;
-    type Record = Member;
+    type Record = MemberChange;
     const KNOWN: &'static [(&'static str, Field)] = &[
         ("external_id", Field::ExternalId),
         ("partner_external_id", Field::Partner),
@@ -65,6 +85,11 @@ impl Planner for MemberPlanner {
         ("status", Field::Status),
         ("last_seen_at", Field::LastSeenAt),
         ("last_seen", Field::LastSeenAt),
+        ("email_consent", Field::EmailConsent),
+        ("email_opt_in", Field::EmailConsent),
+        ("lawful_basis", Field::LawfulBasis),
+        ("consent_text_version", Field::ConsentTextVersion),
+        ("consent_version", Field::ConsentTextVersion),
     ];
 
     fn check_header(header: &Header<Field>) -> Result<(), AppError> {
@@ -80,7 +105,7 @@ impl Planner for MemberPlanner {
         header: &Header<Field>,
         rows: Vec<Row>,
         report: &mut ImportReport,
-    ) -> Result<Vec<(u64, Op<Member>)>, AppError> {
+    ) -> Result<Vec<(u64, Op<MemberChange>)>, AppError> {
         let parsed: Vec<Parsed> = rows.into_iter().map(|row| parse(header, row)).collect();
         let partner_keys = distinct(parsed.iter().filter_map(|p| p.partner.clone()));
         let ext_keys = distinct(parsed.iter().filter_map(|p| p.draft.external_id.clone()));
@@ -105,7 +130,7 @@ impl Planner for MemberPlanner {
             header.name_of(f)
         };
         let mut plan = Vec::with_capacity(parsed.len());
-        for Parsed { line, mut draft, partner } in parsed {
+        for Parsed { line, mut draft, partner, consent } in parsed {
             let email = draft.email.as_deref().map(normalize_email).unwrap_or_default();
             let ext = draft.external_id.clone().filter(|e| !e.is_empty());
             if let Some(first) = ext.as_ref().and_then(|e| self.seen.first_seen("external_id", e, line)) {
@@ -152,19 +177,42 @@ impl Planner for MemberPlanner {
                     continue;
                 }
             };
+            let wanted = match consent_wanted(&consent, header) {
+                Ok(w) => w,
+                Err(CellError { column, message }) => {
+                    report.fail(line, column.as_deref(), message);
+                    continue;
+                }
+            };
+            let current_consent = match existing {
+                Some(i) => consent_store::preferences(tx, known.members[i].id).await?.email_opted_in,
+                None => false,
+            };
+            let member_id = existing.map_or_else(MemberId::new, |i| known.members[i].id);
+            let record = wanted.filter(|w| w.granted != current_consent).map(|w| ConsentRecord {
+                id: uuid::Uuid::now_v7(),
+                member_id,
+                purpose: "email".into(),
+                granted: w.granted,
+                source: "import".into(),
+                lawful_basis: w.lawful_basis,
+                text_version: w.text_version,
+                recorded_by: self.recorded_by.clone(),
+                recorded_at: self.now,
+            });
             let op = match existing {
-                Some(i) if known.members[i].profile == profile => Op::Unchanged,
+                Some(i) if known.members[i].profile == profile && record.is_none() => Op::Unchanged,
                 Some(i) => {
                     let mut member = known.members[i].clone();
                     member.profile = profile;
                     member.updated_at = self.now;
                     known.reindex(i, &member);
-                    Op::Update(member)
+                    Op::Update(MemberChange { member, consent: record })
                 }
                 None => {
-                    let member = Member { id: MemberId::new(), profile, created_at: self.now, updated_at: self.now };
+                    let member = Member { id: member_id, profile, created_at: self.now, updated_at: self.now };
                     known.add(&member);
-                    Op::Create(member)
+                    Op::Create(MemberChange { member, consent: record })
                 }
             };
             plan.push((line, op));
@@ -172,13 +220,21 @@ impl Planner for MemberPlanner {
         Ok(plan)
     }
 
-    async fn create_all(tx: &mut Tx, records: &[&Member]) -> Result<(), tidings_store::Error> {
-        let owned: Vec<Member> = records.iter().map(|m| (*m).clone()).collect();
-        members::insert_many(tx, &owned).await
+    async fn create_all(tx: &mut Tx, records: &[&MemberChange]) -> Result<(), tidings_store::Error> {
+        let owned: Vec<Member> = records.iter().map(|c| c.member.clone()).collect();
+        members::insert_many(tx, &owned).await?;
+        for consent in records.iter().filter_map(|c| c.consent.as_ref()) {
+            consent_store::record(tx, consent).await?;
+        }
+        Ok(())
     }
 
-    async fn update_one(tx: &mut Tx, record: &Member) -> Result<(), tidings_store::Error> {
-        members::update(tx, record).await
+    async fn update_one(tx: &mut Tx, record: &MemberChange) -> Result<(), tidings_store::Error> {
+        members::update(tx, &record.member).await?;
+        if let Some(consent) = &record.consent {
+            consent_store::record(tx, consent).await?;
+        }
+        Ok(())
     }
 }
 
@@ -220,6 +276,48 @@ impl Known {
     }
 }
 
+/// The email consent a row states.
+struct StatedConsent {
+    granted: bool,
+    lawful_basis: String,
+    text_version: String,
+}
+
+/// A bad cell: its column's header and what is wrong.
+struct CellError {
+    column: Option<String>,
+    message: String,
+}
+
+/// The email consent a row states, if it states one. Granting
+/// consent by import needs a stated lawful basis and the version of the text agreed to.
+fn consent_wanted(cells: &ConsentCells, header: &Header<Field>) -> Result<Option<StatedConsent>, CellError> {
+    let Some(value) = cells.email.as_deref().filter(|v| !v.is_empty()) else { return Ok(None) };
+    let column = || header.name_of(Field::EmailConsent);
+    let granted = match value.to_ascii_lowercase().as_str() {
+        "yes" | "true" | "1" | "y" => true,
+        "no" | "false" | "0" | "n" => false,
+        _ => return Err(CellError { column: column(), message: format!("'{value}' is not yes or no") }),
+    };
+    let basis = cells.lawful_basis.clone().filter(|b| !b.is_empty()).unwrap_or_default();
+    if !["consent", "contract", "legitimate_interest"].contains(&basis.as_str()) {
+        let message = if basis.is_empty() {
+            "is required with email consent: consent, contract or legitimate_interest".to_owned()
+        } else {
+            format!("'{basis}' is not a lawful basis; known: consent, contract, legitimate_interest")
+        };
+        return Err(CellError {
+            column: header.name_of(Field::LawfulBasis).or_else(|| Some("lawful_basis".into())),
+            message,
+        });
+    }
+    let version = cells.text_version.clone().filter(|v| !v.is_empty()).ok_or_else(|| CellError {
+        column: header.name_of(Field::ConsentTextVersion).or_else(|| Some("consent_text_version".into())),
+        message: "is required with email consent: the version of the text the member agreed to".to_owned(),
+    })?;
+    Ok(Some(StatedConsent { granted, lawful_basis: basis, text_version: version }))
+}
+
 fn normalize_email(text: &str) -> String {
     Email::parse(text).map(String::from).unwrap_or_else(|_| text.trim().to_lowercase())
 }
@@ -234,6 +332,7 @@ fn distinct(keys: impl Iterator<Item = String>) -> Vec<String> {
 fn parse(header: &Header<Field>, row: Row) -> Parsed {
     let mut draft = MemberDraft::default();
     let mut partner = None;
+    let mut consent = ConsentCells::default();
     let mut attributes = BTreeMap::new();
     for (column, cell) in header.columns.iter().zip(row.cells) {
         let cell = cell.trim().to_owned();
@@ -248,6 +347,9 @@ fn parse(header: &Header<Field>, row: Row) -> Parsed {
             Column::Field(Field::TimeZone) => draft.time_zone = Some(cell),
             Column::Field(Field::Status) => draft.status = Some(cell),
             Column::Field(Field::LastSeenAt) => draft.last_seen_at = Some(cell),
+            Column::Field(Field::EmailConsent) => consent.email = Some(cell),
+            Column::Field(Field::LawfulBasis) => consent.lawful_basis = Some(cell),
+            Column::Field(Field::ConsentTextVersion) => consent.text_version = Some(cell),
             Column::Attribute(key) => {
                 let value = if cell.is_empty() { serde_json::Value::Null } else { serde_json::Value::String(cell) };
                 attributes.insert(key.as_str().to_owned(), value);
@@ -257,5 +359,5 @@ fn parse(header: &Header<Field>, row: Row) -> Parsed {
     if !attributes.is_empty() {
         draft.attributes = Some(attributes);
     }
-    Parsed { line: row.line, draft, partner }
+    Parsed { line: row.line, draft, partner, consent }
 }

@@ -3,6 +3,7 @@
 mod audience;
 mod data;
 mod serve;
+mod topics;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -54,6 +55,9 @@ enum Command {
     /// Manage staff API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Topics and their policy per role.
+    #[command(subcommand)]
+    Topic(topics::TopicCommand),
     /// Saved segments: named audience rules.
     #[command(subcommand)]
     Segment(audience::SegmentCommand),
@@ -123,6 +127,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let app = App::new(db.clone(), config.catalog.clone())
         .with_default_exclusion(config.audiences.default_exclusion.as_deref())
         .map_err(|e| anyhow::anyhow!("invalid [audiences] default_exclusion: {e}"))?;
+    let app = App { terms_imply_email_opt_in: config.consent.terms_imply_email_opt_in, ..app };
     let code = match cli.command {
         Command::Serve { demo, .. } => serve::run(app, &config, demo).await?,
         Command::Migrate => {
@@ -147,6 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("A {role} token named '{name}'. Keep it secret: it is not shown again.");
             ExitCode::SUCCESS
         }
+        Command::Topic(command) => topics::run(&app, command).await?,
         Command::Segment(command) => audience::segment(&app, command).await?,
         Command::Audience(command) => audience::audience(&app, command).await?,
         Command::PrintConfig => ExitCode::SUCCESS,
