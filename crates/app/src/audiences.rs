@@ -173,34 +173,18 @@ pub async fn count(app: &App, caller: &Caller, draft: &AudienceDraft) -> Result<
     Ok(store_audiences::count_members(&mut tx, &audience.to_rule(), app.clock.now()).await?)
 }
 
-/// Streams the audience's member ids to `visit`, a page at a time in id order, so memory
-/// stays flat whatever its size. Returns how many there were.
+/// Streams the audience's member ids to `visit`, in chunks in id order, from one query read
+/// as it arrives, so memory stays flat whatever its size. Returns how many there were.
 pub async fn each_member(
     app: &App,
     caller: &Caller,
     draft: &AudienceDraft,
-    mut visit: impl FnMut(&[MemberId]) -> Result<(), AppError>,
+    visit: impl FnMut(&[MemberId]) -> Result<(), AppError>,
 ) -> Result<u64, AppError> {
     caller.require(Action::ReadDirectory, "list audiences")?;
-    const PAGE: usize = 10_000;
-    let now = app.clock.now();
-    let rule = {
-        let mut tx = app.db.read().await?;
-        build(app, &mut tx, draft).await?.to_rule()
-    };
-    let mut after = None;
-    let mut total = 0;
-    loop {
-        let mut tx = app.db.read().await?;
-        let ids = store_audiences::member_ids(&mut tx, &rule, now, after, PAGE).await?;
-        drop(tx);
-        visit(&ids)?;
-        total += ids.len() as u64;
-        match ids.last() {
-            Some(last) if ids.len() == PAGE => after = Some(*last),
-            _ => return Ok(total),
-        }
-    }
+    let mut tx = app.db.read().await?;
+    let rule = build(app, &mut tx, draft).await?.to_rule();
+    store_audiences::stream_member_ids(&mut tx, &rule, app.clock.now(), 10_000, visit).await?
 }
 
 /// Explains the audience for one member, named by id or email; with a topic key, also which

@@ -116,6 +116,49 @@ where
     }
 }
 
+/// Streams the ids of every member the rule selects, in id order, to `visit` in chunks of
+/// `chunk`: one query, read as it arrives, so memory holds one chunk whatever the audience.
+pub async fn stream_member_ids<E>(
+    tx: &mut Tx,
+    rule: &Rule,
+    now: Timestamp,
+    chunk: usize,
+    mut visit: impl FnMut(&[MemberId]) -> std::result::Result<(), E>,
+) -> Result<std::result::Result<u64, E>> {
+    use futures_util::TryStreamExt;
+    let mut f = Filter::default();
+    let condition = compile(rule, tx.dialect(), now, &mut f);
+    let sql = format!("select m.id {FROM} where {condition} order by m.id");
+    let mut buffer = Vec::with_capacity(chunk);
+    let mut total = 0u64;
+    let outcome = on_tx!(tx, |c| {
+        let mut rows = bind_as(sqlx::query_as::<_, (Uuid,)>(AssertSqlSafe(sql)), &f.values).fetch(c);
+        let mut outcome = Ok(());
+        while let Some((id,)) = rows.try_next().await? {
+            buffer.push(MemberId::from_uuid(id));
+            if buffer.len() == chunk {
+                total += buffer.len() as u64;
+                if let Err(e) = visit(&buffer) {
+                    outcome = Err(e);
+                    break;
+                }
+                buffer.clear();
+            }
+        }
+        Ok::<_, crate::Error>(outcome)
+    })?;
+    if let Err(e) = outcome {
+        return Ok(Err(e));
+    }
+    if !buffer.is_empty() {
+        total += buffer.len() as u64;
+        if let Err(e) = visit(&buffer) {
+            return Ok(Err(e));
+        }
+    }
+    Ok(Ok(total))
+}
+
 /// The SQL boolean for `rule`, binding its values into `f`.
 pub(crate) fn compile(rule: &Rule, d: Dialect, now: Timestamp, f: &mut Filter) -> String {
     match rule {

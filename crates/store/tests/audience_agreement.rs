@@ -40,6 +40,16 @@ fn agree(engine: Engine) {
             let mut tx = test_db.db.read().await.unwrap();
             let ids = sql_audiences::member_ids(&mut tx, &rule, NOW, None, 10_000).await.unwrap();
             let count = sql_audiences::count_members(&mut tx, &rule, NOW).await.unwrap();
+            let mut streamed = Vec::new();
+            let total = sql_audiences::stream_member_ids(&mut tx, &rule, NOW, 7, |chunk| {
+                streamed.extend_from_slice(chunk);
+                Ok::<(), ()>(())
+            })
+            .await
+            .unwrap()
+            .unwrap();
+            assert_eq!(streamed, ids, "the stream gives the same ids in the same order");
+            assert_eq!(total as usize, ids.len());
             (ids.into_iter().collect::<BTreeSet<_>>(), count)
         });
         let differing: Vec<String> = selected
