@@ -2,43 +2,24 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use tidings_app::audiences::{self, AudienceDraft};
 use tidings_app::segments::{self, SegmentDraft};
-use tidings_app::{App, AppError, Caller, Clock, auth, demo};
+use tidings_app::{App, AppError, Caller, auth};
 use tidings_core::audiences::{Subject, parse};
-use tidings_core::{Catalog, MemberStatus, StaffRole, Timestamp};
+use tidings_core::{Catalog, MemberStatus, StaffRole};
 use tidings_store::members::MemberFilter;
-use tidings_store::testing::{Engine, TestDb};
 use tidings_store::{members, partners};
 
-macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test] async fn $name() { super::run(super::Engine::Sqlite, super::$name).await } )* }
-        mod postgres { $( #[tokio::test] async fn $name() { super::run(super::Engine::Postgres, super::$name).await } )* }
-    };
-}
-
 both_engines!(
+    seeded:
     a_preview_counts_what_in_memory_evaluation_counts,
     segments_are_saved_checked_and_previewed,
     explain_names_the_deciding_reason,
     a_default_exclusion_and_test_sends_apply,
     bad_audiences_are_refused_with_the_field_at_fault,
 );
-
-async fn run<F, Fut>(engine: Engine, test: F)
-where
-    F: FnOnce(App) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    if let Some(t) = TestDb::new(engine).await {
-        let mut app = App::new(t.db.clone(), Catalog::default());
-        app.clock = Clock::fixed(Timestamp::from_millis(1_780_000_000_000));
-        demo::seed(&app).await.unwrap();
-        test(app).await;
-        t.cleanup().await;
-    }
-}
 
 const RULE: &str = r#"partner.tier in ("strategic", "growth") and member.role in ("support", "operations") and member.last_seen > 90 days ago"#;
 

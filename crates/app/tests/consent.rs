@@ -3,25 +3,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use tidings_app::audiences::{self, AudienceDraft};
 use tidings_app::consent::{self, ConsentInput, PreferencesPatch};
-use tidings_app::{App, AppError, Caller, Clock, demo};
+use tidings_app::{App, AppError, Caller};
 use tidings_core::consent::Channel;
-use tidings_core::{Catalog, Member, MemberStatus, Role, Timestamp};
+use tidings_core::{Member, MemberStatus, Role};
 use tidings_store::members;
 use tidings_store::members::MemberFilter;
-use tidings_store::testing::{Engine, TestDb};
-
-macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test] async fn $name() { super::run(super::Engine::Sqlite, super::$name).await } )* }
-        mod postgres { $( #[tokio::test] async fn $name() { super::run(super::Engine::Postgres, super::$name).await } )* }
-    };
-}
 
 both_engines!(
+    seeded:
     consent_changes_are_recorded_with_who_what_when_how_and_text,
     bad_consent_input_names_each_field,
     required_topics_cannot_be_turned_off,
@@ -29,20 +24,6 @@ both_engines!(
     an_import_states_email_consent_with_its_lawful_basis,
     accepting_terms_can_imply_email_opt_in,
 );
-
-async fn run<F, Fut>(engine: Engine, test: F)
-where
-    F: FnOnce(App) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    if let Some(t) = TestDb::new(engine).await {
-        let mut app = App::new(t.db.clone(), Catalog::default());
-        app.clock = Clock::fixed(Timestamp::from_millis(1_780_000_000_000));
-        demo::seed(&app).await.unwrap();
-        test(app).await;
-        t.cleanup().await;
-    }
-}
 
 async fn member_with(app: &App, role: Role) -> Member {
     let mut tx = app.db.read().await.unwrap();

@@ -2,21 +2,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use tidings_app::import::{ImportOptions, ImportReport, import_members, import_partners};
-use tidings_app::{App, AppError, Caller, Clock, auth, demo, export};
-use tidings_core::{Catalog, StaffRole, Timestamp};
+use tidings_app::{App, AppError, Caller, auth, demo, export};
+use tidings_core::StaffRole;
 use tidings_store::members::MemberFilter;
-use tidings_store::testing::{Engine, TestDb};
 use tidings_store::{members, partners};
 
-macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test] async fn $name() { super::run(super::Engine::Sqlite, super::$name).await } )* }
-        mod postgres { $( #[tokio::test] async fn $name() { super::run(super::Engine::Postgres, super::$name).await } )* }
-    };
-}
-
 both_engines!(
+    empty:
     members_import_with_bom_crlf_and_any_header_case_then_change_nothing_on_rerun,
     bad_rows_are_reported_by_line_and_column_and_good_rows_land,
     strict_mode_writes_nothing_when_a_row_is_bad,
@@ -29,19 +24,6 @@ both_engines!(
     tokens_authenticate_until_rotated_and_roles_limit_writes,
     a_large_import_spans_many_batches,
 );
-
-async fn run<F, Fut>(engine: Engine, test: F)
-where
-    F: FnOnce(App) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    if let Some(t) = TestDb::new(engine).await {
-        let mut app = App::new(t.db.clone(), Catalog::default());
-        app.clock = Clock::fixed(Timestamp::from_millis(1_780_000_000_000));
-        test(app).await;
-        t.cleanup().await;
-    }
-}
 
 const PARTNERS_CSV: &str = "external_id,name,partner_type,tier,region,country\n\
     P-1,Acme Distribution,distributor,strategic,emea,DE\n\

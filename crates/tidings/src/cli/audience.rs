@@ -58,9 +58,21 @@ pub struct AudienceArgs {
     /// A partner group key (repeatable).
     #[arg(long = "group")]
     groups: Vec<String>,
+    /// A partner's id: all its members (repeatable).
+    #[arg(long = "partner")]
+    partners: Vec<tidings_core::PartnerId>,
+    /// A member's id (repeatable).
+    #[arg(long = "member-id")]
+    members: Vec<tidings_core::MemberId>,
     /// Members matching this rule stay out.
     #[arg(long)]
     exclude_rule: Option<String>,
+    /// A saved segment whose members stay out (repeatable).
+    #[arg(long = "exclude-segment")]
+    exclude_segments: Vec<SegmentId>,
+    /// A member's id that stays out (repeatable).
+    #[arg(long = "exclude-member")]
+    exclude_members: Vec<tidings_core::MemberId>,
     /// A test send: test members only.
     #[arg(long)]
     test_send: bool,
@@ -72,7 +84,11 @@ impl AudienceArgs {
             rule: self.rule.clone(),
             segments: self.segments.clone(),
             partner_groups: self.groups.clone(),
+            partners: self.partners.clone(),
+            members: self.members.clone(),
             exclude_rule: self.exclude_rule.clone(),
+            exclude_segments: self.exclude_segments.clone(),
+            exclude_members: self.exclude_members.clone(),
             test_send: self.test_send,
             ..Default::default()
         }

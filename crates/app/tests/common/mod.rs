@@ -1,0 +1,37 @@
+//! The harness the app's tests share: each test runs once per engine on a fresh database.
+
+#![allow(dead_code)]
+
+use tidings_app::{App, Clock, demo};
+use tidings_core::{Catalog, Timestamp};
+pub use tidings_store::testing::Engine;
+use tidings_store::testing::TestDb;
+
+/// Runs each listed test once per engine, as `sqlite::name` and `postgres::name`; the
+/// test gets an `App` over a fresh database, with the demo data when `$seed` is `seeded`.
+#[macro_export]
+macro_rules! both_engines {
+    ($seed:ident: $($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test] async fn $name() { $crate::common::run($crate::common::Engine::Sqlite, stringify!($seed) == "seeded", super::$name).await } )* }
+        mod postgres { $( #[tokio::test] async fn $name() { $crate::common::run($crate::common::Engine::Postgres, stringify!($seed) == "seeded", super::$name).await } )* }
+    };
+}
+
+/// The fixed time every test runs at.
+pub const NOW: i64 = 1_780_000_000_000;
+
+pub async fn run<F, Fut>(engine: Engine, seeded: bool, test: F)
+where
+    F: FnOnce(App) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    if let Some(t) = TestDb::new(engine).await {
+        let mut app = App::new(t.db.clone(), Catalog::default());
+        app.clock = Clock::fixed(Timestamp::from_millis(NOW));
+        if seeded {
+            demo::seed(&app).await.expect("demo data");
+        }
+        test(app).await;
+        t.cleanup().await;
+    }
+}
