@@ -12,6 +12,7 @@ pub mod groups;
 pub mod ids;
 pub mod locale;
 pub mod members;
+pub mod messages;
 #[cfg(feature = "openapi")]
 mod openapi;
 pub mod partners;
