@@ -129,7 +129,7 @@ impl VariantDraft {
         let call_to_action = match &self.call_to_action {
             Some(cta) => {
                 let label = errors.check(&field("call_to_action.label"), text::required(&cta.label, CTA_LABEL_MAX));
-                let url = errors.check(&field("call_to_action.url"), absolute_web_url(&cta.url));
+                let url = errors.check(&field("call_to_action.url"), call_to_action_url(&cta.url));
                 Some(CallToAction { label: label?, url: url? })
             }
             None => None,
@@ -143,6 +143,25 @@ impl VariantDraft {
             call_to_action,
         })
     }
+}
+
+/// A call to action's URL as written. A personalized one (`https://vendor.example/claims/{{
+/// partner.attr.id }}`) must spell out its scheme and host before any template, so that no
+/// field value can change where it points; it is checked again once personalized.
+fn call_to_action_url(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let Some(start) = text.find(['{']) else { return absolute_web_url(text) };
+    let prefix = &text[..start];
+    let host_written = prefix.split_once("://").is_some_and(|(_, rest)| rest.contains('/'));
+    if !host_written || absolute_web_url(prefix).is_err() {
+        return Err(format!(
+            "'{text}' must start with a fixed http or https address (scheme and host) before any {{{{ }}}}"
+        ));
+    }
+    if text.len() > URL_MAX {
+        return Err(format!("must be at most {URL_MAX} characters"));
+    }
+    Ok(text.to_owned())
 }
 
 /// An absolute http(s) URL with a host: the only kind a call to action (and, later, a

@@ -4,7 +4,10 @@
 mod content;
 mod importance;
 mod lifecycle;
+mod render;
 
+pub use content::absolute_web_url;
 pub use content::{Acknowledgment, CallToAction, Content, ContentDraft, Variant, VariantDraft};
 pub use importance::Importance;
 pub use lifecycle::{MessageError, MessageState};
+pub use render::{MemberFields, PartnerFields, Personalization, RenderError, Rendered, check, render};

@@ -1,0 +1,295 @@
+//! Turns a message into what one member sees: personalized (minijinja, strict: an unknown
+//! variable is an authoring error, never a blank in a partner's inbox), Markdown rendered
+//! (comrak, which drops raw HTML) and sanitized (ammonia's allow-list), with the content
+//! hash of exactly that text, which acknowledgments will record.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::content::{CallToAction, Content, absolute_web_url};
+use crate::{Locale, MemberProfile, PartnerProfile};
+
+/// Template work allowed per field: enough for any real message, not for a runaway loop.
+const FUEL: u64 = 50_000;
+
+/// The fields a message may use, as `{{ member.name }}` or `{{ partner.attr.tier_goal }}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Personalization {
+    pub member: MemberFields,
+    pub partner: PartnerFields,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberFields {
+    pub name: String,
+    pub first_name: String,
+    pub email: String,
+    pub locale: String,
+    pub roles: Vec<String>,
+    pub attr: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PartnerFields {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub partner_type: String,
+    pub tier: String,
+    pub region: String,
+    pub country: String,
+    pub attr: BTreeMap<String, serde_json::Value>,
+}
+
+impl Personalization {
+    pub fn of(member: &MemberProfile, partner: &PartnerProfile) -> Self {
+        let attrs = |a: &crate::Attributes| {
+            a.iter().map(|(k, v)| (k.to_string(), serde_json::to_value(v).unwrap_or_default())).collect()
+        };
+        Self {
+            member: MemberFields {
+                name: member.name.clone(),
+                first_name: member.name.split_whitespace().next().unwrap_or_default().to_owned(),
+                email: member.email.to_string(),
+                locale: member.locale.to_string(),
+                roles: member.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+                attr: attrs(&member.attributes),
+            },
+            partner: PartnerFields {
+                name: partner.name.clone(),
+                partner_type: partner.partner_type.to_string(),
+                tier: partner.tier.to_string(),
+                region: partner.region.as_ref().map(ToString::to_string).unwrap_or_default(),
+                country: partner.country.as_ref().map(ToString::to_string).unwrap_or_default(),
+                attr: attrs(&partner.attributes),
+            },
+        }
+    }
+}
+
+/// A message as one member sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Rendered {
+    pub locale: Locale,
+    pub title: String,
+    pub summary: String,
+    /// Sanitized HTML.
+    pub what_changed: String,
+    pub why_it_matters: String,
+    pub what_to_do: String,
+    pub call_to_action: Option<CallToAction>,
+    /// SHA-256 (hex) of everything above: the exact version shown.
+    pub content_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct RenderError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Renders the variant for `locale` for one member.
+pub fn render(content: &Content, locale: &Locale, who: &Personalization) -> Result<Rendered, RenderError> {
+    let (locale, v) = content
+        .variant_for(locale)
+        .ok_or_else(|| RenderError { field: "variants".into(), message: "the message has no content".into() })?;
+    let at = |name: &str| format!("variants.{locale}.{name}");
+    let title = personalize(&v.title, who).map_err(|m| RenderError { field: at("title"), message: m })?;
+    let summary = personalize(&v.summary, who).map_err(|m| RenderError { field: at("summary"), message: m })?;
+    let section = |name: &str, source: &str| {
+        personalize(source, who).map(|md| markdown(&md)).map_err(|m| RenderError { field: at(name), message: m })
+    };
+    let what_changed = section("what_changed", &v.what_changed)?;
+    let why_it_matters = section("why_it_matters", &v.why_it_matters)?;
+    let what_to_do = section("what_to_do", &v.what_to_do)?;
+    let call_to_action = match &v.call_to_action {
+        Some(cta) => {
+            let field = at("call_to_action.url");
+            let label = personalize(&cta.label, who)
+                .map_err(|m| RenderError { field: at("call_to_action.label"), message: m })?;
+            let url = personalize(&cta.url, who).map_err(|m| RenderError { field: field.clone(), message: m })?;
+            // The URL is checked again after personalization: a value must not turn it into javascript:.
+            let url = absolute_web_url(&url).map_err(|m| RenderError { field, message: m })?;
+            Some(CallToAction { label, url })
+        }
+        None => None,
+    };
+    let mut rendered = Rendered {
+        locale: locale.clone(),
+        title,
+        summary,
+        what_changed,
+        why_it_matters,
+        what_to_do,
+        call_to_action,
+        content_hash: String::new(),
+    };
+    rendered.content_hash = content_hash(&rendered);
+    Ok(rendered)
+}
+
+/// Renders every variant for one member, reporting every authoring error at once.
+pub fn check(content: &Content, who: &Personalization) -> Vec<RenderError> {
+    content.variants.keys().filter_map(|locale| render(content, locale, who).err()).collect()
+}
+
+fn personalize(source: &str, who: &Personalization) -> Result<String, String> {
+    if !source.contains("{{") && !source.contains("{%") {
+        return Ok(source.to_owned());
+    }
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    env.render_str(source, minijinja::value::Serde(who)).map_err(|e| describe(&e))
+}
+
+fn describe(e: &minijinja::Error) -> String {
+    match e.kind() {
+        minijinja::ErrorKind::UndefinedError => {
+            "uses a field that does not exist (known: member.name, member.first_name, member.email, member.locale, \
+             member.roles, member.attr.<name>, partner.name, partner.type, partner.tier, partner.region, \
+             partner.country, partner.attr.<name>)"
+                .to_owned()
+        }
+        _ => format!("the personalization does not work: {}", e.detail().unwrap_or("invalid template")),
+    }
+}
+
+/// GitHub-flavoured Markdown to HTML, raw HTML dropped, then an allow-list sanitizer.
+fn markdown(source: &str) -> String {
+    let mut options = comrak::Options::default();
+    options.extension.strikethrough = true;
+    options.extension.table = true;
+    options.extension.autolink = true;
+    let html = comrak::markdown_to_html(source, &options);
+    ammonia::clean(&html)
+}
+
+fn content_hash(r: &Rendered) -> String {
+    let mut hasher = Sha256::new();
+    let cta = r.call_to_action.as_ref();
+    for part in [
+        r.locale.as_str(),
+        &r.title,
+        &r.summary,
+        &r.what_changed,
+        &r.why_it_matters,
+        &r.what_to_do,
+        cta.map_or("", |c| c.label.as_str()),
+        cta.map_or("", |c| c.url.as_str()),
+    ] {
+        // Length-prefixed, so moving text between fields changes the hash.
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messages::{ContentDraft, VariantDraft};
+    use crate::{Catalog, MemberDraft, PartnerDraft, PartnerId};
+
+    fn who(name: &str) -> Personalization {
+        let partner =
+            PartnerDraft { name: Some("Acme".into()), partner_type: Some("dealer".into()), ..Default::default() }
+                .validate(None, &Catalog::default());
+        let member = MemberDraft {
+            partner_id: Some(PartnerId::new()),
+            email: Some("ana@acme.example".into()),
+            name: Some(name.into()),
+            attributes: serde_json::from_str(r#"{"lots": "A7, A9"}"#).ok(),
+            ..Default::default()
+        }
+        .validate(None);
+        match (member, partner) {
+            (Ok(m), Ok(p)) => Personalization::of(&m, &p),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn content(what_to_do: &str, url: &str) -> Content {
+        let v = VariantDraft {
+            title: Some("Recall for {{ partner.name }}".into()),
+            what_changed: Some("Lots {{ member.attr.lots }} are affected.".into()),
+            what_to_do: Some(what_to_do.into()),
+            call_to_action: Some(CallToAction { label: "Check lots".into(), url: url.into() }),
+            ..Default::default()
+        };
+        match (ContentDraft { default_locale: None, variants: [("en".to_owned(), v)].into() }).validate() {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn fields_are_filled_in_and_markdown_becomes_sanitized_html() {
+        let c = content(
+            "Hi {{ member.first_name }}: **stop selling** <script>alert(1)</script>",
+            "https://vendor.example/r",
+        );
+        let r = render(&c, &Locale::english(), &who("Ana Silva")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.title, "Recall for Acme");
+        assert_eq!(r.what_changed, "<p>Lots A7, A9 are affected.</p>\n");
+        assert!(r.what_to_do.contains("Hi Ana: <strong>stop selling</strong>"), "{}", r.what_to_do);
+        assert!(!r.what_to_do.contains("<script"), "{}", r.what_to_do);
+        assert_eq!(r.content_hash.len(), 64);
+    }
+
+    #[test]
+    fn a_hostile_name_stays_text() {
+        let c = content("Dear {{ member.name }}", "https://vendor.example/r");
+        let r = render(&c, &Locale::english(), &who("<img src=x onerror=alert(1)>")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!r.what_to_do.contains("<img"), "{}", r.what_to_do);
+        assert!(!r.what_to_do.contains("onerror=alert"), "{}", r.what_to_do);
+    }
+
+    #[test]
+    fn an_unknown_field_is_an_authoring_error_not_a_blank() {
+        let c = content("Hi {{ member.nickname }}", "https://vendor.example/r");
+        let errors = check(&c, &who("Ana"));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "variants.en.what_to_do");
+        assert!(errors[0].message.starts_with("uses a field that does not exist"), "{}", errors[0].message);
+    }
+
+    #[test]
+    fn a_personalized_link_keeps_its_fixed_address() {
+        let c = content("Go", "https://vendor.example/claims/{{ member.attr.lots }}");
+        let r = render(&c, &Locale::english(), &who("Ana")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.call_to_action.map(|c| c.url).as_deref(), Some("https://vendor.example/claims/A7,%20A9"));
+        for bad in ["{{ member.attr.lots }}", "https://{{ member.attr.lots }}/x", "javascript:{{ member.name }}"] {
+            let v = VariantDraft {
+                title: Some("t".into()),
+                call_to_action: Some(CallToAction { label: "Go".into(), url: bad.into() }),
+                ..Default::default()
+            };
+            let draft = ContentDraft { default_locale: None, variants: [("en".to_owned(), v)].into() };
+            assert!(draft.validate().is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn the_hash_changes_with_the_text_and_names_the_exact_version() {
+        let c = content("Check your stock.", "https://vendor.example/r");
+        let a = render(&c, &Locale::english(), &who("Ana")).unwrap_or_else(|e| panic!("{e}"));
+        let b = render(&c, &Locale::english(), &who("Ana")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(a.content_hash, b.content_hash);
+        let other = content("Check your stock!", "https://vendor.example/r");
+        let c2 = render(&other, &Locale::english(), &who("Ana")).unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(a.content_hash, c2.content_hash);
+    }
+
+    #[test]
+    fn a_runaway_template_runs_out_of_fuel() {
+        let c = content(
+            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+            "https://vendor.example/r",
+        );
+        assert_eq!(check(&c, &who("Ana")).len(), 1);
+    }
+}
