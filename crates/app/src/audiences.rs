@@ -1,35 +1,17 @@
 //! Audiences: build one from its parts, preview it (size, breakdown, sample) and explain
 //! why a given member is in or out.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tidings_core::audiences::{self, Audience, AudienceExplanation, Rule, Subject};
 use tidings_core::consent::{self, Channel};
-use tidings_core::{Action, Email, FieldErrors, Member, MemberId, PartnerId, SegmentId, Slug};
+use tidings_core::{Action, Email, FieldErrors, Member, MemberId, SegmentId, Slug};
 use tidings_store::audiences::{self as store_audiences, Breakdown};
 use tidings_store::consent as consent_store;
 use tidings_store::{Tx, groups, members, partners, segments, topics};
 
 use crate::{App, AppError, Caller};
 
-/// Who a message goes to. Members come in through any include and stay out through any
-/// exclude; disabled members never come in, and test members only when `test_send` is set.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct AudienceDraft {
-    /// An audience rule written in place.
-    pub rule: Option<String>,
-    pub segments: Vec<SegmentId>,
-    /// Partner group keys.
-    pub partner_groups: Vec<String>,
-    pub partners: Vec<PartnerId>,
-    pub members: Vec<MemberId>,
-    pub exclude_rule: Option<String>,
-    pub exclude_segments: Vec<SegmentId>,
-    pub exclude_partners: Vec<PartnerId>,
-    pub exclude_members: Vec<MemberId>,
-    pub test_send: bool,
-}
+pub use tidings_core::audiences::AudienceDraft;
 
 const SAMPLE: usize = 10;
 
@@ -223,7 +205,7 @@ pub async fn explain(
     })
 }
 
-async fn find_member(tx: &mut Tx, key: &str) -> Result<Member, AppError> {
+pub(crate) async fn find_member(tx: &mut Tx, key: &str) -> Result<Member, AppError> {
     let missing = || AppError::NotFound("member");
     if let Ok(id) = key.trim().parse::<MemberId>() {
         return members::get(tx, id).await.map_err(|_| missing());

@@ -47,3 +47,12 @@ pub(crate) fn not_found(what: &'static str) -> impl FnOnce(tidings_store::Error)
         other => other.into(),
     }
 }
+
+impl From<tidings_core::messages::MessageError> for AppError {
+    fn from(error: tidings_core::messages::MessageError) -> Self {
+        match error {
+            tidings_core::messages::MessageError::SendTimeInPast => Self::invalid("send_at", error.to_string()),
+            other => Self::Conflict(other.to_string()),
+        }
+    }
+}

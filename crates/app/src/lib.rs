@@ -11,6 +11,7 @@ pub mod export;
 pub mod groups;
 pub mod import;
 pub mod members;
+pub mod messages;
 pub mod partners;
 pub mod segments;
 pub mod topics;

@@ -20,6 +20,7 @@ pub enum TopicKind {}
 pub enum GroupKind {}
 pub enum TokenKind {}
 pub enum SegmentKind {}
+pub enum MessageKind {}
 
 pub type PartnerId = Id<PartnerKind>;
 pub type MemberId = Id<MemberKind>;
@@ -28,6 +29,7 @@ pub type TopicId = Id<TopicKind>;
 pub type GroupId = Id<GroupKind>;
 pub type TokenId = Id<TokenKind>;
 pub type SegmentId = Id<SegmentKind>;
+pub type MessageId = Id<MessageKind>;
 
 impl<T> Id<T> {
     /// A new, time-ordered identifier.

@@ -30,7 +30,7 @@ pub use country::Country;
 pub use email::Email;
 pub use errors::{FieldError, FieldErrors};
 pub use groups::{GroupKey, PartnerGroup};
-pub use ids::{GroupId, Id, MemberId, PartnerId, SegmentId, StaffId, TokenId, TopicId};
+pub use ids::{GroupId, Id, MemberId, MessageId, PartnerId, SegmentId, StaffId, TokenId, TopicId};
 pub use locale::Locale;
 pub use members::{Member, MemberDraft, MemberProfile, MemberStatus, Role, Roles};
 pub use partners::{LifecycleStage, Partner, PartnerDraft, PartnerProfile};

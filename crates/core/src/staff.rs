@@ -38,7 +38,7 @@ impl StaffRole {
         match action {
             Action::ReadDirectory => true,
             Action::WriteDirectory | Action::ManageTokens => self == Self::Admin,
-            Action::WriteSegments => matches!(self, Self::Admin | Self::Author),
+            Action::WriteSegments | Action::Compose => matches!(self, Self::Admin | Self::Author),
         }
     }
 }
@@ -53,6 +53,8 @@ pub enum Action {
     ManageTokens,
     /// Create, change or delete saved segments.
     WriteSegments,
+    /// Compose, schedule, cancel and copy messages.
+    Compose,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -11,6 +11,7 @@ pub mod audiences;
 pub mod consent;
 pub mod groups;
 pub mod members;
+pub mod messages;
 pub mod partners;
 pub mod segments;
 pub mod staff;

@@ -7,6 +7,7 @@
 
 mod ast;
 mod audience;
+mod draft;
 pub(crate) mod eval;
 mod lexer;
 mod parser;
@@ -15,5 +16,6 @@ mod tests;
 
 pub use ast::{CmpOp, Condition, Field, FieldKind, MemberField, PartnerField, Rule, Test, Value};
 pub use audience::{Audience, AudienceExplanation, ConditionOutcome, Part, PartOutcome};
+pub use draft::AudienceDraft;
 pub use eval::{Explanation, Subject, attribute_number, fold};
 pub use parser::{RuleError, parse};

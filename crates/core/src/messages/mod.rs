@@ -4,10 +4,12 @@
 mod content;
 mod importance;
 mod lifecycle;
+mod message;
 mod render;
 
 pub use content::absolute_web_url;
 pub use content::{Acknowledgment, CallToAction, Content, ContentDraft, Variant, VariantDraft};
 pub use importance::Importance;
 pub use lifecycle::{MessageError, MessageState};
+pub use message::{AcknowledgmentDraft, Message, MessageDraft};
 pub use render::{MemberFields, PartnerFields, Personalization, RenderError, Rendered, check, render};

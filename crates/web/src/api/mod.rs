@@ -7,6 +7,7 @@ mod consent;
 mod groups;
 mod imports;
 mod members;
+mod messages;
 mod partners;
 mod segments;
 mod topics;
@@ -32,6 +33,7 @@ use utoipa_axum::routes;
         (name = "imports", description = "Bulk CSV imports"),
         (name = "audiences", description = "Segments, audience previews and explanations"),
         (name = "consent", description = "Consent records and member preferences"),
+        (name = "messages", description = "Composing messages: drafts, schedules, previews"),
     )
 )]
 struct ApiDoc;
@@ -73,6 +75,13 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(groups::show, groups::update, groups::delete))
         .routes(routes!(consent::history, consent::record))
         .routes(routes!(consent::preferences, consent::set_preferences))
+        .routes(routes!(messages::list, messages::create))
+        .routes(routes!(messages::show, messages::update))
+        .routes(routes!(messages::schedule))
+        .routes(routes!(messages::unschedule))
+        .routes(routes!(messages::cancel))
+        .routes(routes!(messages::copy))
+        .routes(routes!(messages::preview))
         .routes(routes!(segments::list, segments::create))
         .routes(routes!(segments::show, segments::update, segments::delete))
         .routes(routes!(segments::preview))

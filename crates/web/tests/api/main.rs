@@ -8,4 +8,5 @@ mod audiences;
 mod directory;
 mod errors;
 mod imports;
+mod messages;
 mod openapi;

@@ -49,11 +49,15 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/audiences/explain",
         "/members/{id}/consent",
         "/members/{id}/preferences",
+        "/messages",
+        "/messages/{id}",
+        "/messages/{id}/schedule",
+        "/messages/{id}/preview",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 34);
+    assert_eq!(operations, 43);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }

@@ -1,0 +1,185 @@
+//! Composing messages: create, change while editable, schedule, cancel, copy, and preview
+//! as a given member would see it. Releasing and delivering build on this.
+
+use serde::Serialize;
+use tidings_core::audiences::AudienceDraft;
+use tidings_core::consent::{self, TopicRef};
+use tidings_core::messages::{self, Message, MessageDraft, MessageState, Personalization, Rendered};
+use tidings_core::{Action, FieldErrors, MessageId, Timestamp};
+use tidings_store::messages::{self as store, MessageFilter};
+use tidings_store::{Page, Tx, consent as consent_store, partners, topics};
+
+use crate::audiences::{ChannelDecision, build};
+use crate::error::not_found;
+use crate::{App, AppError, Caller};
+
+const COMPOSE: &str = "compose messages";
+
+/// Checks what the message points at: its topic exists and a non-empty audience builds.
+async fn check_references(app: &App, tx: &mut Tx, m: &Message) -> Result<(), AppError> {
+    let mut errors = FieldErrors::new();
+    if let Err(e) = topics::get(tx, m.topic_id).await {
+        match e {
+            tidings_store::Error::NotFound => errors.add("topic_id", "no such topic"),
+            other => return Err(other.into()),
+        }
+    }
+    if m.audience != AudienceDraft::default() {
+        match build(app, tx, &m.audience).await {
+            Ok(_) => {}
+            Err(AppError::Invalid(e)) => {
+                e.iter().for_each(|e| errors.add(&format!("audience.{}", e.field), e.message.clone()))
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(AppError::Invalid(errors)) }
+}
+
+pub async fn create(app: &App, caller: &Caller, draft: &MessageDraft) -> Result<Message, AppError> {
+    caller.require(Action::Compose, COMPOSE)?;
+    let message = draft.create(MessageId::new(), &caller.name, app.clock.now())?;
+    let mut tx = app.db.begin().await?;
+    check_references(app, &mut tx, &message).await?;
+    store::insert(&mut tx, &message).await?;
+    tx.commit().await?;
+    Ok(message)
+}
+
+pub async fn get(app: &App, caller: &Caller, id: MessageId) -> Result<Message, AppError> {
+    caller.require(Action::ReadDirectory, "read messages")?;
+    let mut tx = app.db.read().await?;
+    store::get(&mut tx, id).await.map_err(not_found("message"))
+}
+
+pub async fn list(
+    app: &App,
+    caller: &Caller,
+    filter: &MessageFilter,
+    after: Option<&str>,
+    limit: Option<u32>,
+) -> Result<Page<Message>, AppError> {
+    caller.require(Action::ReadDirectory, "read messages")?;
+    let mut tx = app.db.read().await?;
+    Ok(store::list(&mut tx, filter, after, limit).await?)
+}
+
+pub async fn update(app: &App, caller: &Caller, id: MessageId, draft: &MessageDraft) -> Result<Message, AppError> {
+    caller.require(Action::Compose, COMPOSE)?;
+    let mut tx = app.db.begin().await?;
+    let stored = store::get(&mut tx, id).await.map_err(not_found("message"))?;
+    let state = stored.state;
+    let message = draft.apply(stored, app.clock.now())??;
+    check_references(app, &mut tx, &message).await?;
+    store::update(&mut tx, &message, state).await?;
+    tx.commit().await?;
+    Ok(message)
+}
+
+/// Applies a lifecycle move and saves it, refusing it if another writer moved first.
+async fn transition(
+    app: &App,
+    caller: &Caller,
+    id: MessageId,
+    change: impl FnOnce(&mut Message, Timestamp) -> Result<(), AppError>,
+) -> Result<Message, AppError> {
+    caller.require(Action::Compose, COMPOSE)?;
+    let mut tx = app.db.begin().await?;
+    let mut message = store::get(&mut tx, id).await.map_err(not_found("message"))?;
+    let before = message.state;
+    let now = app.clock.now();
+    change(&mut message, now)?;
+    message.updated_at = now;
+    store::update(&mut tx, &message, before).await?;
+    tx.commit().await?;
+    Ok(message)
+}
+
+pub async fn schedule(app: &App, caller: &Caller, id: MessageId, send_at: Timestamp) -> Result<Message, AppError> {
+    transition(app, caller, id, |m, now| {
+        m.state = m.state.schedule(send_at, now)?;
+        m.send_at = Some(send_at);
+        Ok(())
+    })
+    .await
+}
+
+pub async fn unschedule(app: &App, caller: &Caller, id: MessageId) -> Result<Message, AppError> {
+    transition(app, caller, id, |m, _| {
+        m.state = m.state.unschedule()?;
+        m.send_at = None;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn cancel(app: &App, caller: &Caller, id: MessageId) -> Result<Message, AppError> {
+    transition(app, caller, id, |m, _| {
+        m.state = m.state.cancel()?;
+        Ok(())
+    })
+    .await
+}
+
+/// A new draft with the same content, audience and settings: how a sent message changes.
+pub async fn copy(app: &App, caller: &Caller, id: MessageId) -> Result<Message, AppError> {
+    caller.require(Action::Compose, COMPOSE)?;
+    let mut tx = app.db.begin().await?;
+    let original = store::get(&mut tx, id).await.map_err(not_found("message"))?;
+    let now = app.clock.now();
+    let copy = Message {
+        id: MessageId::new(),
+        state: MessageState::Draft,
+        send_at: None,
+        created_by: caller.name.clone(),
+        created_at: now,
+        updated_at: now,
+        ..original
+    };
+    store::insert(&mut tx, &copy).await?;
+    tx.commit().await?;
+    Ok(copy)
+}
+
+/// The message as one member would see it, and which of its channels may reach them.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessagePreview {
+    pub member_email: String,
+    pub rendered: Rendered,
+    pub channels: Vec<ChannelDecision>,
+}
+
+pub async fn preview(app: &App, caller: &Caller, id: MessageId, member: &str) -> Result<MessagePreview, AppError> {
+    caller.require(Action::ReadDirectory, "preview messages")?;
+    let mut tx = app.db.read().await?;
+    let message = store::get(&mut tx, id).await.map_err(not_found("message"))?;
+    let member = crate::audiences::find_member(&mut tx, member).await?;
+    let partner = partners::get(&mut tx, member.profile.partner_id).await?;
+    let who = Personalization::of(&member.profile, &partner.profile);
+    let mut errors = FieldErrors::new();
+    for e in messages::check(&message.content, &who) {
+        errors.add(&format!("content.{}", e.field), e.message);
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let rendered = messages::render(&message.content, &member.profile.locale, &who)
+        .map_err(|e| AppError::invalid(&format!("content.{}", e.field), e.message))?;
+    let topic = topics::get(&mut tx, message.topic_id).await?;
+    let prefs = consent_store::preferences(&mut tx, member.id).await?;
+    let channels = message
+        .effective_channels()
+        .into_iter()
+        .map(|channel| {
+            let d = consent::may_reach(
+                &member.profile,
+                &prefs,
+                TopicRef { key: &topic.key, policies: &topic.policies },
+                channel,
+            );
+            ChannelDecision { channel, allowed: d.allowed, reason: d.reason }
+        })
+        .collect();
+    Ok(MessagePreview { member_email: member.profile.email.to_string(), rendered, channels })
+}

@@ -1,0 +1,218 @@
+//! A message as stored: what it says, to whom, how important, on which channels, and
+//! where it is in its life. Raw input is a [`MessageDraft`]; changes go through
+//! `MessageDraft::apply`, which refuses a message that is no longer editable.
+
+use serde::{Deserialize, Serialize};
+
+use super::content::{Acknowledgment, Content, ContentDraft};
+use super::importance::Importance;
+use super::lifecycle::{MessageError, MessageState};
+use crate::audiences::AudienceDraft;
+use crate::consent::Channel;
+use crate::{FieldErrors, MessageId, Timestamp, TopicId, text};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Message {
+    pub id: MessageId,
+    pub topic_id: TopicId,
+    pub importance: Importance,
+    pub state: MessageState,
+    pub content: Content,
+    pub audience: AudienceDraft,
+    /// The author's choice of channels; `None` means the defaults for the importance.
+    pub channels: Option<Vec<Channel>>,
+    pub acknowledgment: Option<Acknowledgment>,
+    /// When a scheduled message is released.
+    pub send_at: Option<Timestamp>,
+    /// After this the message leaves inboxes and is no longer delivered.
+    pub expires_at: Option<Timestamp>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Message {
+    /// The channels this message uses (always with the inbox).
+    pub fn effective_channels(&self) -> Vec<Channel> {
+        self.importance.channels(self.channels.as_deref())
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AcknowledgmentDraft {
+    pub statement: Option<String>,
+    /// RFC 3339 time or date.
+    pub due_at: Option<String>,
+}
+
+/// Raw message input; every field optional so a draft can change a stored message.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageDraft {
+    /// The topic's id (the app resolves keys).
+    pub topic_id: Option<TopicId>,
+    /// info (nice to know), action (need to know) or critical (must know).
+    pub importance: Option<String>,
+    pub content: Option<ContentDraft>,
+    pub audience: Option<AudienceDraft>,
+    /// Channel names; an empty list means the defaults for the importance.
+    pub channels: Option<Vec<String>>,
+    /// What the member confirms; send `{}` with no statement to remove it.
+    pub acknowledgment: Option<AcknowledgmentDraft>,
+    /// RFC 3339 time or date; "" clears it.
+    pub expires_at: Option<String>,
+}
+
+impl MessageDraft {
+    /// A new draft message from this input.
+    pub fn create(&self, id: MessageId, created_by: &str, now: Timestamp) -> Result<Message, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if self.topic_id.is_none() {
+            errors.add("topic_id", "is required");
+        }
+        if self.content.is_none() {
+            errors.add("content", "is required: at least a title in the default locale");
+        }
+        let blank = Message {
+            id,
+            topic_id: self.topic_id.unwrap_or_default(),
+            importance: Importance::Info,
+            state: MessageState::Draft,
+            content: Content { default_locale: crate::Locale::english(), variants: Default::default() },
+            audience: AudienceDraft::default(),
+            channels: None,
+            acknowledgment: None,
+            send_at: None,
+            expires_at: None,
+            created_by: created_by.to_owned(),
+            created_at: now,
+            updated_at: now,
+        };
+        match self.overlay(blank, now) {
+            Ok(m) if errors.is_empty() => Ok(m),
+            Ok(_) => Err(errors),
+            Err(more) => {
+                more.iter().for_each(|e| errors.add(&e.field, e.message.clone()));
+                Err(errors)
+            }
+        }
+    }
+
+    /// Applies the input to a stored message, which must still be editable.
+    pub fn apply(&self, message: Message, now: Timestamp) -> Result<Result<Message, FieldErrors>, MessageError> {
+        message.state.check_editable()?;
+        Ok(self.overlay(message, now))
+    }
+
+    fn overlay(&self, mut m: Message, now: Timestamp) -> Result<Message, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if let Some(topic) = self.topic_id {
+            m.topic_id = topic;
+        }
+        if let Some(i) = &self.importance
+            && let Some(i) = errors.check("importance", i.parse::<Importance>())
+        {
+            m.importance = i;
+        }
+        if let Some(c) = &self.content {
+            match c.validate() {
+                Ok(content) => m.content = content,
+                Err(e) => e.iter().for_each(|e| errors.add(&format!("content.{}", e.field), e.message.clone())),
+            }
+        }
+        if let Some(a) = &self.audience {
+            m.audience = a.clone();
+        }
+        if let Some(list) = &self.channels {
+            let parsed: Vec<Channel> =
+                list.iter().filter_map(|c| errors.check("channels", c.parse::<Channel>())).collect();
+            m.channels = if list.is_empty() { None } else { Some(parsed) };
+        }
+        if let Some(a) = &self.acknowledgment {
+            m.acknowledgment = match a.statement.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                None => None,
+                Some(statement) => {
+                    let statement = errors.check("acknowledgment.statement", text::required(statement, 500));
+                    let due_at = match a.due_at.as_deref().filter(|d| !d.trim().is_empty()) {
+                        Some(d) => errors.check("acknowledgment.due_at", Timestamp::parse(d)),
+                        None => None,
+                    };
+                    statement.map(|statement| Acknowledgment { statement, due_at })
+                }
+            };
+        }
+        if let Some(e) = &self.expires_at {
+            m.expires_at = match e.trim() {
+                "" => None,
+                t => errors.check("expires_at", Timestamp::parse(t)),
+            };
+        }
+        if let (Some(expires), Some(ack)) = (m.expires_at, m.acknowledgment.as_ref().and_then(|a| a.due_at))
+            && ack > expires
+        {
+            errors.add("acknowledgment.due_at", "is after the message expires");
+        }
+        m.updated_at = now;
+        if errors.is_empty() { Ok(m) } else { Err(errors) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messages::VariantDraft;
+
+    fn draft() -> MessageDraft {
+        MessageDraft {
+            topic_id: Some(TopicId::new()),
+            importance: Some("critical".into()),
+            content: Some(ContentDraft {
+                default_locale: None,
+                variants: [("en".to_owned(), VariantDraft { title: Some("Recall".into()), ..Default::default() })]
+                    .into(),
+            }),
+            acknowledgment: Some(AcknowledgmentDraft {
+                statement: Some("I checked our stock".into()),
+                due_at: Some("2026-12-01".into()),
+            }),
+            ..Default::default()
+        }
+    }
+
+    const NOW: Timestamp = Timestamp::from_millis(1_000);
+
+    #[test]
+    fn a_new_message_is_a_draft_with_the_importance_channels() {
+        let m = draft().create(MessageId::new(), "author", NOW).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(m.state, MessageState::Draft);
+        assert_eq!(m.effective_channels(), [Channel::Inbox, Channel::Popup, Channel::Email]);
+        assert_eq!(m.acknowledgment.map(|a| a.statement).as_deref(), Some("I checked our stock"));
+    }
+
+    #[test]
+    fn a_message_that_is_sending_refuses_changes() {
+        let mut m = draft().create(MessageId::new(), "author", NOW).unwrap_or_else(|e| panic!("{e}"));
+        m.state = MessageState::Sending;
+        let change = MessageDraft { importance: Some("info".into()), ..Default::default() };
+        assert_eq!(change.apply(m, NOW).err(), Some(MessageError::Frozen(MessageState::Sending)));
+    }
+
+    #[test]
+    fn bad_fields_are_each_named() {
+        let bad = MessageDraft {
+            importance: Some("urgent".into()),
+            channels: Some(vec!["fax".into()]),
+            expires_at: Some("2026-11-01".into()),
+            ..draft()
+        };
+        let errors = bad.create(MessageId::new(), "a", NOW).err().unwrap_or_default();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["importance", "channels", "acknowledgment.due_at"]);
+        let empty = MessageDraft::default().create(MessageId::new(), "a", NOW).err().unwrap_or_default();
+        assert_eq!(empty.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["topic_id", "content"]);
+    }
+}

@@ -1,0 +1,152 @@
+//! Messages. Content, audience, channels and acknowledgment travel as JSON; state and
+//! times are plain columns, for the scheduler and lists.
+
+use sqlx::AssertSqlSafe;
+use sqlx::types::Json;
+use tidings_core::audiences::AudienceDraft;
+use tidings_core::consent::Channel;
+use tidings_core::messages::{Acknowledgment, Content, Importance, Message, MessageState};
+use tidings_core::{MessageId, Timestamp, TopicId};
+use uuid::Uuid;
+
+use crate::db::on_tx;
+use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor};
+use crate::{Error, Result, Tx};
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: Uuid,
+    topic_id: Uuid,
+    importance: String,
+    state: String,
+    content: Json<Content>,
+    audience: Json<AudienceDraft>,
+    channels: Option<Json<Vec<Channel>>>,
+    acknowledgment: Option<Json<Acknowledgment>>,
+    send_at: Option<i64>,
+    expires_at: Option<i64>,
+    created_by: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const SELECT: &str = "select id, topic_id, importance, state, content, audience, channels, acknowledgment, send_at, \
+    expires_at, created_by, created_at, updated_at from messages";
+
+impl TryFrom<MessageRow> for Message {
+    type Error = Error;
+    fn try_from(r: MessageRow) -> Result<Self> {
+        Ok(Message {
+            id: MessageId::from_uuid(r.id),
+            topic_id: TopicId::from_uuid(r.topic_id),
+            importance: r.importance.parse::<Importance>().map_err(Error::corrupt)?,
+            state: r.state.parse::<MessageState>().map_err(Error::corrupt)?,
+            content: r.content.0,
+            audience: r.audience.0,
+            channels: r.channels.map(|c| c.0),
+            acknowledgment: r.acknowledgment.map(|a| a.0),
+            send_at: r.send_at.map(Timestamp::from_millis),
+            expires_at: r.expires_at.map(Timestamp::from_millis),
+            created_by: r.created_by,
+            created_at: Timestamp::from_millis(r.created_at),
+            updated_at: Timestamp::from_millis(r.updated_at),
+        })
+    }
+}
+
+pub async fn insert(tx: &mut Tx, m: &Message) -> Result<()> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "insert into messages (id, topic_id, importance, state, content, audience, channels, acknowledgment, send_at, \
+         expires_at, created_by, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    )
+    .bind(m.id.as_uuid())
+    .bind(m.topic_id.as_uuid())
+    .bind(m.importance.as_str())
+    .bind(m.state.as_str())
+    .bind(Json(m.content.clone()))
+    .bind(Json(m.audience.clone()))
+    .bind(m.channels.clone().map(Json))
+    .bind(m.acknowledgment.clone().map(Json))
+    .bind(m.send_at.map(Timestamp::as_millis))
+    .bind(m.expires_at.map(Timestamp::as_millis))
+    .bind(m.created_by.clone())
+    .bind(m.created_at.as_millis())
+    .bind(m.updated_at.as_millis())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Saves every field of `m`, but only if the stored state is still `expected`: two
+/// writers racing (an edit and a release) cannot both win.
+pub async fn update(tx: &mut Tx, m: &Message, expected: MessageState) -> Result<()> {
+    let done =
+        on_tx!(tx, |c| {
+            sqlx::query(
+        "update messages set topic_id = $2, importance = $3, state = $4, content = $5, audience = $6, channels = $7, \
+         acknowledgment = $8, send_at = $9, expires_at = $10, updated_at = $11 where id = $1 and state = $12"
+    )
+    .bind(m.id.as_uuid())
+    .bind(m.topic_id.as_uuid())
+    .bind(m.importance.as_str())
+    .bind(m.state.as_str())
+    .bind(Json(m.content.clone()))
+    .bind(Json(m.audience.clone()))
+    .bind(m.channels.clone().map(Json))
+    .bind(m.acknowledgment.clone().map(Json))
+    .bind(m.send_at.map(Timestamp::as_millis))
+    .bind(m.expires_at.map(Timestamp::as_millis))
+    .bind(m.updated_at.as_millis())
+    .bind(expected.as_str())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+        })?;
+    if done == 0 {
+        return Err(Error::Conflict("the message changed meanwhile; reload it".into()));
+    }
+    Ok(())
+}
+
+pub async fn get(tx: &mut Tx, id: MessageId) -> Result<Message> {
+    let sql = format!("{SELECT} where id = $1");
+    let row: Option<MessageRow> =
+        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_optional(c).await)?;
+    row.ok_or(Error::NotFound)?.try_into()
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    pub state: Option<MessageState>,
+    pub topic_id: Option<TopicId>,
+}
+
+pub async fn list(
+    tx: &mut Tx,
+    filter: &MessageFilter,
+    after: Option<&str>,
+    limit: Option<u32>,
+) -> Result<Page<Message>> {
+    let limit = clamp_limit(limit);
+    let mut f = Filter::default();
+    if let Some(state) = filter.state {
+        let n = f.bind(Value::Text(state.as_str().to_owned()));
+        f.push(format!("state = {n}"));
+    }
+    if let Some(topic) = filter.topic_id {
+        let n = f.bind(Value::Uuid(topic.as_uuid()));
+        f.push(format!("topic_id = {n}"));
+    }
+    if let Some(after) = cursor(after) {
+        let n = f.bind(Value::Uuid(after));
+        f.push(format!("id > {n}"));
+    }
+    let sql = format!("{SELECT} {} order by id limit {}", f.sql(), limit + 1);
+    let rows: Vec<MessageRow> =
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?;
+    let items = rows.into_iter().map(Message::try_from).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_rows(items, limit, |m| m.id.to_string()))
+}

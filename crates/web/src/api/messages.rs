@@ -1,0 +1,149 @@
+//! `/messages`: compose, change while editable (409 once sending), schedule, cancel, copy,
+//! and preview as a member.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use tidings_app::messages::{self, MessagePreview};
+use tidings_app::{App, AppError};
+use tidings_core::messages::{Message, MessageDraft, MessageState};
+use tidings_core::{MessageId, Timestamp, TopicId};
+use tidings_store::messages::MessageFilter;
+use utoipa::{IntoParams, ToSchema};
+
+use super::Page;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Json, Path, Query, Staff};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessageQuery {
+    /// draft, scheduled, sending, sent or cancelled.
+    state: Option<String>,
+    topic_id: Option<TopicId>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// List messages.
+#[utoipa::path(get, path = "/messages", tag = "messages", params(MessageQuery),
+    responses((status = 200, body = Page<Message>), (status = 422, body = Problem)))]
+pub async fn list(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Query(q): Query<MessageQuery>,
+) -> Result<axum::Json<Page<Message>>, ApiError> {
+    let state = match q.state.as_deref() {
+        Some(s) => Some(s.parse::<MessageState>().map_err(|e| AppError::invalid("state", e.to_string()))?),
+        None => None,
+    };
+    let filter = MessageFilter { state, topic_id: q.topic_id };
+    Ok(axum::Json(messages::list(&app, &caller, &filter, q.after.as_deref(), q.limit).await?.into()))
+}
+
+/// Compose a message (a draft).
+#[utoipa::path(post, path = "/messages", tag = "messages", request_body = MessageDraft,
+    responses((status = 201, body = Message), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Json(draft): Json<MessageDraft>,
+) -> Result<(StatusCode, axum::Json<Message>), ApiError> {
+    Ok((StatusCode::CREATED, axum::Json(messages::create(&app, &caller, &draft).await?)))
+}
+
+/// Get one message.
+#[utoipa::path(get, path = "/messages/{id}", tag = "messages", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Message), (status = 404, body = Problem)))]
+pub async fn show(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(id): Path<MessageId>,
+) -> Result<axum::Json<Message>, ApiError> {
+    Ok(axum::Json(messages::get(&app, &caller, id).await?))
+}
+
+/// Change a draft or scheduled message; one that is sending or sent answers 409 (copy it).
+#[utoipa::path(patch, path = "/messages/{id}", tag = "messages", params(("id" = uuid::Uuid, Path)), request_body = MessageDraft,
+    responses((status = 200, body = Message), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(id): Path<MessageId>,
+    Json(draft): Json<MessageDraft>,
+) -> Result<axum::Json<Message>, ApiError> {
+    Ok(axum::Json(messages::update(&app, &caller, id, &draft).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleRequest {
+    /// RFC 3339 time, in the future.
+    send_at: String,
+}
+
+/// Schedule a draft (or move a scheduled message's time).
+#[utoipa::path(post, path = "/messages/{id}/schedule", tag = "messages", params(("id" = uuid::Uuid, Path)), request_body = ScheduleRequest,
+    responses((status = 200, body = Message), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn schedule(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(id): Path<MessageId>,
+    Json(request): Json<ScheduleRequest>,
+) -> Result<axum::Json<Message>, ApiError> {
+    let at = Timestamp::parse(&request.send_at).map_err(|e| AppError::invalid("send_at", e.to_string()))?;
+    Ok(axum::Json(messages::schedule(&app, &caller, id, at).await?))
+}
+
+/// Return a scheduled message to draft.
+#[utoipa::path(post, path = "/messages/{id}/unschedule", tag = "messages", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Message), (status = 409, body = Problem)))]
+pub async fn unschedule(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(id): Path<MessageId>,
+) -> Result<axum::Json<Message>, ApiError> {
+    Ok(axum::Json(messages::unschedule(&app, &caller, id).await?))
+}
+
+/// Cancel a draft or scheduled message.
+#[utoipa::path(post, path = "/messages/{id}/cancel", tag = "messages", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Message), (status = 409, body = Problem)))]
+pub async fn cancel(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(id): Path<MessageId>,
+) -> Result<axum::Json<Message>, ApiError> {
+    Ok(axum::Json(messages::cancel(&app, &caller, id).await?))
+}
+
+/// Copy any message into a new draft.
+#[utoipa::path(post, path = "/messages/{id}/copy", tag = "messages", params(("id" = uuid::Uuid, Path)),
+    responses((status = 201, body = Message), (status = 404, body = Problem)))]
+pub async fn copy(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(id): Path<MessageId>,
+) -> Result<(StatusCode, axum::Json<Message>), ApiError> {
+    Ok((StatusCode::CREATED, axum::Json(messages::copy(&app, &caller, id).await?)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// The member's id or email.
+    member: String,
+}
+
+/// The message as a member would see it (personalized, sanitized, with its content hash),
+/// and which channels may reach them; an unknown personalization field answers 422.
+#[utoipa::path(post, path = "/messages/{id}/preview", tag = "messages", params(("id" = uuid::Uuid, Path)), request_body = PreviewRequest,
+    responses((status = 200, body = MessagePreview), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn preview(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(id): Path<MessageId>,
+    Json(request): Json<PreviewRequest>,
+) -> Result<axum::Json<MessagePreview>, ApiError> {
+    Ok(axum::Json(messages::preview(&app, &caller, id, &request.member).await?))
+}

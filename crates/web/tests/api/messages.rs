@@ -1,0 +1,98 @@
+//! Composing messages over the API.
+
+use reqwest::Method;
+use serde_json::json;
+use tidings_app::{App, demo};
+
+use crate::both_engines;
+use crate::helpers::{TestApp, read};
+
+both_engines!(a_critical_message_is_composed_previewed_scheduled_and_frozen_when_done);
+
+async fn a_critical_message_is_composed_previewed_scheduled_and_frozen_when_done(app: TestApp) -> TestApp {
+    demo::seed(&App::new(app.db().clone(), Default::default())).await.unwrap();
+    let (_, topics) = app.admin(Method::GET, "/api/v1/topics", None).await;
+    let ops = topics["items"].as_array().unwrap().iter().find(|t| t["key"] == "operations").unwrap()["id"].clone();
+    let body = json!({
+        "topic_id": ops,
+        "importance": "critical",
+        "content": {"variants": {"en": {
+            "title": "Recall: lots {{ member.attr.trained }}",
+            "summary": "Battery packs from two lots must be pulled",
+            "what_changed": "We found a fault in **two lots**.",
+            "why_it_matters": "Customers could be hurt. <script>alert(1)</script>",
+            "what_to_do": "Hi {{ member.first_name }}, pull the stock today.",
+            "call_to_action": {"label": "Start the return", "url": "https://vendor.example/returns"}
+        }}},
+        "audience": {"rule": "member.role in (\"support\", \"operations\") and partner.type = \"distributor\""},
+        "acknowledgment": {"statement": "We have pulled the affected stock", "due_at": "2027-01-15"}
+    });
+    let (status, message) = app.admin(Method::POST, "/api/v1/messages", Some(body)).await;
+    assert_eq!(status, 201, "{message}");
+    assert_eq!((message["state"].as_str(), message["importance"].as_str()), (Some("draft"), Some("critical")));
+    let id = message["id"].as_str().unwrap().to_owned();
+
+    let (_, members) = app.admin(Method::GET, "/api/v1/members?role=operations&status=active", None).await;
+    let email = members["items"][0]["email"].as_str().unwrap().to_owned();
+    let (status, preview) =
+        app.admin(Method::POST, &format!("/api/v1/messages/{id}/preview"), Some(json!({"member": email}))).await;
+    assert_eq!(status, 200, "{preview}");
+    let rendered = &preview["rendered"];
+    assert!(rendered["what_to_do"].as_str().unwrap().starts_with("<p>Hi "), "{rendered}");
+    assert!(!rendered["why_it_matters"].as_str().unwrap().contains("<script"), "{rendered}");
+    assert_eq!(rendered["content_hash"].as_str().unwrap().len(), 64);
+    let channels: Vec<&str> =
+        preview["channels"].as_array().unwrap().iter().map(|c| c["channel"].as_str().unwrap()).collect();
+    assert_eq!(channels, ["inbox", "popup", "email"]);
+
+    let broken = json!({"content": {"variants": {"en": {"title": "Hi {{ member.nickname }}"}}}});
+    assert_eq!(app.admin(Method::PATCH, &format!("/api/v1/messages/{id}"), Some(broken)).await.0, 200);
+    let (status, problem) =
+        app.admin(Method::POST, &format!("/api/v1/messages/{id}/preview"), Some(json!({"member": email}))).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "content.variants.en.title");
+
+    let (status, problem) = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/messages/{id}/schedule"),
+            Some(json!({"send_at": "2020-01-01T00:00:00Z"})),
+        )
+        .await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("send_at")));
+    let (status, scheduled) = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/messages/{id}/schedule"),
+            Some(json!({"send_at": "2099-01-01T09:00:00Z"})),
+        )
+        .await;
+    assert_eq!((status, scheduled["state"].as_str()), (200, Some("scheduled")), "{scheduled}");
+    let (status, draft) = app.admin(Method::POST, &format!("/api/v1/messages/{id}/unschedule"), None).await;
+    assert_eq!((status, draft["state"].as_str(), draft["send_at"].is_null()), (200, Some("draft"), true));
+    let (status, cancelled) = app.admin(Method::POST, &format!("/api/v1/messages/{id}/cancel"), None).await;
+    assert_eq!((status, cancelled["state"].as_str()), (200, Some("cancelled")));
+    let (status, problem) =
+        app.admin(Method::PATCH, &format!("/api/v1/messages/{id}"), Some(json!({"importance": "info"}))).await;
+    assert_eq!(status, 409);
+    assert_eq!(problem["detail"], "a message that is cancelled cannot change: copy it to send a new version");
+    let (status, copy) = app.admin(Method::POST, &format!("/api/v1/messages/{id}/copy"), None).await;
+    assert_eq!((status, copy["state"].as_str()), (201, Some("draft")));
+    assert_ne!(copy["id"], id.as_str());
+    let (_, listed) = app.admin(Method::GET, "/api/v1/messages?state=draft", None).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+
+    let (status, problem) = app
+        .admin(
+            Method::POST,
+            "/api/v1/messages",
+            Some(json!({"topic_id": ops, "importance": "urgent", "content": {"variants": {}}})),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    let analyst = app.analyst.clone();
+    let (status, _) =
+        read(app.call(Method::POST, &format!("/api/v1/messages/{id}/copy"), Some(&analyst), None).await).await;
+    assert_eq!(status, 403);
+    app
+}
