@@ -83,9 +83,8 @@ pub async fn insert(tx: &mut Tx, m: &Message) -> Result<()> {
 /// Saves every field of `m`, but only if the stored state is still `expected`: two
 /// writers racing (an edit and a release) cannot both win.
 pub async fn update(tx: &mut Tx, m: &Message, expected: MessageState) -> Result<()> {
-    let done =
-        on_tx!(tx, |c| {
-            sqlx::query(
+    let done = on_tx!(tx, |c| {
+        sqlx::query(
         "update messages set topic_id = $2, importance = $3, state = $4, content = $5, audience = $6, channels = $7, \
          acknowledgment = $8, send_at = $9, expires_at = $10, updated_at = $11 where id = $1 and state = $12"
     )
@@ -104,7 +103,7 @@ pub async fn update(tx: &mut Tx, m: &Message, expected: MessageState) -> Result<
     .execute(c)
     .await
     .map(|r| r.rows_affected())
-        })?;
+    })?;
     if done == 0 {
         return Err(Error::Conflict("the message changed meanwhile; reload it".into()));
     }
