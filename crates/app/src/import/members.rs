@@ -113,21 +113,9 @@ impl Planner for MemberPlanner {
         let partner_ids = partners::ids_by_external_ids(tx, &partner_keys).await?;
         let mut known = Known::new(members::find_by_keys(tx, &ext_keys, &email_keys).await?);
 
+        // The draft names the partner by id; the file names it by external id.
         let header_of = |field: &str| {
-            let f = match field {
-                "partner_id" => Field::Partner,
-                "external_id" => Field::ExternalId,
-                "email" => Field::Email,
-                "phone" => Field::Phone,
-                "name" => Field::Name,
-                "roles" => Field::Roles,
-                "locale" => Field::Locale,
-                "time_zone" => Field::TimeZone,
-                "status" => Field::Status,
-                "last_seen_at" => Field::LastSeenAt,
-                _ => return None,
-            };
-            header.name_of(f)
+            header.column_of(Self::KNOWN, if field == "partner_id" { "partner_external_id" } else { field })
         };
         let mut plan = Vec::with_capacity(parsed.len());
         for Parsed { line, mut draft, partner, consent } in parsed {

@@ -79,21 +79,7 @@ impl Planner for PartnerPlanner {
             .into_iter()
             .filter_map(|p| p.profile.external_id.clone().map(|k| (k, p)))
             .collect();
-        let header_of = |field: &str| {
-            let f = match field {
-                "external_id" => Field::ExternalId,
-                "name" => Field::Name,
-                "partner_type" => Field::PartnerType,
-                "tier" => Field::Tier,
-                "region" => Field::Region,
-                "country" => Field::Country,
-                "lifecycle_stage" => Field::LifecycleStage,
-                "groups" => Field::Groups,
-                "partner_manager" => Field::PartnerManager,
-                _ => return None,
-            };
-            header.name_of(f)
-        };
+        let header_of = |field: &str| header.column_of(Self::KNOWN, field);
         let mut plan = Vec::with_capacity(parsed.len());
         for (line, draft) in parsed {
             let key = draft.external_id.clone().unwrap_or_default();

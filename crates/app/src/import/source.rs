@@ -37,6 +37,12 @@ impl<F: Copy + PartialEq> Header<F> {
     pub fn name_of(&self, field: F) -> Option<String> {
         self.position(field).map(|i| self.names[i].clone())
     }
+
+    /// The header, as written in the file, of the column that feeds the draft field
+    /// `field` (a validation error names draft fields; the report names columns).
+    pub fn column_of(&self, known: &[(&str, F)], field: &str) -> Option<String> {
+        known.iter().find(|(name, _)| *name == field).and_then(|(_, f)| self.name_of(*f))
+    }
 }
 
 pub(super) struct Row {
