@@ -172,9 +172,10 @@ impl Planner for MemberPlanner {
                     continue;
                 }
             };
-            let current_consent = match existing {
-                Some(i) => consent_store::preferences(tx, known.members[i].id).await?.email_opted_in,
-                None => false,
+            // Only a row that states consent costs a lookup of the member's current state.
+            let current_consent = match (existing, &wanted) {
+                (Some(i), Some(_)) => consent_store::preferences(tx, known.members[i].id).await?.email_opted_in,
+                _ => false,
             };
             let member_id = existing.map_or_else(MemberId::new, |i| known.members[i].id);
             let record = wanted.filter(|w| w.granted != current_consent).map(|w| ConsentRecord {
