@@ -8,7 +8,8 @@ use tidings_core::{MemberId, Slug, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::{Error, Result, Tx};
+use crate::sql::found;
+use crate::{Result, Tx};
 
 /// One consent change, as it happened.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -166,8 +167,5 @@ pub async fn set_choices(
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;
-    if done == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(())
+    found(done)
 }

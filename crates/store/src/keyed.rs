@@ -6,7 +6,8 @@ use tidings_core::{Keyed, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::{Error, Result, Tx};
+use crate::sql::found;
+use crate::{Result, Tx};
 
 #[derive(Clone, Copy)]
 pub(crate) enum Table {
@@ -52,17 +53,11 @@ pub(crate) async fn update(tx: &mut Tx, table: Table, id: Uuid, k: &Keyed, now: 
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    if done == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(())
+    found(done)
 }
 
 pub(crate) async fn delete(tx: &mut Tx, table: Table, id: Uuid) -> Result<()> {
     let sql = format!("delete from {} where id = $1", table.name());
     let done = on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql)).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
-    if done == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(())
+    found(done)
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::db::on_tx;
 use crate::partners::escape_like;
-use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor, placeholders};
+use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor, found, placeholders};
 use crate::{Error, Result, Tx};
 
 #[derive(sqlx::FromRow)]
@@ -132,10 +132,7 @@ pub async fn update(tx: &mut Tx, member: &Member) -> Result<()> {
         .await
         .map(|r| r.rows_affected())
     })?;
-    if done == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(())
+    found(done)
 }
 
 pub async fn get(tx: &mut Tx, id: MemberId) -> Result<Member> {
@@ -208,8 +205,5 @@ pub async fn delete(tx: &mut Tx, id: MemberId) -> Result<()> {
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    if done == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(())
+    found(done)
 }

@@ -11,7 +11,7 @@ use tidings_core::{
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor, placeholders};
+use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor, found, placeholders};
 use crate::{Error, Result, Tx};
 
 #[derive(sqlx::FromRow)]
@@ -121,9 +121,7 @@ pub async fn update(tx: &mut Tx, partner: &Partner) -> Result<()> {
         .await
         .map(|r| r.rows_affected())
     })?;
-    if done == 0 {
-        return Err(Error::NotFound);
-    }
+    found(done)?;
     on_tx!(tx, |c| sqlx::query("delete from partner_group_members where partner_id = $1")
         .bind(partner.id.as_uuid())
         .execute(c)
@@ -264,10 +262,7 @@ pub async fn delete(tx: &mut Tx, id: PartnerId) -> Result<()> {
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    if done == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(())
+    found(done)
 }
 
 /// Loads the group keys of `rows` with one query and builds the partners.

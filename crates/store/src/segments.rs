@@ -6,7 +6,7 @@ use tidings_core::{SegmentId, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor};
+use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor, found};
 use crate::{Error, Result, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -72,10 +72,7 @@ pub async fn update(tx: &mut Tx, s: &Segment) -> Result<()> {
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;
-    if done == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(())
+    found(done)
 }
 
 pub async fn get(tx: &mut Tx, id: SegmentId) -> Result<Segment> {
@@ -104,8 +101,5 @@ pub async fn delete(tx: &mut Tx, id: SegmentId) -> Result<()> {
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    if done == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(())
+    found(done)
 }

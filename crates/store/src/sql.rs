@@ -91,6 +91,11 @@ where
     query
 }
 
+/// `Ok` when a write touched a row, `NotFound` when it touched none (no such id).
+pub(crate) fn found(rows_affected: u64) -> crate::Result<()> {
+    if rows_affected == 0 { Err(crate::Error::NotFound) } else { Ok(()) }
+}
+
 /// Parses a list cursor (the id of the last item seen).
 pub(crate) fn cursor(after: Option<&str>) -> Option<Uuid> {
     after.and_then(|a| Uuid::parse_str(a).ok())

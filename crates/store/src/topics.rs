@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::db::on_tx;
 use crate::keyed::{self, Table};
-use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor};
+use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor, found};
 use crate::{Error, Result, Tx};
 
 #[derive(sqlx::FromRow)]
@@ -51,10 +51,7 @@ pub async fn set_policies(tx: &mut Tx, id: TopicId, policies: &TopicPolicies) ->
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    if done == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(())
+    found(done)
 }
 
 pub async fn update(tx: &mut Tx, id: TopicId, topic: &Keyed, now: Timestamp) -> Result<()> {
