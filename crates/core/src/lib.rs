@@ -6,6 +6,7 @@ pub mod audiences;
 pub mod catalog;
 pub mod consent;
 pub mod country;
+pub mod deliveries;
 pub mod email;
 pub mod errors;
 pub mod groups;

@@ -1,6 +1,8 @@
 //! Consent records (append-only) and each member's current preferences.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::AssertSqlSafe;
 
 use sqlx::types::Json;
 use tidings_core::consent::{Channel, Preferences};
@@ -8,7 +10,7 @@ use tidings_core::{MemberId, Slug, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::sql::found;
+use crate::sql::{found, placeholders};
 use crate::{Result, Tx};
 
 /// One consent change, as it happened.
@@ -61,12 +63,31 @@ impl From<RecordRow> for ConsentRecord {
 
 #[derive(sqlx::FromRow)]
 struct PreferencesRow {
-    topics: Json<BTreeMap<Slug, bool>>,
-    channels: Json<BTreeMap<Channel, bool>>,
-    email_opted_in: bool,
-    sms_opted_in: bool,
+    member_id: Uuid,
+    topics: Option<Json<BTreeMap<Slug, bool>>>,
+    channels: Option<Json<BTreeMap<Channel, bool>>>,
+    email_opted_in: Option<bool>,
+    sms_opted_in: Option<bool>,
     email_suppressed: bool,
 }
+
+impl From<PreferencesRow> for Preferences {
+    fn from(r: PreferencesRow) -> Self {
+        Self {
+            topics: r.topics.map(|t| t.0).unwrap_or_default(),
+            channels: r.channels.map(|c| c.0).unwrap_or_default(),
+            email_opted_in: r.email_opted_in.unwrap_or(false),
+            sms_opted_in: r.sms_opted_in.unwrap_or(false),
+            email_suppressed: r.email_suppressed,
+        }
+    }
+}
+
+/// Preferences of members by id; a member who never chose anything has the defaults
+/// (opted out), and suppression comes from the address's place on the suppression list.
+const PREFERENCES: &str = "select m.id as member_id, mp.topics, mp.channels, mp.email_opted_in, mp.sms_opted_in, \
+    exists (select 1 from email_suppressions s where s.email = m.email) as email_suppressed \
+    from members m left join member_preferences mp on mp.member_id = m.id";
 
 /// Appends a record and applies it to the member's current state, in the caller's transaction.
 pub async fn record(tx: &mut Tx, r: &ConsentRecord) -> Result<()> {
@@ -129,23 +150,29 @@ pub async fn history(tx: &mut Tx, member: MemberId) -> Result<Vec<ConsentRecord>
     Ok(rows.into_iter().map(ConsentRecord::from).collect())
 }
 
-/// The member's preferences; a member who never chose anything has the defaults (opted out).
+/// The member's preferences (the defaults for an unknown id).
 pub async fn preferences(tx: &mut Tx, member: MemberId) -> Result<Preferences> {
-    let row: Option<PreferencesRow> = on_tx!(tx, |c| {
-        sqlx::query_as(
-        "select topics, channels, email_opted_in, sms_opted_in, email_suppressed from member_preferences where member_id = $1"
-    )
-    .bind(member.as_uuid())
-    .fetch_optional(c)
-    .await
-    })?;
-    Ok(row.map_or_else(Preferences::default, |r| Preferences {
-        topics: r.topics.0,
-        channels: r.channels.0,
-        email_opted_in: r.email_opted_in,
-        sms_opted_in: r.sms_opted_in,
-        email_suppressed: r.email_suppressed,
-    }))
+    let sql = format!("{PREFERENCES} where m.id = $1");
+    let row: Option<PreferencesRow> =
+        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(member.as_uuid()).fetch_optional(c).await)?;
+    Ok(row.map(Preferences::from).unwrap_or_default())
+}
+
+/// The preferences of many members at once (for a worker's batch).
+pub async fn preferences_many(tx: &mut Tx, members: &[MemberId]) -> Result<HashMap<MemberId, Preferences>> {
+    let mut out = HashMap::with_capacity(members.len());
+    for chunk in members.chunks(500) {
+        let sql = format!("{PREFERENCES} where m.id in ({})", placeholders(tx.dialect(), 1, chunk.len()));
+        let rows: Vec<PreferencesRow> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.as_uuid());
+            }
+            q.fetch_all(c).await
+        })?;
+        out.extend(rows.into_iter().map(|r| (MemberId::from_uuid(r.member_id), Preferences::from(r))));
+    }
+    Ok(out)
 }
 
 /// Replaces the member's topic and channel choices.

@@ -9,12 +9,17 @@ mod sql;
 
 pub mod audiences;
 pub mod consent;
+pub mod deliveries;
+pub mod events;
 pub mod groups;
+pub mod inbox;
 pub mod members;
 pub mod messages;
 pub mod partners;
 pub mod segments;
+pub mod settings;
 pub mod staff;
+pub mod suppressions;
 pub mod tokens;
 pub mod topics;
 

@@ -142,6 +142,21 @@ pub async fn get(tx: &mut Tx, id: MemberId) -> Result<Member> {
     row.ok_or(Error::NotFound)?.try_into()
 }
 
+/// The members with these ids (those that exist), for a worker's batch.
+pub async fn get_many(tx: &mut Tx, ids: &[MemberId]) -> Result<Vec<Member>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let sql = format!("select {COLUMNS} from members where id in ({})", placeholders(tx.dialect(), 1, chunk.len()));
+        let values: Vec<Value> = chunk.iter().map(|id| Value::Uuid(id.as_uuid())).collect();
+        let rows: Vec<MemberRow> =
+            on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values).fetch_all(c).await)?;
+        for row in rows {
+            out.push(Member::try_from(row)?);
+        }
+    }
+    Ok(out)
+}
+
 /// Members whose external id or email is among those given: the candidates an import
 /// batch may update.
 pub async fn find_by_keys(tx: &mut Tx, external_ids: &[String], emails: &[String]) -> Result<Vec<Member>> {

@@ -1,6 +1,8 @@
 //! Messages. Content, audience, channels and acknowledgment travel as JSON; state and
 //! times are plain columns, for the scheduler and lists.
 
+use std::collections::HashMap;
+
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 use tidings_core::audiences::AudienceDraft;
@@ -10,7 +12,7 @@ use tidings_core::{MessageId, Timestamp, TopicId};
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor};
+use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor, placeholders};
 use crate::{Error, Result, Tx};
 
 #[derive(sqlx::FromRow)]
@@ -115,6 +117,18 @@ pub async fn get(tx: &mut Tx, id: MessageId) -> Result<Message> {
     let row: Option<MessageRow> =
         on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_optional(c).await)?;
     row.ok_or(Error::NotFound)?.try_into()
+}
+
+/// The messages with these ids (those that exist), by id.
+pub async fn get_many(tx: &mut Tx, ids: &[MessageId]) -> Result<HashMap<MessageId, Message>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!("{SELECT} where id in ({})", placeholders(tx.dialect(), 1, ids.len()));
+    let values: Vec<Value> = ids.iter().map(|id| Value::Uuid(id.as_uuid())).collect();
+    let rows: Vec<MessageRow> =
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values).fetch_all(c).await)?;
+    rows.into_iter().map(|r| Message::try_from(r).map(|m| (m.id, m))).collect()
 }
 
 #[derive(Debug, Clone, Default)]

@@ -152,6 +152,18 @@ pub async fn get(tx: &mut Tx, id: PartnerId) -> Result<Partner> {
     hydrate(tx, row.into_iter().collect()).await?.pop().ok_or(Error::NotFound)
 }
 
+/// The partners with these ids (those that exist).
+pub async fn get_many(tx: &mut Tx, ids: &[PartnerId]) -> Result<Vec<Partner>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("{SELECT} where p.id in ({})", placeholders(tx.dialect(), 1, ids.len()));
+    let values: Vec<Value> = ids.iter().map(|id| Value::Uuid(id.as_uuid())).collect();
+    let rows: Vec<PartnerRow> =
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values).fetch_all(c).await)?;
+    hydrate(tx, rows).await
+}
+
 /// The partners with these external ids (those that exist).
 pub async fn find_by_external_ids(tx: &mut Tx, external_ids: &[String]) -> Result<Vec<Partner>> {
     if external_ids.is_empty() {

@@ -91,6 +91,29 @@ where
     query
 }
 
+/// [`bind_as`] for statements that return no rows.
+pub(crate) fn bind_query<'q, DB>(
+    mut query: sqlx::query::Query<'q, DB, DB::Arguments>,
+    values: &[Value],
+) -> sqlx::query::Query<'q, DB, DB::Arguments>
+where
+    DB: Database,
+    String: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    f64: Encode<'q, DB> + Type<DB>,
+    Uuid: Encode<'q, DB> + Type<DB>,
+{
+    for value in values {
+        query = match value {
+            Value::Text(v) => query.bind(v.clone()),
+            Value::Int(v) => query.bind(*v),
+            Value::Float(v) => query.bind(*v),
+            Value::Uuid(v) => query.bind(*v),
+        };
+    }
+    query
+}
+
 /// `Ok` when a write touched a row, `NotFound` when it touched none (no such id).
 pub(crate) fn found(rows_affected: u64) -> crate::Result<()> {
     if rows_affected == 0 { Err(crate::Error::NotFound) } else { Ok(()) }

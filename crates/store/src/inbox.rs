@@ -1,0 +1,288 @@
+//! A member's inbox: the recipient rows a release wrote, joined to their messages, newest
+//! first; what the member viewed, read and acknowledged; and the acknowledgment evidence.
+//! Every query here is scoped by member id: the caller decides whose inbox it is.
+
+use serde::Serialize;
+use sqlx::AssertSqlSafe;
+use tidings_core::messages::{Importance, Message};
+use tidings_core::{MemberId, MessageId, PartnerId, Roles, Timestamp, TopicId};
+use uuid::Uuid;
+
+use crate::db::on_tx;
+use crate::partners::escape_like;
+use crate::sql::{Filter, Page, Value, bind_as, clamp_limit};
+use crate::{Error, Result, Tx};
+
+/// One member's copy of one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Recipient {
+    pub message_id: MessageId,
+    pub member_id: MemberId,
+    pub released_at: Timestamp,
+    pub viewed_at: Option<Timestamp>,
+    pub read_at: Option<Timestamp>,
+    pub acknowledged_at: Option<Timestamp>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RecipientRow {
+    message_id: Uuid,
+    member_id: Uuid,
+    released_at: i64,
+    viewed_at: Option<i64>,
+    read_at: Option<i64>,
+    acknowledged_at: Option<i64>,
+}
+
+impl From<RecipientRow> for Recipient {
+    fn from(r: RecipientRow) -> Self {
+        Self {
+            message_id: MessageId::from_uuid(r.message_id),
+            member_id: MemberId::from_uuid(r.member_id),
+            released_at: Timestamp::from_millis(r.released_at),
+            viewed_at: r.viewed_at.map(Timestamp::from_millis),
+            read_at: r.read_at.map(Timestamp::from_millis),
+            acknowledged_at: r.acknowledged_at.map(Timestamp::from_millis),
+        }
+    }
+}
+
+const RECIPIENT: &str =
+    "select message_id, member_id, released_at, viewed_at, read_at, acknowledged_at from recipients";
+
+/// The member's copy of the message; `NotFound` when the message never reached them.
+pub async fn get(tx: &mut Tx, message: MessageId, member: MemberId) -> Result<Recipient> {
+    let sql = format!("{RECIPIENT} where message_id = $1 and member_id = $2");
+    let row: Option<RecipientRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
+        .bind(message.as_uuid())
+        .bind(member.as_uuid())
+        .fetch_optional(c)
+        .await)?;
+    Ok(row.ok_or(Error::NotFound)?.into())
+}
+
+/// Sets the time of the first view (`viewed_at`) or read (`read_at`); `true` when this is the first.
+async fn mark_first(tx: &mut Tx, column: &str, message: MessageId, member: MemberId, now: Timestamp) -> Result<bool> {
+    let sql =
+        format!("update recipients set {column} = $3 where message_id = $1 and member_id = $2 and {column} is null");
+    let done = on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
+        .bind(message.as_uuid())
+        .bind(member.as_uuid())
+        .bind(now.as_millis())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done > 0)
+}
+
+pub async fn mark_viewed(tx: &mut Tx, message: MessageId, member: MemberId, now: Timestamp) -> Result<bool> {
+    mark_first(tx, "viewed_at", message, member, now).await
+}
+
+pub async fn mark_read(tx: &mut Tx, message: MessageId, member: MemberId, now: Timestamp) -> Result<bool> {
+    mark_first(tx, "read_at", message, member, now).await
+}
+
+/// Narrows an inbox; every field that is set must hold.
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    pub topic_id: Option<TopicId>,
+    pub importance: Option<Importance>,
+    pub unread: bool,
+    /// Messages asking for an acknowledgment the member has not given.
+    pub needs_acknowledgment: bool,
+    /// Words in the message's text (any locale), case-insensitive.
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct InboxItem {
+    pub message: Message,
+    pub recipient: Recipient,
+}
+
+/// The member's inbox, newest first. The cursor is opaque.
+pub async fn list(
+    tx: &mut Tx,
+    member: MemberId,
+    filter: &InboxFilter,
+    after: Option<&str>,
+    limit: Option<u32>,
+) -> Result<Page<InboxItem>> {
+    let limit = clamp_limit(limit);
+    let mut f = Filter::default();
+    let n = f.bind(Value::Uuid(member.as_uuid()));
+    f.push(format!("r.member_id = {n}"));
+    if let Some(topic) = filter.topic_id {
+        let n = f.bind(Value::Uuid(topic.as_uuid()));
+        f.push(format!("msg.topic_id = {n}"));
+    }
+    if let Some(importance) = filter.importance {
+        let n = f.bind(Value::Text(importance.as_str().to_owned()));
+        f.push(format!("msg.importance = {n}"));
+    }
+    if filter.unread {
+        f.push("r.read_at is null".into());
+    }
+    if filter.needs_acknowledgment {
+        f.push("msg.acknowledgment is not null and r.acknowledged_at is null".into());
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let n = f.bind(Value::Text(format!("%{}%", escape_like(&q.to_lowercase()))));
+        let text = match tx.dialect() {
+            crate::Dialect::Sqlite => "msg.content",
+            crate::Dialect::Postgres => "msg.content::text",
+        };
+        f.push(format!("lower({text}) like {n} escape '\\'"));
+    }
+    if let Some((at, id)) = after.and_then(parse_cursor) {
+        let a = f.bind(Value::Int(at));
+        let b = f.bind(Value::Uuid(id));
+        f.push(format!("(r.released_at < {a} or (r.released_at = {a} and r.message_id < {b}))"));
+    }
+    let sql = format!(
+        "select r.message_id, r.member_id, r.released_at, r.viewed_at, r.read_at, r.acknowledged_at \
+         from recipients r join messages msg on msg.id = r.message_id {} \
+         order by r.released_at desc, r.message_id desc limit {}",
+        f.sql(),
+        limit + 1
+    );
+    let rows: Vec<RecipientRow> =
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?;
+    let recipients: Vec<Recipient> = rows.into_iter().map(Recipient::from).collect();
+    let ids: Vec<MessageId> = recipients.iter().map(|r| r.message_id).collect();
+    let mut messages = crate::messages::get_many(tx, &ids).await?;
+    let items = recipients
+        .into_iter()
+        .filter_map(|recipient| messages.remove(&recipient.message_id).map(|message| InboxItem { message, recipient }))
+        .collect();
+    Ok(Page::from_rows(items, limit, |i| format!("{}_{}", i.recipient.released_at.as_millis(), i.message.id)))
+}
+
+fn parse_cursor(text: &str) -> Option<(i64, Uuid)> {
+    let (at, id) = text.split_once('_')?;
+    Some((at.parse().ok()?, Uuid::parse_str(id).ok()?))
+}
+
+/// The evidence of one acknowledgment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Acknowledgment {
+    pub message_id: MessageId,
+    pub member_id: MemberId,
+    pub partner_id: PartnerId,
+    /// The member's roles when they acknowledged.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub roles: Roles,
+    /// The locale of the variant shown.
+    pub locale: String,
+    /// The statement the member confirmed.
+    pub statement: String,
+    /// SHA-256 of the exact rendered variant shown.
+    pub content_hash: String,
+    pub acknowledged_at: Timestamp,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AckRow {
+    message_id: Uuid,
+    member_id: Uuid,
+    partner_id: Uuid,
+    roles: i64,
+    locale: String,
+    statement: String,
+    content_hash: String,
+    acknowledged_at: i64,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl From<AckRow> for Acknowledgment {
+    fn from(r: AckRow) -> Self {
+        Self {
+            message_id: MessageId::from_uuid(r.message_id),
+            member_id: MemberId::from_uuid(r.member_id),
+            partner_id: PartnerId::from_uuid(r.partner_id),
+            roles: Roles::from_bits(r.roles),
+            locale: r.locale,
+            statement: r.statement,
+            content_hash: r.content_hash,
+            acknowledged_at: Timestamp::from_millis(r.acknowledged_at),
+            ip: r.ip,
+            user_agent: r.user_agent,
+        }
+    }
+}
+
+/// Records an acknowledgment once: a second one changes nothing and returns `false`.
+/// The recipient row is marked acknowledged (and read) in the same transaction.
+pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<bool> {
+    let inserted = on_tx!(tx, |c| sqlx::query(
+        "insert into acknowledgments (message_id, member_id, partner_id, roles, locale, statement, content_hash, \
+         acknowledged_at, ip, user_agent) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict do nothing"
+    )
+    .bind(a.message_id.as_uuid())
+    .bind(a.member_id.as_uuid())
+    .bind(a.partner_id.as_uuid())
+    .bind(a.roles.bits())
+    .bind(a.locale.clone())
+    .bind(a.statement.clone())
+    .bind(a.content_hash.clone())
+    .bind(a.acknowledged_at.as_millis())
+    .bind(a.ip.clone())
+    .bind(a.user_agent.clone())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    on_tx!(tx, |c| sqlx::query(
+        "update recipients set acknowledged_at = $3, read_at = coalesce(read_at, $3) \
+         where message_id = $1 and member_id = $2"
+    )
+    .bind(a.message_id.as_uuid())
+    .bind(a.member_id.as_uuid())
+    .bind(a.acknowledged_at.as_millis())
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    Ok(true)
+}
+
+const ACK: &str = "select message_id, member_id, partner_id, roles, locale, statement, content_hash, acknowledged_at, \
+    ip, user_agent from acknowledgments";
+
+pub async fn acknowledgment(tx: &mut Tx, message: MessageId, member: MemberId) -> Result<Option<Acknowledgment>> {
+    let sql = format!("{ACK} where message_id = $1 and member_id = $2");
+    let row: Option<AckRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
+        .bind(message.as_uuid())
+        .bind(member.as_uuid())
+        .fetch_optional(c)
+        .await)?;
+    Ok(row.map(Acknowledgment::from))
+}
+
+/// How many recipients a message has, and how many viewed, read and acknowledged it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecipientCounts {
+    pub recipients: i64,
+    pub viewed: i64,
+    pub read: i64,
+    pub acknowledged: i64,
+}
+
+pub async fn counts(tx: &mut Tx, message: MessageId) -> Result<RecipientCounts> {
+    let (recipients, viewed, read, acknowledged): (i64, i64, i64, i64) = on_tx!(tx, |c| sqlx::query_as(
+        "select count(*), count(viewed_at), count(read_at), count(acknowledged_at) from recipients \
+         where message_id = $1"
+    )
+    .bind(message.as_uuid())
+    .fetch_one(c)
+    .await)?;
+    Ok(RecipientCounts { recipients, viewed, read, acknowledged })
+}

@@ -1,0 +1,18 @@
+//! Instance-wide values the program creates once and keeps, such as its signing key.
+
+use crate::db::on_tx;
+use crate::{Result, Tx};
+
+/// The value under `key`, storing `make()` first if there is none. Two processes racing
+/// agree on whichever value was stored first.
+pub async fn get_or_insert(tx: &mut Tx, key: &str, make: impl FnOnce() -> String) -> Result<String> {
+    on_tx!(tx, |c| sqlx::query("insert into settings (key, value) values ($1, $2) on conflict do nothing")
+        .bind(key)
+        .bind(make())
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    let value: String =
+        on_tx!(tx, |c| sqlx::query_scalar("select value from settings where key = $1").bind(key).fetch_one(c).await)?;
+    Ok(value)
+}
