@@ -6,25 +6,57 @@ pub mod auth;
 pub mod clock;
 pub mod consent;
 pub mod demo;
+mod dsn;
+pub mod email;
 mod error;
+pub mod events;
 pub mod export;
 pub mod groups;
 pub mod import;
+pub mod inbox;
 pub mod members;
 pub mod messages;
 pub mod partners;
+pub mod release;
 pub mod segments;
+pub mod signing;
 pub mod topics;
+pub mod tracking;
+pub mod worker;
 
 use std::sync::Arc;
 
+use tidings_channels::SmtpMailer;
 use tidings_core::Catalog;
 use tidings_core::audiences::Rule;
+use tidings_core::deliveries::RetryPolicy;
 use tidings_store::Db;
 
 pub use auth::Caller;
 pub use clock::Clock;
 pub use error::AppError;
+pub use signing::Signer;
+
+/// Who the email comes from and where links point.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// The visible sender: `Name <address>`.
+    pub from: String,
+    /// The envelope sender bounces go to; the `from` address when `None`.
+    pub return_path: Option<String>,
+    /// The domain part of each Message-ID.
+    pub message_id_domain: String,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            from: "Tidings <tidings@localhost>".into(),
+            return_path: None,
+            message_id_domain: "tidings.localhost".into(),
+        }
+    }
+}
 
 /// Everything a use case needs, passed explicitly; cheap to clone.
 #[derive(Clone)]
@@ -37,6 +69,15 @@ pub struct App {
     /// Accepting the terms and conditions also opts the member in to email (when the
     /// terms the vendor shows say so).
     pub terms_imply_email_opt_in: bool,
+    /// Signs tracking links, unsubscribe and acknowledgment links and member tokens.
+    pub signer: Signer,
+    /// Where this instance is reached from outside, without a trailing slash: the base of
+    /// every link in an email.
+    pub public_url: Arc<str>,
+    pub mail: Arc<MailSettings>,
+    /// Sends email; `None` leaves email deliveries queued.
+    pub mailer: Option<Arc<SmtpMailer>>,
+    pub retry: RetryPolicy,
 }
 
 impl App {
@@ -47,7 +88,28 @@ impl App {
             catalog: Arc::new(catalog),
             default_exclusion: None,
             terms_imply_email_opt_in: false,
+            signer: Signer::ephemeral(),
+            public_url: Arc::from("http://127.0.0.1:8080"),
+            mail: Arc::new(MailSettings::default()),
+            mailer: None,
+            retry: RetryPolicy::default(),
         }
+    }
+
+    /// Uses the signing key stored in the database, creating it on first start, so links
+    /// in emails stay valid across restarts and every process of the instance agrees.
+    pub async fn with_stored_signing_key(mut self) -> Result<Self, AppError> {
+        let mut tx = self.db.begin().await?;
+        let key = tidings_store::settings::get_or_insert(&mut tx, "signing_key", || {
+            let mut key = [0u8; 32];
+            let _ = getrandom::fill(&mut key);
+            hex::encode(key)
+        })
+        .await?;
+        tx.commit().await?;
+        let key = hex::decode(&key).map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored signing key: {e}")))?;
+        self.signer = Signer::new(&key);
+        Ok(self)
     }
 
     /// Sets the default exclusion from rule text, refusing a rule that does not parse.

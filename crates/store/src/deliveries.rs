@@ -107,11 +107,13 @@ pub async fn release_batch(tx: &mut Tx, r: &Release<'_>, after: Option<MemberId>
 
 /// Where a release stands: its cursor and whether it is done.
 pub async fn release_progress(tx: &mut Tx, message: MessageId) -> Result<(Option<MemberId>, bool)> {
+    // On PostgreSQL the row lock makes two processes resuming one release take turns.
+    let sql = match tx.dialect() {
+        Dialect::Sqlite => "select release_cursor, release_done from messages where id = $1",
+        Dialect::Postgres => "select release_cursor, release_done from messages where id = $1 for update",
+    };
     let row: Option<(Option<Uuid>, bool)> =
-        on_tx!(tx, |c| sqlx::query_as("select release_cursor, release_done from messages where id = $1")
-            .bind(message.as_uuid())
-            .fetch_optional(c)
-            .await)?;
+        on_tx!(tx, |c| sqlx::query_as(sql).bind(message.as_uuid()).fetch_optional(c).await)?;
     let (cursor, done) = row.ok_or(Error::NotFound)?;
     Ok((cursor.map(MemberId::from_uuid), done))
 }
@@ -239,11 +241,11 @@ pub struct Settled<'a> {
 
 /// Saves outcomes. Each row changes only if it is still the attempt its worker claimed:
 /// a worker whose lease ran out (and whose delivery was claimed again) changes nothing.
-/// Returns how many were saved.
-pub async fn settle(tx: &mut Tx, outcomes: &[Settled<'_>], now: Timestamp) -> Result<u64> {
-    let mut saved = 0;
+/// Returns, for each outcome, whether it was saved.
+pub async fn settle(tx: &mut Tx, outcomes: &[Settled<'_>], now: Timestamp) -> Result<Vec<bool>> {
+    let mut saved = Vec::with_capacity(outcomes.len());
     for o in outcomes {
-        saved += on_tx!(tx, |c| sqlx::query(
+        let n = on_tx!(tx, |c| sqlx::query(
             "update deliveries set status = $4, due_at = $5, provider_id = coalesce($6, provider_id), error = $7, \
              updated_at = $8 where message_id = $1 and member_id = $2 and channel = $3 and status = 'sending' \
              and attempts = $9"
@@ -260,6 +262,7 @@ pub async fn settle(tx: &mut Tx, outcomes: &[Settled<'_>], now: Timestamp) -> Re
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
+        saved.push(n > 0);
     }
     Ok(saved)
 }

@@ -163,3 +163,49 @@ pub async fn list(
     let items = rows.into_iter().map(Message::try_from).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(items, limit, |m| m.id.to_string()))
 }
+
+/// Moves a message to sending and stamps its release time, if it is still in `expected`.
+pub async fn start_release(tx: &mut Tx, id: MessageId, expected: MessageState, now: Timestamp) -> Result<()> {
+    let done = on_tx!(tx, |c| sqlx::query(
+        "update messages set state = 'sending', released_at = $3, updated_at = $3 where id = $1 and state = $2"
+    )
+    .bind(id.as_uuid())
+    .bind(expected.as_str())
+    .bind(now.as_millis())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if done == 0 {
+        return Err(Error::Conflict("the message changed meanwhile; reload it".into()));
+    }
+    Ok(())
+}
+
+/// Scheduled messages whose time has come.
+pub async fn due(tx: &mut Tx, now: Timestamp) -> Result<Vec<MessageId>> {
+    let rows: Vec<(Uuid,)> = on_tx!(tx, |c| sqlx::query_as(
+        "select id from messages where state = 'scheduled' and send_at <= $1 order by send_at"
+    )
+    .bind(now.as_millis())
+    .fetch_all(c)
+    .await)?;
+    Ok(rows.into_iter().map(|(id,)| MessageId::from_uuid(id)).collect())
+}
+
+/// Messages whose release started and has not finished (a process stopped during it).
+pub async fn unfinished_releases(tx: &mut Tx) -> Result<Vec<MessageId>> {
+    let rows: Vec<(Uuid,)> =
+        on_tx!(tx, |c| sqlx::query_as("select id from messages where state = 'sending' and not release_done")
+            .fetch_all(c)
+            .await)?;
+    Ok(rows.into_iter().map(|(id,)| MessageId::from_uuid(id)).collect())
+}
+
+/// When the message was released, if it was.
+pub async fn released_at(tx: &mut Tx, id: MessageId) -> Result<Option<Timestamp>> {
+    let at: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar("select released_at from messages where id = $1")
+        .bind(id.as_uuid())
+        .fetch_one(c)
+        .await)?;
+    Ok(at.map(Timestamp::from_millis))
+}

@@ -58,6 +58,18 @@ impl Content {
     /// The variant a member with `locale` reads, and its locale: the exact tag, else one
     /// of the same language, else the default. `None` only for content with no variant at
     /// all, which `ContentDraft::validate` never produces.
+    /// Whether any text uses personalization; when none does, every member of a locale
+    /// sees the same rendering, which can then be made once.
+    pub fn is_personalized(&self) -> bool {
+        self.variants.values().any(|v| {
+            let cta = v.call_to_action.iter().flat_map(|c| [c.label.as_str(), c.url.as_str()]);
+            [v.title.as_str(), &v.summary, &v.what_changed, &v.why_it_matters, &v.what_to_do]
+                .into_iter()
+                .chain(cta)
+                .any(|t| t.contains("{{") || t.contains("{%"))
+        })
+    }
+
     pub fn variant_for(&self, locale: &Locale) -> Option<(&Locale, &Variant)> {
         let exact = self.variants.get_key_value(locale);
         let same_language = || self.variants.iter().find(|(l, _)| l.language() == locale.language());

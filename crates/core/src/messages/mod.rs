@@ -12,4 +12,4 @@ pub use content::{Acknowledgment, CallToAction, Content, ContentDraft, Variant, 
 pub use importance::Importance;
 pub use lifecycle::{MessageError, MessageState};
 pub use message::{AcknowledgmentDraft, Message, MessageDraft};
-pub use render::{MemberFields, PartnerFields, Personalization, RenderError, Rendered, check, render};
+pub use render::{MemberFields, PartnerFields, Personalization, RenderError, Rendered, check, headline, render};

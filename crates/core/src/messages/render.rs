@@ -131,6 +131,21 @@ pub fn render(content: &Content, locale: &Locale, who: &Personalization) -> Resu
     Ok(rendered)
 }
 
+/// Only the title and summary of the member's variant (for lists: no Markdown to render).
+pub fn headline(
+    content: &Content,
+    locale: &Locale,
+    who: &Personalization,
+) -> Result<(Locale, String, String), RenderError> {
+    let (locale, v) = content
+        .variant_for(locale)
+        .ok_or_else(|| RenderError { field: "variants".into(), message: "the message has no content".into() })?;
+    let at = |name: &str| format!("variants.{locale}.{name}");
+    let title = personalize(&v.title, who).map_err(|m| RenderError { field: at("title"), message: m })?;
+    let summary = personalize(&v.summary, who).map_err(|m| RenderError { field: at("summary"), message: m })?;
+    Ok((locale.clone(), title, summary))
+}
+
 /// Renders every variant for one member, reporting every authoring error at once.
 pub fn check(content: &Content, who: &Personalization) -> Vec<RenderError> {
     content.variants.keys().filter_map(|locale| render(content, locale, who).err()).collect()

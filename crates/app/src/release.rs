@@ -1,0 +1,150 @@
+//! Releasing a message: it becomes `sending` (frozen), then its audience is fanned out
+//! into recipient rows (the inbox) and delivery rows (email), one range of member ids per
+//! transaction. The cursor is saved with each batch, so a process that stops mid-release
+//! is resumed by the scheduler and nobody is queued twice. Test sends are released copies
+//! whose audience reaches only test members.
+
+use serde::Serialize;
+use tidings_core::consent::Channel;
+use tidings_core::messages::{Message, MessageState};
+use tidings_core::{Action, MessageId};
+use tidings_store::deliveries::{self, Release};
+use tidings_store::{messages as store, topics};
+
+use crate::audiences::build;
+use crate::error::not_found;
+use crate::{App, AppError, Caller};
+
+/// Member ids per release transaction: large enough that a million members take a
+/// hundred short transactions, small enough that acknowledgments and opens wait little
+/// for SQLite's single writer.
+pub const BATCH: usize = 10_000;
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReleaseReport {
+    pub message: Message,
+    /// Members whose inbox received the message.
+    pub recipients: u64,
+    /// Deliveries queued on outside channels (email).
+    pub deliveries: u64,
+    /// Channels of the message that no provider serves yet, so nothing was queued there.
+    pub channels_not_served: Vec<Channel>,
+}
+
+/// Releases a draft or scheduled message now.
+pub async fn release(app: &App, caller: &Caller, id: MessageId) -> Result<ReleaseReport, AppError> {
+    caller.require(Action::Compose, "release messages")?;
+    let mut tx = app.db.begin().await?;
+    let message = store::get(&mut tx, id).await.map_err(not_found("message"))?;
+    message.state.release()?;
+    // The audience must still build (a segment may have been deleted since it was written).
+    build(app, &mut tx, &message.audience).await?;
+    store::start_release(&mut tx, id, message.state, app.clock.now()).await?;
+    tx.commit().await?;
+    fan_out(app, id).await
+}
+
+/// Sends a copy of the message to the test members of its audience; the message itself
+/// stays as it is.
+pub async fn test_send(app: &App, caller: &Caller, id: MessageId) -> Result<ReleaseReport, AppError> {
+    caller.require(Action::Compose, "send tests")?;
+    let mut tx = app.db.begin().await?;
+    let original = store::get(&mut tx, id).await.map_err(not_found("message"))?;
+    let now = app.clock.now();
+    let mut copy = Message {
+        id: MessageId::new(),
+        state: MessageState::Draft,
+        send_at: None,
+        created_by: caller.name.clone(),
+        created_at: now,
+        updated_at: now,
+        ..original
+    };
+    copy.audience.test_send = true;
+    build(app, &mut tx, &copy.audience).await?;
+    store::insert(&mut tx, &copy).await?;
+    store::start_release(&mut tx, copy.id, MessageState::Draft, now).await?;
+    tx.commit().await?;
+    fan_out(app, copy.id).await
+}
+
+/// Fans a released message out from where its release stands.
+pub(crate) async fn fan_out(app: &App, id: MessageId) -> Result<ReleaseReport, AppError> {
+    let mut tx = app.db.read().await?;
+    let message = store::get(&mut tx, id).await?;
+    let topic = topics::get(&mut tx, message.topic_id).await?;
+    let rule = build(app, &mut tx, &message.audience).await?.to_rule();
+    drop(tx);
+    let channels = message.effective_channels();
+    let outside: Vec<Channel> = channels.iter().copied().filter(|c| served(*c)).collect();
+    let channels_not_served =
+        channels.iter().copied().filter(|c| !matches!(c, Channel::Inbox | Channel::Popup) && !served(*c)).collect();
+    let release = Release {
+        message_id: id,
+        rule: &rule,
+        topic_key: &topic.key,
+        policies: &topic.policies,
+        channels: &outside,
+        now: app.clock.now(),
+    };
+    let (mut recipients, mut queued) = (0, 0);
+    loop {
+        let mut tx = app.db.begin().await?;
+        let (cursor, done) = deliveries::release_progress(&mut tx, id).await?;
+        if done {
+            tx.rollback().await?;
+            break;
+        }
+        let batch = deliveries::release_batch(&mut tx, &release, cursor, BATCH).await?;
+        tx.commit().await?;
+        recipients += batch.recipients;
+        queued += batch.deliveries;
+        if batch.done {
+            break;
+        }
+    }
+    tracing::info!(message = %id, recipients, deliveries = queued, "message released");
+    let mut tx = app.db.read().await?;
+    let message = store::get(&mut tx, id).await?;
+    Ok(ReleaseReport { message, recipients, deliveries: queued, channels_not_served })
+}
+
+/// The outside channels a provider serves today.
+fn served(channel: Channel) -> bool {
+    channel == Channel::Email && deliveries::fans_out(channel)
+}
+
+/// The scheduler's turn: releases scheduled messages whose time has come, resumes
+/// releases a stopped process left unfinished, and marks fully worked messages sent.
+pub async fn tick(app: &App) -> Result<(), AppError> {
+    let now = app.clock.now();
+    let mut tx = app.db.read().await?;
+    let due = store::due(&mut tx, now).await?;
+    let unfinished = store::unfinished_releases(&mut tx).await?;
+    drop(tx);
+    for id in due {
+        let mut tx = app.db.begin().await?;
+        match store::start_release(&mut tx, id, MessageState::Scheduled, now).await {
+            Ok(()) => tx.commit().await?,
+            // Another process released it first.
+            Err(tidings_store::Error::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        if let Err(e) = fan_out(app, id).await {
+            tracing::error!(message = %id, error = %e, "a scheduled release failed; it is retried on the next tick");
+        }
+    }
+    for id in unfinished {
+        if let Err(e) = fan_out(app, id).await {
+            tracing::error!(message = %id, error = %e, "resuming a release failed; it is retried on the next tick");
+        }
+    }
+    let mut tx = app.db.begin().await?;
+    let finished = deliveries::finish_sent(&mut tx, app.clock.now()).await?;
+    tx.commit().await?;
+    for id in finished {
+        tracing::info!(message = %id, "message sent: every delivery has an outcome");
+    }
+    Ok(())
+}

@@ -1,0 +1,288 @@
+//! Delivery workers: claim due deliveries under a lease, check consent again at send time,
+//! render and send each, and record the outcomes and events in one transaction per batch.
+//! Transient failures come back later (exponential backoff with jitter) until the retry
+//! limit; permanent ones are recorded with the reason. A worker that dies mid-batch
+//! leaves its deliveries leased: when the lease ends another worker sends them again with
+//! the same Message-ID (at-least-once; only what was in flight can arrive twice).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tidings_core::consent::{self, Channel, Preferences, TopicRef};
+use tidings_core::deliveries::{DeliveryStatus, EventKind, Outcome};
+use tidings_core::messages::{self, Message, Personalization, Rendered};
+use tidings_core::{Locale, Member, MemberId, MessageId, Partner, PartnerId, Timestamp, Topic, TopicId};
+use tidings_store::deliveries::{self, Claimed, Settled};
+use tidings_store::events::{self, NewEvent};
+use tidings_store::{consent as consent_store, members, messages as message_store, partners, suppressions, topics};
+use tokio::sync::watch;
+
+use crate::{App, AppError};
+
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerConfig {
+    /// Deliveries claimed per round.
+    pub batch: usize,
+    /// How long a claim lasts before another worker may take the delivery over.
+    pub lease: Duration,
+    /// Sends in flight at once.
+    pub concurrency: usize,
+    /// The pause when nothing is due.
+    pub idle: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self { batch: 500, lease: Duration::from_secs(300), concurrency: 16, idle: Duration::from_millis(500) }
+    }
+}
+
+/// Runs until `stop` turns true: the scheduler tick, then rounds of work. Finishes the
+/// round in progress before returning.
+pub async fn run(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool>) {
+    let mut cache = Cache::default();
+    let mut last_tick = None::<std::time::Instant>;
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        if last_tick.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+            if let Err(e) = crate::release::tick(&app).await {
+                tracing::error!(error = %e, "the scheduler tick failed");
+            }
+            last_tick = Some(std::time::Instant::now());
+        }
+        let worked = match work_once(&app, &config, &mut cache).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "a delivery round failed");
+                0
+            }
+        };
+        if worked == 0 {
+            tokio::select! {
+                _ = tokio::time::sleep(config.idle) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+}
+
+/// Messages and topics do not change once sending, so a worker keeps them; and the
+/// rendering of a message without personalization is the same for everyone of a locale.
+#[derive(Default)]
+pub struct Cache {
+    messages: HashMap<MessageId, Arc<Message>>,
+    topics: HashMap<TopicId, Arc<Topic>>,
+    renders: HashMap<(MessageId, Locale), Arc<Rendered>>,
+}
+
+/// One round: claims a batch, sends it, records it. Returns how many deliveries it handled.
+pub async fn work_once(app: &App, config: &WorkerConfig, cache: &mut Cache) -> Result<usize, AppError> {
+    let now = app.clock.now();
+    let lease_until = Timestamp::from_millis(now.as_millis() + config.lease.as_millis() as i64);
+    let mut tx = app.db.begin().await?;
+    let claimed = deliveries::claim(&mut tx, now, lease_until, config.batch).await?;
+    tx.commit().await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let context = load(app, &claimed, cache).await?;
+    let results: Vec<(usize, Attempted)> = futures_util::stream::iter(claimed.iter().enumerate())
+        .map(|(i, c)| {
+            let context = &context;
+            async move { (i, attempt(app, c, context, now).await) }
+        })
+        .buffer_unordered(config.concurrency.max(1))
+        .collect()
+        .await;
+    record(app, &claimed, results).await?;
+    Ok(claimed.len())
+}
+
+/// Everything a batch needs, loaded with a few queries.
+struct Context {
+    messages: HashMap<MessageId, Arc<Message>>,
+    topics: HashMap<TopicId, Arc<Topic>>,
+    members: HashMap<MemberId, Member>,
+    partners: HashMap<PartnerId, Partner>,
+    prefs: HashMap<MemberId, Preferences>,
+    renders: HashMap<(MessageId, Locale), Arc<Rendered>>,
+}
+
+async fn load(app: &App, claimed: &[Claimed], cache: &mut Cache) -> Result<Context, AppError> {
+    let mut tx = app.db.read().await?;
+    let missing: Vec<MessageId> = unique(claimed.iter().map(|c| c.message_id))
+        .into_iter()
+        .filter(|id| !cache.messages.contains_key(id))
+        .collect();
+    for (id, m) in message_store::get_many(&mut tx, &missing).await? {
+        if let std::collections::hash_map::Entry::Vacant(slot) = cache.topics.entry(m.topic_id) {
+            slot.insert(Arc::new(topics::get(&mut tx, m.topic_id).await?));
+        }
+        cache.messages.insert(id, Arc::new(m));
+    }
+    let member_ids = unique(claimed.iter().map(|c| c.member_id));
+    let members: HashMap<MemberId, Member> =
+        members::get_many(&mut tx, &member_ids).await?.into_iter().map(|m| (m.id, m)).collect();
+    let partner_ids = unique(members.values().map(|m| m.profile.partner_id));
+    let partners: HashMap<PartnerId, Partner> =
+        partners::get_many(&mut tx, &partner_ids).await?.into_iter().map(|p| (p.id, p)).collect();
+    let prefs = consent_store::preferences_many(&mut tx, &member_ids).await?;
+    // Render once per message and locale where the text is the same for everyone.
+    for c in claimed {
+        let (Some(message), Some(member)) = (cache.messages.get(&c.message_id), members.get(&c.member_id)) else {
+            continue;
+        };
+        let key = (c.message_id, member.profile.locale.clone());
+        if message.content.is_personalized() || cache.renders.contains_key(&key) {
+            continue;
+        }
+        if let Some(partner) = partners.get(&member.profile.partner_id) {
+            let who = Personalization::of(&member.profile, &partner.profile);
+            if let Ok(r) = messages::render(&message.content, &member.profile.locale, &who) {
+                cache.renders.insert(key, Arc::new(r));
+            }
+        }
+    }
+    Ok(Context {
+        messages: cache.messages.clone(),
+        topics: cache.topics.clone(),
+        members,
+        partners,
+        prefs,
+        renders: cache.renders.clone(),
+    })
+}
+
+fn unique<T: Ord + Copy>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = items.collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// What an attempt came to, with whether a failure is the provider refusing the address.
+enum Attempted {
+    Channel(Outcome),
+    /// Tidings itself cannot send it (the message expired, the member is gone, the text
+    /// does not render): failed without trying.
+    Refused(String),
+}
+
+async fn attempt(app: &App, c: &Claimed, ctx: &Context, now: Timestamp) -> Attempted {
+    let Some(message) = ctx.messages.get(&c.message_id) else {
+        return Attempted::Refused("the message no longer exists".into());
+    };
+    let Some(member) = ctx.members.get(&c.member_id) else {
+        return Attempted::Refused("the member no longer exists".into());
+    };
+    let Some(partner) = ctx.partners.get(&member.profile.partner_id) else {
+        return Attempted::Refused("the member's partner no longer exists".into());
+    };
+    let Some(topic) = ctx.topics.get(&message.topic_id) else {
+        return Attempted::Refused("the message's topic no longer exists".into());
+    };
+    if message.expires_at.is_some_and(|e| e <= now) {
+        return Attempted::Refused("the message expired before it could be sent".into());
+    }
+    // Consent is asked again at send time: an unsubscribe or a bounce since the release wins.
+    let prefs = ctx.prefs.get(&c.member_id).cloned().unwrap_or_default();
+    let decision =
+        consent::may_reach(&member.profile, &prefs, TopicRef { key: &topic.key, policies: &topic.policies }, c.channel);
+    if !decision.allowed {
+        return Attempted::Channel(Outcome::Suppressed(decision.reason));
+    }
+    let rendered = match ctx.renders.get(&(c.message_id, member.profile.locale.clone())) {
+        Some(r) => r.clone(),
+        None => {
+            let who = Personalization::of(&member.profile, &partner.profile);
+            match messages::render(&message.content, &member.profile.locale, &who) {
+                Ok(r) => Arc::new(r),
+                Err(e) => return Attempted::Refused(format!("the message does not render: {e}")),
+            }
+        }
+    };
+    match c.channel {
+        Channel::Email => {
+            let Some(mailer) = &app.mailer else {
+                return Attempted::Channel(Outcome::Transient("no SMTP server is configured".into()));
+            };
+            match crate::email::compose(app, message, &rendered, member, partner, &topic.name) {
+                Ok(email) => Attempted::Channel(mailer.send(&email).await),
+                Err(e) => Attempted::Refused(e),
+            }
+        }
+        other => Attempted::Refused(format!("no provider sends {other} yet")),
+    }
+}
+
+/// Saves a batch's outcomes, the events they make, and suppressions for hard bounces.
+async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, Attempted)>) -> Result<(), AppError> {
+    let now = app.clock.now();
+    let mut settled = Vec::with_capacity(results.len());
+    let mut kinds = Vec::with_capacity(results.len());
+    let mut bounced = Vec::new();
+    for (i, result) in &results {
+        let c = &claimed[*i];
+        let (status, due_at, provider_id, error, kind) = match result {
+            Attempted::Channel(Outcome::Sent { provider_id }) => {
+                (DeliveryStatus::Sent, None, provider_id.as_deref(), None, Some(EventKind::Sent))
+            }
+            Attempted::Channel(Outcome::Suppressed(reason)) => {
+                (DeliveryStatus::Suppressed, None, None, Some(reason.as_str()), Some(EventKind::Suppressed))
+            }
+            Attempted::Channel(Outcome::Permanent(reason)) => {
+                bounced.push(c.member_id);
+                (DeliveryStatus::Bounced, None, None, Some(reason.as_str()), Some(EventKind::Bounced))
+            }
+            Attempted::Refused(reason) => {
+                (DeliveryStatus::Failed, None, None, Some(reason.as_str()), Some(EventKind::Failed))
+            }
+            Attempted::Channel(o @ (Outcome::Transient(reason) | Outcome::Unknown(reason))) => {
+                match app.retry.delay_ms(c.attempts, fastrand::f64()) {
+                    Some(wait) => {
+                        let status = if matches!(o, Outcome::Unknown(_)) {
+                            DeliveryStatus::Unknown
+                        } else {
+                            DeliveryStatus::Queued
+                        };
+                        let due = Timestamp::from_millis(now.as_millis() + wait as i64);
+                        (status, Some(due), None, Some(reason.as_str()), None)
+                    }
+                    None => (DeliveryStatus::Failed, None, None, Some(reason.as_str()), Some(EventKind::Failed)),
+                }
+            }
+        };
+        settled.push(Settled { claimed: c, status, due_at, provider_id, error });
+        kinds.push(kind);
+    }
+    let mut tx = app.db.begin().await?;
+    let saved = deliveries::settle(&mut tx, &settled, now).await?;
+    let mut new_events = Vec::new();
+    for ((s, kind), saved) in settled.iter().zip(&kinds).zip(&saved) {
+        let (Some(kind), true) = (kind, saved) else { continue };
+        new_events.push(NewEvent {
+            message_id: s.claimed.message_id,
+            member_id: s.claimed.member_id,
+            channel: Some(s.claimed.channel),
+            kind: *kind,
+            at: now,
+            detail: s.error.map(|e| serde_json::json!({ "reason": e, "attempts": s.claimed.attempts })),
+        });
+    }
+    events::append(&mut tx, &new_events).await?;
+    if !bounced.is_empty() {
+        for member in members::get_many(&mut tx, &bounced).await? {
+            suppressions::add(&mut tx, &member.profile.email, "the receiving server refused the address", now).await?;
+        }
+    }
+    tx.commit().await?;
+    let failed = saved.iter().filter(|s| !**s).count();
+    if failed > 0 {
+        tracing::warn!(failed, "outcomes not saved: their lease had run out and another worker took them over");
+    }
+    Ok(())
+}

@@ -1,0 +1,369 @@
+//! The send path end to end on both engines: release, workers sending through a real SMTP
+//! server (mailin, started by the test), the inbox, acknowledgment with its evidence,
+//! events and the report; and what happens when the SMTP server is down, slow, or
+//! answers 4xx or 5xx.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tidings_app::consent::{self, ConsentInput};
+use tidings_app::inbox::{self, InboxQuery, Origin};
+use tidings_app::messages as compose;
+use tidings_app::release;
+use tidings_app::worker::{Cache, WorkerConfig, work_once};
+use tidings_app::{App, AppError, Caller, events, signing::Purpose};
+use tidings_channels::testing::{Mode, SmtpServer};
+use tidings_channels::{SmtpConfig, SmtpMailer};
+use tidings_core::audiences::AudienceDraft;
+use tidings_core::deliveries::{DeliveryStatus, EventKind, RetryPolicy};
+use tidings_core::messages::{AcknowledgmentDraft, ContentDraft, MessageDraft, MessageState, VariantDraft};
+use tidings_core::{Member, MemberStatus, MessageId};
+use tidings_store::deliveries;
+use tidings_store::members::{self, MemberFilter};
+
+both_engines!(
+    seeded:
+    a_critical_message_is_mailed_read_and_acknowledged_with_evidence,
+    a_test_send_reaches_only_test_members,
+    transient_answers_are_retried_and_permanent_ones_bounce_and_suppress,
+    a_server_that_is_down_or_slow_loses_nothing,
+);
+
+fn mailer_for(port: u16, timeout_secs: u64) -> Arc<SmtpMailer> {
+    Arc::new(SmtpMailer::new(SmtpConfig { port, timeout_secs, connections: 4, ..SmtpConfig::default() }))
+}
+
+fn with_smtp(mut app: App, port: u16) -> App {
+    app.mailer = Some(mailer_for(port, 5));
+    app.public_url = Arc::from("https://tidings.example");
+    app
+}
+
+/// Three active members (two opted in to email) and the demo's test member.
+async fn people(app: &App) -> (Vec<Member>, Member) {
+    let mut tx = app.db.read().await.unwrap();
+    let active = members::list(
+        &mut tx,
+        &MemberFilter { status: Some(MemberStatus::Active), ..Default::default() },
+        None,
+        Some(3),
+    )
+    .await
+    .unwrap()
+    .items;
+    let tester =
+        members::list(&mut tx, &MemberFilter { status: Some(MemberStatus::Test), ..Default::default() }, None, Some(1))
+            .await
+            .unwrap()
+            .items
+            .remove(0);
+    drop(tx);
+    for m in active.iter().take(2).chain([&tester]) {
+        let input =
+            ConsentInput { purpose: "email".into(), granted: true, lawful_basis: None, text_version: "v1".into() };
+        consent::record(app, &Caller::operator(), m.id, &input).await.unwrap();
+    }
+    (active, tester)
+}
+
+async fn critical(app: &App, to: &[&Member]) -> MessageId {
+    let mut tx = app.db.read().await.unwrap();
+    let topic = tidings_store::topics::get_by_key(&mut tx, "announcements").await.unwrap();
+    drop(tx);
+    let variant = VariantDraft {
+        title: Some("Recall of battery lots A1 and B2".into()),
+        summary: Some("Two lots must be pulled from stock".into()),
+        what_changed: Some("We found a fault in **two lots**. See [the list](https://vendor.example/lots).".into()),
+        why_it_matters: Some("Customers could be hurt.".into()),
+        what_to_do: Some("Hi {{ member.first_name }}, pull the stock of {{ partner.name }} today.".into()),
+        call_to_action: Some(tidings_core::messages::CallToAction {
+            label: "Start the return".into(),
+            url: "https://vendor.example/returns?src=mail".into(),
+        }),
+    };
+    let draft = MessageDraft {
+        topic_id: Some(topic.id),
+        importance: Some("critical".into()),
+        content: Some(ContentDraft { default_locale: None, variants: [("en".to_owned(), variant)].into() }),
+        audience: Some(AudienceDraft { members: to.iter().map(|m| m.id).collect(), ..Default::default() }),
+        acknowledgment: Some(AcknowledgmentDraft {
+            statement: Some("We have pulled the affected stock".into()),
+            due_at: Some("2099-01-15".into()),
+        }),
+        ..Default::default()
+    };
+    compose::create(app, &Caller::operator(), &draft).await.unwrap().id
+}
+
+/// Works until nothing is due.
+async fn drain(app: &App) -> usize {
+    let mut cache = Cache::default();
+    let mut total = 0;
+    loop {
+        let n = work_once(app, &WorkerConfig::default(), &mut cache).await.unwrap();
+        if n == 0 {
+            return total;
+        }
+        total += n;
+    }
+}
+
+async fn status_of(app: &App, message: MessageId) -> Vec<DeliveryStatus> {
+    let mut tx = app.db.read().await.unwrap();
+    deliveries::of_message(&mut tx, message).await.unwrap().into_iter().map(|d| d.status).collect()
+}
+
+async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: App) {
+    let smtp = SmtpServer::start();
+    let app = with_smtp(app, smtp.port);
+    let (active, _) = people(&app).await;
+    let id = critical(&app, &active.iter().collect::<Vec<_>>()).await;
+
+    let report = release::release(&app, &Caller::operator(), id).await.unwrap();
+    assert_eq!((report.recipients, report.deliveries), (3, 2), "all three get the inbox; two opted in to email");
+    assert_eq!(report.message.state, MessageState::Sending);
+    let again = release::release(&app, &Caller::operator(), id).await;
+    assert!(matches!(again, Err(AppError::Conflict(_))), "a released message cannot be released again: {again:?}");
+
+    assert_eq!(drain(&app).await, 2);
+    let mails = smtp.wait_for(2, Duration::from_secs(5));
+    assert_eq!(mails.len(), 2);
+    let to_first =
+        mails.iter().find(|m| m.to == [active[0].profile.email.to_string()]).expect("mail to the first member");
+    assert_eq!(to_first.subject(), "[Must know] Recall of battery lots A1 and B2");
+    let message_id = tidings_app::email::message_id(&app, id, active[0].id);
+    assert_eq!(to_first.header("Message-ID").unwrap(), format!("<{message_id}>"));
+    let unsubscribe = to_first.header("List-Unsubscribe").unwrap();
+    assert!(unsubscribe.starts_with("<https://tidings.example/u/"), "{unsubscribe}");
+    assert_eq!(to_first.header("List-Unsubscribe-Post").unwrap(), "List-Unsubscribe=One-Click");
+    let first_name = active[0].profile.name.split_whitespace().next().unwrap();
+    let text = to_first.text();
+    assert!(text.contains(&format!("Hi {first_name}, pull the stock")), "{text}");
+    assert!(text.contains("We have pulled the affected stock"), "{text}");
+    let html = to_first.html();
+    assert!(html.contains(&format!("Hi {first_name}, pull the stock")), "{html}");
+    assert!(!html.contains("https://vendor.example/returns"), "links go through click tracking");
+    // Every tracked link opens to exactly its target, for this message and member.
+    let tokens: Vec<&str> =
+        html.split("https://tidings.example/t/c/").skip(1).map(|s| s.split('"').next().unwrap()).collect();
+    let targets: Vec<String> = tokens
+        .iter()
+        .map(|t| app.signer.verify_click(t).unwrap())
+        .map(|(m, r, url)| {
+            assert_eq!((m, r), (id, active[0].id));
+            url
+        })
+        .collect();
+    assert!(targets.contains(&"https://vendor.example/returns?src=mail".to_owned()), "{targets:?}");
+    assert!(targets.contains(&"https://vendor.example/lots".to_owned()), "{targets:?}");
+    assert!(html.contains("https://tidings.example/a/"), "the email leads to the acknowledgment page");
+    assert!(html.contains("https://tidings.example/t/o/"), "open pixel");
+    assert_eq!(status_of(&app, id).await, [DeliveryStatus::Sent, DeliveryStatus::Sent]);
+
+    // Tracking: an open and a click are recorded; an altered link is refused.
+    let origin = Origin { ip: Some("192.0.2.7".into()), user_agent: Some("Mail/1.0".into()) };
+    let open = app.signer.recipient_token(Purpose::Open, id, active[0].id);
+    assert!(tidings_app::tracking::opened(&app, &open, &origin).await.unwrap());
+    let target = tidings_app::tracking::clicked(&app, tokens[0], &origin).await.unwrap();
+    assert!(target.starts_with("https://vendor.example/"));
+    let forged = format!("{}x", tokens[0]);
+    assert!(matches!(tidings_app::tracking::clicked(&app, &forged, &origin).await, Err(AppError::Invalid(_))));
+
+    // The inbox: the member sees it, needing acknowledgment; the third member too, without email.
+    let member = inbox::authenticate(
+        &app,
+        &app.signer.member_token(active[0].id, tidings_core::Timestamp::from_millis(common::NOW + 60_000)),
+    )
+    .await
+    .unwrap();
+    let pending = inbox::pending_acknowledgments(&app, &member).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].title, "Recall of battery lots A1 and B2");
+    let other = inbox::list(&app, &active[2], &InboxQuery::default()).await.unwrap();
+    assert_eq!(other.items.len(), 1, "the member without email consent still has it in the inbox");
+    let view = inbox::view(&app, &member, id, &origin).await.unwrap();
+    assert!(view.entry.needs_acknowledgment);
+    let wrong = inbox::acknowledge(&app, &member, id, "0000", &origin).await;
+    assert!(matches!(wrong, Err(AppError::Conflict(_))), "an acknowledgment names the version shown: {wrong:?}");
+    let done = inbox::acknowledge(&app, &member, id, &view.rendered.content_hash, &origin).await.unwrap();
+    assert!(done.created);
+    let evidence = &done.acknowledgment;
+    assert_eq!(evidence.statement, "We have pulled the affected stock");
+    assert_eq!(evidence.content_hash, view.rendered.content_hash);
+    assert_eq!((evidence.ip.as_deref(), evidence.user_agent.as_deref()), (Some("192.0.2.7"), Some("Mail/1.0")));
+    assert_eq!(evidence.partner_id, member.profile.partner_id);
+    let twice = inbox::acknowledge(&app, &member, id, &view.rendered.content_hash, &origin).await.unwrap();
+    assert!(!twice.created && twice.acknowledgment == done.acknowledgment, "the first acknowledgment stands");
+    assert!(inbox::pending_acknowledgments(&app, &member).await.unwrap().is_empty());
+
+    // Another member cannot see or acknowledge a message that did not reach them.
+    let outsider = {
+        let mut tx = app.db.read().await.unwrap();
+        members::list(
+            &mut tx,
+            &MemberFilter { status: Some(MemberStatus::Active), ..Default::default() },
+            None,
+            Some(10),
+        )
+        .await
+        .unwrap()
+        .items
+        .pop()
+        .unwrap()
+    };
+    assert!(matches!(inbox::view(&app, &outsider, id, &origin).await, Err(AppError::NotFound(_))));
+    assert!(matches!(
+        inbox::acknowledge(&app, &outsider, id, &view.rendered.content_hash, &origin).await,
+        Err(AppError::NotFound(_))
+    ));
+
+    // The report and the events say who received, opened, viewed and acknowledged it.
+    let report = events::report(&app, &Caller::operator(), id).await.unwrap();
+    assert_eq!((report.inbox.recipients, report.inbox.viewed, report.inbox.acknowledged), (3, 1, 1));
+    assert_eq!(report.members_by_event[&EventKind::Sent], 2);
+    assert_eq!(report.members_by_event[&EventKind::Opened], 1);
+    assert_eq!(report.members_by_event[&EventKind::Clicked], 1);
+    assert_eq!(report.members_by_event[&EventKind::Acknowledged], 1);
+    assert_eq!(report.members_by_event[&EventKind::Queued], 3);
+    let acks = events::list(
+        &app,
+        &Caller::operator(),
+        id,
+        &events::EventQuery { kind: Some(EventKind::Acknowledged), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    assert_eq!(acks.items.len(), 1);
+    assert_eq!(acks.items[0].member_id, member.id);
+    let queued = events::list(
+        &app,
+        &Caller::operator(),
+        id,
+        &events::EventQuery { kind: Some(EventKind::Queued), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    assert_eq!(queued.items.len(), 5, "three inbox copies and two emails");
+
+    // Every delivery has an outcome: the scheduler marks the message sent.
+    release::tick(&app).await.unwrap();
+    let mut tx = app.db.read().await.unwrap();
+    assert_eq!(tidings_store::messages::get(&mut tx, id).await.unwrap().state, MessageState::Sent);
+}
+
+async fn a_test_send_reaches_only_test_members(app: App) {
+    let smtp = SmtpServer::start();
+    let app = with_smtp(app, smtp.port);
+    let (active, tester) = people(&app).await;
+    let id = critical(&app, &[&active[0], &tester]).await;
+    let report = release::test_send(&app, &Caller::operator(), id).await.unwrap();
+    assert_eq!((report.recipients, report.deliveries), (1, 1));
+    assert_ne!(report.message.id, id, "a test send is a copy");
+    drain(&app).await;
+    let mails = smtp.wait_for(1, Duration::from_secs(5));
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, [tester.profile.email.to_string()]);
+    let mut tx = app.db.read().await.unwrap();
+    assert_eq!(
+        tidings_store::messages::get(&mut tx, id).await.unwrap().state,
+        MessageState::Draft,
+        "the original is untouched"
+    );
+}
+
+async fn transient_answers_are_retried_and_permanent_ones_bounce_and_suppress(app: App) {
+    let smtp = SmtpServer::start();
+    let mut app = with_smtp(app, smtp.port);
+    app.retry = RetryPolicy { base_ms: 1_000, max_ms: 10_000, max_attempts: 3 };
+    let (active, _) = people(&app).await;
+    let id = critical(&app, &[&active[0], &active[1]]).await;
+    release::release(&app, &Caller::operator(), id).await.unwrap();
+
+    smtp.set_mode(Mode::Transient);
+    assert_eq!(drain(&app).await, 2);
+    assert_eq!(status_of(&app, id).await, [DeliveryStatus::Queued, DeliveryStatus::Queued], "451: try again later");
+    assert_eq!(drain(&app).await, 0, "not due before the backoff");
+    app.clock.advance(1_000);
+    smtp.set_mode(Mode::Accept);
+    assert_eq!(drain(&app).await, 2);
+    assert_eq!(status_of(&app, id).await, [DeliveryStatus::Sent, DeliveryStatus::Sent]);
+    assert_eq!(smtp.wait_for(2, Duration::from_secs(5)).len(), 2);
+
+    // A second message: 550 for every recipient is a hard bounce.
+    let second = critical(&app, &[&active[0], &active[1]]).await;
+    release::release(&app, &Caller::operator(), second).await.unwrap();
+    smtp.set_mode(Mode::Permanent);
+    drain(&app).await;
+    assert_eq!(status_of(&app, second).await, [DeliveryStatus::Bounced, DeliveryStatus::Bounced]);
+    let prefs = tidings_app::consent::preferences(&app, &Caller::operator(), active[0].id).await.unwrap();
+    assert!(prefs.preferences.email_suppressed, "a hard-bounced address is suppressed");
+    // A third message skips the suppressed addresses at release.
+    let third = critical(&app, &[&active[0], &active[1]]).await;
+    let report = release::release(&app, &Caller::operator(), third).await.unwrap();
+    assert_eq!((report.recipients, report.deliveries), (2, 0));
+
+    // Transient failures up to the limit end in failed, with the reason.
+    let mut tx = app.db.begin().await.unwrap();
+    tidings_store::suppressions::remove(&mut tx, &active[0].profile.email).await.unwrap();
+    tidings_store::suppressions::remove(&mut tx, &active[1].profile.email).await.unwrap();
+    tx.commit().await.unwrap();
+    let fourth = critical(&app, &[&active[0]]).await;
+    release::release(&app, &Caller::operator(), fourth).await.unwrap();
+    smtp.set_mode(Mode::Transient);
+    for _ in 0..3 {
+        drain(&app).await;
+        app.clock.advance(20_000);
+    }
+    let mut tx = app.db.read().await.unwrap();
+    let d = deliveries::of_message(&mut tx, fourth).await.unwrap().remove(0);
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Failed, 3));
+    assert!(d.error.unwrap().contains("451"));
+}
+
+async fn a_server_that_is_down_or_slow_loses_nothing(app: App) {
+    // Down: nothing listens on the port yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut app = with_smtp(app, port);
+    app.retry = RetryPolicy { base_ms: 1_000, max_ms: 1_000, max_attempts: 10 };
+    let (active, _) = people(&app).await;
+    let id = critical(&app, &[&active[0], &active[1]]).await;
+    release::release(&app, &Caller::operator(), id).await.unwrap();
+    drain(&app).await;
+    let mut tx = app.db.read().await.unwrap();
+    let stored = deliveries::of_message(&mut tx, id).await.unwrap();
+    drop(tx);
+    assert!(
+        stored
+            .iter()
+            .all(|d| d.status == DeliveryStatus::Queued
+                && d.error.as_deref().unwrap_or_default().contains("cannot connect")),
+        "{stored:?}"
+    );
+
+    // Up, but slower than the mailer waits: the outcome is unknown, and the retry
+    // carries the same Message-ID, so the receiver can drop the copy.
+    let smtp = SmtpServer::start_on(port);
+    smtp.set_mode(Mode::Slow(Duration::from_millis(1_500)));
+    app.mailer = Some(mailer_for(port, 1));
+    app.clock.advance(1_000);
+    drain(&app).await;
+    assert_eq!(status_of(&app, id).await, [DeliveryStatus::Unknown, DeliveryStatus::Unknown]);
+    smtp.set_mode(Mode::Accept);
+    app.clock.advance(1_000);
+    drain(&app).await;
+    assert_eq!(status_of(&app, id).await, [DeliveryStatus::Sent, DeliveryStatus::Sent]);
+    let mails = smtp.wait_for(4, Duration::from_secs(5));
+    for member in &active[..2] {
+        let copies: Vec<String> = mails
+            .iter()
+            .filter(|m| m.to == [member.profile.email.to_string()])
+            .map(|m| m.header("Message-ID").unwrap())
+            .collect();
+        assert!(!copies.is_empty() && copies.len() <= 2, "{copies:?}");
+        assert!(copies.iter().all(|c| *c == copies[0]), "every copy has the same Message-ID: {copies:?}");
+    }
+}

@@ -1,0 +1,129 @@
+//! Our own pool of SMTP connections. lettre's pooled transport (0.11) leaves Nagle's
+//! algorithm on and sends a NOOP on every checkout, which holds a loopback connection to
+//! about 22 messages a second (PERFORMANCE.md); here each connection is a TCP_NODELAY
+//! socket handed to lettre, reused while healthy and dropped after any error.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use tidings_core::deliveries::Outcome;
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+
+use crate::email::{OutgoingEmail, Security, SmtpConfig};
+
+pub struct SmtpMailer {
+    config: SmtpConfig,
+    idle: Mutex<Vec<AsyncSmtpConnection>>,
+    slots: Semaphore,
+}
+
+impl std::fmt::Debug for SmtpMailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpMailer").field("host", &self.config.host).field("port", &self.config.port).finish()
+    }
+}
+
+impl SmtpMailer {
+    pub fn new(config: SmtpConfig) -> Self {
+        let slots = Semaphore::new(config.connections.max(1));
+        Self { config, idle: Mutex::new(Vec::new()), slots }
+    }
+
+    /// Sends one email. A refused connection or a 4xx answer is transient; a 5xx answer
+    /// is permanent; a connection that breaks once the message is being handed over
+    /// leaves the outcome unknown (it may have arrived).
+    pub async fn send(&self, email: &OutgoingEmail) -> Outcome {
+        let message = match email.to_message() {
+            Ok(m) => m,
+            Err(e) => return Outcome::Permanent(e.to_string()),
+        };
+        let Ok(_slot) = self.slots.acquire().await else {
+            return Outcome::Transient("the mailer is shutting down".into());
+        };
+        let pooled = self.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
+        let mut connection = match pooled {
+            Some(c) => c,
+            None => match self.connect().await {
+                Ok(c) => c,
+                Err(e) => {
+                    return Outcome::Transient(format!(
+                        "cannot connect to {}:{}: {e}",
+                        self.config.host, self.config.port
+                    ));
+                }
+            },
+        };
+        let timeout = Duration::from_secs(self.config.timeout_secs.max(1));
+        let sent = tokio::time::timeout(timeout, connection.send(message.envelope(), &message.formatted())).await;
+        match sent {
+            Ok(Ok(_)) => {
+                if let Ok(mut idle) = self.idle.lock() {
+                    idle.push(connection);
+                }
+                Outcome::Sent { provider_id: Some(email.message_id.clone()) }
+            }
+            Ok(Err(e)) if e.is_permanent() => Outcome::Permanent(describe(&e)),
+            Ok(Err(e)) if e.is_transient() => Outcome::Transient(describe(&e)),
+            Ok(Err(e)) => Outcome::Unknown(format!("the connection failed during the send: {e}")),
+            Err(_) => {
+                connection.abort().await;
+                Outcome::Unknown(format!("no answer within {} s during the send", timeout.as_secs()))
+            }
+        }
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, String> {
+        let c = &self.config;
+        let hello = ClientId::Domain(c.hello_name.clone());
+        let timeout = Duration::from_secs(c.timeout_secs.max(1));
+        let mut connection = match c.security {
+            Security::Tls => {
+                let tls = TlsParameters::new(c.host.clone()).map_err(|e| e.to_string())?;
+                AsyncSmtpConnection::connect_tokio1((c.host.as_str(), c.port), Some(timeout), &hello, Some(tls), None)
+                    .await
+                    .map_err(|e| e.to_string())?
+            }
+            Security::None | Security::StartTls => {
+                let stream = tokio::time::timeout(timeout, TcpStream::connect((c.host.as_str(), c.port)))
+                    .await
+                    .map_err(|_| format!("no connection within {} s", timeout.as_secs()))?
+                    .map_err(|e| e.to_string())?;
+                stream.set_nodelay(true).map_err(|e| e.to_string())?;
+                let mut connection = AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if c.security == Security::StartTls {
+                    let tls = TlsParameters::new(c.host.clone()).map_err(|e| e.to_string())?;
+                    connection.starttls(tls, &hello).await.map_err(|e| e.to_string())?;
+                }
+                connection
+            }
+        };
+        if let (Some(user), Some(password)) = (&c.username, &c.password) {
+            connection
+                .auth(&[Mechanism::Plain, Mechanism::Login], &Credentials::new(user.clone(), password.clone()))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(connection)
+    }
+
+    /// Closes idle connections politely.
+    pub async fn close(&self) {
+        let idle: Vec<AsyncSmtpConnection> = self.idle.lock().map(|mut i| i.drain(..).collect()).unwrap_or_default();
+        for mut c in idle {
+            let _ = c.quit().await;
+        }
+    }
+}
+
+fn describe(e: &lettre::transport::smtp::Error) -> String {
+    match e.status() {
+        Some(code) => format!("the server answered {code}: {e}"),
+        None => e.to_string(),
+    }
+}
