@@ -84,3 +84,37 @@ impl FromRequestParts<App> for Staff {
         Ok(Self(auth::authenticate(app, bearer.trim()).await?))
     }
 }
+
+/// The member named by `Authorization: Bearer <member token>` (see `tidings_app::inbox`).
+pub struct MemberCaller(pub tidings_core::Member);
+
+impl FromRequestParts<App> for MemberCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let bearer = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .ok_or(ApiError(AppError::Unauthorized))?;
+        Ok(Self(tidings_app::inbox::authenticate(app, bearer.trim()).await?))
+    }
+}
+
+/// Where a request came from: the peer address (or the first `X-Forwarded-For` hop when
+/// a proxy in front sets it) and the user agent.
+pub struct RequestOrigin(pub tidings_app::inbox::Origin);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestOrigin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let forwarded = header("x-forwarded-for").and_then(|f| f.split(',').next().map(|s| s.trim().to_owned()));
+        let peer =
+            parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+        let user_agent = header("user-agent").map(|ua| ua.chars().take(500).collect());
+        Ok(Self(tidings_app::inbox::Origin { ip: forwarded.or(peer), user_agent }))
+    }
+}

@@ -6,10 +6,12 @@ mod audiences;
 mod consent;
 mod groups;
 mod imports;
+mod inbox;
 mod members;
 mod messages;
 mod partners;
 mod segments;
+mod sending;
 mod topics;
 
 use axum::Json;
@@ -34,6 +36,8 @@ use utoipa_axum::routes;
         (name = "audiences", description = "Segments, audience previews and explanations"),
         (name = "consent", description = "Consent records and member preferences"),
         (name = "messages", description = "Composing messages: drafts, schedules, previews"),
+        (name = "sending", description = "Releasing messages, their events and reports, bounces"),
+        (name = "inbox", description = "A member's own inbox, with a member token"),
     )
 )]
 struct ApiDoc;
@@ -82,6 +86,17 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(messages::cancel))
         .routes(routes!(messages::copy))
         .routes(routes!(messages::preview))
+        .routes(routes!(sending::release))
+        .routes(routes!(sending::test_send))
+        .routes(routes!(sending::events))
+        .routes(routes!(sending::report))
+        .routes(routes!(sending::member_token))
+        .routes(routes!(sending::bounce))
+        .routes(routes!(inbox::list))
+        .routes(routes!(inbox::pending))
+        .routes(routes!(inbox::view))
+        .routes(routes!(inbox::read))
+        .routes(routes!(inbox::acknowledge))
         .routes(routes!(segments::list, segments::create))
         .routes(routes!(segments::show, segments::update, segments::delete))
         .routes(routes!(segments::preview))

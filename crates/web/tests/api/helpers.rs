@@ -12,6 +12,8 @@ pub struct TestApp {
     pub admin: String,
     pub analyst: String,
     pub client: reqwest::Client,
+    /// The app the server runs (same database, same signing key), for driving workers.
+    pub app: App,
     db: Option<TestDb>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -45,10 +47,11 @@ impl TestApp {
             auth::create_token(&app, &Caller::operator(), "analyst", StaffRole::Analyst, None).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let served = app.clone();
         let server = tokio::spawn(async move {
-            let _ = tidings_web::serve(listener, app, std::future::pending()).await;
+            let _ = tidings_web::serve(listener, served, std::future::pending()).await;
         });
-        Some(Self { base, admin, analyst, client: reqwest::Client::new(), db: Some(db), server })
+        Some(Self { base, admin, analyst, client: reqwest::Client::new(), app, db: Some(db), server })
     }
 
     pub fn db(&self) -> &tidings_store::Db {

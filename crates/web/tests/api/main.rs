@@ -10,3 +10,4 @@ mod errors;
 mod imports;
 mod messages;
 mod openapi;
+mod sending;

@@ -53,11 +53,22 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/messages/{id}",
         "/messages/{id}/schedule",
         "/messages/{id}/preview",
+        "/messages/{id}/release",
+        "/messages/{id}/test-send",
+        "/messages/{id}/events",
+        "/messages/{id}/report",
+        "/members/{id}/token",
+        "/bounces",
+        "/inbox",
+        "/inbox/pending-acknowledgments",
+        "/inbox/{id}",
+        "/inbox/{id}/read",
+        "/inbox/{id}/acknowledge",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 43);
+    assert_eq!(operations, 54);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }
