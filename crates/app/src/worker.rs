@@ -90,11 +90,11 @@ pub async fn work_once(app: &App, config: &WorkerConfig, cache: &mut Cache) -> R
         return Ok(0);
     }
     let context = load(app, &claimed, cache).await?;
-    let results: Vec<(usize, Attempted)> = futures_util::stream::iter(claimed.iter().enumerate())
-        .map(|(i, c)| {
-            let context = &context;
-            async move { (i, attempt(app, c, context, now).await) }
-        })
+    // Indices rather than references as the stream's items: the future must be Send for
+    // `tokio::spawn`, which a closure over borrowed items cannot prove.
+    let (claimed_ref, context_ref) = (&claimed, &context);
+    let results: Vec<(usize, Attempted)> = futures_util::stream::iter(0..claimed.len())
+        .map(move |i| async move { (i, attempt(app, &claimed_ref[i], context_ref, now).await) })
         .buffer_unordered(config.concurrency.max(1))
         .collect()
         .await;

@@ -23,6 +23,60 @@ pub struct Config {
     pub catalog: Catalog,
     pub audiences: AudienceConfig,
     pub consent: ConsentConfig,
+    /// The SMTP server email goes through.
+    pub smtp: tidings_channels::SmtpConfig,
+    pub mail: MailConfig,
+    /// When failed deliveries are tried again.
+    pub retry: tidings_core::deliveries::RetryPolicy,
+    pub worker: WorkerSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Deliveries claimed per round.
+    pub batch: usize,
+    /// Sends in flight at once (and SMTP connections).
+    pub concurrency: usize,
+    /// Seconds a claimed delivery stays with its worker; after that, if the worker died,
+    /// another one sends it again (with the same Message-ID).
+    pub lease_secs: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        let d = tidings_app::worker::WorkerConfig::default();
+        Self { batch: d.batch, concurrency: d.concurrency, lease_secs: d.lease.as_secs() }
+    }
+}
+
+impl WorkerSettings {
+    pub fn to_config(&self) -> tidings_app::worker::WorkerConfig {
+        tidings_app::worker::WorkerConfig {
+            batch: self.batch.max(1),
+            concurrency: self.concurrency.max(1),
+            lease: std::time::Duration::from_secs(self.lease_secs.max(1)),
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// The visible sender, `Name <address>`.
+    pub from: String,
+    /// Where bounces go (the envelope sender); the `from` address when not set.
+    pub return_path: Option<String>,
+    /// The domain part of each Message-ID.
+    pub message_id_domain: String,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        let d = tidings_app::MailSettings::default();
+        Self { from: d.from, return_path: d.return_path, message_id_domain: d.message_id_domain }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -66,6 +120,10 @@ impl Default for Config {
             catalog: Catalog::default(),
             audiences: AudienceConfig::default(),
             consent: ConsentConfig::default(),
+            smtp: tidings_channels::SmtpConfig::default(),
+            mail: MailConfig::default(),
+            retry: tidings_core::deliveries::RetryPolicy::default(),
+            worker: WorkerSettings::default(),
         }
     }
 }
@@ -84,7 +142,22 @@ pub struct Overrides {
 }
 
 /// The environment variables read, as `TIDINGS_<KEY>` with `__` between section and key.
-const ENV_KEYS: [&str; 10] = [
+const ENV_KEYS: [&str; 25] = [
+    "worker__batch",
+    "worker__concurrency",
+    "worker__lease_secs",
+    "smtp__host",
+    "smtp__port",
+    "smtp__security",
+    "smtp__username",
+    "smtp__password",
+    "smtp__hello_name",
+    "smtp__connections",
+    "smtp__timeout_secs",
+    "mail__from",
+    "mail__return_path",
+    "mail__message_id_domain",
+    "retry__max_attempts",
     "consent__terms_imply_email_opt_in",
     "audiences__default_exclusion",
     "database_url",
@@ -145,12 +218,20 @@ impl Config {
             database_url: &'a str,
             listen: String,
             log: &'a LogConfig,
+            smtp: &'a tidings_channels::SmtpConfig,
+            mail: &'a MailConfig,
+            retry: &'a tidings_core::deliveries::RetryPolicy,
+            worker: &'a WorkerSettings,
             catalog: &'a Catalog,
         }
         let shown = Shown {
             database_url: defaults.database_url(),
             listen: defaults.listen.to_string(),
             log: &defaults.log,
+            smtp: &defaults.smtp,
+            mail: &defaults.mail,
+            retry: &defaults.retry,
+            worker: &defaults.worker,
             catalog: &defaults.catalog,
         };
         let body = serde_json::to_value(&shown).map(|v| to_toml(&v)).unwrap_or_default();
@@ -179,7 +260,11 @@ fn to_toml(value: &serde_json::Value) -> String {
                 serde_json::Value::Object(inner) => {
                     tables.push_str(&format!("\n[{key}]\n"));
                     for (k, v) in inner {
-                        tables.push_str(&format!("{k} = {v}\n"));
+                        // TOML has no null: an unset optional key is shown commented out.
+                        match v {
+                            serde_json::Value::Null => tables.push_str(&format!("# {k} =\n")),
+                            v => tables.push_str(&format!("{k} = {v}\n")),
+                        }
                     }
                 }
                 other => head.push_str(&format!("{key} = {other}\n")),

@@ -43,7 +43,12 @@ enum Command {
         /// Seed a demo dataset if the database is empty, and print an admin API token.
         #[arg(long)]
         demo: bool,
+        /// Serve only: leave delivery and scheduling to separate `tidings worker` processes.
+        #[arg(long)]
+        no_worker: bool,
     },
+    /// Run delivery workers and the scheduler, without the web app.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Import partners or members from a CSV file (upsert; re-running changes nothing).
@@ -127,9 +132,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let app = App::new(db.clone(), config.catalog.clone())
         .with_default_exclusion(config.audiences.default_exclusion.as_deref())
         .map_err(|e| anyhow::anyhow!("invalid [audiences] default_exclusion: {e}"))?;
-    let app = App { terms_imply_email_opt_in: config.consent.terms_imply_email_opt_in, ..app };
+    let app = App {
+        terms_imply_email_opt_in: config.consent.terms_imply_email_opt_in,
+        public_url: std::sync::Arc::from(config.public_url().trim_end_matches('/')),
+        mail: std::sync::Arc::new(tidings_app::MailSettings {
+            from: config.mail.from.clone(),
+            return_path: config.mail.return_path.clone(),
+            message_id_domain: config.mail.message_id_domain.clone(),
+        }),
+        mailer: Some(std::sync::Arc::new(tidings_channels::SmtpMailer::new(tidings_channels::SmtpConfig {
+            connections: config.worker.concurrency.max(1),
+            ..config.smtp.clone()
+        }))),
+        retry: config.retry,
+        ..app
+    };
+    let app = app.with_stored_signing_key().await.map_err(|e| anyhow::anyhow!("loading the signing key: {e}"))?;
     let code = match cli.command {
-        Command::Serve { demo, .. } => serve::run(app, &config, demo).await?,
+        Command::Serve { demo, no_worker, .. } => serve::run(app, &config, demo, !no_worker).await?,
+        Command::Worker => serve::worker(app, &config).await?,
         Command::Migrate => {
             println!("migrations applied");
             ExitCode::SUCCESS

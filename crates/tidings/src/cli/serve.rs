@@ -3,12 +3,13 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use tidings_app::worker;
 use tidings_app::{App, auth, demo};
 use tidings_core::StaffRole;
 
 use crate::config::Config;
 
-pub async fn run(app: App, config: &Config, with_demo: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -30,8 +31,27 @@ pub async fn run(app: App, config: &Config, with_demo: bool) -> anyhow::Result<E
         println!("API description: {url}/api/v1/openapi.json");
     }
     tracing::info!(listen = %config.listen, "serving");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = with_worker.then(|| tokio::spawn(worker::run(app.clone(), config.worker.to_config(), stopped)));
     tidings_web::serve(listener, app.clone(), shutdown_signal()).await?;
+    let _ = stop.send(true);
+    if let Some(w) = workers {
+        let _ = w.await;
+    }
     tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tidings worker`: delivery workers and the scheduler until SIGINT or SIGTERM; the
+/// round in progress finishes first.
+pub async fn worker(app: App, config: &Config) -> anyhow::Result<ExitCode> {
+    println!("Tidings worker running; stop with Ctrl-C");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(worker::run(app, config.worker.to_config(), stopped));
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    let _ = workers.await;
+    tracing::info!("worker stopped");
     Ok(ExitCode::SUCCESS)
 }
 
