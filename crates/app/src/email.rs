@@ -73,15 +73,11 @@ pub fn compose(
     let links =
         Links { base: app.public_url.clone(), signer: app.signer.clone(), message: message.id, member: member.id };
     let unsubscribe_url = links.recipient("u", Purpose::Unsubscribe);
-    let sections: Vec<(&str, String)> = [
-        ("What changed", &rendered.what_changed),
-        ("Why it matters", &rendered.why_it_matters),
-        ("What to do next", &rendered.what_to_do),
-    ]
-    .into_iter()
-    .filter(|(_, html)| !html.trim().is_empty())
-    .map(|(heading, html)| (heading, track_links(html, &links)))
-    .collect();
+    let tracked: Vec<(&str, String)> = sections(rendered)
+        .into_iter()
+        .filter(|(_, html)| !html.trim().is_empty())
+        .map(|(heading, html)| (heading, track_links(html, &links)))
+        .collect();
     let (badge, badge_color) = match message.importance {
         Importance::Info => ("Nice to know", "#4b5563"),
         Importance::Action => ("Need to know", "#1d4ed8"),
@@ -95,7 +91,7 @@ pub fn compose(
         topic => topic_name,
         badge => badge,
         badge_color => badge_color,
-        sections => sections.iter().map(|(h, html)| minijinja::context! { heading => *h, html => html }).collect::<Vec<_>>(),
+        sections => tracked.iter().map(|(h, html)| minijinja::context! { heading => *h, html => html }).collect::<Vec<_>>(),
         cta_url => rendered.call_to_action.as_ref().map(|c| safe(links.click(&c.url))),
         cta_label => rendered.call_to_action.as_ref().map(|c| c.label.clone()),
         ack_url => ack.map(|_| safe(links.recipient("a", Purpose::Acknowledge))),
@@ -111,11 +107,7 @@ pub fn compose(
         .and_then(|t| t.render(context))
         .map_err(|e| format!("the email layout failed: {e}"))?;
     let mut text = format!("{}\n\n{}\n", rendered.title, rendered.summary);
-    for (heading, html) in [
-        ("What changed", &rendered.what_changed),
-        ("Why it matters", &rendered.why_it_matters),
-        ("What to do next", &rendered.what_to_do),
-    ] {
+    for (heading, html) in sections(rendered) {
         let body = html_to_text(html);
         if !body.is_empty() {
             text.push_str(&format!("\n{heading}\n{body}\n"));
@@ -147,6 +139,11 @@ pub fn compose(
         message_id: message_id(app, message.id, member.id),
         unsubscribe_url: Some(unsubscribe_url),
     })
+}
+
+/// The three answers every message gives, with their headings, in order.
+fn sections(r: &Rendered) -> [(&'static str, &String); 3] {
+    [("What changed", &r.what_changed), ("Why it matters", &r.why_it_matters), ("What to do next", &r.what_to_do)]
 }
 
 /// Our own links need no HTML escaping (the base URL is configuration, the token

@@ -25,7 +25,8 @@ pub struct Origin {
 }
 
 impl Origin {
-    fn detail(&self) -> serde_json::Value {
+    /// The origin as event detail.
+    pub fn detail(&self) -> serde_json::Value {
         serde_json::json!({ "ip": self.ip, "user_agent": self.user_agent })
     }
 }

@@ -126,8 +126,15 @@ pub async fn copy(app: &App, caller: &Caller, id: MessageId) -> Result<Message, 
     caller.require(Action::Compose, COMPOSE)?;
     let mut tx = app.db.begin().await?;
     let original = store::get(&mut tx, id).await.map_err(not_found("message"))?;
-    let now = app.clock.now();
-    let copy = Message {
+    let copy = draft_copy(original, caller, app.clock.now());
+    store::insert(&mut tx, &copy).await?;
+    tx.commit().await?;
+    Ok(copy)
+}
+
+/// A new draft with `original`'s content, audience and settings, by `caller`.
+pub(crate) fn draft_copy(original: Message, caller: &Caller, now: Timestamp) -> Message {
+    Message {
         id: MessageId::new(),
         state: MessageState::Draft,
         send_at: None,
@@ -135,10 +142,7 @@ pub async fn copy(app: &App, caller: &Caller, id: MessageId) -> Result<Message, 
         created_at: now,
         updated_at: now,
         ..original
-    };
-    store::insert(&mut tx, &copy).await?;
-    tx.commit().await?;
-    Ok(copy)
+    }
 }
 
 /// The message as one member would see it, and which of its channels may reach them.

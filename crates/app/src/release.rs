@@ -52,15 +52,7 @@ pub async fn test_send(app: &App, caller: &Caller, id: MessageId) -> Result<Rele
     let mut tx = app.db.begin().await?;
     let original = store::get(&mut tx, id).await.map_err(not_found("message"))?;
     let now = app.clock.now();
-    let mut copy = Message {
-        id: MessageId::new(),
-        state: MessageState::Draft,
-        send_at: None,
-        created_by: caller.name.clone(),
-        created_at: now,
-        updated_at: now,
-        ..original
-    };
+    let mut copy = crate::messages::draft_copy(original, caller, now);
     copy.audience.test_send = true;
     build(app, &mut tx, &copy.audience).await?;
     store::insert(&mut tx, &copy).await?;

@@ -39,14 +39,7 @@ async fn event(
 /// Records an open if the pixel's token is genuine; the pixel is served either way.
 pub async fn opened(app: &App, token: &str, origin: &Origin) -> Result<bool, AppError> {
     let Some((message, member)) = app.signer.verify_recipient(Purpose::Open, token) else { return Ok(false) };
-    event(
-        app,
-        message,
-        member,
-        EventKind::Opened,
-        serde_json::json!({ "ip": origin.ip, "user_agent": origin.user_agent }),
-    )
-    .await?;
+    event(app, message, member, EventKind::Opened, origin.detail()).await?;
     Ok(true)
 }
 
@@ -101,14 +94,7 @@ pub async fn unsubscribe(app: &App, token: &str, origin: &Origin) -> Result<Link
         text_version: "one-click-unsubscribe".into(),
     };
     record_as(app, subject.member.id, &input, "unsubscribe", "member").await?;
-    event(
-        app,
-        subject.message.id,
-        subject.member.id,
-        EventKind::Unsubscribed,
-        serde_json::json!({ "ip": origin.ip, "user_agent": origin.user_agent }),
-    )
-    .await?;
+    event(app, subject.message.id, subject.member.id, EventKind::Unsubscribed, origin.detail()).await?;
     Ok(subject)
 }
 

@@ -103,16 +103,14 @@ pub async fn work_once(app: &App, config: &WorkerConfig, cache: &mut Cache) -> R
 }
 
 /// Everything a batch needs, loaded with a few queries.
-struct Context {
-    messages: HashMap<MessageId, Arc<Message>>,
-    topics: HashMap<TopicId, Arc<Topic>>,
+struct Context<'a> {
+    cache: &'a Cache,
     members: HashMap<MemberId, Member>,
     partners: HashMap<PartnerId, Partner>,
     prefs: HashMap<MemberId, Preferences>,
-    renders: HashMap<(MessageId, Locale), Arc<Rendered>>,
 }
 
-async fn load(app: &App, claimed: &[Claimed], cache: &mut Cache) -> Result<Context, AppError> {
+async fn load<'a>(app: &App, claimed: &[Claimed], cache: &'a mut Cache) -> Result<Context<'a>, AppError> {
     let mut tx = app.db.read().await?;
     let missing: Vec<MessageId> = unique(claimed.iter().map(|c| c.message_id))
         .into_iter()
@@ -147,14 +145,7 @@ async fn load(app: &App, claimed: &[Claimed], cache: &mut Cache) -> Result<Conte
             }
         }
     }
-    Ok(Context {
-        messages: cache.messages.clone(),
-        topics: cache.topics.clone(),
-        members,
-        partners,
-        prefs,
-        renders: cache.renders.clone(),
-    })
+    Ok(Context { cache, members, partners, prefs })
 }
 
 fn unique<T: Ord + Copy>(items: impl Iterator<Item = T>) -> Vec<T> {
@@ -172,8 +163,8 @@ enum Attempted {
     Refused(String),
 }
 
-async fn attempt(app: &App, c: &Claimed, ctx: &Context, now: Timestamp) -> Attempted {
-    let Some(message) = ctx.messages.get(&c.message_id) else {
+async fn attempt(app: &App, c: &Claimed, ctx: &Context<'_>, now: Timestamp) -> Attempted {
+    let Some(message) = ctx.cache.messages.get(&c.message_id) else {
         return Attempted::Refused("the message no longer exists".into());
     };
     let Some(member) = ctx.members.get(&c.member_id) else {
@@ -182,7 +173,7 @@ async fn attempt(app: &App, c: &Claimed, ctx: &Context, now: Timestamp) -> Attem
     let Some(partner) = ctx.partners.get(&member.profile.partner_id) else {
         return Attempted::Refused("the member's partner no longer exists".into());
     };
-    let Some(topic) = ctx.topics.get(&message.topic_id) else {
+    let Some(topic) = ctx.cache.topics.get(&message.topic_id) else {
         return Attempted::Refused("the message's topic no longer exists".into());
     };
     if message.expires_at.is_some_and(|e| e <= now) {
@@ -195,7 +186,7 @@ async fn attempt(app: &App, c: &Claimed, ctx: &Context, now: Timestamp) -> Attem
     if !decision.allowed {
         return Attempted::Channel(Outcome::Suppressed(decision.reason));
     }
-    let rendered = match ctx.renders.get(&(c.message_id, member.profile.locale.clone())) {
+    let rendered = match ctx.cache.renders.get(&(c.message_id, member.profile.locale.clone())) {
         Some(r) => r.clone(),
         None => {
             let who = Personalization::of(&member.profile, &partner.profile);

@@ -68,6 +68,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// The token of `Authorization: Bearer <token>`.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .ok_or(ApiError(AppError::Unauthorized))
+}
+
 /// The staff caller named by `Authorization: Bearer <token>`.
 pub struct Staff(pub Caller);
 
@@ -75,12 +85,7 @@ impl FromRequestParts<App> for Staff {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let bearer = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .ok_or(ApiError(AppError::Unauthorized))?;
+        let bearer = bearer(parts)?;
         Ok(Self(auth::authenticate(app, bearer.trim()).await?))
     }
 }
@@ -92,12 +97,7 @@ impl FromRequestParts<App> for MemberCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let bearer = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .ok_or(ApiError(AppError::Unauthorized))?;
+        let bearer = bearer(parts)?;
         Ok(Self(tidings_app::inbox::authenticate(app, bearer.trim()).await?))
     }
 }
