@@ -27,6 +27,13 @@ pub async fn get(app: &App, caller: &Caller, id: MemberId) -> Result<Member, App
     members::get(&mut tx, id).await.map_err(not_found("member"))
 }
 
+/// A member by id or email address.
+pub async fn find(app: &App, caller: &Caller, key: &str) -> Result<Member, AppError> {
+    caller.require(Action::ReadDirectory, "read the partner directory")?;
+    let mut tx = app.db.read().await?;
+    crate::audiences::find_member(&mut tx, key).await
+}
+
 pub async fn update(app: &App, caller: &Caller, id: MemberId, draft: &MemberDraft) -> Result<Member, AppError> {
     caller.require(Action::WriteDirectory, WRITE)?;
     let mut tx = app.db.begin().await?;

@@ -126,6 +126,62 @@ pub async fn record(tx: &mut Tx, r: &ConsentRecord) -> Result<()> {
     Ok(())
 }
 
+/// Records many consent changes (an import's batch) in a few multi-row statements: the
+/// records, then each member's current state per purpose, where the last record of a
+/// member and purpose wins.
+pub async fn record_many(tx: &mut Tx, records: &[&ConsentRecord]) -> Result<()> {
+    const RECORD_COLUMNS: usize = 9;
+    for chunk in records.chunks(500) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(tx.dialect(), i * RECORD_COLUMNS + 1, RECORD_COLUMNS)))
+            .collect();
+        let sql = format!(
+            "insert into consent_records (id, member_id, purpose, granted, source, lawful_basis, text_version, \
+             recorded_by, recorded_at) values {}",
+            rows.join(", ")
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for r in chunk {
+                q = q
+                    .bind(r.id)
+                    .bind(r.member_id.as_uuid())
+                    .bind(r.purpose.clone())
+                    .bind(r.granted)
+                    .bind(r.source.clone())
+                    .bind(r.lawful_basis.clone())
+                    .bind(r.text_version.clone())
+                    .bind(r.recorded_by.clone())
+                    .bind(r.recorded_at.as_millis());
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+        for (purpose, column) in [("email", "email_opted_in"), ("sms", "sms_opted_in"), ("terms", "terms_accepted")] {
+            // One row per member: an upsert may not touch the same row twice.
+            let latest: HashMap<MemberId, &ConsentRecord> =
+                chunk.iter().filter(|r| r.purpose == purpose).map(|r| (r.member_id, *r)).collect();
+            if latest.is_empty() {
+                continue;
+            }
+            let rows: Vec<String> =
+                (0..latest.len()).map(|i| format!("({})", placeholders(tx.dialect(), i * 3 + 1, 3))).collect();
+            let sql = format!(
+                "insert into member_preferences (member_id, {column}, updated_at) values {} \
+                 on conflict (member_id) do update set {column} = excluded.{column}, updated_at = excluded.updated_at",
+                rows.join(", ")
+            );
+            on_tx!(tx, |c| {
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for r in latest.values() {
+                    q = q.bind(r.member_id.as_uuid()).bind(r.granted).bind(r.recorded_at.as_millis());
+                }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+    }
+    Ok(())
+}
+
 async fn ensure_row(tx: &mut Tx, member: MemberId, now: Timestamp) -> Result<()> {
     on_tx!(tx, |c| sqlx::query(
         "insert into member_preferences (member_id, updated_at) values ($1, $2) on conflict (member_id) do nothing"

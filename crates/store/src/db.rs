@@ -109,7 +109,9 @@ impl Db {
     }
 
     async fn connect_postgres(url: &str) -> Result<Self> {
-        let options = PgConnectOptions::from_str(url)?;
+        // Notices such as "relation already exists, skipping" from re-run migrations would
+        // otherwise be logged by every command; warnings still are.
+        let options = PgConnectOptions::from_str(url)?.options([("client_min_messages", "warning")]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

@@ -214,3 +214,62 @@ async fn topics_segments_and_audiences_work_from_the_command_line() {
     let (ok, _, err) = output(tidings(&db.url).args(["audience", "preview", "--rule", "partner.tier > 3"]));
     assert!(!ok && err.contains("rule: at character 14: partner.tier is text"), "{err}");
 }
+
+#[tokio::test]
+async fn messages_are_composed_released_and_followed_from_the_command_line() {
+    let db = TestDb::sqlite().await;
+    let app = tidings_app::App::new(db.db.clone(), Default::default());
+    tidings_app::demo::seed(&app).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("recall.json");
+    let rule = r#"member.role = "support""#;
+    let draft = serde_json::json!({
+        "importance": "critical",
+        "content": {"variants": {"en": {
+            "title": "Recall of X-200 power units",
+            "what_changed": "Lot 44 can overheat.",
+            "what_to_do": "Hello {{ member.first_name }}: pull lot 44 from stock.",
+        }}},
+        "audience": {"rule": rule},
+        "acknowledgment": {"statement": "I have pulled lot 44 from stock."},
+    });
+    std::fs::write(&file, draft.to_string()).unwrap();
+    let file = file.to_str().unwrap();
+
+    let (ok, _, err) = output(tidings(&db.url).args(["message", "create", "--file", file, "--topic", "nope"]));
+    assert!(!ok && err.contains("topic not found"), "{err}");
+    let (ok, id, err) = output(tidings(&db.url).args(["message", "create", "--file", file, "--topic", "support"]));
+    assert!(ok, "{err}");
+    let id = id.trim();
+    let (_, list, _) = output(tidings(&db.url).args(["message", "list", "--state", "draft"]));
+    assert!(list.contains(&format!("{id}  draft      critical  Recall of X-200 power units")), "{list}");
+
+    let (_, members, _) = output(tidings(&db.url).args(["audience", "members", "--rule", rule]));
+    let first = members.lines().next().unwrap();
+    let (ok, preview, err) = output(tidings(&db.url).args(["message", "preview", id, "--member", first]));
+    assert!(ok, "{err}");
+    let preview: serde_json::Value = serde_json::from_str(&preview).unwrap();
+    assert!(preview["rendered"]["what_to_do"].as_str().unwrap().starts_with("<p>Hello "), "{preview}");
+
+    let (ok, released, err) = output(tidings(&db.url).args(["message", "release", id]));
+    assert!(ok, "{err}");
+    assert!(released.starts_with("released to "), "{released}");
+    let (ok, _, err) = output(tidings(&db.url).args(["message", "release", id]));
+    assert!(!ok && err.contains("cannot be released"), "{err}");
+    let (ok, report, _) = output(tidings(&db.url).args(["message", "report", id]));
+    assert!(ok);
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let recipients = report["inbox"]["recipients"].as_u64().unwrap();
+    assert!(recipients > 0 && recipients <= members.lines().count() as u64, "{report}");
+    let (_, queued, _) = output(tidings(&db.url).args(["message", "events", id, "--kind", "queued"]));
+    let inbox_events = queued.lines().filter(|l| l.contains(r#""channel":"inbox""#)).count();
+    assert_eq!(inbox_events as u64, recipients);
+
+    let (ok, token, err) = output(tidings(&db.url).args(["member-token", first, "--days", "2"]));
+    assert!(ok, "{err}");
+    let app = app.with_stored_signing_key().await.unwrap();
+    let member = tidings_app::inbox::authenticate(&app, token.trim()).await.unwrap();
+    assert_eq!(member.id.to_string(), first);
+    let (ok, _, err) = output(tidings(&db.url).args(["member-token", first, "--days", "90"]));
+    assert!(!ok && err.contains("days: must be between 1 and 30"), "{err}");
+}

@@ -112,6 +112,14 @@ impl Planner for MemberPlanner {
         let email_keys = distinct(parsed.iter().filter_map(|p| p.draft.email.as_deref().map(normalize_email)));
         let partner_ids = partners::ids_by_external_ids(tx, &partner_keys).await?;
         let mut known = Known::new(members::find_by_keys(tx, &ext_keys, &email_keys).await?);
+        // Rows that state consent are compared with the member's current state, read for
+        // the whole batch at once.
+        let current = if parsed.iter().any(|p| p.consent.email.as_deref().is_some_and(|v| !v.is_empty())) {
+            let ids: Vec<MemberId> = known.members.iter().map(|m| m.id).collect();
+            consent_store::preferences_many(tx, &ids).await?
+        } else {
+            Default::default()
+        };
 
         // The draft names the partner by id; the file names it by external id.
         let header_of = |field: &str| {
@@ -172,11 +180,8 @@ impl Planner for MemberPlanner {
                     continue;
                 }
             };
-            // Only a row that states consent costs a lookup of the member's current state.
-            let current_consent = match (existing, &wanted) {
-                (Some(i), Some(_)) => consent_store::preferences(tx, known.members[i].id).await?.email_opted_in,
-                _ => false,
-            };
+            let current_consent =
+                existing.and_then(|i| current.get(&known.members[i].id)).is_some_and(|p| p.email_opted_in);
             let member_id = existing.map_or_else(MemberId::new, |i| known.members[i].id);
             let record = wanted.filter(|w| w.granted != current_consent).map(|w| ConsentRecord {
                 id: uuid::Uuid::now_v7(),
@@ -212,10 +217,8 @@ impl Planner for MemberPlanner {
     async fn create_all(tx: &mut Tx, records: &[&MemberChange]) -> Result<(), tidings_store::Error> {
         let owned: Vec<Member> = records.iter().map(|c| c.member.clone()).collect();
         members::insert_many(tx, &owned).await?;
-        for consent in records.iter().filter_map(|c| c.consent.as_ref()) {
-            consent_store::record(tx, consent).await?;
-        }
-        Ok(())
+        let consents: Vec<&ConsentRecord> = records.iter().filter_map(|c| c.consent.as_ref()).collect();
+        consent_store::record_many(tx, &consents).await
     }
 
     async fn update_one(tx: &mut Tx, record: &MemberChange) -> Result<(), tidings_store::Error> {

@@ -13,6 +13,18 @@ pub enum Rule {
     Condition(Condition),
 }
 
+impl Rule {
+    /// Whether any condition reads a partner field: a query for a rule that does not can
+    /// leave the partners table out.
+    pub fn reads_partner(&self) -> bool {
+        match self {
+            Rule::And(rules) | Rule::Or(rules) => rules.iter().any(Rule::reads_partner),
+            Rule::Not(inner) => inner.reads_partner(),
+            Rule::Condition(c) => matches!(c.field, Field::Partner(_)),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
     pub field: Field,

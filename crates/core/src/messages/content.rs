@@ -55,9 +55,6 @@ pub struct Acknowledgment {
 }
 
 impl Content {
-    /// The variant a member with `locale` reads, and its locale: the exact tag, else one
-    /// of the same language, else the default. `None` only for content with no variant at
-    /// all, which `ContentDraft::validate` never produces.
     /// Whether any text uses personalization; when none does, every member of a locale
     /// sees the same rendering, which can then be made once.
     pub fn is_personalized(&self) -> bool {
@@ -70,6 +67,9 @@ impl Content {
         })
     }
 
+    /// The variant a member with `locale` reads, and its locale: the exact tag, else one
+    /// of the same language, else the default. `None` only for content with no variant at
+    /// all, which `ContentDraft::validate` never produces.
     pub fn variant_for(&self, locale: &Locale) -> Option<(&Locale, &Variant)> {
         let exact = self.variants.get_key_value(locale);
         let same_language = || self.variants.iter().find(|(l, _)| l.language() == locale.language());

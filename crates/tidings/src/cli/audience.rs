@@ -6,6 +6,8 @@ use clap::{Args, Subcommand};
 use tidings_app::audiences::{self, AudienceDraft};
 use tidings_app::segments::{self, SegmentDraft};
 use tidings_app::{App, AppError, Caller};
+
+use super::fail;
 use tidings_core::SegmentId;
 use tidings_store::audiences::Bucket;
 
@@ -92,16 +94,6 @@ impl AudienceArgs {
             test_send: self.test_send,
             ..Default::default()
         }
-    }
-}
-
-fn fail(e: AppError) -> anyhow::Error {
-    match e {
-        AppError::Invalid(errors) => {
-            let lines: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-            anyhow::anyhow!("{}", lines.join("\n"))
-        }
-        other => anyhow::anyhow!("{other}"),
     }
 }
 

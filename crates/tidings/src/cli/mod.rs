@@ -2,6 +2,7 @@
 
 mod audience;
 mod data;
+mod messages;
 mod serve;
 mod topics;
 
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tidings_app::{App, Caller, auth};
+use tidings_app::{App, AppError, Caller, auth};
 use tidings_core::StaffRole;
 use tidings_store::Db;
 
@@ -69,6 +70,17 @@ enum Command {
     /// Preview an audience or explain why a member is in or out.
     #[command(subcommand)]
     Audience(audience::AudienceCommand),
+    /// Compose, release and follow messages.
+    #[command(subcommand)]
+    Message(messages::MessageCommand),
+    /// A token a member uses for the inbox API.
+    MemberToken {
+        /// The member's email or id.
+        member: String,
+        /// Days until it expires (1 to 30).
+        #[arg(long, default_value_t = 1)]
+        days: i64,
+    },
     /// Print an example configuration file with every default.
     PrintConfig,
 }
@@ -114,6 +126,17 @@ enum TokenCommand {
         #[arg(long, default_value = "cli")]
         name: String,
     },
+}
+
+/// An app error as a CLI error: a failed validation lists one `field: problem` a line.
+fn fail(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Invalid(errors) => {
+            let lines: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            anyhow::anyhow!("{}", lines.join("\n"))
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -176,6 +199,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Topic(command) => topics::run(&app, command).await?,
         Command::Segment(command) => audience::segment(&app, command).await?,
         Command::Audience(command) => audience::audience(&app, command).await?,
+        Command::Message(command) => messages::run(&app, command).await?,
+        Command::MemberToken { member, days } => messages::member_token(&app, &member, days).await?,
         Command::PrintConfig => ExitCode::SUCCESS,
     };
     db.close().await;

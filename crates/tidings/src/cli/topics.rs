@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use tidings_app::{App, AppError, Caller, topics};
+use tidings_app::{App, Caller, topics};
 use tidings_core::consent::{TopicPolicies, TopicPolicy};
 use tidings_core::{Role, TopicDraft};
+
+use super::fail;
 
 #[derive(Debug, Subcommand)]
 pub enum TopicCommand {
@@ -46,10 +48,6 @@ fn policy(text: &str) -> Result<TopicPolicy, String> {
 fn role_policy(text: &str) -> Result<(Role, TopicPolicy), String> {
     let (role, p) = text.split_once('=').ok_or("write ROLE=POLICY, such as support=required")?;
     Ok((role.parse::<Role>().map_err(|e| e.to_string())?, policy(p)?))
-}
-
-fn fail(e: AppError) -> anyhow::Error {
-    anyhow::anyhow!("{e}")
 }
 
 pub async fn run(app: &App, command: TopicCommand) -> anyhow::Result<ExitCode> {

@@ -1,0 +1,172 @@
+//! `tidings message` and `tidings member-token`: the send path from a shell, for scripts
+//! and for operators without the web console.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use serde::Serialize;
+use tidings_app::events::EventQuery;
+use tidings_app::{App, Caller, events, inbox, members, messages, release, topics};
+use tidings_core::deliveries::EventKind;
+use tidings_core::messages::{MessageDraft, MessageState};
+use tidings_core::{MessageId, Timestamp};
+use tidings_store::messages::MessageFilter;
+
+use super::fail;
+
+#[derive(Debug, Subcommand)]
+pub enum MessageCommand {
+    /// Create a draft from a JSON file shaped like the API's `POST /messages` body.
+    Create {
+        /// The JSON file ('-' for standard input).
+        #[arg(long)]
+        file: PathBuf,
+        /// The topic by key (instead of `topic_id` in the file).
+        #[arg(long)]
+        topic: Option<String>,
+    },
+    /// List messages, newest first.
+    List {
+        /// draft, scheduled, sending, sent or cancelled.
+        #[arg(long)]
+        state: Option<MessageState>,
+    },
+    /// A message as JSON.
+    Show { id: MessageId },
+    /// The message as a member would see it, and the channels it would use for them.
+    Preview {
+        id: MessageId,
+        /// The member's email or id.
+        #[arg(long)]
+        member: String,
+    },
+    /// Schedule a draft for a time (RFC 3339, such as 2026-12-01T09:00:00+01:00).
+    Schedule {
+        id: MessageId,
+        #[arg(long)]
+        at: String,
+    },
+    /// Return a scheduled message to draft.
+    Unschedule { id: MessageId },
+    /// Cancel a draft or scheduled message.
+    Cancel { id: MessageId },
+    /// Release now: fan the audience out into inboxes and delivery queues.
+    Release { id: MessageId },
+    /// Send a copy to the test members of the message's audience.
+    TestSend { id: MessageId },
+    /// Inbox, delivery and engagement counts as JSON.
+    Report { id: MessageId },
+    /// Events as JSON lines, oldest first, every page.
+    Events {
+        id: MessageId,
+        /// Only this kind, such as acknowledged.
+        #[arg(long)]
+        kind: Option<EventKind>,
+    },
+}
+
+fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn read_draft(file: &PathBuf) -> anyhow::Result<MessageDraft> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?
+    };
+    serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+}
+
+pub async fn run(app: &App, command: MessageCommand) -> anyhow::Result<ExitCode> {
+    let caller = Caller::operator();
+    match command {
+        MessageCommand::Create { file, topic } => {
+            let mut draft = read_draft(&file)?;
+            if let Some(key) = topic {
+                draft.topic_id = Some(topics::get_by_key(app, &caller, &key).await.map_err(fail)?.id);
+            }
+            println!("{}", messages::create(app, &caller, &draft).await.map_err(fail)?.id);
+        }
+        MessageCommand::List { state } => {
+            let filter = MessageFilter { state, topic_id: None };
+            let mut after = None;
+            loop {
+                let page = messages::list(app, &caller, &filter, after.as_deref(), Some(500)).await.map_err(fail)?;
+                for m in &page.items {
+                    let title = m
+                        .content
+                        .variant_for(&m.content.default_locale)
+                        .map(|(_, v)| v.title.as_str())
+                        .unwrap_or_default();
+                    println!("{}  {:<9}  {:<8}  {title}", m.id, m.state.to_string(), m.importance.to_string());
+                }
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+        }
+        MessageCommand::Show { id } => print_json(&messages::get(app, &caller, id).await.map_err(fail)?)?,
+        MessageCommand::Preview { id, member } => {
+            print_json(&messages::preview(app, &caller, id, &member).await.map_err(fail)?)?
+        }
+        MessageCommand::Schedule { id, at } => {
+            let at = Timestamp::parse(&at).map_err(|e| anyhow::anyhow!("--at: {e}"))?;
+            let m = messages::schedule(app, &caller, id, at).await.map_err(fail)?;
+            println!("scheduled for {}", m.send_at.map(Timestamp::to_rfc3339).unwrap_or_default());
+        }
+        MessageCommand::Unschedule { id } => {
+            messages::unschedule(app, &caller, id).await.map_err(fail)?;
+            println!("back to draft");
+        }
+        MessageCommand::Cancel { id } => {
+            messages::cancel(app, &caller, id).await.map_err(fail)?;
+            println!("cancelled");
+        }
+        MessageCommand::Release { id } => {
+            let report = release::release(app, &caller, id).await.map_err(fail)?;
+            print_release(&report);
+        }
+        MessageCommand::TestSend { id } => {
+            let report = release::test_send(app, &caller, id).await.map_err(fail)?;
+            eprintln!("test copy {}", report.message.id);
+            print_release(&report);
+        }
+        MessageCommand::Report { id } => print_json(&events::report(app, &caller, id).await.map_err(fail)?)?,
+        MessageCommand::Events { id, kind } => {
+            let mut query = EventQuery { kind, limit: Some(1000), ..Default::default() };
+            loop {
+                let page = events::list(app, &caller, id, &query).await.map_err(fail)?;
+                for event in &page.items {
+                    println!("{}", serde_json::to_string(event)?);
+                }
+                match page.next {
+                    Some(next) => query.after = Some(next),
+                    None => break,
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_release(report: &release::ReleaseReport) {
+    println!("released to {} inboxes, {} deliveries queued", report.recipients, report.deliveries);
+    if !report.channels_not_served.is_empty() {
+        let names: Vec<String> = report.channels_not_served.iter().map(ToString::to_string).collect();
+        eprintln!("no provider serves {} yet: nothing was queued there", names.join(", "));
+    }
+}
+
+/// `tidings member-token`: what a vendor's server would hand a member for the inbox API.
+pub async fn member_token(app: &App, key: &str, days: i64) -> anyhow::Result<ExitCode> {
+    let caller = Caller::operator();
+    let member = members::find(app, &caller, key).await.map_err(fail)?;
+    let token = inbox::issue_token(app, &caller, member.id, Some(days)).await.map_err(fail)?;
+    println!("{}", token.token);
+    eprintln!("for {} until {}", member.id, token.expires_at.to_rfc3339());
+    Ok(ExitCode::SUCCESS)
+}
