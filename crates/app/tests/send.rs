@@ -31,6 +31,7 @@ both_engines!(
     a_test_send_reaches_only_test_members,
     transient_answers_are_retried_and_permanent_ones_bounce_and_suppress,
     a_server_that_is_down_or_slow_loses_nothing,
+    an_outcome_is_saved_only_by_the_worker_whose_claim_it_still_is,
 );
 
 fn mailer_for(port: u16, timeout_secs: u64) -> Arc<SmtpMailer> {
@@ -366,4 +367,60 @@ async fn a_server_that_is_down_or_slow_loses_nothing(app: App) {
         assert!(!copies.is_empty() && copies.len() <= 2, "{copies:?}");
         assert!(copies.iter().all(|c| *c == copies[0]), "every copy has the same Message-ID: {copies:?}");
     }
+}
+
+async fn an_outcome_is_saved_only_by_the_worker_whose_claim_it_still_is(app: App) {
+    let (active, _) = people(&app).await;
+    let id = critical(&app, &[&active[0], &active[1]]).await;
+    release::release(&app, &Caller::operator(), id).await.unwrap();
+    let now = app.clock.now();
+    let lease = |ms: i64| tidings_core::Timestamp::from_millis(now.as_millis() + ms);
+    let claim = |at, until| {
+        let app = app.clone();
+        async move {
+            let mut tx = app.db.begin().await.unwrap();
+            let claimed = deliveries::claim(&mut tx, at, until, 10).await.unwrap();
+            tx.commit().await.unwrap();
+            claimed
+        }
+    };
+    let first = claim(now, lease(1_000)).await;
+    assert_eq!(first.len(), 2, "both opted-in members have an email delivery");
+    // The first worker stalls past its lease; a second takes both deliveries over.
+    let second = claim(lease(2_000), lease(60_000)).await;
+    assert_eq!(second.len(), 2);
+    assert!(second.iter().all(|c| c.attempts == 2));
+    let settled = |claims: &[deliveries::Claimed]| -> Vec<(deliveries::Claimed, DeliveryStatus)> {
+        claims.iter().map(|c| (c.clone(), DeliveryStatus::Sent)).collect()
+    };
+    let settle = |outcomes: Vec<(deliveries::Claimed, DeliveryStatus)>| {
+        let app = app.clone();
+        async move {
+            let rows: Vec<deliveries::Settled<'_>> = outcomes
+                .iter()
+                .map(|(c, status)| deliveries::Settled {
+                    claimed: c,
+                    status: *status,
+                    due_at: None,
+                    provider_id: Some("late"),
+                    error: None,
+                })
+                .collect();
+            let mut tx = app.db.begin().await.unwrap();
+            let saved = deliveries::settle(&mut tx, &rows, lease(3_000)).await.unwrap();
+            tx.commit().await.unwrap();
+            saved
+        }
+    };
+    // The stalled worker's outcomes change nothing; one claim of the current worker and
+    // one stale claim in the same batch are told apart row by row.
+    assert_eq!(settle(settled(&first)).await, vec![false, false]);
+    let mixed = vec![(second[0].clone(), DeliveryStatus::Sent), (first[1].clone(), DeliveryStatus::Sent)];
+    assert_eq!(settle(mixed).await, vec![true, false]);
+    let mut tx = app.db.read().await.unwrap();
+    let stored = deliveries::of_message(&mut tx, id).await.unwrap();
+    let of = |c: &deliveries::Claimed| stored.iter().find(|d| d.member_id == c.member_id).unwrap().clone();
+    assert_eq!(of(&second[0]).status, DeliveryStatus::Sent);
+    assert_eq!(of(&second[0]).provider_id.as_deref(), Some("late"));
+    assert_eq!(of(&second[1]).status, DeliveryStatus::Sending, "still the second worker's to settle");
 }

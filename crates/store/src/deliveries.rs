@@ -5,6 +5,8 @@
 //! test holds the two to the same answers. Workers then claim due deliveries under a
 //! lease and record what each attempt came to.
 
+use std::collections::HashSet;
+
 use sqlx::AssertSqlSafe;
 use tidings_core::audiences::Rule;
 use tidings_core::consent::{Channel, TopicPolicies, TopicPolicy};
@@ -14,7 +16,7 @@ use uuid::Uuid;
 
 use crate::audiences::compile;
 use crate::db::on_tx;
-use crate::sql::{Filter, Value, bind_as, bind_query};
+use crate::sql::{Filter, Value, bind_as, bind_query, placeholders};
 use crate::{Dialect, Error, Result, Tx};
 
 /// What a release fans out.
@@ -304,28 +306,78 @@ pub struct Settled<'a> {
 /// a worker whose lease ran out (and whose delivery was claimed again) changes nothing.
 /// Returns, for each outcome, whether it was saved.
 pub async fn settle(tx: &mut Tx, outcomes: &[Settled<'_>], now: Timestamp) -> Result<Vec<bool>> {
-    let mut saved = Vec::with_capacity(outcomes.len());
-    for o in outcomes {
-        let n = on_tx!(tx, |c| sqlx::query(
-            "update deliveries set status = $4, due_at = $5, provider_id = coalesce($6, provider_id), error = $7, \
-             updated_at = $8 where message_id = $1 and member_id = $2 and channel = $3 and status = 'sending' \
-             and attempts = $9"
-        )
-        .bind(o.claimed.message_id.as_uuid())
-        .bind(o.claimed.member_id.as_uuid())
-        .bind(o.claimed.channel.as_str())
-        .bind(o.status.as_str())
-        .bind(o.due_at.map(Timestamp::as_millis))
-        .bind(o.provider_id)
-        .bind(o.error)
-        .bind(now.as_millis())
-        .bind(i32::try_from(o.claimed.attempts).unwrap_or(i32::MAX))
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        saved.push(n > 0);
+    const COLUMNS: usize = 8;
+    let d = tx.dialect();
+    let mut saved = HashSet::with_capacity(outcomes.len());
+    // One statement per chunk: a round trip per delivery held PostgreSQL to 3,000 a second.
+    for chunk in outcomes.chunks(500) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let n = i * COLUMNS;
+                match d {
+                    // Parameters in VALUES have no type from context on PostgreSQL.
+                    Dialect::Postgres => format!(
+                        "(${}::uuid, ${}::uuid, ${}::text, ${}::text, ${}::bigint, ${}::text, ${}::text, ${}::int)",
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5,
+                        n + 6,
+                        n + 7,
+                        n + 8
+                    ),
+                    Dialect::Sqlite => format!("({})", placeholders(d, n + 1, COLUMNS)),
+                }
+            })
+            .collect();
+        let now_at = chunk.len() * COLUMNS + 1;
+        let now_placeholder = match d {
+            Dialect::Postgres => format!("${now_at}"),
+            Dialect::Sqlite => "?".to_owned(),
+        };
+        // SQLite 3.51 without statistics scanned all deliveries and looked each up in an
+        // automatic index on `v` (85 ms a batch at a million rows); a unary `+` keeps `v`'s
+        // columns out of any index, which leaves the primary key lookup. PostgreSQL has no
+        // `+` for uuid and needs none.
+        let plus = if d == Dialect::Sqlite { "+" } else { "" };
+        let sql = format!(
+            "with v (message_id, member_id, channel, status, due_at, provider_id, error, attempts) as (values {}) \
+             update deliveries set status = v.status, due_at = v.due_at, \
+             provider_id = coalesce(v.provider_id, deliveries.provider_id), error = v.error, updated_at = {now_placeholder} \
+             from v where deliveries.message_id = {plus}v.message_id and deliveries.member_id = {plus}v.member_id \
+             and deliveries.channel = {plus}v.channel and deliveries.status = 'sending' \
+             and deliveries.attempts = v.attempts \
+             returning deliveries.message_id, deliveries.member_id, deliveries.channel",
+            rows.join(", ")
+        );
+        let changed: Vec<(Uuid, Uuid, String)> = on_tx!(tx, |c| {
+            // Not a named prepared statement: PostgreSQL's generic plan for it (after five
+            // runs) hash-joined the whole table, 140 ms a batch instead of 5.
+            let mut q = sqlx::query_as(AssertSqlSafe(sql)).persistent(false);
+            for o in chunk {
+                q = q
+                    .bind(o.claimed.message_id.as_uuid())
+                    .bind(o.claimed.member_id.as_uuid())
+                    .bind(o.claimed.channel.as_str())
+                    .bind(o.status.as_str())
+                    .bind(o.due_at.map(Timestamp::as_millis))
+                    .bind(o.provider_id)
+                    .bind(o.error)
+                    .bind(i32::try_from(o.claimed.attempts).unwrap_or(i32::MAX));
+            }
+            q.bind(now.as_millis()).fetch_all(c).await
+        })?;
+        saved.extend(changed);
     }
-    Ok(saved)
+    Ok(outcomes
+        .iter()
+        .map(|o| {
+            let key =
+                (o.claimed.message_id.as_uuid(), o.claimed.member_id.as_uuid(), o.claimed.channel.as_str().to_owned());
+            saved.contains(&key)
+        })
+        .collect())
 }
 
 /// One delivery as stored.

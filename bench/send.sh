@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Send benchmark: a released message emailed to every member through postfix's
+# smtp-sink (a real SMTP server that accepts and discards mail), by `tidings worker`
+# with its default settings (16 connections, batches of 500), on SQLite and PostgreSQL.
+#
+# Reports emails per second from the worker's start until no delivery is left to send,
+# the worker's peak resident memory (GNU time) and the largest RSS sampled each second,
+# and checks that nothing was lost or sent twice: every delivery ends `sent` and the
+# sink counted exactly as many messages.
+#
+#   bench/send.sh                          # 1,000,000 members
+#   MEMBERS=100000 ENGINES=SQLite bench/send.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MEMBERS=${MEMBERS:-1000000}
+PARTNERS=${PARTNERS:-10000}
+ENGINES=${ENGINES:-"SQLite PostgreSQL"}
+PG=${TIDINGS_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+SCHEMA=tidings_bench_send
+TARGET=${CARGO_TARGET_DIR:-target}
+WORK=$(mktemp -d)
+cleanup() {
+  [ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+  psql -q "$PG" -c "drop schema if exists $SCHEMA cascade" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+# postfix's smtp-sink, unpacked from Debian's package without installing postfix.
+POSTFIX=${XDG_CACHE_HOME:-$HOME/.cache}/tidings-bench/postfix
+if [ ! -x "$POSTFIX/usr/sbin/smtp-sink" ]; then
+  mkdir -p "$POSTFIX"
+  (cd "$WORK" && apt-get download postfix >/dev/null 2>&1 && dpkg -x postfix_*.deb "$POSTFIX")
+fi
+sink() { LD_LIBRARY_PATH="$POSTFIX/usr/lib/postfix" "$POSTFIX/usr/sbin/smtp-sink" "$@"; }
+
+cargo build --release -q -p tidings
+BIN=$TARGET/release/tidings
+python3 bench/gen_directory.py "$MEMBERS" "$WORK" "$PARTNERS" opt-in
+cat > "$WORK/message.json" <<'JSON'
+{"importance": "action",
+ "content": {"variants": {"en": {"title": "Price list for Q1", "summary": "New prices from 1 January.",
+   "what_changed": "List prices of the **X-200** range change on 1 January.",
+   "why_it_matters": "Quotes sent before then at old prices must be honoured.",
+   "what_to_do": "Update your quotes before 31 December.",
+   "call_to_action": {"label": "Download the price list", "url": "https://vendor.example/prices/q1"}}}},
+ "audience": {"rule": "member.status = \"active\""}}
+JSON
+
+count() { # engine, database url, sql: one number
+  if [ "$1" = SQLite ]; then sqlite3 "$WORK/bench.db" "$3"; else psql -qAt "$2" -c "$3"; fi
+}
+
+echo "| engine | emails | wall | emails/s | worker peak RSS | largest sampled RSS | sink count | sent |"
+echo "|---|---|---|---|---|---|---|---|"
+for engine in $ENGINES; do
+  if [ "$engine" = SQLite ]; then
+    URL="sqlite:$WORK/bench.db"
+  else
+    psql -q "$PG" -c "drop schema if exists $SCHEMA cascade; create schema $SCHEMA" > /dev/null
+    URL="$PG?options=-c%20search_path%3D$SCHEMA"
+  fi
+  "$BIN" --database-url "$URL" import partners "$WORK/partners.csv" > /dev/null
+  "$BIN" --database-url "$URL" import members "$WORK/members.csv" > /dev/null
+  "$BIN" --database-url "$URL" topic create --key pricing --name Pricing > /dev/null
+  id=$("$BIN" --database-url "$URL" message create --file "$WORK/message.json" --topic pricing)
+  "$BIN" --database-url "$URL" message release "$id" > /dev/null 2>&1
+  [ "$engine" = PostgreSQL ] && psql -q "$PG" -c "vacuum analyze $SCHEMA.deliveries" > /dev/null
+
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  sink -c $([ "$(id -u)" = 0 ] && echo "-u nobody") "127.0.0.1:$port" 1024 > "$WORK/sink.out" 2>&1 &
+  SINK_PID=$!
+  sleep 0.3
+  start=$(date +%s.%N)
+  TIDINGS_SMTP__PORT=$port TIDINGS_LOG__LEVEL=warn /usr/bin/time -f "%M" -o "$WORK/time" \
+    "$BIN" --database-url "$URL" worker > /dev/null 2> "$WORK/worker.err" &
+  TIME_PID=$!
+  sleep 0.5
+  WORKER_PID=$(pgrep -P "$TIME_PID")
+  largest=0
+  while :; do
+    rss=$(ps -o rss= -p "$WORKER_PID" | tr -d ' ')
+    [ "${rss:-0}" -gt "$largest" ] && largest=$rss
+    # Every delivery still to settle has due_at set (its next attempt or its lease), so this
+    # reads the partial index instead of scanning every delivery each second.
+    left=$(count "$engine" "$URL" "select count(*) from deliveries where due_at is not null")
+    [ "$left" -eq 0 ] && break
+    sleep 1
+  done
+  end=$(date +%s.%N)
+  kill -TERM "$WORKER_PID"
+  wait "$TIME_PID" || true
+  sleep 0.5
+  kill "$SINK_PID"; wait "$SINK_PID" 2>/dev/null || true; SINK_PID=
+  sunk=$(tr '\r' '\n' < "$WORK/sink.out" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2)
+  sent=$(count "$engine" "$URL" "select count(*) from deliveries where status = 'sent'")
+  wall=$(echo "$end - $start" | bc -l)
+  printf '| %s | %d | %.1f s | %.0f | %.1f MB | %.1f MB | %s | %s |\n' "$engine" "$MEMBERS" "$wall" \
+    "$(echo "$MEMBERS / $wall" | bc -l)" "$(echo "$(cat "$WORK/time" | tail -1)/1024" | bc -l)" \
+    "$(echo "$largest/1024" | bc -l)" "$sunk" "$sent"
+  if [ "$sunk" != "$MEMBERS" ] || [ "$sent" != "$MEMBERS" ]; then
+    echo "MISMATCH: $MEMBERS members, $sent deliveries sent, $sunk messages at the sink" >&2
+    tail -5 "$WORK/worker.err" >&2
+    exit 1
+  fi
+  [ "$engine" = SQLite ] && rm -f "$WORK"/bench.db*
+done
