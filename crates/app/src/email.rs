@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
-use tidings_channels::OutgoingEmail;
+use tidings_channels::{OutgoingEmail, PartBody};
 use tidings_core::messages::{Importance, Message, Rendered};
 use tidings_core::{Member, MemberId, MessageId, Partner};
 
@@ -62,111 +62,266 @@ impl Links {
     }
 }
 
-pub fn compose(
-    app: &App,
-    message: &Message,
-    rendered: &Rendered,
-    member: &Member,
-    partner: &Partner,
-    topic_name: &str,
-) -> Result<OutgoingEmail, String> {
-    let links =
-        Links { base: app.public_url.clone(), signer: app.signer.clone(), message: message.id, member: member.id };
-    let unsubscribe_url = links.recipient("u", Purpose::Unsubscribe);
-    let tracked: Vec<(&str, String)> = sections(rendered)
-        .into_iter()
-        .filter(|(_, html)| !html.trim().is_empty())
-        .map(|(heading, html)| (heading, track_links(html, &links)))
-        .collect();
-    let (badge, badge_color) = match message.importance {
-        Importance::Info => ("Nice to know", "#4b5563"),
-        Importance::Action => ("Need to know", "#1d4ed8"),
-        Importance::Critical => ("Must know", "#b91c1c"),
-    };
-    let ack = message.acknowledgment.as_ref();
-    let context = minijinja::context! {
-        lang => rendered.locale.as_str(),
-        title => &rendered.title,
-        summary => &rendered.summary,
-        topic => topic_name,
-        badge => badge,
-        badge_color => badge_color,
-        sections => tracked.iter().map(|(h, html)| minijinja::context! { heading => *h, html => html }).collect::<Vec<_>>(),
-        cta_url => rendered.call_to_action.as_ref().map(|c| safe(links.click(&c.url))),
-        cta_label => rendered.call_to_action.as_ref().map(|c| c.label.clone()),
-        ack_url => ack.map(|_| safe(links.recipient("a", Purpose::Acknowledge))),
-        ack_statement => ack.map(|a| a.statement.clone()),
-        ack_due => ack.and_then(|a| a.due_at).map(|t| t.to_string()),
-        member_name => &member.profile.name,
-        partner_name => &partner.profile.name,
-        unsubscribe_url => safe(unsubscribe_url.clone()),
-        open_url => safe(links.recipient("t/o", Purpose::Open)),
-    };
-    let html = templates()
-        .get_template("email.html")
-        .and_then(|t| t.render(context))
-        .map_err(|e| format!("the email layout failed: {e}"))?;
-    let mut text = format!("{}\n\n{}\n", rendered.title, rendered.summary);
-    for (heading, html) in sections(rendered) {
-        let body = html_to_text(html);
-        if !body.is_empty() {
-            text.push_str(&format!("\n{heading}\n{body}\n"));
+/// A message made ready for email once per text: both parts laid out and quoted-printable
+/// encoded, with a slot wherever a recipient's own value goes (their signed links, their
+/// name and their partner's). Sanitizing, laying out and encoding are the costly parts of
+/// composing, and they are the same for everyone who reads the same text; a recipient's
+/// email only fills in the slots.
+pub struct Prepared {
+    pub rendered: Rendered,
+    /// The web links of the sections, in slot order.
+    urls: Vec<String>,
+    html: Vec<Piece>,
+    text: Vec<Piece>,
+    subject: String,
+}
+
+/// Part of a quoted-printable body: fixed, already encoded, or a recipient's value.
+enum Piece {
+    Fixed(String),
+    Slot(Slot),
+}
+
+#[derive(Clone, Copy)]
+enum Slot {
+    /// The n-th web link of the sections, through click tracking.
+    Link(usize),
+    CallToAction,
+    Acknowledge,
+    Unsubscribe,
+    OpenPixel,
+    MemberName,
+    PartnerName,
+}
+
+impl Slot {
+    fn code(self) -> String {
+        match self {
+            Slot::Link(n) => format!("L{n}"),
+            Slot::CallToAction => "C".into(),
+            Slot::Acknowledge => "A".into(),
+            Slot::Unsubscribe => "U".into(),
+            Slot::OpenPixel => "O".into(),
+            Slot::MemberName => "N".into(),
+            Slot::PartnerName => "P".into(),
         }
     }
-    if let Some(cta) = &rendered.call_to_action {
-        text.push_str(&format!("\n{}: {}\n", cta.label, links.click(&cta.url)));
+
+    fn parse(code: &str) -> Option<Slot> {
+        Some(match code {
+            "C" => Slot::CallToAction,
+            "A" => Slot::Acknowledge,
+            "U" => Slot::Unsubscribe,
+            "O" => Slot::OpenPixel,
+            "N" => Slot::MemberName,
+            "P" => Slot::PartnerName,
+            _ => Slot::Link(code.strip_prefix('L')?.parse().ok()?),
+        })
     }
-    if let Some(a) = ack {
-        text.push_str(&format!(
-            "\nYour acknowledgment is required: \"{}\"\nReview and acknowledge: {}\n",
-            a.statement,
-            links.recipient("a", Purpose::Acknowledge)
-        ));
+
+    /// Where the slot goes in a laid-out text: a secret drawn once per process, so that no
+    /// message text can contain it, then the slot's code.
+    fn mark(self) -> String {
+        format!("{}{}.", mark_prefix(), self.code())
     }
-    text.push_str(&format!("\n--\nUnsubscribe from email: {unsubscribe_url}\n"));
-    let subject = match message.importance {
-        Importance::Critical => format!("[Must know] {}", rendered.title),
-        _ => rendered.title.clone(),
-    };
-    Ok(OutgoingEmail {
-        from: app.mail.from.clone(),
-        return_path: app.mail.return_path.clone(),
-        to_name: member.profile.name.clone(),
-        to: member.profile.email.to_string(),
-        subject,
-        text,
-        html,
-        message_id: message_id(app, message.id, member.id),
-        unsubscribe_url: Some(unsubscribe_url),
+}
+
+fn mark_prefix() -> &'static str {
+    static MARK: OnceLock<String> = OnceLock::new();
+    MARK.get_or_init(|| {
+        let mut secret = [0u8; 16];
+        if getrandom::fill(&mut secret).is_err() {
+            // A mark someone guesses only turns their own text into one of their links.
+            secret = fastrand::u128(..).to_le_bytes();
+        }
+        format!("tidings-slot-{}-", hex::encode(secret))
     })
 }
 
-/// The three answers every message gives, with their headings, in order.
-fn sections(r: &Rendered) -> [(&'static str, &String); 3] {
-    [("What changed", &r.what_changed), ("Why it matters", &r.why_it_matters), ("What to do next", &r.what_to_do)]
+impl Prepared {
+    pub fn new(message: &Message, rendered: Rendered, topic_name: &str) -> Result<Self, String> {
+        let mut urls = Vec::new();
+        let marked: Vec<(&str, String)> = sections(&rendered)
+            .into_iter()
+            .filter(|(_, html)| !html.trim().is_empty())
+            .map(|(heading, html)| (heading, mark_links(html, &mut urls)))
+            .collect();
+        let (badge, badge_color) = match message.importance {
+            Importance::Info => ("Nice to know", "#4b5563"),
+            Importance::Action => ("Need to know", "#1d4ed8"),
+            Importance::Critical => ("Must know", "#b91c1c"),
+        };
+        let ack = message.acknowledgment.as_ref();
+        let slot = |s: Slot| minijinja::Value::from_safe_string(s.mark());
+        let context = minijinja::context! {
+            lang => rendered.locale.as_str(),
+            title => &rendered.title,
+            summary => &rendered.summary,
+            topic => topic_name,
+            badge => badge,
+            badge_color => badge_color,
+            sections => marked.iter().map(|(h, html)| minijinja::context! { heading => *h, html => html }).collect::<Vec<_>>(),
+            cta_url => rendered.call_to_action.as_ref().map(|_| slot(Slot::CallToAction)),
+            cta_label => rendered.call_to_action.as_ref().map(|c| c.label.clone()),
+            ack_url => ack.map(|_| slot(Slot::Acknowledge)),
+            ack_statement => ack.map(|a| a.statement.clone()),
+            ack_due => ack.and_then(|a| a.due_at).map(|t| t.to_string()),
+            member_name => slot(Slot::MemberName),
+            partner_name => slot(Slot::PartnerName),
+            unsubscribe_url => slot(Slot::Unsubscribe),
+            open_url => slot(Slot::OpenPixel),
+        };
+        let html = templates()
+            .get_template("email.html")
+            .and_then(|t| t.render(context))
+            .map_err(|e| format!("the email layout failed: {e}"))?;
+        let mut text = format!("{}\n\n{}\n", rendered.title, rendered.summary);
+        for (heading, html) in sections(&rendered) {
+            let body = html_to_text(html);
+            if !body.is_empty() {
+                text.push_str(&format!("\n{heading}\n{body}\n"));
+            }
+        }
+        if let Some(cta) = &rendered.call_to_action {
+            text.push_str(&format!("\n{}: {}\n", cta.label, Slot::CallToAction.mark()));
+        }
+        if let Some(a) = ack {
+            text.push_str(&format!(
+                "\nYour acknowledgment is required: \"{}\"\nReview and acknowledge: {}\n",
+                a.statement,
+                Slot::Acknowledge.mark()
+            ));
+        }
+        text.push_str(&format!("\n--\nUnsubscribe from email: {}\n", Slot::Unsubscribe.mark()));
+        let subject = match message.importance {
+            Importance::Critical => format!("[Must know] {}", rendered.title),
+            _ => rendered.title.clone(),
+        };
+        Ok(Self { html: pieces(&html), text: pieces(&text), rendered, urls, subject })
+    }
 }
 
-/// Our own links need no HTML escaping (the base URL is configuration, the token
-/// base64url), and escaping `/` as `&#x2f;` would only make them harder to read.
-fn safe(url: String) -> minijinja::Value {
-    minijinja::Value::from_safe_string(url.replace('"', "%22"))
+/// One recipient's body part: the fixed pieces with the recipient's values encoded between
+/// them. Every piece ends a line (a soft line break where it did not end one itself), so
+/// each is encoded on its own.
+fn fill(pieces: &[Piece], value: impl Fn(Slot) -> String) -> String {
+    let capacity = pieces.iter().map(|p| if let Piece::Fixed(f) = p { f.len() + 3 } else { 200 }).sum();
+    let mut out = String::with_capacity(capacity);
+    for piece in pieces {
+        match piece {
+            Piece::Fixed(fixed) => out.push_str(fixed),
+            Piece::Slot(slot) => out.push_str(&quoted_printable::encode_to_str(value(*slot).as_bytes())),
+        }
+        if !out.is_empty() && !out.ends_with("\r\n") {
+            out.push_str("=\r\n");
+        }
+    }
+    if out.ends_with("=\r\n") {
+        out.truncate(out.len() - 3);
+    }
+    out
 }
 
-/// Routes every link of sanitized HTML through signed click tracking; the HTML is
-/// sanitized again on the way (ammonia), so nothing else changes.
-fn track_links(html: &str, links: &Links) -> String {
-    let links = links.clone();
-    ammonia::Builder::default()
+/// Sanitizes section HTML again (ammonia), putting a slot where each web link was and
+/// noting the link in `urls`.
+fn mark_links(html: &str, urls: &mut Vec<String>) -> String {
+    let seen = Arc::new(std::sync::Mutex::new(std::mem::take(urls)));
+    let noted = seen.clone();
+    let marked = ammonia::Builder::default()
         .attribute_filter(move |element, attribute, value| {
             if element == "a" && attribute == "href" && (value.starts_with("https://") || value.starts_with("http://"))
             {
-                Some(Cow::Owned(links.click(value)))
+                let Ok(mut noted) = noted.lock() else { return None };
+                noted.push(value.to_owned());
+                Some(Cow::Owned(Slot::Link(noted.len() - 1).mark()))
             } else {
                 Some(Cow::Borrowed(value))
             }
         })
         .clean(html)
-        .to_string()
+        .to_string();
+    *urls = seen.lock().map(|u| u.clone()).unwrap_or_default();
+    marked
+}
+
+/// A laid-out text cut at its slots, the fixed parts in CRLF lines and quoted-printable.
+fn pieces(laid_out: &str) -> Vec<Piece> {
+    let encode = |fixed: &str| {
+        let crlf = fixed.replace("\r\n", "\n").replace('\n', "\r\n");
+        Piece::Fixed(quoted_printable::encode_to_str(crlf.as_bytes()))
+    };
+    let mut chunks = laid_out.split(mark_prefix());
+    let mut out = vec![encode(chunks.next().unwrap_or_default())];
+    for chunk in chunks {
+        let (code, rest) = chunk.split_once('.').unwrap_or((chunk, ""));
+        if let Some(slot) = Slot::parse(code) {
+            out.push(Piece::Slot(slot));
+        }
+        out.push(encode(rest));
+    }
+    out
+}
+
+/// One recipient's values for the slots.
+struct Values<'a> {
+    links: Links,
+    rendered: &'a Rendered,
+    member: &'a Member,
+    partner: &'a Partner,
+}
+
+impl Values<'_> {
+    fn get(&self, slot: Slot, urls: &[String]) -> String {
+        match slot {
+            Slot::Link(n) => urls.get(n).map(|u| self.links.click(u)).unwrap_or_default(),
+            Slot::CallToAction => {
+                self.rendered.call_to_action.as_ref().map(|c| self.links.click(&c.url)).unwrap_or_default()
+            }
+            Slot::Acknowledge => self.links.recipient("a", Purpose::Acknowledge),
+            Slot::Unsubscribe => self.links.recipient("u", Purpose::Unsubscribe),
+            Slot::OpenPixel => self.links.recipient("t/o", Purpose::Open),
+            Slot::MemberName => self.member.profile.name.clone(),
+            Slot::PartnerName => self.partner.profile.name.clone(),
+        }
+    }
+}
+
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn compose(app: &App, message: &Message, prepared: &Prepared, member: &Member, partner: &Partner) -> OutgoingEmail {
+    let links =
+        Links { base: app.public_url.clone(), signer: app.signer.clone(), message: message.id, member: member.id };
+    let unsubscribe_url = links.recipient("u", Purpose::Unsubscribe);
+    let values = Values { links, rendered: &prepared.rendered, member, partner };
+    OutgoingEmail {
+        from: app.mail.from.clone(),
+        return_path: app.mail.return_path.clone(),
+        to_name: member.profile.name.clone(),
+        to: member.profile.email.to_string(),
+        subject: prepared.subject.clone(),
+        text: PartBody::QuotedPrintable(fill(&prepared.text, |slot| values.get(slot, &prepared.urls))),
+        html: PartBody::QuotedPrintable(fill(&prepared.html, |slot| html_escape(&values.get(slot, &prepared.urls)))),
+        message_id: message_id(app, message.id, member.id),
+        unsubscribe_url: Some(unsubscribe_url),
+    }
+}
+
+/// The three answers every message gives, with their headings, in order.
+fn sections(r: &Rendered) -> [(&'static str, &String); 3] {
+    [("What changed", &r.what_changed), ("Why it matters", &r.why_it_matters), ("What to do next", &r.what_to_do)]
 }
 
 /// Plain text from sanitized HTML: paragraphs and list items on their own lines, links
@@ -214,12 +369,37 @@ fn decode_entities(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
     fn html_becomes_readable_text() {
         let html = "<p>Lots <strong>A1</strong> &amp; B2 are affected.</p>\n<ul>\n<li>Check <a href=\"https://v.example/a?x=1&amp;y=2\" rel=\"noopener noreferrer\">stock</a></li>\n</ul>\n";
         assert_eq!(html_to_text(html), "Lots A1 & B2 are affected.\n\n- Check stock (https://v.example/a?x=1&y=2)");
+    }
+
+    #[test]
+    fn filled_slots_decode_to_the_laid_out_text() {
+        let long = "Ä long line of text ".repeat(12);
+        let laid_out = format!(
+            "<p>{long}</p>\n<a href=\"{}\">go</a> = {} and {}.\n",
+            Slot::Link(0).mark(),
+            Slot::MemberName.mark(),
+            Slot::Unsubscribe.mark()
+        );
+        let value = |slot: Slot| match slot {
+            Slot::Link(0) => format!("https://t.example/c/{}", "x".repeat(150)),
+            Slot::MemberName => html_escape("Zoë <script>"),
+            _ => "https://t.example/u/tok".into(),
+        };
+        let encoded = fill(&pieces(&laid_out), value);
+        assert!(encoded.split("\r\n").all(|line| line.len() <= 76), "{encoded}");
+        let decoded = quoted_printable::decode(encoded, quoted_printable::ParseMode::Strict).unwrap();
+        let expected = format!(
+            "<p>{long}</p>\r\n<a href=\"https://t.example/c/{}\">go</a> = Zoë &lt;script&gt; and https://t.example/u/tok.\r\n",
+            "x".repeat(150)
+        );
+        assert_eq!(String::from_utf8(decoded).unwrap(), expected);
     }
 
     #[test]

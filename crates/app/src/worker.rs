@@ -12,13 +12,14 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tidings_core::consent::{self, Channel, Preferences, TopicRef};
 use tidings_core::deliveries::{DeliveryStatus, EventKind, Outcome};
-use tidings_core::messages::{self, Message, Personalization, Rendered};
+use tidings_core::messages::{self, Message, Personalization};
 use tidings_core::{Locale, Member, MemberId, MessageId, Partner, PartnerId, Timestamp, Topic, TopicId};
 use tidings_store::deliveries::{self, Claimed, Settled};
 use tidings_store::events::{self, NewEvent};
 use tidings_store::{consent as consent_store, members, messages as message_store, partners, suppressions, topics};
 use tokio::sync::watch;
 
+use crate::email::Prepared;
 use crate::{App, AppError};
 
 #[derive(Debug, Clone, Copy)]
@@ -31,24 +32,43 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     /// The pause when nothing is due.
     pub idle: Duration,
+    /// Rounds run side by side in one process, so that one round's database work overlaps
+    /// another's sending.
+    pub loops: usize,
 }
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        Self { batch: 500, lease: Duration::from_secs(300), concurrency: 16, idle: Duration::from_millis(500) }
+        Self {
+            batch: 500,
+            lease: Duration::from_secs(300),
+            concurrency: 16,
+            idle: Duration::from_millis(500),
+            loops: 2,
+        }
     }
 }
 
-/// Runs until `stop` turns true: the scheduler tick, then rounds of work. Finishes the
-/// round in progress before returning.
-pub async fn run(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool>) {
+/// Runs until `stop` turns true: `config.loops` rounds side by side, the first of which
+/// also ticks the scheduler. Each finishes the round in progress before returning.
+pub async fn run(app: App, config: WorkerConfig, stop: watch::Receiver<bool>) {
+    let loops: Vec<_> =
+        (0..config.loops.max(1)).map(|i| tokio::spawn(run_loop(app.clone(), config, stop.clone(), i == 0))).collect();
+    for l in loops {
+        if let Err(e) = l.await {
+            tracing::error!(error = %e, "a worker loop ended abnormally");
+        }
+    }
+}
+
+async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool>, schedules: bool) {
     let mut cache = Cache::default();
     let mut last_tick = None::<std::time::Instant>;
     loop {
         if *stop.borrow() {
             break;
         }
-        if last_tick.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+        if schedules && last_tick.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
             if let Err(e) = crate::release::tick(&app).await {
                 tracing::error!(error = %e, "the scheduler tick failed");
             }
@@ -76,11 +96,12 @@ pub async fn run(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool>
 pub struct Cache {
     messages: HashMap<MessageId, Arc<Message>>,
     topics: HashMap<TopicId, Arc<Topic>>,
-    renders: HashMap<(MessageId, Locale), Arc<Rendered>>,
+    renders: HashMap<(MessageId, Locale), Arc<Prepared>>,
 }
 
 /// One round: claims a batch, sends it, records it. Returns how many deliveries it handled.
 pub async fn work_once(app: &App, config: &WorkerConfig, cache: &mut Cache) -> Result<usize, AppError> {
+    let started = std::time::Instant::now();
     let now = app.clock.now();
     let lease_until = Timestamp::from_millis(now.as_millis() + config.lease.as_millis() as i64);
     let mut tx = app.db.begin().await?;
@@ -89,7 +110,9 @@ pub async fn work_once(app: &App, config: &WorkerConfig, cache: &mut Cache) -> R
     if claimed.is_empty() {
         return Ok(0);
     }
+    let claimed_in = started.elapsed();
     let context = load(app, &claimed, cache).await?;
+    let loaded_in = started.elapsed();
     // Indices rather than references as the stream's items: the future must be Send for
     // `tokio::spawn`, which a closure over borrowed items cannot prove.
     let (claimed_ref, context_ref) = (&claimed, &context);
@@ -98,7 +121,16 @@ pub async fn work_once(app: &App, config: &WorkerConfig, cache: &mut Cache) -> R
         .buffer_unordered(config.concurrency.max(1))
         .collect()
         .await;
+    let sent_in = started.elapsed();
     record(app, &claimed, results).await?;
+    tracing::debug!(
+        deliveries = claimed.len(),
+        claim_ms = claimed_in.as_millis() as u64,
+        load_ms = (loaded_in - claimed_in).as_millis() as u64,
+        send_ms = (sent_in - loaded_in).as_millis() as u64,
+        record_ms = (started.elapsed() - sent_in).as_millis() as u64,
+        "a delivery round"
+    );
     Ok(claimed.len())
 }
 
@@ -140,8 +172,11 @@ async fn load<'a>(app: &App, claimed: &[Claimed], cache: &'a mut Cache) -> Resul
         }
         if let Some(partner) = partners.get(&member.profile.partner_id) {
             let who = Personalization::of(&member.profile, &partner.profile);
-            if let Ok(r) = messages::render(&message.content, &member.profile.locale, &who) {
-                cache.renders.insert(key, Arc::new(r));
+            let Some(topic) = cache.topics.get(&message.topic_id) else { continue };
+            if let Ok(r) = messages::render(&message.content, &member.profile.locale, &who)
+                && let Ok(prepared) = Prepared::new(message, r, &topic.name)
+            {
+                cache.renders.insert(key, Arc::new(prepared));
             }
         }
     }
@@ -186,12 +221,15 @@ async fn attempt(app: &App, c: &Claimed, ctx: &Context<'_>, now: Timestamp) -> A
     if !decision.allowed {
         return Attempted::Channel(Outcome::Suppressed(decision.reason));
     }
-    let rendered = match ctx.cache.renders.get(&(c.message_id, member.profile.locale.clone())) {
+    let prepared = match ctx.cache.renders.get(&(c.message_id, member.profile.locale.clone())) {
         Some(r) => r.clone(),
         None => {
             let who = Personalization::of(&member.profile, &partner.profile);
             match messages::render(&message.content, &member.profile.locale, &who) {
-                Ok(r) => Arc::new(r),
+                Ok(r) => match Prepared::new(message, r, &topic.name) {
+                    Ok(p) => Arc::new(p),
+                    Err(e) => return Attempted::Refused(e),
+                },
                 Err(e) => return Attempted::Refused(format!("the message does not render: {e}")),
             }
         }
@@ -201,10 +239,7 @@ async fn attempt(app: &App, c: &Claimed, ctx: &Context<'_>, now: Timestamp) -> A
             let Some(mailer) = &app.mailer else {
                 return Attempted::Channel(Outcome::Transient("no SMTP server is configured".into()));
             };
-            match crate::email::compose(app, message, &rendered, member, partner, &topic.name) {
-                Ok(email) => Attempted::Channel(mailer.send(&email).await),
-                Err(e) => Attempted::Refused(e),
-            }
+            Attempted::Channel(mailer.send(crate::email::compose(app, message, &prepared, member, partner)).await)
         }
         other => Attempted::Refused(format!("no provider sends {other} yet")),
     }

@@ -3,8 +3,8 @@
 //! one-click unsubscribe headers.
 
 use lettre::Message;
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use serde::Deserialize;
 
 /// Everything one email needs; built by the app, sent by [`crate::SmtpMailer`].
@@ -17,12 +17,33 @@ pub struct OutgoingEmail {
     pub to_name: String,
     pub to: String,
     pub subject: String,
-    pub text: String,
-    pub html: String,
+    pub text: PartBody,
+    pub html: PartBody,
     /// Without angle brackets: `local@domain`.
     pub message_id: String,
     /// The one-click unsubscribe URL (HTTPS), for `List-Unsubscribe`.
     pub unsubscribe_url: Option<String>,
+}
+
+/// The content of a body part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartBody {
+    /// Plain text, encoded when the email is built.
+    Text(String),
+    /// Already quoted-printable, lines CRLF and at most 76 characters: a sender composing
+    /// many emails from one layout encodes the layout once.
+    QuotedPrintable(String),
+}
+
+impl PartBody {
+    fn into_body(self) -> Body {
+        match self {
+            Self::Text(text) => Body::new(text),
+            Self::QuotedPrintable(encoded) => {
+                Body::dangerous_pre_encoded(encoded.into_bytes(), ContentTransferEncoding::QuotedPrintable)
+            }
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +52,7 @@ pub struct BuildError(String);
 
 impl OutgoingEmail {
     /// The MIME message.
-    pub fn to_message(&self) -> Result<Message, BuildError> {
+    pub fn to_message(self) -> Result<Message, BuildError> {
         let bad = |e: &dyn std::fmt::Display| BuildError(e.to_string());
         let from: Mailbox = self.from.parse().map_err(|e| bad(&e))?;
         let to = Mailbox::new(Some(self.to_name.clone()), self.to.parse().map_err(|e| bad(&e))?);
@@ -54,8 +75,8 @@ impl OutgoingEmail {
         builder
             .multipart(
                 MultiPart::alternative()
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(self.text.clone()))
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(self.html.clone())),
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(self.text.into_body()))
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(self.html.into_body())),
             )
             .map_err(|e| bad(&e))
     }

@@ -7,5 +7,5 @@ mod smtp;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use email::{OutgoingEmail, Security, SmtpConfig};
+pub use email::{OutgoingEmail, PartBody, Security, SmtpConfig};
 pub use smtp::SmtpMailer;

@@ -36,7 +36,8 @@ impl SmtpMailer {
     /// Sends one email. A refused connection or a 4xx answer is transient; a 5xx answer
     /// is permanent; a connection that breaks once the message is being handed over
     /// leaves the outcome unknown (it may have arrived).
-    pub async fn send(&self, email: &OutgoingEmail) -> Outcome {
+    pub async fn send(&self, email: OutgoingEmail) -> Outcome {
+        let provider_id = email.message_id.clone();
         let message = match email.to_message() {
             Ok(m) => m,
             Err(e) => return Outcome::Permanent(e.to_string()),
@@ -64,7 +65,7 @@ impl SmtpMailer {
                 if let Ok(mut idle) = self.idle.lock() {
                     idle.push(connection);
                 }
-                Outcome::Sent { provider_id: Some(email.message_id.clone()) }
+                Outcome::Sent { provider_id: Some(provider_id) }
             }
             Ok(Err(e)) if e.is_permanent() => Outcome::Permanent(describe(&e)),
             Ok(Err(e)) if e.is_transient() => Outcome::Transient(describe(&e)),

@@ -97,7 +97,10 @@ impl Db {
             // FULL: an acknowledgment or a delivery outcome is reported only after it is on disk.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // 16 MB of pages per connection rather than 2 MB: a send reads members and
+            // partners all over tables larger than that.
+            .pragma("cache_size", "-16384");
         let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
         // An in-memory database exists once per connection: readers must share the writer.
         let readers = if url.contains(":memory:") || url.contains("mode=memory") {

@@ -41,12 +41,15 @@ pub struct WorkerSettings {
     /// Seconds a claimed delivery stays with its worker; after that, if the worker died,
     /// another one sends it again (with the same Message-ID).
     pub lease_secs: u64,
+    /// Rounds run side by side, so that one round's database work overlaps another's
+    /// sending.
+    pub loops: usize,
 }
 
 impl Default for WorkerSettings {
     fn default() -> Self {
         let d = tidings_app::worker::WorkerConfig::default();
-        Self { batch: d.batch, concurrency: d.concurrency, lease_secs: d.lease.as_secs() }
+        Self { batch: d.batch, concurrency: d.concurrency, lease_secs: d.lease.as_secs(), loops: d.loops }
     }
 }
 
@@ -56,6 +59,7 @@ impl WorkerSettings {
             batch: self.batch.max(1),
             concurrency: self.concurrency.max(1),
             lease: std::time::Duration::from_secs(self.lease_secs.max(1)),
+            loops: self.loops.max(1),
             ..Default::default()
         }
     }
