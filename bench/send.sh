@@ -32,7 +32,8 @@ if [ ! -x "$POSTFIX/usr/sbin/smtp-sink" ]; then
   mkdir -p "$POSTFIX"
   (cd "$WORK" && apt-get download postfix >/dev/null 2>&1 && dpkg -x postfix_*.deb "$POSTFIX")
 fi
-sink() { LD_LIBRARY_PATH="$POSTFIX/usr/lib/postfix" "$POSTFIX/usr/sbin/smtp-sink" "$@"; }
+# exec: started with &, the function runs in a subshell, and $! must be the sink itself.
+sink() { LD_LIBRARY_PATH="$POSTFIX/usr/lib/postfix" exec "$POSTFIX/usr/sbin/smtp-sink" "$@"; }
 
 cargo build --release -q -p tidings
 BIN=$TARGET/release/tidings
