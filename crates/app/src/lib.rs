@@ -19,6 +19,7 @@ pub mod messages;
 pub mod partners;
 pub mod release;
 pub mod segments;
+pub mod sign_in;
 pub mod signing;
 pub mod topics;
 pub mod tracking;

@@ -18,6 +18,7 @@ pub mod messages;
 pub mod partners;
 pub mod segments;
 pub mod settings;
+pub mod sign_in;
 pub mod staff;
 pub mod suppressions;
 pub mod tokens;

@@ -1,0 +1,97 @@
+//! Portal sign-in by email link. Asking for a link answers the same whether or not the
+//! address belongs to a member (the lookup, the link and the email happen after the
+//! answer, off the request), so neither the reply nor its timing tells who is a member.
+//! A link is single use and lasts 15 minutes; only its hash is stored. Opening the link
+//! shows a button that signs in (a POST): mail scanners open links, and a GET that used
+//! the link up would leave the member with a dead one.
+
+use tidings_channels::{OutgoingEmail, PartBody};
+use tidings_core::{Email, MemberId, MemberStatus, Timestamp};
+use tidings_store::{members, sign_in};
+
+use crate::auth::hash_token;
+use crate::{App, AppError};
+
+const TOKEN_PREFIX: &str = "sl_";
+/// How long a link works.
+pub const LINK_LIFETIME_MS: i64 = 15 * 60 * 1000;
+/// Links one address can be sent per hour: enough to retry, too few to flood a mailbox.
+pub const LINKS_PER_HOUR: i64 = 5;
+
+/// Accepts a request for a sign-in link. Only a malformed address is an error; the link
+/// is made and mailed in the background when the address is a member's.
+pub fn request_link(app: &App, email: &str) -> Result<(), AppError> {
+    let email = Email::parse(email).map_err(|e| AppError::invalid("email", e.to_string()))?;
+    let app = app.clone();
+    tokio::spawn(async move {
+        if let Err(e) = send_link(&app, &email).await {
+            tracing::warn!(error = %e, "a sign-in link could not be sent");
+        }
+    });
+    Ok(())
+}
+
+/// Makes and mails a link when `email` is an active or test member's and the hourly cap
+/// allows. Returns whether a link went out.
+pub async fn send_link(app: &App, email: &Email) -> Result<bool, AppError> {
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let Some(member) = members::find_by_keys(&mut tx, &[], &[email.as_str().to_owned()]).await?.into_iter().next()
+    else {
+        return Ok(false);
+    };
+    if member.profile.status == MemberStatus::Disabled {
+        return Ok(false);
+    }
+    let hour_ago = Timestamp::from_millis(now.as_millis() - 3_600_000);
+    if sign_in::count_since(&mut tx, member.id, hour_ago).await? >= LINKS_PER_HOUR {
+        tracing::info!(member = %member.id, "sign-in link not sent: the hourly cap is reached");
+        return Ok(false);
+    }
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
+    let expires = Timestamp::from_millis(now.as_millis() + LINK_LIFETIME_MS);
+    sign_in::insert(&mut tx, &hash_token(&token), member.id, now, expires).await?;
+    tx.commit().await?;
+    let Some(mailer) = &app.mailer else {
+        return Err(AppError::Unexpected(anyhow::anyhow!("no SMTP server is configured to send sign-in links")));
+    };
+    let url = format!("{}/portal/sign-in/{token}", app.public_url);
+    let email = OutgoingEmail {
+        from: app.mail.from.clone(),
+        return_path: app.mail.return_path.clone(),
+        to_name: member.profile.name.clone(),
+        to: member.profile.email.to_string(),
+        subject: "Your sign-in link".into(),
+        text: PartBody::Text(format!(
+            "Open this link to sign in to your partner portal. It works once, for 15 minutes.\n\n{url}\n\n\
+             If you did not ask for it, ignore this email: nobody can sign in without the link."
+        )),
+        html: PartBody::Text(format!(
+            "<!DOCTYPE html><html><body style=\"font-family:sans-serif\"><p>Open this link to sign in to your \
+             partner portal. It works once, for 15 minutes.</p><p><a href=\"{url}\">Sign in</a></p><p>If you did \
+             not ask for it, ignore this email: nobody can sign in without the link.</p></body></html>"
+        )),
+        message_id: format!("{}@{}", hex::encode(&secret[..16]), app.mail.message_id_domain),
+        unsubscribe_url: None,
+    };
+    match mailer.send(email).await {
+        tidings_core::deliveries::Outcome::Sent { .. } => Ok(true),
+        other => Err(AppError::Unexpected(anyhow::anyhow!("the sign-in link was not sent: {other:?}"))),
+    }
+}
+
+/// Uses a link: the member it signs in. A link that was used, has expired or never
+/// existed is refused with the same answer.
+pub async fn redeem(app: &App, token: &str) -> Result<MemberId, AppError> {
+    let refused =
+        || AppError::invalid("link", "this sign-in link was used, has expired or is not valid; ask for a new one");
+    if !token.starts_with(TOKEN_PREFIX) || token.len() > 100 {
+        return Err(refused());
+    }
+    let mut tx = app.db.begin().await?;
+    let member = sign_in::redeem(&mut tx, &hash_token(token), app.clock.now()).await?.ok_or_else(refused)?;
+    tx.commit().await?;
+    Ok(member)
+}
