@@ -12,6 +12,7 @@ mod error;
 pub mod events;
 pub mod export;
 pub mod groups;
+pub mod housekeeping;
 pub mod import;
 pub mod inbox;
 pub mod members;

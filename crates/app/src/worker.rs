@@ -64,6 +64,7 @@ pub async fn run(app: App, config: WorkerConfig, stop: watch::Receiver<bool>) {
 async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool>, schedules: bool) {
     let mut cache = Cache::default();
     let mut last_tick = None::<std::time::Instant>;
+    let mut last_purge = None::<std::time::Instant>;
     loop {
         if *stop.borrow() {
             break;
@@ -73,6 +74,12 @@ async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool
                 tracing::error!(error = %e, "the scheduler tick failed");
             }
             last_tick = Some(std::time::Instant::now());
+        }
+        if schedules && last_purge.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+            if let Err(e) = crate::housekeeping::purge_expired(&app).await {
+                tracing::error!(error = %e, "purging expired links and sessions failed");
+            }
+            last_purge = Some(std::time::Instant::now());
         }
         let worked = match work_once(&app, &config, &mut cache).await {
             Ok(n) => n,

@@ -17,6 +17,7 @@ pub mod members;
 pub mod messages;
 pub mod partners;
 pub mod segments;
+pub mod sessions;
 pub mod settings;
 pub mod sign_in;
 pub mod staff;

@@ -55,10 +55,10 @@ pub async fn count_since(tx: &mut Tx, member: MemberId, since: Timestamp) -> Res
 
 /// Forgets links that can no longer be used.
 pub async fn purge_expired(tx: &mut Tx, now: Timestamp) -> Result<u64> {
-    on_tx!(tx, |c| sqlx::query("delete from sign_in_links where expires_at <= $1")
+    let n = on_tx!(tx, |c| sqlx::query("delete from sign_in_links where expires_at <= $1")
         .bind(now.as_millis())
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))
-    .map_err(Into::into)
+        .map(|r| r.rows_affected()))?;
+    Ok(n)
 }

@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod health;
 mod links;
+pub mod sessions;
 
 use std::time::Duration;
 

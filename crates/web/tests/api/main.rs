@@ -11,3 +11,4 @@ mod imports;
 mod messages;
 mod openapi;
 mod sending;
+mod sessions;

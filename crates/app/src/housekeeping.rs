@@ -1,0 +1,16 @@
+//! Forgetting what can no longer be used: expired sign-in links and portal sessions. The
+//! scheduling worker loop runs it once a minute.
+
+use tidings_store::{sessions, sign_in};
+
+use crate::{App, AppError};
+
+/// Deletes expired sign-in links and sessions; returns how many of each.
+pub async fn purge_expired(app: &App) -> Result<(u64, u64), AppError> {
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let links = sign_in::purge_expired(&mut tx, now).await?;
+    let sessions = sessions::purge_expired(&mut tx, now).await?;
+    tx.commit().await?;
+    Ok((links, sessions))
+}

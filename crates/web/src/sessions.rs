@@ -1,0 +1,81 @@
+//! Portal sessions for tower-sessions, kept in the database through the store (one table
+//! on either engine), so any server node can serve any member and a restart signs nobody
+//! out. The session id is tower-sessions' random 128-bit id; its data is stored as JSON.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use tidings_app::App;
+use tidings_core::Timestamp;
+use tidings_store::sessions;
+use tower_sessions::cookie::time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+#[derive(Clone)]
+pub struct DbSessionStore {
+    app: App,
+}
+
+impl DbSessionStore {
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+}
+
+impl std::fmt::Debug for DbSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DbSessionStore")
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+fn expiry(record: &Record) -> Timestamp {
+    Timestamp::from_millis((record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+fn encode(record: &Record) -> session_store::Result<String> {
+    serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    /// Draws a new id until one is free: two sessions never share an id.
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let data = encode(record)?;
+        let mut tx = self.app.db.begin().await.map_err(backend)?;
+        while !sessions::create(&mut tx, &record.id.to_string(), &data, expiry(record)).await.map_err(backend)? {
+            record.id = Id::default();
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let mut tx = self.app.db.begin().await.map_err(backend)?;
+        sessions::save(&mut tx, &record.id.to_string(), &encode(record)?, expiry(record)).await.map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let mut tx = self.app.db.read().await.map_err(backend)?;
+        let Some((data, expires)) =
+            sessions::load(&mut tx, &id.to_string(), self.app.clock.now()).await.map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let data: HashMap<String, serde_json::Value> =
+            serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date = OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires.as_millis()) * 1_000_000)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record { id: *id, data, expiry_date }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let mut tx = self.app.db.begin().await.map_err(backend)?;
+        sessions::delete(&mut tx, &id.to_string()).await.map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+}
