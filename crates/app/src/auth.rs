@@ -33,6 +33,13 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A fresh secret: `prefix` and 32 random bytes in hex. Store only its [`hash_token`].
+pub(crate) fn new_secret(prefix: &str) -> Result<String, AppError> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(format!("{prefix}{}", hex::encode(secret)))
+}
+
 /// Finds the caller behind a bearer token.
 pub async fn authenticate(app: &App, bearer: &str) -> Result<Caller, AppError> {
     if !bearer.starts_with(TOKEN_PREFIX) || bearer.len() > 200 {
@@ -55,9 +62,7 @@ pub async fn create_token(
     let name = tidings_core::text::identifier(name, 100)
         .map_err(|e| AppError::invalid("name", e.to_string()))?
         .ok_or_else(|| AppError::invalid("name", "is required"))?;
-    let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let plain = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
+    let plain = new_secret(TOKEN_PREFIX)?;
     let token = ApiToken { id: TokenId::new(), name, role, created_by, created_at: app.clock.now() };
     let mut tx = app.db.begin().await?;
     tokens::insert(&mut tx, &token, &hash_token(&plain)).await?;

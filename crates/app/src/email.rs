@@ -262,26 +262,44 @@ fn pieces(laid_out: &str) -> Vec<Piece> {
     out
 }
 
-/// One recipient's values for the slots.
-struct Values<'a> {
-    links: Links,
-    rendered: &'a Rendered,
-    member: &'a Member,
-    partner: &'a Partner,
+/// One recipient's values for the slots, each signed once though both parts use them.
+struct Values {
+    clicks: Vec<String>,
+    call_to_action: String,
+    acknowledge: String,
+    unsubscribe: String,
+    open_pixel: String,
+    member_name: String,
+    partner_name: String,
 }
 
-impl Values<'_> {
-    fn get(&self, slot: Slot, urls: &[String]) -> String {
+impl Values {
+    fn new(links: &Links, message: &Message, prepared: &Prepared, member: &Member, partner: &Partner) -> Self {
+        let cta = prepared.rendered.call_to_action.as_ref();
+        Self {
+            clicks: prepared.urls.iter().map(|u| links.click(u)).collect(),
+            call_to_action: cta.map(|c| links.click(&c.url)).unwrap_or_default(),
+            acknowledge: message
+                .acknowledgment
+                .as_ref()
+                .map(|_| links.recipient("a", Purpose::Acknowledge))
+                .unwrap_or_default(),
+            unsubscribe: links.recipient("u", Purpose::Unsubscribe),
+            open_pixel: links.recipient("t/o", Purpose::Open),
+            member_name: member.profile.name.clone(),
+            partner_name: partner.profile.name.clone(),
+        }
+    }
+
+    fn get(&self, slot: Slot) -> &str {
         match slot {
-            Slot::Link(n) => urls.get(n).map(|u| self.links.click(u)).unwrap_or_default(),
-            Slot::CallToAction => {
-                self.rendered.call_to_action.as_ref().map(|c| self.links.click(&c.url)).unwrap_or_default()
-            }
-            Slot::Acknowledge => self.links.recipient("a", Purpose::Acknowledge),
-            Slot::Unsubscribe => self.links.recipient("u", Purpose::Unsubscribe),
-            Slot::OpenPixel => self.links.recipient("t/o", Purpose::Open),
-            Slot::MemberName => self.member.profile.name.clone(),
-            Slot::PartnerName => self.partner.profile.name.clone(),
+            Slot::Link(n) => self.clicks.get(n).map_or("", String::as_str),
+            Slot::CallToAction => &self.call_to_action,
+            Slot::Acknowledge => &self.acknowledge,
+            Slot::Unsubscribe => &self.unsubscribe,
+            Slot::OpenPixel => &self.open_pixel,
+            Slot::MemberName => &self.member_name,
+            Slot::PartnerName => &self.partner_name,
         }
     }
 }
@@ -304,18 +322,17 @@ fn html_escape(text: &str) -> String {
 pub fn compose(app: &App, message: &Message, prepared: &Prepared, member: &Member, partner: &Partner) -> OutgoingEmail {
     let links =
         Links { base: app.public_url.clone(), signer: app.signer.clone(), message: message.id, member: member.id };
-    let unsubscribe_url = links.recipient("u", Purpose::Unsubscribe);
-    let values = Values { links, rendered: &prepared.rendered, member, partner };
+    let values = Values::new(&links, message, prepared, member, partner);
     OutgoingEmail {
         from: app.mail.from.clone(),
         return_path: app.mail.return_path.clone(),
         to_name: member.profile.name.clone(),
         to: member.profile.email.to_string(),
         subject: prepared.subject.clone(),
-        text: PartBody::QuotedPrintable(fill(&prepared.text, |slot| values.get(slot, &prepared.urls))),
-        html: PartBody::QuotedPrintable(fill(&prepared.html, |slot| html_escape(&values.get(slot, &prepared.urls)))),
+        text: PartBody::QuotedPrintable(fill(&prepared.text, |slot| values.get(slot).to_owned())),
+        html: PartBody::QuotedPrintable(fill(&prepared.html, |slot| html_escape(values.get(slot)))),
         message_id: message_id(app, message.id, member.id),
-        unsubscribe_url: Some(unsubscribe_url),
+        unsubscribe_url: Some(values.unsubscribe),
     }
 }
 

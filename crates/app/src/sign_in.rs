@@ -9,7 +9,7 @@ use tidings_channels::{OutgoingEmail, PartBody};
 use tidings_core::{Email, MemberId, MemberStatus, Timestamp};
 use tidings_store::{members, sign_in};
 
-use crate::auth::hash_token;
+use crate::auth::{hash_token, new_secret};
 use crate::{App, AppError};
 
 const TOKEN_PREFIX: &str = "sl_";
@@ -48,9 +48,7 @@ pub async fn send_link(app: &App, email: &Email) -> Result<bool, AppError> {
         tracing::info!(member = %member.id, "sign-in link not sent: the hourly cap is reached");
         return Ok(false);
     }
-    let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
+    let token = new_secret(TOKEN_PREFIX)?;
     let expires = Timestamp::from_millis(now.as_millis() + LINK_LIFETIME_MS);
     sign_in::insert(&mut tx, &hash_token(&token), member.id, now, expires).await?;
     tx.commit().await?;
@@ -73,7 +71,7 @@ pub async fn send_link(app: &App, email: &Email) -> Result<bool, AppError> {
              partner portal. It works once, for 15 minutes.</p><p><a href=\"{url}\">Sign in</a></p><p>If you did \
              not ask for it, ignore this email: nobody can sign in without the link.</p></body></html>"
         )),
-        message_id: format!("{}@{}", hex::encode(&secret[..16]), app.mail.message_id_domain),
+        message_id: format!("{}@{}", uuid::Uuid::now_v7().simple(), app.mail.message_id_domain),
         unsubscribe_url: None,
     };
     match mailer.send(email).await {

@@ -177,17 +177,22 @@ async fn load<'a>(app: &App, claimed: &[Claimed], cache: &'a mut Cache) -> Resul
         if message.content.is_personalized() || cache.renders.contains_key(&key) {
             continue;
         }
-        if let Some(partner) = partners.get(&member.profile.partner_id) {
-            let who = Personalization::of(&member.profile, &partner.profile);
-            let Some(topic) = cache.topics.get(&message.topic_id) else { continue };
-            if let Ok(r) = messages::render(&message.content, &member.profile.locale, &who)
-                && let Ok(prepared) = Prepared::new(message, r, &topic.name)
-            {
-                cache.renders.insert(key, Arc::new(prepared));
-            }
+        if let (Some(partner), Some(topic)) =
+            (partners.get(&member.profile.partner_id), cache.topics.get(&message.topic_id))
+            && let Ok(prepared) = prepare(message, topic, member, partner)
+        {
+            cache.renders.insert(key, Arc::new(prepared));
         }
     }
     Ok(Context { cache, members, partners, prefs })
+}
+
+/// The message as this member reads it, laid out for email.
+fn prepare(message: &Message, topic: &Topic, member: &Member, partner: &Partner) -> Result<Prepared, String> {
+    let who = Personalization::of(&member.profile, &partner.profile);
+    let rendered = messages::render(&message.content, &member.profile.locale, &who)
+        .map_err(|e| format!("the message does not render: {e}"))?;
+    Prepared::new(message, rendered, &topic.name)
 }
 
 fn unique<T: Ord + Copy>(items: impl Iterator<Item = T>) -> Vec<T> {
@@ -230,16 +235,10 @@ async fn attempt(app: &App, c: &Claimed, ctx: &Context<'_>, now: Timestamp) -> A
     }
     let prepared = match ctx.cache.renders.get(&(c.message_id, member.profile.locale.clone())) {
         Some(r) => r.clone(),
-        None => {
-            let who = Personalization::of(&member.profile, &partner.profile);
-            match messages::render(&message.content, &member.profile.locale, &who) {
-                Ok(r) => match Prepared::new(message, r, &topic.name) {
-                    Ok(p) => Arc::new(p),
-                    Err(e) => return Attempted::Refused(e),
-                },
-                Err(e) => return Attempted::Refused(format!("the message does not render: {e}")),
-            }
-        }
+        None => match prepare(message, topic, member, partner) {
+            Ok(p) => Arc::new(p),
+            Err(e) => return Attempted::Refused(e),
+        },
     };
     match c.channel {
         Channel::Email => {
