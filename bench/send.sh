@@ -104,5 +104,5 @@ for engine in $ENGINES; do
     tail -5 "$WORK/worker.err" >&2
     exit 1
   fi
-  [ "$engine" = SQLite ] && rm -f "$WORK"/bench.db*
+  if [ "$engine" = SQLite ]; then rm -f "$WORK"/bench.db*; fi
 done

@@ -6,9 +6,14 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use lettre::Address;
+use lettre::address::Envelope;
+use lettre::transport::smtp::Error;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::response::Response;
 use tidings_core::deliveries::Outcome;
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
@@ -17,7 +22,7 @@ use crate::email::{OutgoingEmail, Security, SmtpConfig};
 
 pub struct SmtpMailer {
     config: SmtpConfig,
-    idle: Mutex<Vec<AsyncSmtpConnection>>,
+    idle: Mutex<Vec<Connection>>,
     slots: Semaphore,
 }
 
@@ -59,7 +64,7 @@ impl SmtpMailer {
             },
         };
         let timeout = Duration::from_secs(self.config.timeout_secs.max(1));
-        let sent = tokio::time::timeout(timeout, connection.send(message.envelope(), &message.formatted())).await;
+        let sent = tokio::time::timeout(timeout, connection.transfer(message.envelope(), &message.formatted())).await;
         match sent {
             Ok(Ok(_)) => {
                 if let Ok(mut idle) = self.idle.lock() {
@@ -71,13 +76,13 @@ impl SmtpMailer {
             Ok(Err(e)) if e.is_transient() => Outcome::Transient(describe(&e)),
             Ok(Err(e)) => Outcome::Unknown(format!("the connection failed during the send: {e}")),
             Err(_) => {
-                connection.abort().await;
+                connection.inner.abort().await;
                 Outcome::Unknown(format!("no answer within {} s during the send", timeout.as_secs()))
             }
         }
     }
 
-    async fn connect(&self) -> Result<AsyncSmtpConnection, String> {
+    async fn connect(&self) -> Result<Connection, String> {
         let c = &self.config;
         let hello = ClientId::Domain(c.hello_name.clone());
         let timeout = Duration::from_secs(c.timeout_secs.max(1));
@@ -104,25 +109,74 @@ impl SmtpMailer {
                 connection
             }
         };
+        // lettre does not keep PIPELINING from its own EHLO; asking again is allowed at any
+        // point outside a mail transaction, and must come before AUTH, which some servers
+        // forget on a new EHLO.
+        let ehlo = connection.command(Ehlo::new(hello)).await.map_err(|e| e.to_string())?;
+        let pipelining = ehlo.message().any(|line| {
+            line.split_whitespace().next().is_some_and(|keyword| keyword.eq_ignore_ascii_case("PIPELINING"))
+        });
         if let (Some(user), Some(password)) = (&c.username, &c.password) {
             connection
                 .auth(&[Mechanism::Plain, Mechanism::Login], &Credentials::new(user.clone(), password.clone()))
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        Ok(connection)
+        Ok(Connection { inner: connection, pipelining })
     }
 
     /// Closes idle connections politely.
     pub async fn close(&self) {
-        let idle: Vec<AsyncSmtpConnection> = self.idle.lock().map(|mut i| i.drain(..).collect()).unwrap_or_default();
+        let idle: Vec<Connection> = self.idle.lock().map(|mut i| i.drain(..).collect()).unwrap_or_default();
         for mut c in idle {
-            let _ = c.quit().await;
+            let _ = c.inner.quit().await;
         }
     }
 }
 
-fn describe(e: &lettre::transport::smtp::Error) -> String {
+struct Connection {
+    inner: AsyncSmtpConnection,
+    /// The server announced PIPELINING (RFC 2920).
+    pipelining: bool,
+}
+
+impl Connection {
+    /// Hands one message over. Where the server pipelines, MAIL, RCPT and DATA go out in
+    /// one write and their three answers are read after it: one round trip instead of
+    /// three, which on a fast link is most of what an email costs both ends.
+    async fn transfer(&mut self, envelope: &Envelope, email: &[u8]) -> Result<Response, Error> {
+        let [recipient] = envelope.to() else {
+            return self.inner.send(envelope, email).await;
+        };
+        // Anything needing SMTPUTF8 or 8BITMIME goes the way lettre checks for them.
+        let ascii = |address: &Address| AsRef::<str>::as_ref(address).is_ascii();
+        let ascii_addresses = ascii(recipient) && envelope.from().is_none_or(ascii);
+        if !self.pipelining || !ascii_addresses || !email.is_ascii() {
+            return self.inner.send(envelope, email).await;
+        }
+        let mail = Mail::new(envelope.from().cloned(), Vec::new());
+        let rcpt = Rcpt::new(recipient.clone(), Vec::new());
+        // `command` writes all three and reads the first answer; the other two wait in
+        // the connection's read buffer.
+        let mail_answer = self.inner.command(format!("{mail}{rcpt}{Data}")).await;
+        if let Err(e) = &mail_answer
+            && e.status().is_none()
+        {
+            return mail_answer;
+        }
+        let rcpt_answer = self.inner.read_response().await;
+        let data_answer = self.inner.read_response().await;
+        match (mail_answer, rcpt_answer, data_answer) {
+            (Ok(_), Ok(_), Ok(_)) => self.inner.message(email).await,
+            // The server refused the transaction: its first refusal says why. A server
+            // that still took DATA now waits for a message, so the caller's dropping the
+            // connection (as after any error) is what ends it.
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
+        }
+    }
+}
+
+fn describe(e: &Error) -> String {
     match e.status() {
         Some(code) => format!("the server answered {code}: {e}"),
         None => e.to_string(),

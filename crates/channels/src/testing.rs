@@ -1,13 +1,16 @@
-//! A real SMTP server for tests (mailin, a protocol implementation, not a mock of the
+//! A real SMTP server for tests (mailin's protocol state machine, not a mock of the
 //! client): it records what arrives and can be told to answer slowly, with 4xx or with
-//! 5xx, so tests see the mailer's real behaviour on the wire.
+//! 5xx, so tests see the mailer's real behaviour on the wire. It announces PIPELINING
+//! (RFC 2920) unless started without, and like a real server it sends the answers to
+//! pipelined commands together, only flushing once it has read all the input it has.
 
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use mailin_embedded::response::{NO_MAILBOX, OK};
-use mailin_embedded::{Handler, Response, Server};
+use mailin::response::{NO_MAILBOX, OK, START_DATA};
+use mailin::{Action, Handler, Response, SessionBuilder};
 
 /// How the server answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,6 +67,8 @@ struct State {
     received: Vec<Received>,
     /// Messages answered with an error, by mode.
     refused: usize,
+    /// MAIL commands that arrived with more commands behind them (pipelined).
+    pipelined: usize,
 }
 
 #[derive(Clone)]
@@ -100,7 +105,7 @@ impl Handler for Recorder {
         self.from = from.to_owned();
         self.to = to.to_vec();
         self.data.clear();
-        mailin_embedded::response::START_DATA
+        START_DATA
     }
 
     fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
@@ -128,11 +133,20 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     pub fn start() -> Self {
-        Self::start_on(0)
+        Self::start_with(0, true)
     }
 
     /// On a given port (to bring a server up where a mailer already points).
     pub fn start_on(port: u16) -> Self {
+        Self::start_with(port, true)
+    }
+
+    /// A server that does not announce PIPELINING, as many small relays do not.
+    pub fn start_without_pipelining() -> Self {
+        Self::start_with(0, false)
+    }
+
+    fn start_with(port: u16, pipelining: bool) -> Self {
         let listener = match TcpListener::bind(("127.0.0.1", port)) {
             Ok(l) => l,
             Err(e) => panic!("cannot bind the test SMTP server: {e}"),
@@ -140,10 +154,12 @@ impl SmtpServer {
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let state = Arc::new(Mutex::new(State::default()));
         let recorder = Recorder { state: state.clone(), from: String::new(), to: Vec::new(), data: Vec::new() };
-        let mut server = Server::new(recorder);
-        server.with_name("smtp.test").with_num_threads(32).with_tcp_listener(listener);
         std::thread::spawn(move || {
-            let _ = server.serve();
+            let sessions = SessionBuilder::new("smtp.test");
+            for stream in listener.incoming().flatten() {
+                let (sessions, recorder) = (sessions.clone(), recorder.clone());
+                std::thread::spawn(move || converse(stream, &sessions, recorder, pipelining));
+            }
         });
         Self { port, state }
     }
@@ -165,6 +181,11 @@ impl SmtpServer {
         lock(&self.state).refused
     }
 
+    /// Transactions whose MAIL command came pipelined with the ones after it.
+    pub fn pipelined_count(&self) -> usize {
+        lock(&self.state).pipelined
+    }
+
     /// Waits until at least `n` messages arrived, or `within` passed; returns what arrived.
     pub fn wait_for(&self, n: usize, within: Duration) -> Vec<Received> {
         let deadline = std::time::Instant::now() + within;
@@ -172,5 +193,50 @@ impl SmtpServer {
             std::thread::sleep(Duration::from_millis(20));
         }
         self.received()
+    }
+}
+
+/// One client connection, until it quits or goes away.
+fn converse(stream: TcpStream, sessions: &SessionBuilder, recorder: Recorder, pipelining: bool) -> std::io::Result<()> {
+    let remote = stream.peer_addr()?.ip();
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut writer = BufWriter::new(stream);
+    let state = recorder.state.clone();
+    let mut session = sessions.build(remote, recorder);
+    session.greeting().write_to(&mut writer)?;
+    writer.flush()?;
+    let mut line = Vec::with_capacity(128);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        if line.get(..5).is_some_and(|verb| verb.eq_ignore_ascii_case(b"MAIL ")) && !reader.buffer().is_empty() {
+            lock(&state).pipelined += 1;
+        }
+        let response = session.process(&line);
+        if response.action == Action::NoReply {
+            continue;
+        }
+        let mut answer = Vec::new();
+        response.write_to(&mut answer)?;
+        if pipelining && line.get(..4).is_some_and(|verb| verb.eq_ignore_ascii_case(b"EHLO")) {
+            announce_pipelining(&mut answer, &response);
+        }
+        writer.write_all(&answer)?;
+        if reader.buffer().is_empty() || response.action != Action::Reply {
+            writer.flush()?;
+        }
+        if response.action != Action::Reply {
+            return Ok(());
+        }
+    }
+}
+
+/// Adds `PIPELINING` to a multi-line EHLO answer (mailin's own list is fixed).
+fn announce_pipelining(answer: &mut Vec<u8>, response: &Response) {
+    let first_line_end = answer.windows(2).position(|w| w == b"\r\n").map(|i| i + 2);
+    if let (Some(end), true) = (first_line_end, response.code == 250 && answer.get(3) == Some(&b'-')) {
+        answer.splice(end..end, b"250-PIPELINING\r\n".iter().copied());
     }
 }

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Compares the sending speed of two tidings binaries on the same machine, alternating
+# them so that drift in the machine's speed hits both: each run copies one database
+# (MEMBERS opted-in members, one message released to all of them), starts `tidings
+# worker` against Postfix's smtp-sink for SECONDS, then counts the deliveries sent and
+# reads the CPU time of the worker and the sink from /proc.
+#
+#   bench/send_compare.sh OLD_BINARY NEW_BINARY
+#   ROUNDS=5 SECONDS_EACH=20 MEMBERS=300000 bench/send_compare.sh old new
+#
+# Build an older binary with: git worktree add /tmp/old <commit> &&
+#   (cd /tmp/old && cargo build --release -p tidings), then pass its target/release/tidings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -eq 2 ] || { echo "usage: $0 OLD_BINARY NEW_BINARY" >&2; exit 2; }
+MEMBERS=${MEMBERS:-200000}
+ROUNDS=${ROUNDS:-3}
+SECONDS_EACH=${SECONDS_EACH:-10}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+TICKS=$(getconf CLK_TCK)
+
+POSTFIX=${XDG_CACHE_HOME:-$HOME/.cache}/tidings-bench/postfix
+if [ ! -x "$POSTFIX/usr/sbin/smtp-sink" ]; then
+  mkdir -p "$POSTFIX"
+  (cd "$WORK" && apt-get download postfix >/dev/null 2>&1 && dpkg -x postfix_*.deb "$POSTFIX")
+fi
+
+python3 bench/gen_directory.py "$MEMBERS" "$WORK" $((MEMBERS / 100)) opt-in > /dev/null
+sed -n '/^cat > "\$WORK\/message.json"/,/^JSON/p' bench/send.sh | sed '1d;$d' > "$WORK/message.json"
+URL="sqlite:$WORK/base.db"
+"$2" --database-url "$URL" import partners "$WORK/partners.csv" > /dev/null
+"$2" --database-url "$URL" import members "$WORK/members.csv" > /dev/null
+"$2" --database-url "$URL" topic create --key pricing --name Pricing > /dev/null
+id=$("$2" --database-url "$URL" message create --file "$WORK/message.json" --topic pricing)
+"$2" --database-url "$URL" message release "$id" > /dev/null 2>&1
+sqlite3 "$WORK/base.db" "pragma wal_checkpoint(truncate)" > /dev/null
+
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+run() { # binary: one timed run, one table row
+  rm -f "$WORK"/run.db*; cp "$WORK/base.db" "$WORK/run.db"
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  LD_LIBRARY_PATH="$POSTFIX/usr/lib/postfix" "$POSTFIX/usr/sbin/smtp-sink" -c \
+    $([ "$(id -u)" = 0 ] && echo "-u nobody") "127.0.0.1:$port" 1024 > /dev/null 2>&1 &
+  sink=$!
+  sleep 0.3
+  TIDINGS_SMTP__PORT=$port TIDINGS_LOG__LEVEL=warn "$1" --database-url "sqlite:$WORK/run.db" worker > /dev/null 2>&1 &
+  worker=$!
+  sleep "$SECONDS_EACH"
+  worker_cpu=$(cpu $worker); sink_cpu=$(cpu $sink)
+  kill -TERM $worker; wait $worker || true
+  kill $sink; wait $sink 2>/dev/null || true
+  sent=$(sqlite3 "$WORK/run.db" "select count(*) from deliveries where status = 'sent'")
+  [ "$sent" -lt "$MEMBERS" ] || echo "warning: all $MEMBERS sent before the time was up; raise MEMBERS" >&2
+  printf '| %s | %d | %.0f µs | %.1f s |\n' "$1" $((sent / SECONDS_EACH)) \
+    "$(echo "$worker_cpu * 1000000 / $TICKS / ($sent + 1)" | bc -l)" "$(echo "$sink_cpu / $TICKS" | bc -l)"
+}
+
+echo "| binary | emails/s | worker CPU per email | sink CPU in ${SECONDS_EACH} s |"
+echo "|---|---|---|---|"
+for _ in $(seq "$ROUNDS"); do
+  run "$1"
+  run "$2"
+done
