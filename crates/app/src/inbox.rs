@@ -146,6 +146,12 @@ pub async fn list(app: &App, member: &Member, q: &InboxQuery) -> Result<Page<Inb
     Ok(Page { items, next: page.next })
 }
 
+/// The topics a member can filter their inbox by: the first 500, by key.
+pub async fn topics(app: &App) -> Result<Vec<tidings_core::Topic>, AppError> {
+    let mut tx = app.db.read().await?;
+    Ok(tidings_store::topics::list(&mut tx, None, Some(500)).await?.items)
+}
+
 /// Critical messages still waiting for this member's acknowledgment, newest first.
 pub async fn pending_acknowledgments(app: &App, member: &Member) -> Result<Vec<InboxEntry>, AppError> {
     let q = InboxQuery { needs_acknowledgment: true, limit: Some(500), ..Default::default() };

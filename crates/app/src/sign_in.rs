@@ -6,11 +6,11 @@
 //! the link up would leave the member with a dead one.
 
 use tidings_channels::{OutgoingEmail, PartBody};
-use tidings_core::{Email, MemberId, MemberStatus, Timestamp};
+use tidings_core::{Action, Email, Member, MemberId, MemberStatus, Timestamp};
 use tidings_store::{members, sign_in};
 
 use crate::auth::{hash_token, new_secret};
-use crate::{App, AppError};
+use crate::{App, AppError, Caller};
 
 const TOKEN_PREFIX: &str = "sl_";
 /// How long a link works.
@@ -48,14 +48,11 @@ pub async fn send_link(app: &App, email: &Email) -> Result<bool, AppError> {
         tracing::info!(member = %member.id, "sign-in link not sent: the hourly cap is reached");
         return Ok(false);
     }
-    let token = new_secret(TOKEN_PREFIX)?;
-    let expires = Timestamp::from_millis(now.as_millis() + LINK_LIFETIME_MS);
-    sign_in::insert(&mut tx, &hash_token(&token), member.id, now, expires).await?;
+    let url = new_link(app, &mut tx, member.id).await?;
     tx.commit().await?;
     let Some(mailer) = &app.mailer else {
         return Err(AppError::Unexpected(anyhow::anyhow!("no SMTP server is configured to send sign-in links")));
     };
-    let url = format!("{}/portal/sign-in/{token}", app.public_url);
     let email = OutgoingEmail {
         from: app.mail.from.clone(),
         return_path: app.mail.return_path.clone(),
@@ -80,6 +77,29 @@ pub async fn send_link(app: &App, email: &Email) -> Result<bool, AppError> {
     }
 }
 
+/// Stores a new link for the member and returns its URL.
+async fn new_link(app: &App, tx: &mut tidings_store::Tx, member: MemberId) -> Result<String, AppError> {
+    let now = app.clock.now();
+    let token = new_secret(TOKEN_PREFIX)?;
+    let expires = Timestamp::from_millis(now.as_millis() + LINK_LIFETIME_MS);
+    sign_in::insert(tx, &hash_token(&token), member, now, expires).await?;
+    Ok(format!("{}/portal/sign-in/{token}", app.public_url))
+}
+
+/// A link made by an operator (`tidings sign-in-link`), not mailed: for a demo without an
+/// SMTP server, or a member whose mail does not arrive. Same lifetime, single use.
+pub async fn operator_link(app: &App, caller: &Caller, member: MemberId) -> Result<String, AppError> {
+    caller.require(Action::ManageTokens, "make sign-in links")?;
+    let mut tx = app.db.begin().await?;
+    let found = members::get(&mut tx, member).await.map_err(crate::error::not_found("member"))?;
+    if found.profile.status == MemberStatus::Disabled {
+        return Err(AppError::Conflict("this member is disabled and cannot sign in".into()));
+    }
+    let url = new_link(app, &mut tx, member).await?;
+    tx.commit().await?;
+    Ok(url)
+}
+
 /// Uses a link: the member it signs in. A link that was used, has expired or never
 /// existed is refused with the same answer.
 pub async fn redeem(app: &App, token: &str) -> Result<MemberId, AppError> {
@@ -92,4 +112,20 @@ pub async fn redeem(app: &App, token: &str) -> Result<MemberId, AppError> {
     let member = sign_in::redeem(&mut tx, &hash_token(token), app.clock.now()).await?.ok_or_else(refused)?;
     tx.commit().await?;
     Ok(member)
+}
+
+/// The member a portal session names, while they may still sign in: a member disabled or
+/// erased since signing in is signed out on their next request.
+pub async fn member(app: &App, id: MemberId) -> Result<Member, AppError> {
+    let mut tx = app.db.read().await?;
+    let member = members::get(&mut tx, id).await.map_err(|_| AppError::Unauthorized)?;
+    if member.profile.status == MemberStatus::Disabled {
+        return Err(AppError::Unauthorized);
+    }
+    Ok(member)
+}
+
+/// A fresh secret for a form's CSRF token, kept in the member's session.
+pub fn form_token() -> Result<String, AppError> {
+    new_secret("csrf_")
 }

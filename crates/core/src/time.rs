@@ -55,6 +55,15 @@ impl Timestamp {
         Ok(Self(ts.timestamp().as_millisecond()))
     }
 
+    /// Date and time on a member's wall clock, as `2026-05-01 14:30` (24-hour, the same
+    /// in every language).
+    pub fn local(self, zone: &crate::TimeZone) -> String {
+        let tz = jiff::tz::TimeZone::get(zone.as_str()).unwrap_or(jiff::tz::TimeZone::UTC);
+        jiff::Timestamp::from_millisecond(self.0)
+            .map(|t| t.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|_| self.0.to_string())
+    }
+
     pub fn to_rfc3339(self) -> String {
         jiff::Timestamp::from_millisecond(self.0).map(|t| t.to_string()).unwrap_or_else(|_| self.0.to_string())
     }

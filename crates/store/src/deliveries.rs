@@ -116,12 +116,14 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
             )
         })
         .collect();
+    // Starts from a bigint: a message for the inbox alone counts no deliveries, and a bare
+    // 0 is an int4 that does not decode as i64.
     let counted: String = (0..channels.len()).map(|i| format!(" + (select count(*) from sent{i})")).collect();
     let sql = format!(
         "with chosen as materialized (select m.id{flags} {reached}), \
          inbox as (insert into recipients (message_id, member_id, released_at) \
          select {message}, id, {now} from chosen returning 1){inserts} \
-         select (select count(*) from inbox), 0{counted}"
+         select (select count(*) from inbox), cast(0 as bigint){counted}"
     );
     let (recipients, deliveries): (i64, i64) =
         on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_one(c).await)?;

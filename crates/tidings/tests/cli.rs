@@ -272,4 +272,14 @@ async fn messages_are_composed_released_and_followed_from_the_command_line() {
     assert_eq!(member.id.to_string(), first);
     let (ok, _, err) = output(tidings(&db.url).args(["member-token", first, "--days", "90"]));
     assert!(!ok && err.contains("days: must be between 1 and 30"), "{err}");
+
+    // A portal sign-in link without email: it signs the member in, once.
+    let (ok, link, err) = output(tidings(&db.url).args(["sign-in-link", first]));
+    assert!(ok, "{err}");
+    let token = link.trim().rsplit('/').next().unwrap();
+    assert!(link.contains("/portal/sign-in/sl_"), "{link}");
+    assert_eq!(tidings_app::sign_in::redeem(&app, token).await.unwrap().to_string(), first);
+    assert!(tidings_app::sign_in::redeem(&app, token).await.is_err(), "single use");
+    let (ok, _, err) = output(tidings(&db.url).args(["sign-in-link", "nobody@nowhere.example"]));
+    assert!(!ok && err.contains("not found"), "{err}");
 }

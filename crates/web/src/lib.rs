@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod health;
 mod links;
+mod portal;
 pub mod sessions;
 
 use std::time::Duration;
@@ -27,6 +28,7 @@ pub fn router(app: App) -> Router {
         .nest("/api/v1", api)
         .merge(health::router())
         .merge(links::router())
+        .nest("/portal", portal::router(&app))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(app)

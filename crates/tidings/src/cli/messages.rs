@@ -170,3 +170,12 @@ pub async fn member_token(app: &App, key: &str, days: i64) -> anyhow::Result<Exi
     eprintln!("for {} until {}", member.id, token.expires_at.to_rfc3339());
     Ok(ExitCode::SUCCESS)
 }
+
+pub async fn sign_in_link(app: &App, key: &str) -> anyhow::Result<ExitCode> {
+    let caller = Caller::operator();
+    let member = members::find(app, &caller, key).await.map_err(fail)?;
+    let url = tidings_app::sign_in::operator_link(app, &caller, member.id).await.map_err(fail)?;
+    println!("{url}");
+    eprintln!("for {} ({}), once, within 15 minutes", member.profile.name, member.profile.email);
+    Ok(ExitCode::SUCCESS)
+}

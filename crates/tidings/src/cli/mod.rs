@@ -81,6 +81,12 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         days: i64,
     },
+    /// Print a portal sign-in link for a member (single use, 15 minutes), for when email
+    /// cannot carry it, as in a demo without an SMTP server.
+    SignInLink {
+        /// The member's email or id.
+        member: String,
+    },
     /// Print an example configuration file with every default.
     PrintConfig,
 }
@@ -201,6 +207,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audience(command) => audience::audience(&app, command).await?,
         Command::Message(command) => messages::run(&app, command).await?,
         Command::MemberToken { member, days } => messages::member_token(&app, &member, days).await?,
+        Command::SignInLink { member } => messages::sign_in_link(&app, &member).await?,
         Command::PrintConfig => ExitCode::SUCCESS,
     };
     db.close().await;

@@ -1,8 +1,12 @@
 //! `TestApp`: Tidings served on a free port over a fresh database, with tokens per role.
 
+use std::sync::Arc;
+
 use reqwest::{Method, Response};
 use serde_json::Value;
 use tidings_app::{App, Caller, auth};
+use tidings_channels::testing::SmtpServer;
+use tidings_channels::{SmtpConfig, SmtpMailer};
 use tidings_core::{Catalog, StaffRole};
 pub use tidings_store::testing::Engine;
 use tidings_store::testing::TestDb;
@@ -14,6 +18,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The app the server runs (same database, same signing key), for driving workers.
     pub app: App,
+    /// Where the server sends the email it sends itself (sign-in links).
+    pub smtp: SmtpServer,
     db: Option<TestDb>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -41,17 +47,20 @@ where
 impl TestApp {
     pub async fn spawn(engine: Engine) -> Option<Self> {
         let db = TestDb::new(engine).await?;
-        let app = App::new(db.db.clone(), Catalog::default());
+        let mut app = App::new(db.db.clone(), Catalog::default());
         let (_, admin) = auth::create_token(&app, &Caller::operator(), "admin", StaffRole::Admin, None).await.unwrap();
         let (_, analyst) =
             auth::create_token(&app, &Caller::operator(), "analyst", StaffRole::Analyst, None).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let smtp = SmtpServer::start();
+        app.public_url = Arc::from(base.as_str());
+        app.mailer = Some(Arc::new(SmtpMailer::new(SmtpConfig { port: smtp.port, ..SmtpConfig::default() })));
         let served = app.clone();
         let server = tokio::spawn(async move {
             let _ = tidings_web::serve(listener, served, std::future::pending()).await;
         });
-        Some(Self { base, admin, analyst, client: reqwest::Client::new(), app, db: Some(db), server })
+        Some(Self { base, admin, analyst, client: reqwest::Client::new(), app, smtp, db: Some(db), server })
     }
 
     pub fn db(&self) -> &tidings_store::Db {

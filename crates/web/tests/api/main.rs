@@ -10,5 +10,6 @@ mod errors;
 mod imports;
 mod messages;
 mod openapi;
+mod portal;
 mod sending;
 mod sessions;

@@ -1,0 +1,147 @@
+//! One message as the member sees it (opening it records the view): what changed, why it
+//! matters, what to do next and the call to action; and, where the message asks for it,
+//! the acknowledgment: the statement shown, one deliberate button, nothing else.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tidings_app::App;
+use tidings_app::inbox::{self, InboxMessage};
+use tidings_core::MessageId;
+use tidings_core::messages::CallToAction;
+
+use super::inbox::importance_label;
+use super::page::{Frame, failure, render};
+use super::visitor::Signed;
+use crate::extract::{Path, RequestOrigin};
+
+struct Shown {
+    id: String,
+    lang: String,
+    importance: &'static str,
+    importance_label: String,
+    released: String,
+    released_iso: String,
+    title: String,
+    summary: String,
+    what_changed: String,
+    why_it_matters: String,
+    what_to_do: String,
+    call_to_action: Option<CallToAction>,
+    content_hash: String,
+}
+
+struct AckShown {
+    statement: String,
+    due: Option<String>,
+    done: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/message.html")]
+struct MessagePage {
+    frame: Frame,
+    m: Shown,
+    ack: Option<AckShown>,
+}
+
+pub async fn show(
+    State(app): State<App>,
+    signed: Signed,
+    Path(id): Path<MessageId>,
+    RequestOrigin(origin): RequestOrigin,
+) -> Response {
+    let tr = signed.visitor.tr.clone();
+    let message = match inbox::view(&app, &signed.member, id, &origin).await {
+        Ok(m) => m,
+        Err(e) => return failure(&tr, e),
+    };
+    let frame = match super::frame_for(&app, &signed, Some(id)).await {
+        Ok(f) => f,
+        Err(e) => return failure(&tr, e),
+    };
+    let zone = &signed.member.profile.time_zone;
+    let InboxMessage { entry, rendered, acknowledgment_record } = message;
+    let ack = entry.acknowledgment.as_ref().map(|ask| AckShown {
+        // Once acknowledged, the statement as it was confirmed.
+        statement: acknowledgment_record.as_ref().map_or_else(|| ask.statement.clone(), |r| r.statement.clone()),
+        due: ask.due_at.map(|due| due.local(zone)),
+        done: acknowledgment_record.as_ref().map(|r| r.acknowledged_at.local(zone)),
+    });
+    let m = Shown {
+        id: entry.message_id.to_string(),
+        lang: rendered.locale.to_string(),
+        importance: entry.importance.as_str(),
+        importance_label: importance_label(&tr, entry.importance),
+        released: entry.released_at.local(zone),
+        released_iso: entry.released_at.to_rfc3339(),
+        title: rendered.title,
+        summary: rendered.summary,
+        what_changed: rendered.what_changed,
+        why_it_matters: rendered.why_it_matters,
+        what_to_do: rendered.what_to_do,
+        call_to_action: rendered.call_to_action,
+        content_hash: rendered.content_hash,
+    };
+    render(StatusCode::OK, &MessagePage { frame, m, ack })
+}
+
+#[derive(Deserialize)]
+pub struct AcknowledgeForm {
+    #[serde(default)]
+    content_hash: String,
+}
+
+pub async fn acknowledge(
+    State(app): State<App>,
+    signed: Signed,
+    Path(id): Path<MessageId>,
+    RequestOrigin(origin): RequestOrigin,
+    Form(form): Form<AcknowledgeForm>,
+) -> Response {
+    match inbox::acknowledge(&app, &signed.member, id, &form.content_hash, &origin).await {
+        Ok(_) => {
+            signed.flash(signed.visitor.tr.text("message-acknowledged")).await;
+            Redirect::to(&format!("/portal/messages/{id}")).into_response()
+        }
+        Err(e) => failure(&signed.visitor.tr, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DismissForm {
+    #[serde(default)]
+    back: String,
+}
+
+/// Closes the pop-up for this session; the message stays in the inbox, still awaiting.
+pub async fn dismiss(signed: Signed, Path(id): Path<MessageId>, Form(form): Form<DismissForm>) -> Response {
+    if let Err(e) = signed.dismiss(id).await {
+        return failure(&signed.visitor.tr, e);
+    }
+    Redirect::to(&portal_path(&form.back)).into_response()
+}
+
+/// Only a path inside the portal: a `back` field can never send anyone elsewhere.
+fn portal_path(back: &str) -> String {
+    let inside = back.starts_with("/portal") && !back.contains("//") && !back.contains('\\') && !back.contains(':');
+    if inside { back.to_owned() } else { "/portal".to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::portal_path;
+
+    #[test]
+    fn going_back_stays_inside_the_portal() {
+        assert_eq!(portal_path("/portal/messages/1"), "/portal/messages/1");
+        for outside in
+            ["https://evil.example", "//evil.example", "/portal//evil", "/\\evil", "/admin", "", "javascript:x"]
+        {
+            assert_eq!(portal_path(outside), "/portal", "{outside}");
+        }
+    }
+}

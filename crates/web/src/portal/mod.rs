@@ -1,0 +1,87 @@
+//! `/portal`: the partner portal, server-rendered. Sessions live in the database (one
+//! cookie, HttpOnly, SameSite=Lax, Secure when the public URL is https); every form is
+//! checked for its CSRF token by one middleware; sign-in requests are rate limited per
+//! client address.
+
+mod csrf;
+mod i18n;
+mod inbox;
+mod message;
+mod page;
+mod sign_in;
+mod visitor;
+
+use axum::Router;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tidings_app::inbox::InboxQuery;
+use tidings_app::{App, AppError};
+use tidings_core::MessageId;
+use tidings_core::messages::Importance;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::time::Duration;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::sessions::DbSessionStore;
+use page::{Frame, Popup};
+use visitor::Signed;
+
+/// A session ends after this long without a request.
+const IDLE_DAYS: i64 = 14;
+
+pub fn router(app: &App) -> Router<App> {
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(app.clone()))
+        .with_name("tidings_portal")
+        .with_path("/portal")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(app.public_url.starts_with("https://"))
+        .with_expiry(Expiry::OnInactivity(Duration::days(IDLE_DAYS)));
+    Router::new()
+        .route("/", get(inbox::list))
+        .route("/sign-in", get(sign_in::form).post(sign_in::request))
+        .route("/sign-in/{token}", get(sign_in::landing).post(sign_in::redeem))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/messages/{id}", get(message::show))
+        .route("/messages/{id}/acknowledge", post(message::acknowledge))
+        .route("/messages/{id}/dismiss", post(message::dismiss))
+        .layer(axum::middleware::from_fn(csrf::verify))
+        .layer(sessions)
+        .route("/assets/portal.css", get(stylesheet))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/portal.css"),
+    )
+}
+
+/// The frame of a signed-in page: the flash note, and the first must-know message still
+/// awaiting this member's acknowledgment that they have not closed for now (none over
+/// that message's own page).
+async fn frame_for(app: &App, signed: &Signed, current: Option<MessageId>) -> Result<Frame, AppError> {
+    let mut frame = signed.visitor.frame();
+    frame.member_name = Some(signed.member.profile.name.clone());
+    frame.flash = signed.take_flash().await;
+    let dismissed = signed.dismissed().await;
+    let skip = dismissed.len() + usize::from(current.is_some());
+    let waiting = InboxQuery {
+        importance: Some(Importance::Critical),
+        needs_acknowledgment: true,
+        limit: Some(u32::try_from(skip + 1).unwrap_or(u32::MAX)),
+        ..InboxQuery::default()
+    };
+    let page = tidings_app::inbox::list(app, &signed.member, &waiting).await?;
+    frame.popup =
+        page.items.into_iter().find(|e| Some(e.message_id) != current && !dismissed.contains(&e.message_id)).map(|e| {
+            Popup {
+                message_id: e.message_id,
+                title: e.title,
+                summary: e.summary,
+                statement: e.acknowledgment.map(|a| a.statement).unwrap_or_default(),
+            }
+        });
+    Ok(frame)
+}

@@ -1,0 +1,83 @@
+//! What every portal page has: the frame (language, CSRF token, who is signed in, a flash
+//! note, the must-know pop-up), rendering a template into a response, and errors as pages.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use tidings_app::AppError;
+use tidings_core::MessageId;
+
+use super::i18n::Tr;
+
+/// The part of every page that is not the page's own content.
+pub struct Frame {
+    pub tr: Tr,
+    pub lang: &'static str,
+    pub csrf: String,
+    /// The path of this page, to come back to after closing the pop-up.
+    pub path: String,
+    pub member_name: Option<String>,
+    pub flash: Option<String>,
+    pub popup: Option<Popup>,
+}
+
+/// A critical message still awaiting this member's acknowledgment.
+pub struct Popup {
+    pub message_id: MessageId,
+    pub title: String,
+    pub summary: String,
+    pub statement: String,
+}
+
+impl Frame {
+    pub fn new(tr: Tr, csrf: String, path: String) -> Self {
+        Self { lang: tr.code(), tr, csrf, path, member_name: None, flash: None, popup: None }
+    }
+
+    /// The page's text in its language (askama calls it from templates).
+    pub fn t(&self, key: &str) -> String {
+        self.tr.text(key)
+    }
+
+    pub fn t1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        self.tr.text_with(key, name, &value.to_string())
+    }
+}
+
+/// Renders a page with a status.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, [("cache-control", "no-store")], Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a portal page did not render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be shown").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/error.html")]
+struct ErrorPage {
+    frame: Frame,
+    text: String,
+}
+
+/// An error page; a member never sees internals, and never learns whether something they
+/// may not see exists (not found and forbidden read the same).
+pub fn failure(tr: &Tr, error: AppError) -> Response {
+    let (status, text) = match &error {
+        AppError::NotFound(_) | AppError::Forbidden(_) => (StatusCode::NOT_FOUND, tr.text("error-not-found")),
+        AppError::Invalid(errors) => (StatusCode::BAD_REQUEST, errors.to_string()),
+        AppError::Conflict(reason) => (StatusCode::CONFLICT, reason.clone()),
+        AppError::Unauthorized => (StatusCode::UNAUTHORIZED, tr.text("sign-in-link-failed")),
+        _ => {
+            tracing::error!(error = %error, "a portal request failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, tr.text("error-unexpected"))
+        }
+    };
+    error_page(tr, status, text)
+}
+
+pub fn error_page(tr: &Tr, status: StatusCode, text: String) -> Response {
+    render(status, &ErrorPage { frame: Frame::new(tr.clone(), String::new(), String::new()), text })
+}

@@ -1,0 +1,82 @@
+//! Signing in with an emailed link, and out. Asking for a link answers the same for any
+//! well-formed address. Opening the link only shows a button: the POST behind it signs in,
+//! because mail scanners open links and must not use them up.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tidings_app::{App, AppError, sign_in};
+
+use super::page::{Frame, failure, render};
+use super::visitor::Visitor;
+
+#[derive(Template)]
+#[template(path = "portal/sign_in.html")]
+struct SignInPage {
+    frame: Frame,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/sign_in_sent.html")]
+struct SentPage {
+    frame: Frame,
+    email: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/sign_in_link.html")]
+struct LinkPage {
+    frame: Frame,
+    failed: bool,
+}
+
+pub async fn form(visitor: Visitor) -> Response {
+    render(StatusCode::OK, &SignInPage { frame: visitor.frame(), email: String::new(), error: None })
+}
+
+#[derive(Deserialize)]
+pub struct LinkRequest {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn request(State(app): State<App>, visitor: Visitor, Form(form): Form<LinkRequest>) -> Response {
+    let email = form.email.trim().to_owned();
+    match sign_in::request_link(&app, &email) {
+        Ok(()) => render(StatusCode::OK, &SentPage { frame: visitor.frame(), email }),
+        Err(AppError::Invalid(errors)) => render(
+            StatusCode::BAD_REQUEST,
+            &SignInPage { frame: visitor.frame(), email, error: Some(errors.to_string()) },
+        ),
+        Err(e) => failure(&visitor.tr, e),
+    }
+}
+
+pub async fn landing(visitor: Visitor) -> Response {
+    render(StatusCode::OK, &LinkPage { frame: visitor.frame(), failed: false })
+}
+
+pub async fn redeem(State(app): State<App>, visitor: Visitor, Path(token): Path<String>) -> Response {
+    match sign_in::redeem(&app, &token).await {
+        Ok(member) => match visitor.sign_in(member).await {
+            Ok(()) => Redirect::to("/portal").into_response(),
+            Err(e) => failure(&visitor.tr, e),
+        },
+        Err(AppError::Invalid(_)) => {
+            render(StatusCode::BAD_REQUEST, &LinkPage { frame: visitor.frame(), failed: true })
+        }
+        Err(e) => failure(&visitor.tr, e),
+    }
+}
+
+pub async fn sign_out(visitor: Visitor) -> Response {
+    match visitor.sign_out().await {
+        Ok(()) => Redirect::to("/portal/sign-in").into_response(),
+        Err(e) => failure(&visitor.tr, e),
+    }
+}

@@ -1,0 +1,367 @@
+//! The partner portal over HTTP as a browser uses it (cookies kept by hand, forms posted
+//! with their CSRF token): sign-in by a link taken from the real SMTP server, the must-know
+//! pop-up, acknowledgment, search and filters, languages, isolation between partners and
+//! inert hostile content. Real-browser runs come on top of these.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+
+use crate::both_engines;
+use crate::helpers::TestApp;
+
+both_engines!(
+    a_member_signs_in_by_link_sees_the_popup_and_acknowledges,
+    the_inbox_searches_and_filters,
+    a_member_never_sees_another_partners_messages,
+    hostile_text_renders_inert,
+    forms_without_the_session_token_are_refused,
+);
+
+/// A browser: one portal session cookie, no automatic redirects.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+    language: &'static str,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    set_cookie: Option<String>,
+    body: String,
+}
+
+impl Page {
+    /// The inbox list alone (not the pop-up or the filters).
+    fn list(&self) -> &str {
+        let start = self.body.find("<ul class=\"messages\">").unwrap_or(self.body.len());
+        let end = self.body[start..].find("</ul>").map_or(self.body.len(), |e| start + e);
+        &self.body[start..end]
+    }
+
+    /// The value of the page's first hidden field with this name.
+    fn field(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let at = self.body.find(&marker).unwrap_or_else(|| panic!("no field {name}")) + marker.len();
+        self.body[at..].split('"').next().unwrap().to_owned()
+    }
+
+    fn csrf(&self) -> String {
+        self.field("csrf")
+    }
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { client, base: app.base.clone(), cookie: None, language: "en" }
+    }
+
+    async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
+        let mut request = self.client.request(method, url).header("accept-language", self.language);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        if let Some(form) = form {
+            request = request
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(serde_urlencoded::to_string(form).unwrap());
+        }
+        let response = request.send().await.unwrap();
+        let header =
+            |name| response.headers().get(name).map(|v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_owned());
+        let (location, set_cookie) = (header(LOCATION), header(SET_COOKIE));
+        if let Some(set) = &set_cookie {
+            let pair = set.split(';').next().unwrap().to_owned();
+            // tower-sessions clears a flushed session with an empty, expired cookie.
+            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
+        }
+        let status = response.status().as_u16();
+        Page { status, location, set_cookie, body: response.text().await.unwrap() }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, Some(form)).await
+    }
+
+    /// Asks for a link on the sign-in page and takes it from the SMTP server.
+    async fn request_link(&mut self, app: &TestApp, email: &str) -> String {
+        let before = app.smtp.received().into_iter().filter(|m| m.to == vec![email.to_owned()]).count();
+        let form = self.get("/portal/sign-in").await;
+        assert_eq!(form.status, 200);
+        let sent = self.post("/portal/sign-in", &[("csrf", &form.csrf()), ("email", email)]).await;
+        assert_eq!(sent.status, 200, "{}", sent.body);
+        for _ in 0..200 {
+            let mails: Vec<_> = app.smtp.received().into_iter().filter(|m| m.to == vec![email.to_owned()]).collect();
+            if mails.len() > before {
+                let text = mails.last().unwrap().text();
+                let at = text.find(&format!("{}/portal/sign-in/", self.base)).expect("a sign-in link");
+                return text[at..].split_whitespace().next().unwrap().to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("no sign-in email reached {email}");
+    }
+
+    async fn sign_in(app: &TestApp, email: &str) -> Self {
+        let mut browser = Self::new(app);
+        let link = browser.request_link(app, email).await;
+        let landing = browser.get(&link).await;
+        let signed = browser.post(&link, &[("csrf", &landing.csrf())]).await;
+        assert_eq!((signed.status, signed.location.as_deref()), (303, Some("/portal")), "{}", signed.body);
+        browser
+    }
+}
+
+/// Two partners with two members each (the first of Acme reads German); one topic.
+/// Returns the members' emails and ids, and the topic's id.
+async fn directory(app: &TestApp) -> (Vec<String>, Vec<Value>, String) {
+    let mut ids = Vec::new();
+    let mut emails = Vec::new();
+    for (partner, people) in [("Acme", ["ana", "ben"]), ("Globex", ["cleo", "dan"])] {
+        let (_, p) =
+            app.admin(Method::POST, "/api/v1/partners", Some(json!({"name": partner, "partner_type": "dealer"}))).await;
+        for (i, who) in people.iter().enumerate() {
+            let email = format!("{who}@{}.example", partner.to_lowercase());
+            let locale = if partner == "Acme" && i == 0 { "de" } else { "en" };
+            let body = json!({"partner_id": p["id"], "email": email, "name": who, "roles": ["support"], "locale": locale,
+                              "time_zone": "Europe/Berlin"});
+            let (status, created) = app.admin(Method::POST, "/api/v1/members", Some(body)).await;
+            assert_eq!(status, 201, "{created}");
+            emails.push(email);
+            ids.push(created["id"].clone());
+        }
+    }
+    let (status, topic) =
+        app.admin(Method::POST, "/api/v1/topics", Some(json!({"key": "safety", "name": "Safety"}))).await;
+    assert_eq!(status, 201, "{topic}");
+    (emails, ids, topic["id"].as_str().unwrap().to_owned())
+}
+
+/// Releases a message to these members; returns its id.
+async fn release(app: &TestApp, topic: &str, ids: &[&Value], importance: &str, title: &str, ack: bool) -> String {
+    let mut body = json!({
+        "topic_id": topic, "importance": importance,
+        "content": {"variants": {"en": {
+            "title": title, "summary": format!("Summary of {title}"),
+            "what_changed": "Two **lots** are affected.", "why_it_matters": "Safety first.",
+            "what_to_do": "Pull them from stock today.",
+            "call_to_action": {"label": "Start the return", "url": "https://vendor.example/returns"}}}},
+        "audience": {"members": ids},
+    });
+    if ack {
+        body["acknowledgment"] = json!({"statement": "We have pulled the affected stock", "due_at": "2099-01-15"});
+    }
+    let (status, message) = app.admin(Method::POST, "/api/v1/messages", Some(body)).await;
+    assert_eq!(status, 201, "{message}");
+    let id = message["id"].as_str().unwrap().to_owned();
+    let (status, released) = app.admin(Method::POST, &format!("/api/v1/messages/{id}/release"), None).await;
+    assert_eq!(status, 200, "{released}");
+    id
+}
+
+fn has_popup(page: &Page) -> bool {
+    page.body.contains("<dialog open class=\"popup\"")
+}
+
+async fn a_member_signs_in_by_link_sees_the_popup_and_acknowledges(app: TestApp) -> TestApp {
+    let (emails, ids, topic) = directory(&app).await;
+    let ben = emails[1].as_str();
+    let recall = release(&app, &topic, &[&ids[1]], "critical", "Recall of lots A1 and B2", true).await;
+
+    let mut browser = Browser::new(&app);
+    let first = browser.get("/portal").await;
+    assert_eq!((first.status, first.location.as_deref()), (303, Some("/portal/sign-in")));
+    let form = browser.get("/portal/sign-in").await;
+    let cookie = form.set_cookie.clone().expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/portal"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    // The same answer for an address that is no member's.
+    let stranger =
+        browser.post("/portal/sign-in", &[("csrf", &form.csrf()), ("email", "nobody@nowhere.example")]).await;
+    assert_eq!(stranger.status, 200);
+    let bad = browser.post("/portal/sign-in", &[("csrf", &form.csrf()), ("email", "not an address")]).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("aria-invalid=\"true\""));
+
+    let link = browser.request_link(&app, ben).await;
+    let before = browser.cookie.clone();
+    // Opening the link (as a mail scanner would) does not use it up.
+    assert_eq!(browser.get(&link).await.status, 200);
+    let landing = browser.get(&link).await;
+    assert!(landing.body.contains("<button type=\"submit\""), "{}", landing.body);
+    let signed = browser.post(&link, &[("csrf", &landing.csrf())]).await;
+    assert_eq!((signed.status, signed.location.as_deref()), (303, Some("/portal")), "{}", signed.body);
+    assert_ne!(browser.cookie, before, "signing in gives a new session id");
+    let reused = browser.post(&link, &[("csrf", &landing.csrf())]).await;
+    assert_eq!(reused.status, 403, "the old page's token died with the old session");
+
+    let inbox = browser.get("/portal").await;
+    assert_eq!(inbox.status, 200);
+    assert!(inbox.body.contains("Recall of lots A1 and B2"));
+    assert!(inbox.body.contains("Must know"));
+    assert!(has_popup(&inbox), "the must-know pop-up shows");
+    assert!(inbox.body.contains("We have pulled the affected stock"));
+
+    // Closed for now: gone on every page of this session, back in the next one.
+    let closed = browser
+        .post(&format!("/portal/messages/{recall}/dismiss"), &[("csrf", &inbox.csrf()), ("back", "/portal")])
+        .await;
+    assert_eq!((closed.status, closed.location.as_deref()), (303, Some("/portal")));
+    let inbox = browser.get("/portal").await;
+    assert!(!has_popup(&inbox));
+    let out = browser.post("/portal/sign-out", &[("csrf", &inbox.csrf())]).await;
+    assert_eq!((out.status, out.location.as_deref()), (303, Some("/portal/sign-in")));
+    assert_eq!(browser.get("/portal").await.status, 303, "signed out");
+    let mut browser = Browser::sign_in(&app, ben).await;
+    let inbox = browser.get("/portal").await;
+    assert!(has_popup(&inbox), "the pop-up returns on the next visit");
+
+    let page = browser.get(&format!("/portal/messages/{recall}")).await;
+    assert_eq!(page.status, 200);
+    assert!(!has_popup(&page), "no pop-up over the message it is about");
+    for section in ["What changed", "Why it matters", "What to do next", "Start the return", "<strong>lots</strong>"] {
+        assert!(page.body.contains(section), "the message page lacks {section}");
+    }
+    let hash = page.field("content_hash");
+    let wrong = browser
+        .post(&format!("/portal/messages/{recall}/acknowledge"), &[("csrf", &page.csrf()), ("content_hash", "0")])
+        .await;
+    assert_eq!(wrong.status, 409, "only the version shown can be acknowledged");
+    let done = browser
+        .post(&format!("/portal/messages/{recall}/acknowledge"), &[("csrf", &page.csrf()), ("content_hash", &hash)])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = browser.get(&format!("/portal/messages/{recall}")).await;
+    assert!(page.body.contains("your acknowledgment is recorded"), "a note after acknowledging");
+    assert!(page.body.contains("You confirmed this on"));
+    assert!(!has_popup(&browser.get("/portal").await));
+
+    let (_, events) =
+        app.admin(Method::GET, &format!("/api/v1/messages/{recall}/events?kind=acknowledged"), None).await;
+    let events = events["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(events.len(), 1, "{events:?}");
+    app
+}
+
+async fn the_inbox_searches_and_filters(app: TestApp) -> TestApp {
+    let (emails, ids, topic) = directory(&app).await;
+    let ana = emails[0].as_str();
+    let recall = release(&app, &topic, &[&ids[0]], "critical", "Recall of lots A1 and B2", true).await;
+    release(&app, &topic, &[&ids[0]], "info", "Autumn webinar programme", false).await;
+    let mut browser = Browser::sign_in(&app, ana).await;
+
+    let all = browser.get("/portal").await;
+    assert!(all.body.contains("Recall of lots") && all.body.contains("Autumn webinar"));
+    assert!(all.body.contains("<html lang=\"de\">") && all.body.contains("Posteingang"), "Ana reads German");
+    let found = browser.get("/portal?q=webinar").await;
+    assert!(found.list().contains("Autumn webinar") && !found.list().contains("Recall of lots"));
+    let critical = browser.get("/portal?importance=critical").await;
+    assert!(critical.list().contains("Recall of lots") && !critical.list().contains("Autumn webinar"));
+    let waiting = browser.get("/portal?needs_ack=1").await;
+    assert!(waiting.list().contains("Recall of lots") && !waiting.list().contains("Autumn webinar"));
+    let by_topic = browser.get(&format!("/portal?topic={topic}")).await;
+    assert!(by_topic.list().contains("Recall of lots") && by_topic.list().contains("Autumn webinar"));
+
+    // Reading marks read; the unread filter then leaves the message out.
+    let member = ids[0].as_str().unwrap();
+    let (status, token) = app.admin(Method::POST, &format!("/api/v1/members/{member}/token"), Some(json!({}))).await;
+    assert_eq!(status, 200, "{token}");
+    let token = token["token"].as_str().unwrap();
+    let read = app.call(Method::POST, &format!("/api/v1/inbox/{recall}/read"), Some(token), None).await;
+    assert_eq!(read.status(), 200);
+    let unread = browser.get("/portal?unread=1").await;
+    assert!(!unread.list().contains("Recall of lots") && unread.list().contains("Autumn webinar"));
+    assert_eq!(browser.get("/portal?importance=urgent").await.status, 400, "a clear error on a bad filter");
+    app
+}
+
+async fn a_member_never_sees_another_partners_messages(app: TestApp) -> TestApp {
+    let (emails, ids, topic) = directory(&app).await;
+    let ana = emails[0].as_str();
+    let theirs = release(&app, &topic, &[&ids[2]], "critical", "Globex only: price change", true).await;
+    release(&app, &topic, &[&ids[0]], "info", "Acme only: welcome", false).await;
+    let mut browser = Browser::sign_in(&app, ana).await;
+
+    let inbox = browser.get("/portal").await;
+    assert!(inbox.body.contains("Acme only") && !inbox.body.contains("Globex only"));
+    assert!(!has_popup(&inbox), "another partner's must-know never pops up");
+    for query in ["?q=Globex", "?importance=critical", "?needs_ack=1"] {
+        assert!(!browser.get(&format!("/portal{query}")).await.body.contains("Globex only"), "{query}");
+    }
+    let page = browser.get(&format!("/portal/messages/{theirs}")).await;
+    assert_eq!(page.status, 404);
+    assert!(!page.body.contains("Globex only"));
+    let inbox = browser.get("/portal").await;
+    let ack = browser
+        .post(&format!("/portal/messages/{theirs}/acknowledge"), &[("csrf", &inbox.csrf()), ("content_hash", "x")])
+        .await;
+    assert_eq!(ack.status, 404);
+    let (_, events) = app.admin(Method::GET, &format!("/api/v1/messages/{theirs}/events"), None).await;
+    let kinds: Vec<Value> = events["items"].as_array().unwrap().iter().map(|e| e["kind"].clone()).collect();
+    assert!(!kinds.contains(&json!("viewed")) && !kinds.contains(&json!("acknowledged")), "{kinds:?}");
+    app
+}
+
+async fn hostile_text_renders_inert(app: TestApp) -> TestApp {
+    let (_, p) = app
+        .admin(Method::POST, "/api/v1/partners", Some(json!({"name": "<b>Evil</b>", "partner_type": "dealer"})))
+        .await;
+    let body = json!({"partner_id": p["id"], "email": "eve@evil.example", "name": "<img src=x onerror=alert(1)>",
+                      "roles": ["support"]});
+    let (status, eve) = app.admin(Method::POST, "/api/v1/members", Some(body)).await;
+    assert_eq!(status, 201, "{eve}");
+    let (_, topic) = app
+        .admin(Method::POST, "/api/v1/topics", Some(json!({"key": "news", "name": "<script>alert(2)</script>"})))
+        .await;
+    let topic = topic["id"].as_str().unwrap().to_owned();
+    let id =
+        release(&app, &topic, &[&eve["id"]], "critical", "<script>alert(3)</script>\"><svg onload=alert(4)>", true)
+            .await;
+    let mut browser = Browser::sign_in(&app, "eve@evil.example").await;
+    for path in ["/portal".to_owned(), format!("/portal/messages/{id}")] {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, 200);
+        for raw in ["<script>alert", "<img src=x", "<svg onload", "\"><svg"] {
+            assert!(!page.body.contains(raw), "{path} shows {raw} unescaped");
+        }
+        assert!(page.body.contains("&#60;script&#62;alert(3)"), "{path} shows the title as text");
+    }
+    app
+}
+
+async fn forms_without_the_session_token_are_refused(app: TestApp) -> TestApp {
+    let (emails, ids, topic) = directory(&app).await;
+    let recall = release(&app, &topic, &[&ids[1]], "critical", "Recall", true).await;
+    let mut browser = Browser::sign_in(&app, &emails[1]).await;
+    let page = browser.get(&format!("/portal/messages/{recall}")).await;
+    let hash = page.field("content_hash");
+    let path = format!("/portal/messages/{recall}/acknowledge");
+    for token in ["", "csrf_forged"] {
+        let refused = browser.post(&path, &[("csrf", token), ("content_hash", &hash)]).await;
+        assert_eq!(refused.status, 403, "token {token:?}");
+    }
+    let json = browser
+        .client
+        .post(format!("{}{path}", browser.base))
+        .header(COOKIE, browser.cookie.clone().unwrap())
+        .json(&json!({"csrf": page.csrf(), "content_hash": hash}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), 403, "only forms, with their token");
+    let (_, events) =
+        app.admin(Method::GET, &format!("/api/v1/messages/{recall}/events?kind=acknowledged"), None).await;
+    assert_eq!(events["items"].as_array().map_or(0, Vec::len), 0);
+    app
+}
