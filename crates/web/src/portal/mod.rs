@@ -1,11 +1,12 @@
 //! `/portal`: the partner portal, server-rendered. Sessions live in the database (one
 //! cookie, HttpOnly, SameSite=Lax, Secure when the public URL is https); every form is
 //! checked for its CSRF token by one middleware; sign-in requests are rate limited per
-//! client address.
+//! client address (`limits`).
 
 mod csrf;
 mod i18n;
 mod inbox;
+mod limits;
 mod message;
 mod page;
 mod sign_in;
@@ -38,10 +39,11 @@ pub fn router(app: &App) -> Router<App> {
         .with_same_site(SameSite::Lax)
         .with_secure(app.public_url.starts_with("https://"))
         .with_expiry(Expiry::OnInactivity(Duration::days(IDLE_DAYS)));
+    let limit = limits::sign_in();
     Router::new()
         .route("/", get(inbox::list))
-        .route("/sign-in", get(sign_in::form).post(sign_in::request))
-        .route("/sign-in/{token}", get(sign_in::landing).post(sign_in::redeem))
+        .route("/sign-in", get(sign_in::form).merge(post(sign_in::request).layer(limit.clone())))
+        .route("/sign-in/{token}", get(sign_in::landing).merge(post(sign_in::redeem).layer(limit)))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/messages/{id}", get(message::show))
         .route("/messages/{id}/acknowledge", post(message::acknowledge))

@@ -18,6 +18,7 @@ both_engines!(
     a_member_never_sees_another_partners_messages,
     hostile_text_renders_inert,
     forms_without_the_session_token_are_refused,
+    signing_in_is_rate_limited_per_address,
 );
 
 /// A browser: one portal session cookie, no automatic redirects.
@@ -363,5 +364,22 @@ async fn forms_without_the_session_token_are_refused(app: TestApp) -> TestApp {
     let (_, events) =
         app.admin(Method::GET, &format!("/api/v1/messages/{recall}/events?kind=acknowledged"), None).await;
     assert_eq!(events["items"].as_array().map_or(0, Vec::len), 0);
+    app
+}
+
+async fn signing_in_is_rate_limited_per_address(app: TestApp) -> TestApp {
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/portal/sign-in").await;
+    let mut statuses = Vec::new();
+    for i in 0..11 {
+        let email = format!("someone{i}@nowhere.example");
+        statuses.push(browser.post("/portal/sign-in", &[("csrf", &form.csrf()), ("email", &email)]).await.status);
+    }
+    assert_eq!(statuses[..10], [200; 10]);
+    assert_eq!(statuses[10], 429, "the eleventh attempt in a row is refused");
+    let link = browser.post("/portal/sign-in/sl_guess", &[("csrf", &form.csrf())]).await;
+    assert_eq!(link.status, 429, "guessing links counts against the same limit");
+    assert!(link.body.contains("Too many attempts"));
+    assert_eq!(browser.get("/portal/sign-in").await.status, 200, "reading pages is not limited");
     app
 }
