@@ -146,11 +146,26 @@ pub async fn set_preferences(
     caller.require(Action::WriteDirectory, "change preferences")?;
     let mut tx = app.db.begin().await?;
     let m = members::get(&mut tx, member).await.map_err(not_found("member"))?;
-    let mut prefs = store::preferences(&mut tx, member).await?;
+    apply(app, &mut tx, &m, patch).await?;
+    let shown = view(&mut tx, member).await?;
+    tx.commit().await?;
+    Ok(shown)
+}
+
+/// Applies a change of topics and channels within each topic's policy for the member's
+/// roles; nothing is saved unless all of it is valid.
+pub(crate) async fn apply(
+    app: &App,
+    tx: &mut tidings_store::Tx,
+    m: &tidings_core::Member,
+    patch: &PreferencesPatch,
+) -> Result<(), AppError> {
+    let member = m.id;
+    let mut prefs = store::preferences(tx, member).await?;
     let mut errors = FieldErrors::new();
     for (key, on) in &patch.topics {
         let Some(slug) = errors.check("topics", Slug::parse(key)) else { continue };
-        match topics::get_by_key(&mut tx, slug.as_str()).await {
+        match topics::get_by_key(tx, slug.as_str()).await {
             Ok(topic) if !on && topic.policies.for_roles(m.profile.roles) == TopicPolicy::Required => errors
                 .add("topics", format!("topic {key} is required for this member's roles and cannot be turned off")),
             Ok(_) => {
@@ -168,13 +183,11 @@ pub async fn set_preferences(
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    store::set_choices(&mut tx, member, &prefs.topics, &prefs.channels, app.clock.now()).await?;
-    let shown = view(&mut tx, member).await?;
-    tx.commit().await?;
-    Ok(shown)
+    store::set_choices(tx, member, &prefs.topics, &prefs.channels, app.clock.now()).await?;
+    Ok(())
 }
 
-async fn view(tx: &mut tidings_store::Tx, member: MemberId) -> Result<PreferencesView, AppError> {
+pub(crate) async fn view(tx: &mut tidings_store::Tx, member: MemberId) -> Result<PreferencesView, AppError> {
     let m = members::get(tx, member).await.map_err(not_found("member"))?;
     let preferences = store::preferences(tx, member).await?;
     let mut topics_shown = Vec::new();

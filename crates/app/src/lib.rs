@@ -20,6 +20,7 @@ pub mod messages;
 pub mod partners;
 pub mod release;
 pub mod segments;
+pub mod self_service;
 pub mod sign_in;
 pub mod signing;
 pub mod topics;
@@ -38,6 +39,21 @@ pub use auth::Caller;
 pub use clock::Clock;
 pub use error::AppError;
 pub use signing::Signer;
+
+/// The vendor's terms and conditions that members accept in the portal.
+#[derive(Clone, Debug)]
+pub struct Terms {
+    /// Where the terms are published; the portal links to them.
+    pub url: Option<String>,
+    /// Recorded with each acceptance: the version of the terms accepted.
+    pub version: String,
+}
+
+impl Default for Terms {
+    fn default() -> Self {
+        Self { url: None, version: "terms-1".into() }
+    }
+}
 
 /// Who the email comes from and where links point.
 #[derive(Clone, Debug)]
@@ -71,6 +87,7 @@ pub struct App {
     /// Accepting the terms and conditions also opts the member in to email (when the
     /// terms the vendor shows say so).
     pub terms_imply_email_opt_in: bool,
+    pub terms: Arc<Terms>,
     /// Signs tracking links, unsubscribe and acknowledgment links and member tokens.
     pub signer: Signer,
     /// Where this instance is reached from outside, without a trailing slash: the base of
@@ -90,6 +107,7 @@ impl App {
             catalog: Arc::new(catalog),
             default_exclusion: None,
             terms_imply_email_opt_in: false,
+            terms: Arc::new(Terms::default()),
             signer: Signer::ephemeral(),
             public_url: Arc::from("http://127.0.0.1:8080"),
             mail: Arc::new(MailSettings::default()),

@@ -24,6 +24,21 @@ impl TimeZone {
         Ok(Self(tz.iana_name().unwrap_or(text).to_owned()))
     }
 
+    /// Every zone name the bundled database knows, sorted, for a member to choose from.
+    pub fn known() -> &'static [String] {
+        static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        NAMES.get_or_init(|| {
+            let mut names: Vec<String> = jiff::tz::db()
+                .available()
+                .map(|name| name.as_str().to_owned())
+                .filter(|name| name.contains('/') || name == "UTC")
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        })
+    }
+
     pub fn utc() -> Self {
         Self("UTC".to_owned())
     }

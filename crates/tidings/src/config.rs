@@ -89,6 +89,10 @@ pub struct ConsentConfig {
     /// Accepting the terms and conditions also records an email opt-in (source `terms`).
     /// Turn on only if the terms members accept say so.
     pub terms_imply_email_opt_in: bool,
+    /// Where the terms and conditions members accept in the portal are published.
+    pub terms_url: Option<String>,
+    /// The version of those terms, recorded with each acceptance (default `terms-1`).
+    pub terms_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -146,7 +150,7 @@ pub struct Overrides {
 }
 
 /// The environment variables read, as `TIDINGS_<KEY>` with `__` between section and key.
-const ENV_KEYS: [&str; 25] = [
+const ENV_KEYS: [&str; 27] = [
     "worker__batch",
     "worker__concurrency",
     "worker__lease_secs",
@@ -163,6 +167,8 @@ const ENV_KEYS: [&str; 25] = [
     "mail__message_id_domain",
     "retry__max_attempts",
     "consent__terms_imply_email_opt_in",
+    "consent__terms_url",
+    "consent__terms_version",
     "audiences__default_exclusion",
     "database_url",
     "listen",
@@ -249,7 +255,10 @@ impl Config {
              # default_exclusion = \"member.attr.sales_rep = true\"\n\n\
              [consent]\n\
              # Accepting the terms also records an email opt-in (only if the terms say so):\n\
-             terms_imply_email_opt_in = false\n"
+             terms_imply_email_opt_in = false\n\
+             # The terms members accept in the portal, and their version:\n\
+             # terms_url = \"https://vendor.example/partner-terms\"\n\
+             # terms_version = \"terms-1\"\n"
         )
     }
 }

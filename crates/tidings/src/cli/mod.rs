@@ -163,6 +163,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("invalid [audiences] default_exclusion: {e}"))?;
     let app = App {
         terms_imply_email_opt_in: config.consent.terms_imply_email_opt_in,
+        terms: std::sync::Arc::new(tidings_app::Terms {
+            url: config.consent.terms_url.clone().filter(|u| !u.trim().is_empty()),
+            version: config.consent.terms_version.clone().unwrap_or_else(|| tidings_app::Terms::default().version),
+        }),
         public_url: std::sync::Arc::from(config.public_url().trim_end_matches('/')),
         mail: std::sync::Arc::new(tidings_app::MailSettings {
             from: config.mail.from.clone(),

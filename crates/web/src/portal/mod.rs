@@ -9,6 +9,7 @@ mod inbox;
 mod limits;
 mod message;
 mod page;
+mod preferences;
 mod sign_in;
 mod visitor;
 
@@ -45,6 +46,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/sign-in", get(sign_in::form).merge(post(sign_in::request).layer(limit.clone())))
         .route("/sign-in/{token}", get(sign_in::landing).merge(post(sign_in::redeem).layer(limit)))
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/preferences", get(preferences::show).post(preferences::save))
         .route("/messages/{id}", get(message::show))
         .route("/messages/{id}/acknowledge", post(message::acknowledge))
         .route("/messages/{id}/dismiss", post(message::dismiss))

@@ -19,6 +19,7 @@ both_engines!(
     hostile_text_renders_inert,
     forms_without_the_session_token_are_refused,
     signing_in_is_rate_limited_per_address,
+    preferences_are_changed_and_consent_recorded,
 );
 
 /// A browser: one portal session cookie, no automatic redirects.
@@ -381,5 +382,77 @@ async fn signing_in_is_rate_limited_per_address(app: TestApp) -> TestApp {
     assert_eq!(link.status, 429, "guessing links counts against the same limit");
     assert!(link.body.contains("Too many attempts"));
     assert_eq!(browser.get("/portal/sign-in").await.status, 200, "reading pages is not limited");
+    app
+}
+
+async fn preferences_are_changed_and_consent_recorded(app: TestApp) -> TestApp {
+    let (emails, ids, _) = directory(&app).await;
+    let optional = json!({"key": "webinars", "name": "Webinars", "policies": {"default": "optional_on"}});
+    assert_eq!(app.admin(Method::POST, "/api/v1/topics", Some(optional)).await.0, 201);
+    let required = json!({"key": "recalls", "name": "Recalls", "policies": {"default": "optional_on", "by_role": {"support": "required"}}});
+    assert_eq!(app.admin(Method::POST, "/api/v1/topics", Some(required)).await.0, 201);
+    let mut browser = Browser::sign_in(&app, &emails[1]).await;
+
+    let page = browser.get("/portal/preferences").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("name=\"topic:recalls\" value=\"on\"\n        checked disabled"),
+        "a required topic is locked on"
+    );
+    assert!(page.body.contains("Required for your role"));
+    assert!(!page.body.contains("id=\"email-opt-in\" name=\"email_opt_in\" value=\"on\" checked"), "email is opt-in");
+
+    // Webinars off, email opted in, terms accepted, German, Vienna; safety stays on.
+    let form = [
+        ("csrf", page.csrf()),
+        ("topic:safety", "on".into()),
+        ("email_channel", "on".into()),
+        ("email_opt_in", "on".into()),
+        ("accept_terms", "on".into()),
+        ("locale", "de".into()),
+        ("time_zone", "Europe/Vienna".into()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = browser.post("/portal/preferences", &form).await;
+    assert_eq!((saved.status, saved.location.as_deref()), (303, Some("/portal/preferences")), "{}", saved.body);
+    let page = browser.get("/portal/preferences").await;
+    assert!(page.body.contains("Ihre Einstellungen sind gespeichert"), "saved, and now in German");
+    assert!(page.body.contains("<option selected>Europe/Vienna</option>"));
+
+    let member = ids[1].as_str().unwrap();
+    let (_, prefs) = app.admin(Method::GET, &format!("/api/v1/members/{member}/preferences"), None).await;
+    let topic = |key: &str| prefs["topics"].as_array().unwrap().iter().find(|t| t["key"] == key).unwrap()["on"].clone();
+    assert_eq!((topic("webinars"), topic("recalls"), topic("safety")), (json!(false), json!(true), json!(true)));
+    assert_eq!(prefs["preferences"]["email_opted_in"], true);
+    let (_, history) = app.admin(Method::GET, &format!("/api/v1/members/{member}/consent"), None).await;
+    let records = history.as_array().unwrap();
+    let email = records.iter().find(|r| r["purpose"] == "email").expect("an email consent record");
+    assert_eq!((email["source"].as_str(), email["text_version"].as_str()), (Some("portal"), Some("portal-email-1/en")));
+    let terms = records.iter().find(|r| r["purpose"] == "terms").expect("a terms record");
+    assert_eq!((terms["granted"].as_bool(), terms["text_version"].as_str()), (Some(true), Some("terms-1")));
+
+    // Saving again changes nothing and records nothing new.
+    let form = [
+        ("csrf", page.csrf()),
+        ("topic:safety", "on".into()),
+        ("email_channel", "on".into()),
+        ("email_opt_in", "on".into()),
+        ("accept_terms", "on".into()),
+        ("locale", "de".into()),
+        ("time_zone", "Europe/Vienna".into()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(browser.post("/portal/preferences", &form).await.status, 303);
+    let (_, again) = app.admin(Method::GET, &format!("/api/v1/members/{member}/consent"), None).await;
+    assert_eq!(again.as_array().unwrap().len(), records.len());
+
+    // Turning a required topic off is not possible, and a bad time zone is a clear error.
+    let form = [("csrf", page.csrf()), ("locale", "de".into()), ("time_zone", "Mars/Olympus".into())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let bad = browser.post("/portal/preferences", &form).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("Mars/Olympus"), "the error names the bad value");
+    let (_, prefs) = app.admin(Method::GET, &format!("/api/v1/members/{member}/preferences"), None).await;
+    assert_eq!(prefs["preferences"]["email_opted_in"], true, "nothing of a refused change is saved");
     app
 }

@@ -1,0 +1,116 @@
+//! What a signed-in member changes about themselves in the portal: topics and channels
+//! (within each topic's policy), the email opt-in and the terms, both recorded as consent
+//! with the portal as source and the version of the text shown, and their language and
+//! time zone. The member is the one their session names; nothing here takes another.
+
+use std::collections::BTreeMap;
+
+use tidings_core::consent::Channel;
+use tidings_core::{FieldErrors, Locale, Member, TimeZone, Timestamp};
+use tidings_store::consent::{self as store, ConsentRecord};
+use tidings_store::members;
+
+use crate::consent::{self, ConsentInput, PreferencesPatch, TopicChoice};
+use crate::{App, AppError};
+
+/// The member's settings as the preferences page shows them.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub topics: Vec<TopicChoice>,
+    /// Email as a channel the member wants (separate from the consent to be mailed).
+    pub email_channel: bool,
+    pub email_opted_in: bool,
+    /// The address bounced or complained: no email goes to it, whatever the choices.
+    pub email_suppressed: bool,
+    /// When the member accepted the current version of the terms, if they did.
+    pub terms_accepted_at: Option<Timestamp>,
+    pub locale: Locale,
+    pub time_zone: TimeZone,
+}
+
+/// A change from the preferences form; every field is the whole new state.
+#[derive(Debug, Clone)]
+pub struct SettingsChange {
+    /// Topic key to on or off; required topics may be left out.
+    pub topics: BTreeMap<String, bool>,
+    pub email_channel: bool,
+    pub email_opt_in: bool,
+    pub accept_terms: bool,
+    pub locale: String,
+    pub time_zone: String,
+    /// The version of the opt-in text the member was shown, such as `portal-email-1/de`.
+    pub opt_in_text_version: String,
+}
+
+pub async fn settings(app: &App, member: &Member) -> Result<Settings, AppError> {
+    let mut tx = app.db.read().await?;
+    let view = consent::view(&mut tx, member.id).await?;
+    let history = store::history(&mut tx, member.id).await?;
+    let prefs = view.preferences;
+    Ok(Settings {
+        topics: view.topics,
+        email_channel: prefs.channels.get(&Channel::Email).copied().unwrap_or(true),
+        email_opted_in: prefs.email_opted_in,
+        email_suppressed: prefs.email_suppressed,
+        terms_accepted_at: terms_accepted(app, &history),
+        locale: member.profile.locale.clone(),
+        time_zone: member.profile.time_zone.clone(),
+    })
+}
+
+/// The latest terms record, when it accepts the current version.
+fn terms_accepted(app: &App, history: &[ConsentRecord]) -> Option<Timestamp> {
+    history
+        .iter()
+        .filter(|r| r.purpose == "terms")
+        .max_by_key(|r| (r.recorded_at, r.id))
+        .filter(|r| r.granted && r.text_version == app.terms.version)
+        .map(|r| r.recorded_at)
+}
+
+/// Saves the change; nothing is saved unless all of it is valid. Consent is recorded only
+/// where it changes, so the record shows decisions, not form submissions.
+pub async fn change(app: &App, member: &Member, change: &SettingsChange) -> Result<Settings, AppError> {
+    let mut errors = FieldErrors::new();
+    let locale = errors.check("locale", Locale::parse(&change.locale));
+    let time_zone = errors.check("time_zone", TimeZone::parse(&change.time_zone));
+    let (Some(locale), Some(time_zone)) = (locale, time_zone) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let before = settings(app, member).await?;
+    let mut tx = app.db.begin().await?;
+    let mut current = members::get(&mut tx, member.id).await?;
+    let patch = PreferencesPatch {
+        topics: change.topics.clone(),
+        channels: BTreeMap::from([(Channel::Email.as_str().to_owned(), change.email_channel)]),
+    };
+    consent::apply(app, &mut tx, &current, &patch).await?;
+    if current.profile.locale != locale || current.profile.time_zone != time_zone {
+        current.profile.locale = locale;
+        current.profile.time_zone = time_zone;
+        current.updated_at = app.clock.now();
+        members::update(&mut tx, &current).await?;
+    }
+    tx.commit().await?;
+
+    if change.email_opt_in != before.email_opted_in {
+        let input = ConsentInput {
+            purpose: "email".into(),
+            granted: change.email_opt_in,
+            lawful_basis: None,
+            text_version: change.opt_in_text_version.clone(),
+        };
+        consent::record_as(app, member.id, &input, "portal", "member").await?;
+    }
+    if change.accept_terms != before.terms_accepted_at.is_some() {
+        let input = ConsentInput {
+            purpose: "terms".into(),
+            granted: change.accept_terms,
+            lawful_basis: Some("contract".into()),
+            text_version: app.terms.version.clone(),
+        };
+        consent::record_as(app, member.id, &input, "portal", "member").await?;
+    }
+    let member = members::get(&mut app.db.read().await?, member.id).await?;
+    settings(app, &member).await
+}

@@ -1,0 +1,110 @@
+//! The preferences page: topics (required ones locked, with why), channels, the email
+//! opt-in and the terms (each recorded as consent with the version of the text shown),
+//! language and time zone.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use tidings_app::consent::TopicChoice;
+use tidings_app::self_service::{self, Settings, SettingsChange};
+use tidings_app::{App, AppError};
+use tidings_core::TimeZone;
+
+use super::page::{Frame, failure, render};
+use super::visitor::Signed;
+
+/// The languages offered, each named in itself.
+const LANGUAGES: [(&str, &str); 4] = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")];
+/// Names the opt-in text of the portal's own files: bump it when that text changes.
+const OPT_IN_TEXT: &str = "portal-email-1";
+
+#[derive(Template)]
+#[template(path = "portal/preferences.html")]
+struct PreferencesPage {
+    frame: Frame,
+    error: Option<String>,
+    topics: Vec<TopicChoice>,
+    settings: Settings,
+    terms_url: Option<String>,
+    terms_accepted: Option<String>,
+    languages: Vec<(String, String)>,
+    locale: String,
+    zones: &'static [String],
+    time_zone: String,
+}
+
+async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<String>) -> Response {
+    let mut frame = match super::frame_for(app, signed, None).await {
+        Ok(f) => f,
+        Err(e) => return failure(&signed.visitor.tr, e),
+    };
+    frame.path = "/portal/preferences".into();
+    let locale = settings.locale.to_string();
+    let mut languages: Vec<(String, String)> =
+        LANGUAGES.iter().map(|(code, name)| ((*code).to_owned(), (*name).to_owned())).collect();
+    if !languages.iter().any(|(code, _)| *code == locale) {
+        languages.insert(0, (locale.clone(), locale.clone()));
+    }
+    let zone = &signed.member.profile.time_zone;
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    render(
+        status,
+        &PreferencesPage {
+            frame,
+            error,
+            topics: settings.topics.clone(),
+            terms_url: app.terms.url.clone(),
+            terms_accepted: settings.terms_accepted_at.map(|at| at.local(zone)),
+            languages,
+            locale,
+            zones: TimeZone::known(),
+            time_zone: settings.time_zone.to_string(),
+            settings,
+        },
+    )
+}
+
+pub async fn show(State(app): State<App>, signed: Signed) -> Response {
+    match self_service::settings(&app, &signed.member).await {
+        Ok(settings) => page(&app, &signed, settings, None).await,
+        Err(e) => failure(&signed.visitor.tr, e),
+    }
+}
+
+pub async fn save(State(app): State<App>, signed: Signed, Form(fields): Form<Vec<(String, String)>>) -> Response {
+    let current = match self_service::settings(&app, &signed.member).await {
+        Ok(s) => s,
+        Err(e) => return failure(&signed.visitor.tr, e),
+    };
+    let checked = |name: &str| fields.iter().any(|(k, _)| k == name);
+    let value = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    // An unchecked box is not sent: every topic the member may turn off is on or off.
+    let topics: BTreeMap<String, bool> = current
+        .topics
+        .iter()
+        .filter(|t| !t.locked)
+        .map(|t| (t.key.clone(), checked(&format!("topic:{}", t.key))))
+        .collect();
+    let change = SettingsChange {
+        topics,
+        email_channel: checked("email_channel"),
+        email_opt_in: checked("email_opt_in"),
+        accept_terms: checked("accept_terms"),
+        locale: value("locale"),
+        time_zone: value("time_zone"),
+        opt_in_text_version: format!("{OPT_IN_TEXT}/{}", signed.visitor.tr.code()),
+    };
+    match self_service::change(&app, &signed.member, &change).await {
+        Ok(saved) => {
+            let tr = super::i18n::Tr::for_locale(saved.locale.as_str());
+            signed.flash(tr.text("prefs-saved")).await;
+            Redirect::to("/portal/preferences").into_response()
+        }
+        Err(AppError::Invalid(errors)) => page(&app, &signed, current, Some(errors.to_string())).await,
+        Err(e) => failure(&signed.visitor.tr, e),
+    }
+}
