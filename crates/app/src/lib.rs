@@ -17,6 +17,7 @@ pub mod import;
 pub mod inbox;
 pub mod members;
 pub mod messages;
+pub mod partner_lead;
 pub mod partners;
 pub mod release;
 pub mod segments;

@@ -78,3 +78,17 @@ prefs-language = Sprache
 prefs-time-zone = Zeitzone
 prefs-save = Einstellungen speichern
 prefs-saved = Ihre Einstellungen sind gespeichert.
+
+nav-team = Mein Team
+team-title = Bestätigungen meines Teams
+team-intro = Pflichtlektüre an Ihre Kolleginnen und Kollegen und wer sie noch nicht bestätigt hat.
+team-empty = Keine Pflichtlektüre verlangt eine Bestätigung von Ihrem Team.
+team-progress = { $done } von { $total } bestätigt
+team-due = Fällig am { $date }
+team-overdue = Überfällig
+team-all-done = Alle haben bestätigt.
+team-pending = Noch nicht bestätigt
+team-remind = Erinnern
+team-reminded = Zuletzt erinnert am { $date }
+team-next-reminder = Die nächste Erinnerung ist ab { $date } möglich.
+team-reminder-sent = Ihr Team wurde erinnert: { $count } per E-Mail, alle im Portal.

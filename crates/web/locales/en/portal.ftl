@@ -78,3 +78,17 @@ prefs-language = Language
 prefs-time-zone = Time zone
 prefs-save = Save preferences
 prefs-saved = Your preferences are saved.
+
+nav-team = My team
+team-title = My team's acknowledgments
+team-intro = Must-know messages to your colleagues, and who has not acknowledged them yet.
+team-empty = No must-know message asks your colleagues for an acknowledgment.
+team-progress = { $done } of { $total } acknowledged
+team-due = Due { $date }
+team-overdue = Overdue
+team-all-done = Everyone has acknowledged.
+team-pending = Not yet acknowledged
+team-remind = Remind them
+team-reminded = Last reminded { $date }
+team-next-reminder = The next reminder can go { $date }.
+team-reminder-sent = Your colleagues are reminded. { $count } of them by email; all of them see it in the portal.

@@ -78,3 +78,17 @@ prefs-language = Idioma
 prefs-time-zone = Zona horaria
 prefs-save = Guardar preferencias
 prefs-saved = Sus preferencias se han guardado.
+
+nav-team = Mi equipo
+team-title = Confirmaciones de mi equipo
+team-intro = Mensajes imprescindibles enviados a sus compañeros y quién aún no los ha confirmado.
+team-empty = Ningún mensaje imprescindible pide confirmación a su equipo.
+team-progress = { $done } de { $total } confirmados
+team-due = Vence el { $date }
+team-overdue = Vencido
+team-all-done = Todos han confirmado.
+team-pending = Aún sin confirmar
+team-remind = Enviar recordatorio
+team-reminded = Último recordatorio el { $date }
+team-next-reminder = El próximo recordatorio podrá enviarse el { $date }.
+team-reminder-sent = Su equipo ha recibido el recordatorio: { $count } por correo, todos en el portal.

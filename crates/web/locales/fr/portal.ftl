@@ -78,3 +78,17 @@ prefs-language = Langue
 prefs-time-zone = Fuseau horaire
 prefs-save = Enregistrer les préférences
 prefs-saved = Vos préférences sont enregistrées.
+
+nav-team = Mon équipe
+team-title = Confirmations de mon équipe
+team-intro = Les messages à connaître absolument envoyés à vos collègues, et qui ne les a pas encore confirmés.
+team-empty = Aucun message à connaître absolument ne demande de confirmation à votre équipe.
+team-progress = { $done } sur { $total } confirmés
+team-due = Échéance le { $date }
+team-overdue = En retard
+team-all-done = Tout le monde a confirmé.
+team-pending = Pas encore confirmé
+team-remind = Les relancer
+team-reminded = Dernière relance le { $date }
+team-next-reminder = La prochaine relance sera possible le { $date }.
+team-reminder-sent = Votre équipe est relancée : { $count } par e-mail, tous dans le portail.

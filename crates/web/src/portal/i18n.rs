@@ -77,8 +77,14 @@ impl Tr {
 
     /// A text with one argument, such as a name or a date.
     pub fn text_with(&self, key: &str, name: &str, value: &str) -> String {
-        let args: HashMap<Cow<'static, str>, FluentValue<'_>> =
-            HashMap::from([(Cow::Owned(name.to_owned()), FluentValue::from(value))]);
+        self.text_with_all(key, &[(name, value.to_owned())])
+    }
+
+    pub fn text_with_all(&self, key: &str, values: &[(&str, String)]) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue<'_>> = values
+            .iter()
+            .map(|(name, value)| (Cow::Owned((*name).to_owned()), FluentValue::from(value.as_str())))
+            .collect();
         LOCALES.lookup_with_args(self.lang, key, &args)
     }
 }

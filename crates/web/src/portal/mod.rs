@@ -11,6 +11,7 @@ mod message;
 mod page;
 mod preferences;
 mod sign_in;
+mod team;
 mod visitor;
 
 use axum::Router;
@@ -47,6 +48,8 @@ pub fn router(app: &App) -> Router<App> {
         .route("/sign-in/{token}", get(sign_in::landing).merge(post(sign_in::redeem).layer(limit)))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/preferences", get(preferences::show).post(preferences::save))
+        .route("/team", get(team::show))
+        .route("/team/{id}/remind", post(team::remind))
         .route("/messages/{id}", get(message::show))
         .route("/messages/{id}/acknowledge", post(message::acknowledge))
         .route("/messages/{id}/dismiss", post(message::dismiss))
@@ -68,6 +71,7 @@ async fn stylesheet() -> impl IntoResponse {
 async fn frame_for(app: &App, signed: &Signed, current: Option<MessageId>) -> Result<Frame, AppError> {
     let mut frame = signed.visitor.frame();
     frame.member_name = Some(signed.member.profile.name.clone());
+    frame.is_lead = signed.member.profile.roles.contains(tidings_core::members::Role::PartnerLead);
     frame.flash = signed.take_flash().await;
     let dismissed = signed.dismissed().await;
     let skip = dismissed.len() + usize::from(current.is_some());

@@ -17,6 +17,8 @@ pub struct Frame {
     /// The path of this page, to come back to after closing the pop-up.
     pub path: String,
     pub member_name: Option<String>,
+    /// The member leads their partner: the team page is theirs.
+    pub is_lead: bool,
     pub flash: Option<String>,
     pub popup: Option<Popup>,
 }
@@ -31,7 +33,7 @@ pub struct Popup {
 
 impl Frame {
     pub fn new(tr: Tr, csrf: String, path: String) -> Self {
-        Self { lang: tr.code(), tr, csrf, path, member_name: None, flash: None, popup: None }
+        Self { lang: tr.code(), tr, csrf, path, member_name: None, is_lead: false, flash: None, popup: None }
     }
 
     /// The page's text in its language (askama calls it from templates).

@@ -20,6 +20,7 @@ both_engines!(
     forms_without_the_session_token_are_refused,
     signing_in_is_rate_limited_per_address,
     preferences_are_changed_and_consent_recorded,
+    a_partner_lead_sees_and_reminds_only_their_own_colleagues,
 );
 
 /// A browser: one portal session cookie, no automatic redirects.
@@ -454,5 +455,67 @@ async fn preferences_are_changed_and_consent_recorded(app: TestApp) -> TestApp {
     assert!(bad.body.contains("Mars/Olympus"), "the error names the bad value");
     let (_, prefs) = app.admin(Method::GET, &format!("/api/v1/members/{member}/preferences"), None).await;
     assert_eq!(prefs["preferences"]["email_opted_in"], true, "nothing of a refused change is saved");
+    app
+}
+
+async fn a_partner_lead_sees_and_reminds_only_their_own_colleagues(app: TestApp) -> TestApp {
+    let (emails, ids, topic) = directory(&app).await;
+    let (_, ana) = app.admin(Method::GET, &format!("/api/v1/members/{}", ids[0].as_str().unwrap()), None).await;
+    let lead = json!({"partner_id": ana["partner_id"], "email": "lena@acme.example", "name": "Lena Lead",
+                      "roles": ["operations", "partner_lead"]});
+    assert_eq!(app.admin(Method::POST, "/api/v1/members", Some(lead)).await.0, 201);
+    let ben = ids[1].as_str().unwrap();
+    let consent = json!({"purpose": "email", "granted": true, "text_version": "v1"});
+    assert_eq!(app.admin(Method::POST, &format!("/api/v1/members/{ben}/consent"), Some(consent)).await.0, 201);
+    let recall =
+        release(&app, &topic, &[&ids[0], &ids[1], &ids[2]], "critical", "Recall of lots A1 and B2", true).await;
+
+    // Ana acknowledges through the inbox API.
+    let member = ids[0].as_str().unwrap();
+    let (_, token) = app.admin(Method::POST, &format!("/api/v1/members/{member}/token"), Some(json!({}))).await;
+    let token = token["token"].as_str().unwrap().to_owned();
+    let (_, shown) =
+        crate::helpers::read(app.call(Method::GET, &format!("/api/v1/inbox/{recall}"), Some(&token), None).await).await;
+    let body = json!({"content_hash": shown["rendered"]["content_hash"]});
+    let acked = app.call(Method::POST, &format!("/api/v1/inbox/{recall}/acknowledge"), Some(&token), Some(body)).await;
+    assert_eq!(acked.status(), 200);
+
+    let mut browser = Browser::sign_in(&app, "lena@acme.example").await;
+    let team = browser.get("/portal/team").await;
+    assert_eq!(team.status, 200);
+    assert!(team.body.contains("href=\"/portal/team\""), "leads have the team page in the menu");
+    assert!(team.body.contains("Recall of lots A1 and B2"));
+    assert!(team.body.contains("1 of 2 acknowledged"), "Ana and Ben are Acme's; Cleo is not counted");
+    assert!(team.body.contains(&emails[1]), "Ben has not acknowledged");
+    for other in [&emails[0], &emails[2], &emails[3]] {
+        assert!(!team.body.contains(other.as_str()), "{other} is not listed");
+    }
+    let before = app.smtp.received().len();
+    let reminded = browser.post(&format!("/portal/team/{recall}/remind"), &[("csrf", &team.csrf())]).await;
+    assert_eq!((reminded.status, reminded.location.as_deref()), (303, Some("/portal/team")), "{}", reminded.body);
+    let team = browser.get("/portal/team").await;
+    assert!(team.body.contains("1 of them by email"), "only Ben may be mailed");
+    assert!(team.body.contains("The next reminder can go"));
+    for _ in 0..200 {
+        if app.smtp.received().len() > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mails = app.smtp.received();
+    let reminder = mails.last().unwrap();
+    assert_eq!(reminder.to, vec![emails[1].clone()]);
+    assert!(reminder.subject().contains("Reminder: Recall of lots"));
+    assert!(reminder.text().contains(&format!("/portal/messages/{recall}")));
+    let again = browser.post(&format!("/portal/team/{recall}/remind"), &[("csrf", &team.csrf())]).await;
+    assert_eq!(again.status, 409, "once a day at most");
+
+    // Not a lead: no team page, no reminders.
+    let mut ben_browser = Browser::sign_in(&app, &emails[1]).await;
+    let inbox = ben_browser.get("/portal").await;
+    assert!(!inbox.body.contains("href=\"/portal/team\""));
+    assert_eq!(ben_browser.get("/portal/team").await.status, 404);
+    let refused = ben_browser.post(&format!("/portal/team/{recall}/remind"), &[("csrf", &inbox.csrf())]).await;
+    assert_eq!(refused.status, 404);
     app
 }

@@ -1,0 +1,78 @@
+//! The partner lead's team page: their own partner's must-know messages, who has not
+//! acknowledged each, and a reminder button. Anyone else gets the not-found page.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use tidings_app::App;
+use tidings_app::partner_lead::{self, Colleague, CriticalStatus};
+use tidings_core::MessageId;
+
+use super::i18n::Tr;
+use super::page::{Frame, failure, render};
+use super::visitor::Signed;
+use crate::extract::Path;
+
+struct Row {
+    id: String,
+    title: String,
+    progress: String,
+    total: usize,
+    acknowledged: usize,
+    due: Option<String>,
+    overdue: bool,
+    pending: Vec<Colleague>,
+    last_reminded: Option<String>,
+    next_reminder: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/team.html")]
+struct TeamPage {
+    frame: Frame,
+    rows: Vec<Row>,
+}
+
+fn row(tr: &Tr, zone: &tidings_core::TimeZone, s: CriticalStatus) -> Row {
+    let date = |at: tidings_core::Timestamp| at.local(zone);
+    let counts = [("done", s.acknowledged.to_string()), ("total", s.total.to_string())];
+    Row {
+        id: s.message_id.to_string(),
+        title: s.title,
+        progress: tr.text_with_all("team-progress", &counts),
+        total: s.total,
+        acknowledged: s.acknowledged,
+        due: s.due_at.map(|d| tr.text_with("team-due", "date", &date(d))),
+        overdue: s.overdue,
+        pending: s.pending,
+        last_reminded: s.last_reminded_at.map(|d| tr.text_with("team-reminded", "date", &date(d))),
+        next_reminder: s.next_reminder_at.map(|d| tr.text_with("team-next-reminder", "date", &date(d))),
+    }
+}
+
+pub async fn show(State(app): State<App>, signed: Signed) -> Response {
+    let tr = signed.visitor.tr.clone();
+    let statuses = match partner_lead::overview(&app, &signed.member).await {
+        Ok(s) => s,
+        Err(e) => return failure(&tr, e),
+    };
+    let frame = match super::frame_for(&app, &signed, None).await {
+        Ok(f) => f,
+        Err(e) => return failure(&tr, e),
+    };
+    let zone = &signed.member.profile.time_zone;
+    let rows = statuses.into_iter().map(|s| row(&tr, zone, s)).collect();
+    render(StatusCode::OK, &TeamPage { frame, rows })
+}
+
+pub async fn remind(State(app): State<App>, signed: Signed, Path(id): Path<MessageId>) -> Response {
+    let tr = signed.visitor.tr.clone();
+    match partner_lead::remind(&app, &signed.member, id).await {
+        Ok(emailed) => {
+            signed.flash(tr.text_with("team-reminder-sent", "count", &emailed.to_string())).await;
+            Redirect::to("/portal/team").into_response()
+        }
+        Err(e) => failure(&tr, e),
+    }
+}
