@@ -26,6 +26,7 @@ pub mod sign_in;
 pub mod signing;
 pub mod topics;
 pub mod tracking;
+pub mod widget;
 pub mod worker;
 
 use std::sync::Arc;
@@ -89,6 +90,9 @@ pub struct App {
     /// terms the vendor shows say so).
     pub terms_imply_email_opt_in: bool,
     pub terms: Arc<Terms>,
+    /// Web origins (`https://partners.vendor.example`) whose pages may call the widget's
+    /// endpoints from the browser.
+    pub widget_origins: Arc<Vec<String>>,
     /// Signs tracking links, unsubscribe and acknowledgment links and member tokens.
     pub signer: Signer,
     /// Where this instance is reached from outside, without a trailing slash: the base of
@@ -109,6 +113,7 @@ impl App {
             default_exclusion: None,
             terms_imply_email_opt_in: false,
             terms: Arc::new(Terms::default()),
+            widget_origins: Arc::new(Vec::new()),
             signer: Signer::ephemeral(),
             public_url: Arc::from("http://127.0.0.1:8080"),
             mail: Arc::new(MailSettings::default()),

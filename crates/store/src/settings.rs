@@ -16,3 +16,25 @@ pub async fn get_or_insert(tx: &mut Tx, key: &str, make: impl FnOnce() -> String
         on_tx!(tx, |c| sqlx::query_scalar("select value from settings where key = $1").bind(key).fetch_one(c).await)?;
     Ok(value)
 }
+
+/// Replaces the value under `key` (or stores it).
+pub async fn put(tx: &mut Tx, key: &str, value: &str) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "insert into settings (key, value) values ($1, $2) on conflict (key) do update set value = excluded.value"
+    )
+    .bind(key)
+    .bind(value)
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// The value under `key`, if any.
+pub async fn get(tx: &mut Tx, key: &str) -> Result<Option<String>> {
+    let value: Option<String> = on_tx!(tx, |c| sqlx::query_scalar("select value from settings where key = $1")
+        .bind(key)
+        .fetch_optional(c)
+        .await)?;
+    Ok(value)
+}

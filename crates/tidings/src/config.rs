@@ -29,6 +29,35 @@ pub struct Config {
     /// When failed deliveries are tried again.
     pub retry: tidings_core::deliveries::RetryPolicy,
     pub worker: WorkerSettings,
+    pub widget: WidgetConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WidgetConfig {
+    /// Origins (`https://partners.vendor.example`) whose pages may embed `<tidings-inbox>`.
+    pub allowed_origins: Vec<String>,
+}
+
+impl WidgetConfig {
+    /// Each origin as a browser sends it: scheme, host and port, nothing else.
+    pub fn origins(&self) -> anyhow::Result<Vec<String>> {
+        self.allowed_origins
+            .iter()
+            .map(|o| o.trim().trim_end_matches('/'))
+            .filter(|o| !o.is_empty())
+            .map(|origin| {
+                let url = url::Url::parse(origin)
+                    .map_err(|e| anyhow::anyhow!("[widget] allowed_origins: '{origin}': {e}"))?;
+                let plain = matches!(url.scheme(), "http" | "https") && url.path() == "/" && url.query().is_none();
+                anyhow::ensure!(
+                    plain,
+                    "[widget] allowed_origins: '{origin}' is not an origin such as https://partners.example.com"
+                );
+                Ok(url.origin().ascii_serialization())
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -132,6 +161,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             retry: tidings_core::deliveries::RetryPolicy::default(),
             worker: WorkerSettings::default(),
+            widget: WidgetConfig::default(),
         }
     }
 }
@@ -150,7 +180,7 @@ pub struct Overrides {
 }
 
 /// The environment variables read, as `TIDINGS_<KEY>` with `__` between section and key.
-const ENV_KEYS: [&str; 27] = [
+const ENV_KEYS: [&str; 28] = [
     "worker__batch",
     "worker__concurrency",
     "worker__lease_secs",
@@ -178,8 +208,10 @@ const ENV_KEYS: [&str; 27] = [
     "catalog__partner_types",
     "catalog__partner_tiers",
     "catalog__regions",
+    "widget__allowed_origins",
 ];
-const LIST_KEYS: [&str; 3] = ["catalog.partner_types", "catalog.partner_tiers", "catalog.regions"];
+const LIST_KEYS: [&str; 4] =
+    ["catalog.partner_types", "catalog.partner_tiers", "catalog.regions", "widget.allowed_origins"];
 
 impl Config {
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {

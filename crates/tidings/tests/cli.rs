@@ -282,4 +282,17 @@ async fn messages_are_composed_released_and_followed_from_the_command_line() {
     assert!(tidings_app::sign_in::redeem(&app, token).await.is_err(), "single use");
     let (ok, _, err) = output(tidings(&db.url).args(["sign-in-link", "nobody@nowhere.example"]));
     assert!(!ok && err.contains("not found"), "{err}");
+
+    // The widget: the secret a vendor signs with, and a token signed with it.
+    let (ok, secret, err) = output(tidings(&db.url).args(["widget-secret"]));
+    assert!(ok && secret.starts_with("tws_"), "{err}");
+    let (ok, again, _) = output(tidings(&db.url).args(["widget-secret"]));
+    assert!(ok && again == secret, "the same secret until rotated");
+    let (ok, token, err) = output(tidings(&db.url).args(["widget-token", first, "--minutes", "5"]));
+    assert!(ok, "{err}");
+    let member = tidings_app::widget::authenticate(&app, token.trim()).await.unwrap();
+    assert_eq!(member.id.to_string(), first);
+    let (ok, rotated, _) = output(tidings(&db.url).args(["widget-secret", "--rotate"]));
+    assert!(ok && rotated != secret);
+    assert!(tidings_app::widget::authenticate(&app, token.trim()).await.is_err(), "rotation ends old tokens");
 }

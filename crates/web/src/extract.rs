@@ -90,15 +90,22 @@ impl FromRequestParts<App> for Staff {
     }
 }
 
-/// The member named by `Authorization: Bearer <member token>` (see `tidings_app::inbox`).
+/// The member named by `Authorization: Bearer <member token>`: one Tidings issued (see
+/// `tidings_app::inbox`) or one the vendor's server signed for the widget (`tw1.`, see
+/// `tidings_app::widget`).
 pub struct MemberCaller(pub tidings_core::Member);
 
 impl FromRequestParts<App> for MemberCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let bearer = bearer(parts)?;
-        Ok(Self(tidings_app::inbox::authenticate(app, bearer.trim()).await?))
+        let bearer = bearer(parts)?.trim();
+        let member = if bearer.starts_with(tidings_app::widget::TOKEN_PREFIX) {
+            tidings_app::widget::authenticate(app, bearer).await?
+        } else {
+            tidings_app::inbox::authenticate(app, bearer).await?
+        };
+        Ok(Self(member))
     }
 }
 

@@ -8,6 +8,7 @@ mod health;
 mod links;
 mod portal;
 pub mod sessions;
+mod widget;
 
 use std::time::Duration;
 
@@ -29,6 +30,7 @@ pub fn router(app: App) -> Router {
         .merge(health::router())
         .merge(links::router())
         .nest("/portal", portal::router(&app))
+        .nest("/widget", widget::router(&app))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(app)

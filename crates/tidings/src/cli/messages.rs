@@ -179,3 +179,20 @@ pub async fn sign_in_link(app: &App, key: &str) -> anyhow::Result<ExitCode> {
     eprintln!("for {} ({}), once, within 15 minutes", member.profile.name, member.profile.email);
     Ok(ExitCode::SUCCESS)
 }
+
+pub async fn widget_secret(app: &App, rotate: bool) -> anyhow::Result<ExitCode> {
+    let secret =
+        if rotate { tidings_app::widget::rotate_secret(app).await } else { tidings_app::widget::secret(app).await };
+    println!("{}", secret.map_err(fail)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn widget_token(app: &App, key: &str, minutes: i64) -> anyhow::Result<ExitCode> {
+    let member = members::find(app, &Caller::operator(), key).await.map_err(fail)?;
+    anyhow::ensure!((1..=43_200).contains(&minutes), "minutes: must be between 1 and 43200 (30 days)");
+    let secret = tidings_app::widget::secret(app).await.map_err(fail)?;
+    let exp = app.clock.now().as_millis() / 1000 + minutes * 60;
+    let claims = tidings_app::widget::WidgetClaims { member_id: Some(member.id), exp, ..Default::default() };
+    println!("{}", tidings_app::widget::sign(&secret, &claims));
+    Ok(ExitCode::SUCCESS)
+}

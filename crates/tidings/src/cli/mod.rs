@@ -87,6 +87,20 @@ enum Command {
         /// The member's email or id.
         member: String,
     },
+    /// Print the secret a vendor's server signs widget tokens with (made on first use).
+    WidgetSecret {
+        /// Make a new secret; tokens signed with the old one stop working at once.
+        #[arg(long)]
+        rotate: bool,
+    },
+    /// Sign a widget token for a member, as the vendor's server would (for trying it out).
+    WidgetToken {
+        /// The member's email or id.
+        member: String,
+        /// Minutes until it expires.
+        #[arg(long, default_value_t = 60)]
+        minutes: i64,
+    },
     /// Print an example configuration file with every default.
     PrintConfig,
 }
@@ -163,6 +177,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("invalid [audiences] default_exclusion: {e}"))?;
     let app = App {
         terms_imply_email_opt_in: config.consent.terms_imply_email_opt_in,
+        widget_origins: std::sync::Arc::new(config.widget.origins()?),
         terms: std::sync::Arc::new(tidings_app::Terms {
             url: config.consent.terms_url.clone().filter(|u| !u.trim().is_empty()),
             version: config.consent.terms_version.clone().unwrap_or_else(|| tidings_app::Terms::default().version),
@@ -212,6 +227,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Message(command) => messages::run(&app, command).await?,
         Command::MemberToken { member, days } => messages::member_token(&app, &member, days).await?,
         Command::SignInLink { member } => messages::sign_in_link(&app, &member).await?,
+        Command::WidgetSecret { rotate } => messages::widget_secret(&app, rotate).await?,
+        Command::WidgetToken { member, minutes } => messages::widget_token(&app, &member, minutes).await?,
         Command::PrintConfig => ExitCode::SUCCESS,
     };
     db.close().await;

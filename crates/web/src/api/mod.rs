@@ -6,7 +6,7 @@ mod audiences;
 mod consent;
 mod groups;
 mod imports;
-mod inbox;
+pub(crate) mod inbox;
 mod members;
 mod messages;
 mod partners;
@@ -37,7 +37,7 @@ use utoipa_axum::routes;
         (name = "consent", description = "Consent records and member preferences"),
         (name = "messages", description = "Composing messages: drafts, schedules, previews"),
         (name = "sending", description = "Releasing messages, their events and reports, bounces"),
-        (name = "inbox", description = "A member's own inbox, with a member token"),
+        (name = "inbox", description = "A member's own inbox, with a member token: one from POST /members/{id}/token, or one the vendor's server signs for the embeddable inbox (tw1., see docs/widget.md). The same operations are served under /widget/v1/inbox to the origins in [widget] allowed_origins (CORS)."),
     )
 )]
 struct ApiDoc;

@@ -11,6 +11,9 @@ use tidings_core::{Catalog, StaffRole};
 pub use tidings_store::testing::Engine;
 use tidings_store::testing::TestDb;
 
+/// The one origin allowed to embed the widget in tests.
+pub const WIDGET_ORIGIN: &str = "https://partners.vendor.example";
+
 pub struct TestApp {
     pub base: String,
     pub admin: String,
@@ -55,6 +58,7 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let smtp = SmtpServer::start();
         app.public_url = Arc::from(base.as_str());
+        app.widget_origins = Arc::new(vec![WIDGET_ORIGIN.to_owned()]);
         app.mailer = Some(Arc::new(SmtpMailer::new(SmtpConfig { port: smtp.port, ..SmtpConfig::default() })));
         let served = app.clone();
         let server = tokio::spawn(async move {

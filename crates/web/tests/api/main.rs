@@ -13,3 +13,4 @@ mod openapi;
 mod portal;
 mod sending;
 mod sessions;
+mod widget;

@@ -127,7 +127,7 @@ impl Browser {
 
 /// Two partners with two members each (the first of Acme reads German); one topic.
 /// Returns the members' emails and ids, and the topic's id.
-async fn directory(app: &TestApp) -> (Vec<String>, Vec<Value>, String) {
+pub async fn directory(app: &TestApp) -> (Vec<String>, Vec<Value>, String) {
     let mut ids = Vec::new();
     let mut emails = Vec::new();
     for (partner, people) in [("Acme", ["ana", "ben"]), ("Globex", ["cleo", "dan"])] {
@@ -151,7 +151,7 @@ async fn directory(app: &TestApp) -> (Vec<String>, Vec<Value>, String) {
 }
 
 /// Releases a message to these members; returns its id.
-async fn release(app: &TestApp, topic: &str, ids: &[&Value], importance: &str, title: &str, ack: bool) -> String {
+pub async fn release(app: &TestApp, topic: &str, ids: &[&Value], importance: &str, title: &str, ack: bool) -> String {
     let mut body = json!({
         "topic_id": topic, "importance": importance,
         "content": {"variants": {"en": {

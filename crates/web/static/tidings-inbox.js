@@ -1,0 +1,133 @@
+// <tidings-inbox>: the member's Tidings inbox inside a vendor's own partner portal.
+// No dependencies, no build step. Usage:
+//   <script type="module" src="https://tidings.example.com/widget/tidings-inbox.js"></script>
+//   <tidings-inbox src="https://tidings.example.com" token="tw1.…"></tidings-inbox>
+// The token is signed by the vendor's server (see docs/widget.md); the page's origin must
+// be in Tidings' [widget] allowed_origins. Text from messages is set as text; the message
+// sections arrive as HTML already sanitized by Tidings.
+
+const STYLE = `
+:host { display: block; font: 15px/1.45 system-ui, sans-serif; color: #1b1f24; }
+ul { list-style: none; margin: 0; padding: 0; }
+li button.item { display: block; width: 100%; text-align: left; background: #fff; border: 1px solid #d4d9df;
+  border-left: 5px solid #2f5d50; border-radius: 6px; margin: 0 0 .5rem; padding: .6rem .8rem; font: inherit; cursor: pointer; }
+li.critical button.item { border-left-color: #a4161a; background: #fff6f6; }
+li.action button.item { border-left-color: #8a4b00; }
+li.unread .title { font-weight: 800; }
+.title { display: block; }
+.summary, .meta { display: block; color: #4d5560; font-size: .9em; }
+.badge { font-size: .8em; font-weight: 700; color: #fff; background: #a4161a; border-radius: 999px; padding: 0 .5em; }
+.message h3 { margin: .25rem 0; }
+.message h4 { margin: .75rem 0 .25rem; }
+.statement { border-left: 4px solid #0b4f9c; background: #f4f6f8; padding: .4rem .8rem; font-weight: 600; }
+button.primary { background: #0b4f9c; color: #fff; border: 0; border-radius: 6px; padding: .5rem 1rem; font: inherit; cursor: pointer; min-height: 44px; }
+button.link { background: none; border: 0; color: #0b4f9c; text-decoration: underline; font: inherit; cursor: pointer; padding: 0; }
+:focus-visible { outline: 3px solid #f2a900; outline-offset: 2px; }
+.error { color: #a4161a; font-weight: 600; }
+`;
+
+const TEXT = {
+  empty: "No messages.",
+  back: "Back to the list",
+  acknowledge: "I confirm",
+  acknowledged: "Acknowledged",
+  needsAck: "Acknowledgment needed",
+  whatChanged: "What changed",
+  whyItMatters: "Why it matters",
+  whatToDo: "What to do next",
+  failed: "The inbox could not be loaded.",
+};
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
+
+class TidingsInbox extends HTMLElement {
+  static observedAttributes = ["src", "token"];
+
+  constructor() {
+    super();
+    this.attachShadow({ mode: "open" });
+  }
+
+  connectedCallback() { this.showList(); }
+  attributeChangedCallback() { if (this.isConnected) this.showList(); }
+
+  async call(path, body) {
+    const base = (this.getAttribute("src") || "").replace(/\/+$/, "");
+    const response = await fetch(`${base}/widget/v1${path}`, {
+      method: body ? "POST" : "GET",
+      credentials: "omit",
+      headers: { Authorization: `Bearer ${this.getAttribute("token") || ""}`, "Content-Type": "application/json" },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!response.ok) throw new Error(`${response.status}`);
+    return response.json();
+  }
+
+  show(...nodes) {
+    this.shadowRoot.replaceChildren(el("style", {}, STYLE), ...nodes);
+  }
+
+  async showList() {
+    try {
+      const page = await this.call("/inbox?limit=20");
+      const items = page.items.map((m) => el("li", { class: `${m.importance}${m.read_at ? "" : " unread"}` },
+        el("button", { class: "item", type: "button", onclick: () => this.showMessage(m.message_id) },
+          el("span", { class: "title" }, m.title),
+          el("span", { class: "summary" }, m.summary),
+          m.needs_acknowledgment ? el("span", { class: "badge" }, TEXT.needsAck) : null)));
+      this.show(items.length ? el("ul", { role: "list" }, ...items) : el("p", {}, TEXT.empty));
+      this.dispatchEvent(new CustomEvent("tidings:loaded", { detail: { count: items.length } }));
+    } catch (e) {
+      this.show(el("p", { class: "error", role: "alert" }, TEXT.failed));
+    }
+  }
+
+  async showMessage(id) {
+    try {
+      const m = await this.call(`/inbox/${encodeURIComponent(id)}`);
+      const section = (title, html) => {
+        const body = el("div");
+        body.innerHTML = html; // sanitized by Tidings (an allow-list), never raw input
+        return el("section", {}, el("h4", {}, title), body);
+      };
+      const r = m.rendered;
+      const parts = [
+        el("button", { class: "link", type: "button", onclick: () => this.showList() }, `← ${TEXT.back}`),
+        el("h3", {}, r.title),
+        el("p", { class: "summary" }, r.summary),
+        section(TEXT.whatChanged, r.what_changed),
+        section(TEXT.whyItMatters, r.why_it_matters),
+        section(TEXT.whatToDo, r.what_to_do),
+      ];
+      if (r.call_to_action && /^https?:\/\//.test(r.call_to_action.url)) {
+        parts.push(el("p", {}, el("a", { href: r.call_to_action.url, target: "_blank", rel: "noopener noreferrer" }, r.call_to_action.label)));
+      }
+      if (m.acknowledgment) {
+        parts.push(el("p", { class: "statement" }, m.acknowledgment.statement));
+        if (m.needs_acknowledgment) {
+          parts.push(el("button", { class: "primary", type: "button", onclick: async () => {
+            await this.call(`/inbox/${encodeURIComponent(id)}/acknowledge`, { content_hash: r.content_hash });
+            this.dispatchEvent(new CustomEvent("tidings:acknowledged", { detail: { message_id: id } }));
+            this.showMessage(id);
+          } }, TEXT.acknowledge));
+        } else {
+          parts.push(el("p", {}, `✓ ${TEXT.acknowledged}`));
+        }
+      }
+      this.show(el("article", { class: "message", lang: r.locale }, ...parts));
+    } catch (e) {
+      this.show(el("p", { class: "error", role: "alert" }, TEXT.failed));
+    }
+  }
+}
+
+customElements.define("tidings-inbox", TidingsInbox);
