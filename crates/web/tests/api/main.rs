@@ -5,6 +5,7 @@
 mod helpers;
 
 mod audiences;
+mod browser;
 mod directory;
 mod errors;
 mod imports;

@@ -1,0 +1,288 @@
+//! The portal's "done when" in a real browser: Debian's headless Chromium driven through
+//! chromedriver (both installed by `.ci/run`). A German-speaking partner user signs in
+//! with the link taken from the real SMTP server, sees the must-know pop-up, acknowledges,
+//! finds an older message by search, turns a topic off and opts in to email, and
+//! unsubscribes from the link in an email: on a phone-sized screen, then on a desktop.
+//! Each step leaves a screenshot under `$CARGO_TARGET_TMPDIR/screenshots`.
+//!
+//! Without chromedriver the test is skipped, unless `TIDINGS_REQUIRE_BROWSER` is set (CI).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{Request, Response};
+use reqwest::Method;
+use serde_json::{Value, json};
+use thirtyfour::ChromiumLikeCapabilities;
+use thirtyfour::common::config::WebDriverConfig;
+use thirtyfour::prelude::*;
+use thirtyfour::session::http::{Body, HttpClient};
+use tidings_app::worker::{Cache, WorkerConfig, work_once};
+
+use crate::helpers::{Engine, TestApp, run};
+
+#[tokio::test]
+async fn a_partner_user_reads_acknowledges_and_sets_preferences_in_a_browser() {
+    let Some(driver) = ChromeDriver::start() else { return };
+    // This run's screenshots only.
+    let _ = std::fs::remove_dir_all(screenshots());
+    run(Engine::Sqlite, |app| async move {
+        for (size, width, height) in [("phone", 390, 844), ("desktop", 1280, 900)] {
+            the_whole_visit(&app, &driver, size, width, height).await;
+        }
+        app
+    })
+    .await;
+}
+
+/// chromedriver on a free port, stopped when dropped.
+struct ChromeDriver {
+    process: Child,
+    url: String,
+}
+
+impl ChromeDriver {
+    fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let spawned = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        match spawned {
+            Ok(process) => Some(Self { process, url: format!("http://127.0.0.1:{port}") }),
+            Err(e) if std::env::var_os("TIDINGS_REQUIRE_BROWSER").is_some() => {
+                panic!("TIDINGS_REQUIRE_BROWSER is set but chromedriver does not start: {e}")
+            }
+            Err(e) => {
+                eprintln!("skipped: no chromedriver ({e}); install Debian's chromium and chromium-driver");
+                None
+            }
+        }
+    }
+
+    async fn session(&self, width: u32, height: u32) -> WebDriver {
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary("/usr/bin/chromium").unwrap();
+        for arg in [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            &format!("--window-size={width},{height}"),
+        ] {
+            caps.add_arg(arg).unwrap();
+        }
+        // The browser asks for German, as Ana's would; a phone is emulated to its real width.
+        caps.add_experimental_option("prefs", json!({"intl.accept_languages": "de-DE,de"})).unwrap();
+        if width < 500 {
+            let metrics = json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2, "mobile": true}});
+            caps.add_experimental_option("mobileEmulation", metrics).unwrap();
+        }
+        let client = Http(reqwest::Client::new());
+        for _ in 0..100 {
+            if reqwest::get(format!("{}/status", self.url)).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        WebDriver::new_with_config_and_client(&self.url, caps, WebDriverConfig::default(), client).await.unwrap()
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// thirtyfour's HTTP client, on the reqwest the project already has.
+struct Http(reqwest::Client);
+
+#[async_trait::async_trait]
+impl HttpClient for Http {
+    async fn send(&self, request: Request<Body<'_>>) -> WebDriverResult<Response<Bytes>> {
+        let (parts, body) = request.into_parts();
+        let mut outgoing = self.0.request(parts.method, parts.uri.to_string()).headers(parts.headers);
+        if let Body::Json(json) = body {
+            outgoing = outgoing.json(json);
+        }
+        let answer = outgoing.send().await.map_err(|e| WebDriverError::HttpError(e.to_string()))?;
+        let mut response = Response::builder().status(answer.status());
+        for (name, value) in answer.headers() {
+            response = response.header(name, value);
+        }
+        let bytes = answer.bytes().await.map_err(|e| WebDriverError::HttpError(e.to_string()))?;
+        response.body(bytes).map_err(|e| WebDriverError::HttpError(e.to_string()))
+    }
+
+    async fn new(&self) -> Arc<dyn HttpClient> {
+        Arc::new(Http(reqwest::Client::new()))
+    }
+}
+
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(driver: &WebDriver, size: &str, step: &str) {
+    driver.screenshot(&screenshots().join(format!("portal-{size}-{step}.png"))).await.unwrap();
+}
+
+/// Waits for the page to show a text (a click that navigates returns before the new page).
+async fn shows(driver: &WebDriver, text: &str) {
+    for _ in 0..100 {
+        if driver.source().await.unwrap().contains(text) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seen = driver.source().await.unwrap_or_default();
+    panic!("the page never showed {text:?}; it shows: {seen}");
+}
+
+async fn admin(app: &TestApp, method: Method, path: &str, body: Value) -> Value {
+    let (status, answer) = app.admin(method, path, Some(body)).await;
+    assert!((200..300).contains(&status), "{path}: {answer}");
+    answer
+}
+
+/// A partner with one German-speaking support engineer, a required and an optional topic,
+/// an older webinar note and a recall that asks for acknowledgment.
+async fn data(app: &TestApp, size: &str) -> (String, String) {
+    let partner =
+        admin(app, Method::POST, "/api/v1/partners", json!({"name": format!("Acme {size}"), "partner_type": "dealer"}))
+            .await;
+    let email = format!("ana.{size}@acme.example");
+    let body = json!({"partner_id": partner["id"], "email": email, "name": "Ana Schmidt", "roles": ["support"],
+                      "locale": "de", "time_zone": "Europe/Berlin"});
+    let member = admin(app, Method::POST, "/api/v1/members", body).await;
+    let topic = |key: &str, policies: Value| json!({"key": format!("{}-{size}", key.to_lowercase()), "name": key, "policies": policies});
+    let safety = admin(
+        app,
+        Method::POST,
+        "/api/v1/topics",
+        topic("Sicherheit", json!({"default": "optional_on", "by_role": {"support": "required"}})),
+    )
+    .await;
+    let webinars =
+        admin(app, Method::POST, "/api/v1/topics", topic("Webinare", json!({"default": "optional_on"}))).await;
+    let message = |topic: &Value, importance: &str, title: &str, ack: bool| {
+        let mut body = json!({"topic_id": topic["id"], "importance": importance, "audience": {"members": [member["id"]]},
+            "content": {"variants": {
+                "en": {"title": format!("(en) {title}"), "summary": "In short", "what_changed": "Two **lots** are affected.",
+                    "why_it_matters": "Safety first.", "what_to_do": "Pull the stock today."},
+                "de": {"title": title, "summary": format!("Kurz: {title}"),
+                    "what_changed": "Zwei **Chargen** sind betroffen.", "why_it_matters": "Sicherheit geht vor.",
+                    "what_to_do": "Ware heute aus dem Lager nehmen.",
+                    "call_to_action": {"label": "Rücksendung starten", "url": "https://vendor.example/returns"}}}}});
+        if ack {
+            body["acknowledgment"] =
+                json!({"statement": "Wir haben die betroffene Ware gesperrt", "due_at": "2099-01-15"});
+        }
+        body
+    };
+    for (topic, importance, title, ack) in [
+        (&webinars, "info", "Webinar-Programm im Herbst", false),
+        (&safety, "critical", "Rückruf der Chargen A1 und B2", true),
+    ] {
+        let created = admin(app, Method::POST, "/api/v1/messages", message(topic, importance, title, ack)).await;
+        admin(app, Method::POST, &format!("/api/v1/messages/{}/release", created["id"].as_str().unwrap()), json!({}))
+            .await;
+    }
+    let later = message(&safety, "action", "Neue Preisliste", false);
+    (email, serde_json::to_string(&later).unwrap())
+}
+
+async fn newest_mail_link(app: &TestApp, to: &str, marker: &str, before: usize) -> String {
+    for _ in 0..250 {
+        let mails: Vec<_> = app.smtp.received().into_iter().filter(|m| m.to == vec![to.to_owned()]).collect();
+        if mails.len() > before {
+            let text = mails.last().unwrap().text();
+            let at = text.find(marker).unwrap_or_else(|| panic!("no {marker} in {text}"));
+            let start = text[..at].rfind(char::is_whitespace).map_or(0, |i| i + 1);
+            return text[start..].split_whitespace().next().unwrap().trim_end_matches(['>', ')']).to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no email to {to}");
+}
+
+async fn the_whole_visit(app: &TestApp, chrome: &ChromeDriver, size: &str, width: u32, height: u32) {
+    let (email, later) = data(app, size).await;
+    let driver = chrome.session(width, height).await;
+    let mails_before = |app: &TestApp| app.smtp.received().into_iter().filter(|m| m.to == vec![email.clone()]).count();
+
+    // Sign in with the link from the email; the page speaks the browser's language.
+    driver.goto(format!("{}/portal", app.base)).await.unwrap();
+    assert!(driver.current_url().await.unwrap().path().ends_with("/portal/sign-in"));
+    let before = mails_before(app);
+    driver.find(By::Id("email")).await.unwrap().send_keys(&email).await.unwrap();
+    shot(&driver, size, "01-sign-in").await;
+    driver.find(By::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    shows(&driver, "Sehen Sie in Ihr Postfach").await;
+    shot(&driver, size, "02-link-sent").await;
+    let link = newest_mail_link(app, &email, "/portal/sign-in/", before).await;
+    driver.goto(&link).await.unwrap();
+    shot(&driver, size, "03-link").await;
+    driver.find(By::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    shows(&driver, "dialog open").await;
+
+    // The must-know pop-up, over the inbox; acknowledged with one deliberate click.
+    let popup = driver.find(By::Css("dialog.popup")).await.unwrap();
+    assert!(popup.is_displayed().await.unwrap());
+    assert!(popup.text().await.unwrap().contains("Wir haben die betroffene Ware gesperrt"));
+    shot(&driver, size, "04-popup").await;
+    popup.find(By::Css("a.button.primary")).await.unwrap().click().await.unwrap();
+    shows(&driver, "Was sich ändert").await;
+    shot(&driver, size, "05-message").await;
+    driver.find(By::Css("section.acknowledgment button")).await.unwrap().click().await.unwrap();
+    shows(&driver, "Danke: Ihre Bestätigung ist gespeichert").await;
+    shot(&driver, size, "06-acknowledged").await;
+
+    // No pop-up any more; an older message found by search.
+    driver.goto(format!("{}/portal", app.base)).await.unwrap();
+    assert!(driver.find_all(By::Css("dialog.popup")).await.unwrap().is_empty());
+    driver.find(By::Id("q")).await.unwrap().send_keys("Webinar").await.unwrap();
+    driver.find(By::Css(".search button")).await.unwrap().click().await.unwrap();
+    shows(&driver, "value=\"Webinar\"").await;
+    let found = driver.find_all(By::Css("ul.messages li")).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(found[0].text().await.unwrap().contains("Webinar-Programm im Herbst"));
+    shot(&driver, size, "07-search").await;
+
+    // Preferences: webinars off (the required topic is locked), email opted in.
+    driver.find(By::Css("a[href='/portal/preferences']")).await.unwrap().click().await.unwrap();
+    shows(&driver, "class=\"card preferences\"").await;
+    let required = driver.find(By::Css(format!("input[name='topic:sicherheit-{size}']"))).await.unwrap();
+    assert!(!required.is_enabled().await.unwrap(), "a required topic cannot be turned off");
+    driver.find(By::Css(format!("input[name='topic:webinare-{size}']"))).await.unwrap().click().await.unwrap();
+    driver.find(By::Id("email-opt-in")).await.unwrap().click().await.unwrap();
+    driver.find(By::Css("form.preferences button[type=submit]")).await.unwrap().click().await.unwrap();
+    shows(&driver, "Ihre Einstellungen sind gespeichert").await;
+    assert!(driver.find(By::Id("email-opt-in")).await.unwrap().is_selected().await.unwrap());
+    shot(&driver, size, "08-preferences").await;
+
+    // An email now reaches her; its unsubscribe link works in one click.
+    let before = mails_before(app);
+    let later: Value = serde_json::from_str(&later).unwrap();
+    let created = admin(app, Method::POST, "/api/v1/messages", later).await;
+    admin(app, Method::POST, &format!("/api/v1/messages/{}/release", created["id"].as_str().unwrap()), json!({})).await;
+    let mut cache = Cache::default();
+    while work_once(&app.app, &WorkerConfig::default(), &mut cache).await.unwrap() > 0 {}
+    let unsubscribe = newest_mail_link(app, &email, "/u/", before).await;
+    driver.goto(&unsubscribe).await.unwrap();
+    shot(&driver, size, "09-unsubscribe").await;
+    driver.find(By::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    shows(&driver, "will get no more email").await;
+    shot(&driver, size, "10-unsubscribed").await;
+    driver.goto(format!("{}/portal/preferences", app.base)).await.unwrap();
+    assert!(!driver.find(By::Id("email-opt-in")).await.unwrap().is_selected().await.unwrap(), "unsubscribed");
+    driver.quit().await.unwrap();
+}
