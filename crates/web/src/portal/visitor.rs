@@ -19,6 +19,7 @@ const MEMBER: &str = "member";
 pub(super) const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
 const DISMISSED: &str = "dismissed";
+const ACTIVE_DAY: &str = "active_day";
 
 /// Any visitor, signed in or not.
 pub struct Visitor {
@@ -92,7 +93,9 @@ impl FromRequestParts<App> for Signed {
         match sign_in::member(app, id).await {
             Ok(member) => {
                 visitor.tr = Tr::for_locale(member.profile.locale.as_str());
-                Ok(Self { member, visitor })
+                let signed = Self { member, visitor };
+                signed.mark_active_day(app.clock.now()).await;
+                Ok(signed)
             }
             Err(AppError::Unauthorized) => {
                 let _ = visitor.sign_out().await;
@@ -113,7 +116,21 @@ impl Signed {
     }
 
     pub async fn take_flash(&self) -> Option<String> {
-        self.visitor.session.remove::<Flash>(FLASH).await.ok().flatten().map(|f| f.0)
+        // Removing marks the session changed, which saves it: only when there is a note.
+        let session = &self.visitor.session;
+        session.get::<Flash>(FLASH).await.ok().flatten()?;
+        session.remove::<Flash>(FLASH).await.ok().flatten().map(|f| f.0)
+    }
+
+    /// Keeps an active member's session alive: a session is saved (and its expiry moved
+    /// 14 days on) only when it changes, so a signed-in request marks the day once, which
+    /// costs one write a day instead of one a request.
+    async fn mark_active_day(&self, now: tidings_core::Timestamp) {
+        let day = now.as_millis() / 86_400_000;
+        let session = &self.visitor.session;
+        if session.get::<i64>(ACTIVE_DAY).await.ok().flatten() != Some(day) {
+            let _ = session.insert(ACTIVE_DAY, day).await;
+        }
     }
 
     /// Critical messages the member closed for now; they come back in the next session.

@@ -266,6 +266,9 @@ async fn the_inbox_searches_and_filters(app: TestApp) -> TestApp {
 
     let all = browser.get("/portal").await;
     assert!(all.body.contains("Recall of lots") && all.body.contains("Autumn webinar"));
+    let again = browser.get("/portal").await;
+    assert_eq!(again.status, 200);
+    assert!(again.set_cookie.is_none(), "an unchanged session is not saved on every page");
     assert!(all.body.contains("<html lang=\"de\">") && all.body.contains("Posteingang"), "Ana reads German");
     let found = browser.get("/portal?q=webinar").await;
     assert!(found.list().contains("Autumn webinar") && !found.list().contains("Recall of lots"));
