@@ -319,29 +319,95 @@ async fn a_member_never_sees_another_partners_messages(app: TestApp) -> TestApp 
     app
 }
 
+/// Payloads that have broken real sanitizers and templates: script and event handlers,
+/// attribute break-outs, javascript: links, frames, styles, mutation XSS and template
+/// injection.
+const XSS: [&str; 10] = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(2)>",
+    "\"><svg/onload=alert(3)>",
+    "' onmouseover='alert(4)",
+    "<a href=\"javascript:alert(5)\">five</a>",
+    "[six](javascript:alert(6))",
+    "<iframe src=\"https://evil.example\"></iframe>",
+    "<style>body{display:none}</style>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(9)>",
+    "</textarea><script>alert(10)</script>{{ 7*7 }}",
+];
+
+/// No executable markup in a page, whatever it shows as text: escaped text never holds
+/// a raw `<`, so every `<` opens real markup, and each such tag is checked.
+fn assert_inert(where_: &str, html: &str) {
+    for tag in html.split('<').skip(1).map(|rest| rest.split('>').next().unwrap_or_default().to_lowercase()) {
+        let name =
+            tag.trim_start_matches('/').split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or_default();
+        assert!(!["script", "iframe", "svg", "style", "math", "object", "embed"].contains(&name), "{where_}: <{tag}>");
+        let handler = tag.split_whitespace().any(|attr| {
+            attr.starts_with("on")
+                && attr.contains('=')
+                && attr[2..].split('=').next().is_some_and(|n| n.chars().all(|c| c.is_ascii_alphabetic()))
+        });
+        assert!(!handler, "{where_}: an event handler in <{tag}>");
+        assert!(!tag.contains("javascript:"), "{where_}: a javascript: link in <{tag}>");
+    }
+}
+
 async fn hostile_text_renders_inert(app: TestApp) -> TestApp {
-    let (_, p) = app
-        .admin(Method::POST, "/api/v1/partners", Some(json!({"name": "<b>Evil</b>", "partner_type": "dealer"})))
-        .await;
-    let body = json!({"partner_id": p["id"], "email": "eve@evil.example", "name": "<img src=x onerror=alert(1)>",
-                      "roles": ["support"]});
+    for live in ["<img src=x onerror=alert(1)>", "<p><script>x</script>", "<a href=\"javascript:x\">", "<svg/onload=x>"]
+    {
+        assert!(std::panic::catch_unwind(|| assert_inert("self-check", live)).is_err(), "the check misses {live}");
+    }
+    assert_inert("self-check", "<p>&#60;script&#62; onerror=alert(1) javascript:x</p>");
+    let corpus = XSS.join(" ");
+    let partner =
+        json!({"name": format!("Evil {}", XSS[1]), "partner_type": "dealer", "attributes": {"motto": corpus}});
+    let (status, p) = app.admin(Method::POST, "/api/v1/partners", Some(partner)).await;
+    assert_eq!(status, 201, "{p}");
+    let body = json!({"partner_id": p["id"], "email": "eve@evil.example", "name": format!("Eve {}", XSS[2]),
+                      "roles": ["support", "partner_lead"], "attributes": {"nickname": corpus}});
     let (status, eve) = app.admin(Method::POST, "/api/v1/members", Some(body)).await;
     assert_eq!(status, 201, "{eve}");
     let (_, topic) = app
-        .admin(Method::POST, "/api/v1/topics", Some(json!({"key": "news", "name": "<script>alert(2)</script>"})))
+        .admin(Method::POST, "/api/v1/topics", Some(json!({"key": "news", "name": format!("News {}", XSS[0])})))
         .await;
-    let topic = topic["id"].as_str().unwrap().to_owned();
-    let id =
-        release(&app, &topic, &[&eve["id"]], "critical", "<script>alert(3)</script>\"><svg onload=alert(4)>", true)
-            .await;
+    let message = json!({
+        "topic_id": topic["id"], "importance": "critical", "audience": {"members": [eve["id"]]},
+        "content": {"variants": {"en": {
+            "title": format!("{} for {{{{ member.name }}}}", XSS[0]),
+            "summary": format!("{} {{{{ partner.name }}}}", XSS[3]),
+            "what_changed": corpus,
+            "why_it_matters": "{{ member.attr.nickname }}",
+            "what_to_do": format!("{} {{{{ partner.attr.motto }}}}", XSS[5]),
+            "call_to_action": {"label": XSS[2], "url": "https://vendor.example/x?a=\"><script>"}}}},
+        "acknowledgment": {"statement": XSS[1]}});
+    let (status, created) = app.admin(Method::POST, "/api/v1/messages", Some(message)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(app.admin(Method::POST, &format!("/api/v1/messages/{id}/release"), None).await.0, 200);
+
     let mut browser = Browser::sign_in(&app, "eve@evil.example").await;
-    for path in ["/portal".to_owned(), format!("/portal/messages/{id}")] {
+    for path in
+        ["/portal".to_owned(), format!("/portal/messages/{id}"), "/portal/preferences".into(), "/portal/team".into()]
+    {
         let page = browser.get(&path).await;
-        assert_eq!(page.status, 200);
-        for raw in ["<script>alert", "<img src=x", "<svg onload", "\"><svg"] {
-            assert!(!page.body.contains(raw), "{path} shows {raw} unescaped");
-        }
-        assert!(page.body.contains("&#60;script&#62;alert(3)"), "{path} shows the title as text");
+        assert_eq!(page.status, 200, "{path}");
+        assert_inert(&path, &page.body);
+    }
+    let page = browser.get(&format!("/portal/messages/{id}")).await;
+    assert!(page.body.contains("&#60;script&#62;alert(1)"), "the title is shown as text");
+    let main = &page.body[page.body.find("<main").unwrap()..];
+    assert!(main.contains("alert(10)") && main.contains("for Eve "), "the personalized corpus is on the page: {main}");
+
+    let secret = tidings_app::widget::secret(&app.app).await.unwrap();
+    let exp = app.app.clock.now().as_millis() / 1000 + 600;
+    let claims =
+        tidings_app::widget::WidgetClaims { email: Some("eve@evil.example".into()), exp, ..Default::default() };
+    let token = tidings_app::widget::sign(&secret, &claims);
+    let (status, shown) =
+        crate::helpers::read(app.call(Method::GET, &format!("/widget/v1/inbox/{id}"), Some(&token), None).await).await;
+    assert_eq!(status, 200);
+    for section in ["what_changed", "why_it_matters", "what_to_do"] {
+        assert_inert(section, shown["rendered"][section].as_str().unwrap());
     }
     app
 }
