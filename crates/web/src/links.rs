@@ -3,15 +3,21 @@
 //! acknowledgment page. A GET never changes anything a person decides: mail scanners
 //! open every link, so unsubscribing and acknowledging take a button (a POST).
 
+use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 use tidings_app::{App, AppError, tracking};
 
+use tidings_core::Member;
+
 use crate::extract::RequestOrigin;
+use crate::portal::i18n::Tr;
+use crate::portal::message::MessagePage;
+use crate::portal::page::{Frame, error_page, render};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -43,78 +49,70 @@ async fn click(
     State(app): State<App>,
     axum::extract::Path(token): axum::extract::Path<String>,
     RequestOrigin(origin): RequestOrigin,
+    headers: HeaderMap,
 ) -> Response {
     match tracking::clicked(&app, &token, &origin).await {
         Ok(url) => Redirect::to(&url).into_response(),
-        Err(AppError::Invalid(_)) => page(
-            StatusCode::BAD_REQUEST,
-            "Link not valid",
-            "<p>This link was changed or was not made by this server, so it leads nowhere.</p>",
-        ),
-        Err(e) => failure(e),
+        Err(e) => failure(&headers, e),
     }
 }
 
-async fn unsubscribe_page(State(app): State<App>, axum::extract::Path(token): axum::extract::Path<String>) -> Response {
+#[derive(Template)]
+#[template(path = "portal/unsubscribe.html")]
+struct UnsubscribePage {
+    frame: Frame,
+    email: String,
+    done: bool,
+}
+
+fn frame_for(member: &Member) -> Frame {
+    Frame::new(Tr::for_locale(member.profile.locale.as_str()), String::new(), String::new())
+}
+
+async fn unsubscribe_page(
+    State(app): State<App>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
     match tracking::unsubscribe_subject(&app, &token).await {
-        Ok(s) => page(
-            StatusCode::OK,
-            "Unsubscribe",
-            &format!(
-                "<p>Stop email from this sender to <strong>{}</strong>? Messages stay in your partner portal inbox.</p>\
-                 <form method=\"post\"><button type=\"submit\">Unsubscribe from email</button></form>",
-                escape(s.member.profile.email.as_str())
-            ),
-        ),
-        Err(e) => failure(e),
+        Ok(s) => {
+            let email = s.member.profile.email.to_string();
+            render(StatusCode::OK, &UnsubscribePage { frame: frame_for(&s.member), email, done: false })
+        }
+        Err(e) => failure(&headers, e),
     }
 }
 
+/// RFC 8058: mail clients POST `List-Unsubscribe=One-Click` without cookies; the answer
+/// is the page itself, never a redirect.
 async fn unsubscribe(
     State(app): State<App>,
     axum::extract::Path(token): axum::extract::Path<String>,
     RequestOrigin(origin): RequestOrigin,
+    headers: HeaderMap,
 ) -> Response {
     match tracking::unsubscribe(&app, &token, &origin).await {
-        Ok(s) => page(
-            StatusCode::OK,
-            "Unsubscribed",
-            &format!(
-                "<p><strong>{}</strong> will get no more email from us. You can opt in again in your preferences.</p>",
-                escape(s.member.profile.email.as_str())
-            ),
-        ),
-        Err(e) => failure(e),
+        Ok(s) => {
+            let email = s.member.profile.email.to_string();
+            render(StatusCode::OK, &UnsubscribePage { frame: frame_for(&s.member), email, done: true })
+        }
+        Err(e) => failure(&headers, e),
     }
 }
 
+/// The page an email's acknowledgment link opens: the message, and a button.
 async fn acknowledge_page(
     State(app): State<App>,
     axum::extract::Path(token): axum::extract::Path<String>,
     RequestOrigin(origin): RequestOrigin,
+    headers: HeaderMap,
 ) -> Response {
     match tracking::acknowledgment_page(&app, &token, &origin).await {
         Ok((member, view)) => {
-            let r = &view.rendered;
-            let statement = view.entry.acknowledgment.as_ref().map(|a| a.statement.clone()).unwrap_or_default();
-            let action = match &view.acknowledgment_record {
-                Some(done) => format!(
-                    "<p class=\"done\">You acknowledged this on {}.</p>",
-                    escape(&done.acknowledged_at.to_string())
-                ),
-                None if view.entry.acknowledgment.is_some() => format!(
-                    "<form method=\"post\"><input type=\"hidden\" name=\"content_hash\" value=\"{}\">\
-                     <p><strong>{}</strong>, please confirm:</p><blockquote>{}</blockquote>\
-                     <button type=\"submit\">I acknowledge</button></form>",
-                    escape(&r.content_hash),
-                    escape(&member.profile.name),
-                    escape(&statement)
-                ),
-                None => "<p>This message does not ask for an acknowledgment.</p>".into(),
-            };
-            page(StatusCode::OK, &r.title, &format!("{}{action}", message_body(r)))
+            let page = MessagePage::new(frame_for(&member), &member.profile.time_zone, view, format!("/a/{token}"));
+            render(StatusCode::OK, &page)
         }
-        Err(e) => failure(e),
+        Err(e) => failure(&headers, e),
     }
 }
 
@@ -127,72 +125,28 @@ async fn acknowledge(
     State(app): State<App>,
     axum::extract::Path(token): axum::extract::Path<String>,
     RequestOrigin(origin): RequestOrigin,
+    headers: HeaderMap,
     Form(form): Form<AckForm>,
 ) -> Response {
-    match tracking::acknowledge_by_link(&app, &token, &form.content_hash, &origin).await {
-        Ok((rendered, outcome)) => page(
-            StatusCode::OK,
-            "Acknowledged",
-            &format!(
-                "<p class=\"done\">Thank you. Your acknowledgment of <strong>{}</strong> was recorded on {}.</p>",
-                escape(&rendered.title),
-                escape(&outcome.acknowledgment.acknowledged_at.to_string())
-            ),
-        ),
-        Err(e) => failure(e),
-    }
-}
-
-fn message_body(r: &tidings_core::messages::Rendered) -> String {
-    let cta = r
-        .call_to_action
-        .as_ref()
-        .map(|c| format!("<p><a href=\"{}\">{}</a></p>", escape(&c.url), escape(&c.label)))
-        .unwrap_or_default();
-    // The sections are sanitized HTML (comrak, then ammonia).
-    format!(
-        "<p>{}</p><h2>What changed</h2>{}<h2>Why it matters</h2>{}<h2>What to do next</h2>{}{cta}",
-        escape(&r.summary),
-        r.what_changed,
-        r.why_it_matters,
-        r.what_to_do
-    )
-}
-
-fn failure(e: AppError) -> Response {
-    match e {
-        AppError::Invalid(_) | AppError::NotFound(_) => page(
-            StatusCode::BAD_REQUEST,
-            "Link not valid",
-            "<p>This link was changed, was not made by this server, or what it points to no longer exists.</p>",
-        ),
-        AppError::Conflict(m) => page(StatusCode::CONFLICT, "Please reload", &format!("<p>{}</p>", escape(&m))),
-        other => {
-            tracing::error!(error = %other, "a link page failed");
-            page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "<p>Please try again later.</p>")
+    let acknowledged = tracking::acknowledge_by_link(&app, &token, &form.content_hash, &origin).await;
+    match (acknowledged, tracking::acknowledgment_page(&app, &token, &origin).await) {
+        (Ok(_), Ok((member, view))) => {
+            let mut frame = frame_for(&member);
+            frame.flash = Some(frame.t("ack-link-done"));
+            let page = MessagePage::new(frame, &member.profile.time_zone, view, format!("/a/{token}"));
+            render(StatusCode::OK, &page)
         }
+        (Err(e), _) | (_, Err(e)) => failure(&headers, e),
     }
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#111827}}\
-         button{{font-size:1rem;padding:.6rem 1.2rem;background:#b91c1c;color:#fff;border:0;border-radius:6px;cursor:pointer}}\
-         button:focus{{outline:3px solid #1d4ed8;outline-offset:2px}}blockquote{{border-left:4px solid #b91c1c;margin:1rem 0;padding-left:1rem}}\
-         .done{{color:#065f46;font-weight:600}}</style></head><body><main><h1>{t}</h1>{body}</main></body></html>",
-        t = escape(title)
-    );
-    let mut response = (status, Html(html)).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"),
-    );
-    response
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+/// Without a member (the link is bad), the page speaks the browser's language.
+fn failure(headers: &HeaderMap, e: AppError) -> Response {
+    let tr = Tr::for_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    match e {
+        AppError::Invalid(_) | AppError::NotFound(_) => {
+            error_page(&tr, StatusCode::BAD_REQUEST, tr.text("link-invalid"))
+        }
+        other => crate::portal::page::failure(&tr, other),
+    }
 }

@@ -92,3 +92,10 @@ team-remind = Erinnern
 team-reminded = Zuletzt erinnert am { $date }
 team-next-reminder = Die nächste Erinnerung ist ab { $date } möglich.
 team-reminder-sent = Ihr Team wurde erinnert: { $count } per E-Mail, alle im Portal.
+
+unsubscribe-title = Abmelden
+unsubscribe-question = Keine E-Mails mehr an { $email } senden? Nachrichten erreichen Sie weiterhin im Posteingang des Partnerportals.
+unsubscribe-button = Von E-Mails abmelden
+unsubscribed = { $email } erhält keine E-Mails mehr von uns. In Ihren Einstellungen können Sie sich wieder anmelden.
+link-invalid = Dieser Link wurde verändert, stammt nicht von diesem Server, oder sein Ziel existiert nicht mehr.
+ack-link-done = Danke: Ihre Bestätigung ist gespeichert.

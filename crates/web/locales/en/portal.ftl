@@ -92,3 +92,10 @@ team-remind = Remind them
 team-reminded = Last reminded { $date }
 team-next-reminder = The next reminder can go { $date }.
 team-reminder-sent = Your colleagues are reminded. { $count } of them by email; all of them see it in the portal.
+
+unsubscribe-title = Unsubscribe
+unsubscribe-question = Stop email to { $email }? Messages still reach your partner portal inbox.
+unsubscribe-button = Unsubscribe from email
+unsubscribed = { $email } will get no more email from us. You can opt in again in your preferences.
+link-invalid = This link was changed, was not made by this server, or what it points to no longer exists.
+ack-link-done = Thank you: your acknowledgment is recorded.

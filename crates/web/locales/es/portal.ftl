@@ -92,3 +92,10 @@ team-remind = Enviar recordatorio
 team-reminded = Último recordatorio el { $date }
 team-next-reminder = El próximo recordatorio podrá enviarse el { $date }.
 team-reminder-sent = Su equipo ha recibido el recordatorio: { $count } por correo, todos en el portal.
+
+unsubscribe-title = Darse de baja
+unsubscribe-question = ¿Dejar de enviar correos a { $email }? Los mensajes seguirán llegando a su bandeja de entrada del portal.
+unsubscribe-button = Darme de baja del correo
+unsubscribed = { $email } no recibirá más correos nuestros. Puede volver a suscribirse en sus preferencias.
+link-invalid = Este enlace se ha modificado, no procede de este servidor o su destino ya no existe.
+ack-link-done = Gracias: su confirmación ha quedado registrada.

@@ -92,3 +92,10 @@ team-remind = Les relancer
 team-reminded = Dernière relance le { $date }
 team-next-reminder = La prochaine relance sera possible le { $date }.
 team-reminder-sent = Votre équipe est relancée : { $count } par e-mail, tous dans le portail.
+
+unsubscribe-title = Se désabonner
+unsubscribe-question = Ne plus envoyer d’e-mails à { $email } ? Les messages arrivent toujours dans votre boîte de réception du portail.
+unsubscribe-button = Me désabonner des e-mails
+unsubscribed = { $email } ne recevra plus d’e-mails de notre part. Vous pouvez vous réabonner dans vos préférences.
+link-invalid = Ce lien a été modifié, ne provient pas de ce serveur, ou sa cible n’existe plus.
+ack-link-done = Merci : votre confirmation est enregistrée.

@@ -19,7 +19,6 @@ use super::visitor::Signed;
 use crate::extract::{Path, RequestOrigin};
 
 struct Shown {
-    id: String,
     lang: String,
     importance: &'static str,
     importance_label: String,
@@ -42,10 +41,43 @@ struct AckShown {
 
 #[derive(Template)]
 #[template(path = "portal/message.html")]
-struct MessagePage {
+pub(crate) struct MessagePage {
     frame: Frame,
     m: Shown,
     ack: Option<AckShown>,
+    /// Where the acknowledgment form posts.
+    ack_action: String,
+    /// A link back to the inbox (not on the page an email's link opens).
+    back: bool,
+}
+
+impl MessagePage {
+    /// The message as this member sees it, in their time zone and the frame's language.
+    pub(crate) fn new(frame: Frame, zone: &tidings_core::TimeZone, message: InboxMessage, ack_action: String) -> Self {
+        let tr = frame.tr.clone();
+        let InboxMessage { entry, rendered, acknowledgment_record } = message;
+        let ack = entry.acknowledgment.as_ref().map(|ask| AckShown {
+            // Once acknowledged, the statement as it was confirmed.
+            statement: acknowledgment_record.as_ref().map_or_else(|| ask.statement.clone(), |r| r.statement.clone()),
+            due: ask.due_at.map(|due| due.local(zone)),
+            done: acknowledgment_record.as_ref().map(|r| r.acknowledged_at.local(zone)),
+        });
+        let m = Shown {
+            lang: rendered.locale.to_string(),
+            importance: entry.importance.as_str(),
+            importance_label: importance_label(&tr, entry.importance),
+            released: entry.released_at.local(zone),
+            released_iso: entry.released_at.to_rfc3339(),
+            title: rendered.title,
+            summary: rendered.summary,
+            what_changed: rendered.what_changed,
+            why_it_matters: rendered.why_it_matters,
+            what_to_do: rendered.what_to_do,
+            call_to_action: rendered.call_to_action,
+            content_hash: rendered.content_hash,
+        };
+        Self { frame, m, ack, ack_action, back: false }
+    }
 }
 
 pub async fn show(
@@ -63,30 +95,9 @@ pub async fn show(
         Ok(f) => f,
         Err(e) => return failure(&tr, e),
     };
-    let zone = &signed.member.profile.time_zone;
-    let InboxMessage { entry, rendered, acknowledgment_record } = message;
-    let ack = entry.acknowledgment.as_ref().map(|ask| AckShown {
-        // Once acknowledged, the statement as it was confirmed.
-        statement: acknowledgment_record.as_ref().map_or_else(|| ask.statement.clone(), |r| r.statement.clone()),
-        due: ask.due_at.map(|due| due.local(zone)),
-        done: acknowledgment_record.as_ref().map(|r| r.acknowledged_at.local(zone)),
-    });
-    let m = Shown {
-        id: entry.message_id.to_string(),
-        lang: rendered.locale.to_string(),
-        importance: entry.importance.as_str(),
-        importance_label: importance_label(&tr, entry.importance),
-        released: entry.released_at.local(zone),
-        released_iso: entry.released_at.to_rfc3339(),
-        title: rendered.title,
-        summary: rendered.summary,
-        what_changed: rendered.what_changed,
-        why_it_matters: rendered.why_it_matters,
-        what_to_do: rendered.what_to_do,
-        call_to_action: rendered.call_to_action,
-        content_hash: rendered.content_hash,
-    };
-    render(StatusCode::OK, &MessagePage { frame, m, ack })
+    let action = format!("/portal/messages/{id}/acknowledge");
+    let page = MessagePage { back: true, ..MessagePage::new(frame, &signed.member.profile.time_zone, message, action) };
+    render(StatusCode::OK, &page)
 }
 
 #[derive(Deserialize)]

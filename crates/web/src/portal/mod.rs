@@ -4,11 +4,11 @@
 //! client address (`limits`).
 
 mod csrf;
-mod i18n;
+pub(crate) mod i18n;
 mod inbox;
 mod limits;
-mod message;
-mod page;
+pub(crate) mod message;
+pub(crate) mod page;
 mod preferences;
 mod sign_in;
 mod team;

@@ -280,7 +280,7 @@ async fn the_whole_visit(app: &TestApp, chrome: &ChromeDriver, size: &str, width
     driver.goto(&unsubscribe).await.unwrap();
     shot(&driver, size, "09-unsubscribe").await;
     driver.find(By::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
-    shows(&driver, "will get no more email").await;
+    shows(&driver, "erhält keine E-Mails mehr").await;
     shot(&driver, size, "10-unsubscribed").await;
     driver.goto(format!("{}/portal/preferences", app.base)).await.unwrap();
     assert!(!driver.find(By::Id("email-opt-in")).await.unwrap().is_selected().await.unwrap(), "unsubscribed");

@@ -162,7 +162,11 @@ async fn a_recall_is_composed_released_mailed_read_and_acknowledged(app: TestApp
         .await
         .unwrap();
     assert_eq!(done.status(), 200);
-    assert!(done.text().await.unwrap().contains("Your acknowledgment"));
+    let csp = done.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    let done = done.text().await.unwrap();
+    assert!(done.contains("Recall: battery lots A1 and B2") && done.contains("class=\"flash\""), "{done}");
+    assert!(!done.contains("name=\"content_hash\""), "no second acknowledgment form");
 
     // The events and the report say who received, opened, read and acknowledged.
     let (_, report) = app.admin(Method::GET, &format!("/api/v1/messages/{id}/report"), None).await;
