@@ -83,7 +83,7 @@ for engine in $ENGINES; do
   for _ in $(seq 100); do curl -sf "$base/readyz" > /dev/null 2>&1 && break; sleep 0.1; done
 
   # A real sign-in: the link, the landing page's form token, the POST that sets the cookie.
-  link=$("$BIN" --database-url "$URL" sign-in-link "$EMAIL" 2> /dev/null)
+  link=$(TIDINGS_PUBLIC_URL=$base "$BIN" --database-url "$URL" sign-in-link "$EMAIL" 2> /dev/null)
   csrf=$(curl -s -c "$WORK/jar" -b "$WORK/jar" "$link" | grep -o 'name="csrf" value="[^"]*"' | head -1 | cut -d'"' -f4)
   curl -s -o /dev/null -c "$WORK/jar" -b "$WORK/jar" -d "csrf=$csrf" "$link"
   cookie=$(awk '$6 == "tidings_portal" {print $6 "=" $7}' "$WORK/jar")
