@@ -19,6 +19,7 @@ pub mod members;
 pub mod messages;
 pub mod partner_lead;
 pub mod partners;
+pub mod passwords;
 pub mod release;
 pub mod segments;
 pub mod self_service;

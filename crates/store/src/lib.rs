@@ -16,6 +16,7 @@ pub mod inbox;
 pub mod members;
 pub mod messages;
 pub mod partners;
+pub mod passwords;
 pub mod reminders;
 pub mod segments;
 pub mod sessions;

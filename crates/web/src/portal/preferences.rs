@@ -35,6 +35,7 @@ struct PreferencesPage {
     locale: String,
     zones: &'static [String],
     time_zone: String,
+    password_set: bool,
 }
 
 async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<String>) -> Response {
@@ -50,6 +51,10 @@ async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<Stri
         languages.insert(0, (locale.clone(), locale.clone()));
     }
     let zone = &signed.member.profile.time_zone;
+    let password_set = match tidings_app::passwords::is_set(app, &signed.member).await {
+        Ok(set) => set,
+        Err(e) => return failure(&signed.visitor.tr, e),
+    };
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     render(
         status,
@@ -63,6 +68,7 @@ async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<Stri
             locale,
             zones: TimeZone::known(),
             time_zone: settings.time_zone.to_string(),
+            password_set,
             settings,
         },
     )
@@ -106,5 +112,43 @@ pub async fn save(State(app): State<App>, signed: Signed, Form(fields): Form<Vec
         }
         Err(AppError::Invalid(errors)) => page(&app, &signed, current, Some(errors.to_string())).await,
         Err(e) => failure(&signed.visitor.tr, e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// Sets, replaces or removes the member's optional password.
+pub async fn password(State(app): State<App>, signed: Signed, Form(form): Form<PasswordForm>) -> Response {
+    let tr = signed.visitor.tr.clone();
+    let outcome = if form.action == "remove" {
+        tidings_app::passwords::remove(&app, &signed.member).await.map(|()| "prefs-password-removed")
+    } else if form.password != form.confirm {
+        Err(AppError::invalid("password", tr.text("prefs-password-mismatch")))
+    } else if tidings_app::passwords::check(&form.password).is_err() {
+        Err(AppError::invalid("password", tr.text("prefs-password-short")))
+    } else {
+        tidings_app::passwords::set(&app, &signed.member, &form.password).await.map(|()| "prefs-password-saved")
+    };
+    match outcome {
+        Ok(note) => {
+            signed.flash(tr.text(note)).await;
+            Redirect::to("/portal/preferences").into_response()
+        }
+        Err(AppError::Invalid(errors)) => match self_service::settings(&app, &signed.member).await {
+            Ok(settings) => {
+                let text = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" ");
+                page(&app, &signed, settings, Some(text)).await
+            }
+            Err(e) => failure(&tr, e),
+        },
+        Err(e) => failure(&tr, e),
     }
 }

@@ -19,6 +19,7 @@ struct SignInPage {
     frame: Frame,
     email: String,
     error: Option<String>,
+    password_error: Option<String>,
 }
 
 #[derive(Template)]
@@ -36,7 +37,10 @@ struct LinkPage {
 }
 
 pub async fn form(visitor: Visitor) -> Response {
-    render(StatusCode::OK, &SignInPage { frame: visitor.frame(), email: String::new(), error: None })
+    render(
+        StatusCode::OK,
+        &SignInPage { frame: visitor.frame(), email: String::new(), error: None, password_error: None },
+    )
 }
 
 #[derive(Deserialize)]
@@ -51,8 +55,35 @@ pub async fn request(State(app): State<App>, visitor: Visitor, Form(form): Form<
         Ok(()) => render(StatusCode::OK, &SentPage { frame: visitor.frame(), email }),
         Err(AppError::Invalid(errors)) => render(
             StatusCode::BAD_REQUEST,
-            &SignInPage { frame: visitor.frame(), email, error: Some(errors.to_string()) },
+            &SignInPage { frame: visitor.frame(), email, error: Some(errors.to_string()), password_error: None },
         ),
+        Err(e) => failure(&visitor.tr, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Signs in with a password; a wrong password and an unknown address read the same.
+pub async fn password(State(app): State<App>, visitor: Visitor, Form(form): Form<PasswordForm>) -> Response {
+    match tidings_app::passwords::sign_in(&app, &form.email, &form.password).await {
+        Ok(member) => match visitor.sign_in(member).await {
+            Ok(()) => Redirect::to("/portal").into_response(),
+            Err(e) => failure(&visitor.tr, e),
+        },
+        Err(AppError::Invalid(_)) => {
+            let error = Some(visitor.tr.text("sign-in-password-wrong"));
+            let email = form.email.trim().to_owned();
+            render(
+                StatusCode::BAD_REQUEST,
+                &SignInPage { frame: visitor.frame(), email, error: None, password_error: error },
+            )
+        }
         Err(e) => failure(&visitor.tr, e),
     }
 }

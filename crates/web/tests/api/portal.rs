@@ -21,6 +21,7 @@ both_engines!(
     signing_in_is_rate_limited_per_address,
     preferences_are_changed_and_consent_recorded,
     a_partner_lead_sees_and_reminds_only_their_own_colleagues,
+    a_member_sets_a_password_and_signs_in_with_it,
 );
 
 /// A browser: one portal session cookie, no automatic redirects.
@@ -586,5 +587,64 @@ async fn a_partner_lead_sees_and_reminds_only_their_own_colleagues(app: TestApp)
     assert_eq!(ben_browser.get("/portal/team").await.status, 404);
     let refused = ben_browser.post(&format!("/portal/team/{recall}/remind"), &[("csrf", &inbox.csrf())]).await;
     assert_eq!(refused.status, 404);
+    app
+}
+
+async fn a_member_sets_a_password_and_signs_in_with_it(app: TestApp) -> TestApp {
+    let (emails, _, _) = directory(&app).await;
+    let ben = emails[1].as_str();
+    let mut browser = Browser::sign_in(&app, ben).await;
+    let prefs = browser.get("/portal/preferences").await;
+    assert!(!prefs.body.contains("You have a password"));
+    let short = browser
+        .post(
+            "/portal/preferences/password",
+            &[("csrf", &prefs.csrf()), ("password", "short"), ("confirm", "short"), ("action", "set")],
+        )
+        .await;
+    assert_eq!(short.status, 400);
+    assert!(short.body.contains("Use 12 to 200 characters"));
+    let differ = [
+        ("csrf", prefs.csrf()),
+        ("password", "correct horse battery".into()),
+        ("confirm", "correct horse staple".into()),
+        ("action", "set".into()),
+    ];
+    let differ: Vec<(&str, &str)> = differ.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert!(browser.post("/portal/preferences/password", &differ).await.body.contains("The two passwords differ"));
+    let good = [
+        ("csrf", prefs.csrf()),
+        ("password", "correct horse battery".into()),
+        ("confirm", "correct horse battery".into()),
+        ("action", "set".into()),
+    ];
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let set = browser.post("/portal/preferences/password", &good).await;
+    assert_eq!(set.status, 303);
+    assert!(browser.get("/portal/preferences").await.body.contains("You have a password"));
+    let inbox = browser.get("/portal").await;
+    browser.post("/portal/sign-out", &[("csrf", &inbox.csrf())]).await;
+
+    let mut visitor = Browser::new(&app);
+    let form = visitor.get("/portal/sign-in").await;
+    let attempt = |email: &'static str, password: &'static str| {
+        [("csrf", form.csrf()), ("email", email.to_owned()), ("password", password.to_owned())]
+    };
+    for (email, password) in [
+        ("ben@acme.example", "wrong password!!"),
+        ("nobody@acme.example", "correct horse battery"),
+        ("ana@acme.example", "correct horse battery"),
+    ] {
+        let fields = attempt(email, password);
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = visitor.post("/portal/sign-in/password", &fields).await;
+        assert_eq!(refused.status, 400, "{email}");
+        assert!(refused.body.contains("The email address or the password is wrong"), "the same answer for {email}");
+    }
+    let fields = attempt("ben@acme.example", "correct horse battery");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let signed = visitor.post("/portal/sign-in/password", &fields).await;
+    assert_eq!((signed.status, signed.location.as_deref()), (303, Some("/portal")), "{}", signed.body);
+    assert_eq!(visitor.get("/portal").await.status, 200);
     app
 }

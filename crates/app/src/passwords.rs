@@ -1,0 +1,96 @@
+//! Optional portal passwords (argon2id, the crate's default parameters). A wrong password
+//! and an unknown address get the same answer after the same work: an unknown address is
+//! checked against a stand-in hash. Hashing runs off the async threads.
+
+use std::sync::OnceLock;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use tidings_core::{Email, Member, MemberId, MemberStatus};
+use tidings_store::{members, passwords};
+
+use crate::{App, AppError};
+
+pub const MIN_LENGTH: usize = 12;
+pub const MAX_LENGTH: usize = 200;
+
+fn wrong() -> AppError {
+    AppError::invalid("password", "the email address or the password is wrong")
+}
+
+/// Checks a new password's length (in characters).
+pub fn check(password: &str) -> Result<(), AppError> {
+    let length = password.chars().count();
+    if !(MIN_LENGTH..=MAX_LENGTH).contains(&length) {
+        return Err(AppError::invalid("password", format!("use {MIN_LENGTH} to {MAX_LENGTH} characters")));
+    }
+    Ok(())
+}
+
+async fn hash(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
+        .await
+        .map_err(|e| AppError::Unexpected(e.into()))?
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("hashing a password: {e}")))
+}
+
+async fn verify(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash of no one's password, so an unknown address costs as much as a known one.
+async fn stand_in() -> String {
+    static STAND_IN: OnceLock<String> = OnceLock::new();
+    if let Some(hash) = STAND_IN.get() {
+        return hash.clone();
+    }
+    let made = hash("a password nobody has".into()).await.unwrap_or_default();
+    STAND_IN.get_or_init(|| made).clone()
+}
+
+/// The member whose address and password these are.
+pub async fn sign_in(app: &App, email: &str, password: &str) -> Result<MemberId, AppError> {
+    let email = Email::parse(email).map_err(|_| wrong())?;
+    if password.is_empty() || password.len() > MAX_LENGTH * 4 {
+        return Err(wrong());
+    }
+    let mut tx = app.db.read().await?;
+    let member = members::find_by_keys(&mut tx, &[], &[email.to_string()]).await?.into_iter().next();
+    let stored = match &member {
+        Some(m) => passwords::get(&mut tx, m.id).await?,
+        None => None,
+    };
+    drop(tx);
+    let matches = verify(password.to_owned(), stored.clone().unwrap_or(stand_in().await)).await;
+    match member {
+        Some(m) if matches && stored.is_some() && m.profile.status != MemberStatus::Disabled => Ok(m.id),
+        _ => Err(wrong()),
+    }
+}
+
+/// Sets (or replaces) the member's password.
+pub async fn set(app: &App, member: &Member, password: &str) -> Result<(), AppError> {
+    check(password)?;
+    let hashed = hash(password.to_owned()).await?;
+    let mut tx = app.db.begin().await?;
+    passwords::set(&mut tx, member.id, &hashed, app.clock.now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn remove(app: &App, member: &Member) -> Result<(), AppError> {
+    let mut tx = app.db.begin().await?;
+    passwords::delete(&mut tx, member.id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn is_set(app: &App, member: &Member) -> Result<bool, AppError> {
+    Ok(passwords::get(&mut app.db.read().await?, member.id).await?.is_some())
+}
