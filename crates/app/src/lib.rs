@@ -13,6 +13,7 @@ pub mod events;
 pub mod export;
 pub mod groups;
 pub mod housekeeping;
+pub mod i18n;
 pub mod import;
 pub mod inbox;
 pub mod members;

@@ -13,6 +13,7 @@ use tidings_core::{Member, MemberId, MessageId, Timestamp};
 use tidings_store::reminders::{self, PartnerCopy, Reminder};
 use tidings_store::{Tx, members, partners, topics};
 
+use crate::i18n::Tr;
 use crate::{App, AppError};
 
 /// Messages shown, newest first.
@@ -158,6 +159,7 @@ async fn reminder_emails(
     let ids: Vec<MemberId> = status.pending.iter().map(|c| c.id).collect();
     let colleagues = members::get_many(tx, &ids).await?;
     let prefs = tidings_store::consent::preferences_many(tx, &ids).await?;
+    let partner = partners::get(tx, lead.profile.partner_id).await?;
     let url = format!("{}/portal/messages/{}", app.public_url, status.message_id);
     let topic_ref = TopicRef { key: &topic.key, policies: &topic.policies };
     Ok(colleagues
@@ -166,23 +168,27 @@ async fn reminder_emails(
             prefs.get(&m.id).is_some_and(|p| consent::may_reach(&m.profile, p, topic_ref, Channel::Email).allowed)
         })
         .map(|m| {
-            let text = format!(
-                "{lead} asks you to read and acknowledge a must-know message: {title}\n\n{url}\n",
-                lead = lead.profile.name,
-                title = status.title,
-            );
+            let tr = Tr::for_locale(m.profile.locale.as_str());
+            // The title as this colleague reads it: their language, their name.
+            let who = Personalization::of(&m.profile, &partner.profile);
+            let title = messages::headline(&message.content, &m.profile.locale, &who)
+                .map(|h| h.1)
+                .unwrap_or_else(|_| status.title.clone());
+            let intro = tr.text_with("email-reminder-intro", "lead", &lead.profile.name);
+            let text = format!("{intro}\n{title}\n\n{url}\n");
             let html = format!(
-                "<!DOCTYPE html><html><body style=\"font-family:sans-serif\"><p>{lead} asks you to read and \
-                 acknowledge a must-know message:</p><p><a href=\"{url}\">{title}</a></p></body></html>",
-                lead = ammonia::clean_text(&lead.profile.name),
-                title = ammonia::clean_text(&status.title),
+                "<!DOCTYPE html><html lang=\"{lang}\"><body style=\"font-family:sans-serif\"><p>{intro}</p>\
+                 <p><a href=\"{url}\">{title}</a></p></body></html>",
+                lang = tr.code(),
+                intro = ammonia::clean_text(&intro),
+                title = ammonia::clean_text(&title),
             );
             OutgoingEmail {
                 from: app.mail.from.clone(),
                 return_path: app.mail.return_path.clone(),
                 to_name: m.profile.name.clone(),
                 to: m.profile.email.to_string(),
-                subject: format!("Reminder: {}", status.title),
+                subject: tr.text_with("email-reminder-subject", "title", &title),
                 text: PartBody::Text(text),
                 html: PartBody::Text(html),
                 message_id: format!("{}@{}", uuid::Uuid::now_v7().simple(), app.mail.message_id_domain),

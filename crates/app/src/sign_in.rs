@@ -10,6 +10,7 @@ use tidings_core::{Action, Email, Member, MemberId, MemberStatus, Timestamp};
 use tidings_store::{members, sign_in};
 
 use crate::auth::{hash_token, new_secret};
+use crate::i18n::Tr;
 use crate::{App, AppError, Caller};
 
 const TOKEN_PREFIX: &str = "sl_";
@@ -53,21 +54,25 @@ pub async fn send_link(app: &App, email: &Email) -> Result<bool, AppError> {
     let Some(mailer) = &app.mailer else {
         return Err(AppError::Unexpected(anyhow::anyhow!("no SMTP server is configured to send sign-in links")));
     };
+    let tr = Tr::for_locale(member.profile.locale.as_str());
+    let (intro, button, ignore) =
+        (tr.text("email-sign-in-intro"), tr.text("email-sign-in-button"), tr.text("email-sign-in-ignore"));
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"{lang}\"><body style=\"font-family:sans-serif\"><p>{intro}</p>\
+         <p><a href=\"{url}\">{button}</a></p><p>{ignore}</p></body></html>",
+        lang = tr.code(),
+        intro = ammonia::clean_text(&intro),
+        button = ammonia::clean_text(&button),
+        ignore = ammonia::clean_text(&ignore),
+    );
     let email = OutgoingEmail {
         from: app.mail.from.clone(),
         return_path: app.mail.return_path.clone(),
         to_name: member.profile.name.clone(),
         to: member.profile.email.to_string(),
-        subject: "Your sign-in link".into(),
-        text: PartBody::Text(format!(
-            "Open this link to sign in to your partner portal. It works once, for 15 minutes.\n\n{url}\n\n\
-             If you did not ask for it, ignore this email: nobody can sign in without the link."
-        )),
-        html: PartBody::Text(format!(
-            "<!DOCTYPE html><html><body style=\"font-family:sans-serif\"><p>Open this link to sign in to your \
-             partner portal. It works once, for 15 minutes.</p><p><a href=\"{url}\">Sign in</a></p><p>If you did \
-             not ask for it, ignore this email: nobody can sign in without the link.</p></body></html>"
-        )),
+        subject: tr.text("email-sign-in-subject"),
+        text: PartBody::Text(format!("{intro}\n\n{url}\n\n{ignore}")),
+        html: PartBody::Text(html),
         message_id: format!("{}@{}", uuid::Uuid::now_v7().simple(), app.mail.message_id_domain),
         unsubscribe_url: None,
     };

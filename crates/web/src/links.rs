@@ -15,9 +15,9 @@ use tidings_app::{App, AppError, tracking};
 use tidings_core::Member;
 
 use crate::extract::RequestOrigin;
-use crate::portal::i18n::Tr;
 use crate::portal::message::MessagePage;
 use crate::portal::page::{Frame, error_page, render};
+use tidings_app::i18n::Tr;
 
 pub fn router() -> Router<App> {
     Router::new()

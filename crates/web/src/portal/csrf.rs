@@ -13,8 +13,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 
-use super::i18n::Tr;
 use super::page::error_page;
+use tidings_app::i18n::Tr;
 
 /// Portal forms are a few fields; anything larger is not one of ours.
 const FORM_LIMIT: usize = 64 * 1024;

@@ -11,9 +11,9 @@ use tidings_app::{App, AppError};
 use tidings_core::messages::Importance;
 use tidings_core::{Topic, TopicId};
 
-use super::i18n::Tr;
 use super::page::{Frame, failure, render};
 use super::visitor::Signed;
+use tidings_app::i18n::Tr;
 
 /// The filters as the form sends them; an empty field means no filter.
 #[derive(Debug, Default, Deserialize, Serialize)]

@@ -16,8 +16,8 @@ use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::PeerIpKeyExtractor;
 
-use super::i18n::Tr;
 use super::page::error_page;
+use tidings_app::i18n::Tr;
 
 /// Attempts one address may make at once, then one more every few seconds.
 const BURST: u32 = 10;

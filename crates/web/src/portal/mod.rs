@@ -4,7 +4,6 @@
 //! client address (`limits`).
 
 mod csrf;
-pub(crate) mod i18n;
 mod inbox;
 mod limits;
 pub(crate) mod message;

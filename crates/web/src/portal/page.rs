@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use tidings_app::AppError;
 use tidings_core::MessageId;
 
-use super::i18n::Tr;
+use tidings_app::i18n::Tr;
 
 /// The part of every page that is not the page's own content.
 pub struct Frame {

@@ -106,7 +106,7 @@ pub async fn save(State(app): State<App>, signed: Signed, Form(fields): Form<Vec
     };
     match self_service::change(&app, &signed.member, &change).await {
         Ok(saved) => {
-            let tr = super::i18n::Tr::for_locale(saved.locale.as_str());
+            let tr = tidings_app::i18n::Tr::for_locale(saved.locale.as_str());
             signed.flash(tr.text("prefs-saved")).await;
             Redirect::to("/portal/preferences").into_response()
         }

@@ -9,10 +9,10 @@ use tidings_app::App;
 use tidings_app::partner_lead::{self, Colleague, CriticalStatus};
 use tidings_core::MessageId;
 
-use super::i18n::Tr;
 use super::page::{Frame, failure, render};
 use super::visitor::Signed;
 use crate::extract::Path;
+use tidings_app::i18n::Tr;
 
 struct Row {
     id: String,

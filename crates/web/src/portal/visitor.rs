@@ -12,8 +12,8 @@ use tidings_app::{App, AppError, sign_in};
 use tidings_core::{Member, MemberId, MessageId};
 use tower_sessions::Session;
 
-use super::i18n::Tr;
 use super::page::{Frame, failure};
+use tidings_app::i18n::Tr;
 
 const MEMBER: &str = "member";
 pub(super) const CSRF: &str = "csrf";

@@ -264,6 +264,8 @@ async fn the_inbox_searches_and_filters(app: TestApp) -> TestApp {
     let recall = release(&app, &topic, &[&ids[0]], "critical", "Recall of lots A1 and B2", true).await;
     release(&app, &topic, &[&ids[0]], "info", "Autumn webinar programme", false).await;
     let mut browser = Browser::sign_in(&app, ana).await;
+    let link_mail = app.smtp.received().into_iter().rfind(|m| m.to == vec![ana.to_owned()]).unwrap();
+    assert_eq!(link_mail.subject(), "Ihr Anmeldelink", "the sign-in email is in Ana's language");
 
     let all = browser.get("/portal").await;
     assert!(all.body.contains("Recall of lots") && all.body.contains("Autumn webinar"));

@@ -1,5 +1,6 @@
-//! The portal's own words in English, German, French and Spanish (Fluent files under
-//! `crates/web/locales`, compiled into the binary). A member reads the portal in their
+//! Tidings' own words in English, German, French and Spanish (Fluent files under
+//! `crates/app/locales`, compiled into the binary): the portal's pages and the emails
+//! Tidings writes itself (sign-in links, reminders). A member reads them in their
 //! profile's language; a visitor not yet signed in, in the first supported language
 //! their browser asks for. Anything else falls back to English.
 
@@ -94,8 +95,14 @@ mod tests {
     use super::*;
 
     fn keys(lang: &str) -> Vec<String> {
-        let path = format!("{}/locales/{lang}/portal.ftl", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let dir = format!("{}/locales/{lang}", env!("CARGO_MANIFEST_DIR"));
+        let text: String = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+            .collect::<Vec<_>>()
+            .join("\n");
         let mut keys: Vec<String> = text
             .lines()
             .filter(|l| !l.starts_with(['#', ' ']) && l.contains(" = "))
