@@ -131,8 +131,46 @@ fn screenshots() -> PathBuf {
     dir
 }
 
+/// A screenshot of the step, and an accessibility audit of the page.
 async fn shot(driver: &WebDriver, size: &str, step: &str) {
     driver.screenshot(&screenshots().join(format!("portal-{size}-{step}.png"))).await.unwrap();
+    audit(driver, &format!("{step} ({size})")).await;
+}
+
+/// axe-core from npm (`.ci/run` installs it): `TIDINGS_AXE`, or the bench cache.
+fn axe() -> Option<&'static str> {
+    static AXE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    AXE.get_or_init(|| {
+        let path = std::env::var_os("TIDINGS_AXE").map(PathBuf::from).unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+            home.join(".cache/tidings-bench/axe/node_modules/axe-core/axe.min.js")
+        });
+        let source = std::fs::read_to_string(&path).ok();
+        if source.is_none() && std::env::var_os("TIDINGS_REQUIRE_BROWSER").is_some() {
+            panic!("TIDINGS_REQUIRE_BROWSER is set but axe-core is not at {}", path.display());
+        }
+        source
+    })
+    .as_deref()
+}
+
+/// No WCAG 2.1 A or AA violation that axe-core can find on the page (labels, names,
+/// contrast, landmarks, focusable dialogs, languages).
+async fn audit(driver: &WebDriver, step: &str) {
+    if let Some(violations) = violations(driver).await {
+        assert!(violations.is_empty(), "accessibility of {step}: {violations:#?}");
+    }
+}
+
+async fn violations(driver: &WebDriver) -> Option<Vec<String>> {
+    let axe = axe()?;
+    let script = format!(
+        "{axe}\nconst done = arguments[arguments.length - 1];\n\
+         axe.run(document, {{runOnly: {{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}}})\n\
+           .then(r => done(r.violations.map(v => `${{v.id}} (${{v.impact}}): ${{v.nodes.map(n => n.target.join(' ')).join(', ')}}`)))\n\
+           .catch(e => done([`axe failed: ${{e}}`]));"
+    );
+    Some(driver.execute_async(script, Vec::new()).await.unwrap().convert().unwrap())
 }
 
 /// Waits for the page to show a text (a click that navigates returns before the new page).
@@ -217,6 +255,11 @@ async fn newest_mail_link(app: &TestApp, to: &str, marker: &str, before: usize) 
 async fn the_whole_visit(app: &TestApp, chrome: &ChromeDriver, size: &str, width: u32, height: u32) {
     let (email, later) = data(app, size).await;
     let driver = chrome.session(width, height).await;
+    // The audit itself finds what it should: an image without a text, a page without a language.
+    driver.goto("data:text/html,<html><body><img src='x.png'></body></html>").await.unwrap();
+    if let Some(found) = violations(&driver).await {
+        assert!(found.iter().any(|v| v.starts_with("image-alt")), "{found:?}");
+    }
     let mails_before = |app: &TestApp| app.smtp.received().into_iter().filter(|m| m.to == vec![email.clone()]).count();
 
     // Sign in with the link from the email; the page speaks the browser's language.
@@ -238,6 +281,9 @@ async fn the_whole_visit(app: &TestApp, chrome: &ChromeDriver, size: &str, width
     let popup = driver.find(By::Css("dialog.popup")).await.unwrap();
     assert!(popup.is_displayed().await.unwrap());
     assert!(popup.text().await.unwrap().contains("Wir haben die betroffene Ware gesperrt"));
+    // Keyboard users land in the pop-up, on its main action.
+    let focused = driver.active_element().await.unwrap();
+    assert_eq!(focused.text().await.unwrap(), "Lesen und bestätigen");
     shot(&driver, size, "04-popup").await;
     popup.find(By::Css("a.button.primary")).await.unwrap().click().await.unwrap();
     shows(&driver, "Was sich ändert").await;
