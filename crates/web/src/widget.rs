@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, Method};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -37,9 +37,14 @@ pub fn router(app: &App) -> Router<App> {
     Router::new().nest_service("/v1", api).route("/tidings-inbox.js", get(script))
 }
 
+/// A public file; `type="module"` scripts are fetched with CORS, so any page may load it.
 async fn script() -> impl IntoResponse {
     (
-        [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+            (ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
         include_str!("../static/tidings-inbox.js"),
     )
 }

@@ -26,17 +26,26 @@ button.link { background: none; border: 0; color: #0b4f9c; text-decoration: unde
 .error { color: #a4161a; font-weight: 600; }
 `;
 
-const TEXT = {
-  empty: "No messages.",
-  back: "Back to the list",
-  acknowledge: "I confirm",
-  acknowledged: "Acknowledged",
-  needsAck: "Acknowledgment needed",
-  whatChanged: "What changed",
-  whyItMatters: "Why it matters",
-  whatToDo: "What to do next",
-  failed: "The inbox could not be loaded.",
+// The component's own words, in the language of the page around it (or the browser's).
+const TEXTS = {
+  en: { empty: "No messages.", back: "Back to the list", acknowledge: "I confirm", acknowledged: "Acknowledged",
+        needsAck: "Acknowledgment needed", whatChanged: "What changed", whyItMatters: "Why it matters",
+        whatToDo: "What to do next", failed: "The inbox could not be loaded." },
+  de: { empty: "Keine Nachrichten.", back: "Zurück zur Liste", acknowledge: "Ich bestätige", acknowledged: "Bestätigt",
+        needsAck: "Bestätigung erforderlich", whatChanged: "Was sich ändert", whyItMatters: "Warum es wichtig ist",
+        whatToDo: "Was jetzt zu tun ist", failed: "Der Posteingang konnte nicht geladen werden." },
+  fr: { empty: "Aucun message.", back: "Retour à la liste", acknowledge: "Je confirme", acknowledged: "Confirmé",
+        needsAck: "Confirmation requise", whatChanged: "Ce qui change", whyItMatters: "Pourquoi c’est important",
+        whatToDo: "Que faire maintenant", failed: "La boîte de réception n’a pas pu être chargée." },
+  es: { empty: "No hay mensajes.", back: "Volver a la lista", acknowledge: "Confirmo", acknowledged: "Confirmado",
+        needsAck: "Requiere confirmación", whatChanged: "Qué ha cambiado", whyItMatters: "Por qué importa",
+        whatToDo: "Qué hacer ahora", failed: "No se pudo cargar la bandeja de entrada." },
 };
+
+function texts(element) {
+  const tag = element.closest("[lang]")?.lang || navigator.language || "en";
+  return TEXTS[tag.slice(0, 2).toLowerCase()] || TEXTS.en;
+}
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -77,6 +86,7 @@ class TidingsInbox extends HTMLElement {
   }
 
   async showList() {
+    const TEXT = texts(this);
     try {
       const page = await this.call("/inbox?limit=20");
       const items = page.items.map((m) => el("li", { class: `${m.importance}${m.read_at ? "" : " unread"}` },
@@ -92,6 +102,7 @@ class TidingsInbox extends HTMLElement {
   }
 
   async showMessage(id) {
+    const TEXT = texts(this);
     try {
       const m = await this.call(`/inbox/${encodeURIComponent(id)}`);
       const section = (title, html) => {

@@ -38,6 +38,114 @@ async fn a_partner_user_reads_acknowledges_and_sets_preferences_in_a_browser() {
     .await;
 }
 
+#[tokio::test]
+async fn the_widget_shows_and_acknowledges_inside_a_vendor_page() {
+    let Some(driver) = ChromeDriver::start() else { return };
+    run(Engine::Sqlite, |app| async move {
+        widget_in_a_vendor_page(&app, &driver).await;
+        app
+    })
+    .await;
+}
+
+/// The vendor's portal: another origin, a page that embeds the component.
+async fn vendor_page(tidings: &str, token: &str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let html = format!(
+        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Vendor portal</title>\
+         <script type=\"module\" src=\"{tidings}/widget/tidings-inbox.js\"></script></head>\
+         <body><main><h1>Vendor portal</h1><tidings-inbox src=\"{tidings}\" token=\"{token}\"></tidings-inbox></main></body></html>"
+    );
+    let router = axum::Router::new().route("/", axum::routing::get(move || async move { axum::response::Html(html) }));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    origin
+}
+
+async fn widget_in_a_vendor_page(app: &TestApp, chrome: &ChromeDriver) {
+    let (email, _) = data(app, "widget").await;
+    let (_, member) = app.admin(Method::GET, "/api/v1/members?limit=500", None).await;
+    let member = member["items"].as_array().unwrap().iter().find(|m| m["email"] == email.as_str()).unwrap().clone();
+    let secret = tidings_app::widget::secret(&app.app).await.unwrap();
+    let exp = app.app.clock.now().as_millis() / 1000 + 3600;
+    let id = member["id"].as_str().unwrap().parse().unwrap();
+    let token = tidings_app::widget::sign(
+        &secret,
+        &tidings_app::widget::WidgetClaims { member_id: Some(id), exp, ..Default::default() },
+    );
+
+    // A second Tidings server on the same database, allowing the vendor page's origin.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tidings = format!("http://{}", listener.local_addr().unwrap());
+    let vendor = vendor_page(&tidings, &token).await;
+    let mut served = app.app.clone();
+    served.widget_origins = Arc::new(vec![vendor.clone()]);
+    tokio::spawn(async move { tidings_web::serve(listener, served, std::future::pending()).await });
+
+    let driver = chrome.session(1280, 900).await;
+    driver.goto(&vendor).await.unwrap();
+    let inbox = driver.find(By::Css("tidings-inbox")).await.unwrap();
+    // The module loads after the page: wait for the element to be upgraded.
+    let mut root = None;
+    for _ in 0..100 {
+        if let Ok(shadow) = inbox.get_shadow_root().await {
+            root = Some(shadow);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let root = root.expect("the component renders into its shadow root");
+    let mut items = Vec::new();
+    for _ in 0..100 {
+        items = root.find_all(By::Css("li button.item")).await.unwrap();
+        if !items.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(items.len(), 2, "both messages, loaded across origins");
+    assert!(items[0].text().await.unwrap().contains("Rückruf der Chargen A1 und B2"));
+    assert!(
+        items[0].text().await.unwrap().contains("Confirmation requise"),
+        "the page's language (fr) for its own words"
+    );
+    shot(&driver, "widget", "01-list").await;
+    items[0].click().await.unwrap();
+    let mut confirm = None;
+    for _ in 0..100 {
+        if let Ok(button) = root.find(By::Css("button.primary")).await {
+            confirm = Some(button);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let confirm = confirm.expect("the acknowledgment button");
+    assert!(
+        root.find(By::Css("article"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("Wir haben die betroffene Ware gesperrt")
+    );
+    shot(&driver, "widget", "02-message").await;
+    confirm.click().await.unwrap();
+    for _ in 0..100 {
+        if root.find(By::Css("article")).await.unwrap().text().await.unwrap().contains("✓ Confirmé") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(root.find(By::Css("article")).await.unwrap().text().await.unwrap().contains("✓ Confirmé"));
+    shot(&driver, "widget", "03-acknowledged").await;
+    let (_, pending) =
+        crate::helpers::read(app.call(Method::GET, "/api/v1/inbox/pending-acknowledgments", Some(&token), None).await)
+            .await;
+    assert_eq!(pending.as_array().unwrap().len(), 0, "the acknowledgment is recorded");
+    driver.quit().await.unwrap();
+}
+
 /// chromedriver on a free port, stopped when dropped.
 struct ChromeDriver {
     process: Child,

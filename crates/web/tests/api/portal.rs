@@ -316,6 +316,12 @@ async fn a_member_never_sees_another_partners_messages(app: TestApp) -> TestApp 
         .post(&format!("/portal/messages/{theirs}/acknowledge"), &[("csrf", &inbox.csrf()), ("content_hash", "x")])
         .await;
     assert_eq!(ack.status, 404);
+    // Closing another partner's pop-up changes nothing anywhere: the pop-up is per session.
+    let dismissed = browser
+        .post(&format!("/portal/messages/{theirs}/dismiss"), &[("csrf", &inbox.csrf()), ("back", "/portal")])
+        .await;
+    assert_eq!(dismissed.status, 303);
+    assert_eq!(browser.get("/portal/team").await.status, 404, "not a lead: no colleagues");
     let (_, events) = app.admin(Method::GET, &format!("/api/v1/messages/{theirs}/events"), None).await;
     let kinds: Vec<Value> = events["items"].as_array().unwrap().iter().map(|e| e["kind"].clone()).collect();
     assert!(!kinds.contains(&json!("viewed")) && !kinds.contains(&json!("acknowledged")), "{kinds:?}");

@@ -54,6 +54,16 @@ async fn a_vendor_signed_token_reads_and_acknowledges_only_its_member(app: TestA
         )
         .await;
     assert_eq!(forged.status(), 404);
+    let read = app.call(Method::POST, &format!("/widget/v1/inbox/{theirs}/read"), Some(&ana), None).await;
+    assert_eq!(read.status(), 404, "marking another partner's message read");
+    let (_, pending) = get(&app, "/widget/v1/inbox/pending-acknowledgments", &ana).await;
+    assert!(pending.as_array().unwrap().iter().all(|m| m["title"] != "Globex recall"), "{pending}");
+    for query in ["?q=Globex", "?importance=critical", "?needs_acknowledgment=true"] {
+        let (_, page) = get(&app, &format!("/widget/v1/inbox{query}"), &ana).await;
+        assert!(!page.to_string().contains("Globex"), "{query}");
+    }
+    let (_, events) = app.admin(Method::GET, &format!("/api/v1/messages/{theirs}/events"), None).await;
+    assert!(events["items"].as_array().unwrap().iter().all(|e| e["kind"] != "read" && e["kind"] != "viewed"));
     // The same token works on the API's inbox too.
     assert_eq!(get(&app, "/api/v1/inbox/pending-acknowledgments", &ana).await.0, 200);
 
@@ -111,6 +121,7 @@ async fn only_allowed_origins_get_cors(app: TestApp) -> TestApp {
 
     let script = app.client.get(format!("{}/widget/tidings-inbox.js", app.base)).send().await.unwrap();
     assert_eq!(script.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert_eq!(script.headers()["access-control-allow-origin"], "*", "a module script loads across origins");
     assert!(script.text().await.unwrap().contains("customElements.define(\"tidings-inbox\""));
     let unauthenticated =
         app.client.get(format!("{}/widget/v1/inbox", app.base)).header(AUTHORIZATION, "Bearer x").send().await.unwrap();
