@@ -29,6 +29,10 @@ pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) 
         println!("API token: {token}");
         println!("Try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/partners");
         println!("API description: {url}/api/v1/openapi.json");
+        if let Some((who, link)) = demo_sign_in(&app).await {
+            println!("Partner portal as {who} (this link works once, for 15 minutes): {link}");
+            println!("  another one: tidings sign-in-link <member email>");
+        }
     }
     tracing::info!(listen = %config.listen, "serving");
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -76,4 +80,15 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// A portal sign-in link for the first active demo member, as the demo has no SMTP server.
+async fn demo_sign_in(app: &App) -> Option<(String, String)> {
+    let filter =
+        tidings_store::members::MemberFilter { status: Some(tidings_core::MemberStatus::Active), ..Default::default() };
+    let caller = tidings_app::Caller::operator();
+    let member =
+        tidings_app::members::list(app, &caller, &filter, None, Some(1)).await.ok()?.items.into_iter().next()?;
+    let link = tidings_app::sign_in::operator_link(app, &caller, member.id).await.ok()?;
+    Some((member.profile.email.to_string(), link))
 }
