@@ -123,6 +123,17 @@ async fn partner_of(tx: &mut Tx, member: &Member) -> Result<Partner, AppError> {
 }
 
 pub async fn list(app: &App, member: &Member, q: &InboxQuery) -> Result<Page<InboxEntry>, AppError> {
+    let mut tx = app.db.read().await?;
+    let partner = partner_of(&mut tx, member).await?;
+    list_in(&mut tx, member, &partner, q).await
+}
+
+async fn list_in(
+    tx: &mut Tx,
+    member: &Member,
+    partner: &Partner,
+    q: &InboxQuery,
+) -> Result<Page<InboxEntry>, AppError> {
     let filter = InboxFilter {
         topic_id: q.topic_id,
         importance: q.importance,
@@ -130,9 +141,7 @@ pub async fn list(app: &App, member: &Member, q: &InboxQuery) -> Result<Page<Inb
         needs_acknowledgment: q.needs_acknowledgment,
         q: q.q.clone(),
     };
-    let mut tx = app.db.read().await?;
-    let page = store::list(&mut tx, member.id, &filter, q.after.as_deref(), q.limit).await?;
-    let partner = partner_of(&mut tx, member).await?;
+    let page = store::list(tx, member.id, &filter, q.after.as_deref(), q.limit).await?;
     let who = Personalization::of(&member.profile, &partner.profile);
     let items = page
         .items
@@ -146,10 +155,42 @@ pub async fn list(app: &App, member: &Member, q: &InboxQuery) -> Result<Page<Inb
     Ok(Page { items, next: page.next })
 }
 
-/// The topics a member can filter their inbox by: the first 500, by key.
-pub async fn topics(app: &App) -> Result<Vec<tidings_core::Topic>, AppError> {
+/// Everything a portal page shows of the inbox, read in one transaction (on PostgreSQL,
+/// every statement is a round trip; separate reads would add a BEGIN and COMMIT each).
+#[derive(Debug, Clone, Default)]
+pub struct Overview {
+    /// The list asked for, if any.
+    pub page: Option<Page<InboxEntry>>,
+    /// The topics to filter by, when the list is asked for.
+    pub topics: Vec<tidings_core::Topic>,
+    /// The first must-know message awaiting acknowledgment, not among `skip`.
+    pub popup: Option<InboxEntry>,
+}
+
+pub async fn overview(
+    app: &App,
+    member: &Member,
+    list: Option<&InboxQuery>,
+    skip: &[MessageId],
+) -> Result<Overview, AppError> {
     let mut tx = app.db.read().await?;
-    Ok(tidings_store::topics::list(&mut tx, None, Some(500)).await?.items)
+    let partner = partner_of(&mut tx, member).await?;
+    let (page, topics) = match list {
+        Some(q) => (
+            Some(list_in(&mut tx, member, &partner, q).await?),
+            tidings_store::topics::list(&mut tx, None, Some(500)).await?.items,
+        ),
+        None => (None, Vec::new()),
+    };
+    let waiting = InboxQuery {
+        importance: Some(Importance::Critical),
+        needs_acknowledgment: true,
+        limit: Some(u32::try_from(skip.len() + 1).unwrap_or(u32::MAX)),
+        ..InboxQuery::default()
+    };
+    let popup =
+        list_in(&mut tx, member, &partner, &waiting).await?.items.into_iter().find(|e| !skip.contains(&e.message_id));
+    Ok(Overview { page, topics, popup })
 }
 
 /// Critical messages still waiting for this member's acknowledgment, newest first.

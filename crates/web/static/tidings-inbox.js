@@ -67,7 +67,10 @@ class TidingsInbox extends HTMLElement {
   }
 
   connectedCallback() { this.showList(); }
-  attributeChangedCallback() { if (this.isConnected) this.showList(); }
+  // Called for each attribute as the element is upgraded too: reload only on a change.
+  attributeChangedCallback(name, before, after) {
+    if (this.isConnected && before !== null && before !== after) this.showList();
+  }
 
   async call(path, body) {
     const base = (this.getAttribute("src") || "").replace(/\/+$/, "");

@@ -139,14 +139,14 @@ pub async fn list(State(app): State<App>, signed: Signed, Query(filters): Query<
         Ok(q) => q,
         Err(e) => return failure(&tr, e),
     };
-    let (page, topics) = match tokio::try_join!(inbox::list(&app, &signed.member, &query), inbox::topics(&app)) {
+    let skip = super::popup_skips(&signed, None).await;
+    let overview = match inbox::overview(&app, &signed.member, Some(&query), &skip).await {
         Ok(found) => found,
         Err(e) => return failure(&tr, e),
     };
-    let frame = match super::frame_for(&app, &signed, None).await {
-        Ok(f) => f,
-        Err(e) => return failure(&tr, e),
-    };
+    let page = overview.page.unwrap_or(tidings_store::Page { items: Vec::new(), next: None });
+    let topics = overview.topics;
+    let frame = super::frame_with(&signed, overview.popup).await;
     let zone = &signed.member.profile.time_zone;
     let shown = filters.shown();
     let older = page.next.map(|next| {

@@ -17,10 +17,9 @@ use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use tidings_app::inbox::InboxQuery;
+use tidings_app::inbox::InboxEntry;
 use tidings_app::{App, AppError};
 use tidings_core::MessageId;
-use tidings_core::messages::Importance;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::cookie::time::Duration;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -70,27 +69,27 @@ async fn stylesheet() -> impl IntoResponse {
 /// awaiting this member's acknowledgment that they have not closed for now (none over
 /// that message's own page).
 async fn frame_for(app: &App, signed: &Signed, current: Option<MessageId>) -> Result<Frame, AppError> {
+    let overview = tidings_app::inbox::overview(app, &signed.member, None, &popup_skips(signed, current).await).await?;
+    Ok(frame_with(signed, overview.popup).await)
+}
+
+/// The messages the pop-up must not show: those closed for now, and the current one.
+async fn popup_skips(signed: &Signed, current: Option<MessageId>) -> Vec<MessageId> {
+    let mut skip = signed.dismissed().await;
+    skip.extend(current);
+    skip
+}
+
+async fn frame_with(signed: &Signed, popup: Option<InboxEntry>) -> Frame {
     let mut frame = signed.visitor.frame();
     frame.member_name = Some(signed.member.profile.name.clone());
     frame.is_lead = signed.member.profile.roles.contains(tidings_core::members::Role::PartnerLead);
     frame.flash = signed.take_flash().await;
-    let dismissed = signed.dismissed().await;
-    let skip = dismissed.len() + usize::from(current.is_some());
-    let waiting = InboxQuery {
-        importance: Some(Importance::Critical),
-        needs_acknowledgment: true,
-        limit: Some(u32::try_from(skip + 1).unwrap_or(u32::MAX)),
-        ..InboxQuery::default()
-    };
-    let page = tidings_app::inbox::list(app, &signed.member, &waiting).await?;
-    frame.popup =
-        page.items.into_iter().find(|e| Some(e.message_id) != current && !dismissed.contains(&e.message_id)).map(|e| {
-            Popup {
-                message_id: e.message_id,
-                title: e.title,
-                summary: e.summary,
-                statement: e.acknowledgment.map(|a| a.statement).unwrap_or_default(),
-            }
-        });
-    Ok(frame)
+    frame.popup = popup.map(|e| Popup {
+        message_id: e.message_id,
+        title: e.title,
+        summary: e.summary,
+        statement: e.acknowledgment.map(|a| a.statement).unwrap_or_default(),
+    });
+    frame
 }
