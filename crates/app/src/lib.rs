@@ -26,6 +26,7 @@ pub mod segments;
 pub mod self_service;
 pub mod sign_in;
 pub mod signing;
+pub mod staff;
 pub mod topics;
 pub mod tracking;
 pub mod widget;

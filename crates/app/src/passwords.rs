@@ -1,14 +1,15 @@
-//! Optional portal passwords (argon2id, the crate's default parameters). A wrong password
-//! and an unknown address get the same answer after the same work: an unknown address is
-//! checked against a stand-in hash. Hashing runs off the async threads.
+//! Passwords (argon2id, the crate's default parameters): members' optional portal
+//! passwords and staff passwords for the admin console. A wrong password and an unknown
+//! address get the same answer after the same work: an unknown address is checked
+//! against a stand-in hash. Hashing runs off the async threads.
 
 use std::sync::OnceLock;
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use tidings_core::{Email, Member, MemberId, MemberStatus};
-use tidings_store::{members, passwords};
+use tidings_core::{Email, Member, MemberId, MemberStatus, Staff};
+use tidings_store::{members, passwords, staff};
 
 use crate::{App, AppError};
 
@@ -93,4 +94,37 @@ pub async fn remove(app: &App, member: &Member) -> Result<(), AppError> {
 
 pub async fn is_set(app: &App, member: &Member) -> Result<bool, AppError> {
     Ok(passwords::get(&mut app.db.read().await?, member.id).await?.is_some())
+}
+
+/// The staff person whose address and password these are.
+pub async fn staff_sign_in(app: &App, email: &str, password: &str) -> Result<Staff, AppError> {
+    let email = Email::parse(email).map_err(|_| wrong())?;
+    if password.is_empty() || password.len() > MAX_LENGTH * 4 {
+        return Err(wrong());
+    }
+    let mut tx = app.db.read().await?;
+    let person = staff::find_by_email(&mut tx, &email).await?;
+    let stored = match &person {
+        Some(p) => passwords::get_staff(&mut tx, p.id).await?,
+        None => None,
+    };
+    drop(tx);
+    let matches = verify(password.to_owned(), stored.clone().unwrap_or(stand_in().await)).await;
+    match person {
+        Some(p) if matches && stored.is_some() => Ok(p),
+        _ => Err(wrong()),
+    }
+}
+
+/// Sets a staff person's password (`tidings staff password`).
+pub async fn set_staff(app: &App, email: &str, password: &str) -> Result<Staff, AppError> {
+    check(password)?;
+    let email = Email::parse(email).map_err(|e| AppError::invalid("email", e.to_string()))?;
+    let person = staff::find_by_email(&mut app.db.read().await?, &email).await?.ok_or(AppError::NotFound("staff"))?;
+    // Hashed before the write begins, so the writer is held for the insert alone.
+    let hashed = hash(password.to_owned()).await?;
+    let mut tx = app.db.begin().await?;
+    passwords::set_staff(&mut tx, person.id, &hashed, app.clock.now()).await?;
+    tx.commit().await?;
+    Ok(person)
 }

@@ -296,3 +296,65 @@ async fn messages_are_composed_released_and_followed_from_the_command_line() {
     assert!(ok && rotated != secret);
     assert!(tidings_app::widget::authenticate(&app, token.trim()).await.is_err(), "rotation ends old tokens");
 }
+
+#[tokio::test]
+async fn staff_are_added_given_a_password_and_sign_in_with_it() {
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let Some(db) = TestDb::new(engine).await else {
+            continue;
+        };
+        let (ok, _, err) = output(tidings(&db.url).args([
+            "staff",
+            "add",
+            "--email",
+            "Cora@Vendor.example",
+            "--name",
+            "Cora",
+            "--role",
+            "approver",
+        ]));
+        assert!(ok, "{err}");
+        let (ok, _, err) = output(tidings(&db.url).args([
+            "staff",
+            "add",
+            "--email",
+            "cora@vendor.example",
+            "--name",
+            "Twin",
+            "--role",
+            "admin",
+        ]));
+        assert!(!ok && err.contains("already a staff member"), "{err}");
+        let (ok, list, _) = output(tidings(&db.url).args(["staff", "list"]));
+        assert!(ok && list.contains("cora@vendor.example\tapprover\tCora"), "{list}");
+
+        let password = |input: &str| {
+            let mut child = tidings(&db.url)
+                .args(["staff", "password", "cora@vendor.example"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(child.stdin.as_mut().unwrap(), input.as_bytes()).unwrap();
+            let out = child.wait_with_output().unwrap();
+            (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+        };
+        let (ok, err) = password("short\n");
+        assert!(!ok && err.contains("12 to 200 characters"), "{err}");
+        let (ok, err) = password("a long enough secret\n");
+        assert!(ok, "{err}");
+
+        let app = tidings_app::App::new(db.db.clone(), Default::default());
+        let cora =
+            tidings_app::passwords::staff_sign_in(&app, "cora@vendor.example", "a long enough secret").await.unwrap();
+        assert_eq!(cora.role, tidings_core::StaffRole::Approver);
+        for (email, secret) in
+            [("cora@vendor.example", "a wrong secret!!"), ("nobody@vendor.example", "a long enough secret")]
+        {
+            let refused = tidings_app::passwords::staff_sign_in(&app, email, secret).await.unwrap_err();
+            assert_eq!(refused.to_string(), "invalid input: password: the email address or the password is wrong");
+        }
+        db.cleanup().await;
+    }
+}

@@ -61,6 +61,9 @@ enum Command {
     /// Manage staff API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The vendor's staff: who may sign in to the admin console, with which role.
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// Topics and their policy per role.
     #[command(subcommand)]
     Topic(topics::TopicCommand),
@@ -148,6 +151,25 @@ enum TokenCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Add a staff member.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, author, approver or analyst.
+        #[arg(long)]
+        role: StaffRole,
+    },
+    /// Set a staff member's password, read from the first line of standard input (so it
+    /// stays out of the shell's history): `printf '%s\n' "$PASSWORD" | tidings staff password ...`.
+    Password { email: String },
+    /// List the staff, one a line: email, role, name.
+    List,
+}
+
 /// An app error as a CLI error: a failed validation lists one `field: problem` a line.
 fn fail(e: AppError) -> anyhow::Error {
     match e {
@@ -227,10 +249,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Message(command) => messages::run(&app, command).await?,
         Command::MemberToken { member, days } => messages::member_token(&app, &member, days).await?,
         Command::SignInLink { member } => messages::sign_in_link(&app, &member).await?,
+        Command::Staff(command) => staff(&app, command).await?,
         Command::WidgetSecret { rotate } => messages::widget_secret(&app, rotate).await?,
         Command::WidgetToken { member, minutes } => messages::widget_token(&app, &member, minutes).await?,
         Command::PrintConfig => ExitCode::SUCCESS,
     };
     db.close().await;
     Ok(code)
+}
+
+async fn staff(app: &App, command: StaffCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        StaffCommand::Add { email, name, role } => {
+            let person = tidings_app::staff::add(app, &email, &name, role).await.map_err(fail)?;
+            println!("{}", person.id);
+        }
+        StaffCommand::Password { email } => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            let person = tidings_app::passwords::set_staff(app, &email, password).await.map_err(fail)?;
+            eprintln!("password set for {} ({})", person.email, person.role);
+        }
+        StaffCommand::List => {
+            for person in tidings_app::staff::list(app).await.map_err(fail)? {
+                println!("{}\t{}\t{}", person.email, person.role, person.name);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

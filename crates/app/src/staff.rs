@@ -1,0 +1,27 @@
+//! The vendor's staff: the people who sign in to the admin console, each with one role.
+
+use tidings_core::{Email, Staff, StaffId, StaffRole};
+use tidings_store::staff;
+
+use crate::{App, AppError};
+
+/// Adds a staff person (`tidings staff add`); an address is used once.
+pub async fn add(app: &App, email: &str, name: &str, role: StaffRole) -> Result<Staff, AppError> {
+    let email = Email::parse(email).map_err(|e| AppError::invalid("email", e.to_string()))?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AppError::invalid("name", "give a name of 1 to 200 characters"));
+    }
+    let mut tx = app.db.begin().await?;
+    if staff::find_by_email(&mut tx, &email).await?.is_some() {
+        return Err(AppError::Conflict(format!("{email} is already a staff member")));
+    }
+    let person = Staff { id: StaffId::new(), email, name: name.to_owned(), role, created_at: app.clock.now() };
+    staff::insert(&mut tx, &person).await?;
+    tx.commit().await?;
+    Ok(person)
+}
+
+pub async fn list(app: &App) -> Result<Vec<Staff>, AppError> {
+    Ok(staff::list(&mut app.db.read().await?).await?)
+}
