@@ -96,6 +96,8 @@ pub struct App {
     /// Web origins (`https://partners.vendor.example`) whose pages may call the widget's
     /// endpoints from the browser.
     pub widget_origins: Arc<Vec<String>>,
+    /// Reverse proxies in front of Tidings whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     /// Signs tracking links, unsubscribe and acknowledgment links and member tokens.
     pub signer: Signer,
     /// Where this instance is reached from outside, without a trailing slash: the base of
@@ -117,6 +119,7 @@ impl App {
             terms_imply_email_opt_in: false,
             terms: Arc::new(Terms::default()),
             widget_origins: Arc::new(Vec::new()),
+            trusted_proxies: Arc::new(Vec::new()),
             signer: Signer::ephemeral(),
             public_url: Arc::from("http://127.0.0.1:8080"),
             mail: Arc::new(MailSettings::default()),

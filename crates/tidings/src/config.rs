@@ -18,6 +18,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The address people reach Tidings at, if not `http://<listen>`.
     pub public_url: Option<String>,
+    /// Addresses of reverse proxies in front of Tidings, whose `X-Forwarded-For` header
+    /// names the client recorded with acknowledgments and events. None by default: the
+    /// peer's address is recorded, as a client can send the header itself.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub log: LogConfig,
     /// The vendor's vocabularies for partner type, tier and region.
     pub catalog: Catalog,
@@ -153,6 +157,7 @@ impl Default for Config {
             database_url: SecretString::from("sqlite:tidings.db"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
+            trusted_proxies: Vec::new(),
             log: LogConfig::default(),
             catalog: Catalog::default(),
             audiences: AudienceConfig::default(),
@@ -180,7 +185,7 @@ pub struct Overrides {
 }
 
 /// The environment variables read, as `TIDINGS_<KEY>` with `__` between section and key.
-const ENV_KEYS: [&str; 28] = [
+const ENV_KEYS: [&str; 29] = [
     "worker__batch",
     "worker__concurrency",
     "worker__lease_secs",
@@ -203,6 +208,7 @@ const ENV_KEYS: [&str; 28] = [
     "database_url",
     "listen",
     "public_url",
+    "trusted_proxies",
     "log__level",
     "log__format",
     "catalog__partner_types",
@@ -210,8 +216,8 @@ const ENV_KEYS: [&str; 28] = [
     "catalog__regions",
     "widget__allowed_origins",
 ];
-const LIST_KEYS: [&str; 4] =
-    ["catalog.partner_types", "catalog.partner_tiers", "catalog.regions", "widget.allowed_origins"];
+const LIST_KEYS: [&str; 5] =
+    ["catalog.partner_types", "catalog.partner_tiers", "catalog.regions", "widget.allowed_origins", "trusted_proxies"];
 
 impl Config {
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {

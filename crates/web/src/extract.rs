@@ -1,5 +1,7 @@
 //! Extractors whose rejections are problem documents, and the bearer-token caller.
 
+use std::net::IpAddr;
+
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -109,19 +111,64 @@ impl FromRequestParts<App> for MemberCaller {
     }
 }
 
-/// Where a request came from: the peer address (or the first `X-Forwarded-For` hop when
-/// a proxy in front sets it) and the user agent.
+/// Where a request came from, as kept with acknowledgments and engagement events: the
+/// peer address, unless the peer is one of `App::trusted_proxies`; then the
+/// `X-Forwarded-For` chain is read from the right, past the trusted proxies, to the first
+/// address they did not add. A client cannot choose the address recorded for it by
+/// sending the header itself. And the user agent.
 pub struct RequestOrigin(pub tidings_app::inbox::Origin);
 
-impl<S: Send + Sync> FromRequestParts<S> for RequestOrigin {
+impl FromRequestParts<App> for RequestOrigin {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let forwarded = header("x-forwarded-for").and_then(|f| f.split(',').next().map(|s| s.trim().to_owned()));
-        let peer =
-            parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let ip = peer.map(|peer| client_address(peer, header("x-forwarded-for").as_deref(), &app.trusted_proxies));
         let user_agent = header("user-agent").map(|ua| ua.chars().take(500).collect());
-        Ok(Self(tidings_app::inbox::Origin { ip: forwarded.or(peer), user_agent }))
+        Ok(Self(tidings_app::inbox::Origin { ip: ip.map(|ip| ip.to_string()), user_agent }))
+    }
+}
+
+fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops = forwarded_for.unwrap_or_default().split(',').rev().map(|hop| hop.trim().parse::<IpAddr>());
+    let mut client = peer;
+    for hop in hops {
+        match hop {
+            Ok(ip) if trusted.contains(&ip) => client = ip,
+            Ok(ip) => return ip,
+            // A malformed hop: nothing left of it can be trusted.
+            Err(_) => return client,
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+
+    #[test]
+    fn only_trusted_proxies_can_name_the_client() {
+        let ip = |s: &str| s.parse().unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+        let proxy = [ip("10.0.0.1")];
+        assert_eq!(
+            client_address(ip("203.0.113.9"), Some("198.51.100.1"), &proxy),
+            ip("203.0.113.9"),
+            "not via a proxy"
+        );
+        assert_eq!(client_address(ip("10.0.0.1"), Some("198.51.100.1"), &proxy), ip("198.51.100.1"));
+        assert_eq!(
+            client_address(ip("10.0.0.1"), Some("6.6.6.6, 198.51.100.1"), &proxy),
+            ip("198.51.100.1"),
+            "a client's own X-Forwarded-For entry is left of what the proxy added"
+        );
+        assert_eq!(client_address(ip("10.0.0.1"), Some("198.51.100.1, 10.0.0.1"), &proxy), ip("198.51.100.1"));
+        assert_eq!(client_address(ip("10.0.0.1"), None, &proxy), ip("10.0.0.1"));
+        assert_eq!(client_address(ip("10.0.0.1"), Some("junk"), &proxy), ip("10.0.0.1"));
+        assert_eq!(client_address(ip("127.0.0.1"), Some("198.51.100.1"), &[]), ip("127.0.0.1"), "no proxy trusted");
     }
 }

@@ -200,6 +200,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let app = App {
         terms_imply_email_opt_in: config.consent.terms_imply_email_opt_in,
         widget_origins: std::sync::Arc::new(config.widget.origins()?),
+        trusted_proxies: std::sync::Arc::new(config.trusted_proxies.clone()),
         terms: std::sync::Arc::new(tidings_app::Terms {
             url: config.consent.terms_url.clone().filter(|u| !u.trim().is_empty()),
             version: config.consent.terms_version.clone().unwrap_or_else(|| tidings_app::Terms::default().version),

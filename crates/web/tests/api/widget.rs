@@ -43,8 +43,18 @@ async fn a_vendor_signed_token_reads_and_acknowledges_only_its_member(app: TestA
     let (status, shown) = get(&app, &format!("/widget/v1/inbox/{ours}"), &ana).await;
     assert_eq!(status, 200);
     let body = json!({"content_hash": shown["rendered"]["content_hash"]});
-    let acked = app.call(Method::POST, &format!("/widget/v1/inbox/{ours}/acknowledge"), Some(&ana), Some(body)).await;
+    let acked = app
+        .client
+        .post(format!("{}/widget/v1/inbox/{ours}/acknowledge", app.base))
+        .bearer_auth(&ana)
+        .header("x-forwarded-for", "6.6.6.6")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(acked.status(), 200);
+    let (_, record) = read(acked).await;
+    assert_eq!(record["acknowledgment"]["ip"], "127.0.0.1", "a client cannot name its own address");
     let forged = app
         .call(
             Method::POST,
