@@ -9,7 +9,8 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use tidings_core::{Email, Member, MemberId, MemberStatus, Staff};
-use tidings_store::{members, passwords, staff};
+use tidings_store::passwords::{self, Owner};
+use tidings_store::{members, staff};
 
 use crate::{App, AppError};
 
@@ -55,22 +56,37 @@ async fn stand_in() -> String {
     STAND_IN.get_or_init(|| made).clone()
 }
 
-/// The member whose address and password these are.
-pub async fn sign_in(app: &App, email: &str, password: &str) -> Result<MemberId, AppError> {
+/// The address as given, when the attempt is worth checking at all.
+fn presented(email: &str, password: &str) -> Result<Email, AppError> {
     let email = Email::parse(email).map_err(|_| wrong())?;
     if password.is_empty() || password.len() > MAX_LENGTH * 4 {
         return Err(wrong());
     }
+    Ok(email)
+}
+
+/// Whether the password matches the stored hash; without one, the same work is done
+/// against the stand-in and the answer is no.
+async fn matches(password: &str, stored: Option<&String>) -> bool {
+    let hash = match stored {
+        Some(hash) => hash.clone(),
+        None => stand_in().await,
+    };
+    verify(password.to_owned(), hash).await && stored.is_some()
+}
+
+/// The member whose address and password these are.
+pub async fn sign_in(app: &App, email: &str, password: &str) -> Result<MemberId, AppError> {
+    let email = presented(email, password)?;
     let mut tx = app.db.read().await?;
     let member = members::find_by_keys(&mut tx, &[], &[email.to_string()]).await?.into_iter().next();
     let stored = match &member {
-        Some(m) => passwords::get(&mut tx, m.id).await?,
+        Some(m) => passwords::get(&mut tx, Owner::Member(m.id)).await?,
         None => None,
     };
     drop(tx);
-    let matches = verify(password.to_owned(), stored.clone().unwrap_or(stand_in().await)).await;
     match member {
-        Some(m) if matches && stored.is_some() && m.profile.status != MemberStatus::Disabled => Ok(m.id),
+        Some(m) if matches(password, stored.as_ref()).await && m.profile.status != MemberStatus::Disabled => Ok(m.id),
         _ => Err(wrong()),
     }
 }
@@ -80,38 +96,34 @@ pub async fn set(app: &App, member: &Member, password: &str) -> Result<(), AppEr
     check(password)?;
     let hashed = hash(password.to_owned()).await?;
     let mut tx = app.db.begin().await?;
-    passwords::set(&mut tx, member.id, &hashed, app.clock.now()).await?;
+    passwords::set(&mut tx, Owner::Member(member.id), &hashed, app.clock.now()).await?;
     tx.commit().await?;
     Ok(())
 }
 
 pub async fn remove(app: &App, member: &Member) -> Result<(), AppError> {
     let mut tx = app.db.begin().await?;
-    passwords::delete(&mut tx, member.id).await?;
+    passwords::delete(&mut tx, Owner::Member(member.id)).await?;
     tx.commit().await?;
     Ok(())
 }
 
 pub async fn is_set(app: &App, member: &Member) -> Result<bool, AppError> {
-    Ok(passwords::get(&mut app.db.read().await?, member.id).await?.is_some())
+    Ok(passwords::get(&mut app.db.read().await?, Owner::Member(member.id)).await?.is_some())
 }
 
 /// The staff person whose address and password these are.
 pub async fn staff_sign_in(app: &App, email: &str, password: &str) -> Result<Staff, AppError> {
-    let email = Email::parse(email).map_err(|_| wrong())?;
-    if password.is_empty() || password.len() > MAX_LENGTH * 4 {
-        return Err(wrong());
-    }
+    let email = presented(email, password)?;
     let mut tx = app.db.read().await?;
     let person = staff::find_by_email(&mut tx, &email).await?;
     let stored = match &person {
-        Some(p) => passwords::get_staff(&mut tx, p.id).await?,
+        Some(p) => passwords::get(&mut tx, Owner::Staff(p.id)).await?,
         None => None,
     };
     drop(tx);
-    let matches = verify(password.to_owned(), stored.clone().unwrap_or(stand_in().await)).await;
     match person {
-        Some(p) if matches && stored.is_some() => Ok(p),
+        Some(p) if matches(password, stored.as_ref()).await => Ok(p),
         _ => Err(wrong()),
     }
 }
@@ -124,7 +136,7 @@ pub async fn set_staff(app: &App, email: &str, password: &str) -> Result<Staff, 
     // Hashed before the write begins, so the writer is held for the insert alone.
     let hashed = hash(password.to_owned()).await?;
     let mut tx = app.db.begin().await?;
-    passwords::set_staff(&mut tx, person.id, &hashed, app.clock.now()).await?;
+    passwords::set(&mut tx, Owner::Staff(person.id), &hashed, app.clock.now()).await?;
     tx.commit().await?;
     Ok(person)
 }

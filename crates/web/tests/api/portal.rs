@@ -59,6 +59,11 @@ impl Page {
     }
 }
 
+/// Form fields with owned values, as the post helpers take them.
+fn fields<'a>(owned: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    owned.iter().map(|(name, value)| (*name, value.as_str())).collect()
+}
+
 impl Browser {
     fn new(app: &TestApp) -> Self {
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -482,16 +487,16 @@ async fn preferences_are_changed_and_consent_recorded(app: TestApp) -> TestApp {
     assert!(!page.body.contains("id=\"email-opt-in\" name=\"email_opt_in\" value=\"on\" checked"), "email is opt-in");
 
     // Webinars off, email opted in, terms accepted, German, Vienna; safety stays on.
+    let csrf = page.csrf();
     let form = [
-        ("csrf", page.csrf()),
-        ("topic:safety", "on".into()),
-        ("email_channel", "on".into()),
-        ("email_opt_in", "on".into()),
-        ("accept_terms", "on".into()),
-        ("locale", "de".into()),
-        ("time_zone", "Europe/Vienna".into()),
+        ("csrf", csrf.as_str()),
+        ("topic:safety", "on"),
+        ("email_channel", "on"),
+        ("email_opt_in", "on"),
+        ("accept_terms", "on"),
+        ("locale", "de"),
+        ("time_zone", "Europe/Vienna"),
     ];
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let saved = browser.post("/portal/preferences", &form).await;
     assert_eq!((saved.status, saved.location.as_deref()), (303, Some("/portal/preferences")), "{}", saved.body);
     let page = browser.get("/portal/preferences").await;
@@ -511,23 +516,23 @@ async fn preferences_are_changed_and_consent_recorded(app: TestApp) -> TestApp {
     assert_eq!((terms["granted"].as_bool(), terms["text_version"].as_str()), (Some(true), Some("terms-1")));
 
     // Saving again changes nothing and records nothing new.
+    let csrf = page.csrf();
     let form = [
-        ("csrf", page.csrf()),
-        ("topic:safety", "on".into()),
-        ("email_channel", "on".into()),
-        ("email_opt_in", "on".into()),
-        ("accept_terms", "on".into()),
-        ("locale", "de".into()),
-        ("time_zone", "Europe/Vienna".into()),
+        ("csrf", csrf.as_str()),
+        ("topic:safety", "on"),
+        ("email_channel", "on"),
+        ("email_opt_in", "on"),
+        ("accept_terms", "on"),
+        ("locale", "de"),
+        ("time_zone", "Europe/Vienna"),
     ];
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(browser.post("/portal/preferences", &form).await.status, 303);
     let (_, again) = app.admin(Method::GET, &format!("/api/v1/members/{member}/consent"), None).await;
     assert_eq!(again.as_array().unwrap().len(), records.len());
 
     // Turning a required topic off is not possible, and a bad time zone is a clear error.
-    let form = [("csrf", page.csrf()), ("locale", "de".into()), ("time_zone", "Mars/Olympus".into())];
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let csrf = page.csrf();
+    let form = [("csrf", csrf.as_str()), ("locale", "de"), ("time_zone", "Mars/Olympus")];
     let bad = browser.post("/portal/preferences", &form).await;
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("Mars/Olympus"), "the error names the bad value");
@@ -612,22 +617,16 @@ async fn a_member_sets_a_password_and_signs_in_with_it(app: TestApp) -> TestApp 
         .await;
     assert_eq!(short.status, 400);
     assert!(short.body.contains("Use 12 to 200 characters"));
-    let differ = [
-        ("csrf", prefs.csrf()),
-        ("password", "correct horse battery".into()),
-        ("confirm", "correct horse staple".into()),
-        ("action", "set".into()),
-    ];
-    let differ: Vec<(&str, &str)> = differ.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert!(browser.post("/portal/preferences/password", &differ).await.body.contains("The two passwords differ"));
-    let good = [
-        ("csrf", prefs.csrf()),
-        ("password", "correct horse battery".into()),
-        ("confirm", "correct horse battery".into()),
-        ("action", "set".into()),
-    ];
-    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let set = browser.post("/portal/preferences/password", &good).await;
+    let csrf = prefs.csrf();
+    let set_password = |password: &'static str, confirm: &'static str| {
+        [("csrf", csrf.clone()), ("password", password.into()), ("confirm", confirm.into()), ("action", "set".into())]
+    };
+    let differ = set_password("correct horse battery", "correct horse staple");
+    assert!(
+        browser.post("/portal/preferences/password", &fields(&differ)).await.body.contains("The two passwords differ")
+    );
+    let good = set_password("correct horse battery", "correct horse battery");
+    let set = browser.post("/portal/preferences/password", &fields(&good)).await;
     assert_eq!(set.status, 303);
     assert!(browser.get("/portal/preferences").await.body.contains("You have a password"));
     let inbox = browser.get("/portal").await;
@@ -643,15 +642,12 @@ async fn a_member_sets_a_password_and_signs_in_with_it(app: TestApp) -> TestApp 
         ("nobody@acme.example", "correct horse battery"),
         ("ana@acme.example", "correct horse battery"),
     ] {
-        let fields = attempt(email, password);
-        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let refused = visitor.post("/portal/sign-in/password", &fields).await;
+        let refused = visitor.post("/portal/sign-in/password", &fields(&attempt(email, password))).await;
         assert_eq!(refused.status, 400, "{email}");
         assert!(refused.body.contains("The email address or the password is wrong"), "the same answer for {email}");
     }
-    let fields = attempt("ben@acme.example", "correct horse battery");
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let signed = visitor.post("/portal/sign-in/password", &fields).await;
+    let signed =
+        visitor.post("/portal/sign-in/password", &fields(&attempt("ben@acme.example", "correct horse battery"))).await;
     assert_eq!((signed.status, signed.location.as_deref()), (303, Some("/portal")), "{}", signed.body);
     assert_eq!(visitor.get("/portal").await.status, 200);
     app
