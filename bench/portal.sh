@@ -27,6 +27,7 @@ cleanup() {
   psql -q "$PG" -c "drop schema if exists $SCHEMA cascade" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+source bench/lib.sh
 
 OHA=$(command -v oha || echo "$CACHE/oha/bin/oha")
 [ -x "$OHA" ] || cargo install oha --locked --quiet --root "$CACHE/oha"
@@ -66,16 +67,12 @@ for engine in $ENGINES; do
     psql -q "$PG" -c "drop schema if exists $SCHEMA cascade; create schema $SCHEMA" > /dev/null
     URL="$PG?options=-c%20search_path%3D$SCHEMA"
   fi
-  "$BIN" --database-url "$URL" import partners "$WORK/partners.csv" > /dev/null
-  "$BIN" --database-url "$URL" import members "$WORK/members.csv" > /dev/null
+  import_directory "$BIN" "$URL"
   "$BIN" --database-url "$URL" topic create --key news --name News > /dev/null
-  for _ in $(seq "$MESSAGES"); do
-    id=$("$BIN" --database-url "$URL" message create --file "$WORK/message.json" --topic news)
-    "$BIN" --database-url "$URL" message release "$id" > /dev/null 2>&1
-  done
+  for _ in $(seq "$MESSAGES"); do release_message "$BIN" "$URL" "$WORK/message.json" news > /dev/null; done
   [ "$engine" = PostgreSQL ] && psql -q "$PG" -c "vacuum analyze" > /dev/null
 
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  port=$(free_port)
   base="http://127.0.0.1:$port"
   TIDINGS_PUBLIC_URL=$base TIDINGS_LOG__LEVEL=warn "$BIN" --database-url "$URL" serve --no-worker \
     --listen "127.0.0.1:$port" > "$WORK/server.log" 2>&1 &

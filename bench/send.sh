@@ -26,27 +26,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# postfix's smtp-sink, unpacked from Debian's package without installing postfix.
-POSTFIX=${XDG_CACHE_HOME:-$HOME/.cache}/tidings-bench/postfix
-if [ ! -x "$POSTFIX/usr/sbin/smtp-sink" ]; then
-  mkdir -p "$POSTFIX"
-  (cd "$WORK" && apt-get download postfix >/dev/null 2>&1 && dpkg -x postfix_*.deb "$POSTFIX")
-fi
-# exec: started with &, the function runs in a subshell, and $! must be the sink itself.
-sink() { LD_LIBRARY_PATH="$POSTFIX/usr/lib/postfix" exec "$POSTFIX/usr/sbin/smtp-sink" "$@"; }
+source bench/lib.sh
+ensure_sink
 
 cargo build --release -q -p tidings
 BIN=$TARGET/release/tidings
 python3 bench/gen_directory.py "$MEMBERS" "$WORK" "$PARTNERS" opt-in
-cat > "$WORK/message.json" <<'JSON'
-{"importance": "action",
- "content": {"variants": {"en": {"title": "Price list for Q1", "summary": "New prices from 1 January.",
-   "what_changed": "List prices of the **X-200** range change on 1 January.",
-   "why_it_matters": "Quotes sent before then at old prices must be honoured.",
-   "what_to_do": "Update your quotes before 31 December.",
-   "call_to_action": {"label": "Download the price list", "url": "https://vendor.example/prices/q1"}}}},
- "audience": {"rule": "member.status = \"active\""}}
-JSON
+write_price_list "$WORK/message.json"
 
 count() { # engine, database url, sql: one number
   if [ "$1" = SQLite ]; then sqlite3 "$WORK/bench.db" "$3"; else psql -qAt "$2" -c "$3"; fi
@@ -61,15 +47,13 @@ for engine in $ENGINES; do
     psql -q "$PG" -c "drop schema if exists $SCHEMA cascade; create schema $SCHEMA" > /dev/null
     URL="$PG?options=-c%20search_path%3D$SCHEMA"
   fi
-  "$BIN" --database-url "$URL" import partners "$WORK/partners.csv" > /dev/null
-  "$BIN" --database-url "$URL" import members "$WORK/members.csv" > /dev/null
+  import_directory "$BIN" "$URL"
   "$BIN" --database-url "$URL" topic create --key pricing --name Pricing > /dev/null
-  id=$("$BIN" --database-url "$URL" message create --file "$WORK/message.json" --topic pricing)
-  "$BIN" --database-url "$URL" message release "$id" > /dev/null 2>&1
+  release_message "$BIN" "$URL" "$WORK/message.json" pricing > /dev/null
   [ "$engine" = PostgreSQL ] && psql -q "$PG" -c "vacuum analyze $SCHEMA.deliveries" > /dev/null
 
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  sink -c $([ "$(id -u)" = 0 ] && echo "-u nobody") "127.0.0.1:$port" 1024 > "$WORK/sink.out" 2>&1 &
+  port=$(free_port)
+  sink -c $(sink_user) "127.0.0.1:$port" 1024 > "$WORK/sink.out" 2>&1 &
   SINK_PID=$!
   sleep 0.3
   start=$(date +%s.%N)

@@ -20,28 +20,22 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 TICKS=$(getconf CLK_TCK)
 
-POSTFIX=${XDG_CACHE_HOME:-$HOME/.cache}/tidings-bench/postfix
-if [ ! -x "$POSTFIX/usr/sbin/smtp-sink" ]; then
-  mkdir -p "$POSTFIX"
-  (cd "$WORK" && apt-get download postfix >/dev/null 2>&1 && dpkg -x postfix_*.deb "$POSTFIX")
-fi
+source bench/lib.sh
+ensure_sink
 
 python3 bench/gen_directory.py "$MEMBERS" "$WORK" $((MEMBERS / 100)) opt-in > /dev/null
-sed -n '/^cat > "\$WORK\/message.json"/,/^JSON/p' bench/send.sh | sed '1d;$d' > "$WORK/message.json"
+write_price_list "$WORK/message.json"
 URL="sqlite:$WORK/base.db"
-"$2" --database-url "$URL" import partners "$WORK/partners.csv" > /dev/null
-"$2" --database-url "$URL" import members "$WORK/members.csv" > /dev/null
+import_directory "$2" "$URL"
 "$2" --database-url "$URL" topic create --key pricing --name Pricing > /dev/null
-id=$("$2" --database-url "$URL" message create --file "$WORK/message.json" --topic pricing)
-"$2" --database-url "$URL" message release "$id" > /dev/null 2>&1
+release_message "$2" "$URL" "$WORK/message.json" pricing > /dev/null
 sqlite3 "$WORK/base.db" "pragma wal_checkpoint(truncate)" > /dev/null
 
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run() { # binary: one timed run, one table row
   rm -f "$WORK"/run.db*; cp "$WORK/base.db" "$WORK/run.db"
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  LD_LIBRARY_PATH="$POSTFIX/usr/lib/postfix" "$POSTFIX/usr/sbin/smtp-sink" -c \
-    $([ "$(id -u)" = 0 ] && echo "-u nobody") "127.0.0.1:$port" 1024 > /dev/null 2>&1 &
+  port=$(free_port)
+  sink -c $(sink_user) "127.0.0.1:$port" 1024 > /dev/null 2>&1 &
   sink=$!
   sleep 0.3
   TIDINGS_SMTP__PORT=$port TIDINGS_LOG__LEVEL=warn "$1" --database-url "sqlite:$WORK/run.db" worker > /dev/null 2>&1 &

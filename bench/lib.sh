@@ -1,0 +1,45 @@
+# Shared by the bench scripts; sourced after WORK (a scratch directory) is set.
+
+# postfix's smtp-sink, unpacked from Debian's package without installing postfix.
+POSTFIX=${XDG_CACHE_HOME:-$HOME/.cache}/tidings-bench/postfix
+ensure_sink() {
+  if [ ! -x "$POSTFIX/usr/sbin/smtp-sink" ]; then
+    mkdir -p "$POSTFIX"
+    (cd "$WORK" && apt-get download postfix >/dev/null 2>&1 && dpkg -x postfix_*.deb "$POSTFIX")
+  fi
+}
+# exec: started with &, the function runs in a subshell, and $! must be the sink itself.
+sink() { LD_LIBRARY_PATH="$POSTFIX/usr/lib/postfix" exec "$POSTFIX/usr/sbin/smtp-sink" "$@"; }
+# The sink refuses to run as root; it drops to nobody then.
+sink_user() { if [ "$(id -u)" = 0 ]; then echo "-u nobody"; fi; }
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# An `action` message to every active member (for `tidings message create`), to FILE.
+write_price_list() {
+  cat > "$1" <<'JSON'
+{"importance": "action",
+ "content": {"variants": {"en": {"title": "Price list for Q1", "summary": "New prices from 1 January.",
+   "what_changed": "List prices of the **X-200** range change on 1 January.",
+   "why_it_matters": "Quotes sent before then at old prices must be honoured.",
+   "what_to_do": "Update your quotes before 31 December.",
+   "call_to_action": {"label": "Download the price list", "url": "https://vendor.example/prices/q1"}}}},
+ "audience": {"rule": "member.status = \"active\""}}
+JSON
+}
+
+# BINARY URL: imports $WORK/partners.csv and $WORK/members.csv (bench/gen_directory.py).
+import_directory() {
+  "$1" --database-url "$2" import partners "$WORK/partners.csv" > /dev/null
+  "$1" --database-url "$2" import members "$WORK/members.csv" > /dev/null
+}
+
+# BINARY URL MESSAGE_FILE TOPIC_KEY: creates the message and releases it; prints its id.
+release_message() {
+  local id
+  id=$("$1" --database-url "$2" message create --file "$3" --topic "$4")
+  "$1" --database-url "$2" message release "$id" > /dev/null 2>&1
+  echo "$id"
+}
