@@ -43,3 +43,14 @@ release_message() {
   "$1" --database-url "$2" message release "$id" > /dev/null 2>&1
   echo "$id"
 }
+
+# ENGINE: a fresh database (SQLite in $WORK, or the schema $SCHEMA at $PG); sets URL.
+fresh_database() {
+  if [ "$1" = SQLite ]; then
+    rm -f "$WORK"/bench.db*
+    URL="sqlite:$WORK/bench.db"
+  else
+    psql -q "$PG" -c "drop schema if exists $SCHEMA cascade; create schema $SCHEMA" > /dev/null
+    URL="$PG?options=-c%20search_path%3D$SCHEMA"
+  fi
+}

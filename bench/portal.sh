@@ -61,12 +61,7 @@ PY
 echo "| endpoint | requests/s | p50 | p99 | p99.9 | success | status codes |"
 echo "|---|---|---|---|---|---|---|"
 for engine in $ENGINES; do
-  if [ "$engine" = SQLite ]; then
-    URL="sqlite:$WORK/bench.db"
-  else
-    psql -q "$PG" -c "drop schema if exists $SCHEMA cascade; create schema $SCHEMA" > /dev/null
-    URL="$PG?options=-c%20search_path%3D$SCHEMA"
-  fi
+  fresh_database "$engine"
   import_directory "$BIN" "$URL"
   "$BIN" --database-url "$URL" topic create --key news --name News > /dev/null
   for _ in $(seq "$MESSAGES"); do release_message "$BIN" "$URL" "$WORK/message.json" news > /dev/null; done

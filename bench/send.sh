@@ -41,12 +41,7 @@ count() { # engine, database url, sql: one number
 echo "| engine | emails | wall | emails/s | worker peak RSS | largest sampled RSS | sink count | sent |"
 echo "|---|---|---|---|---|---|---|---|"
 for engine in $ENGINES; do
-  if [ "$engine" = SQLite ]; then
-    URL="sqlite:$WORK/bench.db"
-  else
-    psql -q "$PG" -c "drop schema if exists $SCHEMA cascade; create schema $SCHEMA" > /dev/null
-    URL="$PG?options=-c%20search_path%3D$SCHEMA"
-  fi
+  fresh_database "$engine"
   import_directory "$BIN" "$URL"
   "$BIN" --database-url "$URL" topic create --key pricing --name Pricing > /dev/null
   release_message "$BIN" "$URL" "$WORK/message.json" pricing > /dev/null
