@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use tidings_core::{Action, StaffId, StaffRole, TokenId};
 use tidings_store::tokens::{self, ApiToken};
 
-use crate::{App, AppError};
+use crate::{App, AppError, audit};
 
 const TOKEN_PREFIX: &str = "tid_";
 
@@ -14,14 +14,22 @@ const TOKEN_PREFIX: &str = "tid_";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
     pub role: StaffRole,
+    /// The API token the caller presented.
     pub token: Option<TokenId>,
+    /// The staff person signed in to the console.
+    pub staff: Option<StaffId>,
     pub name: String,
 }
 
 impl Caller {
     /// The operator at the command line, who holds the database itself.
     pub fn operator() -> Self {
-        Self { role: StaffRole::Admin, token: None, name: "operator".into() }
+        Self { role: StaffRole::Admin, token: None, staff: None, name: "operator".into() }
+    }
+
+    /// A staff person signed in to the console.
+    pub fn staff(person: &tidings_core::Staff) -> Self {
+        Self { role: person.role, token: None, staff: Some(person.id), name: person.name.clone() }
     }
 
     pub fn require(&self, action: Action, doing: &'static str) -> Result<(), AppError> {
@@ -47,7 +55,7 @@ pub async fn authenticate(app: &App, bearer: &str) -> Result<Caller, AppError> {
     }
     let mut tx = app.db.read().await?;
     let token = tokens::find_live_by_hash(&mut tx, &hash_token(bearer)).await?.ok_or(AppError::Unauthorized)?;
-    Ok(Caller { role: token.role, token: Some(token.id), name: token.name })
+    Ok(Caller { role: token.role, token: Some(token.id), staff: None, name: token.name })
 }
 
 /// Creates a token and returns it with its secret, which is never shown again.
@@ -66,6 +74,7 @@ pub async fn create_token(
     let token = ApiToken { id: TokenId::new(), name, role, created_by, created_at: app.clock.now() };
     let mut tx = app.db.begin().await?;
     tokens::insert(&mut tx, &token, &hash_token(&plain)).await?;
+    audit::entry(caller, "token.create", token.id.as_uuid()).after(&token).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok((token, plain))
 }

@@ -10,7 +10,7 @@ use tidings_store::consent::{self as store, ConsentRecord};
 use tidings_store::{members, topics};
 
 use crate::error::not_found;
-use crate::{App, AppError, Caller};
+use crate::{App, AppError, Caller, audit};
 
 const PURPOSES: [&str; 3] = ["email", "sms", "terms"];
 const LAWFUL_BASES: [&str; 3] = ["consent", "contract", "legitimate_interest"];
@@ -36,17 +36,19 @@ pub async fn record(
     input: &ConsentInput,
 ) -> Result<ConsentRecord, AppError> {
     caller.require(Action::WriteDirectory, "record consent")?;
-    record_as(app, member, input, "api", &caller.name).await
+    record_as(app, member, input, "api", Some(caller)).await
 }
 
-/// Records consent from any source (the API, an import, the portal).
+/// Records consent from any source (the API, an import, the portal): by staff, or by the
+/// member themselves when `staff` is `None`.
 pub(crate) async fn record_as(
     app: &App,
     member: MemberId,
     input: &ConsentInput,
     source: &str,
-    recorded_by: &str,
+    staff: Option<&Caller>,
 ) -> Result<ConsentRecord, AppError> {
+    let recorded_by = staff.map_or("member", |c| c.name.as_str());
     let mut errors = FieldErrors::new();
     if !PURPOSES.contains(&input.purpose.as_str()) {
         errors.add("purpose", format!("'{}' is not a purpose; known: email, sms, terms", input.purpose));
@@ -87,6 +89,9 @@ pub(crate) async fn record_as(
             ..record.clone()
         };
         store::record(&mut tx, &email).await?;
+    }
+    if let Some(caller) = staff {
+        audit::entry(caller, "consent.record", member.as_uuid()).after(&record).write(app, &mut tx).await?;
     }
     tx.commit().await?;
     Ok(record)
@@ -146,8 +151,14 @@ pub async fn set_preferences(
     caller.require(Action::WriteDirectory, "change preferences")?;
     let mut tx = app.db.begin().await?;
     let m = members::get(&mut tx, member).await.map_err(not_found("member"))?;
+    let before = store::preferences(&mut tx, member).await?;
     apply(app, &mut tx, &m, patch).await?;
     let shown = view(&mut tx, member).await?;
+    audit::entry(caller, "preferences.update", member.as_uuid())
+        .before(&before)
+        .after(&shown.preferences)
+        .write(app, &mut tx)
+        .await?;
     tx.commit().await?;
     Ok(shown)
 }

@@ -61,9 +61,14 @@ pub async fn issue_token(
     if !(1..=MAX_TOKEN_DAYS).contains(&days) {
         return Err(AppError::invalid("days", format!("must be between 1 and {MAX_TOKEN_DAYS}")));
     }
-    let mut tx = app.db.read().await?;
+    let mut tx = app.db.begin().await?;
     members::get(&mut tx, member).await.map_err(not_found("member"))?;
     let expires_at = Timestamp::from_millis(app.clock.now().as_millis() + days * 86_400_000);
+    crate::audit::entry(caller, "member.token", member.as_uuid())
+        .after(&serde_json::json!({ "expires_at": expires_at }))
+        .write(app, &mut tx)
+        .await?;
+    tx.commit().await?;
     Ok(MemberToken { token: app.signer.member_token(member, expires_at), expires_at })
 }
 

@@ -2,6 +2,7 @@
 //! writes through the store in one transaction.
 
 pub mod audiences;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod consent;

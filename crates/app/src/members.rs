@@ -5,7 +5,7 @@ use tidings_store::members::{self, MemberFilter};
 use tidings_store::{Page, partners};
 
 use crate::error::not_found;
-use crate::{App, AppError, Caller};
+use crate::{App, AppError, Caller, audit};
 
 const WRITE: &str = "change the partner directory";
 
@@ -17,6 +17,7 @@ pub async fn create(app: &App, caller: &Caller, draft: &MemberDraft) -> Result<M
     let now = app.clock.now();
     let member = Member { id: MemberId::new(), profile, created_at: now, updated_at: now };
     members::insert(&mut tx, &member).await?;
+    audit::entry(caller, "member.create", member.id.as_uuid()).after(&member).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(member)
 }
@@ -45,9 +46,11 @@ pub async fn update(app: &App, caller: &Caller, id: MemberId, draft: &MemberDraf
                 .await
                 .map_err(|_| AppError::invalid("partner_id", "no such partner"))?;
         }
+        let before = member.clone();
         member.profile = profile;
         member.updated_at = app.clock.now();
         members::update(&mut tx, &member).await?;
+        audit::entry(caller, "member.update", id.as_uuid()).before(&before).after(&member).write(app, &mut tx).await?;
         tx.commit().await?;
     }
     Ok(member)
@@ -57,6 +60,10 @@ pub async fn delete(app: &App, caller: &Caller, id: MemberId) -> Result<(), AppE
     caller.require(Action::WriteDirectory, WRITE)?;
     let mut tx = app.db.begin().await?;
     members::delete(&mut tx, id).await.map_err(not_found("member"))?;
+    // Deleting a member erases them: earlier entries keep who acted and when, not the
+    // member's data, and this entry records none.
+    tidings_store::audit::redact_subject(&mut tx, id.as_uuid()).await?;
+    audit::entry(caller, "member.delete", id.as_uuid()).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -11,7 +11,20 @@ use tidings_store::{Page, Tx, consent as consent_store, partners, topics};
 
 use crate::audiences::{ChannelDecision, build};
 use crate::error::not_found;
-use crate::{App, AppError, Caller};
+use crate::{App, AppError, Caller, audit};
+
+/// What a lifecycle move changes, as the audit log records it.
+#[derive(Serialize)]
+struct Lifecycle {
+    state: MessageState,
+    send_at: Option<Timestamp>,
+}
+
+impl Lifecycle {
+    fn of(m: &Message) -> Self {
+        Self { state: m.state, send_at: m.send_at }
+    }
+}
 
 const COMPOSE: &str = "compose messages";
 
@@ -42,6 +55,7 @@ pub async fn create(app: &App, caller: &Caller, draft: &MessageDraft) -> Result<
     let mut tx = app.db.begin().await?;
     check_references(app, &mut tx, &message).await?;
     store::insert(&mut tx, &message).await?;
+    audit::entry(caller, "message.create", message.id.as_uuid()).after(&message).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(message)
 }
@@ -69,9 +83,11 @@ pub async fn update(app: &App, caller: &Caller, id: MessageId, draft: &MessageDr
     let mut tx = app.db.begin().await?;
     let stored = store::get(&mut tx, id).await.map_err(not_found("message"))?;
     let state = stored.state;
+    let entry = audit::entry(caller, "message.update", id.as_uuid()).before(&stored);
     let message = draft.apply(stored, app.clock.now())??;
     check_references(app, &mut tx, &message).await?;
     store::update(&mut tx, &message, state).await?;
+    entry.after(&message).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(message)
 }
@@ -81,22 +97,25 @@ async fn transition(
     app: &App,
     caller: &Caller,
     id: MessageId,
+    action: &'static str,
     change: impl FnOnce(&mut Message, Timestamp) -> Result<(), AppError>,
 ) -> Result<Message, AppError> {
     caller.require(Action::Compose, COMPOSE)?;
     let mut tx = app.db.begin().await?;
     let mut message = store::get(&mut tx, id).await.map_err(not_found("message"))?;
     let before = message.state;
+    let entry = audit::entry(caller, action, id.as_uuid()).before(&Lifecycle::of(&message));
     let now = app.clock.now();
     change(&mut message, now)?;
     message.updated_at = now;
     store::update(&mut tx, &message, before).await?;
+    entry.after(&Lifecycle::of(&message)).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(message)
 }
 
 pub async fn schedule(app: &App, caller: &Caller, id: MessageId, send_at: Timestamp) -> Result<Message, AppError> {
-    transition(app, caller, id, |m, now| {
+    transition(app, caller, id, "message.schedule", |m, now| {
         m.state = m.state.schedule(send_at, now)?;
         m.send_at = Some(send_at);
         Ok(())
@@ -105,7 +124,7 @@ pub async fn schedule(app: &App, caller: &Caller, id: MessageId, send_at: Timest
 }
 
 pub async fn unschedule(app: &App, caller: &Caller, id: MessageId) -> Result<Message, AppError> {
-    transition(app, caller, id, |m, _| {
+    transition(app, caller, id, "message.unschedule", |m, _| {
         m.state = m.state.unschedule()?;
         m.send_at = None;
         Ok(())
@@ -114,7 +133,7 @@ pub async fn unschedule(app: &App, caller: &Caller, id: MessageId) -> Result<Mes
 }
 
 pub async fn cancel(app: &App, caller: &Caller, id: MessageId) -> Result<Message, AppError> {
-    transition(app, caller, id, |m, _| {
+    transition(app, caller, id, "message.cancel", |m, _| {
         m.state = m.state.cancel()?;
         Ok(())
     })
@@ -128,6 +147,7 @@ pub async fn copy(app: &App, caller: &Caller, id: MessageId) -> Result<Message, 
     let original = store::get(&mut tx, id).await.map_err(not_found("message"))?;
     let copy = draft_copy(original, caller, app.clock.now());
     store::insert(&mut tx, &copy).await?;
+    audit::entry(caller, "message.copy", id.as_uuid()).after(&copy).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(copy)
 }

@@ -5,7 +5,7 @@ use tidings_store::partners::{self, PartnerFilter};
 use tidings_store::{Page, Tx, groups, staff};
 
 use crate::error::not_found;
-use crate::{App, AppError, Caller};
+use crate::{App, AppError, Caller, audit};
 
 const WRITE: &str = "change the partner directory";
 
@@ -17,6 +17,7 @@ pub async fn create(app: &App, caller: &Caller, draft: &PartnerDraft) -> Result<
     let now = app.clock.now();
     let partner = Partner { id: PartnerId::new(), profile, created_at: now, updated_at: now };
     partners::insert(&mut tx, &partner).await?;
+    audit::entry(caller, "partner.create", partner.id.as_uuid()).after(&partner).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(partner)
 }
@@ -34,9 +35,15 @@ pub async fn update(app: &App, caller: &Caller, id: PartnerId, draft: &PartnerDr
     let profile = draft.validate(Some(&partner.profile), &app.catalog)?;
     if profile != partner.profile {
         check_references(&mut tx, &profile).await?;
+        let before = partner.clone();
         partner.profile = profile;
         partner.updated_at = app.clock.now();
         partners::update(&mut tx, &partner).await?;
+        audit::entry(caller, "partner.update", id.as_uuid())
+            .before(&before)
+            .after(&partner)
+            .write(app, &mut tx)
+            .await?;
         tx.commit().await?;
     }
     Ok(partner)
@@ -51,7 +58,9 @@ pub async fn delete(app: &App, caller: &Caller, id: PartnerId) -> Result<(), App
             "the partner still has {members} member(s): delete them or move them to another partner first"
         )));
     }
-    partners::delete(&mut tx, id).await.map_err(not_found("partner"))?;
+    let before = partners::get(&mut tx, id).await.map_err(not_found("partner"))?;
+    partners::delete(&mut tx, id).await?;
+    audit::entry(caller, "partner.delete", id.as_uuid()).before(&before).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -8,11 +8,11 @@ use std::sync::OnceLock;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use tidings_core::{Email, Member, MemberId, MemberStatus, Staff};
+use tidings_core::{Action, Email, Member, MemberId, MemberStatus, Staff};
 use tidings_store::passwords::{self, Owner};
 use tidings_store::{members, staff};
 
-use crate::{App, AppError};
+use crate::{App, AppError, Caller};
 
 pub const MIN_LENGTH: usize = 12;
 pub const MAX_LENGTH: usize = 200;
@@ -129,7 +129,8 @@ pub async fn staff_sign_in(app: &App, email: &str, password: &str) -> Result<Sta
 }
 
 /// Sets a staff person's password (`tidings staff password`).
-pub async fn set_staff(app: &App, email: &str, password: &str) -> Result<Staff, AppError> {
+pub async fn set_staff(app: &App, caller: &Caller, email: &str, password: &str) -> Result<Staff, AppError> {
+    caller.require(Action::ManageStaff, "set staff passwords")?;
     check(password)?;
     let email = Email::parse(email).map_err(|e| AppError::invalid("email", e.to_string()))?;
     let person = staff::find_by_email(&mut app.db.read().await?, &email).await?.ok_or(AppError::NotFound("staff"))?;
@@ -137,6 +138,7 @@ pub async fn set_staff(app: &App, email: &str, password: &str) -> Result<Staff, 
     let hashed = hash(password.to_owned()).await?;
     let mut tx = app.db.begin().await?;
     passwords::set(&mut tx, Owner::Staff(person.id), &hashed, app.clock.now()).await?;
+    crate::audit::entry(caller, "staff.password", person.id.as_uuid()).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(person)
 }

@@ -13,7 +13,7 @@ use tidings_store::{messages as store, topics};
 
 use crate::audiences::build;
 use crate::error::not_found;
-use crate::{App, AppError, Caller};
+use crate::{App, AppError, Caller, audit};
 
 /// Member ids per release transaction: large enough that a million members take a
 /// hundred short transactions, small enough that acknowledgments and opens wait little
@@ -41,6 +41,7 @@ pub async fn release(app: &App, caller: &Caller, id: MessageId) -> Result<Releas
     // The audience must still build (a segment may have been deleted since it was written).
     build(app, &mut tx, &message.audience).await?;
     store::start_release(&mut tx, id, message.state, app.clock.now()).await?;
+    audit::entry(caller, "message.release", id.as_uuid()).before(&message.state).write(app, &mut tx).await?;
     tx.commit().await?;
     fan_out(app, id).await
 }
@@ -57,6 +58,10 @@ pub async fn test_send(app: &App, caller: &Caller, id: MessageId) -> Result<Rele
     build(app, &mut tx, &copy.audience).await?;
     store::insert(&mut tx, &copy).await?;
     store::start_release(&mut tx, copy.id, MessageState::Draft, now).await?;
+    audit::entry(caller, "message.test_send", id.as_uuid())
+        .after(&serde_json::json!({ "test_copy": copy.id }))
+        .write(app, &mut tx)
+        .await?;
     tx.commit().await?;
     fan_out(app, copy.id).await
 }

@@ -8,7 +8,7 @@ use tidings_store::Page;
 use tidings_store::segments::{self, Segment};
 
 use crate::error::not_found;
-use crate::{App, AppError, Caller};
+use crate::{App, AppError, Caller, audit};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +46,7 @@ pub async fn create(app: &App, caller: &Caller, draft: &SegmentDraft) -> Result<
     let segment = Segment { id: SegmentId::new(), name, description, rule, created_at: now, updated_at: now };
     let mut tx = app.db.begin().await?;
     segments::insert(&mut tx, &segment).await?;
+    audit::entry(caller, "segment.create", segment.id.as_uuid()).after(&segment).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(segment)
 }
@@ -61,11 +62,13 @@ pub async fn update(app: &App, caller: &Caller, id: SegmentId, draft: &SegmentDr
     let mut tx = app.db.begin().await?;
     let mut segment = segments::get(&mut tx, id).await.map_err(not_found("segment"))?;
     let (name, description, rule) = validate(draft, Some(&segment), app)?;
+    let before = segment.clone();
     segment.name = name;
     segment.description = description;
     segment.rule = rule;
     segment.updated_at = app.clock.now();
     segments::update(&mut tx, &segment).await?;
+    audit::entry(caller, "segment.update", id.as_uuid()).before(&before).after(&segment).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(segment)
 }
@@ -73,7 +76,9 @@ pub async fn update(app: &App, caller: &Caller, id: SegmentId, draft: &SegmentDr
 pub async fn delete(app: &App, caller: &Caller, id: SegmentId) -> Result<(), AppError> {
     caller.require(Action::WriteSegments, "change segments")?;
     let mut tx = app.db.begin().await?;
-    segments::delete(&mut tx, id).await.map_err(not_found("segment"))?;
+    let before = segments::get(&mut tx, id).await.map_err(not_found("segment"))?;
+    segments::delete(&mut tx, id).await?;
+    audit::entry(caller, "segment.delete", id.as_uuid()).before(&before).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

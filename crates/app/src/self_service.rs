@@ -100,7 +100,7 @@ pub async fn change(app: &App, member: &Member, change: &SettingsChange) -> Resu
             lawful_basis: None,
             text_version: change.opt_in_text_version.clone(),
         };
-        consent::record_as(app, member.id, &input, "portal", "member").await?;
+        consent::record_as(app, member.id, &input, "portal", None).await?;
     }
     if change.accept_terms != before.terms_accepted_at.is_some() {
         let input = ConsentInput {
@@ -109,7 +109,7 @@ pub async fn change(app: &App, member: &Member, change: &SettingsChange) -> Resu
             lawful_basis: Some("contract".into()),
             text_version: app.terms.version.clone(),
         };
-        consent::record_as(app, member.id, &input, "portal", "member").await?;
+        consent::record_as(app, member.id, &input, "portal", None).await?;
     }
     let member = members::get(&mut app.db.read().await?, member.id).await?;
     settings(app, &member).await

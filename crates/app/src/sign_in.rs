@@ -11,7 +11,7 @@ use tidings_store::{members, sign_in};
 
 use crate::auth::{hash_token, new_secret};
 use crate::i18n::Tr;
-use crate::{App, AppError, Caller};
+use crate::{App, AppError, Caller, audit};
 
 const TOKEN_PREFIX: &str = "sl_";
 /// How long a link works.
@@ -101,6 +101,7 @@ pub async fn operator_link(app: &App, caller: &Caller, member: MemberId) -> Resu
         return Err(AppError::Conflict("this member is disabled and cannot sign in".into()));
     }
     let url = new_link(app, &mut tx, member).await?;
+    audit::entry(caller, "member.sign_in_link", member.as_uuid()).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(url)
 }

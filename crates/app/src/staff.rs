@@ -1,12 +1,13 @@
 //! The vendor's staff: the people who sign in to the admin console, each with one role.
 
-use tidings_core::{Email, Staff, StaffId, StaffRole};
+use tidings_core::{Action, Email, Staff, StaffId, StaffRole};
 use tidings_store::staff;
 
-use crate::{App, AppError};
+use crate::{App, AppError, Caller, audit};
 
 /// Adds a staff person (`tidings staff add`); an address is used once.
-pub async fn add(app: &App, email: &str, name: &str, role: StaffRole) -> Result<Staff, AppError> {
+pub async fn add(app: &App, caller: &Caller, email: &str, name: &str, role: StaffRole) -> Result<Staff, AppError> {
+    caller.require(Action::ManageStaff, "add staff")?;
     let email = Email::parse(email).map_err(|e| AppError::invalid("email", e.to_string()))?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
@@ -18,6 +19,7 @@ pub async fn add(app: &App, email: &str, name: &str, role: StaffRole) -> Result<
     }
     let person = Staff { id: StaffId::new(), email, name: name.to_owned(), role, created_at: app.clock.now() };
     staff::insert(&mut tx, &person).await?;
+    audit::entry(caller, "staff.create", person.id.as_uuid()).after(&person).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(person)
 }

@@ -4,7 +4,7 @@ use tidings_core::{Action, Topic, TopicDraft, TopicId};
 use tidings_store::{Page, topics};
 
 use crate::error::not_found;
-use crate::{App, AppError, Caller};
+use crate::{App, AppError, Caller, audit};
 
 const WRITE: &str = "change topics";
 
@@ -18,6 +18,7 @@ pub async fn create(app: &App, caller: &Caller, draft: &TopicDraft) -> Result<To
         topics::set_policies(&mut tx, id, policies).await?;
     }
     let topic = topics::get(&mut tx, id).await?;
+    audit::entry(caller, "topic.create", id.as_uuid()).after(&topic).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(topic)
 }
@@ -31,13 +32,14 @@ pub async fn get(app: &App, caller: &Caller, id: TopicId) -> Result<Topic, AppEr
 pub async fn update(app: &App, caller: &Caller, id: TopicId, draft: &TopicDraft) -> Result<Topic, AppError> {
     caller.require(Action::WriteDirectory, WRITE)?;
     let mut tx = app.db.begin().await?;
-    let topic = topics::get(&mut tx, id).await.map_err(not_found("topic"))?;
-    let keyed = draft.keyed().validate(Some(&topic.keyed()))?;
+    let before = topics::get(&mut tx, id).await.map_err(not_found("topic"))?;
+    let keyed = draft.keyed().validate(Some(&before.keyed()))?;
     topics::update(&mut tx, id, &keyed, app.clock.now()).await?;
     if let Some(policies) = &draft.policies {
         topics::set_policies(&mut tx, id, policies).await?;
     }
     let topic = topics::get(&mut tx, id).await?;
+    audit::entry(caller, "topic.update", id.as_uuid()).before(&before).after(&topic).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(topic)
 }
@@ -45,7 +47,9 @@ pub async fn update(app: &App, caller: &Caller, id: TopicId, draft: &TopicDraft)
 pub async fn delete(app: &App, caller: &Caller, id: TopicId) -> Result<(), AppError> {
     caller.require(Action::WriteDirectory, WRITE)?;
     let mut tx = app.db.begin().await?;
-    topics::delete(&mut tx, id).await.map_err(not_found("topic"))?;
+    let before = topics::get(&mut tx, id).await.map_err(not_found("topic"))?;
+    topics::delete(&mut tx, id).await?;
+    audit::entry(caller, "topic.delete", id.as_uuid()).before(&before).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

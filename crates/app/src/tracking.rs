@@ -93,7 +93,7 @@ pub async fn unsubscribe(app: &App, token: &str, origin: &Origin) -> Result<Link
         lawful_basis: Some("consent".into()),
         text_version: "one-click-unsubscribe".into(),
     };
-    record_as(app, subject.member.id, &input, "unsubscribe", "member").await?;
+    record_as(app, subject.member.id, &input, "unsubscribe", None).await?;
     event(app, subject.message.id, subject.member.id, EventKind::Unsubscribed, origin.detail()).await?;
     Ok(subject)
 }
@@ -182,6 +182,10 @@ pub async fn bounce(app: &App, caller: &Caller, raw: &[u8]) -> Result<BounceRepo
             detail: Some(serde_json::json!({ "status": r.status, "diagnostic": r.diagnostic })),
         };
         events::append(&mut tx, &[e]).await?;
+        crate::audit::entry(caller, "delivery.bounce", member.as_uuid())
+            .after(&serde_json::json!({ "message_id": message, "reason": reason }))
+            .write(app, &mut tx)
+            .await?;
         tx.commit().await?;
         report.bounced += 1;
     }

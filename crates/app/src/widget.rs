@@ -17,12 +17,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use tidings_core::{Member, MemberId, MemberStatus, Timestamp};
+use tidings_core::{Action, Member, MemberId, MemberStatus, Timestamp};
 use tidings_store::{members, settings};
 
 use crate::auth::new_secret;
 use crate::inbox::MAX_TOKEN_DAYS;
-use crate::{App, AppError};
+use crate::{App, AppError, Caller};
 
 pub const TOKEN_PREFIX: &str = "tw1.";
 const SETTING: &str = "widget_secret";
@@ -56,10 +56,12 @@ pub async fn secret(app: &App) -> Result<String, AppError> {
 }
 
 /// A new secret: every token signed with the old one stops working at once.
-pub async fn rotate_secret(app: &App) -> Result<String, AppError> {
+pub async fn rotate_secret(app: &App, caller: &Caller) -> Result<String, AppError> {
+    caller.require(Action::ManageTokens, "rotate the widget secret")?;
     let secret = new_secret("tws_")?;
     let mut tx = app.db.begin().await?;
     settings::put(&mut tx, SETTING, &secret).await?;
+    crate::audit::entry(caller, "widget.rotate_secret", None).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(secret)
 }

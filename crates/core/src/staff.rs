@@ -37,7 +37,9 @@ impl StaffRole {
     pub fn may(self, action: Action) -> bool {
         match action {
             Action::ReadDirectory => true,
-            Action::WriteDirectory | Action::ManageTokens => self == Self::Admin,
+            Action::WriteDirectory | Action::ManageTokens | Action::ManageStaff | Action::ReadAudit => {
+                self == Self::Admin
+            }
             Action::WriteSegments | Action::Compose => matches!(self, Self::Admin | Self::Author),
         }
     }
@@ -55,6 +57,10 @@ pub enum Action {
     WriteSegments,
     /// Compose, schedule, cancel and copy messages.
     Compose,
+    /// Read the audit log of staff actions.
+    ReadAudit,
+    /// Add staff, change their roles and passwords.
+    ManageStaff,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -8,6 +8,7 @@ mod keyed;
 mod sql;
 
 pub mod audiences;
+pub mod audit;
 pub mod consent;
 pub mod deliveries;
 pub mod events;

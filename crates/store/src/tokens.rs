@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::db::on_tx;
 use crate::{Error, Result, Tx};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ApiToken {
     pub id: TokenId,
     pub name: String,

@@ -355,6 +355,15 @@ async fn staff_are_added_given_a_password_and_sign_in_with_it() {
             let refused = tidings_app::passwords::staff_sign_in(&app, email, secret).await.unwrap_err();
             assert_eq!(refused.to_string(), "invalid input: password: the email address or the password is wrong");
         }
+
+        let (ok, log, err) = output(tidings(&db.url).args(["audit", "--action", "staff"]));
+        assert!(ok, "{err}");
+        let entries: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["staff.password", "staff.create"], "the refused ones are not there");
+        assert_eq!(entries[1]["actor"]["kind"], "operator");
+        assert_eq!(entries[1]["after"]["role"], "approver");
+        assert_eq!(entries[0]["after"], serde_json::Value::Null, "no password in the log");
         db.cleanup().await;
     }
 }

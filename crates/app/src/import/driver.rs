@@ -24,6 +24,8 @@ pub(super) trait Planner {
     type Field: Copy + PartialEq + Send + Sync + 'static;
     type Record: Send;
     const KNOWN: &'static [(&'static str, Self::Field)];
+    /// The audit log's name for the import: `partner.import`.
+    const AUDIT_ACTION: &'static str;
 
     /// Refuses a header that lacks what every row needs.
     fn check_header(header: &Header<Self::Field>) -> Result<(), AppError>;
@@ -71,17 +73,36 @@ pub(super) async fn run<P: Planner>(
             None => write_alone(app, &mut planner, &header, rows, &mut report).await?,
         }
     }
-    if let Some(tx) = strict_tx {
-        if report.failed > 0 {
+    match strict_tx {
+        Some(tx) if report.failed > 0 => {
             tx.rollback().await?;
             report.rolled_back = true;
             report.created = 0;
             report.updated = 0;
-        } else {
+        }
+        Some(mut tx) => {
+            audited::<P>(app, caller, &mut tx, &report).await?;
+            tx.commit().await?;
+        }
+        // Each batch committed on its own; the entry sums them up once the file is read.
+        None => {
+            let mut tx = app.db.begin().await?;
+            audited::<P>(app, caller, &mut tx, &report).await?;
             tx.commit().await?;
         }
     }
     Ok(report)
+}
+
+/// The import's audit entry: its counts, not its rows.
+async fn audited<P: Planner>(app: &App, caller: &Caller, tx: &mut Tx, report: &ImportReport) -> Result<(), AppError> {
+    let counts = serde_json::json!({
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "failed": report.failed,
+    });
+    crate::audit::entry(caller, P::AUDIT_ACTION, None).after(&counts).write(app, tx).await
 }
 
 /// Writes one batch in its own transaction; on a constraint error, retries row by row.

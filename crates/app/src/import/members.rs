@@ -69,6 +69,7 @@ pub(super) struct MemberChange {
 impl Planner for MemberPlanner {
     type Field = Field;
     type Record = MemberChange;
+    const AUDIT_ACTION: &'static str = "member.import";
     const KNOWN: &'static [(&'static str, Field)] = &[
         ("external_id", Field::ExternalId),
         ("partner_external_id", Field::Partner),

@@ -42,6 +42,7 @@ struct PartnerPlanner {
 impl Planner for PartnerPlanner {
     type Field = Field;
     type Record = Partner;
+    const AUDIT_ACTION: &'static str = "partner.import";
     const KNOWN: &'static [(&'static str, Field)] = &[
         ("external_id", Field::ExternalId),
         ("name", Field::Name),

@@ -181,8 +181,11 @@ pub async fn sign_in_link(app: &App, key: &str) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn widget_secret(app: &App, rotate: bool) -> anyhow::Result<ExitCode> {
-    let secret =
-        if rotate { tidings_app::widget::rotate_secret(app).await } else { tidings_app::widget::secret(app).await };
+    let secret = if rotate {
+        tidings_app::widget::rotate_secret(app, &Caller::operator()).await
+    } else {
+        tidings_app::widget::secret(app).await
+    };
     println!("{}", secret.map_err(fail)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -104,6 +104,18 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         minutes: i64,
     },
+    /// Print the audit log of staff actions, newest first, one JSON object a line.
+    Audit {
+        /// Only entries about this record (a partner, member, message, ... id).
+        #[arg(long, value_name = "ID")]
+        subject: Option<uuid::Uuid>,
+        /// An action (message.release) or a kind of record (message).
+        #[arg(long)]
+        action: Option<String>,
+        /// How many entries (1 to 500).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
     /// Print an example configuration file with every default.
     PrintConfig,
 }
@@ -253,6 +265,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Staff(command) => staff(&app, command).await?,
         Command::WidgetSecret { rotate } => messages::widget_secret(&app, rotate).await?,
         Command::WidgetToken { member, minutes } => messages::widget_token(&app, &member, minutes).await?,
+        Command::Audit { subject, action, limit } => {
+            let filter = tidings_store::audit::AuditFilter { subject_id: subject, action, actor_name: None };
+            let page = tidings_app::audit::list(&app, &Caller::operator(), &filter, None, Some(limit)).await?;
+            for entry in page.items {
+                println!("{}", serde_json::to_string(&entry)?);
+            }
+            ExitCode::SUCCESS
+        }
         Command::PrintConfig => ExitCode::SUCCESS,
     };
     db.close().await;
@@ -262,14 +282,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn staff(app: &App, command: StaffCommand) -> anyhow::Result<ExitCode> {
     match command {
         StaffCommand::Add { email, name, role } => {
-            let person = tidings_app::staff::add(app, &email, &name, role).await.map_err(fail)?;
+            let person = tidings_app::staff::add(app, &Caller::operator(), &email, &name, role).await.map_err(fail)?;
             println!("{}", person.id);
         }
         StaffCommand::Password { email } => {
             let mut line = String::new();
             std::io::stdin().read_line(&mut line)?;
             let password = line.trim_end_matches(['\r', '\n']);
-            let person = tidings_app::passwords::set_staff(app, &email, password).await.map_err(fail)?;
+            let person =
+                tidings_app::passwords::set_staff(app, &Caller::operator(), &email, password).await.map_err(fail)?;
             eprintln!("password set for {} ({})", person.email, person.role);
         }
         StaffCommand::List => {

@@ -3,6 +3,7 @@
 //! generated from the same handlers the router serves.
 
 mod audiences;
+mod audit;
 mod consent;
 mod groups;
 mod imports;
@@ -37,6 +38,7 @@ use utoipa_axum::routes;
         (name = "consent", description = "Consent records and member preferences"),
         (name = "messages", description = "Composing messages: drafts, schedules, previews"),
         (name = "sending", description = "Releasing messages, their events and reports, bounces"),
+        (name = "audit", description = "The audit log of staff actions (admins only)"),
         (name = "inbox", description = "A member's own inbox, with a member token: one from POST /members/{id}/token, or one the vendor's server signs for the embeddable inbox (tw1., see docs/widget.md). The same operations are served under /widget/v1/inbox to the origins in [widget] allowed_origins (CORS)."),
     )
 )]
@@ -104,6 +106,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(audiences::explain))
         .routes(routes!(imports::partners))
         .routes(routes!(imports::members))
+        .routes(routes!(audit::list))
         .route("/openapi.json", axum::routing::get(openapi_json))
 }
 

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod audiences;
+mod audit;
 mod browser;
 mod directory;
 mod errors;

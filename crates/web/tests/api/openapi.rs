@@ -64,11 +64,12 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/inbox/{id}",
         "/inbox/{id}/read",
         "/inbox/{id}/acknowledge",
+        "/audit",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 54);
+    assert_eq!(operations, 55);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }

@@ -97,7 +97,7 @@ async fn a_vendor_signed_token_reads_and_acknowledges_only_its_member(app: TestA
         assert_eq!(get(&app, "/widget/v1/inbox", &bad).await.0, 401, "{bad}");
     }
     // Rotating the secret ends every token signed with the old one.
-    widget::rotate_secret(&app.app).await.unwrap();
+    widget::rotate_secret(&app.app, &tidings_app::Caller::operator()).await.unwrap();
     assert_eq!(get(&app, "/widget/v1/inbox", &ana).await.0, 401);
     app
 }

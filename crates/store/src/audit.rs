@@ -1,0 +1,147 @@
+//! The audit log: one row per staff action, newest first when read.
+
+use serde::Serialize;
+use sqlx::AssertSqlSafe;
+use tidings_core::Timestamp;
+use uuid::Uuid;
+
+use crate::db::on_tx;
+use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor};
+use crate::{Result, Tx};
+
+/// Who acted: a staff person in the console, an API token, or the operator at the
+/// command line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Actor {
+    /// `staff`, `token` or `operator`.
+    pub kind: String,
+    pub id: Option<Uuid>,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub at: Timestamp,
+    pub actor: Actor,
+    /// What was done, as `subject.verb`: `topic.update`, `message.release`.
+    pub action: String,
+    /// The kind of record acted on: `topic`, `member`, `message`, ...
+    pub subject_kind: String,
+    pub subject_id: Option<Uuid>,
+    /// The record before the action; absent for a creation.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub before: Option<serde_json::Value>,
+    /// The record after the action, or what the action did; absent for a deletion.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    at: i64,
+    actor_kind: String,
+    actor_id: Option<Uuid>,
+    actor_name: String,
+    action: String,
+    subject_kind: String,
+    subject_id: Option<Uuid>,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+impl From<Row> for AuditEntry {
+    fn from(r: Row) -> Self {
+        let json = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
+        Self {
+            id: r.id,
+            at: Timestamp::from_millis(r.at),
+            actor: Actor { kind: r.actor_kind, id: r.actor_id, name: r.actor_name },
+            action: r.action,
+            subject_kind: r.subject_kind,
+            subject_id: r.subject_id,
+            before: json(r.before),
+            after: json(r.after),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, at, actor_kind, actor_id, actor_name, action, subject_kind, subject_id, before, after";
+
+pub async fn insert(tx: &mut Tx, e: &AuditEntry) -> Result<()> {
+    let text = |v: &Option<serde_json::Value>| v.as_ref().map(serde_json::Value::to_string);
+    let sql = format!("insert into audit_log ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+    on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
+        .bind(e.id)
+        .bind(e.at.as_millis())
+        .bind(&e.actor.kind)
+        .bind(e.actor.id)
+        .bind(&e.actor.name)
+        .bind(&e.action)
+        .bind(&e.subject_kind)
+        .bind(e.subject_id)
+        .bind(text(&e.before))
+        .bind(text(&e.after))
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// Which entries to list; every field narrows.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub subject_id: Option<Uuid>,
+    /// An action (`message.release`) or every action on a kind of subject (`message`).
+    pub action: Option<String>,
+    pub actor_name: Option<String>,
+}
+
+/// Entries newest first; `after` is the id of the last entry seen.
+pub async fn list(
+    tx: &mut Tx,
+    filter: &AuditFilter,
+    after: Option<&str>,
+    limit: Option<u32>,
+) -> Result<Page<AuditEntry>> {
+    let limit = clamp_limit(limit);
+    let mut f = Filter::default();
+    if let Some(subject) = filter.subject_id {
+        let n = f.bind(Value::Uuid(subject));
+        f.push(format!("subject_id = {n}"));
+    }
+    if let Some(action) = filter.action.as_deref() {
+        if action.contains('.') {
+            let n = f.bind(Value::Text(action.to_owned()));
+            f.push(format!("action = {n}"));
+        } else {
+            let n = f.bind(Value::Text(action.to_owned()));
+            f.push(format!("subject_kind = {n}"));
+        }
+    }
+    if let Some(actor) = filter.actor_name.as_deref() {
+        let n = f.bind(Value::Text(actor.to_owned()));
+        f.push(format!("actor_name = {n}"));
+    }
+    if let Some(after) = cursor(after) {
+        let n = f.bind(Value::Uuid(after));
+        f.push(format!("id < {n}"));
+    }
+    let sql = format!("select {COLUMNS} from audit_log {} order by id desc limit {}", f.sql(), limit + 1);
+    let rows: Vec<Row> = on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?;
+    Ok(Page::from_rows(rows.into_iter().map(AuditEntry::from).collect(), limit, |e| e.id.to_string()))
+}
+
+/// Blanks what earlier entries recorded of an erased subject; the entries themselves (who
+/// did what, when) stay.
+pub async fn redact_subject(tx: &mut Tx, subject: Uuid) -> Result<u64> {
+    let done = on_tx!(tx, |c| sqlx::query("update audit_log set before = null, after = null where subject_id = $1")
+        .bind(subject)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done)
+}
