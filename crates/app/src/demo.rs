@@ -249,3 +249,13 @@ fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
+
+/// Gives the demo admin a fresh password (at each `serve --demo`), so the console can be
+/// tried at once and no password is shared between installations.
+pub async fn rotate_admin_password(app: &App) -> Result<String, AppError> {
+    let mut bytes = [0u8; 9];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let password = hex::encode(bytes);
+    crate::passwords::set_staff(app, &crate::Caller::operator(), ADMIN_EMAIL, &password).await?;
+    Ok(password)
+}

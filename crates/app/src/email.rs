@@ -336,6 +336,24 @@ pub fn compose(app: &App, message: &Message, prepared: &Prepared, member: &Membe
     }
 }
 
+/// The email as `member` would get it, for a preview in the console: its subject and HTML
+/// part, with links going straight to their targets and nothing tracked (no open pixel,
+/// no signed links), so looking at it records nothing for the member.
+pub fn preview(prepared: &Prepared, member: &Member, partner: &Partner) -> (String, String) {
+    let values = Values {
+        clicks: prepared.urls.clone(),
+        call_to_action: prepared.rendered.call_to_action.as_ref().map(|c| c.url.clone()).unwrap_or_default(),
+        acknowledge: "#acknowledge".into(),
+        unsubscribe: "#unsubscribe".into(),
+        open_pixel: "data:,".into(),
+        member_name: member.profile.name.clone(),
+        partner_name: partner.profile.name.clone(),
+    };
+    let encoded = fill(&prepared.html, |slot| html_escape(values.get(slot)));
+    let html = quoted_printable::decode(encoded, quoted_printable::ParseMode::Robust).unwrap_or_default();
+    (prepared.subject.clone(), String::from_utf8_lossy(&html).into_owned())
+}
+
 /// The three answers every message gives, with their headings, in order.
 fn sections(r: &Rendered) -> [(&'static str, &String); 3] {
     [("What changed", &r.what_changed), ("Why it matters", &r.why_it_matters), ("What to do next", &r.what_to_do)]

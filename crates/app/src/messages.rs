@@ -172,6 +172,16 @@ pub struct MessagePreview {
     pub member_email: String,
     pub rendered: Rendered,
     pub channels: Vec<ChannelDecision>,
+    /// The email as the member would get it, when the message goes by email: links go
+    /// straight to their targets and nothing is tracked.
+    pub email: Option<EmailPreview>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmailPreview {
+    pub subject: String,
+    pub html: String,
 }
 
 pub async fn preview(app: &App, caller: &Caller, id: MessageId, member: &str) -> Result<MessagePreview, AppError> {
@@ -191,6 +201,14 @@ pub async fn preview(app: &App, caller: &Caller, id: MessageId, member: &str) ->
     let rendered = messages::render(&message.content, &member.profile.locale, &who)
         .map_err(|e| AppError::invalid(&format!("content.{}", e.field), e.message))?;
     let topic = topics::get(&mut tx, message.topic_id).await?;
+    let email = if message.effective_channels().contains(&tidings_core::consent::Channel::Email) {
+        let prepared = crate::email::Prepared::new(&message, rendered.clone(), &topic.name)
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("laying out the email: {e}")))?;
+        let (subject, html) = crate::email::preview(&prepared, &member, &partner);
+        Some(EmailPreview { subject, html })
+    } else {
+        None
+    };
     let prefs = consent_store::preferences(&mut tx, member.id).await?;
     let channels = message
         .effective_channels()
@@ -205,5 +223,5 @@ pub async fn preview(app: &App, caller: &Caller, id: MessageId, member: &str) ->
             ChannelDecision { channel, allowed: d.allowed, reason: d.reason }
         })
         .collect();
-    Ok(MessagePreview { member_email: member.profile.email.to_string(), rendered, channels })
+    Ok(MessagePreview { member_email: member.profile.email.to_string(), rendered, channels, email })
 }

@@ -27,3 +27,9 @@ pub async fn add(app: &App, caller: &Caller, email: &str, name: &str, role: Staf
 pub async fn list(app: &App) -> Result<Vec<Staff>, AppError> {
     Ok(staff::list(&mut app.db.read().await?).await?)
 }
+
+/// The staff person a console session names, read afresh on every request so that a
+/// removed person or a changed role takes effect at once.
+pub async fn signed_in(app: &App, id: StaffId) -> Result<Staff, AppError> {
+    staff::get(&mut app.db.read().await?, id).await?.ok_or(AppError::Unauthorized)
+}

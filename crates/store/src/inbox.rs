@@ -286,3 +286,23 @@ pub async fn counts(tx: &mut Tx, message: MessageId) -> Result<RecipientCounts> 
     .await)?;
     Ok(RecipientCounts { recipients, viewed, read, acknowledged })
 }
+
+/// How many messages these members received in all since `since` (the noise check).
+pub async fn received_since(tx: &mut Tx, members: &[MemberId], since: Timestamp) -> Result<i64> {
+    let mut total = 0;
+    for chunk in members.chunks(500) {
+        let sql = format!(
+            "select count(*) from recipients where released_at >= $1 and member_id in ({})",
+            crate::sql::placeholders(tx.dialect(), 2, chunk.len())
+        );
+        let n: i64 = on_tx!(tx, |c| {
+            let mut q = sqlx::query_scalar(AssertSqlSafe(sql)).bind(since.as_millis());
+            for m in chunk {
+                q = q.bind(m.as_uuid());
+            }
+            q.fetch_one(c).await
+        })?;
+        total += n;
+    }
+    Ok(total)
+}

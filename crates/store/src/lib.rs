@@ -9,6 +9,7 @@ mod sql;
 
 pub mod audiences;
 pub mod audit;
+pub mod compliance;
 pub mod consent;
 pub mod deliveries;
 pub mod events;

@@ -135,6 +135,8 @@ pub async fn get_many(tx: &mut Tx, ids: &[MessageId]) -> Result<HashMap<MessageI
 pub struct MessageFilter {
     pub state: Option<MessageState>,
     pub topic_id: Option<TopicId>,
+    /// Newest first (the console); oldest first otherwise (the API's stable order).
+    pub newest_first: bool,
 }
 
 pub async fn list(
@@ -153,11 +155,12 @@ pub async fn list(
         let n = f.bind(Value::Uuid(topic.as_uuid()));
         f.push(format!("topic_id = {n}"));
     }
+    let (before_or_after, order) = if filter.newest_first { ("<", "desc") } else { (">", "asc") };
     if let Some(after) = cursor(after) {
         let n = f.bind(Value::Uuid(after));
-        f.push(format!("id > {n}"));
+        f.push(format!("id {before_or_after} {n}"));
     }
-    let sql = format!("{SELECT} {} order by id limit {}", f.sql(), limit + 1);
+    let sql = format!("{SELECT} {} order by id {order} limit {}", f.sql(), limit + 1);
     let rows: Vec<MessageRow> =
         on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?;
     let items = rows.into_iter().map(Message::try_from).collect::<Result<Vec<_>>>()?;
@@ -208,4 +211,24 @@ pub async fn released_at(tx: &mut Tx, id: MessageId) -> Result<Option<Timestamp>
         .fetch_one(c)
         .await)?;
     Ok(at.map(Timestamp::from_millis))
+}
+
+/// Released must-know messages that ask for acknowledgment, newest release first, with
+/// their release time; test-send copies left out.
+pub async fn released_critical(tx: &mut Tx, limit: i64) -> Result<Vec<(Message, Timestamp)>> {
+    let ids: Vec<(Uuid, i64)> = on_tx!(tx, |c| sqlx::query_as(
+        "select id, released_at from messages where importance = 'critical' and acknowledgment is not null \
+         and released_at is not null order by released_at desc, id desc limit $1"
+    )
+    .bind(limit.saturating_mul(2))
+    .fetch_all(c)
+    .await)?;
+    let mut found = Vec::with_capacity(ids.len());
+    for (id, released_at) in ids {
+        let message = get(tx, MessageId::from_uuid(id)).await?;
+        if !message.audience.test_send && found.len() < usize::try_from(limit).unwrap_or(0) {
+            found.push((message, Timestamp::from_millis(released_at)));
+        }
+    }
+    Ok(found)
 }

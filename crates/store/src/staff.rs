@@ -57,3 +57,12 @@ pub async fn list(tx: &mut Tx) -> Result<Vec<Staff>> {
             .await)?;
     rows.into_iter().map(Staff::try_from).collect()
 }
+
+pub async fn get(tx: &mut Tx, id: StaffId) -> Result<Option<Staff>> {
+    let row: Option<StaffRow> =
+        on_tx!(tx, |c| sqlx::query_as("select id, email, name, role, created_at from staff where id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(c)
+            .await)?;
+    row.map(Staff::try_from).transpose()
+}

@@ -1,7 +1,8 @@
-//! CSRF protection for every portal form, in one place so that no handler can forget it:
-//! a request that changes anything (any method but GET and HEAD) must carry the session's
-//! token in its `csrf` form field. SameSite=Lax cookies already keep most cross-site posts
-//! out; the token also covers older browsers and same-site subdomains.
+//! CSRF protection for every form of the portal and the console, in one place so that no
+//! handler can forget it: a request that changes anything (any method but GET and HEAD)
+//! must carry the session's token in its `csrf` form field. SameSite=Lax cookies already
+//! keep most cross-site posts out; the token also covers older browsers and same-site
+//! subdomains.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -13,23 +14,30 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 
-use super::page::error_page;
+use tidings_app::AppError;
 use tidings_app::i18n::Tr;
 
-/// Portal forms are a few fields; anything larger is not one of ours.
-const FORM_LIMIT: usize = 64 * 1024;
+/// The session key of the CSRF token.
+pub const SESSION_KEY: &str = "csrf";
+
+/// Forms are a few fields (a message being composed is the largest); anything larger is
+/// not one of ours.
+const FORM_LIMIT: usize = 256 * 1024;
+
+/// How a refused form is answered: a page in the surface's own style.
+pub type Refusal = fn(&Tr, StatusCode) -> Response;
 
 #[derive(Deserialize)]
 struct TokenField {
     csrf: Option<String>,
 }
 
-pub async fn verify(session: Session, request: Request, next: Next) -> Response {
+pub async fn verify(session: Session, request: Request, next: Next, refusal: Refusal) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
     let tr = Tr::for_accept_language(request.headers().get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-    let refuse = |tr: &Tr| error_page(tr, StatusCode::FORBIDDEN, tr.text("error-form-expired"));
+    let refuse = |tr: &Tr| refusal(tr, StatusCode::FORBIDDEN);
     let is_form = request
         .headers()
         .get(CONTENT_TYPE)
@@ -40,16 +48,27 @@ pub async fn verify(session: Session, request: Request, next: Next) -> Response 
     }
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
-        return error_page(&tr, StatusCode::PAYLOAD_TOO_LARGE, tr.text("error-form-expired"));
+        return refusal(&tr, StatusCode::PAYLOAD_TOO_LARGE);
     };
     let sent = serde_urlencoded::from_bytes::<TokenField>(&bytes).ok().and_then(|f| f.csrf);
-    let expected = session.get::<String>(super::visitor::CSRF).await.ok().flatten();
+    let expected = session.get::<String>(SESSION_KEY).await.ok().flatten();
     match (sent, expected) {
         (Some(sent), Some(expected)) if same(&sent, &expected) => {
             next.run(Request::from_parts(parts, Body::from(bytes))).await
         }
         _ => refuse(&tr),
     }
+}
+
+/// The session's CSRF token, made on first need.
+pub async fn token(session: &Session) -> Result<String, AppError> {
+    let unexpected = |e: tower_sessions::session::Error| AppError::Unexpected(anyhow::anyhow!("session: {e}"));
+    if let Some(token) = session.get::<String>(SESSION_KEY).await.map_err(unexpected)? {
+        return Ok(token);
+    }
+    let token = tidings_app::sign_in::form_token()?;
+    session.insert(SESSION_KEY, &token).await.map_err(unexpected)?;
+    Ok(token)
 }
 
 /// Compares digests, so the time taken says nothing about how much of the token matched.

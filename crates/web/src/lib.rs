@@ -1,7 +1,9 @@
 //! The HTTP surface: `/api/v1` (JSON, described by OpenAPI), health checks, and one
 //! error-to-response mapping for all of it.
 
+mod admin;
 mod api;
+mod csrf;
 mod error;
 mod extract;
 mod health;
@@ -30,6 +32,7 @@ pub fn router(app: App) -> Router {
         .merge(health::router())
         .merge(links::router())
         .nest("/portal", portal::router(&app))
+        .nest("/admin", admin::router(&app))
         .nest("/widget", widget::router(&app))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

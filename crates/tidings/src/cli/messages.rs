@@ -91,7 +91,7 @@ pub async fn run(app: &App, command: MessageCommand) -> anyhow::Result<ExitCode>
             println!("{}", messages::create(app, &caller, &draft).await.map_err(fail)?.id);
         }
         MessageCommand::List { state } => {
-            let filter = MessageFilter { state, topic_id: None };
+            let filter = MessageFilter { state, topic_id: None, newest_first: false };
             let mut after = None;
             loop {
                 let page = messages::list(app, &caller, &filter, after.as_deref(), Some(500)).await.map_err(fail)?;

@@ -25,7 +25,13 @@ pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) 
             ),
             None => println!("The database already has data; no demo data was added."),
         }
-        println!("Admin: {} (API token below, renewed at each start)", demo::ADMIN_EMAIL);
+        match demo::rotate_admin_password(&app).await {
+            Ok(password) => {
+                println!("Admin console: {url}/admin");
+                println!("  sign in as {} with password {password} (renewed at each start)", demo::ADMIN_EMAIL);
+            }
+            Err(e) => println!("The demo admin has no password ({e}); set one with: tidings staff password"),
+        }
         println!("API token: {token}");
         println!("Try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/partners");
         println!("API description: {url}/api/v1/openapi.json");

@@ -37,7 +37,7 @@ pub async fn list(
         Some(s) => Some(s.parse::<MessageState>().map_err(|e| AppError::invalid("state", e.to_string()))?),
         None => None,
     };
-    let filter = MessageFilter { state, topic_id: q.topic_id };
+    let filter = MessageFilter { state, topic_id: q.topic_id, newest_first: false };
     Ok(axum::Json(messages::list(&app, &caller, &filter, q.after.as_deref(), q.limit).await?.into()))
 }
 

@@ -3,9 +3,8 @@
 //! checked for its CSRF token by one middleware; sign-in requests are rate limited per
 //! client address (`limits`).
 
-mod csrf;
 mod inbox;
-mod limits;
+pub(crate) mod limits;
 pub(crate) mod message;
 pub(crate) mod page;
 mod preferences;
@@ -53,7 +52,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/messages/{id}", get(message::show))
         .route("/messages/{id}/acknowledge", post(message::acknowledge))
         .route("/messages/{id}/dismiss", post(message::dismiss))
-        .layer(axum::middleware::from_fn(csrf::verify))
+        .layer(axum::middleware::from_fn(|s, r, n| crate::csrf::verify(s, r, n, page::form_refused)))
         .layer(sessions)
         .route("/assets/portal.css", get(stylesheet))
 }

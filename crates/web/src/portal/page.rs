@@ -53,18 +53,23 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img
 
 /// Renders a page with a status.
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    render_with_policy(status, page, CONTENT_SECURITY_POLICY)
+}
+
+/// Renders a page under a Content-Security-Policy of the surface's own.
+pub fn render_with_policy(status: StatusCode, page: &impl Template, policy: &'static str) -> Response {
     match page.render() {
         Ok(html) => {
             let headers = [
                 ("cache-control", "no-store"),
-                ("content-security-policy", CONTENT_SECURITY_POLICY),
+                ("content-security-policy", policy),
                 ("x-content-type-options", "nosniff"),
                 ("referrer-policy", "no-referrer"),
             ];
             (status, headers, Html(html)).into_response()
         }
         Err(e) => {
-            tracing::error!(error = %e, "a portal page did not render");
+            tracing::error!(error = %e, "a page did not render");
             (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be shown").into_response()
         }
     }
@@ -91,6 +96,11 @@ pub fn failure(tr: &Tr, error: AppError) -> Response {
         }
     };
     error_page(tr, status, text)
+}
+
+/// A form the CSRF check refused: expired (or forged) or too large.
+pub fn form_refused(tr: &Tr, status: StatusCode) -> Response {
+    error_page(tr, status, tr.text("error-form-expired"))
 }
 
 pub fn error_page(tr: &Tr, status: StatusCode, text: String) -> Response {

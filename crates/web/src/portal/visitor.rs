@@ -16,7 +16,7 @@ use super::page::{Frame, failure};
 use tidings_app::i18n::Tr;
 
 const MEMBER: &str = "member";
-pub(super) const CSRF: &str = "csrf";
+use crate::csrf::SESSION_KEY as CSRF;
 const FLASH: &str = "flash";
 const DISMISSED: &str = "dismissed";
 const ACTIVE_DAY: &str = "active_day";
@@ -54,23 +54,13 @@ fn unexpected(e: tower_sessions::session::Error) -> AppError {
     AppError::Unexpected(anyhow::anyhow!("session: {e}"))
 }
 
-/// The session's CSRF token, made on first need.
-pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
-    if let Some(token) = session.get::<String>(CSRF).await.map_err(unexpected)? {
-        return Ok(token);
-    }
-    let token = sign_in::form_token()?;
-    session.insert(CSRF, &token).await.map_err(unexpected)?;
-    Ok(token)
-}
-
 impl FromRequestParts<App> for Visitor {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, app).await.map_err(IntoResponse::into_response)?;
         let tr = Tr::for_accept_language(parts.headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-        let csrf = csrf_token(&session).await.map_err(|e| failure(&tr, e))?;
+        let csrf = crate::csrf::token(&session).await.map_err(|e| failure(&tr, e))?;
         Ok(Self { session, csrf, tr, path: parts.uri.path().to_owned() })
     }
 }

@@ -6,7 +6,9 @@ mod helpers;
 
 mod audiences;
 mod audit;
+mod browse;
 mod browser;
+mod console;
 mod directory;
 mod errors;
 mod imports;

@@ -6,10 +6,11 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
 use crate::both_engines;
+use crate::browse::{Browser, Page, fields};
 use crate::helpers::TestApp;
 
 both_engines!(
@@ -24,84 +25,7 @@ both_engines!(
     a_member_sets_a_password_and_signs_in_with_it,
 );
 
-/// A browser: one portal session cookie, no automatic redirects.
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookie: Option<String>,
-    language: &'static str,
-}
-
-struct Page {
-    status: u16,
-    location: Option<String>,
-    set_cookie: Option<String>,
-    body: String,
-}
-
-impl Page {
-    /// The inbox list alone (not the pop-up or the filters).
-    fn list(&self) -> &str {
-        let start = self.body.find("<ul class=\"messages\">").unwrap_or(self.body.len());
-        let end = self.body[start..].find("</ul>").map_or(self.body.len(), |e| start + e);
-        &self.body[start..end]
-    }
-
-    /// The value of the page's first hidden field with this name.
-    fn field(&self, name: &str) -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        let at = self.body.find(&marker).unwrap_or_else(|| panic!("no field {name}")) + marker.len();
-        self.body[at..].split('"').next().unwrap().to_owned()
-    }
-
-    fn csrf(&self) -> String {
-        self.field("csrf")
-    }
-}
-
-/// Form fields with owned values, as the post helpers take them.
-fn fields<'a>(owned: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    owned.iter().map(|(name, value)| (*name, value.as_str())).collect()
-}
-
 impl Browser {
-    fn new(app: &TestApp) -> Self {
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { client, base: app.base.clone(), cookie: None, language: "en" }
-    }
-
-    async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
-        let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
-        let mut request = self.client.request(method, url).header("accept-language", self.language);
-        if let Some(cookie) = &self.cookie {
-            request = request.header(COOKIE, cookie);
-        }
-        if let Some(form) = form {
-            request = request
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(serde_urlencoded::to_string(form).unwrap());
-        }
-        let response = request.send().await.unwrap();
-        let header =
-            |name| response.headers().get(name).map(|v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_owned());
-        let (location, set_cookie) = (header(LOCATION), header(SET_COOKIE));
-        if let Some(set) = &set_cookie {
-            let pair = set.split(';').next().unwrap().to_owned();
-            // tower-sessions clears a flushed session with an empty, expired cookie.
-            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
-        }
-        let status = response.status().as_u16();
-        Page { status, location, set_cookie, body: response.text().await.unwrap() }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        self.send(Method::GET, path, None).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        self.send(Method::POST, path, Some(form)).await
-    }
-
     /// Asks for a link on the sign-in page and takes it from the SMTP server.
     async fn request_link(&mut self, app: &TestApp, email: &str) -> String {
         let before = app.smtp.received().into_iter().filter(|m| m.to == vec![email.to_owned()]).count();

@@ -1,0 +1,237 @@
+//! Acknowledgment compliance: for each must-know message, who has and has not
+//! acknowledged, by partner and member, with the evidence of each acknowledgment. Every
+//! staff role reads it.
+
+use serde::Serialize;
+use tidings_core::messages::Message;
+use tidings_core::{Action, MemberId, MessageId, PartnerId, Timestamp};
+use tidings_store::compliance::{self as store, PartnerStanding, Standing, Tally};
+use tidings_store::{messages, partners};
+
+use crate::error::not_found;
+use crate::{App, AppError, Caller};
+
+/// A released must-know message and how far its acknowledgments have come.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub message_id: MessageId,
+    pub title: String,
+    pub released_at: Timestamp,
+    pub due_at: Option<Timestamp>,
+    pub tally: Tally,
+    /// Its due time has passed and someone has still not acknowledged.
+    pub overdue: bool,
+}
+
+fn title(message: &Message) -> String {
+    let content = &message.content;
+    content.variants.get(&content.default_locale).map(|v| v.title.clone()).unwrap_or_default()
+}
+
+fn summary(message: &Message, released_at: Timestamp, tally: Tally, now: Timestamp) -> Summary {
+    let due_at = message.acknowledgment.as_ref().and_then(|a| a.due_at);
+    Summary {
+        message_id: message.id,
+        title: title(message),
+        released_at,
+        due_at,
+        tally,
+        overdue: due_at.is_some_and(|due| due < now) && tally.outstanding() > 0,
+    }
+}
+
+/// The latest released must-know messages that ask for acknowledgment.
+pub async fn messages(app: &App, caller: &Caller, limit: i64) -> Result<Vec<Summary>, AppError> {
+    caller.require(Action::ReadDirectory, "read compliance")?;
+    let mut tx = app.db.read().await?;
+    let released = messages::released_critical(&mut tx, limit).await?;
+    let ids: Vec<MessageId> = released.iter().map(|(m, _)| m.id).collect();
+    let tallies = store::tallies(&mut tx, &ids).await?;
+    let now = app.clock.now();
+    Ok(released
+        .iter()
+        .map(|(m, at)| {
+            let tally = tallies.iter().find(|(id, _)| *id == m.id).map(|(_, t)| *t).unwrap_or_default();
+            summary(m, *at, tally, now)
+        })
+        .collect())
+}
+
+/// One message's compliance, partner by partner.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub summary: Summary,
+    pub statement: Option<String>,
+    pub partners: Vec<PartnerStanding>,
+}
+
+pub async fn report(app: &App, caller: &Caller, message: MessageId) -> Result<Report, AppError> {
+    caller.require(Action::ReadDirectory, "read compliance")?;
+    let mut tx = app.db.read().await?;
+    let (m, released_at) = released(&mut tx, message).await?;
+    let partners = store::by_partner(&mut tx, message).await?;
+    let tally = partners.iter().fold(Tally::default(), |sum, p| Tally {
+        recipients: sum.recipients + p.tally.recipients,
+        read: sum.read + p.tally.read,
+        acknowledged: sum.acknowledged + p.tally.acknowledged,
+    });
+    Ok(Report {
+        summary: summary(&m, released_at, tally, app.clock.now()),
+        statement: m.acknowledgment.as_ref().map(|a| a.statement.clone()),
+        partners,
+    })
+}
+
+async fn released(tx: &mut tidings_store::Tx, message: MessageId) -> Result<(Message, Timestamp), AppError> {
+    let m = messages::get(tx, message).await.map_err(not_found("message"))?;
+    let released_at = messages::released_at(tx, message).await?.ok_or(AppError::NotFound("released message"))?;
+    Ok((m, released_at))
+}
+
+/// One partner's members on one message.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartnerReport {
+    pub summary: Summary,
+    pub partner_id: PartnerId,
+    pub partner_name: Option<String>,
+    pub members: Vec<Standing>,
+}
+
+pub async fn partner(
+    app: &App,
+    caller: &Caller,
+    message: MessageId,
+    partner: PartnerId,
+) -> Result<PartnerReport, AppError> {
+    caller.require(Action::ReadDirectory, "read compliance")?;
+    let mut tx = app.db.read().await?;
+    let (m, released_at) = released(&mut tx, message).await?;
+    let members = store::of_partner(&mut tx, message, partner).await?;
+    if members.is_empty() {
+        return Err(AppError::NotFound("partner on this message"));
+    }
+    let tally = Tally {
+        recipients: i64::try_from(members.len()).unwrap_or(i64::MAX),
+        read: members.iter().filter(|s| s.read_at.is_some()).count() as i64,
+        acknowledged: members.iter().filter(|s| s.acknowledged_at.is_some()).count() as i64,
+    };
+    let partner_name = partners::get(&mut tx, partner).await.ok().map(|p| p.profile.name);
+    Ok(PartnerReport {
+        summary: summary(&m, released_at, tally, app.clock.now()),
+        partner_id: partner,
+        partner_name,
+        members,
+    })
+}
+
+/// Copies per page of the export: each page is one short read, so a million rows never sit
+/// in memory and never hold a transaction open for long.
+const EXPORT_PAGE: i64 = 5_000;
+
+/// The evidence of every copy of the message as CSV, streamed: the member, their partner,
+/// when it was released, read and acknowledged, and the acknowledgment's locale,
+/// statement, content hash, IP address and user agent. The checks run before this
+/// returns; the rows follow on the receiver a page at a time (an error ends the stream).
+pub async fn export_csv(
+    app: &App,
+    caller: &Caller,
+    message: MessageId,
+) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<u8>, AppError>>, AppError> {
+    caller.require(Action::ReadDirectory, "export compliance")?;
+    released(&mut app.db.read().await?, message).await?;
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    let app = app.clone();
+    tokio::spawn(async move {
+        if let Err(e) = write_pages(&app, message, &sender).await {
+            let _ = sender.send(Err(e)).await;
+        }
+    });
+    Ok(receiver)
+}
+
+const HEADER: [&str; 14] = [
+    "member_id",
+    "name",
+    "email",
+    "partner_id",
+    "partner",
+    "roles",
+    "released_at",
+    "read_at",
+    "acknowledged_at",
+    "locale",
+    "statement",
+    "content_sha256",
+    "ip",
+    "user_agent",
+];
+
+async fn write_pages(
+    app: &App,
+    message: MessageId,
+    out: &tokio::sync::mpsc::Sender<Result<Vec<u8>, AppError>>,
+) -> Result<(), AppError> {
+    let fail = |e: csv::Error| AppError::Unexpected(anyhow::anyhow!("writing the export: {e}"));
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(HEADER).map_err(fail)?;
+    let mut names = std::collections::HashMap::<PartnerId, String>::new();
+    let mut after: Option<MemberId> = None;
+    loop {
+        let mut tx = app.db.read().await?;
+        let page = store::page(&mut tx, message, after, EXPORT_PAGE).await?;
+        for s in &page {
+            if let Some(p) = s.partner_id.filter(|p| !names.contains_key(p)) {
+                let name = partners::get(&mut tx, p).await.map(|p| p.profile.name).unwrap_or_default();
+                names.insert(p, name);
+            }
+        }
+        drop(tx);
+        let Some(last) = page.last() else { break };
+        after = Some(last.member_id);
+        for s in &page {
+            let time = |t: Option<Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+            let e = s.evidence.as_ref();
+            let roles: Vec<&str> = s.roles.iter().map(|r| r.as_str()).collect();
+            let record = [
+                s.member_id.to_string(),
+                s.name.clone().unwrap_or_else(|| "(erased)".into()),
+                s.email.clone().unwrap_or_default(),
+                s.partner_id.map(|p| p.to_string()).unwrap_or_default(),
+                s.partner_id.and_then(|p| names.get(&p).cloned()).unwrap_or_default(),
+                roles.join(";"),
+                s.released_at.to_string(),
+                time(s.read_at),
+                time(s.acknowledged_at),
+                e.map(|e| e.locale.clone()).unwrap_or_default(),
+                e.map(|e| e.statement.clone()).unwrap_or_default(),
+                e.map(|e| e.content_hash.clone()).unwrap_or_default(),
+                e.and_then(|e| e.ip.clone()).unwrap_or_default(),
+                e.and_then(|e| e.user_agent.clone()).unwrap_or_default(),
+            ];
+            for cell in &record {
+                csv.write_field(inert(cell).as_bytes()).map_err(fail)?;
+            }
+            csv.write_record(std::iter::empty::<&[u8]>()).map_err(fail)?;
+        }
+        let chunk =
+            std::mem::replace(&mut csv, csv::Writer::from_writer(Vec::new())).into_inner().map_err(unwritten)?;
+        if out.send(Ok(chunk)).await.is_err() {
+            return Ok(()); // the client went away
+        }
+    }
+    let rest = csv.into_inner().map_err(unwritten)?;
+    if !rest.is_empty() {
+        let _ = out.send(Ok(rest)).await;
+    }
+    Ok(())
+}
+
+fn unwritten<W>(e: csv::IntoInnerError<W>) -> AppError {
+    AppError::Unexpected(anyhow::anyhow!("writing the export: {}", e.error()))
+}
+
+/// A cell a spreadsheet shows as text: one that would start a formula (a user agent or a
+/// name is whatever someone typed) gets a leading apostrophe.
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}").into() } else { cell.into() }
+}

@@ -1,0 +1,206 @@
+//! Acknowledgment compliance: the must-know messages, each one by partner with overdue
+//! partners first, drill-down to a partner's members, the CSV export and a printable
+//! evidence report.
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tidings_app::compliance::{self, PartnerReport, Report, Summary};
+use tidings_app::{App, AppError};
+use tidings_core::{MessageId, PartnerId};
+use tidings_store::compliance::PartnerStanding;
+
+use super::console::Console;
+use super::shell::{Shell, failure, render, when};
+
+/// The must-know messages a list shows.
+const LISTED: i64 = 100;
+
+#[derive(Template)]
+#[template(path = "admin/compliance_list.html")]
+struct ListPage {
+    shell: Shell,
+    messages: Vec<Summary>,
+}
+
+pub async fn list(State(app): State<App>, console: Console) -> Response {
+    match compliance::messages(&app, &console.caller, LISTED).await {
+        Ok(messages) => render(StatusCode::OK, &ListPage { shell: console.shell("Compliance").await, messages }),
+        Err(e) => failure(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PartnerFilter {
+    /// Part of a partner's name.
+    q: String,
+    /// Only partners with someone still to acknowledge.
+    outstanding: Option<String>,
+    /// Reload the page every 30 seconds, to watch acknowledgments arrive.
+    live: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/compliance_report.html")]
+struct ReportPage {
+    shell: Shell,
+    report: Report,
+    partners: Vec<PartnerStanding>,
+    filter: PartnerFilter,
+}
+
+pub async fn report(
+    State(app): State<App>,
+    console: Console,
+    Path(message): Path<MessageId>,
+    Query(filter): Query<PartnerFilter>,
+) -> Response {
+    let mut report = match compliance::report(&app, &console.caller, message).await {
+        Ok(report) => report,
+        Err(e) => return failure(e),
+    };
+    let needle = filter.q.trim().to_lowercase();
+    let partners = std::mem::take(&mut report.partners)
+        .into_iter()
+        .filter(|p| filter.outstanding.is_none() || p.tally.outstanding() > 0)
+        .filter(|p| needle.is_empty() || p.name.as_deref().is_some_and(|n| n.to_lowercase().contains(&needle)))
+        .collect();
+    let shell = console.shell(format!("Compliance: {}", report.summary.title)).await;
+    render(StatusCode::OK, &ReportPage { shell, report, partners, filter })
+}
+
+#[derive(Template)]
+#[template(path = "admin/compliance_partner.html")]
+struct PartnerPage {
+    shell: Shell,
+    report: PartnerReport,
+}
+
+pub async fn partner(
+    State(app): State<App>,
+    console: Console,
+    Path((message, partner)): Path<(MessageId, PartnerId)>,
+) -> Response {
+    match compliance::partner(&app, &console.caller, message, partner).await {
+        Ok(report) => {
+            let name = report.partner_name.clone().unwrap_or_else(|| "(deleted partner)".into());
+            let shell = console.shell(format!("{name}: {}", report.summary.title)).await;
+            render(StatusCode::OK, &PartnerPage { shell, report })
+        }
+        Err(e) => failure(e),
+    }
+}
+
+/// The printable evidence report lists at most this many acknowledgments; the CSV export
+/// has them all.
+const EVIDENCE_ROWS: usize = 5_000;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EvidenceScope {
+    partner: Option<PartnerId>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/compliance_evidence.html")]
+struct EvidencePage {
+    shell: Shell,
+    summary: Summary,
+    statement: Option<String>,
+    scope: Option<String>,
+    rows: Vec<EvidenceRow>,
+    more: bool,
+    printed_at: String,
+    printed_by: String,
+}
+
+struct EvidenceRow {
+    partner: String,
+    name: String,
+    email: String,
+    acknowledged_at: String,
+    ip: String,
+    locale: String,
+    content_hash: String,
+}
+
+pub async fn evidence(
+    State(app): State<App>,
+    console: Console,
+    Path(message): Path<MessageId>,
+    Query(scope): Query<EvidenceScope>,
+) -> Response {
+    match evidence_page(&app, &console, message, scope).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => failure(e),
+    }
+}
+
+async fn evidence_page(
+    app: &App,
+    console: &Console,
+    message: MessageId,
+    scope: EvidenceScope,
+) -> Result<EvidencePage, AppError> {
+    let report = compliance::report(app, &console.caller, message).await?;
+    let partners: Vec<&PartnerStanding> = report
+        .partners
+        .iter()
+        .filter(|p| p.tally.acknowledged > 0 && scope.partner.is_none_or(|s| s == p.partner_id))
+        .collect();
+    let mut rows = Vec::new();
+    let mut more = false;
+    for p in &partners {
+        let members = compliance::partner(app, &console.caller, message, p.partner_id).await?.members;
+        for m in members.into_iter().filter(|m| m.acknowledged_at.is_some()) {
+            if rows.len() == EVIDENCE_ROWS {
+                more = true;
+                break;
+            }
+            let e = m.evidence.as_ref();
+            rows.push(EvidenceRow {
+                partner: p.name.clone().unwrap_or_default(),
+                name: m.name.clone().unwrap_or_else(|| "(erased)".into()),
+                email: m.email.clone().unwrap_or_default(),
+                acknowledged_at: m.acknowledged_at.map(when).unwrap_or_default(),
+                ip: e.and_then(|e| e.ip.clone()).unwrap_or_default(),
+                locale: e.map(|e| e.locale.clone()).unwrap_or_default(),
+                content_hash: e.map(|e| e.content_hash.clone()).unwrap_or_default(),
+            });
+        }
+    }
+    let scope_name = scope
+        .partner
+        .map(|s| partners.iter().find(|p| p.partner_id == s).and_then(|p| p.name.clone()).unwrap_or_default());
+    let shell = console.shell(format!("Evidence: {}", report.summary.title)).await;
+    Ok(EvidencePage {
+        shell,
+        summary: report.summary,
+        statement: report.statement,
+        scope: scope_name,
+        rows,
+        more,
+        printed_at: when(app.clock.now()),
+        printed_by: format!("{} <{}>", console.person.name, console.person.email),
+    })
+}
+
+pub async fn export(State(app): State<App>, console: Console, Path(message): Path<MessageId>) -> Response {
+    match compliance::export_csv(&app, &console.caller, message).await {
+        Ok(receiver) => {
+            let chunks = futures_util::stream::unfold(receiver, |mut r| async move { r.recv().await.map(|c| (c, r)) });
+            let headers = [
+                (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (CONTENT_DISPOSITION, format!("attachment; filename=\"acknowledgments-{message}.csv\"")),
+                (CACHE_CONTROL, "no-store".to_owned()),
+            ];
+            (headers, Body::from_stream(chunks)).into_response()
+        }
+        Err(e) => failure(e),
+    }
+}

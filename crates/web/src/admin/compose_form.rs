@@ -1,0 +1,313 @@
+//! The compose form: what it holds, read from the posted fields (each locale's variant is a
+//! set of `field@locale` fields), filled from a stored message, and turned into the
+//! app's `MessageDraft`. The audience builder's choices become a rule: each group of
+//! checked values is one `in (...)` condition, all joined by `and`, with the written rule.
+
+use tidings_core::audiences::AudienceDraft;
+use tidings_core::messages::{AcknowledgmentDraft, CallToAction, ContentDraft, Message, MessageDraft, VariantDraft};
+use tidings_core::{FieldErrors, SegmentId, TopicId};
+
+#[derive(Debug, Clone, Default)]
+pub struct VariantForm {
+    pub locale: String,
+    pub title: String,
+    pub summary: String,
+    pub what_changed: String,
+    pub why_it_matters: String,
+    pub what_to_do: String,
+    pub cta_label: String,
+    pub cta_url: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ComposeForm {
+    pub topic_id: String,
+    pub importance: String,
+    pub default_locale: String,
+    pub variants: Vec<VariantForm>,
+    pub ack_statement: String,
+    pub ack_due: String,
+    pub expires_at: String,
+    pub segments: Vec<String>,
+    pub groups: Vec<String>,
+    pub types: Vec<String>,
+    pub tiers: Vec<String>,
+    pub regions: Vec<String>,
+    pub roles: Vec<String>,
+    pub rule: String,
+    pub exclude_rule: String,
+}
+
+/// What the author pressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    Save,
+    /// Count the audience without saving.
+    Check,
+    /// Add a variant for this locale.
+    AddLocale(String),
+}
+
+impl ComposeForm {
+    /// A new message: English, need to know, one empty variant.
+    pub fn blank() -> Self {
+        Self {
+            importance: "action".into(),
+            default_locale: "en".into(),
+            variants: vec![VariantForm { locale: "en".into(), ..Default::default() }],
+            ..Default::default()
+        }
+    }
+
+    pub fn parse(pairs: Vec<(String, String)>) -> (Self, Intent) {
+        let mut form = Self::default();
+        let mut intent = Intent::Save;
+        let mut new_locale = String::new();
+        for (name, value) in pairs {
+            if let Some((field, locale)) = name.split_once('@') {
+                let variant = form.variant_mut(locale);
+                let slot = match field {
+                    "title" => &mut variant.title,
+                    "summary" => &mut variant.summary,
+                    "what_changed" => &mut variant.what_changed,
+                    "why_it_matters" => &mut variant.why_it_matters,
+                    "what_to_do" => &mut variant.what_to_do,
+                    "cta_label" => &mut variant.cta_label,
+                    "cta_url" => &mut variant.cta_url,
+                    _ => continue,
+                };
+                *slot = value;
+                continue;
+            }
+            match name.as_str() {
+                "topic_id" => form.topic_id = value,
+                "importance" => form.importance = value,
+                "default_locale" => form.default_locale = value,
+                "ack_statement" => form.ack_statement = value,
+                "ack_due" => form.ack_due = value,
+                "expires_at" => form.expires_at = value,
+                "segment" => form.segments.push(value),
+                "group" => form.groups.push(value),
+                "type" => form.types.push(value),
+                "tier" => form.tiers.push(value),
+                "region" => form.regions.push(value),
+                "role" => form.roles.push(value),
+                "rule" => form.rule = value,
+                "exclude_rule" => form.exclude_rule = value,
+                "new_locale" => new_locale = value,
+                "intent" => {
+                    intent = match value.as_str() {
+                        "check" => Intent::Check,
+                        "add_locale" => Intent::AddLocale(new_locale.trim().to_owned()),
+                        _ => Intent::Save,
+                    }
+                }
+                _ => {}
+            }
+        }
+        // The new locale's field may come after the button's.
+        if let Intent::AddLocale(_) = intent {
+            intent = Intent::AddLocale(new_locale.trim().to_owned());
+        }
+        (form, intent)
+    }
+
+    fn variant_mut(&mut self, locale: &str) -> &mut VariantForm {
+        let at = match self.variants.iter().position(|v| v.locale == locale) {
+            Some(at) => at,
+            None => {
+                self.variants.push(VariantForm { locale: locale.to_owned(), ..Default::default() });
+                self.variants.len() - 1
+            }
+        };
+        &mut self.variants[at]
+    }
+
+    pub fn add_locale(&mut self, locale: &str) -> Result<(), String> {
+        let tag = tidings_core::Locale::parse(locale).map_err(|e| e.to_string())?;
+        if self.variants.iter().any(|v| v.locale.eq_ignore_ascii_case(tag.as_str())) {
+            return Err(format!("there is already a {tag} variant"));
+        }
+        self.variant_mut(tag.as_str());
+        Ok(())
+    }
+
+    pub fn from_message(m: &Message) -> Self {
+        let variants = m
+            .content
+            .variants
+            .iter()
+            .map(|(locale, v)| VariantForm {
+                locale: locale.to_string(),
+                title: v.title.clone(),
+                summary: v.summary.clone(),
+                what_changed: v.what_changed.clone(),
+                why_it_matters: v.why_it_matters.clone(),
+                what_to_do: v.what_to_do.clone(),
+                cta_label: v.call_to_action.as_ref().map(|c| c.label.clone()).unwrap_or_default(),
+                cta_url: v.call_to_action.as_ref().map(|c| c.url.clone()).unwrap_or_default(),
+            })
+            .collect();
+        let date = |t: Option<tidings_core::Timestamp>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+        let a = &m.audience;
+        Self {
+            topic_id: m.topic_id.to_string(),
+            importance: m.importance.as_str().to_owned(),
+            default_locale: m.content.default_locale.to_string(),
+            variants,
+            ack_statement: m.acknowledgment.as_ref().map(|a| a.statement.clone()).unwrap_or_default(),
+            ack_due: date(m.acknowledgment.as_ref().and_then(|a| a.due_at)),
+            expires_at: date(m.expires_at),
+            segments: a.segments.iter().map(ToString::to_string).collect(),
+            groups: a.partner_groups.clone(),
+            rule: a.rule.clone().unwrap_or_default(),
+            exclude_rule: a.exclude_rule.clone().unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+
+    /// The rule the builder's choices and the written rule make together.
+    pub fn audience_rule(&self) -> Option<String> {
+        let quoted = |values: &[String]| values.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ");
+        let mut parts: Vec<String> = [
+            ("partner.type", &self.types),
+            ("partner.tier", &self.tiers),
+            ("partner.region", &self.regions),
+            ("member.role", &self.roles),
+        ]
+        .into_iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(field, values)| format!("{field} in ({})", quoted(values)))
+        .collect();
+        let written = self.rule.trim();
+        if !written.is_empty() {
+            parts.push(if parts.is_empty() { written.to_owned() } else { format!("({written})") });
+        }
+        (!parts.is_empty()).then(|| parts.join(" and "))
+    }
+
+    pub fn audience(&self) -> Result<AudienceDraft, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let segments = self
+            .segments
+            .iter()
+            .filter_map(|s| errors.check("audience.segments", s.parse::<SegmentId>().map_err(|_| "no such segment")))
+            .collect();
+        let exclude = self.exclude_rule.trim();
+        let draft = AudienceDraft {
+            rule: self.audience_rule(),
+            segments,
+            partner_groups: self.groups.clone(),
+            exclude_rule: (!exclude.is_empty()).then(|| exclude.to_owned()),
+            ..Default::default()
+        };
+        errors.finish(|| Some(draft))
+    }
+
+    pub fn draft(&self) -> Result<MessageDraft, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let topic_id = if self.topic_id.is_empty() {
+            errors.add("topic_id", "choose a topic");
+            None
+        } else {
+            errors.check("topic_id", self.topic_id.parse::<TopicId>().map_err(|_| "no such topic"))
+        };
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let variants = self
+            .variants
+            .iter()
+            .map(|v| {
+                let call_to_action = match (text(&v.cta_label), text(&v.cta_url)) {
+                    (None, None) => None,
+                    (label, url) => {
+                        Some(CallToAction { label: label.unwrap_or_default(), url: url.unwrap_or_default() })
+                    }
+                };
+                let draft = VariantDraft {
+                    title: text(&v.title),
+                    summary: text(&v.summary),
+                    what_changed: text(&v.what_changed),
+                    why_it_matters: text(&v.why_it_matters),
+                    what_to_do: text(&v.what_to_do),
+                    call_to_action,
+                };
+                (v.locale.clone(), draft)
+            })
+            .collect();
+        let audience = match self.audience() {
+            Ok(a) => Some(a),
+            Err(e) => {
+                e.iter().for_each(|e| errors.add(&e.field, e.message.clone()));
+                None
+            }
+        };
+        let statement = text(&self.ack_statement);
+        let acknowledgment =
+            Some(AcknowledgmentDraft { due_at: statement.as_ref().and(text(&self.ack_due)), statement });
+        errors.finish(|| {
+            Some(MessageDraft {
+                topic_id,
+                importance: Some(self.importance.clone()),
+                content: Some(ContentDraft { default_locale: text(&self.default_locale), variants }),
+                audience,
+                channels: None,
+                acknowledgment,
+                expires_at: Some(self.expires_at.trim().to_owned()),
+            })
+        })
+    }
+
+    pub fn has(&self, list: &str, value: &str) -> bool {
+        let values = match list {
+            "segment" => &self.segments,
+            "group" => &self.groups,
+            "type" => &self.types,
+            "tier" => &self.tiers,
+            "region" => &self.regions,
+            "role" => &self.roles,
+            _ => return false,
+        };
+        values.iter().any(|v| v == value)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn the_builder_and_the_written_rule_make_one_rule() {
+        let (form, intent) = ComposeForm::parse(pairs(&[
+            ("type", "distributor"),
+            ("role", "support"),
+            ("role", "operations"),
+            ("rule", "partner.region = \"emea\" or partner.region = \"apac\""),
+            ("title@en", "Recall"),
+            ("title@de", "Rückruf"),
+            ("intent", "check"),
+        ]));
+        assert_eq!(intent, Intent::Check);
+        assert_eq!(
+            form.audience_rule().unwrap(),
+            "partner.type in (\"distributor\") and member.role in (\"support\", \"operations\") \
+             and (partner.region = \"emea\" or partner.region = \"apac\")"
+        );
+        assert_eq!(form.variants.len(), 2);
+        assert_eq!(form.variants[1].title, "Rückruf");
+        assert!(form.has("role", "operations") && !form.has("role", "sales"));
+    }
+
+    #[test]
+    fn a_locale_is_added_once() {
+        let (mut form, intent) = ComposeForm::parse(pairs(&[("intent", "add_locale"), ("new_locale", "fr")]));
+        assert_eq!(intent, Intent::AddLocale("fr".into()));
+        form.add_locale("fr").unwrap();
+        assert!(form.add_locale("fr").is_err());
+        assert!(form.add_locale("not a locale!").is_err());
+    }
+}

@@ -1,0 +1,47 @@
+//! The overview: how big the directory is, the must-know messages still being
+//! acknowledged, and the latest messages.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use tidings_app::compliance::{self, Summary};
+use tidings_app::{App, AppError};
+use tidings_core::messages::Message;
+use tidings_store::messages::MessageFilter;
+
+use super::console::Console;
+use super::shell::{Shell, failure, render};
+
+#[derive(Template)]
+#[template(path = "admin/home.html")]
+struct HomePage {
+    shell: Shell,
+    critical: Vec<Summary>,
+    recent: Vec<Message>,
+}
+
+pub async fn show(State(app): State<App>, console: Console) -> Response {
+    match page(&app, &console).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => failure(e),
+    }
+}
+
+async fn page(app: &App, console: &Console) -> Result<HomePage, AppError> {
+    let critical = compliance::messages(app, &console.caller, 5).await?;
+    let recent = tidings_app::messages::list(
+        app,
+        &console.caller,
+        &MessageFilter { newest_first: true, ..Default::default() },
+        None,
+        Some(10),
+    )
+    .await?;
+    Ok(HomePage { shell: console.shell("Overview").await, critical, recent: recent.items })
+}
+
+/// A message's title in its default locale.
+pub fn title(m: &Message) -> &str {
+    m.content.variants.get(&m.content.default_locale).map_or("", |v| v.title.as_str())
+}

@@ -1,0 +1,366 @@
+//! Messages in the console: the list, composing (new and edit, with the audience builder
+//! and a count before saving), the message page (checks, audience, preview as a chosen
+//! member in the inbox and in email), and the lifecycle buttons: test send, schedule,
+//! release, cancel, copy.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tidings_app::audiences::{self, Preview};
+use tidings_app::lint::{self, Warning};
+use tidings_app::messages::{self, MessagePreview};
+use tidings_app::{App, AppError};
+use tidings_core::messages::{Importance, Message, MessageState};
+use tidings_core::{Action, FieldErrors, MessageId, PartnerGroup, Role, Timestamp, Topic};
+use tidings_store::messages::MessageFilter;
+use tidings_store::segments::Segment;
+
+use super::compose_form::{ComposeForm, Intent};
+use super::console::Console;
+use super::shell::{Shell, failure, render, when};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    state: String,
+    after: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/messages.html")]
+struct ListPage {
+    shell: Shell,
+    state: String,
+    messages: Vec<Message>,
+    next: Option<String>,
+}
+
+pub async fn list(State(app): State<App>, console: Console, Query(query): Query<ListQuery>) -> Response {
+    let state = match query.state.as_str() {
+        "" => None,
+        s => match s.parse::<MessageState>() {
+            Ok(state) => Some(state),
+            Err(e) => return failure(AppError::invalid("state", e.to_string())),
+        },
+    };
+    let filter = MessageFilter { state, newest_first: true, ..Default::default() };
+    match messages::list(&app, &console.caller, &filter, query.after.as_deref(), Some(50)).await {
+        Ok(page) => {
+            let next = page.next.map(|after| format!("state={}&after={after}", query.state));
+            let shell = console.shell("Messages").await;
+            render(StatusCode::OK, &ListPage { shell, state: query.state, messages: page.items, next })
+        }
+        Err(e) => failure(e),
+    }
+}
+
+/// What the compose form offers to choose from.
+struct Choices {
+    topics: Vec<Topic>,
+    segments: Vec<Segment>,
+    groups: Vec<PartnerGroup>,
+    types: Vec<String>,
+    tiers: Vec<String>,
+    regions: Vec<String>,
+    roles: Vec<&'static str>,
+}
+
+async fn choices(app: &App, console: &Console) -> Result<Choices, AppError> {
+    let caller = &console.caller;
+    let catalog = &app.catalog;
+    let names = |list: &[tidings_core::Slug]| list.iter().map(|s| s.as_str().to_owned()).collect();
+    Ok(Choices {
+        topics: tidings_app::topics::list(app, caller, None, Some(500)).await?.items,
+        segments: tidings_app::segments::list(app, caller, None, Some(500)).await?.items,
+        groups: tidings_app::groups::list(app, caller, None, Some(500)).await?.items,
+        types: names(&catalog.partner_types),
+        tiers: names(&catalog.partner_tiers),
+        regions: names(&catalog.regions),
+        roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/compose.html")]
+struct ComposePage {
+    shell: Shell,
+    /// The message being changed; `None` for a new one.
+    editing: Option<MessageId>,
+    form: ComposeForm,
+    choices: Choices,
+    errors: Option<FieldErrors>,
+    audience: Option<Result<Preview, String>>,
+    importances: [(&'static str, &'static str); 3],
+}
+
+const IMPORTANCES: [(&str, &str); 3] =
+    [("info", "Nice to know"), ("action", "Need to know"), ("critical", "Must know (asks for acknowledgment)")];
+
+async fn compose_page(
+    app: &App,
+    console: &Console,
+    editing: Option<MessageId>,
+    form: ComposeForm,
+    errors: Option<FieldErrors>,
+    audience: Option<Result<Preview, String>>,
+) -> Response {
+    let status = if errors.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let choices = match choices(app, console).await {
+        Ok(c) => c,
+        Err(e) => return failure(e),
+    };
+    let title = if editing.is_some() { "Edit message" } else { "New message" };
+    let shell = console.shell(title).await;
+    render(status, &ComposePage { shell, editing, form, choices, errors, audience, importances: IMPORTANCES })
+}
+
+pub async fn new(State(app): State<App>, console: Console) -> Response {
+    if let Err(e) = console.caller.require(Action::Compose, "compose messages") {
+        return failure(e);
+    }
+    compose_page(&app, &console, None, ComposeForm::blank(), None, None).await
+}
+
+pub async fn edit(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> Response {
+    if let Err(e) = console.caller.require(Action::Compose, "compose messages") {
+        return failure(e);
+    }
+    match messages::get(&app, &console.caller, id).await {
+        Ok(m) => compose_page(&app, &console, Some(id), ComposeForm::from_message(&m), None, None).await,
+        Err(e) => failure(e),
+    }
+}
+
+pub async fn create(State(app): State<App>, console: Console, Form(pairs): Form<Vec<(String, String)>>) -> Response {
+    submit(&app, &console, None, pairs).await
+}
+
+pub async fn update(
+    State(app): State<App>,
+    console: Console,
+    Path(id): Path<MessageId>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    submit(&app, &console, Some(id), pairs).await
+}
+
+/// Saves the form, or answers the author's question about it (the audience count, a new
+/// locale) without saving.
+async fn submit(app: &App, console: &Console, editing: Option<MessageId>, pairs: Vec<(String, String)>) -> Response {
+    let (mut form, intent) = ComposeForm::parse(pairs);
+    match intent {
+        Intent::AddLocale(locale) => {
+            let errors = form.add_locale(&locale).err().map(|e| FieldErrors::single("new_locale", e));
+            compose_page(app, console, editing, form, errors, None).await
+        }
+        Intent::Check => {
+            let preview = match form.audience() {
+                Ok(draft) => match audiences::preview(app, &console.caller, &draft).await {
+                    Ok(p) => Ok(p),
+                    Err(AppError::Invalid(e)) => Err(e.to_string()),
+                    Err(e) => return failure(e),
+                },
+                Err(e) => Err(e.to_string()),
+            };
+            compose_page(app, console, editing, form, None, Some(preview)).await
+        }
+        Intent::Save => {
+            let draft = match form.draft() {
+                Ok(d) => d,
+                Err(e) => return compose_page(app, console, editing, form, Some(e), None).await,
+            };
+            let saved = match editing {
+                Some(id) => messages::update(app, &console.caller, id, &draft).await,
+                None => messages::create(app, &console.caller, &draft).await,
+            };
+            match saved {
+                Ok(m) => {
+                    console.flash("Saved. Check the warnings and the preview before it goes.").await;
+                    Redirect::to(&format!("/admin/messages/{}", m.id)).into_response()
+                }
+                Err(AppError::Invalid(e)) => compose_page(app, console, editing, form, Some(e), None).await,
+                Err(e) => failure(e),
+            }
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ShowQuery {
+    /// Preview as this member (email or id).
+    member: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/message.html")]
+struct MessagePage {
+    shell: Shell,
+    message: Message,
+    title: String,
+    topic: String,
+    warnings: Vec<Warning>,
+    audience: Result<Preview, String>,
+    preview: Option<Result<MessagePreview, String>>,
+    member: String,
+    released_at: Option<Timestamp>,
+    editable: bool,
+    can_compose: bool,
+}
+
+pub async fn show(
+    State(app): State<App>,
+    console: Console,
+    Path(id): Path<MessageId>,
+    Query(query): Query<ShowQuery>,
+) -> Response {
+    match message_page(&app, &console, id, query).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => failure(e),
+    }
+}
+
+async fn message_page(app: &App, console: &Console, id: MessageId, query: ShowQuery) -> Result<MessagePage, AppError> {
+    let caller = &console.caller;
+    let message = messages::get(app, caller, id).await?;
+    let topic = tidings_app::topics::get(app, caller, message.topic_id).await.map(|t| t.name).unwrap_or_default();
+    let warnings = lint::lint(app, caller, id).await?;
+    let audience = match audiences::preview(app, caller, &message.audience).await {
+        Ok(p) => Ok(p),
+        Err(AppError::Invalid(e)) => Err(e.to_string()),
+        Err(e) => return Err(e),
+    };
+    let member = match (query.member.trim(), &audience) {
+        ("", Ok(p)) => p.sample.first().map(|m| m.profile.email.to_string()).unwrap_or_default(),
+        (chosen, _) => chosen.to_owned(),
+    };
+    let preview = if member.is_empty() {
+        None
+    } else {
+        Some(match messages::preview(app, caller, id, &member).await {
+            Ok(p) => Ok(p),
+            Err(e @ (AppError::Invalid(_) | AppError::NotFound(_))) => Err(e.to_string()),
+            Err(e) => return Err(e),
+        })
+    };
+    let released_at = {
+        let mut tx = app.db.read().await?;
+        tidings_store::messages::released_at(&mut tx, id).await?
+    };
+    Ok(MessagePage {
+        shell: console.shell(super::home::title(&message).to_owned()).await,
+        title: super::home::title(&message).to_owned(),
+        editable: matches!(message.state, MessageState::Draft | MessageState::Scheduled),
+        can_compose: console.caller.role.may(Action::Compose),
+        message,
+        topic,
+        warnings,
+        audience,
+        preview,
+        member,
+        released_at,
+    })
+}
+
+/// The email preview, as its own document so that its styles stay its own; framed only by
+/// the console, with nothing able to run in it.
+pub async fn email(
+    State(app): State<App>,
+    console: Console,
+    Path(id): Path<MessageId>,
+    Query(query): Query<ShowQuery>,
+) -> Response {
+    match messages::preview(&app, &console.caller, id, query.member.trim()).await {
+        Ok(MessagePreview { email: Some(email), .. }) => (
+            [
+                ("content-security-policy", "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"),
+                ("cache-control", "no-store"),
+                ("x-content-type-options", "nosniff"),
+            ],
+            Html(email.html),
+        )
+            .into_response(),
+        Ok(_) => failure(AppError::NotFound("email for this message")),
+        Err(e) => failure(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ScheduleForm {
+    /// `2026-12-01T09:00` in UTC, from a datetime-local field, or RFC 3339.
+    send_at: String,
+}
+
+pub async fn schedule(
+    State(app): State<App>,
+    console: Console,
+    Path(id): Path<MessageId>,
+    Form(form): Form<ScheduleForm>,
+) -> Response {
+    let text = form.send_at.trim();
+    let parsed = Timestamp::parse(text).or_else(|_| Timestamp::parse(&format!("{text}:00Z")));
+    let send_at = match parsed {
+        Ok(t) => t,
+        Err(e) => return failure(AppError::invalid("send_at", e.to_string())),
+    };
+    let done = messages::schedule(&app, &console.caller, id, send_at)
+        .await
+        .map(|_| format!("Scheduled for {}.", when(send_at)));
+    after_action(&console, id, done).await
+}
+
+pub async fn unschedule(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> Response {
+    let done = messages::unschedule(&app, &console.caller, id).await.map(|_| "Back to draft.".to_owned());
+    after_action(&console, id, done).await
+}
+
+pub async fn cancel(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> Response {
+    let done = messages::cancel(&app, &console.caller, id).await.map(|_| "Cancelled.".to_owned());
+    after_action(&console, id, done).await
+}
+
+pub async fn release(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> Response {
+    let done = tidings_app::release::release(&app, &console.caller, id)
+        .await
+        .map(|r| format!("Released: {} inbox copies, {} deliveries queued.", r.recipients, r.deliveries));
+    after_action(&console, id, done).await
+}
+
+pub async fn test_send(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> Response {
+    let done = tidings_app::release::test_send(&app, &console.caller, id)
+        .await
+        .map(|r| format!("Test sent to {} test member(s) ({} deliveries).", r.recipients, r.deliveries));
+    after_action(&console, id, done).await
+}
+
+pub async fn copy(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> Response {
+    match messages::copy(&app, &console.caller, id).await {
+        Ok(copy) => {
+            console.flash("A new draft with the same content and audience.").await;
+            Redirect::to(&format!("/admin/messages/{}/edit", copy.id)).into_response()
+        }
+        Err(e) => failure(e),
+    }
+}
+
+async fn after_action(console: &Console, id: MessageId, done: Result<String, AppError>) -> Response {
+    match done {
+        Ok(note) => {
+            console.flash(note).await;
+            Redirect::to(&format!("/admin/messages/{id}")).into_response()
+        }
+        Err(e) => failure(e),
+    }
+}
+
+/// The label staff read for an importance.
+pub fn importance_label(i: &Importance) -> &'static str {
+    match i {
+        Importance::Info => "Nice to know",
+        Importance::Action => "Need to know",
+        Importance::Critical => "Must know",
+    }
+}

@@ -1,0 +1,70 @@
+//! `/admin`: the console for the vendor's staff, server-rendered like the portal. Staff
+//! sign in with a password; sessions live in the database under their own cookie, scoped
+//! to /admin, and end after a working day without a request. Every form is checked for
+//! its CSRF token by the shared middleware, sign-in is rate limited per client address,
+//! and every page asks the app, as the signed-in person, for what their role allows.
+
+mod audit;
+mod compliance;
+mod compose_form;
+mod console;
+mod home;
+mod messages;
+mod shell;
+mod sign_in;
+
+use axum::Router;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tidings_app::App;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::time::Duration;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::sessions::DbSessionStore;
+
+/// A console session ends after this long without a request.
+const IDLE_HOURS: i64 = 10;
+
+pub fn router(app: &App) -> Router<App> {
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(app.clone()))
+        .with_name("tidings_admin")
+        .with_path("/admin")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(app.public_url.starts_with("https://"))
+        .with_expiry(Expiry::OnInactivity(Duration::hours(IDLE_HOURS)));
+    let limit = crate::portal::limits::sign_in();
+    Router::new()
+        .route("/", get(home::show))
+        .route("/sign-in", get(sign_in::form).merge(post(sign_in::submit).layer(limit)))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/messages", get(messages::list).post(messages::create))
+        .route("/messages/new", get(messages::new))
+        .route("/messages/{id}", get(messages::show).post(messages::update))
+        .route("/messages/{id}/edit", get(messages::edit))
+        .route("/messages/{id}/email", get(messages::email))
+        .route("/messages/{id}/schedule", post(messages::schedule))
+        .route("/messages/{id}/unschedule", post(messages::unschedule))
+        .route("/messages/{id}/cancel", post(messages::cancel))
+        .route("/messages/{id}/release", post(messages::release))
+        .route("/messages/{id}/test-send", post(messages::test_send))
+        .route("/messages/{id}/copy", post(messages::copy))
+        .route("/compliance", get(compliance::list))
+        .route("/compliance/{message}", get(compliance::report))
+        .route("/compliance/{message}/partners/{partner}", get(compliance::partner))
+        .route("/compliance/{message}/evidence", get(compliance::evidence))
+        .route("/compliance/{message}/export.csv", get(compliance::export))
+        .route("/audit", get(audit::show))
+        .layer(axum::middleware::from_fn(|s, r, n| crate::csrf::verify(s, r, n, shell::form_refused)))
+        .layer(sessions)
+        .route("/assets/admin.css", get(stylesheet))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/admin.css"),
+    )
+}

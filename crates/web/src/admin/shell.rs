@@ -1,0 +1,132 @@
+//! What every console page has: the shell (who is signed in, the navigation their role
+//! allows, the CSRF token, a flash note), rendering a page, and errors as pages.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
+use tidings_app::AppError;
+use tidings_app::i18n::Tr;
+use tidings_core::{Action, Staff, StaffRole};
+
+use crate::portal::page::render_with_policy;
+
+/// Console pages run no inline script and load nothing from elsewhere; the one script
+/// they may load is the console's own, from this origin; the one frame, the email preview.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
+     img-src 'self' https: data:; connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// The sections of the console and what a role needs to see each.
+const SECTIONS: &[(&str, &str, Action)] = &[
+    ("/admin", "Overview", Action::ReadDirectory),
+    ("/admin/messages", "Messages", Action::ReadDirectory),
+    ("/admin/compliance", "Compliance", Action::ReadDirectory),
+    ("/admin/audit", "Audit log", Action::ReadAudit),
+];
+
+/// The part of every page that is not the page's own content.
+pub struct Shell {
+    pub title: String,
+    pub csrf: String,
+    pub person_name: String,
+    pub role: StaffRole,
+    pub nav: Vec<NavItem>,
+    pub flash: Option<String>,
+}
+
+impl Shell {
+    pub fn new(person: &Staff, csrf: String, path: &str, title: String, flash: Option<String>) -> Self {
+        let nav = SECTIONS
+            .iter()
+            .filter(|(_, _, needs)| person.role.may(*needs))
+            .map(|(href, label, _)| NavItem {
+                href,
+                label,
+                current: if *href == "/admin" { path == "/admin" } else { path.starts_with(href) },
+            })
+            .collect();
+        Self { title, csrf, person_name: person.name.clone(), role: person.role, nav, flash }
+    }
+
+    /// Whether this person may do `action` (templates show only the buttons that work).
+    pub fn may(&self, action: Action) -> bool {
+        self.role.may(action)
+    }
+}
+
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    render_with_policy(status, page, CONTENT_SECURITY_POLICY)
+}
+
+#[derive(Template)]
+#[template(path = "admin/error.html")]
+struct ErrorPage {
+    status: u16,
+    text: String,
+}
+
+/// An error page. Staff see why their input was refused; internals stay in the log.
+pub fn failure(error: AppError) -> Response {
+    let (status, text) = match &error {
+        AppError::NotFound(what) => (StatusCode::NOT_FOUND, format!("No such {what}.")),
+        AppError::Forbidden(doing) => (StatusCode::FORBIDDEN, format!("Your role does not allow you to {doing}.")),
+        AppError::Invalid(errors) => (StatusCode::BAD_REQUEST, errors.to_string()),
+        AppError::Conflict(reason) => (StatusCode::CONFLICT, reason.clone()),
+        AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "Please sign in again.".to_owned()),
+        _ => {
+            tracing::error!(error = %error, "a console request failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged.".to_owned())
+        }
+    };
+    error_page(status, text)
+}
+
+pub fn error_page(status: StatusCode, text: String) -> Response {
+    render(status, &ErrorPage { status: status.as_u16(), text })
+}
+
+/// A form the CSRF check refused.
+pub fn form_refused(_: &Tr, status: StatusCode) -> Response {
+    error_page(status, "This form has expired. Go back, reload the page and try again.".to_owned())
+}
+
+/// A time as staff read it: `2026-11-23 15:19 UTC` (staff work across zones; UTC is the
+/// one every report and export agrees on).
+pub fn when(t: impl Value<tidings_core::Timestamp>) -> String {
+    let text = t.value().to_rfc3339();
+    format!("{} UTC", text.get(..16).unwrap_or(&text).replace('T', " "))
+}
+
+/// A share as a whole percentage, 0 when there is nothing to share.
+pub fn percent(part: impl Value<i64>, whole: impl Value<i64>) -> i64 {
+    let (part, whole) = (part.value(), whole.value());
+    if whole <= 0 { 0 } else { part * 100 / whole }
+}
+
+/// A value or a reference to one, however deep: templates pass fields by reference.
+pub trait Value<T> {
+    fn value(&self) -> T;
+}
+
+impl Value<tidings_core::Timestamp> for tidings_core::Timestamp {
+    fn value(&self) -> tidings_core::Timestamp {
+        *self
+    }
+}
+
+impl Value<i64> for i64 {
+    fn value(&self) -> i64 {
+        *self
+    }
+}
+
+impl<T, V: Value<T> + ?Sized> Value<T> for &V {
+    fn value(&self) -> T {
+        (**self).value()
+    }
+}

@@ -1,0 +1,318 @@
+//! The admin console over HTTP as a browser uses it: staff sign-in, the recall notice from
+//! compose to compliance while members acknowledge, the evidence export, and what each
+//! role may see and do on every console route.
+
+use reqwest::Method;
+use serde_json::json;
+use tidings_app::Caller;
+use tidings_core::StaffRole;
+
+use crate::both_engines;
+use crate::browse::{Browser, Page, fields};
+use crate::helpers::{TestApp, read};
+
+both_engines!(
+    staff_sign_in_with_a_password_and_out,
+    a_channel_manager_sends_a_recall_and_watches_acknowledgments_arrive,
+    each_role_sees_and_does_what_it_may_on_every_console_route,
+    compose_explains_what_is_wrong_and_keeps_what_was_typed,
+);
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A staff person with a password, for `role`.
+async fn staff(app: &TestApp, role: StaffRole) -> String {
+    let email = format!("{role}@vendor.example");
+    tidings_app::staff::add(&app.app, &Caller::operator(), &email, &format!("Pat {role}"), role).await.unwrap();
+    tidings_app::passwords::set_staff(&app.app, &Caller::operator(), &email, PASSWORD).await.unwrap();
+    email
+}
+
+async fn signed_in(app: &TestApp, email: &str) -> Browser {
+    let mut browser = Browser::new(app);
+    let form = browser.get("/admin/sign-in").await;
+    let done =
+        browser.post("/admin/sign-in", &[("csrf", &form.csrf()), ("email", email), ("password", PASSWORD)]).await;
+    assert_eq!((done.status, done.location.as_deref()), (303, Some("/admin")), "{}", done.body);
+    browser
+}
+
+async fn staff_sign_in_with_a_password_and_out(app: TestApp) -> TestApp {
+    let email = staff(&app, StaffRole::Analyst).await;
+    let mut browser = Browser::new(&app);
+    let stranger = browser.get("/admin").await;
+    assert_eq!((stranger.status, stranger.location.as_deref()), (303, Some("/admin/sign-in")));
+    let form = browser.get("/admin/sign-in").await;
+    let cookie = form.set_cookie.clone().unwrap();
+    assert!(cookie.contains("tidings_admin=") && cookie.contains("Path=/admin") && cookie.contains("HttpOnly"));
+    for (who, secret) in [(email.as_str(), "a wrong password!"), ("nobody@vendor.example", PASSWORD)] {
+        let refused =
+            browser.post("/admin/sign-in", &[("csrf", &form.csrf()), ("email", who), ("password", secret)]).await;
+        assert_eq!(refused.status, 400);
+        assert!(refused.body.contains("The email address or the password is wrong."));
+    }
+    let forged = browser.post("/admin/sign-in", &[("email", &email), ("password", PASSWORD)]).await;
+    assert_eq!(forged.status, 403, "a form without the session's token is refused");
+
+    let before = browser.cookie.clone();
+    let done =
+        browser.post("/admin/sign-in", &[("csrf", &form.csrf()), ("email", &email), ("password", PASSWORD)]).await;
+    assert_eq!(done.status, 303);
+    assert_ne!(browser.cookie, before, "signing in gives a new session id");
+    let home = browser.get("/admin").await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("Pat analyst (analyst)"));
+    assert!(!home.body.contains("href=\"/admin/audit\""), "analysts have no audit log link");
+    let csp = "script-src 'self'";
+    let headers = app.client.get(format!("{}/admin/sign-in", app.base)).send().await.unwrap();
+    assert!(headers.headers()["content-security-policy"].to_str().unwrap().contains(csp));
+
+    // A portal session is not a console session.
+    let mut portal = Browser::new(&app);
+    portal.cookie = browser.cookie.as_ref().map(|c| c.replace("tidings_admin=", "tidings_portal="));
+    assert_eq!(portal.get("/admin").await.status, 303);
+
+    let out = browser.post("/admin/sign-out", &[("csrf", &home.csrf())]).await;
+    assert_eq!(out.location.as_deref(), Some("/admin/sign-in"));
+    assert_eq!(browser.get("/admin").await.status, 303);
+    app
+}
+
+/// The topic's id as the compose form offers it.
+fn option_value(page: &Page, label: &str) -> String {
+    let end = page.body.find(&format!("\">{label}</option>")).unwrap_or_else(|| panic!("no option {label}"));
+    let start = page.body[..end].rfind("value=\"").unwrap() + "value=\"".len();
+    page.body[start..end].to_owned()
+}
+
+fn recall(csrf: String, topic: String, intent: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("csrf", csrf),
+        ("topic_id", topic),
+        ("importance", "critical".into()),
+        ("default_locale", "en".into()),
+        ("title@en", "Recall of battery lots A1 and B2".into()),
+        ("summary@en", "Two lots must be pulled from stock".into()),
+        ("what_changed@en", "We found a fault in **two lots**.".into()),
+        ("why_it_matters@en", "Customers could be hurt.".into()),
+        ("what_to_do@en", "Pull the stock of {{ partner.name }} today.".into()),
+        ("cta_label@en", "Start the return".into()),
+        ("cta_url@en", "https://vendor.example/returns".into()),
+        ("ack_statement", "We have pulled the affected stock".into()),
+        ("ack_due", "2099-01-15".into()),
+        ("type", "distributor".into()),
+        ("role", "support".into()),
+        ("role", "operations".into()),
+        ("intent", intent.into()),
+    ]
+}
+
+/// The number of members the demo data has in distributors with a support or operations role.
+async fn distributor_support_and_operations(app: &TestApp) -> i64 {
+    let rule = "partner.type = \"distributor\" and member.role in (\"support\", \"operations\")";
+    let (_, count) = app.admin(Method::POST, "/api/v1/audiences/preview", Some(json!({"rule": rule}))).await;
+    count["size"].as_i64().unwrap()
+}
+
+async fn a_channel_manager_sends_a_recall_and_watches_acknowledgments_arrive(app: TestApp) -> TestApp {
+    tidings_app::demo::seed(&app.app).await.unwrap();
+    let expected = distributor_support_and_operations(&app).await;
+    assert!(expected > 5);
+    let email = staff(&app, StaffRole::Author).await;
+    let mut browser = signed_in(&app, &email).await;
+
+    // Compose: the builder counts the audience before anything is saved.
+    let form = browser.get("/admin/messages/new").await;
+    assert_eq!(form.status, 200);
+    let topic = option_value(&form, "Operations");
+    let counted = browser.post("/admin/messages", &fields(&recall(form.csrf(), topic.clone(), "check"))).await;
+    assert_eq!(counted.status, 200, "{}", counted.body);
+    assert!(counted.body.contains(&format!("<strong>{expected}</strong> member(s) would get this message")));
+    let saved = browser.post("/admin/messages", &fields(&recall(form.csrf(), topic, "save"))).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let page_url = saved.location.unwrap();
+    let id = page_url.rsplit('/').next().unwrap().to_owned();
+
+    // The message page: no warnings, the audience, and the preview as the first member.
+    let page = browser.get(&page_url).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("No warnings"), "{}", page.body);
+    assert!(page.body.contains(&format!("<strong>{expected}</strong> member(s).")));
+    assert!(page.body.contains("id=\"inbox-preview\"") && page.body.contains("Pull the stock of "));
+    let release = browser.post(&format!("{page_url}/release"), &[("csrf", &page.csrf())]).await;
+    assert_eq!(release.status, 303, "{}", release.body);
+    let released = browser.get(&page_url).await;
+    assert!(released.body.contains(&format!("Released: {expected} inbox copies")), "{}", released.body);
+
+    // Compliance: nobody yet, then one member acknowledges in their inbox.
+    let report = browser.get(&format!("/admin/compliance/{id}")).await;
+    assert_eq!(report.status, 200);
+    assert!(report.body.contains(&format!("<span class=\"figure\">{expected}</span> outstanding")));
+    let (_, audience) = app
+        .admin(
+            Method::POST,
+            "/api/v1/audiences/preview",
+            Some(json!({"rule": "partner.type = \"distributor\" and member.role in (\"support\", \"operations\")"})),
+        )
+        .await;
+    let member = audience["sample"][0]["id"].as_str().unwrap().to_owned();
+    let partner = audience["sample"][0]["partner_id"].as_str().unwrap().to_owned();
+    acknowledge(&app, &member, &id).await;
+    let report = browser.get(&format!("/admin/compliance/{id}")).await;
+    assert!(report.body.contains("<span class=\"figure\">1</span> acknowledged"), "{}", report.body);
+    assert!(report.body.contains(&format!("<span class=\"figure\">{}</span> outstanding", expected - 1)));
+    let drill = browser.get(&format!("/admin/compliance/{id}/partners/{partner}")).await;
+    assert_eq!(drill.status, 200);
+    assert!(drill.body.contains("<span class=\"badge done\">") && drill.body.contains("127.0.0.1"));
+
+    // The evidence: the export has every recipient, the printable report the acknowledgment.
+    let export = app
+        .client
+        .get(format!("{}/admin/compliance/{id}/export.csv", app.base))
+        .header("cookie", browser.cookie.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = export.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len() as i64, expected + 1, "a header and one row per recipient");
+    assert!(lines[0].starts_with("member_id,name,email,partner_id,partner,roles,released_at"));
+    let acked: Vec<&&str> = lines.iter().filter(|l| l.contains("We have pulled the affected stock")).collect();
+    assert_eq!(acked.len(), 1);
+    assert!(acked[0].starts_with(&member) && acked[0].contains("127.0.0.1"));
+    let evidence = browser.get(&format!("/admin/compliance/{id}/evidence")).await;
+    assert!(evidence.body.contains("1 of") && evidence.body.contains("127.0.0.1"), "{}", evidence.body);
+    let list = browser.get("/admin/compliance").await;
+    assert!(list.body.contains("Recall of battery lots A1 and B2"));
+
+    // Who did it is on record.
+    let (_, log) = app.admin(Method::GET, &format!("/api/v1/audit?subject_id={id}"), None).await;
+    let actions: Vec<(&str, &str)> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["actor"]["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(actions, [("message.release", "staff"), ("message.create", "staff")]);
+    app
+}
+
+/// The member acknowledges the message through their inbox, with a member token.
+async fn acknowledge(app: &TestApp, member: &str, message: &str) {
+    let (_, token) = app.admin(Method::POST, &format!("/api/v1/members/{member}/token"), Some(json!({}))).await;
+    let token = token["token"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/inbox/{message}");
+    let (_, view) = read(app.call(Method::GET, &path, Some(&token), None).await).await;
+    let body = Some(json!({"content_hash": view["rendered"]["content_hash"].clone()}));
+    let (status, ack) = read(app.call(Method::POST, &format!("{path}/acknowledge"), Some(&token), body).await).await;
+    assert_eq!(status, 200, "{ack}");
+}
+
+/// What a route answers a role: a page, a refusal, or a redirect after a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Page,
+    Refused,
+    Done,
+}
+
+async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp) -> TestApp {
+    tidings_app::demo::seed(&app.app).await.unwrap();
+    let (_, topics) = app.admin(Method::GET, "/api/v1/topics", None).await;
+    let topic = topics["items"][0]["id"].as_str().unwrap().to_owned();
+    let draft = json!({"topic_id": topic, "importance": "critical",
+        "content": {"variants": {"en": {"title": "Role check", "what_to_do": "Nothing."}}},
+        "audience": {"rule": "member.role = \"support\""},
+        "acknowledgment": {"statement": "Seen"}});
+    let (_, message) = app.admin(Method::POST, "/api/v1/messages", Some(draft)).await;
+    let id = message["id"].as_str().unwrap().to_owned();
+    let (status, _) = app.admin(Method::POST, &format!("/api/v1/messages/{id}/release"), None).await;
+    assert_eq!(status, 200);
+    let (_, another) = app.admin(Method::POST, &format!("/api/v1/messages/{id}/copy"), None).await;
+    let draft_id = another["id"].as_str().unwrap().to_owned();
+
+    use Answer::{Done, Page, Refused};
+    // Route, then the answer for admin, author, approver and analyst.
+    let reads: Vec<(String, [Answer; 4])> = vec![
+        ("/admin".into(), [Page; 4]),
+        ("/admin/messages".into(), [Page; 4]),
+        (format!("/admin/messages/{id}"), [Page; 4]),
+        ("/admin/messages/new".into(), [Page, Page, Refused, Refused]),
+        (format!("/admin/messages/{draft_id}/edit"), [Page, Page, Refused, Refused]),
+        ("/admin/compliance".into(), [Page; 4]),
+        (format!("/admin/compliance/{id}"), [Page; 4]),
+        (format!("/admin/compliance/{id}/evidence"), [Page; 4]),
+        (format!("/admin/compliance/{id}/export.csv"), [Page; 4]),
+        ("/admin/audit".into(), [Page, Refused, Refused, Refused]),
+    ];
+    let writes: Vec<(String, [Answer; 4])> = vec![
+        (format!("/admin/messages/{draft_id}/test-send"), [Done, Done, Refused, Refused]),
+        (format!("/admin/messages/{draft_id}/copy"), [Done, Done, Refused, Refused]),
+    ];
+    for (i, role) in StaffRole::ALL.into_iter().enumerate() {
+        let email = staff(&app, role).await;
+        let mut browser = signed_in(&app, &email).await;
+        for (path, answers) in &reads {
+            let page = browser.get(path).await;
+            let got = match page.status {
+                200 => Page,
+                403 => Refused,
+                other => panic!("{role} GET {path}: {other} {}", page.body),
+            };
+            assert_eq!(got, answers[i], "{role} GET {path}");
+        }
+        let home = browser.get("/admin").await;
+        for (path, answers) in &writes {
+            let page = browser.post(path, &[("csrf", &home.csrf())]).await;
+            let got = match page.status {
+                303 => Done,
+                403 => Refused,
+                other => panic!("{role} POST {path}: {other} {}", page.body),
+            };
+            assert_eq!(got, answers[i], "{role} POST {path}");
+        }
+        // Releasing and cancelling, last: an admin's release leaves nothing to release after.
+        let cancel = browser.post(&format!("/admin/messages/{draft_id}/cancel"), &[("csrf", &home.csrf())]).await;
+        let expected = if role.may(tidings_core::Action::Compose) { 303 } else { 403 };
+        assert!(
+            cancel.status == expected || (cancel.status == 409 && expected == 303),
+            "{role} cancel: {}",
+            cancel.status
+        );
+    }
+    app
+}
+
+async fn compose_explains_what_is_wrong_and_keeps_what_was_typed(app: TestApp) -> TestApp {
+    tidings_app::demo::seed(&app.app).await.unwrap();
+    let email = staff(&app, StaffRole::Admin).await;
+    let mut browser = signed_in(&app, &email).await;
+    let form = browser.get("/admin/messages/new").await;
+    let mut bad = recall(form.csrf(), String::new(), "save");
+    bad.retain(|(name, _)| *name != "role");
+    bad.push(("rule", "partner.tier > 3".into()));
+    bad.push(("cta_url@en", "javascript:alert(1)".into()));
+    let refused = browser.post("/admin/messages", &fields(&bad)).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("Nothing was saved"));
+    assert!(refused.body.contains("<code>topic_id</code>: choose a topic"));
+    assert!(refused.body.contains("Recall of battery lots A1 and B2"), "what was typed stays");
+    let (_, list) = app.admin(Method::GET, "/api/v1/messages", None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
+
+    // A second language, then warnings on the saved message.
+    let mut with_locale = recall(form.csrf(), option_value(&form, "Operations"), "add_locale");
+    with_locale.push(("new_locale", "de".into()));
+    let added = browser.post("/admin/messages", &fields(&with_locale)).await;
+    assert!(added.body.contains("name=\"title@de\""), "{}", added.body);
+    let mut risky = recall(form.csrf(), option_value(&form, "Operations"), "save");
+    risky.retain(|(name, _)| !name.starts_with("ack_"));
+    risky.push(("what_changed@en", "See http://vendor.example/lots and https://10.1.2.3/x".into()));
+    let saved = browser.post("/admin/messages", &fields(&risky)).await;
+    let page = browser.get(&saved.location.unwrap()).await;
+    for code in ["critical_without_acknowledgment", "unsafe_link", "broken_link"] {
+        assert!(page.body.contains(&format!("<strong>{code}</strong>")), "{code} in {}", page.body);
+    }
+    app
+}
