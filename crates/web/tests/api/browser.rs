@@ -27,8 +27,6 @@ use crate::helpers::{Engine, TestApp, run};
 #[tokio::test]
 async fn a_partner_user_reads_acknowledges_and_sets_preferences_in_a_browser() {
     let Some(driver) = ChromeDriver::start() else { return };
-    // This run's screenshots only.
-    let _ = std::fs::remove_dir_all(screenshots());
     run(Engine::Sqlite, |app| async move {
         for (size, width, height) in [("phone", 390, 844), ("desktop", 1280, 900)] {
             the_whole_visit(&app, &driver, size, width, height).await;
@@ -154,13 +152,13 @@ async fn widget_in_a_vendor_page(app: &TestApp, chrome: &ChromeDriver) {
 }
 
 /// chromedriver on a free port, stopped when dropped.
-struct ChromeDriver {
+pub(crate) struct ChromeDriver {
     process: Child,
     url: String,
 }
 
 impl ChromeDriver {
-    fn start() -> Option<Self> {
+    pub(crate) fn start() -> Option<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
         let spawned = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -179,7 +177,7 @@ impl ChromeDriver {
         }
     }
 
-    async fn session(&self, width: u32, height: u32) -> WebDriver {
+    pub(crate) async fn session(&self, width: u32, height: u32) -> WebDriver {
         let mut caps = DesiredCapabilities::chrome();
         caps.set_binary("/usr/bin/chromium").unwrap();
         for arg in [
@@ -240,16 +238,25 @@ impl HttpClient for Http {
     }
 }
 
+/// The screenshot directory, emptied once per run so that it holds this run's alone.
 fn screenshots() -> PathBuf {
+    static CLEARED: std::sync::Once = std::sync::Once::new();
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    CLEARED.call_once(|| {
+        let _ = std::fs::remove_dir_all(&dir);
+    });
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 /// A screenshot of the step, and an accessibility audit of the page.
 async fn shot(driver: &WebDriver, size: &str, step: &str) {
-    driver.screenshot(&screenshots().join(format!("portal-{size}-{step}.png"))).await.unwrap();
-    audit(driver, &format!("{step} ({size})")).await;
+    shot_named(driver, &format!("portal-{size}-{step}")).await;
+}
+
+pub(crate) async fn shot_named(driver: &WebDriver, name: &str) {
+    driver.screenshot(&screenshots().join(format!("{name}.png"))).await.unwrap();
+    audit(driver, name).await;
 }
 
 /// axe-core from npm (`.ci/run` installs it): `TIDINGS_AXE`, or the bench cache.
@@ -289,7 +296,7 @@ async fn violations(driver: &WebDriver) -> Option<Vec<String>> {
 }
 
 /// Waits for the page to show a text (a click that navigates returns before the new page).
-async fn shows(driver: &WebDriver, text: &str) {
+pub(crate) async fn shows(driver: &WebDriver, text: &str) {
     for _ in 0..100 {
         if driver.source().await.unwrap().contains(text) {
             return;

@@ -199,7 +199,7 @@ async fn a_channel_manager_sends_a_recall_and_watches_acknowledgments_arrive(app
 }
 
 /// The member acknowledges the message through their inbox, with a member token.
-async fn acknowledge(app: &TestApp, member: &str, message: &str) {
+pub(crate) async fn acknowledge(app: &TestApp, member: &str, message: &str) {
     let (_, token) = app.admin(Method::POST, &format!("/api/v1/members/{member}/token"), Some(json!({}))).await;
     let token = token["token"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/inbox/{message}");

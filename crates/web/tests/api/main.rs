@@ -9,6 +9,7 @@ mod audit;
 mod browse;
 mod browser;
 mod console;
+mod console_browser;
 mod directory;
 mod errors;
 mod imports;
