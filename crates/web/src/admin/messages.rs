@@ -18,8 +18,8 @@ use tidings_core::{Action, FieldErrors, MessageId, PartnerGroup, Role, Timestamp
 use tidings_store::messages::MessageFilter;
 use tidings_store::segments::Segment;
 
-use super::compose_form::{ComposeForm, Intent};
 use super::console::Console;
+use super::forms::{ComposeForm, Intent};
 use super::shell::{Shell, failure, render, when};
 
 #[derive(Deserialize, Default)]
@@ -58,17 +58,17 @@ pub async fn list(State(app): State<App>, console: Console, Query(query): Query<
 }
 
 /// What the compose form offers to choose from.
-struct Choices {
-    topics: Vec<Topic>,
-    segments: Vec<Segment>,
-    groups: Vec<PartnerGroup>,
-    types: Vec<String>,
-    tiers: Vec<String>,
-    regions: Vec<String>,
-    roles: Vec<&'static str>,
+pub(super) struct Choices {
+    pub(super) topics: Vec<Topic>,
+    pub(super) segments: Vec<Segment>,
+    pub(super) groups: Vec<PartnerGroup>,
+    pub(super) types: Vec<String>,
+    pub(super) tiers: Vec<String>,
+    pub(super) regions: Vec<String>,
+    pub(super) roles: Vec<&'static str>,
 }
 
-async fn choices(app: &App, console: &Console) -> Result<Choices, AppError> {
+pub(super) async fn choices(app: &App, console: &Console) -> Result<Choices, AppError> {
     let caller = &console.caller;
     let catalog = &app.catalog;
     let names = |list: &[tidings_core::Slug]| list.iter().map(|s| s.as_str().to_owned()).collect();

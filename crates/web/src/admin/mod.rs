@@ -6,10 +6,11 @@
 
 mod audit;
 mod compliance;
-mod compose_form;
 mod console;
+mod forms;
 mod home;
 mod messages;
+mod segments;
 mod shell;
 mod sign_in;
 
@@ -51,6 +52,11 @@ pub fn router(app: &App) -> Router<App> {
         .route("/messages/{id}/release", post(messages::release))
         .route("/messages/{id}/test-send", post(messages::test_send))
         .route("/messages/{id}/copy", post(messages::copy))
+        .route("/segments", get(segments::list).post(segments::create))
+        .route("/segments/new", get(segments::new))
+        .route("/segments/{id}", get(segments::show).post(segments::update))
+        .route("/segments/{id}/delete", post(segments::delete))
+        .route("/audience/count", post(segments::count))
         .route("/compliance", get(compliance::list))
         .route("/compliance/{message}", get(compliance::report))
         .route("/compliance/{message}/partners/{partner}", get(compliance::partner))
@@ -60,6 +66,14 @@ pub fn router(app: &App) -> Router<App> {
         .layer(axum::middleware::from_fn(|s, r, n| crate::csrf::verify(s, r, n, shell::form_refused)))
         .layer(sessions)
         .route("/assets/admin.css", get(stylesheet))
+        .route("/assets/console.js", get(script))
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/console.js"),
+    )
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -25,6 +25,7 @@ pub struct NavItem {
 const SECTIONS: &[(&str, &str, Action)] = &[
     ("/admin", "Overview", Action::ReadDirectory),
     ("/admin/messages", "Messages", Action::ReadDirectory),
+    ("/admin/segments", "Segments", Action::ReadDirectory),
     ("/admin/compliance", "Compliance", Action::ReadDirectory),
     ("/admin/audit", "Audit log", Action::ReadAudit),
 ];

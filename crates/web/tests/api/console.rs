@@ -16,6 +16,7 @@ both_engines!(
     a_channel_manager_sends_a_recall_and_watches_acknowledgments_arrive,
     each_role_sees_and_does_what_it_may_on_every_console_route,
     compose_explains_what_is_wrong_and_keeps_what_was_typed,
+    a_segment_is_built_counted_explained_and_saved,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -245,10 +246,13 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         (format!("/admin/compliance/{id}/evidence"), [Page; 4]),
         (format!("/admin/compliance/{id}/export.csv"), [Page; 4]),
         ("/admin/audit".into(), [Page, Refused, Refused, Refused]),
+        ("/admin/segments".into(), [Page; 4]),
+        ("/admin/segments/new".into(), [Page; 4]),
     ];
     let writes: Vec<(String, [Answer; 4])> = vec![
         (format!("/admin/messages/{draft_id}/test-send"), [Done, Done, Refused, Refused]),
         (format!("/admin/messages/{draft_id}/copy"), [Done, Done, Refused, Refused]),
+        ("/admin/segments".into(), [Done, Done, Refused, Refused]),
     ];
     for (i, role) in StaffRole::ALL.into_iter().enumerate() {
         let email = staff(&app, role).await;
@@ -264,7 +268,10 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         }
         let home = browser.get("/admin").await;
         for (path, answers) in &writes {
-            let page = browser.post(path, &[("csrf", &home.csrf())]).await;
+            let form =
+                [("csrf", home.csrf()), ("name", format!("By {role}")), ("rule", "member.role = \"sales\"".into())];
+            let form = [&form[..], &[("intent", "save".to_owned())]].concat();
+            let page = browser.post(path, &fields(&form)).await;
             let got = match page.status {
                 303 => Done,
                 403 => Refused,
@@ -314,5 +321,75 @@ async fn compose_explains_what_is_wrong_and_keeps_what_was_typed(app: TestApp) -
     for code in ["critical_without_acknowledgment", "unsafe_link", "broken_link"] {
         assert!(page.body.contains(&format!("<strong>{code}</strong>")), "{code} in {}", page.body);
     }
+    app
+}
+
+async fn a_segment_is_built_counted_explained_and_saved(app: TestApp) -> TestApp {
+    tidings_app::demo::seed(&app.app).await.unwrap();
+    let expected = distributor_support_and_operations(&app).await;
+    let email = staff(&app, StaffRole::Author).await;
+    let mut browser = signed_in(&app, &email).await;
+    let form = browser.get("/admin/segments/new").await;
+    assert_eq!(form.status, 200);
+    let builder = |intent: &str, member: &str| {
+        vec![
+            ("csrf", form.csrf()),
+            ("name", "Distributor support and operations".to_owned()),
+            ("type", "distributor".to_owned()),
+            ("role", "support".to_owned()),
+            ("role", "operations".to_owned()),
+            ("member", member.to_owned()),
+            ("intent", intent.to_owned()),
+        ]
+    };
+    let counted = browser.post("/admin/segments", &fields(&builder("count", ""))).await;
+    assert_eq!(counted.status, 200);
+    assert!(counted.body.contains(&format!("<strong>{expected}</strong> member(s).")), "{}", counted.body);
+    assert!(counted.body.contains("<td>distributor</td><td class=\"num\">"), "the breakdown");
+
+    // The live count answers the same, as JSON.
+    let live = app
+        .client
+        .post(format!("{}/admin/audience/count", app.base))
+        .header("cookie", browser.cookie.clone().unwrap())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(fields(&builder("count", ""))).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(live["size"], expected);
+
+    // Explain one member who is in and one who is out.
+    let (_, sales) = app.admin(Method::GET, "/api/v1/members?role=sales&limit=1", None).await;
+    let outsider = sales["items"][0]["email"].as_str().unwrap().to_owned();
+    let explained = browser.post("/admin/segments", &fields(&builder("explain", &outsider))).await;
+    assert!(explained.body.contains(&format!("<strong>{outsider}</strong>")), "{}", explained.body);
+    assert!(explained.body.contains("is <strong>out</strong>"));
+
+    let saved = browser.post("/admin/segments", &fields(&builder("save", ""))).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let page = browser.get(&saved.location.unwrap()).await;
+    assert!(
+        page.body.contains("Segment &#34;Distributor support and operations&#34; saved.")
+            || page.body.contains("saved.")
+    );
+    let (_, list) = app.admin(Method::GET, "/api/v1/segments", None).await;
+    assert_eq!(
+        list["items"][0]["rule"],
+        "partner.type in (\"distributor\") and member.role in (\"support\", \"operations\")"
+    );
+
+    // A bad rule is refused with its position, and nothing is saved.
+    let mut bad = builder("save", "");
+    bad.push(("rule", "partner.tier > 3".to_owned()));
+    bad[1].1 = "Broken".to_owned();
+    let refused = browser.post("/admin/segments", &fields(&bad)).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("Nothing was saved"));
+    let (_, list) = app.admin(Method::GET, "/api/v1/segments", None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
     app
 }

@@ -60,7 +60,21 @@ async fn the_recall(app: &TestApp, chrome: &ChromeDriver) {
     shows(&driver, "Maria Keller (author)").await;
     shot_named(&driver, "console-02-overview").await;
 
-    // Compose the recall notice with the audience builder.
+    // A segment for the recall: the live count follows each box checked.
+    driver.goto(format!("{base}/admin/segments/new")).await.unwrap();
+    shows(&driver, "New segment").await;
+    fill(&driver, "name", "Distributor support and operations").await;
+    check(&driver, "type", "distributor").await;
+    check(&driver, "role", "support").await;
+    check(&driver, "role", "operations").await;
+    shows(&driver, &format!("{expected} member(s) right now")).await;
+    shot_named(&driver, "console-03-segment-builder").await;
+    click(&driver, "button[value='save']").await;
+    shows(&driver, "Segment \"Distributor support and operations\" saved.").await;
+    shows(&driver, &format!("<strong>{expected}</strong> member(s).")).await;
+    shot_named(&driver, "console-04-segment").await;
+
+    // Compose the recall notice for that segment.
     driver.goto(format!("{base}/admin/messages/new")).await.unwrap();
     shows(&driver, "New message").await;
     let topic = driver.find(By::Id("topic_id")).await.unwrap();
@@ -79,23 +93,23 @@ async fn the_recall(app: &TestApp, chrome: &ChromeDriver) {
     fill(&driver, "cta_url@en", "https://vendor.example/returns").await;
     fill(&driver, "ack_statement", "We have pulled the affected stock").await;
     fill(&driver, "ack_due", "2099-01-15").await;
-    check(&driver, "type", "distributor").await;
-    check(&driver, "role", "support").await;
-    check(&driver, "role", "operations").await;
+    let segment =
+        driver.find(By::XPath("//label[contains(., 'Distributor support and operations')]/input")).await.unwrap();
+    segment.click().await.unwrap();
     click(&driver, "button[value='check']").await;
     shows(&driver, &format!("<strong>{expected}</strong> member(s) would get this message")).await;
-    shot_named(&driver, "console-03-compose-audience").await;
+    shot_named(&driver, "console-05-compose").await;
     click(&driver, "button[value='save']").await;
     shows(&driver, "No warnings").await;
     let message_url = driver.current_url().await.unwrap().to_string();
     let id = message_url.rsplit('/').next().unwrap().to_owned();
     let frame = driver.find(By::Css("iframe.email")).await.unwrap();
     assert!(frame.attr("src").await.unwrap().unwrap().contains("/email?member="));
-    shot_named(&driver, "console-04-preview").await;
+    shot_named(&driver, "console-06-preview").await;
 
     click(&driver, "form[action$='/release'] button").await;
     shows(&driver, &format!("Released: {expected} inbox copies")).await;
-    shot_named(&driver, "console-05-sent").await;
+    shot_named(&driver, "console-07-sent").await;
 
     // The compliance page, as members acknowledge in their inboxes.
     driver.goto(format!("{base}/admin/compliance/{id}")).await.unwrap();
@@ -105,14 +119,14 @@ async fn the_recall(app: &TestApp, chrome: &ChromeDriver) {
         driver.refresh().await.unwrap();
         shows(&driver, &format!("<span class=\"figure\">{}</span> acknowledged", n + 1)).await;
     }
-    shot_named(&driver, "console-06-compliance").await;
+    shot_named(&driver, "console-08-compliance").await;
     let first_partner = audience["sample"][0]["partner_id"].as_str().unwrap();
     driver.goto(format!("{base}/admin/compliance/{id}/partners/{first_partner}")).await.unwrap();
     shows(&driver, "badge done").await;
-    shot_named(&driver, "console-07-partner").await;
+    shot_named(&driver, "console-09-partner").await;
     driver.goto(format!("{base}/admin/compliance/{id}/evidence")).await.unwrap();
     shows(&driver, "Acknowledgment evidence").await;
-    shot_named(&driver, "console-08-evidence").await;
+    shot_named(&driver, "console-10-evidence").await;
 
     // The export link works with the browser's own session.
     driver.goto(format!("{base}/admin/compliance/{id}")).await.unwrap();

@@ -1,7 +1,8 @@
 //! The compose form: what it holds, read from the posted fields (each locale's variant is a
 //! set of `field@locale` fields), filled from a stored message, and turned into the
-//! app's `MessageDraft`. The audience builder's choices become a rule: each group of
-//! checked values is one `in (...)` condition, all joined by `and`, with the written rule.
+//! app's `MessageDraft`. The audience builder (shared with the segment pages) turns its
+//! choices into a rule: each group of checked values is one `in (...)` condition, all
+//! joined by `and`, with the written rule.
 
 use tidings_core::audiences::AudienceDraft;
 use tidings_core::messages::{AcknowledgmentDraft, CallToAction, ContentDraft, Message, MessageDraft, VariantDraft};
@@ -30,12 +31,65 @@ pub struct ComposeForm {
     pub expires_at: String,
     pub segments: Vec<String>,
     pub groups: Vec<String>,
+    pub builder: RuleBuilder,
+    pub exclude_rule: String,
+}
+
+/// The audience builder: checked values per field, and a written rule.
+#[derive(Debug, Clone, Default)]
+pub struct RuleBuilder {
     pub types: Vec<String>,
     pub tiers: Vec<String>,
     pub regions: Vec<String>,
     pub roles: Vec<String>,
     pub rule: String,
-    pub exclude_rule: String,
+}
+
+impl RuleBuilder {
+    /// Takes a posted field if it is one of the builder's; says whether it was.
+    pub fn take(&mut self, name: &str, value: &str) -> bool {
+        let value = value.to_owned();
+        match name {
+            "type" => self.types.push(value),
+            "tier" => self.tiers.push(value),
+            "region" => self.regions.push(value),
+            "role" => self.roles.push(value),
+            "rule" => self.rule = value,
+            _ => return false,
+        }
+        true
+    }
+
+    /// The rule the checked values and the written rule make together.
+    pub fn rule(&self) -> Option<String> {
+        let quoted = |values: &[String]| values.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ");
+        let mut parts: Vec<String> = [
+            ("partner.type", &self.types),
+            ("partner.tier", &self.tiers),
+            ("partner.region", &self.regions),
+            ("member.role", &self.roles),
+        ]
+        .into_iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(field, values)| format!("{field} in ({})", quoted(values)))
+        .collect();
+        let written = self.rule.trim();
+        if !written.is_empty() {
+            parts.push(if parts.is_empty() { written.to_owned() } else { format!("({written})") });
+        }
+        (!parts.is_empty()).then(|| parts.join(" and "))
+    }
+
+    pub fn has(&self, list: &str, value: &str) -> bool {
+        let values = match list {
+            "type" => &self.types,
+            "tier" => &self.tiers,
+            "region" => &self.regions,
+            "role" => &self.roles,
+            _ => return false,
+        };
+        values.iter().any(|v| v == value)
+    }
 }
 
 /// What the author pressed.
@@ -64,6 +118,9 @@ impl ComposeForm {
         let mut intent = Intent::Save;
         let mut new_locale = String::new();
         for (name, value) in pairs {
+            if form.builder.take(&name, &value) {
+                continue;
+            }
             if let Some((field, locale)) = name.split_once('@') {
                 let variant = form.variant_mut(locale);
                 let slot = match field {
@@ -88,11 +145,6 @@ impl ComposeForm {
                 "expires_at" => form.expires_at = value,
                 "segment" => form.segments.push(value),
                 "group" => form.groups.push(value),
-                "type" => form.types.push(value),
-                "tier" => form.tiers.push(value),
-                "region" => form.regions.push(value),
-                "role" => form.roles.push(value),
-                "rule" => form.rule = value,
                 "exclude_rule" => form.exclude_rule = value,
                 "new_locale" => new_locale = value,
                 "intent" => {
@@ -160,30 +212,9 @@ impl ComposeForm {
             expires_at: date(m.expires_at),
             segments: a.segments.iter().map(ToString::to_string).collect(),
             groups: a.partner_groups.clone(),
-            rule: a.rule.clone().unwrap_or_default(),
+            builder: RuleBuilder { rule: a.rule.clone().unwrap_or_default(), ..Default::default() },
             exclude_rule: a.exclude_rule.clone().unwrap_or_default(),
-            ..Default::default()
         }
-    }
-
-    /// The rule the builder's choices and the written rule make together.
-    pub fn audience_rule(&self) -> Option<String> {
-        let quoted = |values: &[String]| values.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ");
-        let mut parts: Vec<String> = [
-            ("partner.type", &self.types),
-            ("partner.tier", &self.tiers),
-            ("partner.region", &self.regions),
-            ("member.role", &self.roles),
-        ]
-        .into_iter()
-        .filter(|(_, values)| !values.is_empty())
-        .map(|(field, values)| format!("{field} in ({})", quoted(values)))
-        .collect();
-        let written = self.rule.trim();
-        if !written.is_empty() {
-            parts.push(if parts.is_empty() { written.to_owned() } else { format!("({written})") });
-        }
-        (!parts.is_empty()).then(|| parts.join(" and "))
     }
 
     pub fn audience(&self) -> Result<AudienceDraft, FieldErrors> {
@@ -195,7 +226,7 @@ impl ComposeForm {
             .collect();
         let exclude = self.exclude_rule.trim();
         let draft = AudienceDraft {
-            rule: self.audience_rule(),
+            rule: self.builder.rule(),
             segments,
             partner_groups: self.groups.clone(),
             exclude_rule: (!exclude.is_empty()).then(|| exclude.to_owned()),
@@ -258,16 +289,11 @@ impl ComposeForm {
     }
 
     pub fn has(&self, list: &str, value: &str) -> bool {
-        let values = match list {
-            "segment" => &self.segments,
-            "group" => &self.groups,
-            "type" => &self.types,
-            "tier" => &self.tiers,
-            "region" => &self.regions,
-            "role" => &self.roles,
-            _ => return false,
-        };
-        values.iter().any(|v| v == value)
+        match list {
+            "segment" => self.segments.iter().any(|v| v == value),
+            "group" => self.groups.iter().any(|v| v == value),
+            _ => self.builder.has(list, value),
+        }
     }
 }
 
@@ -293,7 +319,7 @@ mod tests {
         ]));
         assert_eq!(intent, Intent::Check);
         assert_eq!(
-            form.audience_rule().unwrap(),
+            form.builder.rule().unwrap(),
             "partner.type in (\"distributor\") and member.role in (\"support\", \"operations\") \
              and (partner.region = \"emea\" or partner.region = \"apac\")"
         );
