@@ -25,6 +25,7 @@ pub mod partner_lead;
 pub mod partners;
 pub mod passwords;
 pub mod release;
+pub mod reports;
 pub mod segments;
 pub mod self_service;
 pub mod sign_in;

@@ -4,10 +4,11 @@
 
 use serde::Serialize;
 use tidings_core::consent::Channel;
-use tidings_core::deliveries::{DeliveryStatus, EventKind};
+use tidings_core::deliveries::{DeliveryStatus, EventKind, automation};
 use tidings_core::messages::{Message, Rendered};
 use tidings_core::{Action, Email, Member, MemberId, MessageId};
 use tidings_store::events::{self, NewEvent};
+use tidings_store::inbox::{self as inbox_store, Engagement};
 use tidings_store::{deliveries, members, suppressions};
 
 use crate::consent::{ConsentInput, record_as};
@@ -23,6 +24,19 @@ async fn event(
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
     let mut tx = app.db.begin().await?;
+    append(app, &mut tx, message, member, kind, detail).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn append(
+    app: &App,
+    tx: &mut tidings_store::Tx,
+    message: MessageId,
+    member: MemberId,
+    kind: EventKind,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
     let e = NewEvent {
         message_id: message,
         member_id: member,
@@ -31,7 +45,42 @@ async fn event(
         at: app.clock.now(),
         detail: Some(detail),
     };
-    events::append(&mut tx, &[e]).await?;
+    events::append(tx, &[e]).await?;
+    Ok(())
+}
+
+/// Records an open or a click: a person's counts on their copy of the message, a
+/// machine's (told apart by `automation`'s rule) stays an event of its own kind.
+async fn engagement(
+    app: &App,
+    message: MessageId,
+    member: MemberId,
+    origin: &Origin,
+    mut detail: serde_json::Value,
+    what: Engagement,
+) -> Result<(), AppError> {
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let sent = events::first_at(&mut tx, message, member, EventKind::Sent).await?;
+    let since_sent = sent.map(|s| now.as_millis() - s.as_millis());
+    let agent = origin.user_agent.as_deref();
+    let machine = match what {
+        Engagement::Opened => automation::machine_open(agent, origin.ip.as_deref(), since_sent),
+        Engagement::Clicked => automation::scanner_click(agent, since_sent),
+    };
+    let kind = match (what, machine) {
+        (Engagement::Opened, None) => EventKind::Opened,
+        (Engagement::Opened, Some(_)) => EventKind::MachineOpened,
+        (Engagement::Clicked, None) => EventKind::Clicked,
+        (Engagement::Clicked, Some(_)) => EventKind::ScannerClicked,
+    };
+    if let (Some(reason), Some(fields)) = (machine, detail.as_object_mut()) {
+        fields.insert("automated".into(), reason.into());
+    }
+    append(app, &mut tx, message, member, kind, detail).await?;
+    if machine.is_none() {
+        inbox_store::mark_engaged(&mut tx, message, member, what, now).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -39,7 +88,7 @@ async fn event(
 /// Records an open if the pixel's token is genuine; the pixel is served either way.
 pub async fn opened(app: &App, token: &str, origin: &Origin) -> Result<bool, AppError> {
     let Some((message, member)) = app.signer.verify_recipient(Purpose::Open, token) else { return Ok(false) };
-    event(app, message, member, EventKind::Opened, origin.detail()).await?;
+    engagement(app, message, member, origin, origin.detail(), Engagement::Opened).await?;
     Ok(true)
 }
 
@@ -51,14 +100,8 @@ pub async fn clicked(app: &App, token: &str, origin: &Origin) -> Result<String, 
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(invalid());
     }
-    event(
-        app,
-        message,
-        member,
-        EventKind::Clicked,
-        serde_json::json!({ "url": url, "ip": origin.ip, "user_agent": origin.user_agent }),
-    )
-    .await?;
+    let detail = serde_json::json!({ "url": url, "ip": origin.ip, "user_agent": origin.user_agent });
+    engagement(app, message, member, origin, detail, Engagement::Clicked).await?;
     Ok(url)
 }
 

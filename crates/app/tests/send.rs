@@ -165,9 +165,16 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
     assert!(html.contains("https://tidings.example/t/o/"), "open pixel");
     assert_eq!(status_of(&app, id).await, [DeliveryStatus::Sent, DeliveryStatus::Sent]);
 
-    // Tracking: an open and a click are recorded; an altered link is refused.
-    let origin = Origin { ip: Some("192.0.2.7".into()), user_agent: Some("Mail/1.0".into()) };
+    // Tracking: the gateway that scans every link and the proxy that fetches every image
+    // as the email arrives are told apart from the person who opens and clicks later; an
+    // altered link is refused.
     let open = app.signer.recipient_token(Purpose::Open, id, active[0].id);
+    let gateway =
+        Origin { ip: Some("192.0.2.99".into()), user_agent: Some("Mozilla/5.0 (compatible; Proofpoint)".into()) };
+    assert!(tidings_app::tracking::opened(&app, &open, &gateway).await.unwrap());
+    tidings_app::tracking::clicked(&app, tokens[0], &gateway).await.unwrap();
+    app.clock.advance(3_600_000);
+    let origin = Origin { ip: Some("192.0.2.7".into()), user_agent: Some("Mail/1.0".into()) };
     assert!(tidings_app::tracking::opened(&app, &open, &origin).await.unwrap());
     let target = tidings_app::tracking::clicked(&app, tokens[0], &origin).await.unwrap();
     assert!(target.starts_with("https://vendor.example/"));
@@ -177,7 +184,7 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
     // The inbox: the member sees it, needing acknowledgment; the third member too, without email.
     let member = inbox::authenticate(
         &app,
-        &app.signer.member_token(active[0].id, tidings_core::Timestamp::from_millis(common::NOW + 60_000)),
+        &app.signer.member_token(active[0].id, tidings_core::Timestamp::from_millis(common::NOW + 7_200_000)),
     )
     .await
     .unwrap();
@@ -228,6 +235,16 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
     assert_eq!(report.members_by_event[&EventKind::Sent], 2);
     assert_eq!(report.members_by_event[&EventKind::Opened], 1);
     assert_eq!(report.members_by_event[&EventKind::Clicked], 1);
+    assert_eq!(report.members_by_event[&EventKind::MachineOpened], 1);
+    assert_eq!(report.members_by_event[&EventKind::ScannerClicked], 1);
+    let full = tidings_app::reports::report(&app, &Caller::operator(), id).await.unwrap();
+    let f = &full.funnel;
+    assert_eq!((f.audience, f.sent, f.delivered), (3, 2, 2));
+    assert_eq!((f.opened, f.clicked, f.read, f.acknowledged), (1, 1, 1, 1), "people only: {f:?}");
+    assert_eq!((full.machine_opens, full.scanner_clicks), (1, 1));
+    let role_total: i64 = full.by_partner.iter().map(|r| r.steps.recipients).sum();
+    assert_eq!(role_total, 3, "every copy is in the partner breakdown");
+    assert_eq!(full.over_time.iter().map(|p| p.acknowledged).sum::<i64>(), 1);
     assert_eq!(report.members_by_event[&EventKind::Acknowledged], 1);
     assert_eq!(report.members_by_event[&EventKind::Queued], 3);
     let acks = events::list(

@@ -120,9 +120,9 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
     // 0 is an int4 that does not decode as i64.
     let counted: String = (0..channels.len()).map(|i| format!(" + (select count(*) from sent{i})")).collect();
     let sql = format!(
-        "with chosen as materialized (select m.id, m.partner_id{flags} {reached}), \
-         inbox as (insert into recipients (message_id, member_id, partner_id, released_at) \
-         select {message}, id, partner_id, {now} from chosen returning 1){inserts} \
+        "with chosen as materialized (select m.id, m.partner_id, m.roles{flags} {reached}), \
+         inbox as (insert into recipients (message_id, member_id, partner_id, roles, released_at) \
+         select {message}, id, partner_id, roles, {now} from chosen returning 1){inserts} \
          select (select count(*) from inbox), cast(0 as bigint){counted}"
     );
     let (recipients, deliveries): (i64, i64) =

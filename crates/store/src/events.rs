@@ -192,3 +192,27 @@ pub async fn member_counts(tx: &mut Tx, message: MessageId) -> Result<Vec<(Event
     .await)?;
     rows.into_iter().map(|(k, n)| Ok((k.parse::<EventKind>().map_err(Error::corrupt)?, n))).collect()
 }
+
+/// When the first event of a kind happened for one member's copy of a message.
+pub async fn first_at(tx: &mut Tx, message: MessageId, member: MemberId, kind: EventKind) -> Result<Option<Timestamp>> {
+    let at: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar(
+        "select min(at) from events where message_id = $1 and kind = $2 and member_id = $3"
+    )
+    .bind(message.as_uuid())
+    .bind(kind.as_str())
+    .bind(member.as_uuid())
+    .fetch_one(c)
+    .await)?;
+    Ok(at.map(Timestamp::from_millis))
+}
+
+/// How many members have at least one event of `kind` on the message.
+pub async fn members_with(tx: &mut Tx, message: MessageId, kind: EventKind) -> Result<i64> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
+        "select count(distinct member_id) from events where message_id = $1 and kind = $2"
+    )
+    .bind(message.as_uuid())
+    .bind(kind.as_str())
+    .fetch_one(c)
+    .await)?)
+}

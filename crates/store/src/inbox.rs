@@ -306,3 +306,36 @@ pub async fn received_since(tx: &mut Tx, members: &[MemberId], since: Timestamp)
     }
     Ok(total)
 }
+
+/// A person's first open or click of the email, kept on their copy for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engagement {
+    Opened,
+    Clicked,
+}
+
+pub async fn mark_engaged(
+    tx: &mut Tx,
+    message: MessageId,
+    member: MemberId,
+    what: Engagement,
+    at: Timestamp,
+) -> Result<()> {
+    let sql = match what {
+        Engagement::Opened => {
+            "update recipients set opened_at = coalesce(opened_at, $3) where message_id = $1 and member_id = $2"
+        }
+        Engagement::Clicked => {
+            "update recipients set clicked_at = coalesce(clicked_at, $3), opened_at = coalesce(opened_at, $3) \
+             where message_id = $1 and member_id = $2"
+        }
+    };
+    on_tx!(tx, |c| sqlx::query(sql)
+        .bind(message.as_uuid())
+        .bind(member.as_uuid())
+        .bind(at.as_millis())
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}

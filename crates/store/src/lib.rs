@@ -20,6 +20,7 @@ pub mod messages;
 pub mod partners;
 pub mod passwords;
 pub mod reminders;
+pub mod reports;
 pub mod segments;
 pub mod sessions;
 pub mod settings;

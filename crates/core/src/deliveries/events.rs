@@ -16,7 +16,12 @@ pub enum EventKind {
     Failed,
     Suppressed,
     Opened,
+    /// An open by a machine (a privacy proxy or a prefetcher), not a person: see
+    /// `automation`.
+    MachineOpened,
     Clicked,
+    /// A click by a link scanner, not a person: see `automation`.
+    ScannerClicked,
     Viewed,
     Read,
     Acknowledged,
@@ -24,7 +29,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 14] = [
         Self::Queued,
         Self::Sent,
         Self::Delivered,
@@ -32,7 +37,9 @@ impl EventKind {
         Self::Failed,
         Self::Suppressed,
         Self::Opened,
+        Self::MachineOpened,
         Self::Clicked,
+        Self::ScannerClicked,
         Self::Viewed,
         Self::Read,
         Self::Acknowledged,
@@ -48,7 +55,9 @@ impl EventKind {
             Self::Failed => "failed",
             Self::Suppressed => "suppressed",
             Self::Opened => "opened",
+            Self::MachineOpened => "machine_opened",
             Self::Clicked => "clicked",
+            Self::ScannerClicked => "scanner_clicked",
             Self::Viewed => "viewed",
             Self::Read => "read",
             Self::Acknowledged => "acknowledged",

@@ -2,6 +2,7 @@
 //! the retry schedule for transient failures; and the engagement events appended as a
 //! message travels and is read.
 
+pub mod automation;
 mod events;
 mod retry;
 mod status;

@@ -5,11 +5,13 @@
 //! and every page asks the app, as the signed-in person, for what their role allows.
 
 mod audit;
+mod charts;
 mod compliance;
 mod console;
 mod forms;
 mod home;
 mod messages;
+mod report;
 mod segments;
 mod shell;
 mod sign_in;
@@ -46,6 +48,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/messages/{id}", get(messages::show).post(messages::update))
         .route("/messages/{id}/edit", get(messages::edit))
         .route("/messages/{id}/email", get(messages::email))
+        .route("/messages/{id}/report", get(report::show))
         .route("/messages/{id}/schedule", post(messages::schedule))
         .route("/messages/{id}/unschedule", post(messages::unschedule))
         .route("/messages/{id}/cancel", post(messages::cancel))

@@ -184,6 +184,11 @@ async fn a_channel_manager_sends_a_recall_and_watches_acknowledgments_arrive(app
     assert!(acked[0].starts_with(&member) && acked[0].contains("127.0.0.1"));
     let evidence = browser.get(&format!("/admin/compliance/{id}/evidence")).await;
     assert!(evidence.body.contains("1 of") && evidence.body.contains("127.0.0.1"), "{}", evidence.body);
+    let report = browser.get(&format!("/admin/messages/{id}/report")).await;
+    assert_eq!(report.status, 200);
+    assert!(report.body.contains(&format!("<tr><th scope=\"row\">Audience</th><td class=\"num\">{expected}</td>")));
+    assert!(report.body.contains("<tr><th scope=\"row\">Acknowledged</th><td class=\"num\">1</td>"), "{}", report.body);
+    assert!(report.body.contains("<svg class=\"chart\" role=\"img\""));
     let list = browser.get("/admin/compliance").await;
     assert!(list.body.contains("Recall of battery lots A1 and B2"));
 
@@ -243,6 +248,7 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         (format!("/admin/messages/{draft_id}/edit"), [Page, Page, Refused, Refused]),
         ("/admin/compliance".into(), [Page; 4]),
         (format!("/admin/compliance/{id}"), [Page; 4]),
+        (format!("/admin/messages/{id}/report"), [Page; 4]),
         (format!("/admin/compliance/{id}/evidence"), [Page; 4]),
         (format!("/admin/compliance/{id}/export.csv"), [Page; 4]),
         ("/admin/audit".into(), [Page, Refused, Refused, Refused]),

@@ -120,6 +120,9 @@ async fn the_recall(app: &TestApp, chrome: &ChromeDriver) {
         shows(&driver, &format!("<span class=\"figure\">{}</span> acknowledged", n + 1)).await;
     }
     shot_named(&driver, "console-08-compliance").await;
+    driver.goto(format!("{base}/admin/messages/{id}/report")).await.unwrap();
+    shows(&driver, "Funnel").await;
+    shot_named(&driver, "console-08b-report").await;
     let first_partner = audience["sample"][0]["partner_id"].as_str().unwrap();
     driver.goto(format!("{base}/admin/compliance/{id}/partners/{first_partner}")).await.unwrap();
     shows(&driver, "badge done").await;

@@ -1,0 +1,203 @@
+//! The message report: the people-level funnel (audience, sent, delivered, opened,
+//! clicked, read, acknowledged) overall, by channel, by partner, by partner type, tier
+//! and region, by role, and over time; with machine opens and scanner clicks counted apart
+//! from people (the rule is `tidings_core::deliveries::automation`'s). Every breakdown is
+//! summed from one grouped read of the copies, so its cost follows the number of partners,
+//! not of copies.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use tidings_core::consent::Channel;
+use tidings_core::deliveries::{DeliveryStatus, EventKind};
+use tidings_core::messages::{Importance, Message};
+use tidings_core::{Action, MessageId, PartnerId, Role, Timestamp};
+use tidings_store::reports::{self as store, Group, Step, Steps};
+use tidings_store::{deliveries, events, messages, partners};
+
+use crate::error::not_found;
+use crate::{App, AppError, Caller};
+
+/// Partners a report lists by name, the largest first; the rest are summed in the others.
+pub const PARTNERS_LISTED: usize = 100;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Funnel {
+    /// Members the message reached (its inbox copies).
+    pub audience: i64,
+    /// Emails handed to the mail server (bounced later or not).
+    pub sent: i64,
+    /// Emails accepted and not bounced.
+    pub delivered: i64,
+    /// People who opened the email (machines apart).
+    pub opened: i64,
+    /// People who clicked in the email (scanners apart).
+    pub clicked: i64,
+    /// People who read the message (portal, widget, email page).
+    pub read: i64,
+    pub acknowledged: i64,
+}
+
+/// A row of a breakdown: a label and its people at each step.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub label: String,
+    pub steps: Steps,
+}
+
+/// People reaching each step in one period.
+#[derive(Debug, Clone, Serialize)]
+pub struct Period {
+    pub start: Timestamp,
+    pub opened: i64,
+    pub clicked: i64,
+    pub read: i64,
+    pub acknowledged: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub message_id: MessageId,
+    pub title: String,
+    pub importance: Importance,
+    pub asks_acknowledgment: bool,
+    pub released_at: Option<Timestamp>,
+    pub funnel: Funnel,
+    /// Members whose only opens were a machine's (privacy proxies, prefetchers).
+    pub machine_opens: i64,
+    /// Members with a scanner's click (security gateways following every link).
+    pub scanner_clicks: i64,
+    pub unsubscribed: i64,
+    /// Deliveries per outside channel and status.
+    pub channels: BTreeMap<Channel, BTreeMap<DeliveryStatus, i64>>,
+    pub by_partner: Vec<Row>,
+    pub by_type: Vec<Row>,
+    pub by_tier: Vec<Row>,
+    pub by_region: Vec<Row>,
+    pub by_role: Vec<Row>,
+    /// `hour` or `day`.
+    pub period: &'static str,
+    pub over_time: Vec<Period>,
+}
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report, AppError> {
+    caller.require(Action::ReadDirectory, "read message reports")?;
+    let mut tx = app.db.read().await?;
+    let message = messages::get(&mut tx, id).await.map_err(not_found("message"))?;
+    let released_at = messages::released_at(&mut tx, id).await?;
+    let groups = store::groups(&mut tx, id).await?;
+    let mut channels: BTreeMap<Channel, BTreeMap<DeliveryStatus, i64>> = BTreeMap::new();
+    for (channel, status, n) in deliveries::status_counts(&mut tx, id).await? {
+        channels.entry(channel).or_default().insert(status, n);
+    }
+    let machine_opens = events::members_with(&mut tx, id, EventKind::MachineOpened).await?;
+    let scanner_clicks = events::members_with(&mut tx, id, EventKind::ScannerClicked).await?;
+    let unsubscribed = events::members_with(&mut tx, id, EventKind::Unsubscribed).await?;
+
+    let partner_ids: Vec<PartnerId> = {
+        let mut ids: Vec<PartnerId> = groups.iter().filter_map(|g| g.partner_id).collect();
+        ids.sort_unstable_by_key(|p| p.as_uuid());
+        ids.dedup();
+        ids
+    };
+    let mut profiles = HashMap::with_capacity(partner_ids.len());
+    for chunk in partner_ids.chunks(500) {
+        for p in partners::get_many(&mut tx, chunk).await? {
+            profiles.insert(p.id, p);
+        }
+    }
+    let (period, bucket) = match released_at {
+        Some(at) if app.clock.now().as_millis() - at.as_millis() > 2 * DAY_MS => ("day", DAY_MS),
+        _ => ("hour", HOUR_MS),
+    };
+    let start = released_at.unwrap_or_else(|| app.clock.now());
+    let mut periods: BTreeMap<i64, [i64; 4]> = BTreeMap::new();
+    for (i, step) in Step::ALL.into_iter().enumerate() {
+        for (n, people) in store::over_time(&mut tx, id, step, start, bucket).await? {
+            periods.entry(n).or_default()[i] = people;
+        }
+    }
+    drop(tx);
+
+    let email = channels.get(&Channel::Email);
+    let status = |s: DeliveryStatus| email.and_then(|m| m.get(&s)).copied().unwrap_or(0);
+    let total = sum(&groups, |_| Some(String::new())).pop().map(|r| r.steps).unwrap_or_default();
+    let funnel = Funnel {
+        audience: total.recipients,
+        sent: status(DeliveryStatus::Sent) + status(DeliveryStatus::Delivered) + status(DeliveryStatus::Bounced),
+        delivered: status(DeliveryStatus::Sent) + status(DeliveryStatus::Delivered),
+        opened: total.opened,
+        clicked: total.clicked,
+        read: total.read,
+        acknowledged: total.acknowledged,
+    };
+    let profile = |g: &Group| g.partner_id.and_then(|p| profiles.get(&p)).map(|p| &p.profile);
+    let mut by_partner = sum(&groups, |g| Some(profile(g).map_or("(deleted partner)".into(), |p| p.name.clone())));
+    if by_partner.len() > PARTNERS_LISTED {
+        let rest = by_partner.split_off(PARTNERS_LISTED - 1);
+        let mut steps = Steps::default();
+        rest.iter().for_each(|r| steps += r.steps);
+        by_partner.push(Row { label: format!("{} other partners", rest.len()), steps });
+    }
+    let none = || "none".to_owned();
+    let by_role = Role::ALL
+        .into_iter()
+        .map(|role| {
+            let mut steps = Steps::default();
+            groups.iter().filter(|g| g.roles.contains(role)).for_each(|g| steps += g.steps);
+            Row { label: role.as_str().to_owned(), steps }
+        })
+        .filter(|r| r.steps.recipients > 0)
+        .collect();
+    Ok(Report {
+        message_id: id,
+        title: title(&message),
+        importance: message.importance,
+        asks_acknowledgment: message.acknowledgment.is_some(),
+        released_at,
+        funnel,
+        machine_opens,
+        scanner_clicks,
+        unsubscribed,
+        channels,
+        by_partner,
+        by_type: sum(&groups, |g| Some(profile(g).map_or_else(none, |p| p.partner_type.as_str().to_owned()))),
+        by_tier: sum(&groups, |g| Some(profile(g).map_or_else(none, |p| p.tier.as_str().to_owned()))),
+        by_region: sum(&groups, |g| {
+            Some(profile(g).and_then(|p| p.region.as_ref()).map_or_else(none, |r| r.as_str().to_owned()))
+        }),
+        by_role,
+        period,
+        over_time: periods
+            .into_iter()
+            .map(|(n, [opened, clicked, read, acknowledged])| Period {
+                start: Timestamp::from_millis(start.as_millis() + n * bucket),
+                opened,
+                clicked,
+                read,
+                acknowledged,
+            })
+            .collect(),
+    })
+}
+
+/// The groups summed by label, the largest audience first.
+fn sum(groups: &[Group], label: impl Fn(&Group) -> Option<String>) -> Vec<Row> {
+    let mut rows: HashMap<String, Steps> = HashMap::new();
+    for g in groups {
+        if let Some(l) = label(g) {
+            *rows.entry(l).or_default() += g.steps;
+        }
+    }
+    let mut rows: Vec<Row> = rows.into_iter().map(|(label, steps)| Row { label, steps }).collect();
+    rows.sort_by(|a, b| b.steps.recipients.cmp(&a.steps.recipients).then_with(|| a.label.cmp(&b.label)));
+    rows
+}
+
+fn title(message: &Message) -> String {
+    let content = &message.content;
+    content.variants.get(&content.default_locale).map(|v| v.title.clone()).unwrap_or_default()
+}
