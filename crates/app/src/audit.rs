@@ -31,6 +31,11 @@ pub(crate) fn entry(caller: &Caller, action: &'static str, subject: impl Into<Op
 }
 
 impl Entry {
+    /// Who the entry names as acting.
+    pub(crate) fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
     pub(crate) fn before(mut self, record: &impl Serialize) -> Self {
         self.before = serde_json::to_value(record).ok();
         self

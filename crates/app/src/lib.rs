@@ -1,6 +1,7 @@
 //! Use cases: each public function checks who is asking, applies the domain rules and
 //! writes through the store in one transaction.
 
+pub mod approvals;
 pub mod audiences;
 pub mod audit;
 pub mod auth;

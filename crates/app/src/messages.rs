@@ -83,10 +83,18 @@ pub async fn update(app: &App, caller: &Caller, id: MessageId, draft: &MessageDr
     let mut tx = app.db.begin().await?;
     let stored = store::get(&mut tx, id).await.map_err(not_found("message"))?;
     let state = stored.state;
+    if state == MessageState::Scheduled && crate::approvals::policy_in(&mut tx).await?.requires(&stored) {
+        return Err(AppError::Conflict(
+            "this message was approved as it is and then scheduled: unschedule it to change it, then have it approved again"
+                .into(),
+        ));
+    }
     let entry = audit::entry(caller, "message.update", id.as_uuid()).before(&stored);
     let message = draft.apply(stored, app.clock.now())??;
     check_references(app, &mut tx, &message).await?;
     store::update(&mut tx, &message, state).await?;
+    // What was approved is not what will go: the approval no longer holds.
+    tidings_store::approvals::remove(&mut tx, id).await?;
     entry.after(&message).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(message)
@@ -104,6 +112,10 @@ async fn transition(
     let mut tx = app.db.begin().await?;
     let mut message = store::get(&mut tx, id).await.map_err(not_found("message"))?;
     let before = message.state;
+    if action == "message.schedule" {
+        // Scheduled, it goes without anyone pressing a button: it is approved now or not at all.
+        crate::approvals::check_approved(&mut tx, &message).await?;
+    }
     let entry = audit::entry(caller, action, id.as_uuid()).before(&Lifecycle::of(&message));
     let now = app.clock.now();
     change(&mut message, now)?;
@@ -147,7 +159,11 @@ pub async fn copy(app: &App, caller: &Caller, id: MessageId) -> Result<Message, 
     let original = store::get(&mut tx, id).await.map_err(not_found("message"))?;
     let copy = draft_copy(original, caller, app.clock.now());
     store::insert(&mut tx, &copy).await?;
-    audit::entry(caller, "message.copy", id.as_uuid()).after(&copy).write(app, &mut tx).await?;
+    audit::entry(caller, "message.copy", copy.id.as_uuid())
+        .before(&serde_json::json!({ "copied_from": id }))
+        .after(&copy)
+        .write(app, &mut tx)
+        .await?;
     tx.commit().await?;
     Ok(copy)
 }

@@ -38,6 +38,10 @@ pub async fn release(app: &App, caller: &Caller, id: MessageId) -> Result<Releas
     let mut tx = app.db.begin().await?;
     let message = store::get(&mut tx, id).await.map_err(not_found("message"))?;
     message.state.release()?;
+    // A scheduled message was approved, if it needed to be, when it was scheduled.
+    if message.state == MessageState::Draft {
+        crate::approvals::check_approved(&mut tx, &message).await?;
+    }
     // The audience must still build (a segment may have been deleted since it was written).
     build(app, &mut tx, &message.audience).await?;
     store::start_release(&mut tx, id, message.state, app.clock.now()).await?;

@@ -37,10 +37,13 @@ impl StaffRole {
     pub fn may(self, action: Action) -> bool {
         match action {
             Action::ReadDirectory => true,
-            Action::WriteDirectory | Action::ManageTokens | Action::ManageStaff | Action::ReadAudit => {
-                self == Self::Admin
-            }
+            Action::WriteDirectory
+            | Action::ManageTokens
+            | Action::ManageStaff
+            | Action::ReadAudit
+            | Action::Configure => self == Self::Admin,
             Action::WriteSegments | Action::Compose => matches!(self, Self::Admin | Self::Author),
+            Action::Approve => matches!(self, Self::Admin | Self::Approver),
         }
     }
 }
@@ -61,6 +64,10 @@ pub enum Action {
     ReadAudit,
     /// Add staff, change their roles and passwords.
     ManageStaff,
+    /// Approve a message that needs a second person's approval before it goes.
+    Approve,
+    /// Change the instance's settings, such as which messages need approval.
+    Configure,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

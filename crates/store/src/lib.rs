@@ -7,6 +7,7 @@ mod error;
 mod keyed;
 mod sql;
 
+pub mod approvals;
 pub mod audiences;
 pub mod audit;
 pub mod compliance;

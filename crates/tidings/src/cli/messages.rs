@@ -51,6 +51,9 @@ pub enum MessageCommand {
     Unschedule { id: MessageId },
     /// Cancel a draft or scheduled message.
     Cancel { id: MessageId },
+    /// Approve a draft as the second pair of eyes, when the approval policy asks for one
+    /// (the operator approves only what the operator did not write).
+    Approve { id: MessageId },
     /// Release now: fan the audience out into inboxes and delivery queues.
     Release { id: MessageId },
     /// Send a copy to the test members of the message's audience.
@@ -125,6 +128,10 @@ pub async fn run(app: &App, command: MessageCommand) -> anyhow::Result<ExitCode>
         MessageCommand::Cancel { id } => {
             messages::cancel(app, &caller, id).await.map_err(fail)?;
             println!("cancelled");
+        }
+        MessageCommand::Approve { id } => {
+            let approval = tidings_app::approvals::approve(app, &caller, id).await.map_err(fail)?;
+            println!("approved by {} at {}", approval.approved_by.name, approval.approved_at);
         }
         MessageCommand::Release { id } => {
             let report = release::release(app, &caller, id).await.map_err(fail)?;

@@ -19,6 +19,7 @@ struct HomePage {
     shell: Shell,
     critical: Vec<Summary>,
     recent: Vec<Message>,
+    awaiting: Vec<Message>,
 }
 
 pub async fn show(State(app): State<App>, console: Console) -> Response {
@@ -38,7 +39,8 @@ async fn page(app: &App, console: &Console) -> Result<HomePage, AppError> {
         Some(10),
     )
     .await?;
-    Ok(HomePage { shell: console.shell("Overview").await, critical, recent: recent.items })
+    let awaiting = tidings_app::approvals::awaiting(app, &console.caller, 200).await?;
+    Ok(HomePage { shell: console.shell("Overview").await, critical, recent: recent.items, awaiting })
 }
 
 /// A message's title in its default locale.

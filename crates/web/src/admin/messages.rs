@@ -209,6 +209,8 @@ struct MessagePage {
     released_at: Option<Timestamp>,
     editable: bool,
     can_compose: bool,
+    approval: tidings_app::approvals::ApprovalStatus,
+    can_approve: bool,
 }
 
 pub async fn show(
@@ -246,6 +248,7 @@ async fn message_page(app: &App, console: &Console, id: MessageId, query: ShowQu
             Err(e) => return Err(e),
         })
     };
+    let approval = tidings_app::approvals::status(app, caller, id).await?;
     let released_at = {
         let mut tx = app.db.read().await?;
         tidings_store::messages::released_at(&mut tx, id).await?
@@ -255,6 +258,8 @@ async fn message_page(app: &App, console: &Console, id: MessageId, query: ShowQu
         title: super::home::title(&message).to_owned(),
         editable: matches!(message.state, MessageState::Draft | MessageState::Scheduled),
         can_compose: console.caller.role.may(Action::Compose),
+        can_approve: console.caller.role.may(Action::Approve),
+        approval,
         message,
         topic,
         warnings,
@@ -333,6 +338,13 @@ pub async fn test_send(State(app): State<App>, console: Console, Path(id): Path<
     let done = tidings_app::release::test_send(&app, &console.caller, id)
         .await
         .map(|r| format!("Test sent to {} test member(s) ({} deliveries).", r.recipients, r.deliveries));
+    after_action(&console, id, done).await
+}
+
+pub async fn approve(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> Response {
+    let done = tidings_app::approvals::approve(&app, &console.caller, id)
+        .await
+        .map(|_| "Approved: it may now be sent or scheduled.".to_owned());
     after_action(&console, id, done).await
 }
 

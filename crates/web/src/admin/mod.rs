@@ -13,6 +13,7 @@ mod home;
 mod messages;
 mod report;
 mod segments;
+mod settings;
 mod shell;
 mod sign_in;
 
@@ -55,6 +56,8 @@ pub fn router(app: &App) -> Router<App> {
         .route("/messages/{id}/release", post(messages::release))
         .route("/messages/{id}/test-send", post(messages::test_send))
         .route("/messages/{id}/copy", post(messages::copy))
+        .route("/messages/{id}/approve", post(messages::approve))
+        .route("/settings", get(settings::show).post(settings::save))
         .route("/segments", get(segments::list).post(segments::create))
         .route("/segments/new", get(segments::new))
         .route("/segments/{id}", get(segments::show).post(segments::update))

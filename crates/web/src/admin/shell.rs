@@ -28,6 +28,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("/admin/segments", "Segments", Action::ReadDirectory),
     ("/admin/compliance", "Compliance", Action::ReadDirectory),
     ("/admin/audit", "Audit log", Action::ReadAudit),
+    ("/admin/settings", "Settings", Action::Configure),
 ];
 
 /// The part of every page that is not the page's own content.

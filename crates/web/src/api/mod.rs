@@ -2,6 +2,7 @@
 //! tokens. Every route is registered through `routes!`, so the OpenAPI description is
 //! generated from the same handlers the router serves.
 
+mod approvals;
 mod audiences;
 mod audit;
 mod consent;
@@ -87,6 +88,8 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(messages::unschedule))
         .routes(routes!(messages::cancel))
         .routes(routes!(messages::copy))
+        .routes(routes!(approvals::status, approvals::approve))
+        .routes(routes!(approvals::policy, approvals::set_policy))
         .routes(routes!(messages::preview))
         .routes(routes!(sending::release))
         .routes(routes!(sending::test_send))

@@ -17,6 +17,7 @@ both_engines!(
     each_role_sees_and_does_what_it_may_on_every_console_route,
     compose_explains_what_is_wrong_and_keeps_what_was_typed,
     a_segment_is_built_counted_explained_and_saved,
+    a_must_know_message_waits_for_a_second_persons_approval,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -254,11 +255,14 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/audit".into(), [Page, Refused, Refused, Refused]),
         ("/admin/segments".into(), [Page; 4]),
         ("/admin/segments/new".into(), [Page; 4]),
+        ("/admin/settings".into(), [Page, Refused, Refused, Refused]),
     ];
     let writes: Vec<(String, [Answer; 4])> = vec![
         (format!("/admin/messages/{draft_id}/test-send"), [Done, Done, Refused, Refused]),
         (format!("/admin/messages/{draft_id}/copy"), [Done, Done, Refused, Refused]),
         ("/admin/segments".into(), [Done, Done, Refused, Refused]),
+        (format!("/admin/messages/{draft_id}/approve"), [Done, Refused, Done, Refused]),
+        ("/admin/settings".into(), [Done, Refused, Refused, Refused]),
     ];
     for (i, role) in StaffRole::ALL.into_iter().enumerate() {
         let email = staff(&app, role).await;
@@ -280,6 +284,8 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
             let page = browser.post(path, &fields(&form)).await;
             let got = match page.status {
                 303 => Done,
+                // Allowed, but the message has moved on (an earlier role cancelled it).
+                409 if path.ends_with("/approve") => Done,
                 403 => Refused,
                 other => panic!("{role} POST {path}: {other} {}", page.body),
             };
@@ -397,5 +403,45 @@ async fn a_segment_is_built_counted_explained_and_saved(app: TestApp) -> TestApp
     assert!(refused.body.contains("Nothing was saved"));
     let (_, list) = app.admin(Method::GET, "/api/v1/segments", None).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    app
+}
+
+async fn a_must_know_message_waits_for_a_second_persons_approval(app: TestApp) -> TestApp {
+    tidings_app::demo::seed(&app.app).await.unwrap();
+    let admin = staff(&app, StaffRole::Admin).await;
+    let author = staff(&app, StaffRole::Author).await;
+    let approver = staff(&app, StaffRole::Approver).await;
+
+    let mut boss = signed_in(&app, &admin).await;
+    let settings = boss.get("/admin/settings").await;
+    let saved = boss.post("/admin/settings", &[("csrf", &settings.csrf()), ("importance", "critical")]).await;
+    assert_eq!(saved.status, 303);
+    assert!(boss.get("/admin/settings").await.body.contains("value=\"critical\" checked"));
+
+    let mut writer = signed_in(&app, &author).await;
+    let form = writer.get("/admin/messages/new").await;
+    let saved =
+        writer.post("/admin/messages", &fields(&recall(form.csrf(), option_value(&form, "Operations"), "save"))).await;
+    let url = saved.location.unwrap();
+    let page = writer.get(&url).await;
+    assert!(page.body.contains("Needs approval"));
+    assert!(!page.body.contains("/release\""), "no send button while it waits");
+    let refused = writer.post(&format!("{url}/release"), &[("csrf", &page.csrf())]).await;
+    assert_eq!(refused.status, 409);
+    assert!(refused.body.contains("second person"), "{}", refused.body);
+    let own = writer.post(&format!("{url}/approve"), &[("csrf", &page.csrf())]).await;
+    assert_eq!(own.status, 403, "authors do not approve");
+
+    let mut reviewer = signed_in(&app, &approver).await;
+    let home = reviewer.get("/admin").await;
+    assert!(home.body.contains("Awaiting approval") && home.body.contains(&url), "{}", home.body);
+    let approved = reviewer.post(&format!("{url}/approve"), &[("csrf", &home.csrf())]).await;
+    assert_eq!(approved.status, 303);
+    assert!(reviewer.get(&url).await.body.contains("Approved</span> by Pat approver"));
+
+    let page = writer.get(&url).await;
+    let sent = writer.post(&format!("{url}/release"), &[("csrf", &page.csrf())]).await;
+    assert_eq!(sent.status, 303);
+    assert!(writer.get(&url).await.body.contains("Released:"));
     app
 }

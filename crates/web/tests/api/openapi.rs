@@ -65,11 +65,13 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/inbox/{id}/read",
         "/inbox/{id}/acknowledge",
         "/audit",
+        "/messages/{id}/approval",
+        "/settings/approval-policy",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 55);
+    assert_eq!(operations, 59);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }

@@ -1,0 +1,78 @@
+//! Settings (admins): which messages need a second person's approval.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use tidings_app::approvals::{self, ApprovalPolicy};
+use tidings_app::{App, AppError};
+use tidings_core::messages::Importance;
+use tidings_core::{Action, Topic};
+
+use super::console::Console;
+use super::shell::{Shell, failure, render};
+
+#[derive(Template)]
+#[template(path = "admin/settings.html")]
+struct SettingsPage {
+    shell: Shell,
+    policy: ApprovalPolicy,
+    topics: Vec<Topic>,
+    importances: [(Importance, &'static str); 3],
+}
+
+pub async fn show(State(app): State<App>, console: Console) -> Response {
+    if let Err(e) = console.caller.require(Action::Configure, "change settings") {
+        return failure(e);
+    }
+    let page = async {
+        Ok::<_, AppError>(SettingsPage {
+            policy: approvals::policy(&app, &console.caller).await?,
+            topics: tidings_app::topics::list(&app, &console.caller, None, Some(500)).await?.items,
+            importances: [
+                (Importance::Info, "Nice to know"),
+                (Importance::Action, "Need to know"),
+                (Importance::Critical, "Must know"),
+            ],
+            shell: console.shell("Settings").await,
+        })
+    };
+    match page.await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => failure(e),
+    }
+}
+
+pub async fn save(State(app): State<App>, console: Console, Form(pairs): Form<Vec<(String, String)>>) -> Response {
+    let mut policy = ApprovalPolicy::default();
+    for (name, value) in pairs {
+        match name.as_str() {
+            "importance" => match value.parse::<Importance>() {
+                Ok(i) => policy.importances.push(i),
+                Err(e) => return failure(AppError::invalid("importance", e.to_string())),
+            },
+            "topic" => match value.parse() {
+                Ok(t) => policy.topics.push(t),
+                Err(_) => return failure(AppError::invalid("topic", "no such topic")),
+            },
+            _ => {}
+        }
+    }
+    match approvals::set_policy(&app, &console.caller, &policy).await {
+        Ok(_) => {
+            console.flash("Settings saved.").await;
+            Redirect::to("/admin/settings").into_response()
+        }
+        Err(e) => failure(e),
+    }
+}
+
+/// Whether the policy names this importance (for the template's checkboxes).
+pub fn names_importance(policy: &ApprovalPolicy, i: &Importance) -> bool {
+    policy.importances.contains(i)
+}
+
+pub fn names_topic(policy: &ApprovalPolicy, t: &Topic) -> bool {
+    policy.topics.contains(&t.id)
+}
