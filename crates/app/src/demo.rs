@@ -221,8 +221,9 @@ pub async fn seed(app: &App) -> Result<Option<Seeded>, AppError> {
                     time_zone: TimeZone::parse(zone).unwrap_or_default(),
                     status,
                     attributes,
+                    // Every tenth partner has gone quiet: nobody active for 70 days or more.
                     last_seen_at: Some(Timestamp::from_millis(
-                        now.as_millis() - i64::from(rng.u32(0..120)) * 86_400_000,
+                        now.as_millis() - i64::from(rng.u32(if i % 10 == 9 { 70..180 } else { 0..60 })) * 86_400_000,
                     )),
                 },
                 created_at: now,

@@ -312,6 +312,8 @@ async fn append(
     at: Timestamp,
     origin: &Origin,
 ) -> Result<(), AppError> {
+    // Reading and acknowledging are what "active" means for the engagement overview.
+    tidings_store::members::touch(tx, member, at).await?;
     let event = NewEvent {
         message_id: message,
         member_id: member,

@@ -11,6 +11,7 @@ pub mod consent;
 pub mod demo;
 mod dsn;
 pub mod email;
+pub mod engagement;
 mod error;
 pub mod events;
 pub mod export;

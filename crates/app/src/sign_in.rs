@@ -116,6 +116,7 @@ pub async fn redeem(app: &App, token: &str) -> Result<MemberId, AppError> {
     }
     let mut tx = app.db.begin().await?;
     let member = sign_in::redeem(&mut tx, &hash_token(token), app.clock.now()).await?.ok_or_else(refused)?;
+    members::touch(&mut tx, member, app.clock.now()).await?;
     tx.commit().await?;
     Ok(member)
 }

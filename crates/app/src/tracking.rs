@@ -80,6 +80,7 @@ async fn engagement(
     append(app, &mut tx, message, member, kind, detail).await?;
     if machine.is_none() {
         inbox_store::mark_engaged(&mut tx, message, member, what, now).await?;
+        members::touch(&mut tx, member, now).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -36,15 +36,14 @@ pub async fn put(tx: &mut Tx, a: &Approval) -> Result<()> {
 }
 
 pub async fn get(tx: &mut Tx, message: MessageId) -> Result<Option<Approval>> {
-    let row: Option<(String, Option<Uuid>, String, i64)> =
-        on_tx!(tx, |c| {
-            sqlx::query_as(
+    let row: Option<(String, Option<Uuid>, String, i64)> = on_tx!(tx, |c| {
+        sqlx::query_as(
         "select approved_by_kind, approved_by_id, approved_by_name, approved_at from approvals where message_id = $1"
     )
     .bind(message.as_uuid())
     .fetch_optional(c)
     .await
-        })?;
+    })?;
     Ok(row.map(|(kind, id, name, at)| Approval {
         message_id: message,
         approved_by: Actor { kind, id, name },

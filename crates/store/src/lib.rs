@@ -13,6 +13,7 @@ pub mod audit;
 pub mod compliance;
 pub mod consent;
 pub mod deliveries;
+pub mod engagement;
 pub mod events;
 pub mod groups;
 pub mod inbox;

@@ -222,3 +222,17 @@ pub async fn delete(tx: &mut Tx, id: MemberId) -> Result<()> {
         .map(|r| r.rows_affected()))?;
     found(done)
 }
+
+/// Moves the member's last activity on to `at` (never back): a sign-in, a read, an
+/// acknowledgment, a person's open or click.
+pub async fn touch(tx: &mut Tx, id: MemberId, at: Timestamp) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "update members set last_seen_at = $2 where id = $1 and (last_seen_at is null or last_seen_at < $2)"
+    )
+    .bind(id.as_uuid())
+    .bind(at.as_millis())
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}

@@ -8,6 +8,7 @@ mod audit;
 mod charts;
 mod compliance;
 mod console;
+mod engagement;
 mod forms;
 mod home;
 mod messages;
@@ -68,6 +69,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/compliance/{message}/partners/{partner}", get(compliance::partner))
         .route("/compliance/{message}/evidence", get(compliance::evidence))
         .route("/compliance/{message}/export.csv", get(compliance::export))
+        .route("/engagement", get(engagement::show))
         .route("/audit", get(audit::show))
         .layer(axum::middleware::from_fn(|s, r, n| crate::csrf::verify(s, r, n, shell::form_refused)))
         .layer(sessions)

@@ -27,6 +27,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("/admin/messages", "Messages", Action::ReadDirectory),
     ("/admin/segments", "Segments", Action::ReadDirectory),
     ("/admin/compliance", "Compliance", Action::ReadDirectory),
+    ("/admin/engagement", "Engagement", Action::ReadDirectory),
     ("/admin/audit", "Audit log", Action::ReadAudit),
     ("/admin/settings", "Settings", Action::Configure),
 ];

@@ -190,6 +190,8 @@ async fn a_channel_manager_sends_a_recall_and_watches_acknowledgments_arrive(app
     assert!(report.body.contains(&format!("<tr><th scope=\"row\">Audience</th><td class=\"num\">{expected}</td>")));
     assert!(report.body.contains("<tr><th scope=\"row\">Acknowledged</th><td class=\"num\">1</td>"), "{}", report.body);
     assert!(report.body.contains("<svg class=\"chart\" role=\"img\""));
+    let engagement = browser.get("/admin/engagement").await;
+    assert!(engagement.body.contains("<span class=\"figure\">4</span> gone silent"), "the demo's quiet partners");
     let list = browser.get("/admin/compliance").await;
     assert!(list.body.contains("Recall of battery lots A1 and B2"));
 
@@ -256,6 +258,7 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/segments".into(), [Page; 4]),
         ("/admin/segments/new".into(), [Page; 4]),
         ("/admin/settings".into(), [Page, Refused, Refused, Refused]),
+        ("/admin/engagement".into(), [Page; 4]),
     ];
     let writes: Vec<(String, [Answer; 4])> = vec![
         (format!("/admin/messages/{draft_id}/test-send"), [Done, Done, Refused, Refused]),
