@@ -87,3 +87,19 @@ pub async fn rotate_token(app: &App, name: &str, role: StaffRole) -> Result<Stri
     let (_, plain) = create_token(app, &Caller::operator(), name, role, None).await?;
     Ok(plain)
 }
+
+/// Every API token (never a secret), for those who manage them.
+pub async fn list_tokens(app: &App, caller: &Caller) -> Result<Vec<tokens::TokenListing>, AppError> {
+    caller.require(Action::ManageTokens, "manage API tokens")?;
+    Ok(tokens::list(&mut app.db.read().await?).await?)
+}
+
+/// Revokes a token: calls made with it are refused from now on.
+pub async fn revoke_token(app: &App, caller: &Caller, id: TokenId) -> Result<(), AppError> {
+    caller.require(Action::ManageTokens, "revoke API tokens")?;
+    let mut tx = app.db.begin().await?;
+    tokens::revoke(&mut tx, id, app.clock.now()).await.map_err(crate::error::not_found("live token"))?;
+    audit::entry(caller, "token.revoke", id.as_uuid()).write(app, &mut tx).await?;
+    tx.commit().await?;
+    Ok(())
+}

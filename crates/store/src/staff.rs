@@ -66,3 +66,24 @@ pub async fn get(tx: &mut Tx, id: StaffId) -> Result<Option<Staff>> {
             .await)?;
     row.map(Staff::try_from).transpose()
 }
+
+pub async fn set_role(tx: &mut Tx, id: StaffId, role: StaffRole) -> Result<()> {
+    let done = on_tx!(tx, |c| sqlx::query("update staff set role = $2 where id = $1")
+        .bind(id.as_uuid())
+        .bind(role.as_str())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    crate::sql::found(done)
+}
+
+/// Removes a staff person; their password goes with them, partners they managed keep no
+/// manager, tokens they made stay (revoke those apart).
+pub async fn delete(tx: &mut Tx, id: StaffId) -> Result<()> {
+    let done = on_tx!(tx, |c| sqlx::query("delete from staff where id = $1")
+        .bind(id.as_uuid())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    crate::sql::found(done)
+}

@@ -16,6 +16,13 @@ pub struct ApiToken {
     pub created_at: Timestamp,
 }
 
+/// A token as the token list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenListing {
+    pub token: ApiToken,
+    pub revoked_at: Option<Timestamp>,
+}
+
 #[derive(sqlx::FromRow)]
 struct TokenRow {
     id: Uuid,
@@ -78,4 +85,42 @@ pub async fn revoke_by_name(tx: &mut Tx, name: &str, now: Timestamp) -> Result<u
             .await
             .map(|r| r.rows_affected()))?;
     Ok(done)
+}
+
+type ListingRow = (Uuid, String, String, Option<Uuid>, i64, Option<i64>);
+
+/// Every token, live ones first, newest first.
+pub async fn list(tx: &mut Tx) -> Result<Vec<TokenListing>> {
+    let rows: Vec<ListingRow> = on_tx!(tx, |c| sqlx::query_as(
+        "select id, name, role, created_by, created_at, revoked_at from api_tokens \
+         order by case when revoked_at is null then 0 else 1 end, created_at desc"
+    )
+    .fetch_all(c)
+    .await)?;
+    rows.into_iter()
+        .map(|(id, name, role, created_by, created_at, revoked_at)| {
+            Ok(TokenListing {
+                token: ApiToken {
+                    id: TokenId::from_uuid(id),
+                    name,
+                    role: role.parse().map_err(Error::corrupt)?,
+                    created_by: created_by.map(StaffId::from_uuid),
+                    created_at: Timestamp::from_millis(created_at),
+                },
+                revoked_at: revoked_at.map(Timestamp::from_millis),
+            })
+        })
+        .collect()
+}
+
+/// Revokes one token; `NotFound` if there is no such live token.
+pub async fn revoke(tx: &mut Tx, id: TokenId, now: Timestamp) -> Result<()> {
+    let done =
+        on_tx!(tx, |c| sqlx::query("update api_tokens set revoked_at = $2 where id = $1 and revoked_at is null")
+            .bind(id.as_uuid())
+            .bind(now.as_millis())
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    crate::sql::found(done)
 }

@@ -12,6 +12,7 @@ mod engagement;
 mod forms;
 mod home;
 mod messages;
+mod people;
 mod report;
 mod segments;
 mod settings;
@@ -70,6 +71,11 @@ pub fn router(app: &App) -> Router<App> {
         .route("/compliance/{message}/evidence", get(compliance::evidence))
         .route("/compliance/{message}/export.csv", get(compliance::export))
         .route("/engagement", get(engagement::show))
+        .route("/staff", get(people::staff).post(people::add_staff))
+        .route("/staff/{id}/role", post(people::set_role))
+        .route("/staff/{id}/remove", post(people::remove_staff))
+        .route("/tokens", get(people::tokens).post(people::create_token))
+        .route("/tokens/{id}/revoke", post(people::revoke_token))
         .route("/audit", get(audit::show))
         .layer(axum::middleware::from_fn(|s, r, n| crate::csrf::verify(s, r, n, shell::form_refused)))
         .layer(sessions)

@@ -28,6 +28,8 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("/admin/segments", "Segments", Action::ReadDirectory),
     ("/admin/compliance", "Compliance", Action::ReadDirectory),
     ("/admin/engagement", "Engagement", Action::ReadDirectory),
+    ("/admin/staff", "Staff", Action::ManageStaff),
+    ("/admin/tokens", "API tokens", Action::ManageTokens),
     ("/admin/audit", "Audit log", Action::ReadAudit),
     ("/admin/settings", "Settings", Action::Configure),
 ];

@@ -18,6 +18,7 @@ both_engines!(
     compose_explains_what_is_wrong_and_keeps_what_was_typed,
     a_segment_is_built_counted_explained_and_saved,
     a_must_know_message_waits_for_a_second_persons_approval,
+    admins_manage_staff_and_api_tokens,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -259,6 +260,8 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/segments/new".into(), [Page; 4]),
         ("/admin/settings".into(), [Page, Refused, Refused, Refused]),
         ("/admin/engagement".into(), [Page; 4]),
+        ("/admin/staff".into(), [Page, Refused, Refused, Refused]),
+        ("/admin/tokens".into(), [Page, Refused, Refused, Refused]),
     ];
     let writes: Vec<(String, [Answer; 4])> = vec![
         (format!("/admin/messages/{draft_id}/test-send"), [Done, Done, Refused, Refused]),
@@ -446,5 +449,58 @@ async fn a_must_know_message_waits_for_a_second_persons_approval(app: TestApp) -
     let sent = writer.post(&format!("{url}/release"), &[("csrf", &page.csrf())]).await;
     assert_eq!(sent.status, 303);
     assert!(writer.get(&url).await.body.contains("Released:"));
+    app
+}
+
+async fn admins_manage_staff_and_api_tokens(app: TestApp) -> TestApp {
+    let admin = staff(&app, StaffRole::Admin).await;
+    let mut boss = signed_in(&app, &admin).await;
+    let page = boss.get("/admin/staff").await;
+    assert!(page.body.contains("(you)"));
+    let form = [
+        ("csrf", page.csrf()),
+        ("email", "nina@vendor.example".to_owned()),
+        ("name", "Nina New".to_owned()),
+        ("role", "analyst".to_owned()),
+        ("password", PASSWORD.to_owned()),
+    ];
+    let added = boss.post("/admin/staff", &fields(&form)).await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let mut nina = signed_in(&app, "nina@vendor.example").await;
+    assert!(nina.get("/admin").await.body.contains("Nina New (analyst)"));
+
+    let listing = boss.get("/admin/staff").await;
+    let nina_id = {
+        let at = listing.body.find("Nina New").unwrap();
+        let form_at = listing.body[at..].find("action=\"/admin/staff/").unwrap() + at + "action=\"/admin/staff/".len();
+        listing.body[form_at..form_at + 36].to_owned()
+    };
+    let promoted =
+        boss.post(&format!("/admin/staff/{nina_id}/role"), &[("csrf", &listing.csrf()), ("role", "author")]).await;
+    assert_eq!(promoted.status, 303);
+    assert!(nina.get("/admin").await.body.contains("Nina New (author)"), "a role change applies at once");
+    let removed = boss.post(&format!("/admin/staff/{nina_id}/remove"), &[("csrf", &listing.csrf())]).await;
+    assert_eq!(removed.status, 303);
+    assert_eq!(nina.get("/admin").await.status, 303, "a removed person is signed out");
+
+    // Tokens: the secret once, then it works on the API until revoked.
+    let tokens = boss.get("/admin/tokens").await;
+    let made = boss.post("/admin/tokens", &[("csrf", &tokens.csrf()), ("name", "crm-sync"), ("role", "analyst")]).await;
+    assert_eq!(made.status, 200);
+    let at = made.body.find("<code>tid_").unwrap() + "<code>".len();
+    let secret = made.body[at..].split('<').next().unwrap().to_owned();
+    let (status, _) = read(app.call(Method::GET, "/api/v1/partners", Some(&secret), None).await).await;
+    assert_eq!(status, 200);
+    assert!(!boss.get("/admin/tokens").await.body.contains(&secret), "shown once");
+    let list = boss.get("/admin/tokens").await;
+    let id_at = list.body.find("/revoke\"").unwrap();
+    let token_id = list.body[..id_at].rsplit('/').next().unwrap().to_owned();
+    let revoked = boss.post(&format!("/admin/tokens/{token_id}/revoke"), &[("csrf", &list.csrf())]).await;
+    assert_eq!(revoked.status, 303);
+    let (status, _) = read(app.call(Method::GET, "/api/v1/partners", Some(&secret), None).await).await;
+    assert_eq!(status, 401, "a revoked token is refused");
+    let (_, log) = app.admin(Method::GET, "/api/v1/audit?action=token", None).await;
+    let actions: Vec<&str> = log["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.starts_with(&["token.revoke", "token.create"]), "{actions:?}");
     app
 }
