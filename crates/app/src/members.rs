@@ -79,3 +79,36 @@ pub async fn list(
     let mut tx = app.db.read().await?;
     Ok(members::list(&mut tx, filter, after, limit).await?)
 }
+
+/// A member's latest messages with each step they took, newest first, with each
+/// message's title and importance.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TimelineItem {
+    pub title: String,
+    pub importance: tidings_core::messages::Importance,
+    pub asks_acknowledgment: bool,
+    #[serde(flatten)]
+    pub entry: tidings_store::inbox::TimelineEntry,
+}
+
+pub async fn timeline(app: &App, caller: &Caller, id: MemberId, limit: i64) -> Result<Vec<TimelineItem>, AppError> {
+    caller.require(Action::ReadDirectory, "read the partner directory")?;
+    let mut tx = app.db.read().await?;
+    members::get(&mut tx, id).await.map_err(not_found("member"))?;
+    let entries = tidings_store::inbox::timeline(&mut tx, id, limit.clamp(1, 500)).await?;
+    let ids: Vec<_> = entries.iter().map(|e| e.message_id).collect();
+    let found = tidings_store::messages::get_many(&mut tx, &ids).await?;
+    Ok(entries
+        .into_iter()
+        .filter_map(|entry| {
+            let m = found.get(&entry.message_id)?;
+            let title = m.content.variants.get(&m.content.default_locale).map(|v| v.title.clone()).unwrap_or_default();
+            Some(TimelineItem {
+                title,
+                importance: m.importance,
+                asks_acknowledgment: m.acknowledgment.is_some(),
+                entry,
+            })
+        })
+        .collect())
+}

@@ -89,14 +89,16 @@ async fn bad_rows_are_reported_by_line_and_column_and_good_rows_land(app: App) {
 async fn strict_mode_writes_nothing_when_a_row_is_bad(app: App) {
     partners_from(&app, PARTNERS_CSV).await;
     let csv = "email,partner\nok@acme.example,P-1\nbad,P-1\n";
-    let report = members_from(&app, csv, ImportOptions { strict: true }).await.unwrap();
+    let report = members_from(&app, csv, ImportOptions { strict: true, dry_run: false }).await.unwrap();
     assert!(report.rolled_back);
     assert_eq!(counts(&report), (0, 0, 0, 1));
     let mut tx = app.db.read().await.unwrap();
     assert_eq!(members::count(&mut tx).await.unwrap(), 0);
     drop(tx);
     let report =
-        members_from(&app, "email,partner\nok@acme.example,P-1\n", ImportOptions { strict: true }).await.unwrap();
+        members_from(&app, "email,partner\nok@acme.example,P-1\n", ImportOptions { strict: true, dry_run: false })
+            .await
+            .unwrap();
     assert_eq!(counts(&report), (1, 0, 0, 0));
     assert!(!report.rolled_back);
 }

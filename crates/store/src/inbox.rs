@@ -339,3 +339,45 @@ pub async fn mark_engaged(
         .map(|_| ()))?;
     Ok(())
 }
+
+/// One message in a member's timeline: when it reached them and each step they took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TimelineEntry {
+    pub message_id: MessageId,
+    pub released_at: Timestamp,
+    pub opened_at: Option<Timestamp>,
+    pub clicked_at: Option<Timestamp>,
+    pub viewed_at: Option<Timestamp>,
+    pub read_at: Option<Timestamp>,
+    pub acknowledged_at: Option<Timestamp>,
+}
+
+type TimelineRow = (Uuid, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+
+/// The member's latest copies, newest first (through the inbox index).
+pub async fn timeline(tx: &mut Tx, member: MemberId, limit: i64) -> Result<Vec<TimelineEntry>> {
+    let rows: Vec<TimelineRow> =
+        on_tx!(tx, |c| {
+            sqlx::query_as(
+        "select message_id, released_at, opened_at, clicked_at, viewed_at, read_at, acknowledged_at from recipients \
+         where member_id = $1 order by released_at desc limit $2"
+    )
+    .bind(member.as_uuid())
+    .bind(limit)
+    .fetch_all(c)
+    .await
+        })?;
+    let at = |t: Option<i64>| t.map(Timestamp::from_millis);
+    Ok(rows
+        .into_iter()
+        .map(|(m, released, opened, clicked, viewed, read, acked)| TimelineEntry {
+            message_id: MessageId::from_uuid(m),
+            released_at: Timestamp::from_millis(released),
+            opened_at: at(opened),
+            clicked_at: at(clicked),
+            viewed_at: at(viewed),
+            read_at: at(read),
+            acknowledged_at: at(acked),
+        })
+        .collect())
+}

@@ -20,9 +20,10 @@ use tidings_app::i18n::Tr;
 /// The session key of the CSRF token.
 pub const SESSION_KEY: &str = "csrf";
 
-/// Forms are a few fields (a message being composed is the largest); anything larger is
-/// not one of ours.
-const FORM_LIMIT: usize = 256 * 1024;
+/// The largest portal form: a few fields.
+pub const PORTAL_FORM_LIMIT: usize = 64 * 1024;
+/// The largest console form: a CSV file pasted or read into the import form.
+pub const CONSOLE_FORM_LIMIT: usize = 16 * 1024 * 1024;
 
 /// How a refused form is answered: a page in the surface's own style.
 pub type Refusal = fn(&Tr, StatusCode) -> Response;
@@ -32,7 +33,7 @@ struct TokenField {
     csrf: Option<String>,
 }
 
-pub async fn verify(session: Session, request: Request, next: Next, refusal: Refusal) -> Response {
+pub async fn verify(session: Session, request: Request, next: Next, refusal: Refusal, limit: usize) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
@@ -47,7 +48,7 @@ pub async fn verify(session: Session, request: Request, next: Next, refusal: Ref
         return refuse(&tr);
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
         return refusal(&tr, StatusCode::PAYLOAD_TOO_LARGE);
     };
     let sent = serde_urlencoded::from_bytes::<TokenField>(&bytes).ok().and_then(|f| f.csrf);

@@ -28,3 +28,13 @@ for (const form of forms) {
   });
   count();
 }
+
+// A file input marked data-fill="ID" puts the chosen file's text into that textarea, so
+// the form posts it like typed text.
+for (const input of document.querySelectorAll("input[type=file][data-fill]")) {
+  input.addEventListener("change", async () => {
+    const target = document.getElementById(input.dataset.fill);
+    const file = input.files && input.files[0];
+    if (target && file) target.value = await file.text();
+  });
+}

@@ -55,7 +55,8 @@ pub(super) async fn run<P: Planner>(
     let (header, mut chunks) = source::open(source, P::KNOWN).await?;
     P::check_header(&header)?;
     let mut report = ImportReport::default();
-    let mut strict_tx = if options.strict { Some(app.db.begin().await?) } else { None };
+    // A dry run plans and writes in one transaction, like a strict import, and never commits it.
+    let mut strict_tx = if options.strict || options.dry_run { Some(app.db.begin().await?) } else { None };
     while let Some(chunk) = chunks.recv().await {
         let rows = match chunk {
             Chunk::Rows(rows) => rows,
@@ -74,6 +75,7 @@ pub(super) async fn run<P: Planner>(
         }
     }
     match strict_tx {
+        Some(tx) if options.dry_run => tx.rollback().await?,
         Some(tx) if report.failed > 0 => {
             tx.rollback().await?;
             report.rolled_back = true;

@@ -26,6 +26,8 @@ pub const BATCH_ROWS: usize = 500;
 pub struct ImportOptions {
     /// Write nothing at all if any row is bad.
     pub strict: bool,
+    /// Write nothing at all: report what the import would do (the console's preview).
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -18,7 +18,7 @@ pub enum Kind {
 
 pub async fn import(app: &App, kind: Kind, file: &Path, strict: bool) -> anyhow::Result<ExitCode> {
     let (source, progress) = open(file)?;
-    let options = ImportOptions { strict };
+    let options = ImportOptions { strict, dry_run: false };
     let caller = Caller::operator();
     let report = match kind {
         Kind::Partners => import::import_partners(app, &caller, source, options).await,

@@ -8,6 +8,8 @@ mod audit;
 mod charts;
 mod compliance;
 mod console;
+mod directory;
+mod download;
 mod engagement;
 mod forms;
 mod home;
@@ -71,13 +73,27 @@ pub fn router(app: &App) -> Router<App> {
         .route("/compliance/{message}/evidence", get(compliance::evidence))
         .route("/compliance/{message}/export.csv", get(compliance::export))
         .route("/engagement", get(engagement::show))
+        .route("/partners", get(directory::partners))
+        .route("/partners/export.csv", get(directory::export_partners))
+        .route("/partners/{id}", get(directory::partner))
+        .route("/members", get(directory::members))
+        .route("/members/export.csv", get(directory::export_members))
+        .route("/members/{id}", get(directory::member))
+        .route(
+            "/import",
+            get(directory::import_form)
+                .post(directory::import)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::csrf::CONSOLE_FORM_LIMIT)),
+        )
         .route("/staff", get(people::staff).post(people::add_staff))
         .route("/staff/{id}/role", post(people::set_role))
         .route("/staff/{id}/remove", post(people::remove_staff))
         .route("/tokens", get(people::tokens).post(people::create_token))
         .route("/tokens/{id}/revoke", post(people::revoke_token))
         .route("/audit", get(audit::show))
-        .layer(axum::middleware::from_fn(|s, r, n| crate::csrf::verify(s, r, n, shell::form_refused)))
+        .layer(axum::middleware::from_fn(|s, r, n| {
+            crate::csrf::verify(s, r, n, shell::form_refused, crate::csrf::CONSOLE_FORM_LIMIT)
+        }))
         .layer(sessions)
         .route("/assets/admin.css", get(stylesheet))
         .route("/assets/console.js", get(script))

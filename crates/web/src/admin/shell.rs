@@ -25,6 +25,8 @@ pub struct NavItem {
 const SECTIONS: &[(&str, &str, Action)] = &[
     ("/admin", "Overview", Action::ReadDirectory),
     ("/admin/messages", "Messages", Action::ReadDirectory),
+    ("/admin/partners", "Partners", Action::ReadDirectory),
+    ("/admin/members", "Members", Action::ReadDirectory),
     ("/admin/segments", "Segments", Action::ReadDirectory),
     ("/admin/compliance", "Compliance", Action::ReadDirectory),
     ("/admin/engagement", "Engagement", Action::ReadDirectory),

@@ -20,6 +20,10 @@ pub struct ImportQuery {
     /// Write nothing at all if any row is bad (answers 422 with the report).
     #[serde(default)]
     strict: bool,
+    /// Write nothing: answer with what the import would do (created, updated, unchanged,
+    /// and every bad row), as the console's preview does.
+    #[serde(default)]
+    dry_run: bool,
 }
 
 /// Import partners from CSV (upsert by `external_id`).
@@ -36,7 +40,13 @@ pub async fn partners(
     Query(query): Query<ImportQuery>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let report = import::import_partners(&app, &caller, source(body), ImportOptions { strict: query.strict }).await?;
+    let report = import::import_partners(
+        &app,
+        &caller,
+        source(body),
+        ImportOptions { strict: query.strict, dry_run: query.dry_run },
+    )
+    .await?;
     Ok(respond(report))
 }
 
@@ -54,7 +64,13 @@ pub async fn members(
     Query(query): Query<ImportQuery>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let report = import::import_members(&app, &caller, source(body), ImportOptions { strict: query.strict }).await?;
+    let report = import::import_members(
+        &app,
+        &caller,
+        source(body),
+        ImportOptions { strict: query.strict, dry_run: query.dry_run },
+    )
+    .await?;
     Ok(respond(report))
 }
 

@@ -52,7 +52,9 @@ pub fn router(app: &App) -> Router<App> {
         .route("/messages/{id}", get(message::show))
         .route("/messages/{id}/acknowledge", post(message::acknowledge))
         .route("/messages/{id}/dismiss", post(message::dismiss))
-        .layer(axum::middleware::from_fn(|s, r, n| crate::csrf::verify(s, r, n, page::form_refused)))
+        .layer(axum::middleware::from_fn(|s, r, n| {
+            crate::csrf::verify(s, r, n, page::form_refused, crate::csrf::PORTAL_FORM_LIMIT)
+        }))
         .layer(sessions)
         .route("/assets/portal.css", get(stylesheet))
 }

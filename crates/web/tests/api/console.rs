@@ -19,6 +19,7 @@ both_engines!(
     a_segment_is_built_counted_explained_and_saved,
     a_must_know_message_waits_for_a_second_persons_approval,
     admins_manage_staff_and_api_tokens,
+    the_directory_is_searched_exported_and_imported_with_a_preview,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -261,6 +262,10 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/settings".into(), [Page, Refused, Refused, Refused]),
         ("/admin/engagement".into(), [Page; 4]),
         ("/admin/staff".into(), [Page, Refused, Refused, Refused]),
+        ("/admin/partners".into(), [Page; 4]),
+        ("/admin/members".into(), [Page; 4]),
+        ("/admin/partners/export.csv".into(), [Page; 4]),
+        ("/admin/import".into(), [Page, Refused, Refused, Refused]),
         ("/admin/tokens".into(), [Page, Refused, Refused, Refused]),
     ];
     let writes: Vec<(String, [Answer; 4])> = vec![
@@ -502,5 +507,57 @@ async fn admins_manage_staff_and_api_tokens(app: TestApp) -> TestApp {
     let (_, log) = app.admin(Method::GET, "/api/v1/audit?action=token", None).await;
     let actions: Vec<&str> = log["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert!(actions.starts_with(&["token.revoke", "token.create"]), "{actions:?}");
+    app
+}
+
+async fn the_directory_is_searched_exported_and_imported_with_a_preview(app: TestApp) -> TestApp {
+    tidings_app::demo::seed(&app.app).await.unwrap();
+    let email = staff(&app, StaffRole::Admin).await;
+    let mut browser = signed_in(&app, &email).await;
+
+    let distributors = browser.get("/admin/partners?partner_type=distributor").await;
+    assert_eq!(distributors.status, 200);
+    let (_, api) = app.admin(Method::GET, "/api/v1/partners?partner_type=distributor&limit=500", None).await;
+    let listed = distributors.body.matches("<tr><td><a href=\"/admin/partners/").count();
+    assert_eq!(listed, api["items"].as_array().unwrap().len());
+    let first = api["items"][0]["id"].as_str().unwrap().to_owned();
+    let partner = browser.get(&format!("/admin/partners/{first}")).await;
+    assert_eq!(partner.body.matches("<tr><td><a href=\"/admin/members/").count(), 10, "its ten members");
+    let member_at = partner.body.find("href=\"/admin/members/").unwrap() + "href=\"".len();
+    let member_url = partner.body[member_at..].split('"').next().unwrap().to_owned();
+    let member = browser.get(&member_url).await;
+    assert!(member.body.contains("<h2>Timeline</h2>") && member.body.contains("No message has reached them yet."));
+    let found = browser.get("/admin/members?role=partner_lead&q=northwind").await;
+    assert!(found.body.contains("northwind.example"), "{}", found.body);
+
+    let export = app
+        .client
+        .get(format!("{}/admin/partners/export.csv", app.base))
+        .header("cookie", browser.cookie.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(export.text().await.unwrap().lines().count(), 41, "a header and the forty partners");
+
+    // Import: the preview writes nothing and names each bad row; then the good rows land.
+    let form = browser.get("/admin/import").await;
+    let csv = "external_id,name,type,tier\nP-9001,Nordlicht GmbH,reseller,growth\nP-9002,,reseller,platinum\n";
+    let preview = browser
+        .post("/admin/import", &[("csrf", &form.csrf()), ("kind", "partners"), ("csv", csv), ("intent", "preview")])
+        .await;
+    assert_eq!(preview.status, 422, "{}", preview.body);
+    assert!(preview.body.contains("Preview: nothing written yet"));
+    assert!(preview.body.contains("Would create 1") && preview.body.contains("bad rows 1"), "{}", preview.body);
+    assert!(preview.body.contains("<td>3</td><td>tier</td>"), "the bad row by line and column: {}", preview.body);
+    let (_, none) = app.admin(Method::GET, "/api/v1/partners?q=P-9001", None).await;
+    assert_eq!(none["items"].as_array().unwrap().len(), 0, "a preview writes nothing");
+    let done = browser
+        .post("/admin/import", &[("csrf", &form.csrf()), ("kind", "partners"), ("csv", csv), ("intent", "import")])
+        .await;
+    assert_eq!(done.status, 200);
+    assert!(done.body.contains("Imported") && done.body.contains("Created 1"), "{}", done.body);
+    let (_, one) = app.admin(Method::GET, "/api/v1/partners?q=P-9001", None).await;
+    assert_eq!(one["items"][0]["name"], "Nordlicht GmbH");
     app
 }
