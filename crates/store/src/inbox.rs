@@ -356,9 +356,8 @@ type TimelineRow = (Uuid, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64
 
 /// The member's latest copies, newest first (through the inbox index).
 pub async fn timeline(tx: &mut Tx, member: MemberId, limit: i64) -> Result<Vec<TimelineEntry>> {
-    let rows: Vec<TimelineRow> =
-        on_tx!(tx, |c| {
-            sqlx::query_as(
+    let rows: Vec<TimelineRow> = on_tx!(tx, |c| {
+        sqlx::query_as(
         "select message_id, released_at, opened_at, clicked_at, viewed_at, read_at, acknowledged_at from recipients \
          where member_id = $1 order by released_at desc limit $2"
     )
@@ -366,7 +365,7 @@ pub async fn timeline(tx: &mut Tx, member: MemberId, limit: i64) -> Result<Vec<T
     .bind(limit)
     .fetch_all(c)
     .await
-        })?;
+    })?;
     let at = |t: Option<i64>| t.map(Timestamp::from_millis);
     Ok(rows
         .into_iter()

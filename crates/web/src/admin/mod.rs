@@ -20,6 +20,7 @@ mod segments;
 mod settings;
 mod shell;
 mod sign_in;
+mod topics;
 
 use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -73,6 +74,8 @@ pub fn router(app: &App) -> Router<App> {
         .route("/compliance/{message}/evidence", get(compliance::evidence))
         .route("/compliance/{message}/export.csv", get(compliance::export))
         .route("/engagement", get(engagement::show))
+        .route("/topics", get(topics::list).post(topics::create))
+        .route("/topics/{id}", post(topics::update))
         .route("/partners", get(directory::partners))
         .route("/partners/export.csv", get(directory::export_partners))
         .route("/partners/{id}", get(directory::partner))

@@ -28,6 +28,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("/admin/partners", "Partners", Action::ReadDirectory),
     ("/admin/members", "Members", Action::ReadDirectory),
     ("/admin/segments", "Segments", Action::ReadDirectory),
+    ("/admin/topics", "Topics", Action::ReadDirectory),
     ("/admin/compliance", "Compliance", Action::ReadDirectory),
     ("/admin/engagement", "Engagement", Action::ReadDirectory),
     ("/admin/staff", "Staff", Action::ManageStaff),

@@ -20,6 +20,7 @@ both_engines!(
     a_must_know_message_waits_for_a_second_persons_approval,
     admins_manage_staff_and_api_tokens,
     the_directory_is_searched_exported_and_imported_with_a_preview,
+    topic_policies_are_edited_per_role,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -263,6 +264,7 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/engagement".into(), [Page; 4]),
         ("/admin/staff".into(), [Page, Refused, Refused, Refused]),
         ("/admin/partners".into(), [Page; 4]),
+        ("/admin/topics".into(), [Page; 4]),
         ("/admin/members".into(), [Page; 4]),
         ("/admin/partners/export.csv".into(), [Page; 4]),
         ("/admin/import".into(), [Page, Refused, Refused, Refused]),
@@ -559,5 +561,40 @@ async fn the_directory_is_searched_exported_and_imported_with_a_preview(app: Tes
     assert!(done.body.contains("Imported") && done.body.contains("Created 1"), "{}", done.body);
     let (_, one) = app.admin(Method::GET, "/api/v1/partners?q=P-9001", None).await;
     assert_eq!(one["items"][0]["name"], "Nordlicht GmbH");
+    app
+}
+
+async fn topic_policies_are_edited_per_role(app: TestApp) -> TestApp {
+    tidings_app::demo::seed(&app.app).await.unwrap();
+    let (_, topic) = app.admin(Method::GET, "/api/v1/topics?limit=500", None).await;
+    let operations = topic["items"].as_array().unwrap().iter().find(|t| t["key"] == "operations").unwrap().clone();
+    let id = operations["id"].as_str().unwrap().to_owned();
+    let admin = staff(&app, StaffRole::Admin).await;
+    let mut boss = signed_in(&app, &admin).await;
+    let page = boss.get("/admin/topics").await;
+    assert!(page.body.contains(&format!("action=\"/admin/topics/{id}\"")));
+    let form = [
+        ("csrf", page.csrf()),
+        ("name", "Operations and recalls".to_owned()),
+        ("description", "Ordering, logistics and recalls".to_owned()),
+        ("default", "optional_off".to_owned()),
+        ("role.support", "required".to_owned()),
+        ("role.operations", "required".to_owned()),
+        ("role.sales", "".to_owned()),
+    ];
+    let saved = boss.post(&format!("/admin/topics/{id}"), &fields(&form)).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let (_, after) = app.admin(Method::GET, &format!("/api/v1/topics/{id}"), None).await;
+    assert_eq!(after["name"], "Operations and recalls");
+    assert_eq!(after["policies"]["default"], "optional_off");
+    assert_eq!(after["policies"]["by_role"]["support"], "required");
+    assert!(after["policies"]["by_role"].get("sales").is_none(), "left on the default");
+
+    let author = staff(&app, StaffRole::Author).await;
+    let mut writer = signed_in(&app, &author).await;
+    let seen = writer.get("/admin/topics").await;
+    assert!(seen.body.contains(" disabled") && !seen.body.contains("Save Operations"), "authors read only");
+    let refused = writer.post(&format!("/admin/topics/{id}"), &fields(&form)).await;
+    assert_eq!(refused.status, 403);
     app
 }
