@@ -28,8 +28,7 @@ cleanup() {
 trap cleanup EXIT
 source bench/lib.sh
 
-OHA=$(command -v oha || echo "$CACHE/oha/bin/oha")
-[ -x "$OHA" ] || cargo install oha --locked --quiet --root "$CACHE/oha"
+ensure_oha
 cargo build --release -q -p tidings
 BIN=$TARGET/release/tidings
 python3 bench/gen_directory.py "$MEMBERS" "$WORK" $((MEMBERS / 100)) > /dev/null

@@ -54,3 +54,9 @@ fresh_database() {
     URL="$PG?options=-c%20search_path%3D$SCHEMA"
   fi
 }
+
+# oha, the HTTP load generator: the one on the PATH, or one built into the bench cache.
+ensure_oha() {
+  OHA=$(command -v oha || echo "$CACHE/oha/bin/oha")
+  [ -x "$OHA" ] || cargo install oha --locked --quiet --root "$CACHE/oha"
+}
