@@ -131,7 +131,13 @@ for engine in $ENGINES; do
     --data-urlencode "password=a long bench password" "$base/admin/sign-in"
   cookie=$(awk '$6 == "tidings_admin" {print $6 "=" $7}' "$WORK/jar")
   [ -n "$cookie" ] || { echo "could not sign in" >&2; exit 1; }
-  curl -s -b "$cookie" "$base/admin/compliance/$id" | grep -q "outstanding" || { echo "no compliance page" >&2; exit 1; }
+  status=$(curl -s -o "$WORK/page.html" -w '%{http_code}' -b "$cookie" "$base/admin/compliance/$id")
+  if [ "$status" != 200 ] || ! grep -q "outstanding" "$WORK/page.html"; then
+    echo "no compliance page ($status):" >&2
+    sed -n '/<main/,/<\/main>/p' "$WORK/page.html" | head -20 >&2
+    tail -20 "$WORK/server.log" >&2
+    exit 1
+  fi
 
   load "$engine: report /admin/messages/ID/report" "$base/admin/messages/$id/report" "$cookie"
   load "$engine: compliance /admin/compliance/ID" "$base/admin/compliance/$id" "$cookie"
