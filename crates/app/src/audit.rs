@@ -20,22 +20,21 @@ pub(crate) struct Entry {
     after: Option<serde_json::Value>,
 }
 
-/// Starts the entry for `action` (`subject.verb`) by `caller` on the record `subject`.
-pub(crate) fn entry(caller: &Caller, action: &'static str, subject: impl Into<Option<Uuid>>) -> Entry {
-    let actor = match (caller.staff, caller.token) {
+/// Who the caller is, as the audit log names them.
+pub(crate) fn actor(caller: &Caller) -> Actor {
+    match (caller.staff, caller.token) {
         (Some(staff), _) => Actor { kind: "staff".into(), id: Some(staff.as_uuid()), name: caller.name.clone() },
         (None, Some(token)) => Actor { kind: "token".into(), id: Some(token.as_uuid()), name: caller.name.clone() },
         (None, None) => Actor { kind: "operator".into(), id: None, name: caller.name.clone() },
-    };
-    Entry { actor, action, subject_id: subject.into(), before: None, after: None }
+    }
+}
+
+/// Starts the entry for `action` (`subject.verb`) by `caller` on the record `subject`.
+pub(crate) fn entry(caller: &Caller, action: &'static str, subject: impl Into<Option<Uuid>>) -> Entry {
+    Entry { actor: actor(caller), action, subject_id: subject.into(), before: None, after: None }
 }
 
 impl Entry {
-    /// Who the entry names as acting.
-    pub(crate) fn actor(&self) -> &Actor {
-        &self.actor
-    }
-
     pub(crate) fn before(mut self, record: &impl Serialize) -> Self {
         self.before = serde_json::to_value(record).ok();
         self

@@ -23,16 +23,11 @@ pub struct Summary {
     pub overdue: bool,
 }
 
-fn title(message: &Message) -> String {
-    let content = &message.content;
-    content.variants.get(&content.default_locale).map(|v| v.title.clone()).unwrap_or_default()
-}
-
 fn summary(message: &Message, released_at: Timestamp, tally: Tally, now: Timestamp) -> Summary {
     let due_at = message.acknowledgment.as_ref().and_then(|a| a.due_at);
     Summary {
         message_id: message.id,
-        title: title(message),
+        title: message.title().to_owned(),
         released_at,
         due_at,
         tally,

@@ -102,9 +102,8 @@ pub async fn timeline(app: &App, caller: &Caller, id: MemberId, limit: i64) -> R
         .into_iter()
         .filter_map(|entry| {
             let m = found.get(&entry.message_id)?;
-            let title = m.content.variants.get(&m.content.default_locale).map(|v| v.title.clone()).unwrap_or_default();
             Some(TimelineItem {
-                title,
+                title: m.title().to_owned(),
                 importance: m.importance,
                 asks_acknowledgment: m.acknowledgment.is_some(),
                 entry,

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use tidings_core::consent::Channel;
 use tidings_core::deliveries::{DeliveryStatus, EventKind};
-use tidings_core::messages::{Importance, Message};
+use tidings_core::messages::Importance;
 use tidings_core::{Action, MessageId, PartnerId, Role, Timestamp};
 use tidings_store::reports::{self as store, Group, Step, Steps};
 use tidings_store::{deliveries, events, messages, partners};
@@ -154,7 +154,7 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
         .collect();
     Ok(Report {
         message_id: id,
-        title: title(&message),
+        title: message.title().to_owned(),
         importance: message.importance,
         asks_acknowledgment: message.acknowledgment.is_some(),
         released_at,
@@ -195,9 +195,4 @@ fn sum(groups: &[Group], label: impl Fn(&Group) -> Option<String>) -> Vec<Row> {
     let mut rows: Vec<Row> = rows.into_iter().map(|(label, steps)| Row { label, steps }).collect();
     rows.sort_by(|a, b| b.steps.recipients.cmp(&a.steps.recipients).then_with(|| a.label.cmp(&b.label)));
     rows
-}
-
-fn title(message: &Message) -> String {
-    let content = &message.content;
-    content.variants.get(&content.default_locale).map(|v| v.title.clone()).unwrap_or_default()
 }

@@ -37,6 +37,11 @@ impl Message {
     pub fn effective_channels(&self) -> Vec<Channel> {
         self.importance.channels(self.channels.as_deref())
     }
+
+    /// The title in the default locale: how staff name the message.
+    pub fn title(&self) -> &str {
+        self.content.variants.get(&self.content.default_locale).map_or("", |v| v.title.as_str())
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -45,5 +45,5 @@ async fn page(app: &App, console: &Console) -> Result<HomePage, AppError> {
 
 /// A message's title in its default locale.
 pub fn title(m: &Message) -> &str {
-    m.content.variants.get(&m.content.default_locale).map_or("", |v| v.title.as_str())
+    m.title()
 }
