@@ -1,19 +1,19 @@
 //! The message report: the people-level funnel (audience, sent, delivered, opened,
 //! clicked, read, acknowledged) overall, by channel, by partner, by partner type, tier
 //! and region, by role, and over time; with machine opens and scanner clicks counted apart
-//! from people (the rule is `tidings_core::deliveries::automation`'s). Every breakdown is
-//! summed from one grouped read of the copies, so its cost follows the number of partners,
-//! not of copies.
+//! from people (the rule is `tidings_core::deliveries::automation`'s). It reads the counts
+//! `tidings_store::rollups` keeps as things happen, one row per partner and roles, per
+//! hour and per delivery status, so its cost follows the number of partners, not of copies.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use tidings_core::consent::Channel;
-use tidings_core::deliveries::{DeliveryStatus, EventKind};
+use tidings_core::deliveries::DeliveryStatus;
 use tidings_core::messages::Importance;
-use tidings_core::{Action, MessageId, PartnerId, Role, Timestamp};
-use tidings_store::reports::{self as store, Group, Step, Steps};
-use tidings_store::{deliveries, events, messages, partners};
+use tidings_core::{Action, MessageId, PartnerId, Role, Roles, Timestamp};
+use tidings_store::rollups::{self, Counts, Key};
+use tidings_store::{messages, partners};
 
 use crate::error::not_found;
 use crate::{App, AppError, Caller};
@@ -42,7 +42,7 @@ pub struct Funnel {
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
     pub label: String,
-    pub steps: Steps,
+    pub steps: Counts,
 }
 
 /// People reaching each step in one period.
@@ -63,12 +63,13 @@ pub struct Report {
     pub asks_acknowledgment: bool,
     pub released_at: Option<Timestamp>,
     pub funnel: Funnel,
-    /// Members whose only opens were a machine's (privacy proxies, prefetchers).
+    /// Members with an open by a machine (privacy proxies, prefetchers).
     pub machine_opens: i64,
     /// Members with a scanner's click (security gateways following every link).
     pub scanner_clicks: i64,
     pub unsubscribed: i64,
-    /// Deliveries per outside channel and status.
+    /// Deliveries per outside channel and status; those a worker still has to do with
+    /// (queued, being sent, to be tried again) are counted as queued.
     pub channels: BTreeMap<Channel, BTreeMap<DeliveryStatus, i64>>,
     pub by_partner: Vec<Row>,
     pub by_type: Vec<Row>,
@@ -80,22 +81,34 @@ pub struct Report {
     pub over_time: Vec<Period>,
 }
 
+const DAY_HOURS: i64 = 24;
 const HOUR_MS: i64 = 3_600_000;
-const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// A group of copies: one partner's members who hold exactly these roles.
+struct Group {
+    partner_id: Option<PartnerId>,
+    roles: Roles,
+    steps: Counts,
+}
 
 pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report, AppError> {
     caller.require(Action::ReadDirectory, "read message reports")?;
     let mut tx = app.db.read().await?;
     let message = messages::get(&mut tx, id).await.map_err(not_found("message"))?;
     let released_at = messages::released_at(&mut tx, id).await?;
-    let groups = store::groups(&mut tx, id).await?;
+    let mut groups = Vec::new();
+    let mut hours: BTreeMap<i64, Counts> = BTreeMap::new();
     let mut channels: BTreeMap<Channel, BTreeMap<DeliveryStatus, i64>> = BTreeMap::new();
-    for (channel, status, n) in deliveries::status_counts(&mut tx, id).await? {
-        channels.entry(channel).or_default().insert(status, n);
+    for (key, counts) in rollups::of_message(&mut tx, id).await? {
+        match key {
+            Key::People { partner_id, roles } => groups.push(Group { partner_id, roles, steps: counts }),
+            Key::Period(hour) => *hours.entry(hour).or_default() += counts,
+            Key::Delivery { channel, status } if counts.deliveries != 0 => {
+                channels.entry(channel).or_default().insert(status, counts.deliveries);
+            }
+            Key::Delivery { .. } => {}
+        }
     }
-    let machine_opens = events::members_with(&mut tx, id, EventKind::MachineOpened).await?;
-    let scanner_clicks = events::members_with(&mut tx, id, EventKind::ScannerClicked).await?;
-    let unsubscribed = events::members_with(&mut tx, id, EventKind::Unsubscribed).await?;
 
     let partner_ids: Vec<PartnerId> = {
         let mut ids: Vec<PartnerId> = groups.iter().filter_map(|g| g.partner_id).collect();
@@ -109,18 +122,15 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
             profiles.insert(p.id, p);
         }
     }
-    let (period, bucket) = match released_at {
-        Some(at) if app.clock.now().as_millis() - at.as_millis() > 2 * DAY_MS => ("day", DAY_MS),
-        _ => ("hour", HOUR_MS),
-    };
-    let start = released_at.unwrap_or_else(|| app.clock.now());
-    let mut periods: BTreeMap<i64, [i64; 4]> = BTreeMap::new();
-    for (i, step) in Step::ALL.into_iter().enumerate() {
-        for (n, people) in store::over_time(&mut tx, id, step, start, bucket).await? {
-            periods.entry(n).or_default()[i] = people;
-        }
-    }
     drop(tx);
+
+    // Hours for the first two days, then days (UTC).
+    let by_day = released_at.is_some_and(|at| app.clock.now().as_millis() - at.as_millis() > 2 * DAY_HOURS * HOUR_MS);
+    let (period, hours_per_period) = if by_day { ("day", DAY_HOURS) } else { ("hour", 1) };
+    let mut periods: BTreeMap<i64, Counts> = BTreeMap::new();
+    for (hour, counts) in hours {
+        *periods.entry(hour.div_euclid(hours_per_period)).or_default() += counts;
+    }
 
     let email = channels.get(&Channel::Email);
     let status = |s: DeliveryStatus| email.and_then(|m| m.get(&s)).copied().unwrap_or(0);
@@ -138,7 +148,7 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
     let mut by_partner = sum(&groups, |g| Some(profile(g).map_or("(deleted partner)".into(), |p| p.name.clone())));
     if by_partner.len() > PARTNERS_LISTED {
         let rest = by_partner.split_off(PARTNERS_LISTED - 1);
-        let mut steps = Steps::default();
+        let mut steps = Counts::default();
         rest.iter().for_each(|r| steps += r.steps);
         by_partner.push(Row { label: format!("{} other partners", rest.len()), steps });
     }
@@ -146,7 +156,7 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
     let by_role = Role::ALL
         .into_iter()
         .map(|role| {
-            let mut steps = Steps::default();
+            let mut steps = Counts::default();
             groups.iter().filter(|g| g.roles.contains(role)).for_each(|g| steps += g.steps);
             Row { label: role.as_str().to_owned(), steps }
         })
@@ -159,9 +169,9 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
         asks_acknowledgment: message.acknowledgment.is_some(),
         released_at,
         funnel,
-        machine_opens,
-        scanner_clicks,
-        unsubscribed,
+        machine_opens: total.machine_opened,
+        scanner_clicks: total.scanner_clicked,
+        unsubscribed: total.unsubscribed,
         channels,
         by_partner,
         by_type: sum(&groups, |g| Some(profile(g).map_or_else(none, |p| p.partner_type.as_str().to_owned()))),
@@ -173,12 +183,12 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
         period,
         over_time: periods
             .into_iter()
-            .map(|(n, [opened, clicked, read, acknowledged])| Period {
-                start: Timestamp::from_millis(start.as_millis() + n * bucket),
-                opened,
-                clicked,
-                read,
-                acknowledged,
+            .map(|(n, c)| Period {
+                start: Timestamp::from_millis(n * hours_per_period * HOUR_MS),
+                opened: c.opened,
+                clicked: c.clicked,
+                read: c.read,
+                acknowledged: c.acknowledged,
             })
             .collect(),
     })
@@ -186,7 +196,7 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
 
 /// The groups summed by label, the largest audience first.
 fn sum(groups: &[Group], label: impl Fn(&Group) -> Option<String>) -> Vec<Row> {
-    let mut rows: HashMap<String, Steps> = HashMap::new();
+    let mut rows: HashMap<String, Counts> = HashMap::new();
     for g in groups {
         if let Some(l) = label(g) {
             *rows.entry(l).or_default() += g.steps;
@@ -195,4 +205,25 @@ fn sum(groups: &[Group], label: impl Fn(&Group) -> Option<String>) -> Vec<Row> {
     let mut rows: Vec<Row> = rows.into_iter().map(|(label, steps)| Row { label, steps }).collect();
     rows.sort_by(|a, b| b.steps.recipients.cmp(&a.steps.recipients).then_with(|| a.label.cmp(&b.label)));
     rows
+}
+
+/// Sums the differences to the report counts appended since the last fold (the worker
+/// runs it every few seconds); returns how many it folded.
+pub async fn fold(app: &App) -> Result<u64, AppError> {
+    let mut tx = app.db.begin().await?;
+    let folded = rollups::fold(&mut tx).await?;
+    tx.commit().await?;
+    Ok(folded)
+}
+
+/// Builds a message's report counts again from its copies and deliveries: for an
+/// operator who restored a backup or changed rows by hand.
+pub async fn recount(app: &App, caller: &Caller, id: MessageId) -> Result<(), AppError> {
+    caller.require(Action::Configure, "recount message reports")?;
+    let mut tx = app.db.begin().await?;
+    messages::get(&mut tx, id).await.map_err(not_found("message"))?;
+    rollups::recount(&mut tx, id).await?;
+    crate::audit::entry(caller, "message.recount", id.as_uuid()).write(app, &mut tx).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -9,25 +9,13 @@ use tidings_core::messages::{Message, Rendered};
 use tidings_core::{Action, Email, Member, MemberId, MessageId};
 use tidings_store::events::{self, NewEvent};
 use tidings_store::inbox::{self as inbox_store, Engagement};
+use tidings_store::rollups::{self, Step};
 use tidings_store::{deliveries, members, suppressions};
 
 use crate::consent::{ConsentInput, record_as};
 use crate::inbox::{self, AcknowledgeOutcome, Origin};
 use crate::signing::Purpose;
 use crate::{App, AppError, Caller};
-
-async fn event(
-    app: &App,
-    message: MessageId,
-    member: MemberId,
-    kind: EventKind,
-    detail: serde_json::Value,
-) -> Result<(), AppError> {
-    let mut tx = app.db.begin().await?;
-    append(app, &mut tx, message, member, kind, detail).await?;
-    tx.commit().await?;
-    Ok(())
-}
 
 async fn append(
     app: &App,
@@ -78,9 +66,13 @@ async fn engagement(
         fields.insert("automated".into(), reason.into());
     }
     append(app, &mut tx, message, member, kind, detail).await?;
-    if machine.is_none() {
-        inbox_store::mark_engaged(&mut tx, message, member, what, now).await?;
-        members::touch(&mut tx, member, now).await?;
+    match kind {
+        EventKind::MachineOpened => _ = rollups::reach(&mut tx, message, member, Step::MachineOpened, now).await?,
+        EventKind::ScannerClicked => _ = rollups::reach(&mut tx, message, member, Step::ScannerClicked, now).await?,
+        _ => {
+            inbox_store::mark_engaged(&mut tx, message, member, what, now).await?;
+            members::touch(&mut tx, member, now).await?;
+        }
     }
     tx.commit().await?;
     Ok(())
@@ -138,7 +130,11 @@ pub async fn unsubscribe(app: &App, token: &str, origin: &Origin) -> Result<Link
         text_version: "one-click-unsubscribe".into(),
     };
     record_as(app, subject.member.id, &input, "unsubscribe", None).await?;
-    event(app, subject.message.id, subject.member.id, EventKind::Unsubscribed, origin.detail()).await?;
+    let mut tx = app.db.begin().await?;
+    let (message, member) = (subject.message.id, subject.member.id);
+    append(app, &mut tx, message, member, EventKind::Unsubscribed, origin.detail()).await?;
+    rollups::reach(&mut tx, message, member, Step::Unsubscribed, app.clock.now()).await?;
+    tx.commit().await?;
     Ok(subject)
 }
 

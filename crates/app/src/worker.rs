@@ -65,6 +65,7 @@ async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool
     let mut cache = Cache::default();
     let mut last_tick = None::<std::time::Instant>;
     let mut last_purge = None::<std::time::Instant>;
+    let mut last_fold = None::<std::time::Instant>;
     loop {
         if *stop.borrow() {
             break;
@@ -74,6 +75,12 @@ async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool
                 tracing::error!(error = %e, "the scheduler tick failed");
             }
             last_tick = Some(std::time::Instant::now());
+        }
+        if schedules && last_fold.is_none_or(|t| t.elapsed() >= Duration::from_secs(5)) {
+            if let Err(e) = crate::reports::fold(&app).await {
+                tracing::error!(error = %e, "folding the report counts failed");
+            }
+            last_fold = Some(std::time::Instant::now());
         }
         if schedules && last_purge.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
             if let Err(e) = crate::housekeeping::purge_expired(&app).await {

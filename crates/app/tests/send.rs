@@ -271,6 +271,51 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
     release::tick(&app).await.unwrap();
     let mut tx = app.db.read().await.unwrap();
     assert_eq!(tidings_store::messages::get(&mut tx, id).await.unwrap().state, MessageState::Sent);
+    drop(tx);
+
+    // The second member unsubscribes (twice: counted once) and their email bounces later.
+    let unsubscribe = app.signer.recipient_token(Purpose::Unsubscribe, id, active[1].id);
+    for _ in 0..2 {
+        tidings_app::tracking::unsubscribe(&app, &unsubscribe, &origin).await.unwrap();
+    }
+    let dsn = format!(
+        "From: MAILER-DAEMON@mx.example\r\nTo: bounces@tidings.example\r\nSubject: Undelivered\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\n\
+         Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n\
+         Final-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--B\r\n\
+         Content-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{}>\r\n\r\n--B--\r\n",
+        active[1].profile.email,
+        tidings_app::email::message_id(&app, id, active[1].id)
+    );
+    let bounced = tidings_app::tracking::bounce(&app, &Caller::operator(), dsn.as_bytes()).await.unwrap();
+    assert_eq!(bounced.bounced, 1);
+    let full = tidings_app::reports::report(&app, &Caller::operator(), id).await.unwrap();
+    assert_eq!((full.funnel.sent, full.funnel.delivered, full.unsubscribed), (2, 1, 1));
+    assert_counts_agree(&app, id).await;
+}
+
+/// The report's counts, kept as things happened, are those a recount from the copies and
+/// deliveries finds, before and after the differences are folded.
+async fn assert_counts_agree(app: &App, id: MessageId) {
+    use tidings_store::rollups;
+    let counts = || async {
+        let mut tx = app.db.read().await.unwrap();
+        let mut all: Vec<_> = rollups::of_message(&mut tx, id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|(_, c)| *c != rollups::Counts::default())
+            .map(|(k, c)| (format!("{k:?}"), c))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    };
+    let live = counts().await;
+    assert!(!live.is_empty());
+    tidings_app::reports::fold(app).await.unwrap();
+    assert_eq!(counts().await, live, "folding changes no count");
+    tidings_app::reports::recount(app, &Caller::operator(), id).await.unwrap();
+    assert_eq!(counts().await, live, "the counts kept are those a recount finds");
 }
 
 async fn a_test_send_reaches_only_test_members(app: App) {
@@ -340,6 +385,10 @@ async fn transient_answers_are_retried_and_permanent_ones_bounce_and_suppress(ap
     let d = deliveries::of_message(&mut tx, fourth).await.unwrap().remove(0);
     assert_eq!((d.status, d.attempts), (DeliveryStatus::Failed, 3));
     assert!(d.error.unwrap().contains("451"));
+    drop(tx);
+    for message in [id, second, third, fourth] {
+        assert_counts_agree(&app, message).await;
+    }
 }
 
 async fn a_server_that_is_down_or_slow_loses_nothing(app: App) {
@@ -384,6 +433,7 @@ async fn a_server_that_is_down_or_slow_loses_nothing(app: App) {
         assert!(!copies.is_empty() && copies.len() <= 2, "{copies:?}");
         assert!(copies.iter().all(|c| *c == copies[0]), "every copy has the same Message-ID: {copies:?}");
     }
+    assert_counts_agree(&app, id).await;
 }
 
 async fn an_outcome_is_saved_only_by_the_worker_whose_claim_it_still_is(app: App) {
@@ -440,4 +490,6 @@ async fn an_outcome_is_saved_only_by_the_worker_whose_claim_it_still_is(app: App
     assert_eq!(of(&second[0]).status, DeliveryStatus::Sent);
     assert_eq!(of(&second[0]).provider_id.as_deref(), Some("late"));
     assert_eq!(of(&second[1]).status, DeliveryStatus::Sending, "still the second worker's to settle");
+    drop(tx);
+    assert_counts_agree(&app, id).await;
 }

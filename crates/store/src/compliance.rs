@@ -7,7 +7,6 @@ use tidings_core::{MemberId, MessageId, PartnerId, Roles, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::sql::placeholders;
 use crate::{Result, Tx};
 
 /// How far one message's acknowledgments have come.
@@ -24,26 +23,14 @@ impl Tally {
     }
 }
 
-/// The tallies of several messages at once (a list page).
+/// The tallies of several messages at once (a list page), from the report's counts.
 pub async fn tallies(tx: &mut Tx, messages: &[MessageId]) -> Result<Vec<(MessageId, Tally)>> {
-    if messages.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "select message_id, count(*), count(read_at), count(acknowledged_at) from recipients \
-         where message_id in ({}) group by message_id",
-        placeholders(tx.dialect(), 1, messages.len())
-    );
-    let rows: Vec<(Uuid, i64, i64, i64)> = on_tx!(tx, |c| {
-        let mut q = sqlx::query_as(AssertSqlSafe(sql));
-        for m in messages {
-            q = q.bind(m.as_uuid());
-        }
-        q.fetch_all(c).await
-    })?;
-    Ok(rows
-        .into_iter()
-        .map(|(m, recipients, read, acknowledged)| (MessageId::from_uuid(m), Tally { recipients, read, acknowledged }))
+    let totals = crate::rollups::totals(tx, messages).await?;
+    Ok(messages
+        .iter()
+        .filter_map(|m| {
+            totals.get(m).map(|c| (*m, Tally { recipients: c.recipients, read: c.read, acknowledged: c.acknowledged }))
+        })
         .collect())
 }
 

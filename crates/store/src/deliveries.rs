@@ -5,7 +5,7 @@
 //! test holds the two to the same answers. Workers then claim due deliveries under a
 //! lease and record what each attempt came to.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::AssertSqlSafe;
 use tidings_core::audiences::Rule;
@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::audiences::compile;
 use crate::db::on_tx;
+use crate::rollups::{self, Counts, Key};
 use crate::sql::{Filter, Value, bind_as, bind_query, placeholders};
 use crate::{Dialect, Error, Result, Tx};
 
@@ -116,13 +117,30 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
             )
         })
         .collect();
+    // The report's counts of the batch, from the same rows (see `rollups`).
+    let nil = f.bind(Value::Uuid(Uuid::nil()));
+    let tallied: String = channels
+        .iter()
+        .enumerate()
+        .map(|(i, (channel, _))| {
+            format!(
+                ", tallied{i} as (insert into message_rollup_deltas (message_id, partner_id, roles, hour, channel, \
+                 status, deliveries) select {message}, {nil}, 0, -1, '{channel}', 'queued', count(*) from sent{i} \
+                 having count(*) > 0)",
+                channel = channel.as_str()
+            )
+        })
+        .collect();
     // Starts from a bigint: a message for the inbox alone counts no deliveries, and a bare
     // 0 is an int4 that does not decode as i64.
     let counted: String = (0..channels.len()).map(|i| format!(" + (select count(*) from sent{i})")).collect();
     let sql = format!(
         "with chosen as materialized (select m.id, m.partner_id, m.roles{flags} {reached}), \
          inbox as (insert into recipients (message_id, member_id, partner_id, roles, released_at) \
-         select {message}, id, partner_id, roles, {now} from chosen returning 1){inserts} \
+         select {message}, id, partner_id, roles, {now} from chosen returning 1){inserts}, \
+         tallied as (insert into message_rollup_deltas (message_id, partner_id, roles, hour, channel, status, \
+         recipients) select {message}, coalesce(partner_id, {nil}), roles, -1, '', '', count(*) from chosen \
+         group by coalesce(partner_id, {nil}), roles){tallied} \
          select (select count(*) from inbox), cast(0 as bigint){counted}"
     );
     let (recipients, deliveries): (i64, i64) =
@@ -139,12 +157,24 @@ async fn fan_out_sqlite(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uuid>
     let now = f.bind(Value::Int(r.now.as_millis()));
     let reached = reached(r, d, &mut f, lo, hi);
     let sql = format!(
-        "insert into recipients (message_id, member_id, partner_id, released_at) select {message}, m.id, m.partner_id, {now} {reached}"
+        "insert into recipients (message_id, member_id, partner_id, roles, released_at) \
+         select {message}, m.id, m.partner_id, m.roles, {now} {reached}"
     );
     let recipients = on_tx!(tx, |c| bind_query(sqlx::query(AssertSqlSafe(sql)), &f.values)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
+    // The report's counts of the batch (see `rollups`), from the rows just written.
+    let mut f = Filter::default();
+    let nil = f.bind(Value::Uuid(Uuid::nil()));
+    let message = f.bind(Value::Uuid(r.message_id.as_uuid()));
+    let ids = range(&mut f, "member_id", lo, hi);
+    let sql = format!(
+        "insert into message_rollup_deltas (message_id, partner_id, roles, hour, channel, status, recipients) \
+         select message_id, coalesce(partner_id, {nil}), roles, -1, '', '', count(*) from recipients \
+         where message_id = {message} and {ids} group by coalesce(partner_id, {nil}), roles"
+    );
+    on_tx!(tx, |c| bind_query(sqlx::query(AssertSqlSafe(sql)), &f.values).execute(c).await.map(|_| ()))?;
 
     let mut deliveries = 0;
     for channel in r.channels {
@@ -163,10 +193,16 @@ async fn fan_out_sqlite(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uuid>
              where {ids} and r.message_id = {message} and {condition}",
             channel = channel.as_str()
         );
-        deliveries += on_tx!(tx, |c| bind_query(sqlx::query(AssertSqlSafe(sql)), &f.values)
+        let written = on_tx!(tx, |c| bind_query(sqlx::query(AssertSqlSafe(sql)), &f.values)
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
+        if written > 0 {
+            let key = Key::Delivery { channel: *channel, status: DeliveryStatus::Queued };
+            let n = Counts { deliveries: i64::try_from(written).unwrap_or(i64::MAX), ..Counts::default() };
+            rollups::add(tx, &[(r.message_id, key, n)]).await?;
+        }
+        deliveries += written;
     }
     Ok((recipients, deliveries))
 }
@@ -351,10 +387,10 @@ pub async fn settle(tx: &mut Tx, outcomes: &[Settled<'_>], now: Timestamp) -> Re
              from v where deliveries.message_id = {plus}v.message_id and deliveries.member_id = {plus}v.member_id \
              and deliveries.channel = {plus}v.channel and deliveries.status = 'sending' \
              and deliveries.attempts = v.attempts \
-             returning deliveries.message_id, deliveries.member_id, deliveries.channel",
+             returning deliveries.message_id, deliveries.member_id, deliveries.channel, deliveries.status",
             rows.join(", ")
         );
-        let changed: Vec<(Uuid, Uuid, String)> = on_tx!(tx, |c| {
+        let changed: Vec<(Uuid, Uuid, String, String)> = on_tx!(tx, |c| {
             // Not a named prepared statement: PostgreSQL's generic plan for it (after five
             // runs) hash-joined the whole table, 140 ms a batch instead of 5.
             let mut q = sqlx::query_as(AssertSqlSafe(sql)).persistent(false);
@@ -371,7 +407,17 @@ pub async fn settle(tx: &mut Tx, outcomes: &[Settled<'_>], now: Timestamp) -> Re
             }
             q.bind(now.as_millis()).fetch_all(c).await
         })?;
-        saved.extend(changed);
+        // Each saved attempt leaves the queued count for its outcome's, unless it waits again.
+        let mut moved: HashMap<(Uuid, Channel, DeliveryStatus), i64> = HashMap::new();
+        for (message, member, channel, status) in changed {
+            let status = status.parse::<DeliveryStatus>().map_err(Error::corrupt)?;
+            let channel_kind = channel.parse::<Channel>().map_err(Error::corrupt)?;
+            if !status.is_pending() {
+                *moved.entry((message, channel_kind, status)).or_default() += 1;
+            }
+            saved.insert((message, member, channel));
+        }
+        rollups::add(tx, &moves(moved)).await?;
     }
     Ok(outcomes
         .iter()
@@ -479,6 +525,22 @@ pub async fn finish_sent(tx: &mut Tx, now: Timestamp) -> Result<Vec<MessageId>> 
     Ok(rows.into_iter().map(|(id,)| MessageId::from_uuid(id)).collect())
 }
 
+/// The differences to the counts of deliveries leaving the queued count for another.
+fn moves(moved: HashMap<(Uuid, Channel, DeliveryStatus), i64>) -> Vec<(MessageId, Key, Counts)> {
+    moved
+        .into_iter()
+        .flat_map(|((message, channel, status), n)| {
+            let message = MessageId::from_uuid(message);
+            let queued = Key::Delivery { channel, status: DeliveryStatus::Queued };
+            let to = Key::Delivery { channel, status };
+            [
+                (message, queued, Counts { deliveries: -n, ..Counts::default() }),
+                (message, to, Counts { deliveries: n, ..Counts::default() }),
+            ]
+        })
+        .collect()
+}
+
 /// Marks a delivery with a later outcome reported by the provider (delivered, bounced).
 pub async fn mark(
     tx: &mut Tx,
@@ -489,6 +551,28 @@ pub async fn mark(
     error: Option<&str>,
     now: Timestamp,
 ) -> Result<()> {
+    // The status it leaves, read under the row's lock, moves the report's counts.
+    let lock = if tx.dialect() == Dialect::Postgres { " for update" } else { "" };
+    let sql = format!("select status from deliveries where message_id = $1 and member_id = $2 and channel = $3{lock}");
+    let was: Option<String> = on_tx!(tx, |c| sqlx::query_scalar(AssertSqlSafe(sql))
+        .bind(message.as_uuid())
+        .bind(member.as_uuid())
+        .bind(channel.as_str())
+        .fetch_optional(c)
+        .await)?;
+    let was = rollups::counted_status(was.ok_or(Error::NotFound)?.parse::<DeliveryStatus>().map_err(Error::corrupt)?);
+    let now_counted = rollups::counted_status(status);
+    if was != now_counted {
+        let one = |n| Counts { deliveries: n, ..Counts::default() };
+        rollups::add(
+            tx,
+            &[
+                (message, Key::Delivery { channel, status: was }, one(-1)),
+                (message, Key::Delivery { channel, status: now_counted }, one(1)),
+            ],
+        )
+        .await?;
+    }
     let done = on_tx!(tx, |c| sqlx::query(
         "update deliveries set status = $4, error = coalesce($5, error), due_at = null, updated_at = $6 \
          where message_id = $1 and member_id = $2 and channel = $3"

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::db::on_tx;
 use crate::partners::escape_like;
+use crate::rollups::{self, Step};
 use crate::sql::{Filter, Page, Value, bind_as, clamp_limit};
 use crate::{Error, Result, Tx};
 
@@ -81,7 +82,7 @@ pub async fn mark_viewed(tx: &mut Tx, message: MessageId, member: MemberId, now:
 }
 
 pub async fn mark_read(tx: &mut Tx, message: MessageId, member: MemberId, now: Timestamp) -> Result<bool> {
-    mark_first(tx, "read_at", message, member, now).await
+    rollups::reach(tx, message, member, Step::Read, now).await
 }
 
 /// Narrows an inbox; every field that is set must hold.
@@ -240,16 +241,10 @@ pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<bool> {
     if inserted == 0 {
         return Ok(false);
     }
-    on_tx!(tx, |c| sqlx::query(
-        "update recipients set acknowledged_at = $3, read_at = coalesce(read_at, $3) \
-         where message_id = $1 and member_id = $2"
-    )
-    .bind(a.message_id.as_uuid())
-    .bind(a.member_id.as_uuid())
-    .bind(a.acknowledged_at.as_millis())
-    .execute(c)
-    .await
-    .map(|_| ()))?;
+    // Acknowledging is reading too, for one who acknowledges from an email's link.
+    for step in [Step::Acknowledged, Step::Read] {
+        rollups::reach(tx, a.message_id, a.member_id, step, a.acknowledged_at).await?;
+    }
     Ok(true)
 }
 
@@ -321,22 +316,14 @@ pub async fn mark_engaged(
     what: Engagement,
     at: Timestamp,
 ) -> Result<()> {
-    let sql = match what {
-        Engagement::Opened => {
-            "update recipients set opened_at = coalesce(opened_at, $3) where message_id = $1 and member_id = $2"
-        }
-        Engagement::Clicked => {
-            "update recipients set clicked_at = coalesce(clicked_at, $3), opened_at = coalesce(opened_at, $3) \
-             where message_id = $1 and member_id = $2"
-        }
+    // A click is an open too: the pixel of an email shown without images never loads.
+    let steps: &[Step] = match what {
+        Engagement::Opened => &[Step::Opened],
+        Engagement::Clicked => &[Step::Clicked, Step::Opened],
     };
-    on_tx!(tx, |c| sqlx::query(sql)
-        .bind(message.as_uuid())
-        .bind(member.as_uuid())
-        .bind(at.as_millis())
-        .execute(c)
-        .await
-        .map(|_| ()))?;
+    for step in steps {
+        rollups::reach(tx, message, member, *step, at).await?;
+    }
     Ok(())
 }
 

@@ -22,7 +22,7 @@ pub mod messages;
 pub mod partners;
 pub mod passwords;
 pub mod reminders;
-pub mod reports;
+pub mod rollups;
 pub mod segments;
 pub mod sessions;
 pub mod settings;

@@ -60,6 +60,9 @@ pub enum MessageCommand {
     TestSend { id: MessageId },
     /// Inbox, delivery and engagement counts as JSON.
     Report { id: MessageId },
+    /// Build the message's report counts again from its copies and deliveries (after
+    /// restoring a backup or changing rows by hand).
+    Recount { id: MessageId },
     /// Events as JSON lines, oldest first, every page.
     Events {
         id: MessageId,
@@ -143,6 +146,10 @@ pub async fn run(app: &App, command: MessageCommand) -> anyhow::Result<ExitCode>
             print_release(&report);
         }
         MessageCommand::Report { id } => print_json(&events::report(app, &caller, id).await.map_err(fail)?)?,
+        MessageCommand::Recount { id } => {
+            tidings_app::reports::recount(app, &caller, id).await.map_err(fail)?;
+            println!("recounted");
+        }
         MessageCommand::Events { id, kind } => {
             let mut query = EventQuery { kind, limit: Some(1000), ..Default::default() };
             loop {

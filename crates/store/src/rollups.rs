@@ -1,0 +1,418 @@
+//! The counts a message report reads, kept as things happen so that a report over a
+//! million copies reads a few thousand rows: per group of copies (partner and roles), per
+//! hour in which people reached each step, and per delivery channel and status.
+//!
+//! A change appends its difference to `message_rollup_deltas` in its own transaction; no
+//! counter row is ever updated by the send path or by people's clicks, so no writer waits
+//! for another. `fold` (the worker, every few seconds) sums the differences into
+//! `message_rollups`; a read adds the ones not folded yet, so a report is exact whenever
+//! it is read. `recount` builds a message's counts again from its copies and deliveries.
+
+use std::collections::HashMap;
+
+use sqlx::AssertSqlSafe;
+use tidings_core::consent::Channel;
+use tidings_core::deliveries::DeliveryStatus;
+use tidings_core::{MemberId, MessageId, PartnerId, Roles, Timestamp};
+use uuid::Uuid;
+
+use crate::db::on_tx;
+use crate::sql::placeholders;
+use crate::{Dialect, Error, Result, Tx};
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// What a row counts: a group of copies, an hour, or the deliveries of a channel in a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Key {
+    People {
+        partner_id: Option<PartnerId>,
+        roles: Roles,
+    },
+    /// Hours since the epoch.
+    Period(i64),
+    Delivery {
+        channel: Channel,
+        status: DeliveryStatus,
+    },
+}
+
+/// The counted columns. A people row uses the first eight, a period row the four steps
+/// of the funnel, a delivery row `deliveries`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub recipients: i64,
+    pub opened: i64,
+    pub clicked: i64,
+    pub read: i64,
+    pub acknowledged: i64,
+    pub machine_opened: i64,
+    pub scanner_clicked: i64,
+    pub unsubscribed: i64,
+    pub deliveries: i64,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Self) {
+        self.recipients += o.recipients;
+        self.opened += o.opened;
+        self.clicked += o.clicked;
+        self.read += o.read;
+        self.acknowledged += o.acknowledged;
+        self.machine_opened += o.machine_opened;
+        self.scanner_clicked += o.scanner_clicked;
+        self.unsubscribed += o.unsubscribed;
+        self.deliveries += o.deliveries;
+    }
+}
+
+const KEY_COLUMNS: &str = "partner_id, roles, hour, channel, status";
+const COUNT_COLUMNS: [&str; 9] = [
+    "recipients",
+    "opened",
+    "clicked",
+    "read",
+    "acknowledged",
+    "machine_opened",
+    "scanner_clicked",
+    "unsubscribed",
+    "deliveries",
+];
+
+/// Something a member does with their copy, at most once: the first time is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Opened,
+    Clicked,
+    Read,
+    Acknowledged,
+    MachineOpened,
+    ScannerClicked,
+    Unsubscribed,
+}
+
+impl Step {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Opened => "opened_at",
+            Self::Clicked => "clicked_at",
+            Self::Read => "read_at",
+            Self::Acknowledged => "acknowledged_at",
+            Self::MachineOpened => "machine_opened_at",
+            Self::ScannerClicked => "scanner_clicked_at",
+            Self::Unsubscribed => "unsubscribed_at",
+        }
+    }
+
+    fn one(self) -> Counts {
+        let mut c = Counts::default();
+        match self {
+            Self::Opened => c.opened = 1,
+            Self::Clicked => c.clicked = 1,
+            Self::Read => c.read = 1,
+            Self::Acknowledged => c.acknowledged = 1,
+            Self::MachineOpened => c.machine_opened = 1,
+            Self::ScannerClicked => c.scanner_clicked = 1,
+            Self::Unsubscribed => c.unsubscribed = 1,
+        }
+        c
+    }
+
+    /// A step of the people's funnel, charted over time.
+    fn charted(self) -> bool {
+        matches!(self, Self::Opened | Self::Clicked | Self::Read | Self::Acknowledged)
+    }
+}
+
+/// The hour a moment falls in, as period rows count it.
+pub fn hour_of(at: Timestamp) -> i64 {
+    at.as_millis().div_euclid(HOUR_MS)
+}
+
+/// The status a delivery is counted under: those a worker still has to do with (queued,
+/// being sent, sent with an unknown outcome and to be tried again) count as queued.
+pub fn counted_status(status: DeliveryStatus) -> DeliveryStatus {
+    if status.is_pending() { DeliveryStatus::Queued } else { status }
+}
+
+/// Records that `member` reached `step` on their copy of `message` at `at`, if it is the
+/// first time, and counts it. The `is null` condition takes the row's lock, so two
+/// requests at once (a scanner following every link) count once. Returns whether it was
+/// the first time; a member without a copy has no step to reach.
+pub async fn reach(tx: &mut Tx, message: MessageId, member: MemberId, step: Step, at: Timestamp) -> Result<bool> {
+    let column = step.column();
+    let sql = format!(
+        "update recipients set {column} = $3 where message_id = $1 and member_id = $2 and {column} is null \
+         returning partner_id, roles"
+    );
+    let row: Option<(Option<Uuid>, i64)> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
+        .bind(message.as_uuid())
+        .bind(member.as_uuid())
+        .bind(at.as_millis())
+        .fetch_optional(c)
+        .await)?;
+    let Some((partner, roles)) = row else { return Ok(false) };
+    let people = Key::People { partner_id: partner.map(PartnerId::from_uuid), roles: Roles::from_bits(roles) };
+    let mut deltas = vec![(message, people, step.one())];
+    if step.charted() {
+        deltas.push((message, Key::Period(hour_of(at)), step.one()));
+    }
+    add(tx, &deltas).await?;
+    Ok(true)
+}
+
+/// Appends differences to the counts.
+pub async fn add(tx: &mut Tx, deltas: &[(MessageId, Key, Counts)]) -> Result<()> {
+    const COLUMNS: usize = 6 + COUNT_COLUMNS.len();
+    let d = tx.dialect();
+    // Well under the 32,766 parameters SQLite allows in a statement.
+    for chunk in deltas.chunks(1000) {
+        let rows: Vec<String> =
+            (0..chunk.len()).map(|i| format!("({})", placeholders(d, i * COLUMNS + 1, COLUMNS))).collect();
+        let sql = format!(
+            "insert into message_rollup_deltas (message_id, {KEY_COLUMNS}, {}) values {}",
+            COUNT_COLUMNS.join(", "),
+            rows.join(", ")
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (message, key, n) in chunk {
+                let row = KeyRow::from(*key);
+                q = q
+                    .bind(message.as_uuid())
+                    .bind(row.partner_id)
+                    .bind(row.roles)
+                    .bind(row.hour)
+                    .bind(row.channel)
+                    .bind(row.status)
+                    .bind(n.recipients)
+                    .bind(n.opened)
+                    .bind(n.clicked)
+                    .bind(n.read)
+                    .bind(n.acknowledged)
+                    .bind(n.machine_opened)
+                    .bind(n.scanner_clicked)
+                    .bind(n.unsubscribed)
+                    .bind(n.deliveries);
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// A key as its row spells it: the kinds of row are told apart by which columns are set.
+struct KeyRow {
+    partner_id: Uuid,
+    roles: i64,
+    hour: i64,
+    channel: &'static str,
+    status: &'static str,
+}
+
+impl From<Key> for KeyRow {
+    fn from(key: Key) -> Self {
+        let none = Self { partner_id: Uuid::nil(), roles: 0, hour: -1, channel: "", status: "" };
+        match key {
+            Key::People { partner_id, roles } => {
+                Self { partner_id: partner_id.map_or(Uuid::nil(), |p| p.as_uuid()), roles: roles.bits(), ..none }
+            }
+            Key::Period(hour) => Self { hour, ..none },
+            Key::Delivery { channel, status } => Self { channel: channel.as_str(), status: status.as_str(), ..none },
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    partner_id: Uuid,
+    roles: i64,
+    hour: i64,
+    channel: String,
+    status: String,
+    recipients: i64,
+    opened: i64,
+    clicked: i64,
+    read: i64,
+    acknowledged: i64,
+    machine_opened: i64,
+    scanner_clicked: i64,
+    unsubscribed: i64,
+    deliveries: i64,
+}
+
+impl Row {
+    fn key(&self) -> Result<Key> {
+        Ok(if !self.channel.is_empty() {
+            Key::Delivery {
+                channel: self.channel.parse().map_err(Error::corrupt)?,
+                status: self.status.parse().map_err(Error::corrupt)?,
+            }
+        } else if self.hour >= 0 {
+            Key::Period(self.hour)
+        } else {
+            let partner_id = (!self.partner_id.is_nil()).then(|| PartnerId::from_uuid(self.partner_id));
+            Key::People { partner_id, roles: Roles::from_bits(self.roles) }
+        })
+    }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            recipients: self.recipients,
+            opened: self.opened,
+            clicked: self.clicked,
+            read: self.read,
+            acknowledged: self.acknowledged,
+            machine_opened: self.machine_opened,
+            scanner_clicked: self.scanner_clicked,
+            unsubscribed: self.unsubscribed,
+            deliveries: self.deliveries,
+        }
+    }
+}
+
+/// Every count of a message, folded or not: one entry per key.
+pub async fn of_message(tx: &mut Tx, message: MessageId) -> Result<HashMap<Key, Counts>> {
+    let sums: String = COUNT_COLUMNS.iter().map(|c| format!(", cast(sum({c}) as bigint) as {c}")).collect();
+    let columns = COUNT_COLUMNS.join(", ");
+    let sql = format!(
+        "select {KEY_COLUMNS}{sums} from (select {KEY_COLUMNS}, {columns} from message_rollups where message_id = $1 \
+         union all select {KEY_COLUMNS}, {columns} from message_rollup_deltas where message_id = $1) t \
+         group by {KEY_COLUMNS}"
+    );
+    let rows: Vec<Row> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid()).fetch_all(c).await)?;
+    rows.iter().map(|r| Ok((r.key()?, r.counts()))).collect()
+}
+
+/// The people's counts of several messages, each summed over its groups (a list page).
+pub async fn totals(tx: &mut Tx, messages: &[MessageId]) -> Result<HashMap<MessageId, Counts>> {
+    if messages.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Numbered on both engines: SQLite gives a repeated `$n` the same value.
+    let ids = (1..=messages.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+    let sums: String = COUNT_COLUMNS.iter().map(|c| format!(", cast(sum({c}) as bigint) as {c}")).collect();
+    let columns = COUNT_COLUMNS.join(", ");
+    // People rows are those of no hour and no channel.
+    let sql = format!(
+        "select message_id{sums} from (select message_id, {columns} from message_rollups \
+         where message_id in ({ids}) and hour = -1 and channel = '' \
+         union all select message_id, {columns} from message_rollup_deltas \
+         where message_id in ({ids}) and hour = -1 and channel = '') t group by message_id"
+    );
+    type TotalRow = (Uuid, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<TotalRow> = on_tx!(tx, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql));
+        for m in messages {
+            q = q.bind(m.as_uuid());
+        }
+        q.fetch_all(c).await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                m,
+                recipients,
+                opened,
+                clicked,
+                read,
+                acknowledged,
+                machine_opened,
+                scanner_clicked,
+                unsubscribed,
+                deliveries,
+            )| {
+                let counts = Counts {
+                    recipients,
+                    opened,
+                    clicked,
+                    read,
+                    acknowledged,
+                    machine_opened,
+                    scanner_clicked,
+                    unsubscribed,
+                    deliveries,
+                };
+                (MessageId::from_uuid(m), counts)
+            },
+        )
+        .collect())
+}
+
+/// Sums the differences appended so far into the counts; returns how many it folded.
+/// PostgreSQL deletes and sums in one statement, so a difference committed meanwhile
+/// waits for the next fold; SQLite's single writer lets nothing in between two.
+pub async fn fold(tx: &mut Tx) -> Result<u64> {
+    let sums: String = COUNT_COLUMNS.iter().map(|c| format!(", cast(sum({c}) as bigint)")).collect();
+    let columns = COUNT_COLUMNS.join(", ");
+    let add: Vec<String> = COUNT_COLUMNS.iter().map(|c| format!("{c} = message_rollups.{c} + excluded.{c}")).collect();
+    let upsert = format!("on conflict (message_id, {KEY_COLUMNS}) do update set {}", add.join(", "));
+    match tx.dialect() {
+        Dialect::Postgres => {
+            let sql = format!(
+                "with d as (delete from message_rollup_deltas returning *), \
+                 folded as (insert into message_rollups (message_id, {KEY_COLUMNS}, {columns}) \
+                 select message_id, {KEY_COLUMNS}{sums} from d group by message_id, {KEY_COLUMNS} \
+                 order by message_id, {KEY_COLUMNS} {upsert}) \
+                 select count(*) from d"
+            );
+            let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(c).await)?;
+            Ok(n.unsigned_abs())
+        }
+        Dialect::Sqlite => {
+            // `where true` tells SQLite's parser the `on conflict` is the upsert's.
+            let sql = format!(
+                "insert into message_rollups (message_id, {KEY_COLUMNS}, {columns}) \
+                 select message_id, {KEY_COLUMNS}{sums} from message_rollup_deltas where true \
+                 group by message_id, {KEY_COLUMNS} {upsert}"
+            );
+            on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql)).execute(c).await.map(|_| ()))?;
+            Ok(on_tx!(tx, |c| sqlx::query("delete from message_rollup_deltas")
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?)
+        }
+    }
+}
+
+/// Builds a message's counts again from its copies and deliveries (after a backup is
+/// restored or rows are written by hand); the same statements as the migration that
+/// brought the counts in.
+pub async fn recount(tx: &mut Tx, message: MessageId) -> Result<()> {
+    let m = message.as_uuid();
+    for table in ["message_rollups", "message_rollup_deltas"] {
+        let sql = format!("delete from {table} where message_id = $1");
+        on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql)).bind(m).execute(c).await.map(|_| ()))?;
+    }
+    let statements = [
+        format!(
+            "insert into message_rollups (message_id, {KEY_COLUMNS}, recipients, opened, clicked, read, acknowledged, \
+             machine_opened, scanner_clicked, unsubscribed) \
+             select message_id, coalesce(partner_id, $2), roles, -1, '', '', count(*), count(opened_at), \
+             count(clicked_at), count(read_at), count(acknowledged_at), count(machine_opened_at), \
+             count(scanner_clicked_at), count(unsubscribed_at) \
+             from recipients where message_id = $1 group by message_id, coalesce(partner_id, $2), roles"
+        ),
+        format!(
+            "insert into message_rollups (message_id, {KEY_COLUMNS}, opened, clicked, read, acknowledged) \
+             select $1, $2, 0, hour, '', '', sum(opened), sum(clicked), sum(read), sum(acknowledged) from ( \
+             select opened_at / {HOUR_MS} as hour, 1 as opened, 0 as clicked, 0 as read, 0 as acknowledged \
+             from recipients where message_id = $1 and opened_at is not null \
+             union all select clicked_at / {HOUR_MS}, 0, 1, 0, 0 from recipients where message_id = $1 and clicked_at is not null \
+             union all select read_at / {HOUR_MS}, 0, 0, 1, 0 from recipients where message_id = $1 and read_at is not null \
+             union all select acknowledged_at / {HOUR_MS}, 0, 0, 0, 1 from recipients \
+             where message_id = $1 and acknowledged_at is not null) steps group by hour"
+        ),
+        format!(
+            "insert into message_rollups (message_id, {KEY_COLUMNS}, deliveries) \
+             select $1, $2, 0, -1, channel, status, count(*) from (select channel, \
+             case when status in ('queued', 'sending', 'unknown') then 'queued' else status end as status \
+             from deliveries where message_id = $1) d group by channel, status"
+        ),
+    ];
+    for sql in statements {
+        on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql)).bind(m).bind(Uuid::nil()).execute(c).await.map(|_| ()))?;
+    }
+    Ok(())
+}
