@@ -2,8 +2,9 @@
 //! clicked, read, acknowledged) overall, by channel, by partner, by partner type, tier
 //! and region, by role, and over time; with machine opens and scanner clicks counted apart
 //! from people (the rule is `tidings_core::deliveries::automation`'s). It reads the counts
-//! `tidings_store::rollups` keeps as things happen, one row per partner and roles, per
-//! hour and per delivery status, so its cost follows the number of partners, not of copies.
+//! `tidings_store::rollups` keeps as things happen, one row per partner, per combination of
+//! roles, per hour and per delivery status, so its cost follows the number of partners,
+//! not of copies.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,6 +23,7 @@ use crate::{App, AppError, Caller};
 pub const PARTNERS_LISTED: usize = 100;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Funnel {
     /// Members the message reached (its inbox copies).
     pub audience: i64,
@@ -40,6 +42,7 @@ pub struct Funnel {
 
 /// A row of a breakdown: a label and its people at each step.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Row {
     pub label: String,
     pub steps: Counts,
@@ -47,6 +50,7 @@ pub struct Row {
 
 /// People reaching each step in one period.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Period {
     pub start: Timestamp,
     pub opened: i64,
@@ -56,6 +60,7 @@ pub struct Period {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub message_id: MessageId,
     pub title: String,
@@ -70,13 +75,15 @@ pub struct Report {
     pub unsubscribed: i64,
     /// Deliveries per outside channel and status; those a worker still has to do with
     /// (queued, being sent, to be tried again) are counted as queued.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub channels: BTreeMap<Channel, BTreeMap<DeliveryStatus, i64>>,
     pub by_partner: Vec<Row>,
     pub by_type: Vec<Row>,
     pub by_tier: Vec<Row>,
     pub by_region: Vec<Row>,
     pub by_role: Vec<Row>,
-    /// `hour` or `day`.
+    /// `hour` or `day` (UTC).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub period: &'static str,
     pub over_time: Vec<Period>,
 }
@@ -84,24 +91,19 @@ pub struct Report {
 const DAY_HOURS: i64 = 24;
 const HOUR_MS: i64 = 3_600_000;
 
-/// A group of copies: one partner's members who hold exactly these roles.
-struct Group {
-    partner_id: Option<PartnerId>,
-    roles: Roles,
-    steps: Counts,
-}
-
 pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report, AppError> {
     caller.require(Action::ReadDirectory, "read message reports")?;
     let mut tx = app.db.read().await?;
     let message = messages::get(&mut tx, id).await.map_err(not_found("message"))?;
     let released_at = messages::released_at(&mut tx, id).await?;
-    let mut groups = Vec::new();
+    let mut partner_rows: Vec<(Option<PartnerId>, Counts)> = Vec::new();
+    let mut roles_rows: Vec<(Roles, Counts)> = Vec::new();
     let mut hours: BTreeMap<i64, Counts> = BTreeMap::new();
     let mut channels: BTreeMap<Channel, BTreeMap<DeliveryStatus, i64>> = BTreeMap::new();
     for (key, counts) in rollups::of_message(&mut tx, id).await? {
         match key {
-            Key::People { partner_id, roles } => groups.push(Group { partner_id, roles, steps: counts }),
+            Key::Partner(partner_id) => partner_rows.push((partner_id, counts)),
+            Key::Roles(roles) => roles_rows.push((roles, counts)),
             Key::Period(hour) => *hours.entry(hour).or_default() += counts,
             Key::Delivery { channel, status } if counts.deliveries != 0 => {
                 channels.entry(channel).or_default().insert(status, counts.deliveries);
@@ -111,7 +113,7 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
     }
 
     let partner_ids: Vec<PartnerId> = {
-        let mut ids: Vec<PartnerId> = groups.iter().filter_map(|g| g.partner_id).collect();
+        let mut ids: Vec<PartnerId> = partner_rows.iter().filter_map(|(p, _)| *p).collect();
         ids.sort_unstable_by_key(|p| p.as_uuid());
         ids.dedup();
         ids
@@ -134,7 +136,8 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
 
     let email = channels.get(&Channel::Email);
     let status = |s: DeliveryStatus| email.and_then(|m| m.get(&s)).copied().unwrap_or(0);
-    let total = sum(&groups, |_| Some(String::new())).pop().map(|r| r.steps).unwrap_or_default();
+    let mut total = Counts::default();
+    roles_rows.iter().for_each(|(_, c)| total += *c);
     let funnel = Funnel {
         audience: total.recipients,
         sent: status(DeliveryStatus::Sent) + status(DeliveryStatus::Delivered) + status(DeliveryStatus::Bounced),
@@ -144,8 +147,8 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
         read: total.read,
         acknowledged: total.acknowledged,
     };
-    let profile = |g: &Group| g.partner_id.and_then(|p| profiles.get(&p)).map(|p| &p.profile);
-    let mut by_partner = sum(&groups, |g| Some(profile(g).map_or("(deleted partner)".into(), |p| p.name.clone())));
+    let profile = |p: &Option<PartnerId>| p.and_then(|p| profiles.get(&p)).map(|p| &p.profile);
+    let mut by_partner = sum(&partner_rows, |p| profile(p).map_or("(deleted partner)".into(), |p| p.name.clone()));
     if by_partner.len() > PARTNERS_LISTED {
         let rest = by_partner.split_off(PARTNERS_LISTED - 1);
         let mut steps = Counts::default();
@@ -157,7 +160,7 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
         .into_iter()
         .map(|role| {
             let mut steps = Counts::default();
-            groups.iter().filter(|g| g.roles.contains(role)).for_each(|g| steps += g.steps);
+            roles_rows.iter().filter(|(roles, _)| roles.contains(role)).for_each(|(_, c)| steps += *c);
             Row { label: role.as_str().to_owned(), steps }
         })
         .filter(|r| r.steps.recipients > 0)
@@ -174,10 +177,10 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
         unsubscribed: total.unsubscribed,
         channels,
         by_partner,
-        by_type: sum(&groups, |g| Some(profile(g).map_or_else(none, |p| p.partner_type.as_str().to_owned()))),
-        by_tier: sum(&groups, |g| Some(profile(g).map_or_else(none, |p| p.tier.as_str().to_owned()))),
-        by_region: sum(&groups, |g| {
-            Some(profile(g).and_then(|p| p.region.as_ref()).map_or_else(none, |r| r.as_str().to_owned()))
+        by_type: sum(&partner_rows, |p| profile(p).map_or_else(none, |p| p.partner_type.as_str().to_owned())),
+        by_tier: sum(&partner_rows, |p| profile(p).map_or_else(none, |p| p.tier.as_str().to_owned())),
+        by_region: sum(&partner_rows, |p| {
+            profile(p).and_then(|p| p.region.as_ref()).map_or_else(none, |r| r.as_str().to_owned())
         }),
         by_role,
         period,
@@ -194,26 +197,34 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
     })
 }
 
-/// The groups summed by label, the largest audience first.
-fn sum(groups: &[Group], label: impl Fn(&Group) -> Option<String>) -> Vec<Row> {
-    let mut rows: HashMap<String, Counts> = HashMap::new();
-    for g in groups {
-        if let Some(l) = label(g) {
-            *rows.entry(l).or_default() += g.steps;
-        }
+/// The partners' counts summed by label, the largest audience first.
+fn sum(rows: &[(Option<PartnerId>, Counts)], label: impl Fn(&Option<PartnerId>) -> String) -> Vec<Row> {
+    let mut sums: HashMap<String, Counts> = HashMap::new();
+    for (partner, counts) in rows {
+        *sums.entry(label(partner)).or_default() += *counts;
     }
-    let mut rows: Vec<Row> = rows.into_iter().map(|(label, steps)| Row { label, steps }).collect();
+    let mut rows: Vec<Row> = sums.into_iter().map(|(label, steps)| Row { label, steps }).collect();
     rows.sort_by(|a, b| b.steps.recipients.cmp(&a.steps.recipients).then_with(|| a.label.cmp(&b.label)));
     rows
 }
 
+/// Differences folded in one transaction: a large release leaves hundreds of thousands,
+/// and SQLite's one writer should not be held by a fold for more than a moment.
+const FOLD_LIMIT: u32 = 20_000;
+
 /// Sums the differences to the report counts appended since the last fold (the worker
-/// runs it every few seconds); returns how many it folded.
+/// runs it every few seconds), a transaction per `FOLD_LIMIT`; returns how many it folded.
 pub async fn fold(app: &App) -> Result<u64, AppError> {
-    let mut tx = app.db.begin().await?;
-    let folded = rollups::fold(&mut tx).await?;
-    tx.commit().await?;
-    Ok(folded)
+    let mut folded = 0;
+    loop {
+        let mut tx = app.db.begin().await?;
+        let n = rollups::fold(&mut tx, FOLD_LIMIT).await?;
+        tx.commit().await?;
+        folded += n;
+        if n < u64::from(FOLD_LIMIT) {
+            return Ok(folded);
+        }
+    }
 }
 
 /// Builds a message's report counts again from its copies and deliveries: for an

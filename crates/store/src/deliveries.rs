@@ -65,6 +65,9 @@ pub async fn release_batch(tx: &mut Tx, r: &Release<'_>, after: Option<MemberId>
         Dialect::Sqlite => fan_out_sqlite(tx, r, lo, hi).await?,
     };
     let done = hi.is_none();
+    if done {
+        rollups::count_partners(tx, r.message_id).await?;
+    }
     on_tx!(tx, |c| sqlx::query("update messages set release_cursor = $2, release_done = $3 where id = $1")
         .bind(r.message_id.as_uuid())
         .bind(hi)
@@ -117,7 +120,8 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
             )
         })
         .collect();
-    // The report's counts of the batch, from the same rows (see `rollups`).
+    // The report's counts of the batch by roles and channel, from the same rows (see
+    // `rollups`; partners are counted once the fan-out is done).
     let nil = f.bind(Value::Uuid(Uuid::nil()));
     let tallied: String = channels
         .iter()
@@ -125,7 +129,7 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
         .map(|(i, (channel, _))| {
             format!(
                 ", tallied{i} as (insert into message_rollup_deltas (message_id, partner_id, roles, hour, channel, \
-                 status, deliveries) select {message}, {nil}, 0, -1, '{channel}', 'queued', count(*) from sent{i} \
+                 status, deliveries) select {message}, {nil}, -1, -1, '{channel}', 'queued', count(*) from sent{i} \
                  having count(*) > 0)",
                 channel = channel.as_str()
             )
@@ -139,8 +143,7 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
          inbox as (insert into recipients (message_id, member_id, partner_id, roles, released_at) \
          select {message}, id, partner_id, roles, {now} from chosen returning 1){inserts}, \
          tallied as (insert into message_rollup_deltas (message_id, partner_id, roles, hour, channel, status, \
-         recipients) select {message}, coalesce(partner_id, {nil}), roles, -1, '', '', count(*) from chosen \
-         group by coalesce(partner_id, {nil}), roles){tallied} \
+         recipients) select {message}, {nil}, roles, -1, '', '', count(*) from chosen group by roles){tallied} \
          select (select count(*) from inbox), cast(0 as bigint){counted}"
     );
     let (recipients, deliveries): (i64, i64) =
@@ -164,15 +167,16 @@ async fn fan_out_sqlite(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uuid>
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    // The report's counts of the batch (see `rollups`), from the rows just written.
+    // The report's counts of the batch by roles (see `rollups`; partners are counted once
+    // the fan-out is done), from the rows just written.
     let mut f = Filter::default();
     let nil = f.bind(Value::Uuid(Uuid::nil()));
     let message = f.bind(Value::Uuid(r.message_id.as_uuid()));
     let ids = range(&mut f, "member_id", lo, hi);
     let sql = format!(
         "insert into message_rollup_deltas (message_id, partner_id, roles, hour, channel, status, recipients) \
-         select message_id, coalesce(partner_id, {nil}), roles, -1, '', '', count(*) from recipients \
-         where message_id = {message} and {ids} group by coalesce(partner_id, {nil}), roles"
+         select {message}, {nil}, roles, -1, '', '', count(*) from recipients \
+         where message_id = {message} and {ids} group by roles"
     );
     on_tx!(tx, |c| bind_query(sqlx::query(AssertSqlSafe(sql)), &f.values).execute(c).await.map(|_| ()))?;
 
@@ -493,22 +497,6 @@ pub async fn of_message(tx: &mut Tx, message: MessageId) -> Result<Vec<Delivery>
     let rows: Vec<DeliveryRow> =
         on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid()).fetch_all(c).await)?;
     rows.into_iter().map(Delivery::try_from).collect()
-}
-
-/// Deliveries of a message by channel and status.
-pub async fn status_counts(tx: &mut Tx, message: MessageId) -> Result<Vec<(Channel, DeliveryStatus, i64)>> {
-    let rows: Vec<(String, String, i64)> = on_tx!(tx, |c| sqlx::query_as(
-        "select channel, status, count(*) from deliveries where message_id = $1 group by channel, status \
-         order by channel, status"
-    )
-    .bind(message.as_uuid())
-    .fetch_all(c)
-    .await)?;
-    rows.into_iter()
-        .map(|(c, s, n)| {
-            Ok((c.parse::<Channel>().map_err(Error::corrupt)?, s.parse::<DeliveryStatus>().map_err(Error::corrupt)?, n))
-        })
-        .collect()
 }
 
 /// Messages whose release is done and none of whose deliveries awaits an attempt: they

@@ -182,17 +182,6 @@ async fn list_queued(
     Ok(Page { items, next })
 }
 
-/// How many members had each kind of event on a message (each member counted once).
-pub async fn member_counts(tx: &mut Tx, message: MessageId) -> Result<Vec<(EventKind, i64)>> {
-    let rows: Vec<(String, i64)> = on_tx!(tx, |c| sqlx::query_as(
-        "select kind, count(distinct member_id) from events where message_id = $1 group by kind order by kind"
-    )
-    .bind(message.as_uuid())
-    .fetch_all(c)
-    .await)?;
-    rows.into_iter().map(|(k, n)| Ok((k.parse::<EventKind>().map_err(Error::corrupt)?, n))).collect()
-}
-
 /// When the first event of a kind happened for one member's copy of a message.
 pub async fn first_at(tx: &mut Tx, message: MessageId, member: MemberId, kind: EventKind) -> Result<Option<Timestamp>> {
     let at: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar(
@@ -204,15 +193,4 @@ pub async fn first_at(tx: &mut Tx, message: MessageId, member: MemberId, kind: E
     .fetch_one(c)
     .await)?;
     Ok(at.map(Timestamp::from_millis))
-}
-
-/// How many members have at least one event of `kind` on the message.
-pub async fn members_with(tx: &mut Tx, message: MessageId, kind: EventKind) -> Result<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar(
-        "select count(distinct member_id) from events where message_id = $1 and kind = $2"
-    )
-    .bind(message.as_uuid())
-    .bind(kind.as_str())
-    .fetch_one(c)
-    .await)?)
 }

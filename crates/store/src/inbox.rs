@@ -261,27 +261,6 @@ pub async fn acknowledgment(tx: &mut Tx, message: MessageId, member: MemberId) -
     Ok(row.map(Acknowledgment::from))
 }
 
-/// How many recipients a message has, and how many viewed, read and acknowledged it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct RecipientCounts {
-    pub recipients: i64,
-    pub viewed: i64,
-    pub read: i64,
-    pub acknowledged: i64,
-}
-
-pub async fn counts(tx: &mut Tx, message: MessageId) -> Result<RecipientCounts> {
-    let (recipients, viewed, read, acknowledged): (i64, i64, i64, i64) = on_tx!(tx, |c| sqlx::query_as(
-        "select count(*), count(viewed_at), count(read_at), count(acknowledged_at) from recipients \
-         where message_id = $1"
-    )
-    .bind(message.as_uuid())
-    .fetch_one(c)
-    .await)?;
-    Ok(RecipientCounts { recipients, viewed, read, acknowledged })
-}
-
 /// How many messages these members received in all since `since` (the noise check).
 pub async fn received_since(tx: &mut Tx, members: &[MemberId], since: Timestamp) -> Result<i64> {
     let mut total = 0;

@@ -1,6 +1,8 @@
 //! The counts a message report reads, kept as things happen so that a report over a
-//! million copies reads a few thousand rows: per group of copies (partner and roles), per
-//! hour in which people reached each step, and per delivery channel and status.
+//! million copies reads a few thousand rows: the copies of each partner's members and of
+//! each combination of roles (apart: crossed, a million members in 10,000 partners made a
+//! quarter of a million rows), the hours in which people reached each step, and the
+//! deliveries of each channel in each status.
 //!
 //! A change appends its difference to `message_rollup_deltas` in its own transaction; no
 //! counter row is ever updated by the send path or by people's clicks, so no writer waits
@@ -22,13 +24,13 @@ use crate::{Dialect, Error, Result, Tx};
 
 const HOUR_MS: i64 = 3_600_000;
 
-/// What a row counts: a group of copies, an hour, or the deliveries of a channel in a status.
+/// What a row counts: the copies of a partner's members or of the members holding exactly
+/// some roles, an hour, or the deliveries of a channel in a status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Key {
-    People {
-        partner_id: Option<PartnerId>,
-        roles: Roles,
-    },
+    /// `None`: copies of members without a partner.
+    Partner(Option<PartnerId>),
+    Roles(Roles),
     /// Hours since the epoch.
     Period(i64),
     Delivery {
@@ -37,9 +39,10 @@ pub enum Key {
     },
 }
 
-/// The counted columns. A people row uses the first eight, a period row the four steps
-/// of the funnel, a delivery row `deliveries`.
+/// The counted columns. A partner or roles row uses the first eight, a period row the
+/// four steps of the funnel, a delivery row `deliveries`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Counts {
     pub recipients: i64,
     pub opened: i64,
@@ -152,13 +155,33 @@ pub async fn reach(tx: &mut Tx, message: MessageId, member: MemberId, step: Step
         .fetch_optional(c)
         .await)?;
     let Some((partner, roles)) = row else { return Ok(false) };
-    let people = Key::People { partner_id: partner.map(PartnerId::from_uuid), roles: Roles::from_bits(roles) };
-    let mut deltas = vec![(message, people, step.one())];
+    let mut deltas = vec![
+        (message, Key::Partner(partner.map(PartnerId::from_uuid)), step.one()),
+        (message, Key::Roles(Roles::from_bits(roles)), step.one()),
+    ];
     if step.charted() {
         deltas.push((message, Key::Period(hour_of(at)), step.one()));
     }
     add(tx, &deltas).await?;
     Ok(true)
+}
+
+/// Counts the copies of each partner's members, once a release's fan-out is done: one
+/// grouped read of the copies through `recipients_by_partner`. Counted batch by batch, a
+/// million members in random id order touched most partners in every batch: 630,000
+/// rows, and a release 28% slower on PostgreSQL.
+pub async fn count_partners(tx: &mut Tx, message: MessageId) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "insert into message_rollup_deltas (message_id, partner_id, roles, hour, channel, status, recipients) \
+         select message_id, coalesce(partner_id, $2), -1, -1, '', '', count(*) from recipients \
+         where message_id = $1 group by message_id, coalesce(partner_id, $2)"
+    )
+    .bind(message.as_uuid())
+    .bind(Uuid::nil())
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    Ok(())
 }
 
 /// Appends differences to the counts.
@@ -201,7 +224,8 @@ pub async fn add(tx: &mut Tx, deltas: &[(MessageId, Key, Counts)]) -> Result<()>
     Ok(())
 }
 
-/// A key as its row spells it: the kinds of row are told apart by which columns are set.
+/// A key as its row spells it: the kinds of row are told apart by which columns are set
+/// (a channel: delivery; an hour: period; roles: roles; none of them: partner).
 struct KeyRow {
     partner_id: Uuid,
     roles: i64,
@@ -212,11 +236,10 @@ struct KeyRow {
 
 impl From<Key> for KeyRow {
     fn from(key: Key) -> Self {
-        let none = Self { partner_id: Uuid::nil(), roles: 0, hour: -1, channel: "", status: "" };
+        let none = Self { partner_id: Uuid::nil(), roles: -1, hour: -1, channel: "", status: "" };
         match key {
-            Key::People { partner_id, roles } => {
-                Self { partner_id: partner_id.map_or(Uuid::nil(), |p| p.as_uuid()), roles: roles.bits(), ..none }
-            }
+            Key::Partner(partner_id) => Self { partner_id: partner_id.map_or(Uuid::nil(), |p| p.as_uuid()), ..none },
+            Key::Roles(roles) => Self { roles: roles.bits(), ..none },
             Key::Period(hour) => Self { hour, ..none },
             Key::Delivery { channel, status } => Self { channel: channel.as_str(), status: status.as_str(), ..none },
         }
@@ -250,9 +273,10 @@ impl Row {
             }
         } else if self.hour >= 0 {
             Key::Period(self.hour)
+        } else if self.roles >= 0 {
+            Key::Roles(Roles::from_bits(self.roles))
         } else {
-            let partner_id = (!self.partner_id.is_nil()).then(|| PartnerId::from_uuid(self.partner_id));
-            Key::People { partner_id, roles: Roles::from_bits(self.roles) }
+            Key::Partner((!self.partner_id.is_nil()).then(|| PartnerId::from_uuid(self.partner_id)))
         })
     }
 
@@ -284,7 +308,8 @@ pub async fn of_message(tx: &mut Tx, message: MessageId) -> Result<HashMap<Key, 
     rows.iter().map(|r| Ok((r.key()?, r.counts()))).collect()
 }
 
-/// The people's counts of several messages, each summed over its groups (a list page).
+/// The people's counts of several messages, each summed over its roles rows (each copy
+/// is in exactly one), for a list page.
 pub async fn totals(tx: &mut Tx, messages: &[MessageId]) -> Result<HashMap<MessageId, Counts>> {
     if messages.is_empty() {
         return Ok(HashMap::new());
@@ -293,12 +318,12 @@ pub async fn totals(tx: &mut Tx, messages: &[MessageId]) -> Result<HashMap<Messa
     let ids = (1..=messages.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
     let sums: String = COUNT_COLUMNS.iter().map(|c| format!(", cast(sum({c}) as bigint) as {c}")).collect();
     let columns = COUNT_COLUMNS.join(", ");
-    // People rows are those of no hour and no channel.
+    let roles_rows = "roles >= 0 and hour = -1 and channel = ''";
     let sql = format!(
         "select message_id{sums} from (select message_id, {columns} from message_rollups \
-         where message_id in ({ids}) and hour = -1 and channel = '' \
+         where message_id in ({ids}) and {roles_rows} \
          union all select message_id, {columns} from message_rollup_deltas \
-         where message_id in ({ids}) and hour = -1 and channel = '') t group by message_id"
+         where message_id in ({ids}) and {roles_rows}) t group by message_id"
     );
     type TotalRow = (Uuid, i64, i64, i64, i64, i64, i64, i64, i64, i64);
     let rows: Vec<TotalRow> = on_tx!(tx, |c| {
@@ -340,18 +365,22 @@ pub async fn totals(tx: &mut Tx, messages: &[MessageId]) -> Result<HashMap<Messa
         .collect())
 }
 
-/// Sums the differences appended so far into the counts; returns how many it folded.
-/// PostgreSQL deletes and sums in one statement, so a difference committed meanwhile
-/// waits for the next fold; SQLite's single writer lets nothing in between two.
-pub async fn fold(tx: &mut Tx) -> Result<u64> {
+/// Sums up to `limit` of the differences appended so far (the oldest) into the counts;
+/// returns how many it folded. A caller folds in several transactions so that a large
+/// release's differences do not hold SQLite's one writer for long. PostgreSQL deletes and
+/// sums in one statement, so a difference committed meanwhile waits for the next fold;
+/// SQLite's single writer lets nothing in between two.
+pub async fn fold(tx: &mut Tx, limit: u32) -> Result<u64> {
     let sums: String = COUNT_COLUMNS.iter().map(|c| format!(", cast(sum({c}) as bigint)")).collect();
     let columns = COUNT_COLUMNS.join(", ");
     let add: Vec<String> = COUNT_COLUMNS.iter().map(|c| format!("{c} = message_rollups.{c} + excluded.{c}")).collect();
     let upsert = format!("on conflict (message_id, {KEY_COLUMNS}) do update set {}", add.join(", "));
+    let limit = limit.max(1);
     match tx.dialect() {
         Dialect::Postgres => {
             let sql = format!(
-                "with d as (delete from message_rollup_deltas returning *), \
+                "with d as (delete from message_rollup_deltas where ctid = any(array(\
+                 select ctid from message_rollup_deltas limit {limit})) returning *), \
                  folded as (insert into message_rollups (message_id, {KEY_COLUMNS}, {columns}) \
                  select message_id, {KEY_COLUMNS}{sums} from d group by message_id, {KEY_COLUMNS} \
                  order by message_id, {KEY_COLUMNS} {upsert}) \
@@ -361,14 +390,20 @@ pub async fn fold(tx: &mut Tx) -> Result<u64> {
             Ok(n.unsigned_abs())
         }
         Dialect::Sqlite => {
-            // `where true` tells SQLite's parser the `on conflict` is the upsert's.
+            let last: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar(AssertSqlSafe(format!(
+                "select max(rowid) from (select rowid from message_rollup_deltas order by rowid limit {limit})"
+            )))
+            .fetch_one(c)
+            .await)?;
+            let Some(last) = last else { return Ok(0) };
             let sql = format!(
                 "insert into message_rollups (message_id, {KEY_COLUMNS}, {columns}) \
-                 select message_id, {KEY_COLUMNS}{sums} from message_rollup_deltas where true \
+                 select message_id, {KEY_COLUMNS}{sums} from message_rollup_deltas where rowid <= $1 \
                  group by message_id, {KEY_COLUMNS} {upsert}"
             );
-            on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql)).execute(c).await.map(|_| ()))?;
-            Ok(on_tx!(tx, |c| sqlx::query("delete from message_rollup_deltas")
+            on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql)).bind(last).execute(c).await.map(|_| ()))?;
+            Ok(on_tx!(tx, |c| sqlx::query("delete from message_rollup_deltas where rowid <= $1")
+                .bind(last)
                 .execute(c)
                 .await
                 .map(|r| r.rows_affected()))?)
@@ -385,18 +420,22 @@ pub async fn recount(tx: &mut Tx, message: MessageId) -> Result<()> {
         let sql = format!("delete from {table} where message_id = $1");
         on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql)).bind(m).execute(c).await.map(|_| ()))?;
     }
+    let people = "recipients, opened, clicked, read, acknowledged, machine_opened, scanner_clicked, unsubscribed";
+    let counted = "count(*), count(opened_at), count(clicked_at), count(read_at), count(acknowledged_at), \
+         count(machine_opened_at), count(scanner_clicked_at), count(unsubscribed_at)";
     let statements = [
         format!(
-            "insert into message_rollups (message_id, {KEY_COLUMNS}, recipients, opened, clicked, read, acknowledged, \
-             machine_opened, scanner_clicked, unsubscribed) \
-             select message_id, coalesce(partner_id, $2), roles, -1, '', '', count(*), count(opened_at), \
-             count(clicked_at), count(read_at), count(acknowledged_at), count(machine_opened_at), \
-             count(scanner_clicked_at), count(unsubscribed_at) \
-             from recipients where message_id = $1 group by message_id, coalesce(partner_id, $2), roles"
+            "insert into message_rollups (message_id, {KEY_COLUMNS}, {people}) \
+             select $1, coalesce(partner_id, $2), -1, -1, '', '', {counted} \
+             from recipients where message_id = $1 group by coalesce(partner_id, $2)"
+        ),
+        format!(
+            "insert into message_rollups (message_id, {KEY_COLUMNS}, {people}) \
+             select $1, $2, roles, -1, '', '', {counted} from recipients where message_id = $1 group by roles"
         ),
         format!(
             "insert into message_rollups (message_id, {KEY_COLUMNS}, opened, clicked, read, acknowledged) \
-             select $1, $2, 0, hour, '', '', sum(opened), sum(clicked), sum(read), sum(acknowledged) from ( \
+             select $1, $2, -1, hour, '', '', sum(opened), sum(clicked), sum(read), sum(acknowledged) from ( \
              select opened_at / {HOUR_MS} as hour, 1 as opened, 0 as clicked, 0 as read, 0 as acknowledged \
              from recipients where message_id = $1 and opened_at is not null \
              union all select clicked_at / {HOUR_MS}, 0, 1, 0, 0 from recipients where message_id = $1 and clicked_at is not null \
@@ -406,7 +445,7 @@ pub async fn recount(tx: &mut Tx, message: MessageId) -> Result<()> {
         ),
         format!(
             "insert into message_rollups (message_id, {KEY_COLUMNS}, deliveries) \
-             select $1, $2, 0, -1, channel, status, count(*) from (select channel, \
+             select $1, $2, -1, -1, channel, status, count(*) from (select channel, \
              case when status in ('queued', 'sending', 'unknown') then 'queued' else status end as status \
              from deliveries where message_id = $1) d group by channel, status"
         ),

@@ -18,12 +18,15 @@ update recipients set unsubscribed_at = e.at
     from (select message_id, member_id, min(at) as at from events where kind = 'unsubscribed' group by message_id, member_id) e
     where recipients.message_id = e.message_id and recipients.member_id = e.member_id;
 
--- The counts, one row per key of one of three kinds:
---   people:    partner_id and roles of a group of copies (hour -1, channel ''), with the
---              copies (recipients) and the members at each step;
+-- The counts, one row per key of one of four kinds:
+--   partner:   copies of a partner's members (roles -1, hour -1, channel ''; counted once a
+--              release's fan-out is done), and how many of their members reached each step;
+--   roles:     the same for the members holding exactly these roles (partner_id nil, hour
+--              -1, channel ''); partner and roles apart, since crossed they made a quarter
+--              of a million rows for a million members in 10,000 partners;
 --   period:    hour (ms since the epoch / 3,600,000) in which members reached each step
---              (partner_id nil, roles 0, channel '');
---   delivery:  channel and status of deliveries (partner_id nil, roles 0, hour -1), the
+--              (partner_id nil, roles -1, channel '');
+--   delivery:  channel and status of deliveries (partner_id nil, roles -1, hour -1), the
 --              statuses awaiting a worker (queued, sending, unknown) counted as queued.
 -- A nil partner_id (all zeros) is "not about a partner" or a copy without one.
 create table message_rollups (
@@ -70,12 +73,18 @@ create index message_rollup_deltas_by_message on message_rollup_deltas (message_
 -- The counts of the messages already sent, as `rollups::recount` makes them.
 insert into message_rollups (message_id, partner_id, roles, hour, channel, status, recipients, opened, clicked,
     read, acknowledged, machine_opened, scanner_clicked, unsubscribed)
-    select message_id, coalesce(partner_id, '00000000-0000-0000-0000-000000000000'::uuid), roles, -1, '', '', count(*), count(opened_at),
+    select message_id, coalesce(partner_id, '00000000-0000-0000-0000-000000000000'::uuid), -1, -1, '', '', count(*), count(opened_at),
         count(clicked_at), count(read_at), count(acknowledged_at), count(machine_opened_at),
         count(scanner_clicked_at), count(unsubscribed_at)
-    from recipients group by message_id, coalesce(partner_id, '00000000-0000-0000-0000-000000000000'::uuid), roles;
+    from recipients group by message_id, coalesce(partner_id, '00000000-0000-0000-0000-000000000000'::uuid);
+insert into message_rollups (message_id, partner_id, roles, hour, channel, status, recipients, opened, clicked,
+    read, acknowledged, machine_opened, scanner_clicked, unsubscribed)
+    select message_id, '00000000-0000-0000-0000-000000000000'::uuid, roles, -1, '', '', count(*), count(opened_at),
+        count(clicked_at), count(read_at), count(acknowledged_at), count(machine_opened_at),
+        count(scanner_clicked_at), count(unsubscribed_at)
+    from recipients group by message_id, roles;
 insert into message_rollups (message_id, partner_id, roles, hour, channel, status, opened, clicked, read, acknowledged)
-    select message_id, '00000000-0000-0000-0000-000000000000'::uuid, 0, hour, '', '', sum(opened), sum(clicked), sum(read), sum(acknowledged)
+    select message_id, '00000000-0000-0000-0000-000000000000'::uuid, -1, hour, '', '', sum(opened), sum(clicked), sum(read), sum(acknowledged)
     from (select message_id, opened_at / 3600000 as hour, 1 as opened, 0 as clicked, 0 as read, 0 as acknowledged
               from recipients where opened_at is not null
           union all select message_id, clicked_at / 3600000, 0, 1, 0, 0 from recipients where clicked_at is not null
@@ -83,7 +92,7 @@ insert into message_rollups (message_id, partner_id, roles, hour, channel, statu
           union all select message_id, acknowledged_at / 3600000, 0, 0, 0, 1 from recipients where acknowledged_at is not null) steps
     group by message_id, hour;
 insert into message_rollups (message_id, partner_id, roles, hour, channel, status, deliveries)
-    select message_id, '00000000-0000-0000-0000-000000000000'::uuid, 0, -1, channel, status, count(*)
+    select message_id, '00000000-0000-0000-0000-000000000000'::uuid, -1, -1, channel, status, count(*)
     from (select message_id, channel,
               case when status in ('queued', 'sending', 'unknown') then 'queued' else status end as status
           from deliveries) d

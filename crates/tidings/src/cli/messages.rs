@@ -58,7 +58,8 @@ pub enum MessageCommand {
     Release { id: MessageId },
     /// Send a copy to the test members of the message's audience.
     TestSend { id: MessageId },
-    /// Inbox, delivery and engagement counts as JSON.
+    /// The report as JSON: the funnel, deliveries by channel and status, the breakdowns by
+    /// partner, type, tier, region and role, and the steps over time.
     Report { id: MessageId },
     /// Build the message's report counts again from its copies and deliveries (after
     /// restoring a backup or changing rows by hand).
@@ -145,7 +146,9 @@ pub async fn run(app: &App, command: MessageCommand) -> anyhow::Result<ExitCode>
             eprintln!("test copy {}", report.message.id);
             print_release(&report);
         }
-        MessageCommand::Report { id } => print_json(&events::report(app, &caller, id).await.map_err(fail)?)?,
+        MessageCommand::Report { id } => {
+            print_json(&tidings_app::reports::report(app, &caller, id).await.map_err(fail)?)?
+        }
         MessageCommand::Recount { id } => {
             tidings_app::reports::recount(app, &caller, id).await.map_err(fail)?;
             println!("recounted");

@@ -5,9 +5,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use serde::Deserialize;
 use tidings_app::App;
-use tidings_app::events::{self, EventQuery, MessageReport};
+use tidings_app::events::{self, EventQuery};
 use tidings_app::inbox::{self, MemberToken};
 use tidings_app::release::{self, ReleaseReport};
+use tidings_app::reports::{self, Report};
 use tidings_app::tracking::{self, BounceReport};
 use tidings_core::{MemberId, MessageId};
 use tidings_store::events::Event;
@@ -53,16 +54,18 @@ pub async fn events(
     Ok(axum::Json(events::list(&app, &caller, id, &q).await?.into()))
 }
 
-/// Counts: inbox copies viewed, read and acknowledged; deliveries by channel and status;
-/// members per event kind.
+/// The message report: the people's funnel (audience, sent, delivered, opened, clicked,
+/// read, acknowledged), machine opens and scanner clicks apart, deliveries by channel and
+/// status, breakdowns by partner, type, tier, region and role, and the steps over time;
+/// the console's report page, as JSON.
 #[utoipa::path(get, path = "/messages/{id}/report", tag = "sending", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = MessageReport), (status = 404, body = Problem)))]
+    responses((status = 200, body = Report), (status = 404, body = Problem)))]
 pub async fn report(
     State(app): State<App>,
     Staff(caller): Staff,
     Path(id): Path<MessageId>,
-) -> Result<axum::Json<MessageReport>, ApiError> {
-    Ok(axum::Json(events::report(&app, &caller, id).await?))
+) -> Result<axum::Json<Report>, ApiError> {
+    Ok(axum::Json(reports::report(&app, &caller, id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
