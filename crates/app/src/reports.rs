@@ -13,8 +13,8 @@ use tidings_core::consent::Channel;
 use tidings_core::deliveries::DeliveryStatus;
 use tidings_core::messages::Importance;
 use tidings_core::{Action, MessageId, PartnerId, Role, Roles, Timestamp};
+use tidings_store::messages;
 use tidings_store::rollups::{self, Counts, Key};
-use tidings_store::{messages, partners};
 
 use crate::error::not_found;
 use crate::{App, AppError, Caller};
@@ -112,18 +112,7 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
         }
     }
 
-    let partner_ids: Vec<PartnerId> = {
-        let mut ids: Vec<PartnerId> = partner_rows.iter().filter_map(|(p, _)| *p).collect();
-        ids.sort_unstable_by_key(|p| p.as_uuid());
-        ids.dedup();
-        ids
-    };
-    let mut profiles = HashMap::with_capacity(partner_ids.len());
-    for chunk in partner_ids.chunks(500) {
-        for p in partners::get_many(&mut tx, chunk).await? {
-            profiles.insert(p.id, p);
-        }
-    }
+    let labels = rollups::partner_labels(&mut tx, id).await?;
     drop(tx);
 
     // Hours for the first two days, then days (UTC).
@@ -147,7 +136,7 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
         read: total.read,
         acknowledged: total.acknowledged,
     };
-    let profile = |p: &Option<PartnerId>| p.and_then(|p| profiles.get(&p)).map(|p| &p.profile);
+    let profile = |p: &Option<PartnerId>| p.and_then(|p| labels.get(&p));
     let mut by_partner = sum(&partner_rows, |p| profile(p).map_or("(deleted partner)".into(), |p| p.name.clone()));
     if by_partner.len() > PARTNERS_LISTED {
         let rest = by_partner.split_off(PARTNERS_LISTED - 1);
@@ -177,11 +166,9 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
         unsubscribed: total.unsubscribed,
         channels,
         by_partner,
-        by_type: sum(&partner_rows, |p| profile(p).map_or_else(none, |p| p.partner_type.as_str().to_owned())),
-        by_tier: sum(&partner_rows, |p| profile(p).map_or_else(none, |p| p.tier.as_str().to_owned())),
-        by_region: sum(&partner_rows, |p| {
-            profile(p).and_then(|p| p.region.as_ref()).map_or_else(none, |r| r.as_str().to_owned())
-        }),
+        by_type: sum(&partner_rows, |p| profile(p).map_or_else(none, |p| p.partner_type.clone())),
+        by_tier: sum(&partner_rows, |p| profile(p).map_or_else(none, |p| p.tier.clone())),
+        by_region: sum(&partner_rows, |p| profile(p).and_then(|p| p.region.clone()).unwrap_or_else(none)),
         by_role,
         period,
         over_time: periods

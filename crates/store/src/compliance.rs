@@ -1,12 +1,13 @@
-//! Who has and has not acknowledged a message: totals, by partner (from the inbox copies,
-//! which name each member's partner at release, through an index that covers the count),
-//! the members of one partner, and the evidence of every copy, in pages.
+//! Who has and has not acknowledged a message: totals and by partner (from the report's
+//! counts, which name each member's partner at release), the members of one partner, and
+//! the evidence of every copy, in pages.
 
 use sqlx::AssertSqlSafe;
 use tidings_core::{MemberId, MessageId, PartnerId, Roles, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
+use crate::rollups::{self, Key};
 use crate::{Result, Tx};
 
 /// How far one message's acknowledgments have come.
@@ -47,33 +48,38 @@ pub struct PartnerStanding {
     pub last_acknowledged_at: Option<Timestamp>,
 }
 
-type PartnerRow = (Uuid, Option<String>, Option<String>, Option<String>, Option<String>, i64, i64, i64, Option<i64>);
-
-/// Every partner the message reached, those with the most outstanding first.
+/// Every partner the message reached, those with the most outstanding first: from the
+/// report's counts (`rollups`), a row per partner however many copies.
 pub async fn by_partner(tx: &mut Tx, message: MessageId) -> Result<Vec<PartnerStanding>> {
-    let rows: Vec<PartnerRow> = on_tx!(tx, |c| sqlx::query_as(
-        "select t.partner_id, p.name, p.partner_type, p.tier, p.region, t.recipients, t.readers, t.acknowledged, \
-         t.last_ack from (select partner_id, count(*) as recipients, count(read_at) as readers, \
-         count(acknowledged_at) as acknowledged, max(acknowledged_at) as last_ack from recipients \
-         where message_id = $1 and partner_id is not null group by partner_id) t \
-         left join partners p on p.id = t.partner_id \
-         order by t.recipients - t.acknowledged desc, p.name, t.partner_id"
-    )
-    .bind(message.as_uuid())
-    .fetch_all(c)
-    .await)?;
-    Ok(rows
+    let counts = rollups::of_message(tx, message).await?;
+    let mut labels = rollups::partner_labels(tx, message).await?;
+    let mut rows: Vec<PartnerStanding> = counts
         .into_iter()
-        .map(|(id, name, partner_type, tier, region, recipients, read, acknowledged, last)| PartnerStanding {
-            partner_id: PartnerId::from_uuid(id),
-            name,
-            partner_type,
-            tier,
-            region,
-            tally: Tally { recipients, read, acknowledged },
-            last_acknowledged_at: last.map(Timestamp::from_millis),
+        .filter_map(|(key, c)| match key {
+            Key::Partner(Some(partner_id)) if c.recipients > 0 => Some((partner_id, c)),
+            _ => None,
         })
-        .collect())
+        .map(|(partner_id, c)| {
+            let label = labels.remove(&partner_id);
+            PartnerStanding {
+                partner_id,
+                name: label.as_ref().map(|l| l.name.clone()),
+                partner_type: label.as_ref().map(|l| l.partner_type.clone()),
+                tier: label.as_ref().map(|l| l.tier.clone()),
+                region: label.and_then(|l| l.region),
+                tally: Tally { recipients: c.recipients, read: c.read, acknowledged: c.acknowledged },
+                last_acknowledged_at: c.last_acknowledged_at.map(Timestamp::from_millis),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.tally
+            .outstanding()
+            .cmp(&a.tally.outstanding())
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.partner_id.as_uuid().cmp(&b.partner_id.as_uuid()))
+    });
+    Ok(rows)
 }
 
 /// One member's copy of the message, with the evidence of their acknowledgment.

@@ -41,7 +41,7 @@ pub enum Key {
 
 /// The counted columns. A partner or roles row uses the first eight, a period row the
 /// four steps of the funnel, a delivery row `deliveries`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Counts {
     pub recipients: i64,
@@ -53,6 +53,8 @@ pub struct Counts {
     pub scanner_clicked: i64,
     pub unsubscribed: i64,
     pub deliveries: i64,
+    /// When the latest acknowledgment came (a maximum, not a sum).
+    pub last_acknowledged_at: Option<i64>,
 }
 
 impl std::ops::AddAssign for Counts {
@@ -66,6 +68,7 @@ impl std::ops::AddAssign for Counts {
         self.scanner_clicked += o.scanner_clicked;
         self.unsubscribed += o.unsubscribed;
         self.deliveries += o.deliveries;
+        self.last_acknowledged_at = self.last_acknowledged_at.max(o.last_acknowledged_at);
     }
 }
 
@@ -155,9 +158,13 @@ pub async fn reach(tx: &mut Tx, message: MessageId, member: MemberId, step: Step
         .fetch_optional(c)
         .await)?;
     let Some((partner, roles)) = row else { return Ok(false) };
+    let mut one = step.one();
+    if step == Step::Acknowledged {
+        one.last_acknowledged_at = Some(at.as_millis());
+    }
     let mut deltas = vec![
-        (message, Key::Partner(partner.map(PartnerId::from_uuid)), step.one()),
-        (message, Key::Roles(Roles::from_bits(roles)), step.one()),
+        (message, Key::Partner(partner.map(PartnerId::from_uuid)), one),
+        (message, Key::Roles(Roles::from_bits(roles)), one),
     ];
     if step.charted() {
         deltas.push((message, Key::Period(hour_of(at)), step.one()));
@@ -186,14 +193,14 @@ pub async fn count_partners(tx: &mut Tx, message: MessageId) -> Result<()> {
 
 /// Appends differences to the counts.
 pub async fn add(tx: &mut Tx, deltas: &[(MessageId, Key, Counts)]) -> Result<()> {
-    const COLUMNS: usize = 6 + COUNT_COLUMNS.len();
+    const COLUMNS: usize = 7 + COUNT_COLUMNS.len();
     let d = tx.dialect();
     // Well under the 32,766 parameters SQLite allows in a statement.
     for chunk in deltas.chunks(1000) {
         let rows: Vec<String> =
             (0..chunk.len()).map(|i| format!("({})", placeholders(d, i * COLUMNS + 1, COLUMNS))).collect();
         let sql = format!(
-            "insert into message_rollup_deltas (message_id, {KEY_COLUMNS}, {}) values {}",
+            "insert into message_rollup_deltas (message_id, {KEY_COLUMNS}, {}, last_acknowledged_at) values {}",
             COUNT_COLUMNS.join(", "),
             rows.join(", ")
         );
@@ -216,7 +223,8 @@ pub async fn add(tx: &mut Tx, deltas: &[(MessageId, Key, Counts)]) -> Result<()>
                     .bind(n.machine_opened)
                     .bind(n.scanner_clicked)
                     .bind(n.unsubscribed)
-                    .bind(n.deliveries);
+                    .bind(n.deliveries)
+                    .bind(n.last_acknowledged_at);
             }
             q.execute(c).await.map(|_| ())
         })?;
@@ -253,15 +261,8 @@ struct Row {
     hour: i64,
     channel: String,
     status: String,
-    recipients: i64,
-    opened: i64,
-    clicked: i64,
-    read: i64,
-    acknowledged: i64,
-    machine_opened: i64,
-    scanner_clicked: i64,
-    unsubscribed: i64,
-    deliveries: i64,
+    #[sqlx(flatten)]
+    counts: Counts,
 }
 
 impl Row {
@@ -279,33 +280,57 @@ impl Row {
             Key::Partner((!self.partner_id.is_nil()).then(|| PartnerId::from_uuid(self.partner_id)))
         })
     }
+}
 
-    fn counts(&self) -> Counts {
-        Counts {
-            recipients: self.recipients,
-            opened: self.opened,
-            clicked: self.clicked,
-            read: self.read,
-            acknowledged: self.acknowledged,
-            machine_opened: self.machine_opened,
-            scanner_clicked: self.scanner_clicked,
-            unsubscribed: self.unsubscribed,
-            deliveries: self.deliveries,
-        }
-    }
+/// The counted columns summed, and the latest acknowledgment, over `rows` (a subquery).
+fn summed(rows: &str) -> String {
+    let sums: String = COUNT_COLUMNS.iter().map(|c| format!("cast(sum({c}) as bigint) as {c}, ")).collect();
+    format!("{sums}max(last_acknowledged_at) as last_acknowledged_at from ({rows}) t")
+}
+
+/// The rows of a message in both tables, as a subquery: the folded and those not yet.
+fn both_tables(columns: &str, condition: &str) -> String {
+    let counted = COUNT_COLUMNS.join(", ");
+    format!(
+        "select {columns}, {counted}, last_acknowledged_at from message_rollups where {condition} \
+         union all select {columns}, {counted}, last_acknowledged_at from message_rollup_deltas where {condition}"
+    )
 }
 
 /// Every count of a message, folded or not: one entry per key.
 pub async fn of_message(tx: &mut Tx, message: MessageId) -> Result<HashMap<Key, Counts>> {
-    let sums: String = COUNT_COLUMNS.iter().map(|c| format!(", cast(sum({c}) as bigint) as {c}")).collect();
-    let columns = COUNT_COLUMNS.join(", ");
-    let sql = format!(
-        "select {KEY_COLUMNS}{sums} from (select {KEY_COLUMNS}, {columns} from message_rollups where message_id = $1 \
-         union all select {KEY_COLUMNS}, {columns} from message_rollup_deltas where message_id = $1) t \
-         group by {KEY_COLUMNS}"
-    );
+    let rows = both_tables(KEY_COLUMNS, "message_id = $1");
+    let sql = format!("select {KEY_COLUMNS}, {} group by {KEY_COLUMNS}", summed(&rows));
     let rows: Vec<Row> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid()).fetch_all(c).await)?;
-    rows.iter().map(|r| Ok((r.key()?, r.counts()))).collect()
+    rows.iter().map(|r| Ok((r.key()?, r.counts))).collect()
+}
+
+/// What a report labels a partner's row with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerLabel {
+    pub name: String,
+    pub partner_type: String,
+    pub tier: String,
+    pub region: Option<String>,
+}
+
+/// The labels of the partners in a message's counts, in one read (a partner deleted since
+/// has none).
+pub async fn partner_labels(tx: &mut Tx, message: MessageId) -> Result<HashMap<PartnerId, PartnerLabel>> {
+    let partner_rows = "message_id = $1 and roles = -1 and hour = -1 and channel = ''";
+    let sql = format!(
+        "select p.id, p.name, p.partner_type, p.tier, p.region from partners p where p.id in ( \
+         select partner_id from message_rollups where {partner_rows} \
+         union select partner_id from message_rollup_deltas where {partner_rows})"
+    );
+    let rows: Vec<(Uuid, String, String, String, Option<String>)> =
+        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid()).fetch_all(c).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, partner_type, tier, region)| {
+            (PartnerId::from_uuid(id), PartnerLabel { name, partner_type, tier, region })
+        })
+        .collect())
 }
 
 /// The people's counts of several messages, each summed over its roles rows (each copy
@@ -316,53 +341,23 @@ pub async fn totals(tx: &mut Tx, messages: &[MessageId]) -> Result<HashMap<Messa
     }
     // Numbered on both engines: SQLite gives a repeated `$n` the same value.
     let ids = (1..=messages.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
-    let sums: String = COUNT_COLUMNS.iter().map(|c| format!(", cast(sum({c}) as bigint) as {c}")).collect();
-    let columns = COUNT_COLUMNS.join(", ");
-    let roles_rows = "roles >= 0 and hour = -1 and channel = ''";
-    let sql = format!(
-        "select message_id{sums} from (select message_id, {columns} from message_rollups \
-         where message_id in ({ids}) and {roles_rows} \
-         union all select message_id, {columns} from message_rollup_deltas \
-         where message_id in ({ids}) and {roles_rows}) t group by message_id"
-    );
-    type TotalRow = (Uuid, i64, i64, i64, i64, i64, i64, i64, i64, i64);
-    let rows: Vec<TotalRow> = on_tx!(tx, |c| {
+    let rows =
+        both_tables("message_id", &format!("message_id in ({ids}) and roles >= 0 and hour = -1 and channel = ''"));
+    let sql = format!("select message_id, {} group by message_id", summed(&rows));
+    #[derive(sqlx::FromRow)]
+    struct Total {
+        message_id: Uuid,
+        #[sqlx(flatten)]
+        counts: Counts,
+    }
+    let rows: Vec<Total> = on_tx!(tx, |c| {
         let mut q = sqlx::query_as(AssertSqlSafe(sql));
         for m in messages {
             q = q.bind(m.as_uuid());
         }
         q.fetch_all(c).await
     })?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                m,
-                recipients,
-                opened,
-                clicked,
-                read,
-                acknowledged,
-                machine_opened,
-                scanner_clicked,
-                unsubscribed,
-                deliveries,
-            )| {
-                let counts = Counts {
-                    recipients,
-                    opened,
-                    clicked,
-                    read,
-                    acknowledged,
-                    machine_opened,
-                    scanner_clicked,
-                    unsubscribed,
-                    deliveries,
-                };
-                (MessageId::from_uuid(m), counts)
-            },
-        )
-        .collect())
+    Ok(rows.into_iter().map(|t| (MessageId::from_uuid(t.message_id), t.counts)).collect())
 }
 
 /// Sums up to `limit` of the differences appended so far (the oldest) into the counts;
@@ -372,8 +367,21 @@ pub async fn totals(tx: &mut Tx, messages: &[MessageId]) -> Result<HashMap<Messa
 /// SQLite's single writer lets nothing in between two.
 pub async fn fold(tx: &mut Tx, limit: u32) -> Result<u64> {
     let sums: String = COUNT_COLUMNS.iter().map(|c| format!(", cast(sum({c}) as bigint)")).collect();
-    let columns = COUNT_COLUMNS.join(", ");
-    let add: Vec<String> = COUNT_COLUMNS.iter().map(|c| format!("{c} = message_rollups.{c} + excluded.{c}")).collect();
+    let sums = format!("{sums}, max(last_acknowledged_at)");
+    let columns = format!("{}, last_acknowledged_at", COUNT_COLUMNS.join(", "));
+    let mut add: Vec<String> =
+        COUNT_COLUMNS.iter().map(|c| format!("{c} = message_rollups.{c} + excluded.{c}")).collect();
+    // The later of two times, either of which may be missing: PostgreSQL's `greatest`
+    // skips nulls, SQLite's two-argument `max` returns null if either is.
+    add.push(match tx.dialect() {
+        Dialect::Postgres => "last_acknowledged_at = greatest(message_rollups.last_acknowledged_at, \
+            excluded.last_acknowledged_at)"
+            .to_owned(),
+        Dialect::Sqlite => "last_acknowledged_at = max(coalesce(message_rollups.last_acknowledged_at, \
+            excluded.last_acknowledged_at), coalesce(excluded.last_acknowledged_at, \
+            message_rollups.last_acknowledged_at))"
+            .to_owned(),
+    });
     let upsert = format!("on conflict (message_id, {KEY_COLUMNS}) do update set {}", add.join(", "));
     let limit = limit.max(1);
     match tx.dialect() {
@@ -420,9 +428,10 @@ pub async fn recount(tx: &mut Tx, message: MessageId) -> Result<()> {
         let sql = format!("delete from {table} where message_id = $1");
         on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql)).bind(m).execute(c).await.map(|_| ()))?;
     }
-    let people = "recipients, opened, clicked, read, acknowledged, machine_opened, scanner_clicked, unsubscribed";
+    let people = "recipients, opened, clicked, read, acknowledged, machine_opened, scanner_clicked, unsubscribed, \
+        last_acknowledged_at";
     let counted = "count(*), count(opened_at), count(clicked_at), count(read_at), count(acknowledged_at), \
-         count(machine_opened_at), count(scanner_clicked_at), count(unsubscribed_at)";
+         count(machine_opened_at), count(scanner_clicked_at), count(unsubscribed_at), max(acknowledged_at)";
     let statements = [
         format!(
             "insert into message_rollups (message_id, {KEY_COLUMNS}, {people}) \

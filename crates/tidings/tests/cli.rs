@@ -259,11 +259,19 @@ async fn messages_are_composed_released_and_followed_from_the_command_line() {
     let (ok, report, _) = output(tidings(&db.url).args(["message", "report", id]));
     assert!(ok);
     let report: serde_json::Value = serde_json::from_str(&report).unwrap();
-    let recipients = report["inbox"]["recipients"].as_u64().unwrap();
+    let recipients = report["funnel"]["audience"].as_u64().unwrap();
     assert!(recipients > 0 && recipients <= members.lines().count() as u64, "{report}");
     let (_, queued, _) = output(tidings(&db.url).args(["message", "events", id, "--kind", "queued"]));
     let inbox_events = queued.lines().filter(|l| l.contains(r#""channel":"inbox""#)).count();
     assert_eq!(inbox_events as u64, recipients);
+    let by_partner: u64 =
+        report["by_partner"].as_array().unwrap().iter().map(|r| r["steps"]["recipients"].as_u64().unwrap()).sum();
+    assert_eq!(by_partner, recipients, "every copy is counted under its partner: {report}");
+    let (ok, done, err) = output(tidings(&db.url).args(["message", "recount", id]));
+    assert!(ok && done.trim() == "recounted", "{err}");
+    let (_, again, _) = output(tidings(&db.url).args(["message", "report", id]));
+    let again: serde_json::Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(again["funnel"], report["funnel"], "a recount finds the counts kept");
 
     let (ok, token, err) = output(tidings(&db.url).args(["member-token", first, "--days", "2"]));
     assert!(ok, "{err}");

@@ -18,6 +18,13 @@ update recipients set unsubscribed_at = e.at
     from (select message_id, member_id, min(at) as at from events where kind = 'unsubscribed' group by message_id, member_id) e
     where recipients.message_id = e.message_id and recipients.member_id = e.member_id;
 
+-- The report and the compliance page read the counts, so the copies need no index by
+-- partner: kept up in random order as a release wrote copies in member order, it made
+-- each batch's commit rewrite most of the index (a release to a million members went
+-- from 5.6 s to 18.8 s on SQLite). The partner's members are found by reading the
+-- message's copies in key order (70 ms for a million on SQLite).
+drop index recipients_by_partner;
+
 -- The counts, one row per key of one of four kinds:
 --   partner:   copies of a partner's members (roles -1, hour -1, channel ''; counted once a
 --              release's fan-out is done), and how many of their members reached each step;
@@ -45,6 +52,8 @@ create table message_rollups (
     scanner_clicked bigint not null default 0,
     unsubscribed bigint not null default 0,
     deliveries bigint not null default 0,
+    -- The latest acknowledgment (partner and roles rows): folded as a maximum, not a sum.
+    last_acknowledged_at bigint,
     primary key (message_id, partner_id, roles, hour, channel, status)
 );
 
@@ -66,22 +75,23 @@ create table message_rollup_deltas (
     machine_opened bigint not null default 0,
     scanner_clicked bigint not null default 0,
     unsubscribed bigint not null default 0,
-    deliveries bigint not null default 0
+    deliveries bigint not null default 0,
+    last_acknowledged_at bigint
 );
 create index message_rollup_deltas_by_message on message_rollup_deltas (message_id);
 
 -- The counts of the messages already sent, as `rollups::recount` makes them.
 insert into message_rollups (message_id, partner_id, roles, hour, channel, status, recipients, opened, clicked,
-    read, acknowledged, machine_opened, scanner_clicked, unsubscribed)
+    read, acknowledged, machine_opened, scanner_clicked, unsubscribed, last_acknowledged_at)
     select message_id, coalesce(partner_id, '00000000-0000-0000-0000-000000000000'::uuid), -1, -1, '', '', count(*), count(opened_at),
         count(clicked_at), count(read_at), count(acknowledged_at), count(machine_opened_at),
-        count(scanner_clicked_at), count(unsubscribed_at)
+        count(scanner_clicked_at), count(unsubscribed_at), max(acknowledged_at)
     from recipients group by message_id, coalesce(partner_id, '00000000-0000-0000-0000-000000000000'::uuid);
 insert into message_rollups (message_id, partner_id, roles, hour, channel, status, recipients, opened, clicked,
-    read, acknowledged, machine_opened, scanner_clicked, unsubscribed)
+    read, acknowledged, machine_opened, scanner_clicked, unsubscribed, last_acknowledged_at)
     select message_id, '00000000-0000-0000-0000-000000000000'::uuid, roles, -1, '', '', count(*), count(opened_at),
         count(clicked_at), count(read_at), count(acknowledged_at), count(machine_opened_at),
-        count(scanner_clicked_at), count(unsubscribed_at)
+        count(scanner_clicked_at), count(unsubscribed_at), max(acknowledged_at)
     from recipients group by message_id, roles;
 insert into message_rollups (message_id, partner_id, roles, hour, channel, status, opened, clicked, read, acknowledged)
     select message_id, '00000000-0000-0000-0000-000000000000'::uuid, -1, hour, '', '', sum(opened), sum(clicked), sum(read), sum(acknowledged)
