@@ -25,14 +25,10 @@ cleanup() {
 }
 trap cleanup EXIT
 declare -A BIN=([old]=$1 [new]=$2)
+source bench/lib.sh
 
 python3 bench/gen_directory.py "$MEMBERS" "$WORK" "$PARTNERS" opt-in > /dev/null
-cat > "$WORK/message.json" <<'JSON'
-{"importance": "action",
- "content": {"variants": {"en": {"title": "Price list for Q1", "what_changed": "New prices from 1 January.",
-   "what_to_do": "Update your quotes."}}},
- "audience": {"rule": "member.status = \"active\""}}
-JSON
+write_price_list "$WORK/message.json"
 
 url_of() { # engine, old|new
   if [ "$1" = SQLite ]; then echo "sqlite:$WORK/$2.db"; else echo "$PG?options=-c%20search_path%3Dtidings_bench_cmp_$2"; fi
