@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Console benchmark: a must-know message's report page (/admin/messages/ID/report) and its
-# compliance page (/admin/compliance/ID), rendered for a signed-in admin, over MEMBERS
+# Console benchmark: a must-know message's report page (/admin/messages/ID/report), its
+# compliance page (/admin/compliance/ID) and one partner's members on it
+# (/admin/compliance/ID/partners/PID), rendered for a signed-in admin, over MEMBERS
 # members (1,000,000 by default) who all got the message: MEMBERS inbox deliveries and as
 # many email deliveries, and EVENTS_PER_COPY events for each (10, so 10,000,000 events):
 # queued, sent, opens by people and machines, a click, views, reads and acknowledgments.
@@ -144,6 +145,14 @@ for engine in $ENGINES; do
 
   load "$engine: report /admin/messages/ID/report" "$base/admin/messages/$id/report" "$cookie"
   load "$engine: compliance /admin/compliance/ID" "$base/admin/compliance/$id" "$cookie"
+  # One partner's members (about a hundred), found among all the message's copies.
+  partner=$(if [ "$engine" = SQLite ]; then
+    sqlite3 "$WORK/bench.db" "select lower(hex(partner_id)) from recipients limit 1" |
+      sed -E 's/(.{8})(.{4})(.{4})(.{4})(.{12})/\1-\2-\3-\4-\5/'
+  else
+    psql -qtA "$URL_PSQL" -c "select partner_id from recipients limit 1"
+  fi)
+  load "$engine: one partner /admin/compliance/ID/partners/PID" "$base/admin/compliance/$id/partners/$partner" "$cookie"
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
   if [ "$engine" = SQLite ]; then rm -f "$WORK"/bench.db*; fi
 done
