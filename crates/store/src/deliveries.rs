@@ -411,17 +411,20 @@ pub async fn settle(tx: &mut Tx, outcomes: &[Settled<'_>], now: Timestamp) -> Re
             }
             q.bind(now.as_millis()).fetch_all(c).await
         })?;
-        // Each saved attempt leaves the queued count for its outcome's, unless it waits again.
+        // Each saved attempt leaves `sending` for its outcome, counted once per kind of move.
         let mut moved: HashMap<(Uuid, Channel, DeliveryStatus), i64> = HashMap::new();
         for (message, member, channel, status) in changed {
             let status = status.parse::<DeliveryStatus>().map_err(Error::corrupt)?;
-            let channel_kind = channel.parse::<Channel>().map_err(Error::corrupt)?;
-            if !status.is_pending() {
-                *moved.entry((message, channel_kind, status)).or_default() += 1;
-            }
+            *moved.entry((message, channel.parse::<Channel>().map_err(Error::corrupt)?, status)).or_default() += 1;
             saved.insert((message, member, channel));
         }
-        rollups::add(tx, &moves(moved)).await?;
+        let deltas: Vec<_> = moved
+            .into_iter()
+            .flat_map(|((message, channel, status), n)| {
+                rollups::delivery_moved(MessageId::from_uuid(message), channel, DeliveryStatus::Sending, status, n)
+            })
+            .collect();
+        rollups::add(tx, &deltas).await?;
     }
     Ok(outcomes
         .iter()
@@ -513,22 +516,6 @@ pub async fn finish_sent(tx: &mut Tx, now: Timestamp) -> Result<Vec<MessageId>> 
     Ok(rows.into_iter().map(|(id,)| MessageId::from_uuid(id)).collect())
 }
 
-/// The differences to the counts of deliveries leaving the queued count for another.
-fn moves(moved: HashMap<(Uuid, Channel, DeliveryStatus), i64>) -> Vec<(MessageId, Key, Counts)> {
-    moved
-        .into_iter()
-        .flat_map(|((message, channel, status), n)| {
-            let message = MessageId::from_uuid(message);
-            let queued = Key::Delivery { channel, status: DeliveryStatus::Queued };
-            let to = Key::Delivery { channel, status };
-            [
-                (message, queued, Counts { deliveries: -n, ..Counts::default() }),
-                (message, to, Counts { deliveries: n, ..Counts::default() }),
-            ]
-        })
-        .collect()
-}
-
 /// Marks a delivery with a later outcome reported by the provider (delivered, bounced).
 pub async fn mark(
     tx: &mut Tx,
@@ -548,19 +535,8 @@ pub async fn mark(
         .bind(channel.as_str())
         .fetch_optional(c)
         .await)?;
-    let was = rollups::counted_status(was.ok_or(Error::NotFound)?.parse::<DeliveryStatus>().map_err(Error::corrupt)?);
-    let now_counted = rollups::counted_status(status);
-    if was != now_counted {
-        let one = |n| Counts { deliveries: n, ..Counts::default() };
-        rollups::add(
-            tx,
-            &[
-                (message, Key::Delivery { channel, status: was }, one(-1)),
-                (message, Key::Delivery { channel, status: now_counted }, one(1)),
-            ],
-        )
-        .await?;
-    }
+    let was = was.ok_or(Error::NotFound)?.parse::<DeliveryStatus>().map_err(Error::corrupt)?;
+    rollups::add(tx, &rollups::delivery_moved(message, channel, was, status, 1)).await?;
     let done = on_tx!(tx, |c| sqlx::query(
         "update deliveries set status = $4, error = coalesce($5, error), due_at = null, updated_at = $6 \
          where message_id = $1 and member_id = $2 and channel = $3"

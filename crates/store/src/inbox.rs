@@ -63,22 +63,19 @@ pub async fn get(tx: &mut Tx, message: MessageId, member: MemberId) -> Result<Re
     Ok(row.ok_or(Error::NotFound)?.into())
 }
 
-/// Sets the time of the first view (`viewed_at`) or read (`read_at`); `true` when this is the first.
-async fn mark_first(tx: &mut Tx, column: &str, message: MessageId, member: MemberId, now: Timestamp) -> Result<bool> {
-    let sql =
-        format!("update recipients set {column} = $3 where message_id = $1 and member_id = $2 and {column} is null");
-    let done = on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
-        .bind(message.as_uuid())
-        .bind(member.as_uuid())
-        .bind(now.as_millis())
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(done > 0)
-}
-
+/// Sets the time of the first view; `true` when this is the first. (Reports do not count
+/// views; the steps they count go through `rollups::reach`.)
 pub async fn mark_viewed(tx: &mut Tx, message: MessageId, member: MemberId, now: Timestamp) -> Result<bool> {
-    mark_first(tx, "viewed_at", message, member, now).await
+    let done = on_tx!(tx, |c| sqlx::query(
+        "update recipients set viewed_at = $3 where message_id = $1 and member_id = $2 and viewed_at is null"
+    )
+    .bind(message.as_uuid())
+    .bind(member.as_uuid())
+    .bind(now.as_millis())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(done > 0)
 }
 
 pub async fn mark_read(tx: &mut Tx, message: MessageId, member: MemberId, now: Timestamp) -> Result<bool> {

@@ -137,8 +137,28 @@ pub fn hour_of(at: Timestamp) -> i64 {
 
 /// The status a delivery is counted under: those a worker still has to do with (queued,
 /// being sent, sent with an unknown outcome and to be tried again) count as queued.
-pub fn counted_status(status: DeliveryStatus) -> DeliveryStatus {
+fn counted_status(status: DeliveryStatus) -> DeliveryStatus {
     if status.is_pending() { DeliveryStatus::Queued } else { status }
+}
+
+/// The differences for `n` deliveries of a message on a channel moving from one status to
+/// another (none when both count under the same status).
+pub fn delivery_moved(
+    message: MessageId,
+    channel: Channel,
+    from: DeliveryStatus,
+    to: DeliveryStatus,
+    n: i64,
+) -> Vec<(MessageId, Key, Counts)> {
+    let (from, to) = (counted_status(from), counted_status(to));
+    if from == to {
+        return Vec::new();
+    }
+    let deliveries = |n| Counts { deliveries: n, ..Counts::default() };
+    vec![
+        (message, Key::Delivery { channel, status: from }, deliveries(-n)),
+        (message, Key::Delivery { channel, status: to }, deliveries(n)),
+    ]
 }
 
 /// Records that `member` reached `step` on their copy of `message` at `at`, if it is the
@@ -200,8 +220,8 @@ pub async fn add(tx: &mut Tx, deltas: &[(MessageId, Key, Counts)]) -> Result<()>
         let rows: Vec<String> =
             (0..chunk.len()).map(|i| format!("({})", placeholders(d, i * COLUMNS + 1, COLUMNS))).collect();
         let sql = format!(
-            "insert into message_rollup_deltas (message_id, {KEY_COLUMNS}, {}, last_acknowledged_at) values {}",
-            COUNT_COLUMNS.join(", "),
+            "insert into message_rollup_deltas (message_id, {KEY_COLUMNS}, {}) values {}",
+            value_columns(),
             rows.join(", ")
         );
         on_tx!(tx, |c| {
@@ -282,18 +302,29 @@ impl Row {
     }
 }
 
-/// The counted columns summed, and the latest acknowledgment, over `rows` (a subquery).
-fn summed(rows: &str) -> String {
+/// Every value column: the counts and the latest acknowledgment.
+fn value_columns() -> String {
+    format!("{}, last_acknowledged_at", COUNT_COLUMNS.join(", "))
+}
+
+/// The value columns aggregated, each under its own name: counts summed, the latest
+/// acknowledgment the maximum.
+fn aggregates() -> String {
     let sums: String = COUNT_COLUMNS.iter().map(|c| format!("cast(sum({c}) as bigint) as {c}, ")).collect();
-    format!("{sums}max(last_acknowledged_at) as last_acknowledged_at from ({rows}) t")
+    format!("{sums}max(last_acknowledged_at) as last_acknowledged_at")
+}
+
+/// The value columns aggregated over `rows` (a subquery).
+fn summed(rows: &str) -> String {
+    format!("{} from ({rows}) t", aggregates())
 }
 
 /// The rows of a message in both tables, as a subquery: the folded and those not yet.
 fn both_tables(columns: &str, condition: &str) -> String {
-    let counted = COUNT_COLUMNS.join(", ");
+    let values = value_columns();
     format!(
-        "select {columns}, {counted}, last_acknowledged_at from message_rollups where {condition} \
-         union all select {columns}, {counted}, last_acknowledged_at from message_rollup_deltas where {condition}"
+        "select {columns}, {values} from message_rollups where {condition} \
+         union all select {columns}, {values} from message_rollup_deltas where {condition}"
     )
 }
 
@@ -366,9 +397,7 @@ pub async fn totals(tx: &mut Tx, messages: &[MessageId]) -> Result<HashMap<Messa
 /// sums in one statement, so a difference committed meanwhile waits for the next fold;
 /// SQLite's single writer lets nothing in between two.
 pub async fn fold(tx: &mut Tx, limit: u32) -> Result<u64> {
-    let sums: String = COUNT_COLUMNS.iter().map(|c| format!(", cast(sum({c}) as bigint)")).collect();
-    let sums = format!("{sums}, max(last_acknowledged_at)");
-    let columns = format!("{}, last_acknowledged_at", COUNT_COLUMNS.join(", "));
+    let (columns, aggregates) = (value_columns(), aggregates());
     let mut add: Vec<String> =
         COUNT_COLUMNS.iter().map(|c| format!("{c} = message_rollups.{c} + excluded.{c}")).collect();
     // The later of two times, either of which may be missing: PostgreSQL's `greatest`
@@ -390,7 +419,7 @@ pub async fn fold(tx: &mut Tx, limit: u32) -> Result<u64> {
                 "with d as (delete from message_rollup_deltas where ctid = any(array(\
                  select ctid from message_rollup_deltas limit {limit})) returning *), \
                  folded as (insert into message_rollups (message_id, {KEY_COLUMNS}, {columns}) \
-                 select message_id, {KEY_COLUMNS}{sums} from d group by message_id, {KEY_COLUMNS} \
+                 select message_id, {KEY_COLUMNS}, {aggregates} from d group by message_id, {KEY_COLUMNS} \
                  order by message_id, {KEY_COLUMNS} {upsert}) \
                  select count(*) from d"
             );
@@ -406,7 +435,7 @@ pub async fn fold(tx: &mut Tx, limit: u32) -> Result<u64> {
             let Some(last) = last else { return Ok(0) };
             let sql = format!(
                 "insert into message_rollups (message_id, {KEY_COLUMNS}, {columns}) \
-                 select message_id, {KEY_COLUMNS}{sums} from message_rollup_deltas where rowid <= $1 \
+                 select message_id, {KEY_COLUMNS}, {aggregates} from message_rollup_deltas where rowid <= $1 \
                  group by message_id, {KEY_COLUMNS} {upsert}"
             );
             on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql)).bind(last).execute(c).await.map(|_| ()))?;
