@@ -318,6 +318,7 @@ async fn append(
         message_id: message,
         member_id: member,
         channel: Some(tidings_core::consent::Channel::Inbox),
+        purpose: None,
         kind,
         at,
         detail: Some(origin.detail()),

@@ -10,7 +10,6 @@ pub mod compliance;
 pub mod consent;
 pub mod demo;
 mod dsn;
-pub mod email;
 pub mod engagement;
 mod error;
 pub mod events;
@@ -20,6 +19,7 @@ pub mod housekeeping;
 pub mod i18n;
 pub mod import;
 pub mod inbox;
+pub mod links;
 pub mod lint;
 pub mod members;
 pub mod messages;
@@ -40,7 +40,7 @@ pub mod worker;
 
 use std::sync::Arc;
 
-use tidings_channels::SmtpMailer;
+use tidings_channels::Channels;
 use tidings_core::Catalog;
 use tidings_core::audiences::Rule;
 use tidings_core::deliveries::RetryPolicy;
@@ -50,6 +50,7 @@ pub use auth::Caller;
 pub use clock::Clock;
 pub use error::AppError;
 pub use signing::Signer;
+pub use tidings_channels::email::MailSettings;
 
 /// The vendor's terms and conditions that members accept in the portal.
 #[derive(Clone, Debug)]
@@ -63,27 +64,6 @@ pub struct Terms {
 impl Default for Terms {
     fn default() -> Self {
         Self { url: None, version: "terms-1".into() }
-    }
-}
-
-/// Who the email comes from and where links point.
-#[derive(Clone, Debug)]
-pub struct MailSettings {
-    /// The visible sender: `Name <address>`.
-    pub from: String,
-    /// The envelope sender bounces go to; the `from` address when `None`.
-    pub return_path: Option<String>,
-    /// The domain part of each Message-ID.
-    pub message_id_domain: String,
-}
-
-impl Default for MailSettings {
-    fn default() -> Self {
-        Self {
-            from: "Tidings <tidings@localhost>".into(),
-            return_path: None,
-            message_id_domain: "tidings.localhost".into(),
-        }
     }
 }
 
@@ -109,9 +89,9 @@ pub struct App {
     /// Where this instance is reached from outside, without a trailing slash: the base of
     /// every link in an email.
     pub public_url: Arc<str>,
-    pub mail: Arc<MailSettings>,
-    /// Sends email; `None` leaves email deliveries queued.
-    pub mailer: Option<Arc<SmtpMailer>>,
+    /// Every outside channel's layout and provider; a channel without a provider leaves
+    /// its deliveries queued.
+    pub channels: Channels,
     pub retry: RetryPolicy,
 }
 
@@ -128,8 +108,7 @@ impl App {
             trusted_proxies: Arc::new(Vec::new()),
             signer: Signer::ephemeral(),
             public_url: Arc::from("http://127.0.0.1:8080"),
-            mail: Arc::new(MailSettings::default()),
-            mailer: None,
+            channels: Channels::default(),
             retry: RetryPolicy::default(),
         }
     }

@@ -218,9 +218,9 @@ pub async fn preview(app: &App, caller: &Caller, id: MessageId, member: &str) ->
         .map_err(|e| AppError::invalid(&format!("content.{}", e.field), e.message))?;
     let topic = topics::get(&mut tx, message.topic_id).await?;
     let email = if message.effective_channels().contains(&tidings_core::consent::Channel::Email) {
-        let prepared = crate::email::Prepared::new(&message, rendered.clone(), &topic.name)
+        let layout = tidings_channels::email::Layout::new(&message, rendered.clone(), &topic.name)
             .map_err(|e| AppError::Unexpected(anyhow::anyhow!("laying out the email: {e}")))?;
-        let (subject, html) = crate::email::preview(&prepared, &member, &partner);
+        let (subject, html) = layout.preview(&member.profile.name, &partner.profile.name);
         Some(EmailPreview { subject, html })
     } else {
         None

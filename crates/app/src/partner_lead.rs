@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use tidings_channels::{OutgoingEmail, PartBody};
+use tidings_channels::{OutgoingEmail, PartBody, Payload};
 use tidings_core::consent::{self, Channel, TopicRef};
 use tidings_core::members::Role;
 use tidings_core::messages::{self, Personalization};
@@ -134,11 +134,13 @@ pub async fn remind(app: &App, lead: &Member, id: MessageId) -> Result<usize, Ap
     reminders::record(&mut tx, &reminder).await?;
     tx.commit().await?;
     let count = emails.len();
-    if let Some(mailer) = app.mailer.clone() {
+    if app.channels.provides(Channel::Email) {
+        let channels = app.channels.clone();
         tokio::spawn(async move {
             for email in emails {
                 let to = email.to.clone();
-                if !matches!(mailer.send(email).await, tidings_core::deliveries::Outcome::Sent { .. }) {
+                let sent = channels.send(Channel::Email, Payload::Email(email)).await;
+                if !matches!(sent, tidings_core::deliveries::Outcome::Sent { .. }) {
                     tracing::warn!(%to, "a reminder email was not sent");
                 }
             }
@@ -184,14 +186,14 @@ async fn reminder_emails(
                 title = ammonia::clean_text(&title),
             );
             OutgoingEmail {
-                from: app.mail.from.clone(),
-                return_path: app.mail.return_path.clone(),
+                from: app.channels.mail().from.clone(),
+                return_path: app.channels.mail().return_path.clone(),
                 to_name: m.profile.name.clone(),
                 to: m.profile.email.to_string(),
                 subject: tr.text_with("email-reminder-subject", "title", &title),
                 text: PartBody::Text(text),
                 html: PartBody::Text(html),
-                message_id: format!("{}@{}", uuid::Uuid::now_v7().simple(), app.mail.message_id_domain),
+                message_id: app.channels.mail().one_off_message_id(),
                 unsubscribe_url: None,
             }
         })

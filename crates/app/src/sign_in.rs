@@ -5,7 +5,8 @@
 //! shows a button that signs in (a POST): mail scanners open links, and a GET that used
 //! the link up would leave the member with a dead one.
 
-use tidings_channels::{OutgoingEmail, PartBody};
+use tidings_channels::{OutgoingEmail, PartBody, Payload};
+use tidings_core::consent::Channel;
 use tidings_core::{Action, Email, Member, MemberId, MemberStatus, Timestamp};
 use tidings_store::{members, sign_in};
 
@@ -51,9 +52,9 @@ pub async fn send_link(app: &App, email: &Email) -> Result<bool, AppError> {
     }
     let url = new_link(app, &mut tx, member.id).await?;
     tx.commit().await?;
-    let Some(mailer) = &app.mailer else {
+    if !app.channels.provides(Channel::Email) {
         return Err(AppError::Unexpected(anyhow::anyhow!("no SMTP server is configured to send sign-in links")));
-    };
+    }
     let tr = Tr::for_locale(member.profile.locale.as_str());
     let (intro, button, ignore) =
         (tr.text("email-sign-in-intro"), tr.text("email-sign-in-button"), tr.text("email-sign-in-ignore"));
@@ -66,17 +67,17 @@ pub async fn send_link(app: &App, email: &Email) -> Result<bool, AppError> {
         ignore = ammonia::clean_text(&ignore),
     );
     let email = OutgoingEmail {
-        from: app.mail.from.clone(),
-        return_path: app.mail.return_path.clone(),
+        from: app.channels.mail().from.clone(),
+        return_path: app.channels.mail().return_path.clone(),
         to_name: member.profile.name.clone(),
         to: member.profile.email.to_string(),
         subject: tr.text("email-sign-in-subject"),
         text: PartBody::Text(format!("{intro}\n\n{url}\n\n{ignore}")),
         html: PartBody::Text(html),
-        message_id: format!("{}@{}", uuid::Uuid::now_v7().simple(), app.mail.message_id_domain),
+        message_id: app.channels.mail().one_off_message_id(),
         unsubscribe_url: None,
     };
-    match mailer.send(email).await {
+    match app.channels.send(Channel::Email, Payload::Email(email)).await {
         tidings_core::deliveries::Outcome::Sent { .. } => Ok(true),
         other => Err(AppError::Unexpected(anyhow::anyhow!("the sign-in link was not sent: {other:?}"))),
     }

@@ -18,7 +18,7 @@ const TAG: usize = 16;
 
 /// What a token is for; part of the signed bytes, so one purpose's token never passes as another's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
+pub enum TokenUse {
     Open,
     Click,
     Unsubscribe,
@@ -26,7 +26,7 @@ pub enum Purpose {
     Member,
 }
 
-impl Purpose {
+impl TokenUse {
     fn tag(self) -> &'static [u8] {
         match self {
             Self::Open => b"open",
@@ -61,7 +61,7 @@ impl Signer {
         Self::new(&key)
     }
 
-    fn mac(&self, purpose: Purpose, payload: &[u8]) -> Vec<u8> {
+    fn mac(&self, purpose: TokenUse, payload: &[u8]) -> Vec<u8> {
         let mut mac = match HmacSha256::new_from_slice(&self.key) {
             Ok(m) => m,
             Err(_) => unreachable_key(),
@@ -73,12 +73,12 @@ impl Signer {
     }
 
     /// `payload.tag`, both base64url.
-    pub fn sign(&self, purpose: Purpose, payload: &[u8]) -> String {
+    pub fn sign(&self, purpose: TokenUse, payload: &[u8]) -> String {
         format!("{}.{}", URL_SAFE_NO_PAD.encode(payload), URL_SAFE_NO_PAD.encode(self.mac(purpose, payload)))
     }
 
     /// The payload of a token made by [`Signer::sign`] for `purpose`, or `None`.
-    pub fn verify(&self, purpose: Purpose, token: &str) -> Option<Vec<u8>> {
+    pub fn verify(&self, purpose: TokenUse, token: &str) -> Option<Vec<u8>> {
         let (payload, tag) = token.split_once('.')?;
         let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
@@ -92,22 +92,22 @@ impl Signer {
     }
 
     /// A token naming one member's copy of one message.
-    pub fn recipient_token(&self, purpose: Purpose, message: MessageId, member: MemberId) -> String {
+    pub fn recipient_token(&self, purpose: TokenUse, message: MessageId, member: MemberId) -> String {
         self.sign(purpose, &recipient_bytes(message, member, &[]))
     }
 
-    pub fn verify_recipient(&self, purpose: Purpose, token: &str) -> Option<(MessageId, MemberId)> {
+    pub fn verify_recipient(&self, purpose: TokenUse, token: &str) -> Option<(MessageId, MemberId)> {
         let bytes = self.verify(purpose, token)?;
         (bytes.len() == 32).then(|| split_recipient(&bytes))
     }
 
     /// A tracked link: the exact target is inside the signed bytes, so it cannot be changed.
     pub fn click_token(&self, message: MessageId, member: MemberId, url: &str) -> String {
-        self.sign(Purpose::Click, &recipient_bytes(message, member, url.as_bytes()))
+        self.sign(TokenUse::Click, &recipient_bytes(message, member, url.as_bytes()))
     }
 
     pub fn verify_click(&self, token: &str) -> Option<(MessageId, MemberId, String)> {
-        let bytes = self.verify(Purpose::Click, token)?;
+        let bytes = self.verify(TokenUse::Click, token)?;
         if bytes.len() <= 32 {
             return None;
         }
@@ -120,12 +120,12 @@ impl Signer {
     pub fn member_token(&self, member: MemberId, expires_at: Timestamp) -> String {
         let mut bytes = member.as_uuid().as_bytes().to_vec();
         bytes.extend_from_slice(&expires_at.as_millis().to_be_bytes());
-        self.sign(Purpose::Member, &bytes)
+        self.sign(TokenUse::Member, &bytes)
     }
 
     /// The member a token names, if it is genuine and not expired at `now`.
     pub fn verify_member(&self, token: &str, now: Timestamp) -> Option<MemberId> {
-        let bytes = self.verify(Purpose::Member, token)?;
+        let bytes = self.verify(TokenUse::Member, token)?;
         if bytes.len() != 24 {
             return None;
         }
@@ -172,10 +172,10 @@ mod tests {
         let (payload, _) = other.split_once('.').unwrap_or_default();
         let (_, tag) = link.split_once('.').unwrap_or_default();
         assert_eq!(signer.verify_click(&format!("{payload}.{tag}")), None, "another URL under the old tag");
-        let unsubscribe = signer.recipient_token(Purpose::Unsubscribe, message, member);
-        assert_eq!(signer.verify_recipient(Purpose::Acknowledge, &unsubscribe), None);
-        assert_eq!(signer.verify_recipient(Purpose::Unsubscribe, &unsubscribe), Some((message, member)));
-        assert_eq!(Signer::new(b"other").verify_recipient(Purpose::Unsubscribe, &unsubscribe), None);
+        let unsubscribe = signer.recipient_token(TokenUse::Unsubscribe, message, member);
+        assert_eq!(signer.verify_recipient(TokenUse::Acknowledge, &unsubscribe), None);
+        assert_eq!(signer.verify_recipient(TokenUse::Unsubscribe, &unsubscribe), Some((message, member)));
+        assert_eq!(Signer::new(b"other").verify_recipient(TokenUse::Unsubscribe, &unsubscribe), None);
         assert_eq!(signer.verify_click("garbage"), None);
     }
 

@@ -7,14 +7,15 @@ use tidings_core::consent::Channel;
 use tidings_core::deliveries::{DeliveryStatus, EventKind, automation};
 use tidings_core::messages::{Message, Rendered};
 use tidings_core::{Action, Email, Member, MemberId, MessageId};
+use tidings_store::deliveries::{self, DeliveryKey};
 use tidings_store::events::{self, NewEvent};
 use tidings_store::inbox::{self as inbox_store, Engagement};
 use tidings_store::rollups::{self, Step};
-use tidings_store::{deliveries, members, suppressions};
+use tidings_store::{members, suppressions};
 
 use crate::consent::{ConsentInput, record_as};
 use crate::inbox::{self, AcknowledgeOutcome, Origin};
-use crate::signing::Purpose;
+use crate::signing::TokenUse;
 use crate::{App, AppError, Caller};
 
 async fn append(
@@ -29,6 +30,7 @@ async fn append(
         message_id: message,
         member_id: member,
         channel: Some(Channel::Email),
+        purpose: None,
         kind,
         at: app.clock.now(),
         detail: Some(detail),
@@ -80,7 +82,7 @@ async fn engagement(
 
 /// Records an open if the pixel's token is genuine; the pixel is served either way.
 pub async fn opened(app: &App, token: &str, origin: &Origin) -> Result<bool, AppError> {
-    let Some((message, member)) = app.signer.verify_recipient(Purpose::Open, token) else { return Ok(false) };
+    let Some((message, member)) = app.signer.verify_recipient(TokenUse::Open, token) else { return Ok(false) };
     engagement(app, message, member, origin, origin.detail(), Engagement::Opened).await?;
     Ok(true)
 }
@@ -105,7 +107,7 @@ pub struct LinkSubject {
     pub member: Member,
 }
 
-async fn link_subject(app: &App, purpose: Purpose, token: &str) -> Result<LinkSubject, AppError> {
+async fn link_subject(app: &App, purpose: TokenUse, token: &str) -> Result<LinkSubject, AppError> {
     let (message, member) = app.signer.verify_recipient(purpose, token).ok_or_else(|| {
         AppError::invalid("link", "this link is not valid: it was changed or was not made by this server")
     })?;
@@ -116,13 +118,13 @@ async fn link_subject(app: &App, purpose: Purpose, token: &str) -> Result<LinkSu
 }
 
 pub async fn unsubscribe_subject(app: &App, token: &str) -> Result<LinkSubject, AppError> {
-    link_subject(app, Purpose::Unsubscribe, token).await
+    link_subject(app, TokenUse::Unsubscribe, token).await
 }
 
 /// Withdraws the member's email consent (recorded with its source) and notes the event.
 /// Doing it twice is harmless.
 pub async fn unsubscribe(app: &App, token: &str, origin: &Origin) -> Result<LinkSubject, AppError> {
-    let subject = link_subject(app, Purpose::Unsubscribe, token).await?;
+    let subject = link_subject(app, TokenUse::Unsubscribe, token).await?;
     let input = ConsentInput {
         purpose: "email".into(),
         granted: false,
@@ -144,7 +146,7 @@ pub async fn acknowledgment_page(
     token: &str,
     origin: &Origin,
 ) -> Result<(Member, inbox::InboxMessage), AppError> {
-    let subject = link_subject(app, Purpose::Acknowledge, token).await?;
+    let subject = link_subject(app, TokenUse::Acknowledge, token).await?;
     let view = inbox::view(app, &subject.member, subject.message.id, origin).await?;
     Ok((subject.member, view))
 }
@@ -156,7 +158,7 @@ pub async fn acknowledge_by_link(
     content_hash: &str,
     origin: &Origin,
 ) -> Result<(Rendered, AcknowledgeOutcome), AppError> {
-    let subject = link_subject(app, Purpose::Acknowledge, token).await?;
+    let subject = link_subject(app, TokenUse::Acknowledge, token).await?;
     let outcome = inbox::acknowledge(app, &subject.member, subject.message.id, content_hash, origin).await?;
     let view = inbox::view(app, &subject.member, subject.message.id, origin).await?;
     Ok((view.rendered, outcome))
@@ -180,14 +182,14 @@ pub async fn bounce(app: &App, caller: &Caller, raw: &[u8]) -> Result<BounceRepo
     caller.require(Action::WriteDirectory, "report bounces")?;
     let dsn = crate::dsn::parse(raw).map_err(|m| AppError::invalid("body", m))?;
     let mut report = BounceReport::default();
-    let target = dsn.original_message_id.as_deref().and_then(crate::email::parse_message_id);
+    let target = dsn.original_message_id.as_deref().and_then(tidings_channels::email::parse_message_id);
     let now = app.clock.now();
     for r in dsn.recipients {
         if !r.status.starts_with('5') {
             report.ignored += 1;
             continue;
         }
-        let Some((message, member)) = target else {
+        let Some((message, member, purpose)) = target else {
             report.unmatched += 1;
             continue;
         };
@@ -201,9 +203,8 @@ pub async fn bounce(app: &App, caller: &Caller, raw: &[u8]) -> Result<BounceRepo
             continue;
         }
         let reason = format!("bounced {}: {}", r.status, r.diagnostic.as_deref().unwrap_or("no diagnostic"));
-        match deliveries::mark(&mut tx, message, member, Channel::Email, DeliveryStatus::Bounced, Some(&reason), now)
-            .await
-        {
+        let key = DeliveryKey { message_id: message, member_id: member, channel: Channel::Email, purpose };
+        match deliveries::mark(&mut tx, key, DeliveryStatus::Bounced, Some(&reason), now).await {
             Ok(()) => {}
             Err(tidings_store::Error::NotFound) => {
                 report.unmatched += 1;
@@ -217,13 +218,14 @@ pub async fn bounce(app: &App, caller: &Caller, raw: &[u8]) -> Result<BounceRepo
             message_id: message,
             member_id: member,
             channel: Some(Channel::Email),
+            purpose: Some(purpose),
             kind: EventKind::Bounced,
             at: now,
             detail: Some(serde_json::json!({ "status": r.status, "diagnostic": r.diagnostic })),
         };
         events::append(&mut tx, &[e]).await?;
         crate::audit::entry(caller, "delivery.bounce", member.as_uuid())
-            .after(&serde_json::json!({ "message_id": message, "reason": reason }))
+            .after(&serde_json::json!({ "message_id": message, "purpose": purpose, "reason": reason }))
             .write(app, &mut tx)
             .await?;
         tx.commit().await?;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tidings_core::consent::{self, Channel, Preferences, TopicRef};
-use tidings_core::deliveries::{DeliveryStatus, EventKind, Outcome};
+use tidings_core::deliveries::{Address, DeliveryStatus, EventKind, Outcome};
 use tidings_core::messages::{self, Message, Personalization};
 use tidings_core::{Locale, Member, MemberId, MessageId, Partner, PartnerId, Timestamp, Topic, TopicId};
 use tidings_store::deliveries::{self, Claimed, Settled};
@@ -19,7 +19,8 @@ use tidings_store::events::{self, NewEvent};
 use tidings_store::{consent as consent_store, members, messages as message_store, partners, suppressions, topics};
 use tokio::sync::watch;
 
-use crate::email::Prepared;
+use tidings_channels::Layout;
+
 use crate::{App, AppError};
 
 #[derive(Debug, Clone, Copy)]
@@ -104,13 +105,13 @@ async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool
     }
 }
 
-/// Messages and topics do not change once sending, so a worker keeps them; and the
-/// rendering of a message without personalization is the same for everyone of a locale.
+/// Messages and topics do not change once sending, so a worker keeps them; and a message
+/// without personalization is laid out the same for everyone of a locale on a channel.
 #[derive(Default)]
 pub struct Cache {
     messages: HashMap<MessageId, Arc<Message>>,
     topics: HashMap<TopicId, Arc<Topic>>,
-    renders: HashMap<(MessageId, Locale), Arc<Prepared>>,
+    layouts: HashMap<(MessageId, Locale, Channel), Arc<Layout>>,
 }
 
 /// One round: claims a batch, sends it, records it. Returns how many deliveries it handled.
@@ -175,31 +176,40 @@ async fn load<'a>(app: &App, claimed: &[Claimed], cache: &'a mut Cache) -> Resul
     let partners: HashMap<PartnerId, Partner> =
         partners::get_many(&mut tx, &partner_ids).await?.into_iter().map(|p| (p.id, p)).collect();
     let prefs = consent_store::preferences_many(&mut tx, &member_ids).await?;
-    // Render once per message and locale where the text is the same for everyone.
+    // Lay out once per message, locale and channel where the text is the same for everyone.
     for c in claimed {
         let (Some(message), Some(member)) = (cache.messages.get(&c.message_id), members.get(&c.member_id)) else {
             continue;
         };
-        let key = (c.message_id, member.profile.locale.clone());
-        if message.content.is_personalized() || cache.renders.contains_key(&key) {
+        let key = (c.message_id, member.profile.locale.clone(), c.channel);
+        if message.content.is_personalized() || cache.layouts.contains_key(&key) {
             continue;
         }
         if let (Some(partner), Some(topic)) =
             (partners.get(&member.profile.partner_id), cache.topics.get(&message.topic_id))
-            && let Ok(prepared) = prepare(message, topic, member, partner)
+            && let Some(Ok(layout)) = lay_out(app, c.channel, message, topic, member, partner)
         {
-            cache.renders.insert(key, Arc::new(prepared));
+            cache.layouts.insert(key, Arc::new(layout));
         }
     }
     Ok(Context { cache, members, partners, prefs })
 }
 
-/// The message as this member reads it, laid out for email.
-fn prepare(message: &Message, topic: &Topic, member: &Member, partner: &Partner) -> Result<Prepared, String> {
+/// The message as this member reads it, laid out for `channel`; `None` for a channel
+/// Tidings cannot send yet.
+fn lay_out(
+    app: &App,
+    channel: Channel,
+    message: &Message,
+    topic: &Topic,
+    member: &Member,
+    partner: &Partner,
+) -> Option<Result<Layout, String>> {
     let who = Personalization::of(&member.profile, &partner.profile);
-    let rendered = messages::render(&message.content, &member.profile.locale, &who)
-        .map_err(|e| format!("the message does not render: {e}"))?;
-    Prepared::new(message, rendered, &topic.name)
+    match messages::render(&message.content, &member.profile.locale, &who) {
+        Ok(rendered) => app.channels.layout(channel, message, rendered, &topic.name),
+        Err(e) => Some(Err(format!("the message does not render: {e}"))),
+    }
 }
 
 fn unique<T: Ord + Copy>(items: impl Iterator<Item = T>) -> Vec<T> {
@@ -240,22 +250,19 @@ async fn attempt(app: &App, c: &Claimed, ctx: &Context<'_>, now: Timestamp) -> A
     if !decision.allowed {
         return Attempted::Channel(Outcome::Suppressed(decision.reason));
     }
-    let prepared = match ctx.cache.renders.get(&(c.message_id, member.profile.locale.clone())) {
-        Some(r) => r.clone(),
-        None => match prepare(message, topic, member, partner) {
-            Ok(p) => Arc::new(p),
-            Err(e) => return Attempted::Refused(e),
+    let layout = match ctx.cache.layouts.get(&(c.message_id, member.profile.locale.clone(), c.channel)) {
+        Some(l) => l.clone(),
+        None => match lay_out(app, c.channel, message, topic, member, partner) {
+            Some(Ok(l)) => Arc::new(l),
+            Some(Err(e)) => return Attempted::Refused(e),
+            None => return Attempted::Refused(format!("no provider sends {} yet", c.channel)),
         },
     };
-    match c.channel {
-        Channel::Email => {
-            let Some(mailer) = &app.mailer else {
-                return Attempted::Channel(Outcome::Transient("no SMTP server is configured".into()));
-            };
-            Attempted::Channel(mailer.send(crate::email::compose(app, message, &prepared, member, partner)).await)
-        }
-        other => Attempted::Refused(format!("no provider sends {other} yet")),
-    }
+    let Some(address) = Address::of(&member.profile, c.channel) else {
+        return Attempted::Refused(format!("the member has no address on {}", c.channel));
+    };
+    let recipient = crate::links::recipient(app, &layout, message, member, partner, address.as_str(), c.purpose);
+    Attempted::Channel(app.channels.send(c.channel, app.channels.compose(&layout, &recipient)).await)
 }
 
 /// Saves a batch's outcomes, the events they make, and suppressions for hard bounces.
@@ -307,6 +314,7 @@ async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, Attempted)>
             message_id: s.claimed.message_id,
             member_id: s.claimed.member_id,
             channel: Some(s.claimed.channel),
+            purpose: Some(s.claimed.purpose),
             kind: *kind,
             at: now,
             detail: s.error.map(|e| serde_json::json!({ "reason": e, "attempts": s.claimed.attempts })),

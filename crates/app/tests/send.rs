@@ -15,11 +15,11 @@ use tidings_app::inbox::{self, InboxQuery, Origin};
 use tidings_app::messages as compose;
 use tidings_app::release;
 use tidings_app::worker::{Cache, WorkerConfig, work_once};
-use tidings_app::{App, AppError, Caller, events, signing::Purpose};
+use tidings_app::{App, AppError, Caller, events, signing::TokenUse};
 use tidings_channels::testing::{Mode, SmtpServer};
-use tidings_channels::{SmtpConfig, SmtpMailer};
+use tidings_channels::{Channels, SmtpConfig};
 use tidings_core::audiences::AudienceDraft;
-use tidings_core::deliveries::{DeliveryStatus, EventKind, RetryPolicy};
+use tidings_core::deliveries::{DeliveryStatus, EventKind, Purpose, RetryPolicy};
 use tidings_core::messages::{AcknowledgmentDraft, ContentDraft, MessageDraft, MessageState, VariantDraft};
 use tidings_core::{Member, MemberStatus, MessageId};
 use tidings_store::deliveries;
@@ -32,14 +32,15 @@ both_engines!(
     transient_answers_are_retried_and_permanent_ones_bounce_and_suppress,
     a_server_that_is_down_or_slow_loses_nothing,
     an_outcome_is_saved_only_by_the_worker_whose_claim_it_still_is,
+    a_member_gets_one_message_twice_with_two_purposes,
 );
 
-fn mailer_for(port: u16, timeout_secs: u64) -> Arc<SmtpMailer> {
-    Arc::new(SmtpMailer::new(SmtpConfig { port, timeout_secs, connections: 4, ..SmtpConfig::default() }))
+fn mailer_for(port: u16, timeout_secs: u64) -> Channels {
+    Channels::default().with_smtp(SmtpConfig { port, timeout_secs, connections: 4, ..SmtpConfig::default() })
 }
 
 fn with_smtp(mut app: App, port: u16) -> App {
-    app.mailer = Some(mailer_for(port, 5));
+    app.channels = mailer_for(port, 5);
     app.public_url = Arc::from("https://tidings.example");
     app
 }
@@ -136,7 +137,7 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
     let to_first =
         mails.iter().find(|m| m.to == [active[0].profile.email.to_string()]).expect("mail to the first member");
     assert_eq!(to_first.subject(), "[Must know] Recall of battery lots A1 and B2");
-    let message_id = tidings_app::email::message_id(&app, id, active[0].id);
+    let message_id = app.channels.mail().message_id(id, active[0].id, Purpose::Initial);
     assert_eq!(to_first.header("Message-ID").unwrap(), format!("<{message_id}>"));
     let unsubscribe = to_first.header("List-Unsubscribe").unwrap();
     assert!(unsubscribe.starts_with("<https://tidings.example/u/"), "{unsubscribe}");
@@ -168,7 +169,7 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
     // Tracking: the gateway that scans every link and the proxy that fetches every image
     // as the email arrives are told apart from the person who opens and clicks later; an
     // altered link is refused.
-    let open = app.signer.recipient_token(Purpose::Open, id, active[0].id);
+    let open = app.signer.recipient_token(TokenUse::Open, id, active[0].id);
     let gateway =
         Origin { ip: Some("192.0.2.99".into()), user_agent: Some("Mozilla/5.0 (compatible; Proofpoint)".into()) };
     assert!(tidings_app::tracking::opened(&app, &open, &gateway).await.unwrap());
@@ -265,7 +266,7 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
     drop(tx);
 
     // The second member unsubscribes (twice: counted once) and their email bounces later.
-    let unsubscribe = app.signer.recipient_token(Purpose::Unsubscribe, id, active[1].id);
+    let unsubscribe = app.signer.recipient_token(TokenUse::Unsubscribe, id, active[1].id);
     for _ in 0..2 {
         tidings_app::tracking::unsubscribe(&app, &unsubscribe, &origin).await.unwrap();
     }
@@ -276,7 +277,7 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
          Final-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--B\r\n\
          Content-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{}>\r\n\r\n--B--\r\n",
         active[1].profile.email,
-        tidings_app::email::message_id(&app, id, active[1].id)
+        app.channels.mail().message_id(id, active[1].id, Purpose::Initial)
     );
     let bounced = tidings_app::tracking::bounce(&app, &Caller::operator(), dsn.as_bytes()).await.unwrap();
     assert_eq!(bounced.bounced, 1);
@@ -406,7 +407,7 @@ async fn a_server_that_is_down_or_slow_loses_nothing(app: App) {
     // carries the same Message-ID, so the receiver can drop the copy.
     let smtp = SmtpServer::start_on(port);
     smtp.set_mode(Mode::Slow(Duration::from_millis(1_500)));
-    app.mailer = Some(mailer_for(port, 1));
+    app.channels = mailer_for(port, 1);
     app.clock.advance(1_000);
     drain(&app).await;
     assert_eq!(status_of(&app, id).await, [DeliveryStatus::Unknown, DeliveryStatus::Unknown]);
@@ -482,5 +483,70 @@ async fn an_outcome_is_saved_only_by_the_worker_whose_claim_it_still_is(app: App
     assert_eq!(of(&second[0]).provider_id.as_deref(), Some("late"));
     assert_eq!(of(&second[1]).status, DeliveryStatus::Sending, "still the second worker's to settle");
     drop(tx);
+    assert_counts_agree(&app, id).await;
+}
+
+/// A reminder is a delivery of its own: a row beside the first send's, its own Message-ID
+/// (receivers would drop a repeat), and a bounce of it lands on it, not on the first send.
+async fn a_member_gets_one_message_twice_with_two_purposes(app: App) {
+    let smtp = SmtpServer::start();
+    let app = with_smtp(app, smtp.port);
+    let (active, _) = people(&app).await;
+    let member = &active[0];
+    let id = critical(&app, &[member]).await;
+    release::release(&app, &Caller::operator(), id).await.unwrap();
+    assert_eq!(drain(&app).await, 1);
+
+    let reminder = deliveries::DeliveryKey {
+        message_id: id,
+        member_id: member.id,
+        channel: tidings_core::consent::Channel::Email,
+        purpose: Purpose::Reminder(1),
+    };
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await.unwrap();
+    assert_eq!(deliveries::queue(&mut tx, &[reminder], now, now).await.unwrap(), 1);
+    assert_eq!(deliveries::queue(&mut tx, &[reminder], now, now).await.unwrap(), 0, "queued once");
+    tx.commit().await.unwrap();
+    assert_eq!(drain(&app).await, 1);
+
+    let mails = smtp.wait_for(2, Duration::from_secs(5));
+    assert_eq!(mails.len(), 2);
+    let ids: Vec<String> = mails.iter().map(|m| m.header("Message-ID").unwrap()).collect();
+    let first = app.channels.mail().message_id(id, member.id, Purpose::Initial);
+    let second = app.channels.mail().message_id(id, member.id, Purpose::Reminder(1));
+    assert_ne!(first, second);
+    assert!(ids.contains(&format!("<{first}>")) && ids.contains(&format!("<{second}>")), "{ids:?}");
+
+    let mut tx = app.db.read().await.unwrap();
+    let stored = deliveries::of_message(&mut tx, id).await.unwrap();
+    drop(tx);
+    let purposes: Vec<(Purpose, DeliveryStatus)> = stored.iter().map(|d| (d.purpose, d.status)).collect();
+    assert_eq!(purposes, [(Purpose::Initial, DeliveryStatus::Sent), (Purpose::Reminder(1), DeliveryStatus::Sent)]);
+
+    let dsn = format!(
+        "From: MAILER-DAEMON@mx.example\r\nTo: bounces@tidings.example\r\nSubject: Undelivered\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\n\
+         Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n\
+         Final-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: 5.2.2\r\n\r\n--B\r\n\
+         Content-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{second}>\r\n\r\n--B--\r\n",
+        member.profile.email,
+    );
+    let bounced = tidings_app::tracking::bounce(&app, &Caller::operator(), dsn.as_bytes()).await.unwrap();
+    assert_eq!(bounced.bounced, 1);
+    let mut tx = app.db.read().await.unwrap();
+    let stored = deliveries::of_message(&mut tx, id).await.unwrap();
+    drop(tx);
+    let purposes: Vec<(Purpose, DeliveryStatus)> = stored.iter().map(|d| (d.purpose, d.status)).collect();
+    assert_eq!(purposes, [(Purpose::Initial, DeliveryStatus::Sent), (Purpose::Reminder(1), DeliveryStatus::Bounced)]);
+    let query = events::EventQuery { kind: Some(EventKind::Bounced), ..Default::default() };
+    let events = events::list(&app, &Caller::operator(), id, &query).await.unwrap();
+    let bounces: Vec<Option<Purpose>> = events.items.iter().map(|e| e.purpose).collect();
+    assert_eq!(bounces, [Some(Purpose::Reminder(1))]);
+    let query = events::EventQuery { kind: Some(EventKind::Sent), ..Default::default() };
+    let events = events::list(&app, &Caller::operator(), id, &query).await.unwrap();
+    let mut sent: Vec<Option<Purpose>> = events.items.iter().map(|e| e.purpose).collect();
+    sent.sort();
+    assert_eq!(sent, [Some(Purpose::Initial), Some(Purpose::Reminder(1))]);
     assert_counts_agree(&app, id).await;
 }

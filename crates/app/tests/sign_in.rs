@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tidings_app::{App, AppError, sign_in};
 use tidings_channels::testing::SmtpServer;
-use tidings_channels::{SmtpConfig, SmtpMailer};
+use tidings_channels::{Channels, SmtpConfig};
 use tidings_core::{Email, MemberStatus};
 use tidings_store::members::{self, MemberFilter};
 
@@ -22,8 +22,8 @@ both_engines!(
 );
 
 fn with_smtp(mut app: App, port: u16) -> App {
-    app.mailer =
-        Some(Arc::new(SmtpMailer::new(SmtpConfig { port, timeout_secs: 5, connections: 2, ..SmtpConfig::default() })));
+    app.channels =
+        Channels::default().with_smtp(SmtpConfig { port, timeout_secs: 5, connections: 2, ..SmtpConfig::default() });
     app.public_url = Arc::from("https://tidings.example");
     app
 }

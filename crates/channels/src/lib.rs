@@ -1,11 +1,15 @@
-//! Provider clients: they take what a channel needs (an email, later a Slack message or
-//! an SMS) and report what the attempt came to as a [`tidings_core::deliveries::Outcome`].
-//! No database here; the workers in `tidings-app` decide what to send and record it.
+//! The channels Tidings sends through, as one [`Channels`] set: for each outside channel,
+//! how a message is laid out for it (once per text), what one recipient's send carries,
+//! and the provider that sends it and reports what the attempt came to as a
+//! [`tidings_core::deliveries::Outcome`]. No database here; the workers in `tidings-app`
+//! decide what to send and record it.
 
 pub mod email;
-mod smtp;
+mod memory;
+mod set;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use email::{OutgoingEmail, PartBody, Security, SmtpConfig};
-pub use smtp::SmtpMailer;
+pub use email::{OutgoingEmail, PartBody, Security, SmtpConfig, SmtpMailer};
+pub use memory::{Outbox, Sent};
+pub use set::{Channels, Layout, Payload, Provider, Recipient};

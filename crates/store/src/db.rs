@@ -68,6 +68,21 @@ impl Db {
         Ok(db)
     }
 
+    /// Opens with the migrations up to `version` applied (for upgrade tests).
+    #[cfg(feature = "testing")]
+    pub async fn connect_migrated_to(url: &str, version: i64) -> Result<Self> {
+        let db = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Self::connect_postgres(url).await?
+        } else {
+            Self::connect_sqlite(url).await?
+        };
+        match &db.0 {
+            Pool::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run_to(version, writer).await?,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run_to(version, pool).await?,
+        }
+        Ok(db)
+    }
+
     /// Opens without migrating (for test set-up).
     #[cfg(feature = "testing")]
     pub async fn connect_unmigrated(url: &str) -> Result<Self> {

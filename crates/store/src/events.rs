@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 use tidings_core::consent::Channel;
-use tidings_core::deliveries::EventKind;
+use tidings_core::deliveries::{EventKind, Purpose};
 use tidings_core::{MemberId, MessageId, Timestamp};
 use uuid::Uuid;
 
@@ -20,6 +20,9 @@ pub struct NewEvent {
     pub message_id: MessageId,
     pub member_id: MemberId,
     pub channel: Option<Channel>,
+    /// Which send of the message a delivery's event is about; `None` for a member's own
+    /// steps (opened, read, acknowledged, ...).
+    pub purpose: Option<Purpose>,
     pub kind: EventKind,
     pub at: Timestamp,
     /// What else is known: the link clicked, the reason of a failure, IP and user agent.
@@ -34,13 +37,16 @@ pub struct Event {
     pub message_id: MessageId,
     pub member_id: MemberId,
     pub channel: Option<Channel>,
+    /// Which send a delivery's event is about (`initial`, `reminder-1`, ...); absent for a
+    /// member's own steps and the inbox.
+    pub purpose: Option<Purpose>,
     pub kind: EventKind,
     pub at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub detail: Option<serde_json::Value>,
 }
 
-const COLUMNS: usize = 6;
+const COLUMNS: usize = 7;
 const CHUNK: usize = 100;
 
 /// Appends events, many per statement.
@@ -48,8 +54,10 @@ pub async fn append(tx: &mut Tx, events: &[NewEvent]) -> Result<()> {
     for chunk in events.chunks(CHUNK) {
         let rows: Vec<String> =
             (0..chunk.len()).map(|i| format!("({})", placeholders(tx.dialect(), i * COLUMNS + 1, COLUMNS))).collect();
-        let sql =
-            format!("insert into events (message_id, member_id, channel, kind, at, detail) values {}", rows.join(", "));
+        let sql = format!(
+            "insert into events (message_id, member_id, channel, purpose, kind, at, detail) values {}",
+            rows.join(", ")
+        );
         on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for e in chunk {
@@ -57,6 +65,7 @@ pub async fn append(tx: &mut Tx, events: &[NewEvent]) -> Result<()> {
                     .bind(e.message_id.as_uuid())
                     .bind(e.member_id.as_uuid())
                     .bind(e.channel.map(Channel::as_str))
+                    .bind(e.purpose.map(|p| p.to_string()))
                     .bind(e.kind.as_str())
                     .bind(e.at.as_millis())
                     .bind(e.detail.as_ref().map(Json));
@@ -79,6 +88,7 @@ struct EventRow {
     message_id: Uuid,
     member_id: Uuid,
     channel: Option<String>,
+    purpose: Option<String>,
     kind: String,
     at: i64,
     detail: Option<Json<serde_json::Value>>,
@@ -92,6 +102,7 @@ impl TryFrom<EventRow> for Event {
             message_id: MessageId::from_uuid(r.message_id),
             member_id: MemberId::from_uuid(r.member_id),
             channel: r.channel.map(|c| c.parse::<Channel>()).transpose().map_err(Error::corrupt)?,
+            purpose: r.purpose.map(|p| p.parse::<Purpose>()).transpose().map_err(Error::corrupt)?,
             kind: r.kind.parse::<EventKind>().map_err(Error::corrupt)?,
             at: Timestamp::from_millis(r.at),
             detail: r.detail.map(|d| d.0),
@@ -127,7 +138,7 @@ pub async fn list(
         f.push(format!("id > {n}"));
     }
     let sql = format!(
-        "select id, message_id, member_id, channel, kind, at, detail from events {} order by id limit {}",
+        "select id, message_id, member_id, channel, purpose, kind, at, detail from events {} order by id limit {}",
         f.sql(),
         limit + 1
     );
@@ -159,12 +170,13 @@ async fn list_queued(
     let sql = format!(
         "with page as (select r.member_id, r.released_at from recipients r where r.message_id = {msg}{narrow} \
          order by r.member_id limit {}) \
-         select cast(null as bigint) as id, {msg} as message_id, page.member_id, 'inbox' as channel, 'queued' as kind, \
-         page.released_at as at, cast(null as jsonb) as detail from page \
+         select cast(null as bigint) as id, {msg} as message_id, page.member_id, 'inbox' as channel, \
+         cast(null as text) as purpose, 'queued' as kind, page.released_at as at, cast(null as jsonb) as detail \
+         from page \
          union all \
-         select cast(null as bigint), d.message_id, d.member_id, d.channel, 'queued', page.released_at, cast(null as jsonb) \
-         from page join deliveries d on d.message_id = {msg} and d.member_id = page.member_id \
-         order by member_id, channel",
+         select cast(null as bigint), d.message_id, d.member_id, d.channel, d.purpose, 'queued', page.released_at, \
+         cast(null as jsonb) from page join deliveries d on d.message_id = {msg} and d.member_id = page.member_id \
+         order by member_id, channel, purpose",
         limit + 1
     );
     let rows: Vec<EventRow> =

@@ -36,13 +36,33 @@ impl TestDb {
     }
 
     pub async fn sqlite() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite:{}", dir.path().join("tidings.db").display());
-        let db = Db::connect(&url).await.expect("open SQLite");
-        Self { db, url, schema: None, _dir: Some(dir) }
+        Self::sqlite_at(None).await
     }
 
     pub async fn postgres() -> Option<Self> {
+        Self::postgres_at(None).await
+    }
+
+    /// The database for `engine` with the migrations up to `version` applied, for a test
+    /// of an upgrade; `Db::migrate` then applies the rest.
+    pub async fn new_at(engine: Engine, version: i64) -> Option<Self> {
+        match engine {
+            Engine::Sqlite => Some(Self::sqlite_at(Some(version)).await),
+            Engine::Postgres => Self::postgres_at(Some(version)).await,
+        }
+    }
+
+    async fn sqlite_at(version: Option<i64>) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite:{}", dir.path().join("tidings.db").display());
+        let db = match version {
+            None => Db::connect(&url).await,
+            Some(v) => Db::connect_migrated_to(&url, v).await,
+        };
+        Self { db: db.expect("open SQLite"), url, schema: None, _dir: Some(dir) }
+    }
+
+    async fn postgres_at(version: Option<i64>) -> Option<Self> {
         let base = std::env::var("TIDINGS_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         let required = std::env::var("TIDINGS_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
         // Asked once per test binary, so an absent server costs one time-out, not one per test.
@@ -71,8 +91,11 @@ impl TestDb {
         admin.close().await;
         let separator = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-        let db = Db::connect(&url).await.expect("migrate test schema");
-        Some(Self { db, url, schema: Some((base, schema)), _dir: None })
+        let db = match version {
+            None => Db::connect(&url).await,
+            Some(v) => Db::connect_migrated_to(&url, v).await,
+        };
+        Some(Self { db: db.expect("migrate test schema"), url, schema: Some((base, schema)), _dir: None })
     }
 }
 

@@ -218,15 +218,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             version: config.consent.terms_version.clone().unwrap_or_else(|| tidings_app::Terms::default().version),
         }),
         public_url: std::sync::Arc::from(config.public_url().trim_end_matches('/')),
-        mail: std::sync::Arc::new(tidings_app::MailSettings {
-            from: config.mail.from.clone(),
-            return_path: config.mail.return_path.clone(),
-            message_id_domain: config.mail.message_id_domain.clone(),
-        }),
-        mailer: Some(std::sync::Arc::new(tidings_channels::SmtpMailer::new(tidings_channels::SmtpConfig {
-            connections: config.worker.concurrency.max(1),
-            ..config.smtp.clone()
-        }))),
+        channels: channels(&config),
         retry: config.retry,
         ..app
     };
@@ -300,4 +292,17 @@ async fn staff(app: &App, command: StaffCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The channels configured: email through our SMTP pool.
+fn channels(config: &Config) -> tidings_channels::Channels {
+    let mail = tidings_app::MailSettings {
+        from: config.mail.from.clone(),
+        return_path: config.mail.return_path.clone(),
+        message_id_domain: config.mail.message_id_domain.clone(),
+    };
+    tidings_channels::Channels::new(mail).with_smtp(tidings_channels::SmtpConfig {
+        connections: config.worker.concurrency.max(1),
+        ..config.smtp.clone()
+    })
 }

@@ -6,7 +6,7 @@ use reqwest::{Method, Response};
 use serde_json::Value;
 use tidings_app::{App, Caller, auth};
 use tidings_channels::testing::SmtpServer;
-use tidings_channels::{SmtpConfig, SmtpMailer};
+use tidings_channels::{Channels, SmtpConfig};
 use tidings_core::{Catalog, StaffRole};
 pub use tidings_store::testing::Engine;
 use tidings_store::testing::TestDb;
@@ -59,7 +59,7 @@ impl TestApp {
         let smtp = SmtpServer::start();
         app.public_url = Arc::from(base.as_str());
         app.widget_origins = Arc::new(vec![WIDGET_ORIGIN.to_owned()]);
-        app.mailer = Some(Arc::new(SmtpMailer::new(SmtpConfig { port: smtp.port, ..SmtpConfig::default() })));
+        app.channels = Channels::default().with_smtp(SmtpConfig { port: smtp.port, ..SmtpConfig::default() });
         let served = app.clone();
         let server = tokio::spawn(async move {
             let _ = tidings_web::serve(listener, served, std::future::pending()).await;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tidings_app::worker::{Cache, WorkerConfig, work_once};
 use tidings_app::{App, demo};
 use tidings_channels::testing::SmtpServer;
-use tidings_channels::{SmtpConfig, SmtpMailer};
+use tidings_channels::{Channels, SmtpConfig};
 
 use crate::both_engines;
 use crate::helpers::{TestApp, read};
@@ -27,7 +27,7 @@ async fn a_recall_is_composed_released_mailed_read_and_acknowledged(app: TestApp
     demo::seed(&App::new(app.db().clone(), Default::default())).await.unwrap();
     let smtp = SmtpServer::start();
     let mut worker = app.app.clone();
-    worker.mailer = Some(Arc::new(SmtpMailer::new(SmtpConfig { port: smtp.port, ..SmtpConfig::default() })));
+    worker.channels = Channels::default().with_smtp(SmtpConfig { port: smtp.port, ..SmtpConfig::default() });
     worker.public_url = Arc::from(app.base.as_str());
 
     // Two support people of one partner, both opted in to email.

@@ -1,65 +1,27 @@
-//! A rendered message as an email: a responsive HTML layout (inline styles, tables: what
-//! mail clients understand) and a plain-text part; links through signed click tracking;
-//! an open pixel; the one-click unsubscribe link; for a message that asks for it, a
-//! button to the acknowledgment page (a page with a deliberate button, never a GET that
-//! acknowledges, because mail scanners follow links).
+//! A rendered message laid out as an email: a responsive HTML layout (inline styles,
+//! tables: what mail clients understand) and a plain-text part, made once per text and
+//! filled in per recipient with their links (click tracking, the open pixel, one-click
+//! unsubscribe and, for a message that asks for it, the acknowledgment page: a page with
+//! a deliberate button, never a GET that acknowledges, because mail scanners follow links).
+//! The links arrive signed: this crate lays out, the app decides what a link is.
 
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
-use tidings_channels::{OutgoingEmail, PartBody};
 use tidings_core::messages::{Importance, Message, Rendered};
-use tidings_core::{Member, MemberId, MessageId, Partner};
 
-use crate::App;
-use crate::signing::{Purpose, Signer};
+use super::PartBody;
 
 fn templates() -> &'static minijinja::Environment<'static> {
     static ENV: OnceLock<minijinja::Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = minijinja::Environment::new();
         // The template is part of the program; a broken one fails every email test.
-        if let Err(e) = env.add_template("email.html", include_str!("../templates/email.html")) {
+        if let Err(e) = env.add_template("email.html", include_str!("../../templates/email.html")) {
             tracing::error!(error = %e, "the email template does not parse");
         }
         env
     })
-}
-
-/// The Message-ID of one delivery: the same on every attempt, so a receiver that gets a
-/// retry of a message it already has can drop it.
-pub fn message_id(app: &App, message: MessageId, member: MemberId) -> String {
-    format!("{}.{}@{}", message.as_uuid().simple(), member.as_uuid().simple(), app.mail.message_id_domain)
-}
-
-/// The delivery a Message-ID names (for bounce reports), if it is one of ours.
-pub fn parse_message_id(id: &str) -> Option<(MessageId, MemberId)> {
-    let id = id.trim().trim_start_matches('<').trim_end_matches('>');
-    let (local, _) = id.split_once('@')?;
-    let (message, member) = local.split_once('.')?;
-    Some((
-        MessageId::from_uuid(uuid::Uuid::parse_str(message).ok()?),
-        MemberId::from_uuid(uuid::Uuid::parse_str(member).ok()?),
-    ))
-}
-
-/// Links of one recipient's email.
-#[derive(Clone)]
-struct Links {
-    base: Arc<str>,
-    signer: Signer,
-    message: MessageId,
-    member: MemberId,
-}
-
-impl Links {
-    fn click(&self, target: &str) -> String {
-        format!("{}/t/c/{}", self.base, self.signer.click_token(self.message, self.member, target))
-    }
-
-    fn recipient(&self, path: &str, purpose: Purpose) -> String {
-        format!("{}/{path}/{}", self.base, self.signer.recipient_token(purpose, self.message, self.member))
-    }
 }
 
 /// A message made ready for email once per text: both parts laid out and quoted-printable
@@ -67,8 +29,8 @@ impl Links {
 /// name and their partner's). Sanitizing, laying out and encoding are the costly parts of
 /// composing, and they are the same for everyone who reads the same text; a recipient's
 /// email only fills in the slots.
-pub struct Prepared {
-    pub rendered: Rendered,
+pub struct Layout {
+    rendered: Rendered,
     /// The web links of the sections, in slot order.
     urls: Vec<String>,
     html: Vec<Piece>,
@@ -138,7 +100,7 @@ fn mark_prefix() -> &'static str {
     })
 }
 
-impl Prepared {
+impl Layout {
     pub fn new(message: &Message, rendered: Rendered, topic_name: &str) -> Result<Self, String> {
         let mut urls = Vec::new();
         let marked: Vec<(&str, String)> = sections(&rendered)
@@ -198,6 +160,46 @@ impl Prepared {
             _ => rendered.title.clone(),
         };
         Ok(Self { html: pieces(&html), text: pieces(&text), rendered, urls, subject })
+    }
+
+    /// The text laid out, as rendered for its language.
+    pub fn rendered(&self) -> &Rendered {
+        &self.rendered
+    }
+
+    /// The web links of the sections, in order: a recipient's `clicks` are these, tracked.
+    pub fn urls(&self) -> &[String] {
+        &self.urls
+    }
+
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// One recipient's text and HTML parts.
+    pub fn fill(&self, values: &Personal) -> (PartBody, PartBody) {
+        (
+            PartBody::QuotedPrintable(fill(&self.text, |slot| values.get(slot).to_owned())),
+            PartBody::QuotedPrintable(fill(&self.html, |slot| html_escape(values.get(slot)))),
+        )
+    }
+
+    /// The email as a recipient would get it, for a preview in the console: its subject
+    /// and HTML part, with links going straight to their targets and nothing tracked (no
+    /// open pixel, no signed links), so looking at it records nothing.
+    pub fn preview(&self, member_name: &str, partner_name: &str) -> (String, String) {
+        let values = Personal {
+            clicks: self.urls.clone(),
+            call_to_action: self.rendered.call_to_action.as_ref().map(|c| c.url.clone()).unwrap_or_default(),
+            acknowledge: "#acknowledge".into(),
+            unsubscribe: "#unsubscribe".into(),
+            open_pixel: "data:,".into(),
+            member_name: member_name.to_owned(),
+            partner_name: partner_name.to_owned(),
+        };
+        let encoded = fill(&self.html, |slot| html_escape(values.get(slot)));
+        let html = quoted_printable::decode(encoded, quoted_printable::ParseMode::Robust).unwrap_or_default();
+        (self.subject.clone(), String::from_utf8_lossy(&html).into_owned())
     }
 }
 
@@ -263,34 +265,21 @@ fn pieces(laid_out: &str) -> Vec<Piece> {
 }
 
 /// One recipient's values for the slots, each signed once though both parts use them.
-struct Values {
-    clicks: Vec<String>,
-    call_to_action: String,
-    acknowledge: String,
-    unsubscribe: String,
-    open_pixel: String,
-    member_name: String,
-    partner_name: String,
+#[derive(Debug, Clone, Default)]
+pub struct Personal {
+    /// The sections' links through click tracking, in the order of [`Layout::urls`].
+    pub clicks: Vec<String>,
+    /// The call to action through click tracking (empty when the message has none).
+    pub call_to_action: String,
+    /// The acknowledgment page (empty when the message asks for none).
+    pub acknowledge: String,
+    pub unsubscribe: String,
+    pub open_pixel: String,
+    pub member_name: String,
+    pub partner_name: String,
 }
 
-impl Values {
-    fn new(links: &Links, message: &Message, prepared: &Prepared, member: &Member, partner: &Partner) -> Self {
-        let cta = prepared.rendered.call_to_action.as_ref();
-        Self {
-            clicks: prepared.urls.iter().map(|u| links.click(u)).collect(),
-            call_to_action: cta.map(|c| links.click(&c.url)).unwrap_or_default(),
-            acknowledge: message
-                .acknowledgment
-                .as_ref()
-                .map(|_| links.recipient("a", Purpose::Acknowledge))
-                .unwrap_or_default(),
-            unsubscribe: links.recipient("u", Purpose::Unsubscribe),
-            open_pixel: links.recipient("t/o", Purpose::Open),
-            member_name: member.profile.name.clone(),
-            partner_name: partner.profile.name.clone(),
-        }
-    }
-
+impl Personal {
     fn get(&self, slot: Slot) -> &str {
         match slot {
             Slot::Link(n) => self.clicks.get(n).map_or("", String::as_str),
@@ -317,41 +306,6 @@ fn html_escape(text: &str) -> String {
         }
     }
     out
-}
-
-pub fn compose(app: &App, message: &Message, prepared: &Prepared, member: &Member, partner: &Partner) -> OutgoingEmail {
-    let links =
-        Links { base: app.public_url.clone(), signer: app.signer.clone(), message: message.id, member: member.id };
-    let values = Values::new(&links, message, prepared, member, partner);
-    OutgoingEmail {
-        from: app.mail.from.clone(),
-        return_path: app.mail.return_path.clone(),
-        to_name: member.profile.name.clone(),
-        to: member.profile.email.to_string(),
-        subject: prepared.subject.clone(),
-        text: PartBody::QuotedPrintable(fill(&prepared.text, |slot| values.get(slot).to_owned())),
-        html: PartBody::QuotedPrintable(fill(&prepared.html, |slot| html_escape(values.get(slot)))),
-        message_id: message_id(app, message.id, member.id),
-        unsubscribe_url: Some(values.unsubscribe),
-    }
-}
-
-/// The email as `member` would get it, for a preview in the console: its subject and HTML
-/// part, with links going straight to their targets and nothing tracked (no open pixel,
-/// no signed links), so looking at it records nothing for the member.
-pub fn preview(prepared: &Prepared, member: &Member, partner: &Partner) -> (String, String) {
-    let values = Values {
-        clicks: prepared.urls.clone(),
-        call_to_action: prepared.rendered.call_to_action.as_ref().map(|c| c.url.clone()).unwrap_or_default(),
-        acknowledge: "#acknowledge".into(),
-        unsubscribe: "#unsubscribe".into(),
-        open_pixel: "data:,".into(),
-        member_name: member.profile.name.clone(),
-        partner_name: partner.profile.name.clone(),
-    };
-    let encoded = fill(&prepared.html, |slot| html_escape(values.get(slot)));
-    let html = quoted_printable::decode(encoded, quoted_printable::ParseMode::Robust).unwrap_or_default();
-    (prepared.subject.clone(), String::from_utf8_lossy(&html).into_owned())
 }
 
 /// The three answers every message gives, with their headings, in order.
@@ -435,14 +389,5 @@ mod tests {
             "x".repeat(150)
         );
         assert_eq!(String::from_utf8(decoded).unwrap(), expected);
-    }
-
-    #[test]
-    fn message_ids_round_trip() {
-        let app_domain = "mail.example";
-        let (message, member) = (MessageId::new(), MemberId::new());
-        let id = format!("{}.{}@{app_domain}", message.as_uuid().simple(), member.as_uuid().simple());
-        assert_eq!(parse_message_id(&format!("<{id}>")), Some((message, member)));
-        assert_eq!(parse_message_id("<abc@elsewhere.example>"), None);
     }
 }

@@ -1,11 +1,8 @@
-//! The send path in SQL. A release fans a message out, one range of member ids at a time:
+//! A release in SQL: the message fanned out one range of member ids at a time, into
 //! recipient rows (the inbox) for every member of the audience who takes the topic, then
-//! delivery rows for each outside channel the member may be reached on. The consent rules
-//! of `tidings_core::consent::may_reach` are expressed here as SQL conditions; a property
-//! test holds the two to the same answers. Workers then claim due deliveries under a
-//! lease and record what each attempt came to.
-
-use std::collections::{HashMap, HashSet};
+//! delivery rows (purpose `initial`) for each outside channel the member may be reached
+//! on. The consent rules of `tidings_core::consent::may_reach` are expressed here as SQL
+//! conditions; a property test holds the two to the same answers.
 
 use sqlx::AssertSqlSafe;
 use tidings_core::audiences::Rule;
@@ -17,7 +14,7 @@ use uuid::Uuid;
 use crate::audiences::compile;
 use crate::db::on_tx;
 use crate::rollups::{self, Counts, Key};
-use crate::sql::{Filter, Value, bind_as, bind_query, placeholders};
+use crate::sql::{Filter, Value, bind_as, bind_query};
 use crate::{Dialect, Error, Result, Tx};
 
 /// What a release fans out.
@@ -113,9 +110,9 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
         .enumerate()
         .map(|(i, (channel, _))| {
             format!(
-                ", sent{i} as (insert into deliveries (message_id, member_id, channel, status, attempts, due_at, \
-                 updated_at) select {message}, id, '{channel}', 'queued', 0, {now}, {now} from chosen where ok{i} \
-                 returning 1)",
+                ", sent{i} as (insert into deliveries (message_id, member_id, channel, purpose, status, attempts, \
+                 due_at, updated_at) select {message}, id, '{channel}', 'initial', 'queued', 0, {now}, {now} \
+                 from chosen where ok{i} returning 1)",
                 channel = channel.as_str()
             )
         })
@@ -190,8 +187,8 @@ async fn fan_out_sqlite(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uuid>
         let preference_ids = range(&mut f, "mp.member_id", lo, hi);
         let message = f.bind(Value::Uuid(r.message_id.as_uuid()));
         let sql = format!(
-            "insert into deliveries (message_id, member_id, channel, status, attempts, due_at, updated_at) \
-             select r.message_id, r.member_id, '{channel}', 'queued', 0, {now}, {now_again} \
+            "insert into deliveries (message_id, member_id, channel, purpose, status, attempts, due_at, \
+             updated_at) select r.message_id, r.member_id, '{channel}', 'initial', 'queued', 0, {now}, {now_again} \
              from recipients r join members m on m.id = r.member_id \
              left join member_preferences mp on mp.member_id = r.member_id and {preference_ids} \
              where {ids} and r.message_id = {message} and {condition}",
@@ -278,277 +275,4 @@ fn channel_condition(d: Dialect, channel: Channel) -> Option<String> {
         }
     };
     Some(format!("{open} and {own}"))
-}
-
-/// A delivery a worker holds under a lease.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claimed {
-    pub message_id: MessageId,
-    pub member_id: MemberId,
-    pub channel: Channel,
-    /// Attempts so far, this one included.
-    pub attempts: u32,
-}
-
-#[derive(sqlx::FromRow)]
-struct ClaimedRow {
-    message_id: Uuid,
-    member_id: Uuid,
-    channel: String,
-    attempts: i32,
-}
-
-/// Claims up to `limit` due deliveries (queued ones whose time has come, and those whose
-/// lease ran out with their worker) until `lease_until`. PostgreSQL skips rows another
-/// worker holds; SQLite's single writer serializes claims.
-pub async fn claim(tx: &mut Tx, now: Timestamp, lease_until: Timestamp, limit: usize) -> Result<Vec<Claimed>> {
-    let sql = match tx.dialect() {
-        Dialect::Sqlite => format!(
-            "update deliveries set status = 'sending', attempts = attempts + 1, due_at = $1, updated_at = $2 \
-             where (message_id, member_id, channel) in (select message_id, member_id, channel from deliveries \
-             where due_at <= $2 order by due_at limit {limit}) \
-             returning message_id, member_id, channel, attempts"
-        ),
-        Dialect::Postgres => format!(
-            "update deliveries d set status = 'sending', attempts = d.attempts + 1, due_at = $1, updated_at = $2 \
-             from (select message_id, member_id, channel from deliveries where due_at <= $2 \
-             order by due_at limit {limit} for update skip locked) c \
-             where d.message_id = c.message_id and d.member_id = c.member_id and d.channel = c.channel \
-             returning d.message_id, d.member_id, d.channel, d.attempts"
-        ),
-    };
-    let rows: Vec<ClaimedRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .bind(lease_until.as_millis())
-        .bind(now.as_millis())
-        .fetch_all(c)
-        .await)?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Claimed {
-                message_id: MessageId::from_uuid(r.message_id),
-                member_id: MemberId::from_uuid(r.member_id),
-                channel: r.channel.parse::<Channel>().map_err(Error::corrupt)?,
-                attempts: u32::try_from(r.attempts).unwrap_or(0),
-            })
-        })
-        .collect()
-}
-
-/// What an attempt came to, to be saved.
-#[derive(Debug, Clone)]
-pub struct Settled<'a> {
-    pub claimed: &'a Claimed,
-    pub status: DeliveryStatus,
-    /// When to try again (for a retry), else `None`.
-    pub due_at: Option<Timestamp>,
-    pub provider_id: Option<&'a str>,
-    pub error: Option<&'a str>,
-}
-
-/// Saves outcomes. Each row changes only if it is still the attempt its worker claimed:
-/// a worker whose lease ran out (and whose delivery was claimed again) changes nothing.
-/// Returns, for each outcome, whether it was saved.
-pub async fn settle(tx: &mut Tx, outcomes: &[Settled<'_>], now: Timestamp) -> Result<Vec<bool>> {
-    const COLUMNS: usize = 8;
-    let d = tx.dialect();
-    let mut saved = HashSet::with_capacity(outcomes.len());
-    // One statement per chunk: a round trip per delivery held PostgreSQL to 3,000 a second.
-    for chunk in outcomes.chunks(500) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let n = i * COLUMNS;
-                match d {
-                    // Parameters in VALUES have no type from context on PostgreSQL.
-                    Dialect::Postgres => format!(
-                        "(${}::uuid, ${}::uuid, ${}::text, ${}::text, ${}::bigint, ${}::text, ${}::text, ${}::int)",
-                        n + 1,
-                        n + 2,
-                        n + 3,
-                        n + 4,
-                        n + 5,
-                        n + 6,
-                        n + 7,
-                        n + 8
-                    ),
-                    Dialect::Sqlite => format!("({})", placeholders(d, n + 1, COLUMNS)),
-                }
-            })
-            .collect();
-        let now_at = chunk.len() * COLUMNS + 1;
-        let now_placeholder = match d {
-            Dialect::Postgres => format!("${now_at}"),
-            Dialect::Sqlite => "?".to_owned(),
-        };
-        // SQLite 3.51 without statistics scanned all deliveries and looked each up in an
-        // automatic index on `v` (85 ms a batch at a million rows); a unary `+` keeps `v`'s
-        // columns out of any index, which leaves the primary key lookup. PostgreSQL has no
-        // `+` for uuid and needs none.
-        let plus = if d == Dialect::Sqlite { "+" } else { "" };
-        let sql = format!(
-            "with v (message_id, member_id, channel, status, due_at, provider_id, error, attempts) as (values {}) \
-             update deliveries set status = v.status, due_at = v.due_at, \
-             provider_id = coalesce(v.provider_id, deliveries.provider_id), error = v.error, updated_at = {now_placeholder} \
-             from v where deliveries.message_id = {plus}v.message_id and deliveries.member_id = {plus}v.member_id \
-             and deliveries.channel = {plus}v.channel and deliveries.status = 'sending' \
-             and deliveries.attempts = v.attempts \
-             returning deliveries.message_id, deliveries.member_id, deliveries.channel, deliveries.status",
-            rows.join(", ")
-        );
-        let changed: Vec<(Uuid, Uuid, String, String)> = on_tx!(tx, |c| {
-            // Not a named prepared statement: PostgreSQL's generic plan for it (after five
-            // runs) hash-joined the whole table, 140 ms a batch instead of 5.
-            let mut q = sqlx::query_as(AssertSqlSafe(sql)).persistent(false);
-            for o in chunk {
-                q = q
-                    .bind(o.claimed.message_id.as_uuid())
-                    .bind(o.claimed.member_id.as_uuid())
-                    .bind(o.claimed.channel.as_str())
-                    .bind(o.status.as_str())
-                    .bind(o.due_at.map(Timestamp::as_millis))
-                    .bind(o.provider_id)
-                    .bind(o.error)
-                    .bind(i32::try_from(o.claimed.attempts).unwrap_or(i32::MAX));
-            }
-            q.bind(now.as_millis()).fetch_all(c).await
-        })?;
-        // Each saved attempt leaves `sending` for its outcome, counted once per kind of move.
-        let mut moved: HashMap<(Uuid, Channel, DeliveryStatus), i64> = HashMap::new();
-        for (message, member, channel, status) in changed {
-            let status = status.parse::<DeliveryStatus>().map_err(Error::corrupt)?;
-            *moved.entry((message, channel.parse::<Channel>().map_err(Error::corrupt)?, status)).or_default() += 1;
-            saved.insert((message, member, channel));
-        }
-        let deltas: Vec<_> = moved
-            .into_iter()
-            .flat_map(|((message, channel, status), n)| {
-                rollups::delivery_moved(MessageId::from_uuid(message), channel, DeliveryStatus::Sending, status, n)
-            })
-            .collect();
-        rollups::add(tx, &deltas).await?;
-    }
-    Ok(outcomes
-        .iter()
-        .map(|o| {
-            let key =
-                (o.claimed.message_id.as_uuid(), o.claimed.member_id.as_uuid(), o.claimed.channel.as_str().to_owned());
-            saved.contains(&key)
-        })
-        .collect())
-}
-
-/// One delivery as stored.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Delivery {
-    pub message_id: MessageId,
-    pub member_id: MemberId,
-    pub channel: Channel,
-    pub status: DeliveryStatus,
-    pub attempts: u32,
-    pub due_at: Option<Timestamp>,
-    pub provider_id: Option<String>,
-    pub error: Option<String>,
-    pub updated_at: Timestamp,
-}
-
-#[derive(sqlx::FromRow)]
-struct DeliveryRow {
-    message_id: Uuid,
-    member_id: Uuid,
-    channel: String,
-    status: String,
-    attempts: i32,
-    due_at: Option<i64>,
-    provider_id: Option<String>,
-    error: Option<String>,
-    updated_at: i64,
-}
-
-impl TryFrom<DeliveryRow> for Delivery {
-    type Error = Error;
-    fn try_from(r: DeliveryRow) -> Result<Self> {
-        Ok(Self {
-            message_id: MessageId::from_uuid(r.message_id),
-            member_id: MemberId::from_uuid(r.member_id),
-            channel: r.channel.parse::<Channel>().map_err(Error::corrupt)?,
-            status: r.status.parse::<DeliveryStatus>().map_err(Error::corrupt)?,
-            attempts: u32::try_from(r.attempts).unwrap_or(0),
-            due_at: r.due_at.map(Timestamp::from_millis),
-            provider_id: r.provider_id,
-            error: r.error,
-            updated_at: Timestamp::from_millis(r.updated_at),
-        })
-    }
-}
-
-const DELIVERY: &str =
-    "select message_id, member_id, channel, status, attempts, due_at, provider_id, error, updated_at from deliveries";
-
-pub async fn get(tx: &mut Tx, message: MessageId, member: MemberId, channel: Channel) -> Result<Delivery> {
-    let sql = format!("{DELIVERY} where message_id = $1 and member_id = $2 and channel = $3");
-    let row: Option<DeliveryRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .bind(message.as_uuid())
-        .bind(member.as_uuid())
-        .bind(channel.as_str())
-        .fetch_optional(c)
-        .await)?;
-    row.ok_or(Error::NotFound)?.try_into()
-}
-
-/// Every delivery of a message (for tests and small messages; reports count in SQL).
-pub async fn of_message(tx: &mut Tx, message: MessageId) -> Result<Vec<Delivery>> {
-    let sql = format!("{DELIVERY} where message_id = $1 order by member_id, channel");
-    let rows: Vec<DeliveryRow> =
-        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid()).fetch_all(c).await)?;
-    rows.into_iter().map(Delivery::try_from).collect()
-}
-
-/// Messages whose release is done and none of whose deliveries awaits an attempt: they
-/// move from sending to sent.
-pub async fn finish_sent(tx: &mut Tx, now: Timestamp) -> Result<Vec<MessageId>> {
-    let rows: Vec<(Uuid,)> = on_tx!(tx, |c| sqlx::query_as(
-        "update messages set state = 'sent', updated_at = $1 where state = 'sending' and release_done \
-         and not exists (select 1 from deliveries d where d.message_id = messages.id and d.due_at is not null) \
-         returning id"
-    )
-    .bind(now.as_millis())
-    .fetch_all(c)
-    .await)?;
-    Ok(rows.into_iter().map(|(id,)| MessageId::from_uuid(id)).collect())
-}
-
-/// Marks a delivery with a later outcome reported by the provider (delivered, bounced).
-pub async fn mark(
-    tx: &mut Tx,
-    message: MessageId,
-    member: MemberId,
-    channel: Channel,
-    status: DeliveryStatus,
-    error: Option<&str>,
-    now: Timestamp,
-) -> Result<()> {
-    // The status it leaves, read under the row's lock, moves the report's counts.
-    let lock = if tx.dialect() == Dialect::Postgres { " for update" } else { "" };
-    let sql = format!("select status from deliveries where message_id = $1 and member_id = $2 and channel = $3{lock}");
-    let was: Option<String> = on_tx!(tx, |c| sqlx::query_scalar(AssertSqlSafe(sql))
-        .bind(message.as_uuid())
-        .bind(member.as_uuid())
-        .bind(channel.as_str())
-        .fetch_optional(c)
-        .await)?;
-    let was = was.ok_or(Error::NotFound)?.parse::<DeliveryStatus>().map_err(Error::corrupt)?;
-    rollups::add(tx, &rollups::delivery_moved(message, channel, was, status, 1)).await?;
-    let done = on_tx!(tx, |c| sqlx::query(
-        "update deliveries set status = $4, error = coalesce($5, error), due_at = null, updated_at = $6 \
-         where message_id = $1 and member_id = $2 and channel = $3"
-    )
-    .bind(message.as_uuid())
-    .bind(member.as_uuid())
-    .bind(channel.as_str())
-    .bind(status.as_str())
-    .bind(error)
-    .bind(now.as_millis())
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    crate::sql::found(done)
 }

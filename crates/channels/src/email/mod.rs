@@ -2,12 +2,21 @@
 //! delivery (the same on every retry, so receivers can drop duplicates), and RFC 8058
 //! one-click unsubscribe headers.
 
+mod identity;
+mod layout;
+mod smtp;
+
+pub use identity::{MailSettings, parse_message_id};
+pub use layout::{Layout, Personal, html_to_text};
+pub use smtp::SmtpMailer;
+
 use lettre::Message;
 use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use serde::Deserialize;
 
-/// Everything one email needs; built by the app, sent by [`crate::SmtpMailer`].
+/// Everything one email needs; filled in from a [`Layout`] or built by the app, sent by
+/// [`SmtpMailer`] (or kept by the in-memory outbox).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingEmail {
     /// The visible sender: `Name <address>`.

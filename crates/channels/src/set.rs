@@ -1,0 +1,224 @@
+//! The one set of channels a Tidings instance sends through. For each outside channel:
+//! how a message is laid out for it ([`Layout`], once per text), what one recipient's send
+//! carries ([`Payload`]), and the provider configured to send it ([`Provider`]). A channel
+//! with no provider leaves its deliveries queued until one is configured.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tidings_core::consent::Channel;
+use tidings_core::deliveries::{Outcome, Purpose};
+use tidings_core::messages::{Message, Rendered};
+use tidings_core::{MemberId, MessageId};
+
+use crate::email::{self, MailSettings, OutgoingEmail, SmtpMailer};
+use crate::memory::Outbox;
+
+/// A message laid out for one channel, once per text: the costly part of composing, the
+/// same for everyone who reads the same text.
+pub enum Layout {
+    Email(email::Layout),
+}
+
+impl Layout {
+    /// The web links of the sections, in order: a recipient's tracked links are made for
+    /// these.
+    pub fn urls(&self) -> &[String] {
+        match self {
+            Self::Email(l) => l.urls(),
+        }
+    }
+
+    pub fn rendered(&self) -> &Rendered {
+        match self {
+            Self::Email(l) => l.rendered(),
+        }
+    }
+}
+
+/// One recipient's send, as its channel carries it.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    Email(OutgoingEmail),
+}
+
+impl Payload {
+    /// What receivers drop repeats by: the same on every attempt of one delivery.
+    pub fn idempotency_key(&self) -> &str {
+        match self {
+            Self::Email(e) => &e.message_id,
+        }
+    }
+
+    /// Where it goes.
+    pub fn to(&self) -> &str {
+        match self {
+            Self::Email(e) => &e.to,
+        }
+    }
+}
+
+/// What sends one channel's payloads.
+#[derive(Clone, Debug)]
+pub enum Provider {
+    Smtp(Arc<SmtpMailer>),
+    /// Keeps what it is given (tests).
+    Memory(Outbox),
+}
+
+/// One recipient of a delivery: who they are and the links signed for them.
+#[derive(Debug, Clone)]
+pub struct Recipient<'a> {
+    pub message_id: MessageId,
+    pub member_id: MemberId,
+    pub purpose: Purpose,
+    /// Their address on the channel.
+    pub address: &'a str,
+    pub name: &'a str,
+    pub partner_name: &'a str,
+    /// The sections' links through click tracking, in the order of [`Layout::urls`].
+    pub clicks: Vec<String>,
+    pub call_to_action: Option<String>,
+    pub acknowledge: Option<String>,
+    pub unsubscribe: String,
+    pub open_pixel: String,
+}
+
+/// The channels an instance sends through; cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct Channels {
+    providers: Arc<HashMap<Channel, Provider>>,
+    mail: Arc<MailSettings>,
+}
+
+impl Channels {
+    pub fn new(mail: MailSettings) -> Self {
+        Self { providers: Arc::default(), mail: Arc::new(mail) }
+    }
+
+    /// The set with `provider` sending `channel`.
+    pub fn with(mut self, channel: Channel, provider: Provider) -> Self {
+        Arc::make_mut(&mut self.providers).insert(channel, provider);
+        self
+    }
+
+    /// The set with email sent through a pool of SMTP connections.
+    pub fn with_smtp(self, config: crate::SmtpConfig) -> Self {
+        self.with(Channel::Email, Provider::Smtp(Arc::new(SmtpMailer::new(config))))
+    }
+
+    /// Whether a provider is configured for `channel`.
+    pub fn provides(&self, channel: Channel) -> bool {
+        self.providers.contains_key(&channel)
+    }
+
+    pub fn mail(&self) -> &MailSettings {
+        &self.mail
+    }
+
+    /// Lays a rendered message out for `channel`; `None` for a channel Tidings cannot
+    /// send yet.
+    pub fn layout(
+        &self,
+        channel: Channel,
+        message: &Message,
+        rendered: Rendered,
+        topic_name: &str,
+    ) -> Option<Result<Layout, String>> {
+        match channel {
+            Channel::Email => Some(email::Layout::new(message, rendered, topic_name).map(Layout::Email)),
+            Channel::Inbox
+            | Channel::Popup
+            | Channel::Sms
+            | Channel::Slack
+            | Channel::Teams
+            | Channel::WebPush
+            | Channel::Webhook => None,
+        }
+    }
+
+    /// One recipient's send, filled in from the layout.
+    pub fn compose(&self, layout: &Layout, r: &Recipient<'_>) -> Payload {
+        match layout {
+            Layout::Email(l) => {
+                let personal = email::Personal {
+                    clicks: r.clicks.clone(),
+                    call_to_action: r.call_to_action.clone().unwrap_or_default(),
+                    acknowledge: r.acknowledge.clone().unwrap_or_default(),
+                    unsubscribe: r.unsubscribe.clone(),
+                    open_pixel: r.open_pixel.clone(),
+                    member_name: r.name.to_owned(),
+                    partner_name: r.partner_name.to_owned(),
+                };
+                let (text, html) = l.fill(&personal);
+                Payload::Email(OutgoingEmail {
+                    from: self.mail.from.clone(),
+                    return_path: self.mail.return_path.clone(),
+                    to_name: r.name.to_owned(),
+                    to: r.address.to_owned(),
+                    subject: l.subject().to_owned(),
+                    text,
+                    html,
+                    message_id: self.mail.message_id(r.message_id, r.member_id, r.purpose),
+                    unsubscribe_url: Some(personal.unsubscribe),
+                })
+            }
+        }
+    }
+
+    /// Sends one payload on `channel`. With no provider configured for the channel the
+    /// attempt is transient: the delivery waits until one is.
+    pub async fn send(&self, channel: Channel, payload: Payload) -> Outcome {
+        match (self.providers.get(&channel), payload) {
+            (None, _) => Outcome::Transient(format!("no provider for {channel} is configured")),
+            (Some(Provider::Smtp(mailer)), Payload::Email(email)) => mailer.send(email).await,
+            (Some(Provider::Memory(outbox)), payload) => outbox.keep(channel, payload),
+        }
+    }
+
+    /// Closes providers' idle connections politely.
+    pub async fn close(&self) {
+        for provider in self.providers.values() {
+            if let Provider::Smtp(mailer) = provider {
+                mailer.close().await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::PartBody;
+
+    fn email(message_id: &str) -> Payload {
+        Payload::Email(OutgoingEmail {
+            from: "Vendor <news@vendor.example>".into(),
+            return_path: None,
+            to_name: "Ana".into(),
+            to: "ana@partner.example".into(),
+            subject: "Hello".into(),
+            text: PartBody::Text("Hi".into()),
+            html: PartBody::Text("<p>Hi</p>".into()),
+            message_id: message_id.into(),
+            unsubscribe_url: None,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_channel_without_a_provider_waits_and_the_memory_provider_keeps_what_it_sends() {
+        let outbox = Outbox::new();
+        let channels = Channels::default().with(Channel::Email, Provider::Memory(outbox.clone()));
+        assert!(channels.provides(Channel::Email) && !channels.provides(Channel::Sms));
+
+        let waits = channels.send(Channel::Sms, email("a@x")).await;
+        assert!(matches!(waits, Outcome::Transient(ref r) if r.contains("no provider for sms")), "{waits:?}");
+
+        let sent = channels.send(Channel::Email, email("b@x")).await;
+        assert_eq!(sent, Outcome::Sent { provider_id: Some("b@x".into()) });
+        outbox.answer_with(Some(Outcome::Permanent("550 no such user".into())));
+        assert_eq!(channels.send(Channel::Email, email("c@x")).await, Outcome::Permanent("550 no such user".into()));
+        let kept: Vec<String> = outbox.sent().iter().map(|s| s.payload.idempotency_key().to_owned()).collect();
+        assert_eq!(kept, ["b@x"]);
+    }
+}
