@@ -81,9 +81,10 @@ pub async fn approve(app: &App, caller: &Caller, id: MessageId) -> Result<Approv
         return Err(AppError::Conflict("only a draft is approved: approve it before it is scheduled or sent".into()));
     }
     let me = audit::actor(caller);
-    let own = store::editors(&mut tx, id).await?.into_iter().any(|(kind, actor_id, name)| {
-        kind == me.kind && if me.id.is_some() { actor_id == me.id } else { name == me.name }
-    });
+    let own = store::editors(&mut tx, id)
+        .await?
+        .into_iter()
+        .any(|e| e.kind == me.kind && if me.id.is_some() { e.id == me.id } else { e.name == me.name });
     if own {
         return Err(AppError::Conflict(
             "you created or changed this message: a second person must approve it (four eyes)".into(),

@@ -3,7 +3,7 @@
 //! that rolled back.
 
 use serde::Serialize;
-use tidings_core::Action;
+use tidings_core::{Action, ActorKind};
 use tidings_store::audit::{self as store, Actor, AuditEntry, AuditFilter};
 use tidings_store::{Page, Tx};
 use uuid::Uuid;
@@ -23,9 +23,9 @@ pub(crate) struct Entry {
 /// Who the caller is, as the audit log names them.
 pub(crate) fn actor(caller: &Caller) -> Actor {
     match (caller.staff, caller.token) {
-        (Some(staff), _) => Actor { kind: "staff".into(), id: Some(staff.as_uuid()), name: caller.name.clone() },
-        (None, Some(token)) => Actor { kind: "token".into(), id: Some(token.as_uuid()), name: caller.name.clone() },
-        (None, None) => Actor { kind: "operator".into(), id: None, name: caller.name.clone() },
+        (Some(staff), _) => Actor { kind: ActorKind::Staff, id: Some(staff.as_uuid()), name: caller.name.clone() },
+        (None, Some(token)) => Actor { kind: ActorKind::Token, id: Some(token.as_uuid()), name: caller.name.clone() },
+        (None, None) => Actor { kind: ActorKind::Operator, id: None, name: caller.name.clone() },
     }
 }
 

@@ -1,5 +1,5 @@
 //! Forgetting what can no longer be used: expired sign-in links and portal sessions. The
-//! scheduling worker loop runs it once a minute.
+//! job registry runs it once a minute.
 
 use tidings_store::{sessions, sign_in};
 

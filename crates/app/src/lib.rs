@@ -19,6 +19,7 @@ pub mod housekeeping;
 pub mod i18n;
 pub mod import;
 pub mod inbox;
+pub mod jobs;
 pub mod links;
 pub mod lint;
 pub mod members;

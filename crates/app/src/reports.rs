@@ -1,7 +1,7 @@
 //! The message report: the people-level funnel (audience, sent, delivered, opened,
 //! clicked, read, acknowledged) overall, by channel, by partner, by partner type, tier
 //! and region, by role, and over time; with machine opens and scanner clicks counted apart
-//! from people (the rule is `tidings_core::deliveries::automation`'s). It reads the counts
+//! from people (the rule is `tidings_core::deliveries::machine_engagement`'s). It reads the counts
 //! `tidings_store::rollups` keeps as things happen, one row per partner, per combination of
 //! roles, per hour and per delivery status, so its cost follows the number of partners,
 //! not of copies.

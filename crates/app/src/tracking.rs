@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use tidings_core::consent::Channel;
-use tidings_core::deliveries::{DeliveryStatus, EventKind, automation};
+use tidings_core::deliveries::{DeliveryStatus, EventKind, machine_engagement};
 use tidings_core::messages::{Message, Rendered};
 use tidings_core::{Action, Email, Member, MemberId, MessageId};
 use tidings_store::deliveries::{self, DeliveryKey};
@@ -40,7 +40,7 @@ async fn append(
 }
 
 /// Records an open or a click: a person's counts on their copy of the message, a
-/// machine's (told apart by `automation`'s rule) stays an event of its own kind.
+/// machine's (told apart by `machine_engagement`'s rule) stays an event of its own kind.
 async fn engagement(
     app: &App,
     message: MessageId,
@@ -55,8 +55,8 @@ async fn engagement(
     let since_sent = sent.map(|s| now.as_millis() - s.as_millis());
     let agent = origin.user_agent.as_deref();
     let machine = match what {
-        Engagement::Opened => automation::machine_open(agent, origin.ip.as_deref(), since_sent),
-        Engagement::Clicked => automation::scanner_click(agent, since_sent),
+        Engagement::Opened => machine_engagement::machine_open(agent, origin.ip.as_deref(), since_sent),
+        Engagement::Clicked => machine_engagement::scanner_click(agent, since_sent),
     };
     let kind = match (what, machine) {
         (Engagement::Opened, None) => EventKind::Opened,

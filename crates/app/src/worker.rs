@@ -51,7 +51,7 @@ impl Default for WorkerConfig {
 }
 
 /// Runs until `stop` turns true: `config.loops` rounds side by side, the first of which
-/// also ticks the scheduler. Each finishes the round in progress before returning.
+/// also runs the registry's due jobs. Each finishes the round in progress before returning.
 pub async fn run(app: App, config: WorkerConfig, stop: watch::Receiver<bool>) {
     let loops: Vec<_> =
         (0..config.loops.max(1)).map(|i| tokio::spawn(run_loop(app.clone(), config, stop.clone(), i == 0))).collect();
@@ -62,32 +62,20 @@ pub async fn run(app: App, config: WorkerConfig, stop: watch::Receiver<bool>) {
     }
 }
 
-async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool>, schedules: bool) {
+async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool>, runs_jobs: bool) {
     let mut cache = Cache::default();
-    let mut last_tick = None::<std::time::Instant>;
-    let mut last_purge = None::<std::time::Instant>;
-    let mut last_fold = None::<std::time::Instant>;
+    let mut last_jobs = None::<std::time::Instant>;
     loop {
         if *stop.borrow() {
             break;
         }
-        if schedules && last_tick.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-            if let Err(e) = crate::release::tick(&app).await {
-                tracing::error!(error = %e, "the scheduler tick failed");
+        // The registry's due times are shared by every worker; asking once a second is
+        // as often as the most frequent job runs.
+        if runs_jobs && last_jobs.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+            if let Err(e) = crate::jobs::run_due(&app).await {
+                tracing::error!(error = %e, "running due jobs failed");
             }
-            last_tick = Some(std::time::Instant::now());
-        }
-        if schedules && last_fold.is_none_or(|t| t.elapsed() >= Duration::from_secs(5)) {
-            if let Err(e) = crate::reports::fold(&app).await {
-                tracing::error!(error = %e, "folding the report counts failed");
-            }
-            last_fold = Some(std::time::Instant::now());
-        }
-        if schedules && last_purge.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
-            if let Err(e) = crate::housekeeping::purge_expired(&app).await {
-                tracing::error!(error = %e, "purging expired links and sessions failed");
-            }
-            last_purge = Some(std::time::Instant::now());
+            last_jobs = Some(std::time::Instant::now());
         }
         let worked = match work_once(&app, &config, &mut cache).await {
             Ok(n) => n,

@@ -58,7 +58,10 @@ async fn each_change_is_logged_with_who_and_before_and_after(app: App) {
     let log = entries_by(&app, "crm-sync").await;
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["topic.create", "topic.update", "message.create", "message.schedule", "message.cancel"]);
-    assert!(log.iter().all(|e| e.actor.kind == "token" && e.actor.id == caller.token.map(|t| t.as_uuid())));
+    assert!(
+        log.iter()
+            .all(|e| e.actor.kind == tidings_core::ActorKind::Token && e.actor.id == caller.token.map(|t| t.as_uuid()))
+    );
     assert_eq!(log[0].subject_kind, "topic");
     assert_eq!(log[0].subject_id, Some(created.id.as_uuid()));
     assert_eq!(log[0].before, None);

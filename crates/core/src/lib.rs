@@ -37,7 +37,7 @@ pub use members::{Member, MemberDraft, MemberProfile, MemberStatus, Role, Roles}
 pub use partners::{LifecycleStage, Partner, PartnerDraft, PartnerProfile};
 pub use phone::Phone;
 pub use slug::Slug;
-pub use staff::{Action, Staff, StaffRole};
+pub use staff::{Action, ActorKind, Staff, StaffRole};
 pub use time::Timestamp;
 pub use timezone::TimeZone;
 pub use topics::{Keyed, KeyedDraft, Topic, TopicDraft, TopicKey};

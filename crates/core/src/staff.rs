@@ -7,6 +7,46 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Email, StaffId, Timestamp};
 
+/// Who did something the audit log records: a signed-in staff member, an API token, or
+/// the operator at the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ActorKind {
+    Staff,
+    Token,
+    Operator,
+}
+
+impl ActorKind {
+    pub const ALL: [Self; 3] = [Self::Staff, Self::Token, Self::Operator];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Staff => "staff",
+            Self::Token => "token",
+            Self::Operator => "operator",
+        }
+    }
+}
+
+impl fmt::Display for ActorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a kind of actor (staff, token, operator)")]
+pub struct ActorKindError(String);
+
+impl FromStr for ActorKind {
+    type Err = ActorKindError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| ActorKindError(s.to_owned()))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

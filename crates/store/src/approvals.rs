@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::audit::Actor;
 use crate::db::on_tx;
-use crate::{Result, Tx};
+use crate::{Error, Result, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -24,7 +24,7 @@ pub async fn put(tx: &mut Tx, a: &Approval) -> Result<()> {
          approved_at = excluded.approved_at"
     )
     .bind(a.message_id.as_uuid())
-    .bind(&a.approved_by.kind)
+    .bind(a.approved_by.kind.as_str())
     .bind(a.approved_by.id)
     .bind(&a.approved_by.name)
     .bind(a.approved_at.as_millis())
@@ -44,11 +44,14 @@ pub async fn get(tx: &mut Tx, message: MessageId) -> Result<Option<Approval>> {
     .fetch_optional(c)
     .await
     })?;
-    Ok(row.map(|(kind, id, name, at)| Approval {
-        message_id: message,
-        approved_by: Actor { kind, id, name },
-        approved_at: Timestamp::from_millis(at),
-    }))
+    row.map(|(kind, id, name, at)| {
+        Ok(Approval {
+            message_id: message,
+            approved_by: Actor { kind: kind.parse().map_err(Error::corrupt)?, id, name },
+            approved_at: Timestamp::from_millis(at),
+        })
+    })
+    .transpose()
 }
 
 /// Drops the message's approval (it changed); says whether there was one.
@@ -62,12 +65,15 @@ pub async fn remove(tx: &mut Tx, message: MessageId) -> Result<bool> {
 }
 
 /// Who created or changed the message, from the audit log: none of them may approve it.
-pub async fn editors(tx: &mut Tx, message: MessageId) -> Result<Vec<(String, Option<Uuid>, String)>> {
-    Ok(on_tx!(tx, |c| sqlx::query_as(
+pub async fn editors(tx: &mut Tx, message: MessageId) -> Result<Vec<Actor>> {
+    let rows: Vec<(String, Option<Uuid>, String)> = on_tx!(tx, |c| sqlx::query_as(
         "select distinct actor_kind, actor_id, actor_name from audit_log \
          where subject_id = $1 and action in ('message.create', 'message.update', 'message.copy')"
     )
     .bind(message.as_uuid())
     .fetch_all(c)
-    .await)?)
+    .await)?;
+    rows.into_iter()
+        .map(|(kind, id, name)| Ok(Actor { kind: kind.parse().map_err(Error::corrupt)?, id, name }))
+        .collect()
 }

@@ -2,20 +2,19 @@
 
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
-use tidings_core::Timestamp;
+use tidings_core::{ActorKind, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
 use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor};
-use crate::{Result, Tx};
+use crate::{Error, Result, Tx};
 
 /// Who acted: a staff person in the console, an API token, or the operator at the
 /// command line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Actor {
-    /// `staff`, `token` or `operator`.
-    pub kind: String,
+    pub kind: ActorKind,
     pub id: Option<Uuid>,
     pub name: String,
 }
@@ -53,19 +52,20 @@ struct Row {
     after: Option<String>,
 }
 
-impl From<Row> for AuditEntry {
-    fn from(r: Row) -> Self {
+impl TryFrom<Row> for AuditEntry {
+    type Error = Error;
+    fn try_from(r: Row) -> Result<Self> {
         let json = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
-        Self {
+        Ok(Self {
             id: r.id,
             at: Timestamp::from_millis(r.at),
-            actor: Actor { kind: r.actor_kind, id: r.actor_id, name: r.actor_name },
+            actor: Actor { kind: r.actor_kind.parse().map_err(Error::corrupt)?, id: r.actor_id, name: r.actor_name },
             action: r.action,
             subject_kind: r.subject_kind,
             subject_id: r.subject_id,
             before: json(r.before),
             after: json(r.after),
-        }
+        })
     }
 }
 
@@ -77,7 +77,7 @@ pub async fn insert(tx: &mut Tx, e: &AuditEntry) -> Result<()> {
     on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
         .bind(e.id)
         .bind(e.at.as_millis())
-        .bind(&e.actor.kind)
+        .bind(e.actor.kind.as_str())
         .bind(e.actor.id)
         .bind(&e.actor.name)
         .bind(&e.action)
@@ -132,7 +132,8 @@ pub async fn list(
     }
     let sql = format!("select {COLUMNS} from audit_log {} order by id desc limit {}", f.sql(), limit + 1);
     let rows: Vec<Row> = on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?;
-    Ok(Page::from_rows(rows.into_iter().map(AuditEntry::from).collect(), limit, |e| e.id.to_string()))
+    let entries = rows.into_iter().map(AuditEntry::try_from).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_rows(entries, limit, |e| e.id.to_string()))
 }
 
 /// Blanks what earlier entries recorded of an erased subject; the entries themselves (who

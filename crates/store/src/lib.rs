@@ -17,6 +17,7 @@ pub mod engagement;
 pub mod events;
 pub mod groups;
 pub mod inbox;
+pub mod jobs;
 pub mod members;
 pub mod messages;
 pub mod partners;

@@ -17,10 +17,10 @@ pub enum EventKind {
     Suppressed,
     Opened,
     /// An open by a machine (a privacy proxy or a prefetcher), not a person: see
-    /// `automation`.
+    /// `machine_engagement`.
     MachineOpened,
     Clicked,
-    /// A click by a link scanner, not a person: see `automation`.
+    /// A click by a link scanner, not a person: see `machine_engagement`.
     ScannerClicked,
     Viewed,
     Read,

@@ -3,8 +3,8 @@
 //! as a message travels and is read.
 
 mod address;
-pub mod automation;
 mod events;
+pub mod machine_engagement;
 mod purpose;
 mod retry;
 mod status;

@@ -46,7 +46,7 @@ impl From<AuditEntry> for Entry {
         Self {
             at: when(e.at),
             actor: e.actor.name,
-            actor_kind: e.actor.kind,
+            actor_kind: e.actor.kind.to_string(),
             action: e.action,
             subject: e.subject_id.map(|s| s.to_string()).unwrap_or_default(),
             before: pretty(e.before),
