@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Compares the sending speed of two tidings binaries on the same machine, alternating
-# them so that drift in the machine's speed hits both: each run copies one database
-# (MEMBERS opted-in members, one message released to all of them), starts `tidings
+# them so that drift in the machine's speed hits both: each run copies its binary's base
+# database (MEMBERS opted-in members, one message released to all of them; one base per
+# binary, each migrated by its own binary, so binaries with different schemas compare
+# on equal data), starts `tidings
 # worker` against Postfix's smtp-sink for SECONDS, then counts the deliveries sent and
 # reads the CPU time of the worker and the sink from /proc.
 #
@@ -25,15 +27,18 @@ ensure_sink
 
 python3 bench/gen_directory.py "$MEMBERS" "$WORK" $((MEMBERS / 100)) opt-in > /dev/null
 write_price_list "$WORK/message.json"
-URL="sqlite:$WORK/base.db"
-import_directory "$2" "$URL"
-"$2" --database-url "$URL" topic create --key pricing --name Pricing > /dev/null
-release_message "$2" "$URL" "$WORK/message.json" pricing > /dev/null
-sqlite3 "$WORK/base.db" "pragma wal_checkpoint(truncate)" > /dev/null
+base() { # binary, database file
+  import_directory "$1" "sqlite:$2"
+  "$1" --database-url "sqlite:$2" topic create --key pricing --name Pricing > /dev/null
+  release_message "$1" "sqlite:$2" "$WORK/message.json" pricing > /dev/null
+  sqlite3 "$2" "pragma wal_checkpoint(truncate)" > /dev/null
+}
+base "$1" "$WORK/base1.db"
+base "$2" "$WORK/base2.db"
 
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-run() { # binary: one timed run, one table row
-  rm -f "$WORK"/run.db*; cp "$WORK/base.db" "$WORK/run.db"
+run() { # binary, its base database: one timed run, one table row
+  rm -f "$WORK"/run.db*; cp "$2" "$WORK/run.db"
   port=$(free_port)
   sink -c $(sink_user) "127.0.0.1:$port" 1024 > /dev/null 2>&1 &
   sink=$!
@@ -53,6 +58,6 @@ run() { # binary: one timed run, one table row
 echo "| binary | emails/s | worker CPU per email | sink CPU in ${SECONDS_EACH} s |"
 echo "|---|---|---|---|"
 for _ in $(seq "$ROUNDS"); do
-  run "$1"
-  run "$2"
+  run "$1" "$WORK/base1.db"
+  run "$2" "$WORK/base2.db"
 done

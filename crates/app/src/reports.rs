@@ -2,7 +2,7 @@
 //! clicked, read, acknowledged) overall, by channel, by partner, by partner type, tier
 //! and region, by role, and over time; with machine opens and scanner clicks counted apart
 //! from people (the rule is `tidings_core::deliveries::machine_engagement`'s). It reads the counts
-//! `tidings_store::rollups` keeps as things happen, one row per partner, per combination of
+//! `tidings_store::reports` keeps as things happen, one row per partner, per combination of
 //! roles, per hour and per delivery status, so its cost follows the number of partners,
 //! not of copies.
 
@@ -14,7 +14,7 @@ use tidings_core::deliveries::DeliveryStatus;
 use tidings_core::messages::Importance;
 use tidings_core::{Action, MessageId, PartnerId, Role, Roles, Timestamp};
 use tidings_store::messages;
-use tidings_store::rollups::{self, Counts, Key};
+use tidings_store::reports::{self, Counts, Key};
 
 use crate::error::not_found;
 use crate::{App, AppError, Caller};
@@ -100,7 +100,7 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
     let mut roles_rows: Vec<(Roles, Counts)> = Vec::new();
     let mut hours: BTreeMap<i64, Counts> = BTreeMap::new();
     let mut channels: BTreeMap<Channel, BTreeMap<DeliveryStatus, i64>> = BTreeMap::new();
-    for (key, counts) in rollups::of_message(&mut tx, id).await? {
+    for (key, counts) in reports::of_message(&mut tx, id).await? {
         match key {
             Key::Partner(partner_id) => partner_rows.push((partner_id, counts)),
             Key::Roles(roles) => roles_rows.push((roles, counts)),
@@ -112,7 +112,7 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
         }
     }
 
-    let labels = rollups::partner_labels(&mut tx, id).await?;
+    let labels = reports::partner_labels(&mut tx, id).await?;
     drop(tx);
 
     // Hours for the first two days, then days (UTC).
@@ -205,7 +205,7 @@ pub async fn fold(app: &App) -> Result<u64, AppError> {
     let mut folded = 0;
     loop {
         let mut tx = app.db.begin().await?;
-        let n = rollups::fold(&mut tx, FOLD_LIMIT).await?;
+        let n = reports::fold(&mut tx, FOLD_LIMIT).await?;
         tx.commit().await?;
         folded += n;
         if n < u64::from(FOLD_LIMIT) {
@@ -220,7 +220,7 @@ pub async fn recount(app: &App, caller: &Caller, id: MessageId) -> Result<(), Ap
     caller.require(Action::Configure, "recount message reports")?;
     let mut tx = app.db.begin().await?;
     messages::get(&mut tx, id).await.map_err(not_found("message"))?;
-    rollups::recount(&mut tx, id).await?;
+    reports::recount(&mut tx, id).await?;
     crate::audit::entry(caller, "message.recount", id.as_uuid()).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(())

@@ -10,7 +10,7 @@ use tidings_core::{Action, Email, Member, MemberId, MessageId};
 use tidings_store::deliveries::{self, DeliveryKey};
 use tidings_store::events::{self, NewEvent};
 use tidings_store::inbox::{self as inbox_store, Engagement};
-use tidings_store::rollups::{self, Step};
+use tidings_store::reports::{self, Step};
 use tidings_store::{members, suppressions};
 
 use crate::consent::{ConsentInput, record_as};
@@ -69,8 +69,8 @@ async fn engagement(
     }
     append(app, &mut tx, message, member, kind, detail).await?;
     match kind {
-        EventKind::MachineOpened => _ = rollups::reach(&mut tx, message, member, Step::MachineOpened, now).await?,
-        EventKind::ScannerClicked => _ = rollups::reach(&mut tx, message, member, Step::ScannerClicked, now).await?,
+        EventKind::MachineOpened => _ = reports::reach(&mut tx, message, member, Step::MachineOpened, now).await?,
+        EventKind::ScannerClicked => _ = reports::reach(&mut tx, message, member, Step::ScannerClicked, now).await?,
         _ => {
             inbox_store::mark_engaged(&mut tx, message, member, what, now).await?;
             members::touch(&mut tx, member, now).await?;
@@ -135,7 +135,7 @@ pub async fn unsubscribe(app: &App, token: &str, origin: &Origin) -> Result<Link
     let mut tx = app.db.begin().await?;
     let (message, member) = (subject.message.id, subject.member.id);
     append(app, &mut tx, message, member, EventKind::Unsubscribed, origin.detail()).await?;
-    rollups::reach(&mut tx, message, member, Step::Unsubscribed, app.clock.now()).await?;
+    reports::reach(&mut tx, message, member, Step::Unsubscribed, app.clock.now()).await?;
     tx.commit().await?;
     Ok(subject)
 }

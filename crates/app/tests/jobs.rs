@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tidings_app::jobs::{Job, run_due_of};
+use tidings_app::workers::jobs::{Job, run_due_of};
 use tidings_app::{App, Clock};
 use tidings_core::{Catalog, Timestamp};
 use tidings_store::Db;
@@ -28,7 +28,7 @@ static SQLITE_RUNS: AtomicUsize = AtomicUsize::new(0);
 /// A job that counts its runs and takes a moment, so the other worker's offer comes while
 /// it runs.
 fn counting(name: &'static str, runs: &'static AtomicUsize) -> Job {
-    let run: tidings_app::jobs::Run = if std::ptr::eq(runs, &POSTGRES_RUNS) {
+    let run: tidings_app::workers::jobs::Run = if std::ptr::eq(runs, &POSTGRES_RUNS) {
         |_| {
             Box::pin(async {
                 POSTGRES_RUNS.fetch_add(1, Ordering::SeqCst);

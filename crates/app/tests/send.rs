@@ -14,7 +14,7 @@ use tidings_app::consent::{self, ConsentInput};
 use tidings_app::inbox::{self, InboxQuery, Origin};
 use tidings_app::messages as compose;
 use tidings_app::release;
-use tidings_app::worker::{Cache, WorkerConfig, work_once};
+use tidings_app::workers::deliver::{Cache, WorkerConfig, work_once};
 use tidings_app::{App, AppError, Caller, events, signing::TokenUse};
 use tidings_channels::testing::{Mode, SmtpServer};
 use tidings_channels::{Channels, SmtpConfig};
@@ -289,14 +289,14 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
 /// The report's counts, kept as things happened, are those a recount from the copies and
 /// deliveries finds, before and after the differences are folded.
 async fn assert_counts_agree(app: &App, id: MessageId) {
-    use tidings_store::rollups;
+    use tidings_store::reports;
     let counts = || async {
         let mut tx = app.db.read().await.unwrap();
-        let mut all: Vec<_> = rollups::of_message(&mut tx, id)
+        let mut all: Vec<_> = reports::of_message(&mut tx, id)
             .await
             .unwrap()
             .into_iter()
-            .filter(|(_, c)| *c != rollups::Counts::default())
+            .filter(|(_, c)| *c != reports::Counts::default())
             .map(|(k, c)| (format!("{k:?}"), c))
             .collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));

@@ -70,7 +70,7 @@ async fn a_link_signs_in_once_and_only_until_it_expires(app: App) {
     let late = token_in(&smtp.wait_for(2, Duration::from_secs(5))[1].text());
     app.clock.advance(sign_in::LINK_LIFETIME_MS);
     assert!(matches!(sign_in::redeem(&app, &late).await, Err(AppError::Invalid(_))), "an expired link is refused");
-    let (purged, _) = tidings_app::housekeeping::purge_expired(&app).await.unwrap();
+    let (purged, _) = tidings_app::workers::housekeeping::purge_expired(&app).await.unwrap();
     assert_eq!(purged, 2, "both links are past their 15 minutes and forgotten");
     let altered = format!("{}0", &token[..token.len() - 1]);
     assert!(matches!(sign_in::redeem(&app, &altered).await, Err(AppError::Invalid(_))));

@@ -7,7 +7,7 @@ use tidings_core::{MemberId, MessageId, PartnerId, Roles, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::rollups::{self, Key};
+use crate::reports::{self, Key};
 use crate::{Result, Tx};
 
 /// How far one message's acknowledgments have come.
@@ -26,7 +26,7 @@ impl Tally {
 
 /// The tallies of several messages at once (a list page), from the report's counts.
 pub async fn tallies(tx: &mut Tx, messages: &[MessageId]) -> Result<Vec<(MessageId, Tally)>> {
-    let totals = crate::rollups::totals(tx, messages).await?;
+    let totals = crate::reports::totals(tx, messages).await?;
     Ok(messages
         .iter()
         .filter_map(|m| {
@@ -49,10 +49,10 @@ pub struct PartnerStanding {
 }
 
 /// Every partner the message reached, those with the most outstanding first: from the
-/// report's counts (`rollups`), a row per partner however many copies.
+/// report's counts (`reports`), a row per partner however many copies.
 pub async fn by_partner(tx: &mut Tx, message: MessageId) -> Result<Vec<PartnerStanding>> {
-    let counts = rollups::of_message(tx, message).await?;
-    let mut labels = rollups::partner_labels(tx, message).await?;
+    let counts = reports::of_message(tx, message).await?;
+    let mut labels = reports::partner_labels(tx, message).await?;
     let mut rows: Vec<PartnerStanding> = counts
         .into_iter()
         .filter_map(|(key, c)| match key {

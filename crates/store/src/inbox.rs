@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::db::on_tx;
 use crate::partners::escape_like;
-use crate::rollups::{self, Step};
+use crate::reports::{self, Step};
 use crate::sql::{Filter, Page, Value, bind_as, clamp_limit};
 use crate::{Error, Result, Tx};
 
@@ -64,7 +64,7 @@ pub async fn get(tx: &mut Tx, message: MessageId, member: MemberId) -> Result<Re
 }
 
 /// Sets the time of the first view; `true` when this is the first. (Reports do not count
-/// views; the steps they count go through `rollups::reach`.)
+/// views; the steps they count go through `reports::reach`.)
 pub async fn mark_viewed(tx: &mut Tx, message: MessageId, member: MemberId, now: Timestamp) -> Result<bool> {
     let done = on_tx!(tx, |c| sqlx::query(
         "update recipients set viewed_at = $3 where message_id = $1 and member_id = $2 and viewed_at is null"
@@ -79,7 +79,7 @@ pub async fn mark_viewed(tx: &mut Tx, message: MessageId, member: MemberId, now:
 }
 
 pub async fn mark_read(tx: &mut Tx, message: MessageId, member: MemberId, now: Timestamp) -> Result<bool> {
-    rollups::reach(tx, message, member, Step::Read, now).await
+    reports::reach(tx, message, member, Step::Read, now).await
 }
 
 /// Narrows an inbox; every field that is set must hold.
@@ -240,7 +240,7 @@ pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<bool> {
     }
     // Acknowledging is reading too, for one who acknowledges from an email's link.
     for step in [Step::Acknowledged, Step::Read] {
-        rollups::reach(tx, a.message_id, a.member_id, step, a.acknowledged_at).await?;
+        reports::reach(tx, a.message_id, a.member_id, step, a.acknowledged_at).await?;
     }
     Ok(true)
 }
@@ -298,7 +298,7 @@ pub async fn mark_engaged(
         Engagement::Clicked => &[Step::Clicked, Step::Opened],
     };
     for step in steps {
-        rollups::reach(tx, message, member, *step, at).await?;
+        reports::reach(tx, message, member, *step, at).await?;
     }
     Ok(())
 }

@@ -22,14 +22,14 @@ pub mod members;
 pub mod messages;
 pub mod partners;
 pub mod passwords;
-pub mod reminders;
-pub mod rollups;
+pub mod reports;
 pub mod segments;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;
 pub mod staff;
 pub mod suppressions;
+pub mod team;
 pub mod tokens;
 pub mod topics;
 

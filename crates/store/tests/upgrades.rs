@@ -8,7 +8,7 @@ use tidings_core::deliveries::{DeliveryStatus, Purpose};
 use tidings_core::{MemberId, MessageId};
 use tidings_store::deliveries::{self, DeliveryKey};
 use tidings_store::testing::{Engine, TestDb};
-use tidings_store::{Dialect, rollups};
+use tidings_store::{Dialect, reports};
 
 #[tokio::test]
 async fn sqlite_deliveries_from_before_purposes_are_first_sends() {
@@ -46,10 +46,10 @@ async fn deliveries_from_before_purposes_are_first_sends(engine: Engine) {
     let d = deliveries::get(&mut tx, key).await.unwrap();
     assert_eq!((d.status, d.attempts, d.provider_id.as_deref()), (DeliveryStatus::Sent, 2, Some("pid-1")));
     assert_eq!(deliveries::of_message(&mut tx, message).await.unwrap().len(), 1);
-    let counts = rollups::of_message(&mut tx, message).await.unwrap();
+    let counts = reports::of_message(&mut tx, message).await.unwrap();
     let sent = counts
         .iter()
-        .find(|(k, _)| matches!(k, rollups::Key::Delivery { status: DeliveryStatus::Sent, .. }))
+        .find(|(k, _)| matches!(k, reports::Key::Delivery { status: DeliveryStatus::Sent, .. }))
         .map(|(_, c)| c.deliveries);
     assert_eq!(sent, Some(1), "{counts:?}");
     let events = tidings_store::events::list(&mut tx, message, &Default::default(), None, None).await.unwrap();

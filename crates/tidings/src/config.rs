@@ -81,14 +81,14 @@ pub struct WorkerSettings {
 
 impl Default for WorkerSettings {
     fn default() -> Self {
-        let d = tidings_app::worker::WorkerConfig::default();
+        let d = tidings_app::workers::deliver::WorkerConfig::default();
         Self { batch: d.batch, concurrency: d.concurrency, lease_secs: d.lease.as_secs(), loops: d.loops }
     }
 }
 
 impl WorkerSettings {
-    pub fn to_config(&self) -> tidings_app::worker::WorkerConfig {
-        tidings_app::worker::WorkerConfig {
+    pub fn to_config(&self) -> tidings_app::workers::deliver::WorkerConfig {
+        tidings_app::workers::deliver::WorkerConfig {
             batch: self.batch.max(1),
             concurrency: self.concurrency.max(1),
             lease: std::time::Duration::from_secs(self.lease_secs.max(1)),

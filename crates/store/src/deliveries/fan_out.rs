@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::audiences::compile;
 use crate::db::on_tx;
-use crate::rollups::{self, Counts, Key};
+use crate::reports::{self, Counts, Key};
 use crate::sql::{Filter, Value, bind_as, bind_query};
 use crate::{Dialect, Error, Result, Tx};
 
@@ -63,7 +63,7 @@ pub async fn release_batch(tx: &mut Tx, r: &Release<'_>, after: Option<MemberId>
     };
     let done = hi.is_none();
     if done {
-        rollups::count_partners(tx, r.message_id).await?;
+        reports::count_partners(tx, r.message_id).await?;
     }
     on_tx!(tx, |c| sqlx::query("update messages set release_cursor = $2, release_done = $3 where id = $1")
         .bind(r.message_id.as_uuid())
@@ -118,7 +118,7 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
         })
         .collect();
     // The report's counts of the batch by roles and channel, from the same rows (see
-    // `rollups`; partners are counted once the fan-out is done).
+    // `reports`; partners are counted once the fan-out is done).
     let nil = f.bind(Value::Uuid(Uuid::nil()));
     let tallied: String = channels
         .iter()
@@ -164,7 +164,7 @@ async fn fan_out_sqlite(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uuid>
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    // The report's counts of the batch by roles (see `rollups`; partners are counted once
+    // The report's counts of the batch by roles (see `reports`; partners are counted once
     // the fan-out is done), from the rows just written.
     let mut f = Filter::default();
     let nil = f.bind(Value::Uuid(Uuid::nil()));
@@ -201,7 +201,7 @@ async fn fan_out_sqlite(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uuid>
         if written > 0 {
             let key = Key::Delivery { channel: *channel, status: DeliveryStatus::Queued };
             let n = Counts { deliveries: i64::try_from(written).unwrap_or(i64::MAX), ..Counts::default() };
-            rollups::add(tx, &[(r.message_id, key, n)]).await?;
+            reports::add(tx, &[(r.message_id, key, n)]).await?;
         }
         deliveries += written;
     }

@@ -15,7 +15,7 @@ use tidings_core::{MemberId, MessageId, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::rollups::{self, Counts, Key};
+use crate::reports::{self, Counts, Key};
 use crate::sql::placeholders;
 use crate::{Dialect, Error, Result, Tx};
 
@@ -134,7 +134,7 @@ pub async fn queue(tx: &mut Tx, keys: &[DeliveryKey], due_at: Timestamp, now: Ti
             )
         })
         .collect();
-    rollups::add(tx, &deltas).await?;
+    reports::add(tx, &deltas).await?;
     Ok(total.unsigned_abs())
 }
 
@@ -181,7 +181,7 @@ pub async fn mark(
         .fetch_optional(c)
         .await)?;
     let was = was.ok_or(Error::NotFound)?.parse::<DeliveryStatus>().map_err(Error::corrupt)?;
-    rollups::add(tx, &rollups::delivery_moved(key.message_id, key.channel, was, status, 1)).await?;
+    reports::add(tx, &reports::delivery_moved(key.message_id, key.channel, was, status, 1)).await?;
     let done = on_tx!(tx, |c| sqlx::query(
         "update deliveries set status = $5, error = coalesce($6, error), due_at = null, updated_at = $7 \
          where message_id = $1 and member_id = $2 and channel = $3 and purpose = $4"

@@ -10,7 +10,7 @@ use tidings_core::{MemberId, MessageId, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::rollups;
+use crate::reports;
 use crate::sql::placeholders;
 use crate::{Dialect, Error, Result, Tx};
 
@@ -164,10 +164,10 @@ pub async fn settle(tx: &mut Tx, outcomes: &[Settled<'_>], now: Timestamp) -> Re
         let deltas: Vec<_> = moved
             .into_iter()
             .flat_map(|((message, channel, status), n)| {
-                rollups::delivery_moved(MessageId::from_uuid(message), channel, DeliveryStatus::Sending, status, n)
+                reports::delivery_moved(MessageId::from_uuid(message), channel, DeliveryStatus::Sending, status, n)
             })
             .collect();
-        rollups::add(tx, &deltas).await?;
+        reports::add(tx, &deltas).await?;
     }
     Ok(outcomes
         .iter()

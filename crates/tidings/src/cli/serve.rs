@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use tidings_app::worker;
+use tidings_app::workers::deliver;
 use tidings_app::{App, auth, demo};
 use tidings_core::StaffRole;
 
@@ -42,7 +42,7 @@ pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) 
     }
     tracing::info!(listen = %config.listen, "serving");
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let workers = with_worker.then(|| tokio::spawn(worker::run(app.clone(), config.worker.to_config(), stopped)));
+    let workers = with_worker.then(|| tokio::spawn(deliver::run(app.clone(), config.worker.to_config(), stopped)));
     tidings_web::serve(listener, app.clone(), shutdown_signal()).await?;
     let _ = stop.send(true);
     if let Some(w) = workers {
@@ -57,7 +57,7 @@ pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) 
 pub async fn worker(app: App, config: &Config) -> anyhow::Result<ExitCode> {
     println!("Tidings worker running; stop with Ctrl-C");
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let workers = tokio::spawn(worker::run(app, config.worker.to_config(), stopped));
+    let workers = tokio::spawn(deliver::run(app, config.worker.to_config(), stopped));
     shutdown_signal().await;
     let _ = stop.send(true);
     let _ = workers.await;

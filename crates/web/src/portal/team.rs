@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use tidings_app::App;
-use tidings_app::partner_lead::{self, Colleague, CriticalStatus};
+use tidings_app::team::{self, Colleague, CriticalStatus};
 use tidings_core::MessageId;
 
 use super::page::{Frame, failure, render};
@@ -53,7 +53,7 @@ fn row(tr: &Tr, zone: &tidings_core::TimeZone, s: CriticalStatus) -> Row {
 
 pub async fn show(State(app): State<App>, signed: Signed) -> Response {
     let tr = signed.visitor.tr.clone();
-    let statuses = match partner_lead::overview(&app, &signed.member).await {
+    let statuses = match team::overview(&app, &signed.member).await {
         Ok(s) => s,
         Err(e) => return failure(&tr, e),
     };
@@ -68,7 +68,7 @@ pub async fn show(State(app): State<App>, signed: Signed) -> Response {
 
 pub async fn remind(State(app): State<App>, signed: Signed, Path(id): Path<MessageId>) -> Response {
     let tr = signed.visitor.tr.clone();
-    match partner_lead::remind(&app, &signed.member, id).await {
+    match team::remind(&app, &signed.member, id).await {
         Ok(emailed) => {
             signed.flash(tr.text_with("team-reminder-sent", "count", &emailed.to_string())).await;
             Redirect::to("/portal/team").into_response()

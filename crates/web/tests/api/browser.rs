@@ -20,7 +20,7 @@ use thirtyfour::ChromiumLikeCapabilities;
 use thirtyfour::common::config::WebDriverConfig;
 use thirtyfour::prelude::*;
 use thirtyfour::session::http::{Body, HttpClient};
-use tidings_app::worker::{Cache, WorkerConfig, work_once};
+use tidings_app::workers::deliver::{Cache, WorkerConfig, work_once};
 
 use crate::helpers::{Engine, TestApp, run};
 

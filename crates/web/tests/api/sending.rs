@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tidings_app::worker::{Cache, WorkerConfig, work_once};
+use tidings_app::workers::deliver::{Cache, WorkerConfig, work_once};
 use tidings_app::{App, demo};
 use tidings_channels::testing::SmtpServer;
 use tidings_channels::{Channels, SmtpConfig};

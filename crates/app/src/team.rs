@@ -10,7 +10,7 @@ use tidings_core::consent::{self, Channel, TopicRef};
 use tidings_core::members::Role;
 use tidings_core::messages::{self, Personalization};
 use tidings_core::{Member, MemberId, MessageId, Timestamp};
-use tidings_store::reminders::{self, PartnerCopy, Reminder};
+use tidings_store::team::{self as team_store, PartnerCopy, Reminder};
 use tidings_store::{Tx, members, partners, topics};
 
 use crate::i18n::Tr;
@@ -59,7 +59,7 @@ pub async fn overview(app: &App, lead: &Member) -> Result<Vec<CriticalStatus>, A
     require_lead(lead)?;
     let partner_id = lead.profile.partner_id;
     let mut tx = app.db.read().await?;
-    let copies = reminders::critical_copies_for_partner(&mut tx, partner_id, ROWS_READ).await?;
+    let copies = team_store::critical_copies_for_partner(&mut tx, partner_id, ROWS_READ).await?;
     let mut order: Vec<MessageId> = Vec::new();
     let mut by_message: HashMap<MessageId, Vec<PartnerCopy>> = HashMap::new();
     for copy in copies {
@@ -91,7 +91,7 @@ pub async fn overview(app: &App, lead: &Member) -> Result<Vec<CriticalStatus>, A
             .collect();
         pending.sort_by_key(|c| c.name.to_lowercase());
         let due_at = message.acknowledgment.as_ref().and_then(|a| a.due_at);
-        let last_reminded_at = reminders::last_for_partner(&mut tx, id, partner_id).await?;
+        let last_reminded_at = team_store::last_for_partner(&mut tx, id, partner_id).await?;
         let next_reminder_at = last_reminded_at
             .map(|at| Timestamp::from_millis(at.as_millis() + REMIND_EVERY_MS))
             .filter(|next| *next > now);
@@ -131,7 +131,7 @@ pub async fn remind(app: &App, lead: &Member, id: MessageId) -> Result<usize, Ap
         reminded_at: app.clock.now(),
         recipients: i64::try_from(status.pending.len()).unwrap_or(i64::MAX),
     };
-    reminders::record(&mut tx, &reminder).await?;
+    team_store::record(&mut tx, &reminder).await?;
     tx.commit().await?;
     let count = emails.len();
     if app.channels.provides(Channel::Email) {

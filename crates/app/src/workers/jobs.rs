@@ -46,7 +46,7 @@ pub const REGISTRY: &[Job] = &[
     Job {
         name: "purge_expired",
         every_ms: 60_000,
-        run: |app| Box::pin(async { crate::housekeeping::purge_expired(app).await.map(|_| ()) }),
+        run: |app| Box::pin(async { crate::workers::housekeeping::purge_expired(app).await.map(|_| ()) }),
     },
 ];
 

@@ -72,7 +72,7 @@ async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool
         // The registry's due times are shared by every worker; asking once a second is
         // as often as the most frequent job runs.
         if runs_jobs && last_jobs.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-            if let Err(e) = crate::jobs::run_due(&app).await {
+            if let Err(e) = crate::workers::jobs::run_due(&app).await {
                 tracing::error!(error = %e, "running due jobs failed");
             }
             last_jobs = Some(std::time::Instant::now());
