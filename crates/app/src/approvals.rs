@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 use tidings_core::messages::{Importance, Message};
 use tidings_core::{Action, MessageId, TopicId};
-use tidings_store::approvals::{self as store, Approval};
+use tidings_store::approvals as store;
+pub use tidings_store::approvals::Approval;
 use tidings_store::{Tx, messages, settings};
 
 use crate::error::not_found;

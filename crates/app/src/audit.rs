@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 use tidings_core::{Action, ActorKind};
-use tidings_store::audit::{self as store, Actor, AuditEntry, AuditFilter};
+use tidings_store::audit::{self as store, Actor};
+pub use tidings_store::audit::{AuditEntry, AuditFilter};
 use tidings_store::{Page, Tx};
 use uuid::Uuid;
 

@@ -7,6 +7,7 @@ use tidings_core::{Action, StaffId, StaffRole, TokenId};
 use tidings_store::tokens::{self, ApiToken};
 
 use crate::{App, AppError, audit};
+pub use tidings_store::tokens::TokenListing;
 
 const TOKEN_PREFIX: &str = "tid_";
 
@@ -89,7 +90,7 @@ pub async fn rotate_token(app: &App, name: &str, role: StaffRole) -> Result<Stri
 }
 
 /// Every API token (never a secret), for those who manage them.
-pub async fn list_tokens(app: &App, caller: &Caller) -> Result<Vec<tokens::TokenListing>, AppError> {
+pub async fn list_tokens(app: &App, caller: &Caller) -> Result<Vec<TokenListing>, AppError> {
     caller.require(Action::ManageTokens, "manage API tokens")?;
     Ok(tokens::list(&mut app.db.read().await?).await?)
 }

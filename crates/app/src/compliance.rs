@@ -5,7 +5,8 @@
 use serde::Serialize;
 use tidings_core::messages::Message;
 use tidings_core::{Action, MemberId, MessageId, PartnerId, Timestamp};
-use tidings_store::compliance::{self as store, PartnerStanding, Standing, Tally};
+pub use tidings_store::compliance::PartnerStanding;
+use tidings_store::compliance::{self as store, Standing, Tally};
 use tidings_store::{messages, partners};
 
 use crate::error::not_found;

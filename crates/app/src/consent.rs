@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use tidings_core::consent::{self, Channel, Preferences, TopicPolicy, TopicRef};
 use tidings_core::{Action, FieldErrors, MemberId, Slug, text};
-use tidings_store::consent::{self as store, ConsentRecord};
+use tidings_store::consent as store;
+pub use tidings_store::consent::ConsentRecord;
 use tidings_store::{members, topics};
 
 use crate::error::not_found;

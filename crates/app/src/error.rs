@@ -1,4 +1,5 @@
-//! The one error type of the use cases; the web layer maps each variant to a status once.
+//! The one error type of the use cases, with the HTTP status and stable code each kind of
+//! error answers with on every surface (API, console, portal), stated once here.
 
 use tidings_core::FieldErrors;
 
@@ -21,6 +22,30 @@ pub enum AppError {
 impl AppError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self::Invalid(FieldErrors::single(field, message))
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::NotFound(_) => 404,
+            Self::Unauthorized => 401,
+            Self::Forbidden(_) => 403,
+            Self::Invalid(_) => 422,
+            Self::Conflict(_) => 409,
+            Self::Unexpected(_) => 500,
+        }
+    }
+
+    /// A stable, machine-readable name of the kind of error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "not_found",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::Invalid(_) => "invalid_input",
+            Self::Conflict(_) => "conflict",
+            Self::Unexpected(_) => "internal",
+        }
     }
 }
 

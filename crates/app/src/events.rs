@@ -3,7 +3,8 @@
 use serde::Deserialize;
 use tidings_core::deliveries::EventKind;
 use tidings_core::{Action, MemberId, MessageId};
-use tidings_store::events::{self, Event, EventFilter};
+pub use tidings_store::events::Event;
+use tidings_store::events::{self, EventFilter};
 use tidings_store::{Page, messages};
 
 use crate::error::not_found;

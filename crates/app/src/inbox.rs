@@ -8,7 +8,8 @@ use tidings_core::deliveries::EventKind;
 use tidings_core::messages::{self, Importance, Message, Personalization, Rendered};
 use tidings_core::{Action, Member, MemberId, MemberStatus, MessageId, Partner, Timestamp, TopicId};
 use tidings_store::events::{self, NewEvent};
-use tidings_store::inbox::{self as store, Acknowledgment, InboxFilter, Recipient};
+pub use tidings_store::inbox::Recipient;
+use tidings_store::inbox::{self as store, Acknowledgment, InboxFilter};
 use tidings_store::{Page, Tx, members, partners};
 
 use crate::error::not_found;

@@ -28,6 +28,7 @@ pub mod release;
 pub mod reports;
 pub mod segments;
 pub mod self_service;
+pub mod sessions;
 pub mod sign_in;
 pub mod signing;
 pub mod staff;
@@ -43,13 +44,19 @@ use tidings_channels::Channels;
 use tidings_core::Catalog;
 use tidings_core::audiences::Rule;
 use tidings_core::deliveries::RetryPolicy;
-use tidings_store::Db;
 
 pub use auth::Caller;
 pub use clock::Clock;
 pub use error::AppError;
 pub use signing::Signer;
 pub use tidings_channels::email::MailSettings;
+/// The database handle `App` holds.
+pub use tidings_store::Db;
+/// A page of results and the cursor of the next, as every list answers.
+pub use tidings_store::Page;
+/// A fresh database per test, on either engine.
+#[cfg(feature = "testing")]
+pub use tidings_store::testing;
 
 /// The vendor's terms and conditions that members accept in the portal.
 #[derive(Clone, Debug)]
@@ -126,6 +133,11 @@ impl App {
         let key = hex::decode(&key).map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored signing key: {e}")))?;
         self.signer = Signer::new(&key);
         Ok(self)
+    }
+
+    /// Whether the database answers (for readiness checks).
+    pub async fn ping(&self) -> Result<(), AppError> {
+        Ok(self.db.ping().await?)
     }
 
     /// Sets the default exclusion from rule text, refusing a rule that does not parse.

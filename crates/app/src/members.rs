@@ -1,7 +1,8 @@
 //! Member use cases.
 
 use tidings_core::{Action, Member, MemberDraft, MemberId};
-use tidings_store::members::{self, MemberFilter};
+use tidings_store::members;
+pub use tidings_store::members::MemberFilter;
 use tidings_store::{Page, partners};
 
 use crate::error::not_found;

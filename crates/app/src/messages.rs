@@ -6,7 +6,8 @@ use tidings_core::audiences::AudienceDraft;
 use tidings_core::consent::{self, TopicRef};
 use tidings_core::messages::{self, Message, MessageDraft, MessageState, Personalization, Rendered};
 use tidings_core::{Action, FieldErrors, MessageId, Timestamp};
-use tidings_store::messages::{self as store, MessageFilter};
+use tidings_store::messages as store;
+pub use tidings_store::messages::MessageFilter;
 use tidings_store::{Page, Tx, consent as consent_store, partners, topics};
 
 use crate::audiences::{ChannelDecision, build};
@@ -64,6 +65,13 @@ pub async fn get(app: &App, caller: &Caller, id: MessageId) -> Result<Message, A
     caller.require(Action::ReadDirectory, "read messages")?;
     let mut tx = app.db.read().await?;
     store::get(&mut tx, id).await.map_err(not_found("message"))
+}
+
+/// When the message was released, if it was.
+pub async fn released_at(app: &App, caller: &Caller, id: MessageId) -> Result<Option<Timestamp>, AppError> {
+    caller.require(Action::ReadDirectory, "read messages")?;
+    let mut tx = app.db.read().await?;
+    store::released_at(&mut tx, id).await.map_err(not_found("message"))
 }
 
 pub async fn list(

@@ -1,7 +1,8 @@
 //! Partner use cases.
 
 use tidings_core::{Action, FieldErrors, Partner, PartnerDraft, PartnerId, PartnerProfile};
-use tidings_store::partners::{self, PartnerFilter};
+use tidings_store::partners;
+pub use tidings_store::partners::PartnerFilter;
 use tidings_store::{Page, Tx, groups, staff};
 
 use crate::error::not_found;

@@ -5,7 +5,8 @@ use serde::Deserialize;
 use tidings_core::audiences;
 use tidings_core::{Action, FieldErrors, SegmentId, text};
 use tidings_store::Page;
-use tidings_store::segments::{self, Segment};
+use tidings_store::segments;
+pub use tidings_store::segments::Segment;
 
 use crate::error::not_found;
 use crate::{App, AppError, Caller, audit};

@@ -53,7 +53,7 @@ pub async fn send_link(app: &App, email: &Email) -> Result<bool, AppError> {
     let url = new_link(app, &mut tx, member.id).await?;
     tx.commit().await?;
     if !app.channels.provides(Channel::Email) {
-        return Err(AppError::Unexpected(anyhow::anyhow!("no SMTP server is configured to send sign-in links")));
+        return Err(AppError::Unexpected(anyhow::anyhow!("no email provider is configured to send sign-in links")));
     }
     let tr = Tr::for_locale(member.profile.locale.as_str());
     let (intro, button, ignore) =

@@ -61,39 +61,47 @@ impl IntoResponse for Problem {
     }
 }
 
+/// The status of an application error, from the one table in `AppError::status`.
+pub fn status_of(error: &AppError) -> StatusCode {
+    StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// The status of an error shown as a page (console and portal). One rule differs from the
+/// API: a refused form answers 400, as browsers expect of a form shown again with what was
+/// wrong; the API answers 422, so a client tells bad values from a malformed request.
+pub fn page_status(error: &AppError) -> StatusCode {
+    match error {
+        AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+        other => status_of(other),
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let p = match self.0 {
-            AppError::NotFound(what) => problem(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
+        let (status, code) = (status_of(&self.0), self.0.code());
+        let detail = match &self.0 {
+            AppError::NotFound(what) => format!("{what} not found"),
             AppError::Unauthorized => {
-                let p = problem(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "send a valid API token as 'Authorization: Bearer tid_...' (create one with 'tidings token create')",
-                );
-                let mut response = p.into_response();
-                response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-                return response;
+                "send a valid API token as 'Authorization: Bearer tid_...' (create one with 'tidings token create')"
+                    .to_owned()
             }
-            AppError::Forbidden(doing) => {
-                problem(StatusCode::FORBIDDEN, "forbidden", format!("your role may not {doing}"))
-            }
-            AppError::Invalid(errors) => {
-                let mut p = problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", errors.to_string());
-                p.errors = errors.iter().cloned().collect();
-                p
-            }
-            AppError::Conflict(message) => problem(StatusCode::CONFLICT, "conflict", message),
+            AppError::Forbidden(doing) => format!("your role may not {doing}"),
+            AppError::Invalid(errors) => errors.to_string(),
+            AppError::Conflict(message) => message.clone(),
             AppError::Unexpected(error) => {
                 tracing::error!(error = format!("{error:#}"), "request failed");
-                problem(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "something went wrong on our side; it has been logged",
-                )
+                "something went wrong on our side; it has been logged".to_owned()
             }
         };
-        p.into_response()
+        let mut p = problem(status, code, detail);
+        if let AppError::Invalid(errors) = &self.0 {
+            p.errors = errors.iter().cloned().collect();
+        }
+        let mut response = p.into_response();
+        if matches!(self.0, AppError::Unauthorized) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }
 

@@ -30,7 +30,7 @@ async fn healthz() -> &'static str {
 
 /// The process can serve: its database answers.
 async fn readyz(State(app): State<App>) -> (StatusCode, &'static str) {
-    match app.db.ping().await {
+    match app.ping().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!(error = %e, "database not ready");

@@ -1,13 +1,12 @@
-//! Portal sessions for tower-sessions, kept in the database through the store (one table
+//! Portal sessions for tower-sessions, kept in the database through the app (one table
 //! on either engine), so any server node can serve any member and a restart signs nobody
 //! out. The session id is tower-sessions' random 128-bit id; its data is stored as JSON.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use tidings_app::App;
+use tidings_app::{App, sessions};
 use tidings_core::Timestamp;
-use tidings_store::sessions;
 use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -46,24 +45,18 @@ impl SessionStore for DbSessionStore {
     /// Draws a new id until one is free: two sessions never share an id.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let data = encode(record)?;
-        let mut tx = self.app.db.begin().await.map_err(backend)?;
-        while !sessions::create(&mut tx, &record.id.to_string(), &data, expiry(record)).await.map_err(backend)? {
+        while !sessions::create(&self.app, &record.id.to_string(), &data, expiry(record)).await.map_err(backend)? {
             record.id = Id::default();
         }
-        tx.commit().await.map_err(backend)
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let mut tx = self.app.db.begin().await.map_err(backend)?;
-        sessions::save(&mut tx, &record.id.to_string(), &encode(record)?, expiry(record)).await.map_err(backend)?;
-        tx.commit().await.map_err(backend)
+        sessions::save(&self.app, &record.id.to_string(), &encode(record)?, expiry(record)).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let mut tx = self.app.db.read().await.map_err(backend)?;
-        let Some((data, expires)) =
-            sessions::load(&mut tx, &id.to_string(), self.app.clock.now()).await.map_err(backend)?
-        else {
+        let Some((data, expires)) = sessions::load(&self.app, &id.to_string()).await.map_err(backend)? else {
             return Ok(None);
         };
         let data: HashMap<String, serde_json::Value> =
@@ -74,8 +67,6 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        let mut tx = self.app.db.begin().await.map_err(backend)?;
-        sessions::delete(&mut tx, &id.to_string()).await.map_err(backend)?;
-        tx.commit().await.map_err(backend)
+        sessions::delete(&self.app, &id.to_string()).await.map_err(backend)
     }
 }

@@ -4,13 +4,13 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+
 use serde::Deserialize;
-use tidings_app::App;
-use tidings_store::audit::{AuditEntry, AuditFilter};
+use tidings_app::audit::{AuditEntry, AuditFilter};
+use tidings_app::{App, AppError};
 
 use super::console::Console;
-use super::shell::{Shell, failure, render, when};
+use super::shell::{PageResult, Shell, render, when};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -55,31 +55,20 @@ impl From<AuditEntry> for Entry {
     }
 }
 
-pub async fn show(State(app): State<App>, console: Console, Query(query): Query<AuditQuery>) -> Response {
+pub async fn show(State(app): State<App>, console: Console, Query(query): Query<AuditQuery>) -> PageResult {
     let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    let subject_id = match text(&query.subject).map(|s| uuid::Uuid::parse_str(&s)) {
-        Some(Ok(id)) => Some(id),
-        Some(Err(_)) => {
-            return failure(tidings_app::AppError::invalid("subject", "give the id of a record, such as a message's"));
-        }
-        None => None,
-    };
+    let subject_id = text(&query.subject)
+        .map(|s| uuid::Uuid::parse_str(&s))
+        .transpose()
+        .map_err(|_| AppError::invalid("subject", "give the id of a record, such as a message's"))?;
     let filter = AuditFilter { subject_id, action: text(&query.action), actor_name: text(&query.actor) };
-    match tidings_app::audit::list(&app, &console.caller, &filter, query.after.as_deref(), Some(100)).await {
-        Ok(page) => {
-            let entries = page.items.into_iter().map(Entry::from).collect();
-            let shell = console.shell("Audit log").await;
-            let next = page.next.map(|after| {
-                let params = [
-                    ("action", &query.action),
-                    ("actor", &query.actor),
-                    ("subject", &query.subject),
-                    ("after", &after),
-                ];
-                serde_urlencoded::to_string(params).unwrap_or_default()
-            });
-            render(StatusCode::OK, &AuditPage { shell, query, entries, next })
-        }
-        Err(e) => failure(e),
-    }
+    let page = tidings_app::audit::list(&app, &console.caller, &filter, query.after.as_deref(), Some(100)).await?;
+    let entries = page.items.into_iter().map(Entry::from).collect();
+    let shell = console.shell("Audit log").await;
+    let next = page.next.map(|after| {
+        let params =
+            [("action", &query.action), ("actor", &query.actor), ("subject", &query.subject), ("after", &after)];
+        serde_urlencoded::to_string(params).unwrap_or_default()
+    });
+    Ok(render(StatusCode::OK, &AuditPage { shell, query, entries, next }))
 }

@@ -7,15 +7,15 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::Deserialize;
+use tidings_app::compliance::PartnerStanding;
 use tidings_app::compliance::{self, PartnerReport, Report, Summary};
 use tidings_app::{App, AppError};
 use tidings_core::{MessageId, PartnerId};
-use tidings_store::compliance::PartnerStanding;
 
 use super::console::Console;
-use super::shell::{Shell, failure, render, when};
+use super::shell::{PageResult, Shell, render, when};
 
 /// The must-know messages a list shows.
 const LISTED: i64 = 100;
@@ -27,11 +27,9 @@ struct ListPage {
     messages: Vec<Summary>,
 }
 
-pub async fn list(State(app): State<App>, console: Console) -> Response {
-    match compliance::messages(&app, &console.caller, LISTED).await {
-        Ok(messages) => render(StatusCode::OK, &ListPage { shell: console.shell("Compliance").await, messages }),
-        Err(e) => failure(e),
-    }
+pub async fn list(State(app): State<App>, console: Console) -> PageResult {
+    let messages = compliance::messages(&app, &console.caller, LISTED).await?;
+    Ok(render(StatusCode::OK, &ListPage { shell: console.shell("Compliance").await, messages }))
 }
 
 #[derive(Deserialize, Default)]
@@ -59,11 +57,8 @@ pub async fn report(
     console: Console,
     Path(message): Path<MessageId>,
     Query(filter): Query<PartnerFilter>,
-) -> Response {
-    let mut report = match compliance::report(&app, &console.caller, message).await {
-        Ok(report) => report,
-        Err(e) => return failure(e),
-    };
+) -> PageResult {
+    let mut report = compliance::report(&app, &console.caller, message).await?;
     let needle = filter.q.trim().to_lowercase();
     let partners = std::mem::take(&mut report.partners)
         .into_iter()
@@ -71,7 +66,7 @@ pub async fn report(
         .filter(|p| needle.is_empty() || p.name.as_deref().is_some_and(|n| n.to_lowercase().contains(&needle)))
         .collect();
     let shell = console.shell(format!("Compliance: {}", report.summary.title)).await;
-    render(StatusCode::OK, &ReportPage { shell, report, partners, filter })
+    Ok(render(StatusCode::OK, &ReportPage { shell, report, partners, filter }))
 }
 
 #[derive(Template)]
@@ -85,15 +80,11 @@ pub async fn partner(
     State(app): State<App>,
     console: Console,
     Path((message, partner)): Path<(MessageId, PartnerId)>,
-) -> Response {
-    match compliance::partner(&app, &console.caller, message, partner).await {
-        Ok(report) => {
-            let name = report.partner_name.clone().unwrap_or_else(|| "(deleted partner)".into());
-            let shell = console.shell(format!("{name}: {}", report.summary.title)).await;
-            render(StatusCode::OK, &PartnerPage { shell, report })
-        }
-        Err(e) => failure(e),
-    }
+) -> PageResult {
+    let report = compliance::partner(&app, &console.caller, message, partner).await?;
+    let name = report.partner_name.clone().unwrap_or_else(|| "(deleted partner)".into());
+    let shell = console.shell(format!("{name}: {}", report.summary.title)).await;
+    Ok(render(StatusCode::OK, &PartnerPage { shell, report }))
 }
 
 /// The printable evidence report lists at most this many acknowledgments; the CSV export
@@ -134,11 +125,8 @@ pub async fn evidence(
     console: Console,
     Path(message): Path<MessageId>,
     Query(scope): Query<EvidenceScope>,
-) -> Response {
-    match evidence_page(&app, &console, message, scope).await {
-        Ok(page) => render(StatusCode::OK, &page),
-        Err(e) => failure(e),
-    }
+) -> PageResult {
+    Ok(render(StatusCode::OK, &evidence_page(&app, &console, message, scope).await?))
 }
 
 async fn evidence_page(
@@ -190,17 +178,13 @@ async fn evidence_page(
     })
 }
 
-pub async fn export(State(app): State<App>, console: Console, Path(message): Path<MessageId>) -> Response {
-    match compliance::export_csv(&app, &console.caller, message).await {
-        Ok(receiver) => {
-            let chunks = futures_util::stream::unfold(receiver, |mut r| async move { r.recv().await.map(|c| (c, r)) });
-            let headers = [
-                (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (CONTENT_DISPOSITION, format!("attachment; filename=\"acknowledgments-{message}.csv\"")),
-                (CACHE_CONTROL, "no-store".to_owned()),
-            ];
-            (headers, Body::from_stream(chunks)).into_response()
-        }
-        Err(e) => failure(e),
-    }
+pub async fn export(State(app): State<App>, console: Console, Path(message): Path<MessageId>) -> PageResult {
+    let receiver = compliance::export_csv(&app, &console.caller, message).await?;
+    let chunks = futures_util::stream::unfold(receiver, |mut r| async move { r.recv().await.map(|c| (c, r)) });
+    let headers = [
+        (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+        (CONTENT_DISPOSITION, format!("attachment; filename=\"acknowledgments-{message}.csv\"")),
+        (CACHE_CONTROL, "no-store".to_owned()),
+    ];
+    Ok((headers, Body::from_stream(chunks)).into_response())
 }

@@ -9,17 +9,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use tidings_app::consent::ConsentRecord;
 use tidings_app::import::{self, ImportOptions, ImportReport};
+use tidings_app::members::MemberFilter;
 use tidings_app::members::TimelineItem;
+use tidings_app::partners::PartnerFilter;
 use tidings_app::{App, AppError};
 use tidings_core::{Action, Member, MemberId, MemberStatus, Partner, PartnerId, Role};
-use tidings_store::consent::ConsentRecord;
-use tidings_store::members::MemberFilter;
-use tidings_store::partners::PartnerFilter;
 
 use super::console::Console;
 use super::download;
-use super::shell::{Shell, failure, render};
+use super::shell::{PageResult, Shell, render};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -47,7 +47,7 @@ fn given(text: &str) -> Option<String> {
     Some(text.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
-pub async fn partners(State(app): State<App>, console: Console, Query(query): Query<PartnerQuery>) -> Response {
+pub async fn partners(State(app): State<App>, console: Console, Query(query): Query<PartnerQuery>) -> PageResult {
     let filter = PartnerFilter {
         q: given(&query.q),
         partner_type: given(&query.partner_type),
@@ -55,32 +55,28 @@ pub async fn partners(State(app): State<App>, console: Console, Query(query): Qu
         region: given(&query.region),
         ..Default::default()
     };
-    match tidings_app::partners::list(&app, &console.caller, &filter, query.after.as_deref(), Some(100)).await {
-        Ok(page) => {
-            let next = page.next.map(|after| {
-                let params = [
-                    ("q", query.q.as_str()),
-                    ("partner_type", &query.partner_type),
-                    ("tier", &query.tier),
-                    ("region", &query.region),
-                    ("after", &after),
-                ];
-                serde_urlencoded::to_string(params).unwrap_or_default()
-            });
-            let names = |list: &[tidings_core::Slug]| list.iter().map(|s| s.as_str().to_owned()).collect();
-            let page = PartnersPage {
-                shell: console.shell("Partners").await,
-                partners: page.items,
-                next,
-                types: names(&app.catalog.partner_types),
-                tiers: names(&app.catalog.partner_tiers),
-                regions: names(&app.catalog.regions),
-                query,
-            };
-            render(StatusCode::OK, &page)
-        }
-        Err(e) => failure(e),
-    }
+    let page = tidings_app::partners::list(&app, &console.caller, &filter, query.after.as_deref(), Some(100)).await?;
+    let next = page.next.map(|after| {
+        let params = [
+            ("q", query.q.as_str()),
+            ("partner_type", &query.partner_type),
+            ("tier", &query.tier),
+            ("region", &query.region),
+            ("after", &after),
+        ];
+        serde_urlencoded::to_string(params).unwrap_or_default()
+    });
+    let names = |list: &[tidings_core::Slug]| list.iter().map(|s| s.as_str().to_owned()).collect();
+    let page = PartnersPage {
+        shell: console.shell("Partners").await,
+        partners: page.items,
+        next,
+        types: names(&app.catalog.partner_types),
+        tiers: names(&app.catalog.partner_tiers),
+        regions: names(&app.catalog.regions),
+        query,
+    };
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Template)]
@@ -91,17 +87,15 @@ struct PartnerPage {
     members: Vec<Member>,
 }
 
-pub async fn partner(State(app): State<App>, console: Console, Path(id): Path<PartnerId>) -> Response {
+pub async fn partner(State(app): State<App>, console: Console, Path(id): Path<PartnerId>) -> PageResult {
     let page = async {
         let partner = tidings_app::partners::get(&app, &console.caller, id).await?;
         let filter = MemberFilter { partner_id: Some(id), ..Default::default() };
         let members = tidings_app::members::list(&app, &console.caller, &filter, None, Some(500)).await?.items;
         Ok::<_, AppError>(PartnerPage { shell: console.shell(partner.profile.name.clone()).await, partner, members })
     };
-    match page.await {
-        Ok(page) => render(StatusCode::OK, &page),
-        Err(e) => failure(e),
-    }
+    let page = page.await?;
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Deserialize, Default)]
@@ -123,31 +117,26 @@ struct MembersPage {
     roles: Vec<&'static str>,
 }
 
-pub async fn members(State(app): State<App>, console: Console, Query(query): Query<MemberQuery>) -> Response {
+pub async fn members(State(app): State<App>, console: Console, Query(query): Query<MemberQuery>) -> PageResult {
     let role = match given(&query.role).map(|r| r.parse::<Role>()) {
-        Some(Err(e)) => return failure(AppError::invalid("role", e.to_string())),
+        Some(Err(e)) => return Err(AppError::invalid("role", e.to_string()).into()),
         Some(Ok(r)) => Some(r),
         None => None,
     };
     let status = match given(&query.status).map(|s| s.parse::<MemberStatus>()) {
-        Some(Err(e)) => return failure(AppError::invalid("status", e.to_string())),
+        Some(Err(e)) => return Err(AppError::invalid("status", e.to_string()).into()),
         Some(Ok(s)) => Some(s),
         None => None,
     };
     let filter = MemberFilter { q: given(&query.q), role, status, ..Default::default() };
-    match tidings_app::members::list(&app, &console.caller, &filter, query.after.as_deref(), Some(100)).await {
-        Ok(page) => {
-            let next = page.next.map(|after| {
-                let params =
-                    [("q", query.q.as_str()), ("role", &query.role), ("status", &query.status), ("after", &after)];
-                serde_urlencoded::to_string(params).unwrap_or_default()
-            });
-            let roles = Role::ALL.iter().map(|r| r.as_str()).collect();
-            let page = MembersPage { shell: console.shell("Members").await, members: page.items, next, roles, query };
-            render(StatusCode::OK, &page)
-        }
-        Err(e) => failure(e),
-    }
+    let page = tidings_app::members::list(&app, &console.caller, &filter, query.after.as_deref(), Some(100)).await?;
+    let next = page.next.map(|after| {
+        let params = [("q", query.q.as_str()), ("role", &query.role), ("status", &query.status), ("after", &after)];
+        serde_urlencoded::to_string(params).unwrap_or_default()
+    });
+    let roles = Role::ALL.iter().map(|r| r.as_str()).collect();
+    let page = MembersPage { shell: console.shell("Members").await, members: page.items, next, roles, query };
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Template)]
@@ -160,7 +149,7 @@ struct MemberPage {
     consent: Vec<ConsentRecord>,
 }
 
-pub async fn member(State(app): State<App>, console: Console, Path(id): Path<MemberId>) -> Response {
+pub async fn member(State(app): State<App>, console: Console, Path(id): Path<MemberId>) -> PageResult {
     let page = async {
         let caller = &console.caller;
         let member = tidings_app::members::get(&app, caller, id).await?;
@@ -175,10 +164,8 @@ pub async fn member(State(app): State<App>, console: Console, Path(id): Path<Mem
             consent,
         })
     };
-    match page.await {
-        Ok(page) => render(StatusCode::OK, &page),
-        Err(e) => failure(e),
-    }
+    let page = page.await?;
+    Ok(render(StatusCode::OK, &page))
 }
 
 pub async fn export_partners(State(app): State<App>, console: Console) -> Response {
@@ -208,10 +195,8 @@ struct ImportPage {
     imported: bool,
 }
 
-pub async fn import_form(console: Console) -> Response {
-    if let Err(e) = console.caller.require(Action::WriteDirectory, "import into the partner directory") {
-        return failure(e);
-    }
+pub async fn import_form(console: Console) -> PageResult {
+    console.caller.require(Action::WriteDirectory, "import into the partner directory")?;
     let page = ImportPage {
         shell: console.shell("Import").await,
         kind: "members".into(),
@@ -219,7 +204,7 @@ pub async fn import_form(console: Console) -> Response {
         report: None,
         imported: false,
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Deserialize)]
@@ -232,7 +217,7 @@ pub struct ImportForm {
 
 /// Previews (a dry run: every row planned in one transaction that is rolled back) or
 /// imports the CSV; the page keeps the file for the next step.
-pub async fn import(State(app): State<App>, console: Console, Form(form): Form<ImportForm>) -> Response {
+pub async fn import(State(app): State<App>, console: Console, Form(form): Form<ImportForm>) -> PageResult {
     let imported = form.intent == "import";
     let options = ImportOptions { strict: false, dry_run: !imported };
     let source: import::CsvSource = Box::new(std::io::Cursor::new(form.csv.clone().into_bytes()));
@@ -241,12 +226,8 @@ pub async fn import(State(app): State<App>, console: Console, Form(form): Form<I
         "members" => import::import_members(&app, &console.caller, source, options).await,
         _ => Err(AppError::invalid("kind", "choose partners or members")),
     };
-    match report {
-        Ok(report) => {
-            let shell = console.shell("Import").await;
-            let status = if report.failed > 0 && !imported { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-            render(status, &ImportPage { shell, kind: form.kind, csv: form.csv, report: Some(report), imported })
-        }
-        Err(e) => failure(e),
-    }
+    let report = report?;
+    let shell = console.shell("Import").await;
+    let status = if report.failed > 0 && !imported { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok(render(status, &ImportPage { shell, kind: form.kind, csv: form.csv, report: Some(report), imported }))
 }

@@ -4,13 +4,13 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+
 use serde::Deserialize;
 use tidings_app::App;
 use tidings_app::engagement::{self, Overview};
 
 use super::console::Console;
-use super::shell::{Shell, failure, render};
+use super::shell::{PageResult, Shell, render};
 
 #[derive(Deserialize)]
 #[serde(default)]
@@ -33,13 +33,9 @@ struct EngagementPage {
     silent_count: usize,
 }
 
-pub async fn show(State(app): State<App>, console: Console, Query(days): Query<Days>) -> Response {
-    match engagement::overview(&app, &console.caller, days.window, days.silent).await {
-        Ok(overview) => {
-            let silent_count = overview.partners.iter().filter(|p| p.silent).count();
-            let shell = console.shell("Engagement").await;
-            render(StatusCode::OK, &EngagementPage { shell, overview, silent_count })
-        }
-        Err(e) => failure(e),
-    }
+pub async fn show(State(app): State<App>, console: Console, Query(days): Query<Days>) -> PageResult {
+    let overview = engagement::overview(&app, &console.caller, days.window, days.silent).await?;
+    let silent_count = overview.partners.iter().filter(|p| p.silent).count();
+    let shell = console.shell("Engagement").await;
+    Ok(render(StatusCode::OK, &EngagementPage { shell, overview, silent_count }))
 }

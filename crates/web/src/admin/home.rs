@@ -4,14 +4,14 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+
 use tidings_app::compliance::{self, Summary};
+use tidings_app::messages::MessageFilter;
 use tidings_app::{App, AppError};
 use tidings_core::messages::Message;
-use tidings_store::messages::MessageFilter;
 
 use super::console::Console;
-use super::shell::{Shell, failure, render};
+use super::shell::{PageResult, Shell, render};
 
 #[derive(Template)]
 #[template(path = "admin/home.html")]
@@ -22,11 +22,9 @@ struct HomePage {
     awaiting: Vec<Message>,
 }
 
-pub async fn show(State(app): State<App>, console: Console) -> Response {
-    match page(&app, &console).await {
-        Ok(page) => render(StatusCode::OK, &page),
-        Err(e) => failure(e),
-    }
+pub async fn show(State(app): State<App>, console: Console) -> PageResult {
+    let page = page(&app, &console).await?;
+    Ok(render(StatusCode::OK, &page))
 }
 
 async fn page(app: &App, console: &Console) -> Result<HomePage, AppError> {

@@ -7,20 +7,20 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect};
 use serde::Deserialize;
 use tidings_app::audiences::{self, Preview};
 use tidings_app::lint::{self, Warning};
+use tidings_app::messages::MessageFilter;
 use tidings_app::messages::{self, MessagePreview};
+use tidings_app::segments::Segment;
 use tidings_app::{App, AppError};
 use tidings_core::messages::{Importance, Message, MessageState};
 use tidings_core::{Action, FieldErrors, MessageId, PartnerGroup, Role, Timestamp, Topic};
-use tidings_store::messages::MessageFilter;
-use tidings_store::segments::Segment;
 
 use super::console::Console;
 use super::forms::{ComposeForm, Intent};
-use super::shell::{Shell, failure, render, when};
+use super::shell::{PageResult, Shell, render, when};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -38,23 +38,16 @@ struct ListPage {
     next: Option<String>,
 }
 
-pub async fn list(State(app): State<App>, console: Console, Query(query): Query<ListQuery>) -> Response {
+pub async fn list(State(app): State<App>, console: Console, Query(query): Query<ListQuery>) -> PageResult {
     let state = match query.state.as_str() {
         "" => None,
-        s => match s.parse::<MessageState>() {
-            Ok(state) => Some(state),
-            Err(e) => return failure(AppError::invalid("state", e.to_string())),
-        },
+        s => Some(s.parse::<MessageState>().map_err(|e| AppError::invalid("state", e.to_string()))?),
     };
     let filter = MessageFilter { state, newest_first: true, ..Default::default() };
-    match messages::list(&app, &console.caller, &filter, query.after.as_deref(), Some(50)).await {
-        Ok(page) => {
-            let next = page.next.map(|after| format!("state={}&after={after}", query.state));
-            let shell = console.shell("Messages").await;
-            render(StatusCode::OK, &ListPage { shell, state: query.state, messages: page.items, next })
-        }
-        Err(e) => failure(e),
-    }
+    let page = messages::list(&app, &console.caller, &filter, query.after.as_deref(), Some(50)).await?;
+    let next = page.next.map(|after| format!("state={}&after={after}", query.state));
+    let shell = console.shell("Messages").await;
+    Ok(render(StatusCode::OK, &ListPage { shell, state: query.state, messages: page.items, next }))
 }
 
 /// What the compose form offers to choose from.
@@ -106,35 +99,26 @@ async fn compose_page(
     form: ComposeForm,
     errors: Option<FieldErrors>,
     audience: Option<Result<Preview, String>>,
-) -> Response {
+) -> PageResult {
     let status = if errors.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let choices = match choices(app, console).await {
-        Ok(c) => c,
-        Err(e) => return failure(e),
-    };
+    let choices = choices(app, console).await?;
     let title = if editing.is_some() { "Edit message" } else { "New message" };
     let shell = console.shell(title).await;
-    render(status, &ComposePage { shell, editing, form, choices, errors, audience, importances: IMPORTANCES })
+    Ok(render(status, &ComposePage { shell, editing, form, choices, errors, audience, importances: IMPORTANCES }))
 }
 
-pub async fn new(State(app): State<App>, console: Console) -> Response {
-    if let Err(e) = console.caller.require(Action::Compose, "compose messages") {
-        return failure(e);
-    }
+pub async fn new(State(app): State<App>, console: Console) -> PageResult {
+    console.caller.require(Action::Compose, "compose messages")?;
     compose_page(&app, &console, None, ComposeForm::blank(), None, None).await
 }
 
-pub async fn edit(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> Response {
-    if let Err(e) = console.caller.require(Action::Compose, "compose messages") {
-        return failure(e);
-    }
-    match messages::get(&app, &console.caller, id).await {
-        Ok(m) => compose_page(&app, &console, Some(id), ComposeForm::from_message(&m), None, None).await,
-        Err(e) => failure(e),
-    }
+pub async fn edit(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> PageResult {
+    console.caller.require(Action::Compose, "compose messages")?;
+    let m = messages::get(&app, &console.caller, id).await?;
+    compose_page(&app, &console, Some(id), ComposeForm::from_message(&m), None, None).await
 }
 
-pub async fn create(State(app): State<App>, console: Console, Form(pairs): Form<Vec<(String, String)>>) -> Response {
+pub async fn create(State(app): State<App>, console: Console, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
     submit(&app, &console, None, pairs).await
 }
 
@@ -143,13 +127,13 @@ pub async fn update(
     console: Console,
     Path(id): Path<MessageId>,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PageResult {
     submit(&app, &console, Some(id), pairs).await
 }
 
 /// Saves the form, or answers the author's question about it (the audience count, a new
 /// locale) without saving.
-async fn submit(app: &App, console: &Console, editing: Option<MessageId>, pairs: Vec<(String, String)>) -> Response {
+async fn submit(app: &App, console: &Console, editing: Option<MessageId>, pairs: Vec<(String, String)>) -> PageResult {
     let (mut form, intent) = ComposeForm::parse(pairs);
     match intent {
         Intent::AddLocale(locale) => {
@@ -161,7 +145,7 @@ async fn submit(app: &App, console: &Console, editing: Option<MessageId>, pairs:
                 Ok(draft) => match audiences::preview(app, &console.caller, &draft).await {
                     Ok(p) => Ok(p),
                     Err(AppError::Invalid(e)) => Err(e.to_string()),
-                    Err(e) => return failure(e),
+                    Err(e) => return Err(e.into()),
                 },
                 Err(e) => Err(e.to_string()),
             };
@@ -179,10 +163,10 @@ async fn submit(app: &App, console: &Console, editing: Option<MessageId>, pairs:
             match saved {
                 Ok(m) => {
                     console.flash("Saved. Check the warnings and the preview before it goes.").await;
-                    Redirect::to(&format!("/admin/messages/{}", m.id)).into_response()
+                    Ok(Redirect::to(&format!("/admin/messages/{}", m.id)).into_response())
                 }
                 Err(AppError::Invalid(e)) => compose_page(app, console, editing, form, Some(e), None).await,
-                Err(e) => failure(e),
+                Err(e) => Err(e.into()),
             }
         }
     }
@@ -218,11 +202,9 @@ pub async fn show(
     console: Console,
     Path(id): Path<MessageId>,
     Query(query): Query<ShowQuery>,
-) -> Response {
-    match message_page(&app, &console, id, query).await {
-        Ok(page) => render(StatusCode::OK, &page),
-        Err(e) => failure(e),
-    }
+) -> PageResult {
+    let page = message_page(&app, &console, id, query).await?;
+    Ok(render(StatusCode::OK, &page))
 }
 
 async fn message_page(app: &App, console: &Console, id: MessageId, query: ShowQuery) -> Result<MessagePage, AppError> {
@@ -249,10 +231,7 @@ async fn message_page(app: &App, console: &Console, id: MessageId, query: ShowQu
         })
     };
     let approval = tidings_app::approvals::status(app, caller, id).await?;
-    let released_at = {
-        let mut tx = app.db.read().await?;
-        tidings_store::messages::released_at(&mut tx, id).await?
-    };
+    let released_at = messages::released_at(app, caller, id).await?;
     Ok(MessagePage {
         shell: console.shell(super::home::title(&message).to_owned()).await,
         title: super::home::title(&message).to_owned(),
@@ -277,20 +256,13 @@ pub async fn email(
     console: Console,
     Path(id): Path<MessageId>,
     Query(query): Query<ShowQuery>,
-) -> Response {
-    match messages::preview(&app, &console.caller, id, query.member.trim()).await {
-        Ok(MessagePreview { email: Some(email), .. }) => (
-            [
-                ("content-security-policy", "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"),
-                ("cache-control", "no-store"),
-                ("x-content-type-options", "nosniff"),
-            ],
-            Html(email.html),
-        )
-            .into_response(),
-        Ok(_) => failure(AppError::NotFound("email for this message")),
-        Err(e) => failure(e),
-    }
+) -> PageResult {
+    let preview = messages::preview(&app, &console.caller, id, query.member.trim()).await?;
+    let email = preview.email.ok_or(AppError::NotFound("email for this message"))?;
+    let policy = "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox";
+    let headers =
+        [("content-security-policy", policy), ("cache-control", "no-store"), ("x-content-type-options", "nosniff")];
+    Ok((headers, Html(email.html)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -304,68 +276,58 @@ pub async fn schedule(
     console: Console,
     Path(id): Path<MessageId>,
     Form(form): Form<ScheduleForm>,
-) -> Response {
+) -> PageResult {
     let text = form.send_at.trim();
-    let parsed = Timestamp::parse(text).or_else(|_| Timestamp::parse(&format!("{text}:00Z")));
-    let send_at = match parsed {
-        Ok(t) => t,
-        Err(e) => return failure(AppError::invalid("send_at", e.to_string())),
-    };
+    let send_at = Timestamp::parse(text)
+        .or_else(|_| Timestamp::parse(&format!("{text}:00Z")))
+        .map_err(|e| AppError::invalid("send_at", e.to_string()))?;
     let done = messages::schedule(&app, &console.caller, id, send_at)
         .await
         .map(|_| format!("Scheduled for {}.", when(send_at)));
     after_action(&console, id, done).await
 }
 
-pub async fn unschedule(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> Response {
+pub async fn unschedule(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> PageResult {
     let done = messages::unschedule(&app, &console.caller, id).await.map(|_| "Back to draft.".to_owned());
     after_action(&console, id, done).await
 }
 
-pub async fn cancel(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> Response {
+pub async fn cancel(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> PageResult {
     let done = messages::cancel(&app, &console.caller, id).await.map(|_| "Cancelled.".to_owned());
     after_action(&console, id, done).await
 }
 
-pub async fn release(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> Response {
+pub async fn release(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> PageResult {
     let done = tidings_app::release::release(&app, &console.caller, id)
         .await
         .map(|r| format!("Released: {} inbox copies, {} deliveries queued.", r.recipients, r.deliveries));
     after_action(&console, id, done).await
 }
 
-pub async fn test_send(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> Response {
+pub async fn test_send(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> PageResult {
     let done = tidings_app::release::test_send(&app, &console.caller, id)
         .await
         .map(|r| format!("Test sent to {} test member(s) ({} deliveries).", r.recipients, r.deliveries));
     after_action(&console, id, done).await
 }
 
-pub async fn approve(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> Response {
+pub async fn approve(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> PageResult {
     let done = tidings_app::approvals::approve(&app, &console.caller, id)
         .await
         .map(|_| "Approved: it may now be sent or scheduled.".to_owned());
     after_action(&console, id, done).await
 }
 
-pub async fn copy(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> Response {
-    match messages::copy(&app, &console.caller, id).await {
-        Ok(copy) => {
-            console.flash("A new draft with the same content and audience.").await;
-            Redirect::to(&format!("/admin/messages/{}/edit", copy.id)).into_response()
-        }
-        Err(e) => failure(e),
-    }
+pub async fn copy(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> PageResult {
+    let copy = messages::copy(&app, &console.caller, id).await?;
+    console.flash("A new draft with the same content and audience.").await;
+    Ok(Redirect::to(&format!("/admin/messages/{}/edit", copy.id)).into_response())
 }
 
-async fn after_action(console: &Console, id: MessageId, done: Result<String, AppError>) -> Response {
-    match done {
-        Ok(note) => {
-            console.flash(note).await;
-            Redirect::to(&format!("/admin/messages/{id}")).into_response()
-        }
-        Err(e) => failure(e),
-    }
+async fn after_action(console: &Console, id: MessageId, done: Result<String, AppError>) -> PageResult {
+    let note = done?;
+    console.flash(note).await;
+    Ok(Redirect::to(&format!("/admin/messages/{id}")).into_response())
 }
 
 /// The label staff read for an importance.

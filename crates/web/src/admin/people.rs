@@ -5,14 +5,14 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
+use tidings_app::auth::TokenListing;
 use tidings_app::{App, AppError, auth};
 use tidings_core::{Staff, StaffId, StaffRole, TokenId};
-use tidings_store::tokens::TokenListing;
 
 use super::console::Console;
-use super::shell::{Shell, failure, render};
+use super::shell::{PageResult, Shell, render};
 
 #[derive(Template)]
 #[template(path = "admin/staff.html")]
@@ -23,14 +23,10 @@ struct StaffPage {
     roles: [StaffRole; 4],
 }
 
-pub async fn staff(State(app): State<App>, console: Console) -> Response {
-    match tidings_app::staff::list_as(&app, &console.caller).await {
-        Ok(people) => {
-            let shell = console.shell("Staff").await;
-            render(StatusCode::OK, &StaffPage { shell, people, me: console.person.id, roles: StaffRole::ALL })
-        }
-        Err(e) => failure(e),
-    }
+pub async fn staff(State(app): State<App>, console: Console) -> PageResult {
+    let people = tidings_app::staff::list_as(&app, &console.caller).await?;
+    let shell = console.shell("Staff").await;
+    Ok(render(StatusCode::OK, &StaffPage { shell, people, me: console.person.id, roles: StaffRole::ALL }))
 }
 
 #[derive(Deserialize)]
@@ -41,22 +37,18 @@ pub struct NewStaff {
     password: String,
 }
 
-pub async fn add_staff(State(app): State<App>, console: Console, Form(form): Form<NewStaff>) -> Response {
+pub async fn add_staff(State(app): State<App>, console: Console, Form(form): Form<NewStaff>) -> PageResult {
     let role = match form.role.parse::<StaffRole>() {
         Ok(role) => role,
-        Err(e) => return failure(AppError::invalid("role", e.to_string())),
+        Err(e) => return Err(AppError::invalid("role", e.to_string()).into()),
     };
     let added = async {
         let person = tidings_app::staff::add(&app, &console.caller, &form.email, &form.name, role).await?;
         tidings_app::passwords::set_staff(&app, &console.caller, person.email.as_str(), &form.password).await
     };
-    match added.await {
-        Ok(person) => {
-            console.flash(format!("{} can now sign in as {}.", person.name, person.role)).await;
-            Redirect::to("/admin/staff").into_response()
-        }
-        Err(e) => failure(e),
-    }
+    let person = added.await?;
+    console.flash(format!("{} can now sign in as {}.", person.name, person.role)).await;
+    Ok(Redirect::to("/admin/staff").into_response())
 }
 
 #[derive(Deserialize)]
@@ -69,28 +61,20 @@ pub async fn set_role(
     console: Console,
     Path(id): Path<StaffId>,
     Form(form): Form<RoleForm>,
-) -> Response {
+) -> PageResult {
     let role = match form.role.parse::<StaffRole>() {
         Ok(role) => role,
-        Err(e) => return failure(AppError::invalid("role", e.to_string())),
+        Err(e) => return Err(AppError::invalid("role", e.to_string()).into()),
     };
-    match tidings_app::staff::set_role(&app, &console.caller, id, role).await {
-        Ok(person) => {
-            console.flash(format!("{} is now {}.", person.name, person.role)).await;
-            Redirect::to("/admin/staff").into_response()
-        }
-        Err(e) => failure(e),
-    }
+    let person = tidings_app::staff::set_role(&app, &console.caller, id, role).await?;
+    console.flash(format!("{} is now {}.", person.name, person.role)).await;
+    Ok(Redirect::to("/admin/staff").into_response())
 }
 
-pub async fn remove_staff(State(app): State<App>, console: Console, Path(id): Path<StaffId>) -> Response {
-    match tidings_app::staff::remove(&app, &console.caller, id).await {
-        Ok(()) => {
-            console.flash("Removed: they are signed out at once.").await;
-            Redirect::to("/admin/staff").into_response()
-        }
-        Err(e) => failure(e),
-    }
+pub async fn remove_staff(State(app): State<App>, console: Console, Path(id): Path<StaffId>) -> PageResult {
+    let () = tidings_app::staff::remove(&app, &console.caller, id).await?;
+    console.flash("Removed: they are signed out at once.").await;
+    Ok(Redirect::to("/admin/staff").into_response())
 }
 
 #[derive(Template)]
@@ -103,17 +87,13 @@ struct TokensPage {
     created: Option<(String, String)>,
 }
 
-async fn tokens_page(app: &App, console: &Console, created: Option<(String, String)>) -> Response {
-    match auth::list_tokens(app, &console.caller).await {
-        Ok(tokens) => {
-            let shell = console.shell("API tokens").await;
-            render(StatusCode::OK, &TokensPage { shell, tokens, roles: StaffRole::ALL, created })
-        }
-        Err(e) => failure(e),
-    }
+async fn tokens_page(app: &App, console: &Console, created: Option<(String, String)>) -> PageResult {
+    let tokens = auth::list_tokens(app, &console.caller).await?;
+    let shell = console.shell("API tokens").await;
+    Ok(render(StatusCode::OK, &TokensPage { shell, tokens, roles: StaffRole::ALL, created }))
 }
 
-pub async fn tokens(State(app): State<App>, console: Console) -> Response {
+pub async fn tokens(State(app): State<App>, console: Console) -> PageResult {
     tokens_page(&app, &console, None).await
 }
 
@@ -124,23 +104,17 @@ pub struct NewToken {
 }
 
 /// Makes a token and shows its secret on this answer alone (never stored, never again).
-pub async fn create_token(State(app): State<App>, console: Console, Form(form): Form<NewToken>) -> Response {
+pub async fn create_token(State(app): State<App>, console: Console, Form(form): Form<NewToken>) -> PageResult {
     let role = match form.role.parse::<StaffRole>() {
         Ok(role) => role,
-        Err(e) => return failure(AppError::invalid("role", e.to_string())),
+        Err(e) => return Err(AppError::invalid("role", e.to_string()).into()),
     };
-    match auth::create_token(&app, &console.caller, &form.name, role, Some(console.person.id)).await {
-        Ok((token, secret)) => tokens_page(&app, &console, Some((token.name, secret))).await,
-        Err(e) => failure(e),
-    }
+    let (token, secret) = auth::create_token(&app, &console.caller, &form.name, role, Some(console.person.id)).await?;
+    tokens_page(&app, &console, Some((token.name, secret))).await
 }
 
-pub async fn revoke_token(State(app): State<App>, console: Console, Path(id): Path<TokenId>) -> Response {
-    match auth::revoke_token(&app, &console.caller, id).await {
-        Ok(()) => {
-            console.flash("Token revoked: calls made with it are refused from now on.").await;
-            Redirect::to("/admin/tokens").into_response()
-        }
-        Err(e) => failure(e),
-    }
+pub async fn revoke_token(State(app): State<App>, console: Console, Path(id): Path<TokenId>) -> PageResult {
+    let () = auth::revoke_token(&app, &console.caller, id).await?;
+    console.flash("Token revoked: calls made with it are refused from now on.").await;
+    Ok(Redirect::to("/admin/tokens").into_response())
 }

@@ -5,19 +5,19 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use serde::{Deserialize, Serialize};
 use tidings_app::audiences::{self, MemberExplanation, Preview};
+use tidings_app::segments::Segment;
 use tidings_app::segments::{self, SegmentDraft};
 use tidings_app::{App, AppError};
 use tidings_core::audiences::AudienceDraft;
 use tidings_core::{Action, FieldErrors, SegmentId};
-use tidings_store::segments::Segment;
 
 use super::console::Console;
 use super::forms::RuleBuilder;
 use super::messages::{Choices, choices};
-use super::shell::{Shell, failure, render};
+use super::shell::{PageResult, Shell, render};
 
 #[derive(Template)]
 #[template(path = "admin/segments.html")]
@@ -26,11 +26,9 @@ struct ListPage {
     segments: Vec<Segment>,
 }
 
-pub async fn list(State(app): State<App>, console: Console) -> Response {
-    match segments::list(&app, &console.caller, None, Some(500)).await {
-        Ok(page) => render(StatusCode::OK, &ListPage { shell: console.shell("Segments").await, segments: page.items }),
-        Err(e) => failure(e),
-    }
+pub async fn list(State(app): State<App>, console: Console) -> PageResult {
+    let page = segments::list(&app, &console.caller, None, Some(500)).await?;
+    Ok(render(StatusCode::OK, &ListPage { shell: console.shell("Segments").await, segments: page.items }))
 }
 
 /// The segment form as posted.
@@ -89,10 +87,10 @@ async fn page(
     editing: Option<SegmentId>,
     form: SegmentForm,
     errors: Option<FieldErrors>,
-) -> Response {
+) -> PageResult {
     let choices = match choices(app, console).await {
         Ok(c) => c,
-        Err(e) => return failure(e),
+        Err(e) => return Err(e.into()),
     };
     let draft = form.audience();
     let audience = if draft.rule.is_some() { Some(preview(app, console, &draft).await) } else { None };
@@ -101,7 +99,7 @@ async fn page(
         member => Some(match audiences::explain(app, &console.caller, &draft, member, None).await {
             Ok(e) => Ok(e),
             Err(e @ (AppError::Invalid(_) | AppError::NotFound(_))) => Err(e.to_string()),
-            Err(e) => return failure(e),
+            Err(e) => return Err(e.into()),
         }),
     };
     let title = if editing.is_some() { format!("Segment: {}", form.name) } else { "New segment".to_owned() };
@@ -119,7 +117,7 @@ async fn page(
         can_write: console.caller.role.may(Action::WriteSegments),
     };
     let status = if page.errors.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 async fn preview(app: &App, console: &Console, draft: &AudienceDraft) -> Result<Preview, String> {
@@ -129,7 +127,7 @@ async fn preview(app: &App, console: &Console, draft: &AudienceDraft) -> Result<
     }
 }
 
-pub async fn new(State(app): State<App>, console: Console) -> Response {
+pub async fn new(State(app): State<App>, console: Console) -> PageResult {
     page(&app, &console, None, SegmentForm::default(), None).await
 }
 
@@ -144,24 +142,15 @@ pub async fn show(
     console: Console,
     Path(id): Path<SegmentId>,
     Query(query): Query<ShowQuery>,
-) -> Response {
-    match segments::get(&app, &console.caller, id).await {
-        Ok(s) => {
-            let builder = RuleBuilder { rule: s.rule, ..Default::default() };
-            let form = SegmentForm {
-                name: s.name,
-                description: s.description,
-                builder,
-                member: query.member,
-                ..Default::default()
-            };
-            page(&app, &console, Some(id), form, None).await
-        }
-        Err(e) => failure(e),
-    }
+) -> PageResult {
+    let s = segments::get(&app, &console.caller, id).await?;
+    let builder = RuleBuilder { rule: s.rule, ..Default::default() };
+    let form =
+        SegmentForm { name: s.name, description: s.description, builder, member: query.member, ..Default::default() };
+    page(&app, &console, Some(id), form, None).await
 }
 
-pub async fn create(State(app): State<App>, console: Console, Form(pairs): Form<Vec<(String, String)>>) -> Response {
+pub async fn create(State(app): State<App>, console: Console, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
     submit(&app, &console, None, SegmentForm::parse(pairs)).await
 }
 
@@ -170,12 +159,12 @@ pub async fn update(
     console: Console,
     Path(id): Path<SegmentId>,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PageResult {
     submit(&app, &console, Some(id), SegmentForm::parse(pairs)).await
 }
 
 /// Saves the segment; "count" and "explain" only show what it would select.
-async fn submit(app: &App, console: &Console, editing: Option<SegmentId>, form: SegmentForm) -> Response {
+async fn submit(app: &App, console: &Console, editing: Option<SegmentId>, form: SegmentForm) -> PageResult {
     if form.intent != "save" {
         return page(app, console, editing, form, None).await;
     }
@@ -191,21 +180,17 @@ async fn submit(app: &App, console: &Console, editing: Option<SegmentId>, form: 
     match saved {
         Ok(s) => {
             console.flash(format!("Segment \"{}\" saved.", s.name)).await;
-            Redirect::to(&format!("/admin/segments/{}", s.id)).into_response()
+            Ok(Redirect::to(&format!("/admin/segments/{}", s.id)).into_response())
         }
         Err(AppError::Invalid(errors)) => page(app, console, editing, form, Some(errors)).await,
-        Err(e) => failure(e),
+        Err(e) => Err(e.into()),
     }
 }
 
-pub async fn delete(State(app): State<App>, console: Console, Path(id): Path<SegmentId>) -> Response {
-    match segments::delete(&app, &console.caller, id).await {
-        Ok(()) => {
-            console.flash("Segment deleted.").await;
-            Redirect::to("/admin/segments").into_response()
-        }
-        Err(e) => failure(e),
-    }
+pub async fn delete(State(app): State<App>, console: Console, Path(id): Path<SegmentId>) -> PageResult {
+    let () = segments::delete(&app, &console.caller, id).await?;
+    console.flash("Segment deleted.").await;
+    Ok(Redirect::to("/admin/segments").into_response())
 }
 
 #[derive(Serialize)]
@@ -216,15 +201,15 @@ pub struct Count {
 
 /// The live count behind the builders of the segment and compose pages: the audience of
 /// the posted form, as JSON.
-pub async fn count(State(app): State<App>, console: Console, Form(pairs): Form<Vec<(String, String)>>) -> Response {
+pub async fn count(State(app): State<App>, console: Console, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
     let (form, _) = super::forms::ComposeForm::parse(pairs);
     let answer = match form.audience() {
         Ok(draft) => match audiences::count(&app, &console.caller, &draft).await {
             Ok(size) => Count { size: Some(size), error: None },
             Err(AppError::Invalid(e)) => Count { size: None, error: Some(e.to_string()) },
-            Err(e) => return failure(e),
+            Err(e) => return Err(e.into()),
         },
         Err(e) => Count { size: None, error: Some(e.to_string()) },
     };
-    axum::Json(answer).into_response()
+    Ok(axum::Json(answer).into_response())
 }

@@ -4,14 +4,14 @@ use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use tidings_app::approvals::{self, ApprovalPolicy};
 use tidings_app::{App, AppError};
 use tidings_core::messages::Importance;
 use tidings_core::{Action, Topic};
 
 use super::console::Console;
-use super::shell::{Shell, failure, render};
+use super::shell::{PageResult, Shell, render};
 
 #[derive(Template)]
 #[template(path = "admin/settings.html")]
@@ -22,10 +22,8 @@ struct SettingsPage {
     importances: [(Importance, &'static str); 3],
 }
 
-pub async fn show(State(app): State<App>, console: Console) -> Response {
-    if let Err(e) = console.caller.require(Action::Configure, "change settings") {
-        return failure(e);
-    }
+pub async fn show(State(app): State<App>, console: Console) -> PageResult {
+    console.caller.require(Action::Configure, "change settings")?;
     let page = async {
         Ok::<_, AppError>(SettingsPage {
             policy: approvals::policy(&app, &console.caller).await?,
@@ -38,34 +36,28 @@ pub async fn show(State(app): State<App>, console: Console) -> Response {
             shell: console.shell("Settings").await,
         })
     };
-    match page.await {
-        Ok(page) => render(StatusCode::OK, &page),
-        Err(e) => failure(e),
-    }
+    let page = page.await?;
+    Ok(render(StatusCode::OK, &page))
 }
 
-pub async fn save(State(app): State<App>, console: Console, Form(pairs): Form<Vec<(String, String)>>) -> Response {
+pub async fn save(State(app): State<App>, console: Console, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
     let mut policy = ApprovalPolicy::default();
     for (name, value) in pairs {
         match name.as_str() {
             "importance" => match value.parse::<Importance>() {
                 Ok(i) => policy.importances.push(i),
-                Err(e) => return failure(AppError::invalid("importance", e.to_string())),
+                Err(e) => return Err(AppError::invalid("importance", e.to_string()).into()),
             },
             "topic" => match value.parse() {
                 Ok(t) => policy.topics.push(t),
-                Err(_) => return failure(AppError::invalid("topic", "no such topic")),
+                Err(_) => return Err(AppError::invalid("topic", "no such topic").into()),
             },
             _ => {}
         }
     }
-    match approvals::set_policy(&app, &console.caller, &policy).await {
-        Ok(_) => {
-            console.flash("Settings saved.").await;
-            Redirect::to("/admin/settings").into_response()
-        }
-        Err(e) => failure(e),
-    }
+    let _ = approvals::set_policy(&app, &console.caller, &policy).await?;
+    console.flash("Settings saved.").await;
+    Ok(Redirect::to("/admin/settings").into_response())
 }
 
 /// Whether the policy names this importance (for the template's checkboxes).

@@ -8,6 +8,7 @@ use tidings_app::AppError;
 use tidings_app::i18n::Tr;
 use tidings_core::{Action, Staff, StaffRole};
 
+use crate::error::page_status;
 use crate::portal::page::render_with_policy;
 
 /// Console pages run no inline script and load nothing from elsewhere; the one script
@@ -80,19 +81,39 @@ struct ErrorPage {
 
 /// An error page. Staff see why their input was refused; internals stay in the log.
 pub fn failure(error: AppError) -> Response {
-    let (status, text) = match &error {
-        AppError::NotFound(what) => (StatusCode::NOT_FOUND, format!("No such {what}.")),
-        AppError::Forbidden(doing) => (StatusCode::FORBIDDEN, format!("Your role does not allow you to {doing}.")),
-        AppError::Invalid(errors) => (StatusCode::BAD_REQUEST, errors.to_string()),
-        AppError::Conflict(reason) => (StatusCode::CONFLICT, reason.clone()),
-        AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "Please sign in again.".to_owned()),
-        _ => {
-            tracing::error!(error = %error, "a console request failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged.".to_owned())
+    let text = match &error {
+        AppError::NotFound(what) => format!("No such {what}."),
+        AppError::Forbidden(doing) => format!("Your role does not allow you to {doing}."),
+        AppError::Invalid(errors) => errors.to_string(),
+        AppError::Conflict(reason) => reason.clone(),
+        AppError::Unauthorized => "Please sign in again.".to_owned(),
+        AppError::Unexpected(e) => {
+            tracing::error!(error = format!("{e:#}"), "a console request failed");
+            "Something went wrong on our side; it has been logged.".to_owned()
         }
     };
-    error_page(status, text)
+    error_page(page_status(&error), text)
 }
+
+/// A use case's error as the console's error page: handlers return
+/// `Result<Response, PageError>` and use `?`.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        Self(e)
+    }
+}
+
+impl axum::response::IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        failure(self.0)
+    }
+}
+
+/// What a console handler answers.
+pub type PageResult = Result<Response, PageError>;
 
 pub fn error_page(status: StatusCode, text: String) -> Response {
     render(status, &ErrorPage { status: status.as_u16(), text })

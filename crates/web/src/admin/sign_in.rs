@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tidings_app::{App, AppError};
 
 use super::console::Guest;
-use super::shell::{failure, render};
+use super::shell::{PageResult, render};
 
 #[derive(Template)]
 #[template(path = "admin/sign_in.html")]
@@ -32,27 +32,25 @@ pub struct Credentials {
     password: String,
 }
 
-pub async fn submit(State(app): State<App>, guest: Guest, Form(form): Form<Credentials>) -> Response {
+pub async fn submit(State(app): State<App>, guest: Guest, Form(form): Form<Credentials>) -> PageResult {
     match tidings_app::passwords::staff_sign_in(&app, &form.email, &form.password).await {
-        Ok(person) => match guest.sign_in(person.id).await {
-            Ok(()) => Redirect::to("/admin").into_response(),
-            Err(e) => failure(e),
-        },
-        Err(AppError::Invalid(_)) => render(
+        Ok(person) => {
+            guest.sign_in(person.id).await?;
+            Ok(Redirect::to("/admin").into_response())
+        }
+        Err(AppError::Invalid(_)) => Ok(render(
             StatusCode::BAD_REQUEST,
             &SignInPage {
                 csrf: guest.csrf,
                 email: form.email.trim().to_owned(),
                 error: Some("The email address or the password is wrong."),
             },
-        ),
-        Err(e) => failure(e),
+        )),
+        Err(e) => Err(e.into()),
     }
 }
 
-pub async fn sign_out(guest: Guest) -> Response {
-    match guest.sign_out().await {
-        Ok(()) => Redirect::to("/admin/sign-in").into_response(),
-        Err(e) => failure(e),
-    }
+pub async fn sign_out(guest: Guest) -> PageResult {
+    guest.sign_out().await?;
+    Ok(Redirect::to("/admin/sign-in").into_response())
 }

@@ -8,13 +8,13 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use tidings_app::{App, AppError};
 use tidings_core::consent::{TopicPolicies, TopicPolicy};
 use tidings_core::{Action, Role, Topic, TopicDraft, TopicId};
 
 use super::console::Console;
-use super::shell::{Shell, failure, render};
+use super::shell::{PageResult, Shell, render};
 
 /// The policies as the form names them.
 pub const POLICIES: [(&str, &str); 3] = [
@@ -55,16 +55,12 @@ struct TopicsPage {
     can_write: bool,
 }
 
-pub async fn list(State(app): State<App>, console: Console) -> Response {
-    match tidings_app::topics::list(&app, &console.caller, None, Some(500)).await {
-        Ok(page) => {
-            let can_write = console.caller.role.may(Action::WriteDirectory);
-            let roles = Role::ALL.iter().map(|r| r.as_str()).collect();
-            let shell = console.shell("Topics").await;
-            render(StatusCode::OK, &TopicsPage { shell, topics: page.items, roles, policies: POLICIES, can_write })
-        }
-        Err(e) => failure(e),
-    }
+pub async fn list(State(app): State<App>, console: Console) -> PageResult {
+    let page = tidings_app::topics::list(&app, &console.caller, None, Some(500)).await?;
+    let can_write = console.caller.role.may(Action::WriteDirectory);
+    let roles = Role::ALL.iter().map(|r| r.as_str()).collect();
+    let shell = console.shell("Topics").await;
+    Ok(render(StatusCode::OK, &TopicsPage { shell, topics: page.items, roles, policies: POLICIES, can_write }))
 }
 
 /// Reads the posted topic: name, description, the default policy and each role's.
@@ -96,7 +92,7 @@ fn draft(pairs: Vec<(String, String)>) -> Result<TopicDraft, AppError> {
     Ok(draft)
 }
 
-pub async fn create(State(app): State<App>, console: Console, Form(pairs): Form<Vec<(String, String)>>) -> Response {
+pub async fn create(State(app): State<App>, console: Console, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
     let saved = match draft(pairs) {
         Ok(d) => tidings_app::topics::create(&app, &console.caller, &d).await,
         Err(e) => Err(e),
@@ -109,7 +105,7 @@ pub async fn update(
     console: Console,
     Path(id): Path<TopicId>,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PageResult {
     let saved = match draft(pairs) {
         Ok(mut d) => {
             d.key = None;
@@ -120,12 +116,8 @@ pub async fn update(
     after(&console, saved).await
 }
 
-async fn after(console: &Console, saved: Result<Topic, AppError>) -> Response {
-    match saved {
-        Ok(topic) => {
-            console.flash(format!("Topic \"{}\" saved.", topic.name)).await;
-            Redirect::to("/admin/topics").into_response()
-        }
-        Err(e) => failure(e),
-    }
+async fn after(console: &Console, saved: Result<Topic, AppError>) -> PageResult {
+    let topic = saved?;
+    console.flash(format!("Topic \"{}\" saved.", topic.name)).await;
+    Ok(Redirect::to("/admin/topics").into_response())
 }

@@ -2,9 +2,9 @@
 
 use axum::extract::State;
 use tidings_app::App;
+use tidings_app::approvals::Approval;
 use tidings_app::approvals::{self, ApprovalPolicy, ApprovalStatus};
 use tidings_core::MessageId;
-use tidings_store::approvals::Approval;
 
 use crate::error::{ApiError, Problem};
 use crate::extract::{Json, Path, Staff};

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use serde::Deserialize;
 use tidings_app::App;
-use tidings_store::audit::{AuditEntry, AuditFilter};
+use tidings_app::audit::{AuditEntry, AuditFilter};
 use utoipa::IntoParams;
 
 use super::Page;

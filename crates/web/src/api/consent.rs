@@ -16,7 +16,7 @@ pub async fn history(
     State(app): State<App>,
     Staff(caller): Staff,
     Path(id): Path<MemberId>,
-) -> Result<axum::Json<Vec<tidings_store::consent::ConsentRecord>>, ApiError> {
+) -> Result<axum::Json<Vec<tidings_app::consent::ConsentRecord>>, ApiError> {
     Ok(axum::Json(consent::history(&app, &caller, id).await?))
 }
 
@@ -28,7 +28,7 @@ pub async fn record(
     Staff(caller): Staff,
     Path(id): Path<MemberId>,
     Json(input): Json<ConsentInput>,
-) -> Result<(StatusCode, axum::Json<tidings_store::consent::ConsentRecord>), ApiError> {
+) -> Result<(StatusCode, axum::Json<tidings_app::consent::ConsentRecord>), ApiError> {
     Ok((StatusCode::CREATED, axum::Json(consent::record(&app, &caller, id, &input).await?)))
 }
 

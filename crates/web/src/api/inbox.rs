@@ -4,9 +4,9 @@
 use axum::extract::State;
 use serde::Deserialize;
 use tidings_app::App;
+use tidings_app::inbox::Recipient;
 use tidings_app::inbox::{self, AcknowledgeOutcome, InboxEntry, InboxMessage, InboxQuery};
 use tidings_core::MessageId;
-use tidings_store::inbox::Recipient;
 use utoipa::ToSchema;
 
 use super::Page;

@@ -3,9 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use tidings_app::members::MemberFilter;
 use tidings_app::{App, AppError, members};
 use tidings_core::{FieldErrors, Member, MemberDraft, MemberId, MemberStatus, PartnerId, Role};
-use tidings_store::members::MemberFilter;
 use utoipa::IntoParams;
 
 use super::Page;

@@ -4,11 +4,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use tidings_app::messages::MessageFilter;
 use tidings_app::messages::{self, MessagePreview};
 use tidings_app::{App, AppError};
 use tidings_core::messages::{Message, MessageDraft, MessageState};
 use tidings_core::{MessageId, Timestamp, TopicId};
-use tidings_store::messages::MessageFilter;
 use utoipa::{IntoParams, ToSchema};
 
 use super::Page;

@@ -64,8 +64,8 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
-impl<T> From<tidings_store::Page<T>> for Page<T> {
-    fn from(p: tidings_store::Page<T>) -> Self {
+impl<T> From<tidings_app::Page<T>> for Page<T> {
+    fn from(p: tidings_app::Page<T>) -> Self {
         Self { items: p.items, next: p.next }
     }
 }

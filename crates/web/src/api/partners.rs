@@ -3,9 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use tidings_app::partners::PartnerFilter;
 use tidings_app::{App, AppError, partners};
 use tidings_core::{Country, FieldErrors, LifecycleStage, Partner, PartnerDraft, PartnerId};
-use tidings_store::partners::PartnerFilter;
 use utoipa::IntoParams;
 
 use super::Page;

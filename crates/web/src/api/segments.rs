@@ -25,8 +25,8 @@ pub struct Segment {
     updated_at: Timestamp,
 }
 
-impl From<tidings_store::segments::Segment> for Segment {
-    fn from(s: tidings_store::segments::Segment) -> Self {
+impl From<tidings_app::segments::Segment> for Segment {
+    fn from(s: tidings_app::segments::Segment) -> Self {
         Self {
             id: s.id,
             name: s.name,

@@ -5,13 +5,13 @@ use axum::body::Bytes;
 use axum::extract::State;
 use serde::Deserialize;
 use tidings_app::App;
+use tidings_app::events::Event;
 use tidings_app::events::{self, EventQuery};
 use tidings_app::inbox::{self, MemberToken};
 use tidings_app::release::{self, ReleaseReport};
 use tidings_app::reports::{self, Report};
 use tidings_app::tracking::{self, BounceReport};
 use tidings_core::{MemberId, MessageId};
-use tidings_store::events::Event;
 use utoipa::ToSchema;
 
 use super::Page;

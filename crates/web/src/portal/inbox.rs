@@ -4,14 +4,14 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+
 use serde::{Deserialize, Serialize};
 use tidings_app::inbox::{self, InboxEntry, InboxQuery};
 use tidings_app::{App, AppError};
 use tidings_core::messages::Importance;
 use tidings_core::{Topic, TopicId};
 
-use super::page::{Frame, failure, render};
+use super::page::{Frame, OrPage, PortalResult, render};
 use super::visitor::Signed;
 use tidings_app::i18n::Tr;
 
@@ -133,18 +133,12 @@ impl From<Topic> for TopicOption {
     }
 }
 
-pub async fn list(State(app): State<App>, signed: Signed, Query(filters): Query<Filters>) -> Response {
+pub async fn list(State(app): State<App>, signed: Signed, Query(filters): Query<Filters>) -> PortalResult {
     let tr = signed.visitor.tr.clone();
-    let query = match filters.query() {
-        Ok(q) => q,
-        Err(e) => return failure(&tr, e),
-    };
+    let query = filters.query().or_page(&tr)?;
     let skip = super::popup_skips(&signed, None).await;
-    let overview = match inbox::overview(&app, &signed.member, Some(&query), &skip).await {
-        Ok(found) => found,
-        Err(e) => return failure(&tr, e),
-    };
-    let page = overview.page.unwrap_or(tidings_store::Page { items: Vec::new(), next: None });
+    let overview = inbox::overview(&app, &signed.member, Some(&query), &skip).await.or_page(&tr)?;
+    let page = overview.page.unwrap_or(tidings_app::Page { items: Vec::new(), next: None });
     let topics = overview.topics;
     let frame = super::frame_with(&signed, overview.popup).await;
     let zone = &signed.member.profile.time_zone;
@@ -157,7 +151,7 @@ pub async fn list(State(app): State<App>, signed: Signed, Query(filters): Query<
         .into_iter()
         .map(|i| (i.as_str(), importance_label(&tr, i)))
         .collect();
-    render(
+    Ok(render(
         StatusCode::OK,
         &InboxPage {
             filters: shown,
@@ -167,5 +161,5 @@ pub async fn list(State(app): State<App>, signed: Signed, Query(filters): Query<
             entries: page.items.iter().map(|e| entry(&tr, zone, e)).collect(),
             older,
         },
-    )
+    ))
 }

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use tidings_app::App;
 use tidings_app::inbox::{self, InboxMessage};
@@ -14,7 +14,7 @@ use tidings_core::MessageId;
 use tidings_core::messages::CallToAction;
 
 use super::inbox::importance_label;
-use super::page::{Frame, failure, render};
+use super::page::{Frame, OrPage, PortalResult, render};
 use super::visitor::Signed;
 use crate::extract::{Path, RequestOrigin};
 
@@ -85,19 +85,13 @@ pub async fn show(
     signed: Signed,
     Path(id): Path<MessageId>,
     RequestOrigin(origin): RequestOrigin,
-) -> Response {
+) -> PortalResult {
     let tr = signed.visitor.tr.clone();
-    let message = match inbox::view(&app, &signed.member, id, &origin).await {
-        Ok(m) => m,
-        Err(e) => return failure(&tr, e),
-    };
-    let frame = match super::frame_for(&app, &signed, Some(id)).await {
-        Ok(f) => f,
-        Err(e) => return failure(&tr, e),
-    };
+    let message = inbox::view(&app, &signed.member, id, &origin).await.or_page(&tr)?;
+    let frame = super::frame_for(&app, &signed, Some(id)).await.or_page(&tr)?;
     let action = format!("/portal/messages/{id}/acknowledge");
     let page = MessagePage { back: true, ..MessagePage::new(frame, &signed.member.profile.time_zone, message, action) };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Deserialize)]
@@ -112,14 +106,10 @@ pub async fn acknowledge(
     Path(id): Path<MessageId>,
     RequestOrigin(origin): RequestOrigin,
     Form(form): Form<AcknowledgeForm>,
-) -> Response {
-    match inbox::acknowledge(&app, &signed.member, id, &form.content_hash, &origin).await {
-        Ok(_) => {
-            signed.flash(signed.visitor.tr.text("message-acknowledged")).await;
-            Redirect::to(&format!("/portal/messages/{id}")).into_response()
-        }
-        Err(e) => failure(&signed.visitor.tr, e),
-    }
+) -> PortalResult {
+    inbox::acknowledge(&app, &signed.member, id, &form.content_hash, &origin).await.or_page(&signed.visitor.tr)?;
+    signed.flash(signed.visitor.tr.text("message-acknowledged")).await;
+    Ok(Redirect::to(&format!("/portal/messages/{id}")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -129,11 +119,9 @@ pub struct DismissForm {
 }
 
 /// Closes the pop-up for this session; the message stays in the inbox, still awaiting.
-pub async fn dismiss(signed: Signed, Path(id): Path<MessageId>, Form(form): Form<DismissForm>) -> Response {
-    if let Err(e) = signed.dismiss(id).await {
-        return failure(&signed.visitor.tr, e);
-    }
-    Redirect::to(&portal_path(&form.back)).into_response()
+pub async fn dismiss(signed: Signed, Path(id): Path<MessageId>, Form(form): Form<DismissForm>) -> PortalResult {
+    signed.dismiss(id).await.or_page(&signed.visitor.tr)?;
+    Ok(Redirect::to(&portal_path(&form.back)).into_response())
 }
 
 /// Only a path inside the portal: a `back` field can never send anyone elsewhere.

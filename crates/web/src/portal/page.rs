@@ -5,9 +5,10 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use tidings_app::AppError;
+use tidings_app::i18n::Tr;
 use tidings_core::MessageId;
 
-use tidings_app::i18n::Tr;
+use crate::error::page_status;
 
 /// The part of every page that is not the page's own content.
 pub struct Frame {
@@ -85,17 +86,50 @@ struct ErrorPage {
 /// An error page; a member never sees internals, and never learns whether something they
 /// may not see exists (not found and forbidden read the same).
 pub fn failure(tr: &Tr, error: AppError) -> Response {
-    let (status, text) = match &error {
-        AppError::NotFound(_) | AppError::Forbidden(_) => (StatusCode::NOT_FOUND, tr.text("error-not-found")),
-        AppError::Invalid(errors) => (StatusCode::BAD_REQUEST, errors.to_string()),
-        AppError::Conflict(reason) => (StatusCode::CONFLICT, reason.clone()),
-        AppError::Unauthorized => (StatusCode::UNAUTHORIZED, tr.text("sign-in-link-failed")),
-        _ => {
-            tracing::error!(error = %error, "a portal request failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, tr.text("error-unexpected"))
+    let text = match &error {
+        AppError::NotFound(_) | AppError::Forbidden(_) => tr.text("error-not-found"),
+        AppError::Invalid(errors) => errors.to_string(),
+        AppError::Conflict(reason) => reason.clone(),
+        AppError::Unauthorized => tr.text("sign-in-link-failed"),
+        AppError::Unexpected(e) => {
+            tracing::error!(error = format!("{e:#}"), "a portal request failed");
+            tr.text("error-unexpected")
         }
     };
+    // The portal's one rule of its own: what a member may not see reads as not found.
+    let status = match &error {
+        AppError::Forbidden(_) => StatusCode::NOT_FOUND,
+        other => page_status(other),
+    };
     error_page(tr, status, text)
+}
+
+/// A use case's error as a portal error page in the member's language: handlers return
+/// `Result<Response, PortalError>` and use `result.or_page(&tr)?`.
+#[derive(Debug)]
+pub struct PortalError {
+    tr: Tr,
+    error: AppError,
+}
+
+impl IntoResponse for PortalError {
+    fn into_response(self) -> Response {
+        failure(&self.tr, self.error)
+    }
+}
+
+/// What a portal handler answers.
+pub type PortalResult = Result<Response, PortalError>;
+
+/// Turns a use case's error into a portal page in the member's language.
+pub trait OrPage<T> {
+    fn or_page(self, tr: &Tr) -> Result<T, PortalError>;
+}
+
+impl<T> OrPage<T> for Result<T, AppError> {
+    fn or_page(self, tr: &Tr) -> Result<T, PortalError> {
+        self.map_err(|error| PortalError { tr: tr.clone(), error })
+    }
 }
 
 /// A form the CSRF check refused: expired (or forged) or too large.

@@ -8,13 +8,13 @@ use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use tidings_app::consent::TopicChoice;
 use tidings_app::self_service::{self, Settings, SettingsChange};
 use tidings_app::{App, AppError};
 use tidings_core::TimeZone;
 
-use super::page::{Frame, failure, render};
+use super::page::{Frame, OrPage, PortalResult, render};
 use super::visitor::Signed;
 
 /// The languages offered, each named in itself.
@@ -38,11 +38,8 @@ struct PreferencesPage {
     password_set: bool,
 }
 
-async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<String>) -> Response {
-    let mut frame = match super::frame_for(app, signed, None).await {
-        Ok(f) => f,
-        Err(e) => return failure(&signed.visitor.tr, e),
-    };
+async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<String>) -> PortalResult {
+    let mut frame = super::frame_for(app, signed, None).await.or_page(&signed.visitor.tr)?;
     frame.path = "/portal/preferences".into();
     let locale = settings.locale.to_string();
     let mut languages: Vec<(String, String)> =
@@ -51,12 +48,9 @@ async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<Stri
         languages.insert(0, (locale.clone(), locale.clone()));
     }
     let zone = &signed.member.profile.time_zone;
-    let password_set = match tidings_app::passwords::is_set(app, &signed.member).await {
-        Ok(set) => set,
-        Err(e) => return failure(&signed.visitor.tr, e),
-    };
+    let password_set = tidings_app::passwords::is_set(app, &signed.member).await.or_page(&signed.visitor.tr)?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    render(
+    Ok(render(
         status,
         &PreferencesPage {
             frame,
@@ -71,21 +65,16 @@ async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<Stri
             password_set,
             settings,
         },
-    )
+    ))
 }
 
-pub async fn show(State(app): State<App>, signed: Signed) -> Response {
-    match self_service::settings(&app, &signed.member).await {
-        Ok(settings) => page(&app, &signed, settings, None).await,
-        Err(e) => failure(&signed.visitor.tr, e),
-    }
+pub async fn show(State(app): State<App>, signed: Signed) -> PortalResult {
+    let settings = self_service::settings(&app, &signed.member).await.or_page(&signed.visitor.tr)?;
+    page(&app, &signed, settings, None).await
 }
 
-pub async fn save(State(app): State<App>, signed: Signed, Form(fields): Form<Vec<(String, String)>>) -> Response {
-    let current = match self_service::settings(&app, &signed.member).await {
-        Ok(s) => s,
-        Err(e) => return failure(&signed.visitor.tr, e),
-    };
+pub async fn save(State(app): State<App>, signed: Signed, Form(fields): Form<Vec<(String, String)>>) -> PortalResult {
+    let current = self_service::settings(&app, &signed.member).await.or_page(&signed.visitor.tr)?;
     let checked = |name: &str| fields.iter().any(|(k, _)| k == name);
     let value = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
     // An unchecked box is not sent: every topic the member may turn off is on or off.
@@ -108,10 +97,10 @@ pub async fn save(State(app): State<App>, signed: Signed, Form(fields): Form<Vec
         Ok(saved) => {
             let tr = tidings_app::i18n::Tr::for_locale(saved.locale.as_str());
             signed.flash(tr.text("prefs-saved")).await;
-            Redirect::to("/portal/preferences").into_response()
+            Ok(Redirect::to("/portal/preferences").into_response())
         }
         Err(AppError::Invalid(errors)) => page(&app, &signed, current, Some(errors.to_string())).await,
-        Err(e) => failure(&signed.visitor.tr, e),
+        Err(e) => Err(e).or_page(&signed.visitor.tr),
     }
 }
 
@@ -126,7 +115,7 @@ pub struct PasswordForm {
 }
 
 /// Sets, replaces or removes the member's optional password.
-pub async fn password(State(app): State<App>, signed: Signed, Form(form): Form<PasswordForm>) -> Response {
+pub async fn password(State(app): State<App>, signed: Signed, Form(form): Form<PasswordForm>) -> PortalResult {
     let tr = signed.visitor.tr.clone();
     let outcome = if form.action == "remove" {
         tidings_app::passwords::remove(&app, &signed.member).await.map(|()| "prefs-password-removed")
@@ -140,15 +129,13 @@ pub async fn password(State(app): State<App>, signed: Signed, Form(form): Form<P
     match outcome {
         Ok(note) => {
             signed.flash(tr.text(note)).await;
-            Redirect::to("/portal/preferences").into_response()
+            Ok(Redirect::to("/portal/preferences").into_response())
         }
-        Err(AppError::Invalid(errors)) => match self_service::settings(&app, &signed.member).await {
-            Ok(settings) => {
-                let text = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" ");
-                page(&app, &signed, settings, Some(text)).await
-            }
-            Err(e) => failure(&tr, e),
-        },
-        Err(e) => failure(&tr, e),
+        Err(AppError::Invalid(errors)) => {
+            let settings = self_service::settings(&app, &signed.member).await.or_page(&tr)?;
+            let text = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" ");
+            page(&app, &signed, settings, Some(text)).await
+        }
+        Err(e) => Err(e).or_page(&tr),
     }
 }

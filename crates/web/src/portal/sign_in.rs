@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tidings_app::{App, AppError, sign_in};
 
-use super::page::{Frame, failure, render};
+use super::page::{Frame, OrPage, PortalResult, render};
 use super::visitor::Visitor;
 
 #[derive(Template)]
@@ -49,15 +49,15 @@ pub struct LinkRequest {
     email: String,
 }
 
-pub async fn request(State(app): State<App>, visitor: Visitor, Form(form): Form<LinkRequest>) -> Response {
+pub async fn request(State(app): State<App>, visitor: Visitor, Form(form): Form<LinkRequest>) -> PortalResult {
     let email = form.email.trim().to_owned();
     match sign_in::request_link(&app, &email) {
-        Ok(()) => render(StatusCode::OK, &SentPage { frame: visitor.frame(), email }),
-        Err(AppError::Invalid(errors)) => render(
+        Ok(()) => Ok(render(StatusCode::OK, &SentPage { frame: visitor.frame(), email })),
+        Err(AppError::Invalid(errors)) => Ok(render(
             StatusCode::BAD_REQUEST,
             &SignInPage { frame: visitor.frame(), email, error: Some(errors.to_string()), password_error: None },
-        ),
-        Err(e) => failure(&visitor.tr, e),
+        )),
+        Err(e) => Err(e).or_page(&visitor.tr),
     }
 }
 
@@ -70,21 +70,21 @@ pub struct PasswordForm {
 }
 
 /// Signs in with a password; a wrong password and an unknown address read the same.
-pub async fn password(State(app): State<App>, visitor: Visitor, Form(form): Form<PasswordForm>) -> Response {
+pub async fn password(State(app): State<App>, visitor: Visitor, Form(form): Form<PasswordForm>) -> PortalResult {
     match tidings_app::passwords::sign_in(&app, &form.email, &form.password).await {
-        Ok(member) => match visitor.sign_in(member).await {
-            Ok(()) => Redirect::to("/portal").into_response(),
-            Err(e) => failure(&visitor.tr, e),
-        },
+        Ok(member) => {
+            visitor.sign_in(member).await.or_page(&visitor.tr)?;
+            Ok(Redirect::to("/portal").into_response())
+        }
         Err(AppError::Invalid(_)) => {
             let error = Some(visitor.tr.text("sign-in-password-wrong"));
             let email = form.email.trim().to_owned();
-            render(
+            Ok(render(
                 StatusCode::BAD_REQUEST,
                 &SignInPage { frame: visitor.frame(), email, error: None, password_error: error },
-            )
+            ))
         }
-        Err(e) => failure(&visitor.tr, e),
+        Err(e) => Err(e).or_page(&visitor.tr),
     }
 }
 
@@ -92,22 +92,20 @@ pub async fn landing(visitor: Visitor) -> Response {
     render(StatusCode::OK, &LinkPage { frame: visitor.frame(), failed: false })
 }
 
-pub async fn redeem(State(app): State<App>, visitor: Visitor, Path(token): Path<String>) -> Response {
+pub async fn redeem(State(app): State<App>, visitor: Visitor, Path(token): Path<String>) -> PortalResult {
     match sign_in::redeem(&app, &token).await {
-        Ok(member) => match visitor.sign_in(member).await {
-            Ok(()) => Redirect::to("/portal").into_response(),
-            Err(e) => failure(&visitor.tr, e),
-        },
-        Err(AppError::Invalid(_)) => {
-            render(StatusCode::BAD_REQUEST, &LinkPage { frame: visitor.frame(), failed: true })
+        Ok(member) => {
+            visitor.sign_in(member).await.or_page(&visitor.tr)?;
+            Ok(Redirect::to("/portal").into_response())
         }
-        Err(e) => failure(&visitor.tr, e),
+        Err(AppError::Invalid(_)) => {
+            Ok(render(StatusCode::BAD_REQUEST, &LinkPage { frame: visitor.frame(), failed: true }))
+        }
+        Err(e) => Err(e).or_page(&visitor.tr),
     }
 }
 
-pub async fn sign_out(visitor: Visitor) -> Response {
-    match visitor.sign_out().await {
-        Ok(()) => Redirect::to("/portal/sign-in").into_response(),
-        Err(e) => failure(&visitor.tr, e),
-    }
+pub async fn sign_out(visitor: Visitor) -> PortalResult {
+    visitor.sign_out().await.or_page(&visitor.tr)?;
+    Ok(Redirect::to("/portal/sign-in").into_response())
 }

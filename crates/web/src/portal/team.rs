@@ -4,12 +4,12 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use tidings_app::App;
 use tidings_app::team::{self, Colleague, CriticalStatus};
 use tidings_core::MessageId;
 
-use super::page::{Frame, failure, render};
+use super::page::{Frame, OrPage, PortalResult, render};
 use super::visitor::Signed;
 use crate::extract::Path;
 use tidings_app::i18n::Tr;
@@ -51,28 +51,18 @@ fn row(tr: &Tr, zone: &tidings_core::TimeZone, s: CriticalStatus) -> Row {
     }
 }
 
-pub async fn show(State(app): State<App>, signed: Signed) -> Response {
+pub async fn show(State(app): State<App>, signed: Signed) -> PortalResult {
     let tr = signed.visitor.tr.clone();
-    let statuses = match team::overview(&app, &signed.member).await {
-        Ok(s) => s,
-        Err(e) => return failure(&tr, e),
-    };
-    let frame = match super::frame_for(&app, &signed, None).await {
-        Ok(f) => f,
-        Err(e) => return failure(&tr, e),
-    };
+    let statuses = team::overview(&app, &signed.member).await.or_page(&tr)?;
+    let frame = super::frame_for(&app, &signed, None).await.or_page(&tr)?;
     let zone = &signed.member.profile.time_zone;
     let rows = statuses.into_iter().map(|s| row(&tr, zone, s)).collect();
-    render(StatusCode::OK, &TeamPage { frame, rows })
+    Ok(render(StatusCode::OK, &TeamPage { frame, rows }))
 }
 
-pub async fn remind(State(app): State<App>, signed: Signed, Path(id): Path<MessageId>) -> Response {
+pub async fn remind(State(app): State<App>, signed: Signed, Path(id): Path<MessageId>) -> PortalResult {
     let tr = signed.visitor.tr.clone();
-    match team::remind(&app, &signed.member, id).await {
-        Ok(emailed) => {
-            signed.flash(tr.text_with("team-reminder-sent", "count", &emailed.to_string())).await;
-            Redirect::to("/portal/team").into_response()
-        }
-        Err(e) => failure(&tr, e),
-    }
+    let emailed = team::remind(&app, &signed.member, id).await.or_page(&tr)?;
+    signed.flash(tr.text_with("team-reminder-sent", "count", &emailed.to_string())).await;
+    Ok(Redirect::to("/portal/team").into_response())
 }

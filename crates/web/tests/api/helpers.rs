@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use reqwest::{Method, Response};
 use serde_json::Value;
+pub use tidings_app::testing::Engine;
+use tidings_app::testing::TestDb;
 use tidings_app::{App, Caller, auth};
 use tidings_channels::testing::SmtpServer;
 use tidings_channels::{Channels, SmtpConfig};
 use tidings_core::{Catalog, StaffRole};
-pub use tidings_store::testing::Engine;
-use tidings_store::testing::TestDb;
 
 /// The one origin allowed to embed the widget in tests.
 pub const WIDGET_ORIGIN: &str = "https://partners.vendor.example";
@@ -67,7 +67,7 @@ impl TestApp {
         Some(Self { base, admin, analyst, client: reqwest::Client::new(), app, smtp, db: Some(db), server })
     }
 
-    pub fn db(&self) -> &tidings_store::Db {
+    pub fn db(&self) -> &tidings_app::Db {
         &self.db.as_ref().expect("the test database").db
     }
 
