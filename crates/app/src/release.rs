@@ -111,9 +111,10 @@ pub(crate) async fn fan_out(app: &App, id: MessageId) -> Result<ReleaseReport, A
     Ok(ReleaseReport { message, recipients, deliveries: queued, channels_not_served })
 }
 
-/// The outside channels a provider serves today.
+/// The outside channels Tidings sends today: one the channels set lays out, with a rule
+/// for who may be reached on it.
 fn served(channel: Channel) -> bool {
-    channel == Channel::Email && deliveries::fans_out(channel)
+    tidings_channels::Channels::can_send(channel) && deliveries::fans_out(channel)
 }
 
 /// The scheduler's turn: releases scheduled messages whose time has come, resumes

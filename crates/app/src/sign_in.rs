@@ -93,7 +93,7 @@ async fn new_link(app: &App, tx: &mut tidings_store::Tx, member: MemberId) -> Re
 }
 
 /// A link made by an operator (`tidings sign-in-link`), not mailed: for a demo without an
-/// SMTP server, or a member whose mail does not arrive. Same lifetime, single use.
+/// mail server, or a member whose mail does not arrive. Same lifetime, single use.
 pub async fn operator_link(app: &App, caller: &Caller, member: MemberId) -> Result<String, AppError> {
     caller.require(Action::ManageTokens, "make sign-in links")?;
     let mut tx = app.db.begin().await?;

@@ -116,6 +116,13 @@ impl Channels {
         &self.mail
     }
 
+    /// Whether Tidings can lay messages out and send them on `channel` (its provider may
+    /// still have to be configured: until it is, deliveries wait in the queue).
+    /// The same channels `layout` lays out.
+    pub fn can_send(channel: Channel) -> bool {
+        matches!(channel, Channel::Email)
+    }
+
     /// Lays a rendered message out for `channel`; `None` for a channel Tidings cannot
     /// send yet.
     pub fn layout(
@@ -127,6 +134,7 @@ impl Channels {
     ) -> Option<Result<Layout, String>> {
         match channel {
             Channel::Email => Some(email::Layout::new(message, rendered, topic_name).map(Layout::Email)),
+            // What `can_send` leaves out.
             Channel::Inbox
             | Channel::Popup
             | Channel::Sms
