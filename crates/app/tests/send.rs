@@ -33,6 +33,7 @@ both_engines!(
     a_server_that_is_down_or_slow_loses_nothing,
     an_outcome_is_saved_only_by_the_worker_whose_claim_it_still_is,
     a_member_gets_one_message_twice_with_two_purposes,
+    a_providers_retry_after_holds_a_delivery_back,
 );
 
 fn mailer_for(port: u16, timeout_secs: u64) -> Channels {
@@ -549,4 +550,34 @@ async fn a_member_gets_one_message_twice_with_two_purposes(app: App) {
     sent.sort();
     assert_eq!(sent, [Some(Purpose::Initial), Some(Purpose::Reminder(1))]);
     assert_counts_agree(&app, id).await;
+}
+
+/// A provider that answers "not before" (an HTTP 429 with Retry-After) is not asked again
+/// sooner, even when the backoff would; the in-memory provider stands in for it.
+async fn a_providers_retry_after_holds_a_delivery_back(mut app: App) {
+    let outbox = tidings_channels::Outbox::new();
+    app.channels = Channels::default()
+        .with(tidings_core::consent::Channel::Email, tidings_channels::Provider::Memory(outbox.clone()));
+    let (active, _) = people(&app).await;
+    let id = critical(&app, &[&active[0]]).await;
+    release::release(&app, &Caller::operator(), id).await.unwrap();
+    let three_hours = 3 * 3_600_000;
+    outbox.answer_with(Some(tidings_core::deliveries::Outcome::RetryAfter {
+        reason: "429 slow down".into(),
+        after_ms: three_hours,
+    }));
+    assert_eq!(drain(&app).await, 1);
+    let mut tx = app.db.read().await.unwrap();
+    let d = deliveries::of_message(&mut tx, id).await.unwrap().remove(0);
+    drop(tx);
+    assert_eq!(d.status, DeliveryStatus::Queued);
+    assert!(d.due_at.unwrap().as_millis() >= app.clock.now().as_millis() + three_hours as i64, "{d:?}");
+
+    outbox.answer_with(None);
+    app.clock.advance(three_hours as i64 - 1_000);
+    assert_eq!(drain(&app).await, 0, "not before the provider said");
+    app.clock.advance(1_000);
+    assert_eq!(drain(&app).await, 1);
+    assert_eq!(outbox.sent().len(), 1);
+    assert_eq!(status_of(&app, id).await, [DeliveryStatus::Sent]);
 }

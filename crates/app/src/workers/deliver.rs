@@ -275,8 +275,11 @@ async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, Attempted)>
             Attempted::Refused(reason) => {
                 (DeliveryStatus::Failed, None, None, Some(reason.as_str()), Some(EventKind::Failed))
             }
-            Attempted::Channel(o @ (Outcome::Transient(reason) | Outcome::Unknown(reason))) => {
-                match app.retry.delay_ms(c.attempts, fastrand::f64()) {
+            Attempted::Channel(
+                o @ (Outcome::Transient(reason) | Outcome::Unknown(reason) | Outcome::RetryAfter { reason, .. }),
+            ) => {
+                let at_least = if let Outcome::RetryAfter { after_ms, .. } = o { *after_ms } else { 0 };
+                match app.retry.delay_at_least_ms(c.attempts, fastrand::f64(), at_least) {
                     Some(wait) => {
                         let status = if matches!(o, Outcome::Unknown(_)) {
                             DeliveryStatus::Unknown

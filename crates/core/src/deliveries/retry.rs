@@ -35,6 +35,14 @@ impl RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// As [`RetryPolicy::delay_ms`], but never sooner than `at_least_ms` (a provider's
+    /// `Retry-After`), which may exceed `max_ms`: the provider knows when it is ready.
+    pub fn delay_at_least_ms(&self, attempts: u32, jitter: f64, at_least_ms: u64) -> Option<u64> {
+        self.delay_ms(attempts, jitter).map(|wait| wait.max(at_least_ms))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +58,13 @@ mod tests {
         assert_eq!(p.delay_ms(5, 0.5), None, "five attempts made: give up");
         let capped = RetryPolicy { max_attempts: 100, ..p };
         assert_eq!(capped.delay_ms(60, 1.0), Some(10_000));
+    }
+
+    #[test]
+    fn a_providers_retry_after_is_waited_for_but_not_past_the_last_attempt() {
+        let p = RetryPolicy { base_ms: 1_000, max_ms: 10_000, max_attempts: 5 };
+        assert_eq!(p.delay_at_least_ms(1, 0.0, 30_000), Some(30_000), "longer than the backoff and its cap");
+        assert_eq!(p.delay_at_least_ms(3, 1.0, 100), Some(4_000), "shorter than the backoff");
+        assert_eq!(p.delay_at_least_ms(5, 0.0, 100), None);
     }
 }

@@ -83,6 +83,9 @@ pub enum Outcome {
     Sent { provider_id: Option<String> },
     /// Worth trying again later (a 4xx answer, a refused connection, a timeout before sending).
     Transient(String),
+    /// Worth trying again, not before the provider said (an HTTP 429 or 503 with
+    /// `Retry-After`): the backoff waits at least this long.
+    RetryAfter { reason: String, after_ms: u64 },
     /// Never worth trying again (a 5xx answer for the recipient).
     Permanent(String),
     /// Handed over, but the answer never came.
@@ -96,6 +99,7 @@ impl Outcome {
         match self {
             Self::Sent { .. } => None,
             Self::Transient(r) | Self::Permanent(r) | Self::Unknown(r) | Self::Suppressed(r) => Some(r),
+            Self::RetryAfter { reason, .. } => Some(reason),
         }
     }
 }

@@ -337,3 +337,70 @@ mod tests {
         assert!(form.add_locale("not a locale!").is_err());
     }
 }
+
+/// A field as the form's label reads, from the path the use case names it by: an author
+/// fixes "What to do next (de)", not `content.variants.de.what_to_do`.
+pub fn field_label(path: &str) -> String {
+    let section = |name: &str| match name {
+        "title" => Some("Title"),
+        "summary" => Some("Summary"),
+        "what_changed" => Some("What changed"),
+        "why_it_matters" => Some("Why it matters"),
+        "what_to_do" => Some("What to do next"),
+        "call_to_action" => Some("Call to action"),
+        "call_to_action.label" => Some("Call to action: label"),
+        "call_to_action.url" => Some("Call to action: link"),
+        _ => None,
+    };
+    if let Some(rest) = path.strip_prefix("content.variants.") {
+        let (locale, name) = rest.split_once('.').unwrap_or((rest, ""));
+        return match section(name) {
+            Some(label) => format!("{label} ({locale})"),
+            None => format!("Text in {locale}"),
+        };
+    }
+    let known = match path {
+        "content" | "content.variants" => "Text",
+        "content.default_locale" => "Default language",
+        "topic_id" | "topic" => "Topic",
+        "importance" => "Importance",
+        "acknowledgment" => "Acknowledgment",
+        "acknowledgment.statement" => "What members confirm",
+        "acknowledgment.due_at" => "Due by",
+        "expires_at" => "Leaves inboxes after",
+        "send_at" => "Send at",
+        "channels" => "Channels",
+        "audience" => "Audience",
+        "audience.rule" | "rule" => "Rule",
+        "audience.exclude" | "exclude" | "exclude_rule" => "Leave out members matching",
+        "audience.segments" | "segment" => "Segments",
+        "audience.groups" | "group" => "Partner groups",
+        "audience.members" => "Members",
+        "name" => "Name",
+        "description" => "Description",
+        "new_locale" => "Language to add",
+        _ => "",
+    };
+    if known.is_empty() {
+        // Anything else reads as words: `partner_type` is "Partner type".
+        let words = path.rsplit('.').next().unwrap_or(path).replace('_', " ");
+        let mut chars = words.chars();
+        chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    } else {
+        known.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::field_label;
+
+    #[test]
+    fn fields_read_as_their_labels() {
+        assert_eq!(field_label("content.variants.de.what_to_do"), "What to do next (de)");
+        assert_eq!(field_label("content.variants.en.call_to_action.url"), "Call to action: link (en)");
+        assert_eq!(field_label("topic_id"), "Topic");
+        assert_eq!(field_label("acknowledgment.due_at"), "Due by");
+        assert_eq!(field_label("partner_type"), "Partner type");
+    }
+}

@@ -100,7 +100,8 @@ fn recall(csrf: String, topic: String, intent: &str) -> Vec<(&'static str, Strin
         ("summary@en", "Two lots must be pulled from stock".into()),
         ("what_changed@en", "We found a fault in **two lots**.".into()),
         ("why_it_matters@en", "Customers could be hurt.".into()),
-        ("what_to_do@en", "Pull the stock of {{ partner.name }} today.".into()),
+        // As a browser posts a textarea: CRLF line ends.
+        ("what_to_do@en", "1. Pull the stock of {{ partner.name }} today.\r\n2. Tell your customers.".into()),
         ("cta_label@en", "Start the return".into()),
         ("cta_url@en", "https://vendor.example/returns".into()),
         ("ack_statement", "We have pulled the affected stock".into()),
@@ -328,7 +329,7 @@ async fn compose_explains_what_is_wrong_and_keeps_what_was_typed(app: TestApp) -
     let refused = browser.post("/admin/messages", &fields(&bad)).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert!(refused.body.contains("Nothing was saved"));
-    assert!(refused.body.contains("<code>topic_id</code>: choose a topic"));
+    assert!(refused.body.contains("<strong>Topic</strong>: choose a topic"), "fields named by their labels");
     assert!(refused.body.contains("Recall of battery lots A1 and B2"), "what was typed stays");
     let (_, list) = app.admin(Method::GET, "/api/v1/messages", None).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 0);

@@ -88,7 +88,8 @@ async fn the_recall(app: &TestApp, chrome: &ChromeDriver) {
     fill(&driver, "summary@en", "Two lots must be pulled from stock today").await;
     fill(&driver, "what_changed@en", "We found a fault in **two lots** of the PX-200 battery.").await;
     fill(&driver, "why_it_matters@en", "A faulty cell can overheat.").await;
-    fill(&driver, "what_to_do@en", "Pull the affected stock of {{ partner.name }} and start the return.").await;
+    // Two lines typed into a textarea: the browser posts them with CRLF.
+    fill(&driver, "what_to_do@en", "1. Pull the affected stock of {{ partner.name }}.\n2. Start the return.").await;
     fill(&driver, "cta_label@en", "Start the return").await;
     fill(&driver, "cta_url@en", "https://vendor.example/returns").await;
     fill(&driver, "ack_statement", "We have pulled the affected stock").await;

@@ -7,7 +7,10 @@ use tidings_app::{App, demo};
 use crate::both_engines;
 use crate::helpers::{TestApp, read};
 
-both_engines!(a_critical_message_is_composed_previewed_scheduled_and_frozen_when_done);
+both_engines!(
+    a_critical_message_is_composed_previewed_scheduled_and_frozen_when_done,
+    multi_line_text_with_browser_line_ends_is_kept_and_saves_again_unchanged,
+);
 
 async fn a_critical_message_is_composed_previewed_scheduled_and_frozen_when_done(app: TestApp) -> TestApp {
     demo::seed(&App::new(app.db().clone(), Default::default())).await.unwrap();
@@ -94,5 +97,26 @@ async fn a_critical_message_is_composed_previewed_scheduled_and_frozen_when_done
     let (status, _) =
         read(app.call(Method::POST, &format!("/api/v1/messages/{id}/copy"), Some(&analyst), None).await).await;
     assert_eq!(status, 403);
+    app
+}
+
+async fn multi_line_text_with_browser_line_ends_is_kept_and_saves_again_unchanged(app: TestApp) -> TestApp {
+    demo::seed(&App::new(app.db().clone(), Default::default())).await.unwrap();
+    let (_, topics) = app.admin(Method::GET, "/api/v1/topics", None).await;
+    let ops = topics["items"][0]["id"].clone();
+    let content = json!({"variants": {"en": {
+        "title": "Recall",
+        "what_to_do": "1. Pull the stock\r\n2. Tell your customers\r\n\r\n3. Return it",
+    }}});
+    let body = json!({"topic_id": ops, "importance": "action", "content": content, "audience": {"rule": "member.role = \"support\""}});
+    let (status, message) = app.admin(Method::POST, "/api/v1/messages", Some(body)).await;
+    assert_eq!(status, 201, "{message}");
+    let stored = &message["content"]["variants"]["en"]["what_to_do"];
+    assert_eq!(stored, "1. Pull the stock\n2. Tell your customers\n\n3. Return it");
+    let id = message["id"].as_str().unwrap().to_owned();
+    let (status, again) =
+        app.admin(Method::PATCH, &format!("/api/v1/messages/{id}"), Some(json!({"content": message["content"]}))).await;
+    assert_eq!(status, 200, "the text as read back saves again: {again}");
+    assert_eq!(again["content"]["variants"]["en"]["what_to_do"], *stored);
     app
 }
