@@ -5,7 +5,7 @@ use serde::Serialize;
 use tidings_core::audiences::AudienceDraft;
 use tidings_core::consent::{self, TopicRef};
 use tidings_core::messages::{self, Message, MessageDraft, MessageState, Personalization, Rendered};
-use tidings_core::{Action, FieldErrors, MessageId, Timestamp};
+use tidings_core::{Action, FieldErrors, MessageId, TimeZone, Timestamp};
 use tidings_store::messages as store;
 pub use tidings_store::messages::MessageFilter;
 use tidings_store::{Page, Tx, consent as consent_store, partners, topics};
@@ -19,11 +19,12 @@ use crate::{App, AppError, Caller, audit};
 struct Lifecycle {
     state: MessageState,
     send_at: Option<Timestamp>,
+    time_zone: TimeZone,
 }
 
 impl Lifecycle {
     fn of(m: &Message) -> Self {
-        Self { state: m.state, send_at: m.send_at }
+        Self { state: m.state, send_at: m.send_at, time_zone: m.time_zone.clone() }
     }
 }
 
@@ -143,6 +144,33 @@ pub async fn schedule(app: &App, caller: &Caller, id: MessageId, send_at: Timest
     .await
 }
 
+/// Schedules at a time as a person or a form gives it: an RFC 3339 instant, or a wall-clock
+/// time (a browser's `datetime-local`) in `zone`, which becomes the message's time zone;
+/// without a zone, in the message's own. A time in the past is refused.
+pub async fn schedule_at(
+    app: &App,
+    caller: &Caller,
+    id: MessageId,
+    send_at: &str,
+    zone: Option<&str>,
+) -> Result<Message, AppError> {
+    let zone = zone
+        .map(str::trim)
+        .filter(|z| !z.is_empty())
+        .map(|z| TimeZone::parse(z).map_err(|e| AppError::invalid("time_zone", e.to_string())))
+        .transpose()?;
+    transition(app, caller, id, "message.schedule", |m, now| {
+        if let Some(zone) = zone {
+            m.time_zone = zone;
+        }
+        let at = Timestamp::parse_in(send_at, &m.time_zone).map_err(|e| AppError::invalid("send_at", e.to_string()))?;
+        m.state = m.state.schedule(at, now)?;
+        m.send_at = Some(at);
+        Ok(())
+    })
+    .await
+}
+
 pub async fn unschedule(app: &App, caller: &Caller, id: MessageId) -> Result<Message, AppError> {
     transition(app, caller, id, "message.unschedule", |m, _| {
         m.state = m.state.unschedule()?;
@@ -228,7 +256,8 @@ pub async fn preview(app: &App, caller: &Caller, id: MessageId, member: &str) ->
     let email = if message.effective_channels().contains(&tidings_core::consent::Channel::Email) {
         let layout = tidings_channels::email::Layout::new(&message, rendered.clone(), &topic.name)
             .map_err(|e| AppError::Unexpected(anyhow::anyhow!("laying out the email: {e}")))?;
-        let (subject, html) = layout.preview(&member.profile.name, &partner.profile.name);
+        let due = message.acknowledgment.as_ref().and_then(|a| a.due_at).map(|d| d.stated(&member.profile.time_zone));
+        let (subject, html) = layout.preview(&member.profile.name, &partner.profile.name, &due.unwrap_or_default());
         Some(EmailPreview { subject, html })
     } else {
         None

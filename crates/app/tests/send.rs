@@ -147,6 +147,10 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
     let text = to_first.text();
     assert!(text.contains(&format!("Hi {first_name}, pull the stock")), "{text}");
     assert!(text.contains("We have pulled the affected stock"), "{text}");
+    // The due time on the member's own clock, with their zone.
+    let due = tidings_core::Timestamp::parse("2099-01-15").unwrap().stated(&active[0].profile.time_zone);
+    assert!(text.contains(&format!("required by {due}")), "{due} in {text}");
+    assert!(to_first.html().contains(&due), "{due}");
     let html = to_first.html();
     assert!(html.contains(&format!("Hi {first_name}, pull the stock")), "{html}");
     assert!(!html.contains("https://vendor.example/returns"), "links go through click tracking");

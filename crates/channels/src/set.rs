@@ -82,6 +82,8 @@ pub struct Recipient<'a> {
     pub acknowledge: Option<String>,
     pub unsubscribe: String,
     pub open_pixel: String,
+    /// The acknowledgment's due time as the recipient reads it, with their zone.
+    pub due_at: Option<String>,
 }
 
 /// The channels an instance sends through; cheap to clone.
@@ -157,6 +159,7 @@ impl Channels {
                     open_pixel: r.open_pixel.clone(),
                     member_name: r.name.to_owned(),
                     partner_name: r.partner_name.to_owned(),
+                    due_at: r.due_at.clone().unwrap_or_default(),
                 };
                 let (text, html) = l.fill(&personal);
                 Payload::Email(OutgoingEmail {

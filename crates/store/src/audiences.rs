@@ -50,6 +50,8 @@ pub struct Breakdown {
     pub region: Vec<Bucket>,
     /// A member with several roles counts once under each.
     pub role: Vec<Bucket>,
+    /// The members' time zones: where a scheduled send or a due time falls on their clocks.
+    pub time_zone: Vec<Bucket>,
 }
 
 /// One value and how many members have it, largest first.
@@ -61,7 +63,8 @@ pub struct Bucket {
 
 pub async fn breakdown(tx: &mut Tx, rule: &Rule, now: Timestamp) -> Result<Breakdown> {
     let mut out = Breakdown::default();
-    for (column, slot) in [("p.partner_type", 0), ("p.tier", 1), ("coalesce(p.region, 'none')", 2)] {
+    for (column, slot) in [("p.partner_type", 0), ("p.tier", 1), ("coalesce(p.region, 'none')", 2), ("m.time_zone", 3)]
+    {
         let mut f = Filter::default();
         let condition = compile(rule, tx.dialect(), now, &mut f);
         let sql = format!(
@@ -73,7 +76,8 @@ pub async fn breakdown(tx: &mut Tx, rule: &Rule, now: Timestamp) -> Result<Break
         match slot {
             0 => out.partner_type = rows,
             1 => out.tier = rows,
-            _ => out.region = rows,
+            2 => out.region = rows,
+            _ => out.time_zone = rows,
         }
     }
     // One pass for every role: the bit of each role is a constant of the code, not input.

@@ -8,7 +8,7 @@ use sqlx::types::Json;
 use tidings_core::audiences::AudienceDraft;
 use tidings_core::consent::Channel;
 use tidings_core::messages::{Acknowledgment, Content, Importance, Message, MessageState};
-use tidings_core::{MessageId, Timestamp, TopicId};
+use tidings_core::{MessageId, TimeZone, Timestamp, TopicId};
 use uuid::Uuid;
 
 use crate::db::on_tx;
@@ -26,6 +26,7 @@ struct MessageRow {
     channels: Option<Json<Vec<Channel>>>,
     acknowledgment: Option<Json<Acknowledgment>>,
     send_at: Option<i64>,
+    time_zone: String,
     expires_at: Option<i64>,
     created_by: String,
     created_at: i64,
@@ -33,7 +34,7 @@ struct MessageRow {
 }
 
 const SELECT: &str = "select id, topic_id, importance, state, content, audience, channels, acknowledgment, send_at, \
-    expires_at, created_by, created_at, updated_at from messages";
+    time_zone, expires_at, created_by, created_at, updated_at from messages";
 
 impl TryFrom<MessageRow> for Message {
     type Error = Error;
@@ -48,6 +49,7 @@ impl TryFrom<MessageRow> for Message {
             channels: r.channels.map(|c| c.0),
             acknowledgment: r.acknowledgment.map(|a| a.0),
             send_at: r.send_at.map(Timestamp::from_millis),
+            time_zone: TimeZone::parse(&r.time_zone).map_err(Error::corrupt)?,
             expires_at: r.expires_at.map(Timestamp::from_millis),
             created_by: r.created_by,
             created_at: Timestamp::from_millis(r.created_at),
@@ -60,7 +62,8 @@ pub async fn insert(tx: &mut Tx, m: &Message) -> Result<()> {
     on_tx!(tx, |c| {
         sqlx::query(
         "insert into messages (id, topic_id, importance, state, content, audience, channels, acknowledgment, send_at, \
-         expires_at, created_by, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+         expires_at, created_by, created_at, updated_at, time_zone) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     )
     .bind(m.id.as_uuid())
     .bind(m.topic_id.as_uuid())
@@ -75,6 +78,7 @@ pub async fn insert(tx: &mut Tx, m: &Message) -> Result<()> {
     .bind(m.created_by.clone())
     .bind(m.created_at.as_millis())
     .bind(m.updated_at.as_millis())
+    .bind(m.time_zone.as_str())
     .execute(c)
     .await
     .map(|r| r.rows_affected())
@@ -88,7 +92,8 @@ pub async fn update(tx: &mut Tx, m: &Message, expected: MessageState) -> Result<
     let done = on_tx!(tx, |c| {
         sqlx::query(
         "update messages set topic_id = $2, importance = $3, state = $4, content = $5, audience = $6, channels = $7, \
-         acknowledgment = $8, send_at = $9, expires_at = $10, updated_at = $11 where id = $1 and state = $12"
+         acknowledgment = $8, send_at = $9, expires_at = $10, updated_at = $11, time_zone = $13 \
+         where id = $1 and state = $12"
     )
     .bind(m.id.as_uuid())
     .bind(m.topic_id.as_uuid())
@@ -102,6 +107,7 @@ pub async fn update(tx: &mut Tx, m: &Message, expected: MessageState) -> Result<
     .bind(m.expires_at.map(Timestamp::as_millis))
     .bind(m.updated_at.as_millis())
     .bind(expected.as_str())
+    .bind(m.time_zone.as_str())
     .execute(c)
     .await
     .map(|r| r.rows_affected())

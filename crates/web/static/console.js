@@ -38,3 +38,12 @@ for (const input of document.querySelectorAll("input[type=file][data-fill]")) {
     if (target && file) target.value = await file.text();
   });
 }
+
+// A zone chooser marked data-browser-zone starts at the author's own zone (the browser's)
+// rather than UTC; without the script it stays at UTC, which the page states.
+const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+for (const select of document.querySelectorAll("select[data-browser-zone]")) {
+  if (select.value === "UTC" && [...select.options].some((o) => o.value === browserZone)) {
+    select.value = browserZone;
+  }
+}

@@ -54,6 +54,8 @@ enum Slot {
     OpenPixel,
     MemberName,
     PartnerName,
+    /// The acknowledgment's due time on the recipient's clock, with their zone.
+    DueAt,
 }
 
 impl Slot {
@@ -66,6 +68,7 @@ impl Slot {
             Slot::OpenPixel => "O".into(),
             Slot::MemberName => "N".into(),
             Slot::PartnerName => "P".into(),
+            Slot::DueAt => "D".into(),
         }
     }
 
@@ -77,6 +80,7 @@ impl Slot {
             "O" => Slot::OpenPixel,
             "N" => Slot::MemberName,
             "P" => Slot::PartnerName,
+            "D" => Slot::DueAt,
             _ => Slot::Link(code.strip_prefix('L')?.parse().ok()?),
         })
     }
@@ -127,7 +131,7 @@ impl Layout {
             cta_label => rendered.call_to_action.as_ref().map(|c| c.label.clone()),
             ack_url => ack.map(|_| slot(Slot::Acknowledge)),
             ack_statement => ack.map(|a| a.statement.clone()),
-            ack_due => ack.and_then(|a| a.due_at).map(|t| t.to_string()),
+            ack_due => ack.and_then(|a| a.due_at).map(|_| slot(Slot::DueAt)),
             member_name => slot(Slot::MemberName),
             partner_name => slot(Slot::PartnerName),
             unsubscribe_url => slot(Slot::Unsubscribe),
@@ -148,8 +152,9 @@ impl Layout {
             text.push_str(&format!("\n{}: {}\n", cta.label, Slot::CallToAction.mark()));
         }
         if let Some(a) = ack {
+            let by = a.due_at.map(|_| format!(" by {}", Slot::DueAt.mark())).unwrap_or_default();
             text.push_str(&format!(
-                "\nYour acknowledgment is required: \"{}\"\nReview and acknowledge: {}\n",
+                "\nYour acknowledgment is required{by}: \"{}\"\nReview and acknowledge: {}\n",
                 a.statement,
                 Slot::Acknowledge.mark()
             ));
@@ -187,7 +192,7 @@ impl Layout {
     /// The email as a recipient would get it, for a preview in the console: its subject
     /// and HTML part, with links going straight to their targets and nothing tracked (no
     /// open pixel, no signed links), so looking at it records nothing.
-    pub fn preview(&self, member_name: &str, partner_name: &str) -> (String, String) {
+    pub fn preview(&self, member_name: &str, partner_name: &str, due_at: &str) -> (String, String) {
         let values = Personal {
             clicks: self.urls.clone(),
             call_to_action: self.rendered.call_to_action.as_ref().map(|c| c.url.clone()).unwrap_or_default(),
@@ -196,6 +201,7 @@ impl Layout {
             open_pixel: "data:,".into(),
             member_name: member_name.to_owned(),
             partner_name: partner_name.to_owned(),
+            due_at: due_at.to_owned(),
         };
         let encoded = fill(&self.html, |slot| html_escape(values.get(slot)));
         let html = quoted_printable::decode(encoded, quoted_printable::ParseMode::Robust).unwrap_or_default();
@@ -277,6 +283,9 @@ pub struct Personal {
     pub open_pixel: String,
     pub member_name: String,
     pub partner_name: String,
+    /// The acknowledgment's due time as the recipient reads it (`2027-01-15 09:00
+    /// Europe/Berlin`); empty when there is none.
+    pub due_at: String,
 }
 
 impl Personal {
@@ -289,6 +298,7 @@ impl Personal {
             Slot::OpenPixel => &self.open_pixel,
             Slot::MemberName => &self.member_name,
             Slot::PartnerName => &self.partner_name,
+            Slot::DueAt => &self.due_at,
         }
     }
 }

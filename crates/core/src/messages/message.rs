@@ -9,7 +9,7 @@ use super::importance::Importance;
 use super::lifecycle::{MessageError, MessageState};
 use crate::audiences::AudienceDraft;
 use crate::consent::Channel;
-use crate::{FieldErrors, MessageId, Timestamp, TopicId, text};
+use crate::{FieldErrors, MessageId, TimeZone, Timestamp, TopicId, text};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -25,6 +25,10 @@ pub struct Message {
     pub acknowledgment: Option<Acknowledgment>,
     /// When a scheduled message is released.
     pub send_at: Option<Timestamp>,
+    /// The author's time zone: a send time or due date given without an offset is read in
+    /// it, and the console states the message's times in it.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "Europe/Berlin"))]
+    pub time_zone: TimeZone,
     /// After this the message leaves inboxes and is no longer delivered.
     pub expires_at: Option<Timestamp>,
     pub created_by: String,
@@ -70,6 +74,9 @@ pub struct MessageDraft {
     pub acknowledgment: Option<AcknowledgmentDraft>,
     /// RFC 3339 time or date; "" clears it.
     pub expires_at: Option<String>,
+    /// The author's IANA time zone (`Europe/Berlin`), in which times given without an
+    /// offset are read; UTC until set.
+    pub time_zone: Option<String>,
 }
 
 impl MessageDraft {
@@ -92,6 +99,7 @@ impl MessageDraft {
             channels: None,
             acknowledgment: None,
             send_at: None,
+            time_zone: TimeZone::utc(),
             expires_at: None,
             created_by: created_by.to_owned(),
             created_at: now,
@@ -118,6 +126,12 @@ impl MessageDraft {
         if let Some(topic) = self.topic_id {
             m.topic_id = topic;
         }
+        // First: the times below are read in it.
+        if let Some(zone) = self.time_zone.as_deref().filter(|z| !z.trim().is_empty())
+            && let Some(zone) = errors.check("time_zone", TimeZone::parse(zone))
+        {
+            m.time_zone = zone;
+        }
         if let Some(i) = &self.importance
             && let Some(i) = errors.check("importance", i.parse::<Importance>())
         {
@@ -143,7 +157,7 @@ impl MessageDraft {
                 Some(statement) => {
                     let statement = errors.check("acknowledgment.statement", text::required(statement, 500));
                     let due_at = match a.due_at.as_deref().filter(|d| !d.trim().is_empty()) {
-                        Some(d) => errors.check("acknowledgment.due_at", Timestamp::parse(d)),
+                        Some(d) => errors.check("acknowledgment.due_at", Timestamp::parse_in(d, &m.time_zone)),
                         None => None,
                     };
                     statement.map(|statement| Acknowledgment { statement, due_at })
@@ -153,7 +167,7 @@ impl MessageDraft {
         if let Some(e) = &self.expires_at {
             m.expires_at = match e.trim() {
                 "" => None,
-                t => errors.check("expires_at", Timestamp::parse(t)),
+                t => errors.check("expires_at", Timestamp::parse_in(t, &m.time_zone)),
             };
         }
         if let (Some(expires), Some(ack)) = (m.expires_at, m.acknowledgment.as_ref().and_then(|a| a.due_at))

@@ -8,9 +8,9 @@ use clap::Subcommand;
 use serde::Serialize;
 use tidings_app::events::EventQuery;
 use tidings_app::{App, Caller, events, inbox, members, messages, release, topics};
+use tidings_core::MessageId;
 use tidings_core::deliveries::EventKind;
 use tidings_core::messages::{MessageDraft, MessageState};
-use tidings_core::{MessageId, Timestamp};
 use tidings_store::messages::MessageFilter;
 
 use super::fail;
@@ -41,11 +41,15 @@ pub enum MessageCommand {
         #[arg(long)]
         member: String,
     },
-    /// Schedule a draft for a time (RFC 3339, such as 2026-12-01T09:00:00+01:00).
+    /// Schedule a draft for a time: RFC 3339 with its offset (2026-12-01T09:00:00+01:00), or
+    /// a wall-clock time (2026-12-01T09:00) in --time-zone, else in the message's time zone.
     Schedule {
         id: MessageId,
         #[arg(long)]
         at: String,
+        /// An IANA time zone such as Europe/Berlin; it becomes the message's time zone.
+        #[arg(long)]
+        time_zone: Option<String>,
     },
     /// Return a scheduled message to draft.
     Unschedule { id: MessageId },
@@ -120,10 +124,10 @@ pub async fn run(app: &App, command: MessageCommand) -> anyhow::Result<ExitCode>
         MessageCommand::Preview { id, member } => {
             print_json(&messages::preview(app, &caller, id, &member).await.map_err(fail)?)?
         }
-        MessageCommand::Schedule { id, at } => {
-            let at = Timestamp::parse(&at).map_err(|e| anyhow::anyhow!("--at: {e}"))?;
-            let m = messages::schedule(app, &caller, id, at).await.map_err(fail)?;
-            println!("scheduled for {}", m.send_at.map(Timestamp::to_rfc3339).unwrap_or_default());
+        MessageCommand::Schedule { id, at, time_zone } => {
+            let m = messages::schedule_at(app, &caller, id, &at, time_zone.as_deref()).await.map_err(fail)?;
+            let stated = m.send_at.map(|t| format!("{} ({})", t.stated(&m.time_zone), t.to_rfc3339()));
+            println!("scheduled for {}", stated.unwrap_or_default());
         }
         MessageCommand::Unschedule { id } => {
             messages::unschedule(app, &caller, id).await.map_err(fail)?;

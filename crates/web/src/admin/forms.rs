@@ -29,6 +29,8 @@ pub struct ComposeForm {
     pub ack_statement: String,
     pub ack_due: String,
     pub expires_at: String,
+    /// The author's IANA zone, in which the due time and expiry are read.
+    pub time_zone: String,
     pub segments: Vec<String>,
     pub groups: Vec<String>,
     pub builder: RuleBuilder,
@@ -109,6 +111,7 @@ impl ComposeForm {
             importance: "action".into(),
             default_locale: "en".into(),
             variants: vec![VariantForm { locale: "en".into(), ..Default::default() }],
+            time_zone: "UTC".into(),
             ..Default::default()
         }
     }
@@ -143,6 +146,7 @@ impl ComposeForm {
                 "ack_statement" => form.ack_statement = value,
                 "ack_due" => form.ack_due = value,
                 "expires_at" => form.expires_at = value,
+                "time_zone" => form.time_zone = value,
                 "segment" => form.segments.push(value),
                 "group" => form.groups.push(value),
                 "exclude_rule" => form.exclude_rule = value,
@@ -200,7 +204,8 @@ impl ComposeForm {
                 cta_url: v.call_to_action.as_ref().map(|c| c.url.clone()).unwrap_or_default(),
             })
             .collect();
-        let date = |t: Option<tidings_core::Timestamp>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+        // As the author gave them: wall-clock times in the message's zone.
+        let date = |t: Option<tidings_core::Timestamp>| t.map(|t| t.local(&m.time_zone)).unwrap_or_default();
         let a = &m.audience;
         Self {
             topic_id: m.topic_id.to_string(),
@@ -210,6 +215,7 @@ impl ComposeForm {
             ack_statement: m.acknowledgment.as_ref().map(|a| a.statement.clone()).unwrap_or_default(),
             ack_due: date(m.acknowledgment.as_ref().and_then(|a| a.due_at)),
             expires_at: date(m.expires_at),
+            time_zone: m.time_zone.to_string(),
             segments: a.segments.iter().map(ToString::to_string).collect(),
             groups: a.partner_groups.clone(),
             builder: RuleBuilder { rule: a.rule.clone().unwrap_or_default(), ..Default::default() },
@@ -284,6 +290,7 @@ impl ComposeForm {
                 channels: None,
                 acknowledgment,
                 expires_at: Some(self.expires_at.trim().to_owned()),
+                time_zone: text(&self.time_zone),
             })
         })
     }

@@ -20,7 +20,7 @@ use tidings_core::{Action, FieldErrors, MessageId, PartnerGroup, Role, Timestamp
 
 use super::console::Console;
 use super::forms::{ComposeForm, Intent};
-use super::shell::{PageResult, Shell, render, when};
+use super::shell::{PageResult, Shell, render, when_in};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -87,6 +87,7 @@ struct ComposePage {
     errors: Option<FieldErrors>,
     audience: Option<Result<Preview, String>>,
     importances: [(&'static str, &'static str); 3],
+    zones: &'static [String],
 }
 
 const IMPORTANCES: [(&str, &str); 3] =
@@ -104,7 +105,11 @@ async fn compose_page(
     let choices = choices(app, console).await?;
     let title = if editing.is_some() { "Edit message" } else { "New message" };
     let shell = console.shell(title).await;
-    Ok(render(status, &ComposePage { shell, editing, form, choices, errors, audience, importances: IMPORTANCES }))
+    let zones = tidings_core::TimeZone::known();
+    Ok(render(
+        status,
+        &ComposePage { shell, editing, form, choices, errors, audience, importances: IMPORTANCES, zones },
+    ))
 }
 
 pub async fn new(State(app): State<App>, console: Console) -> PageResult {
@@ -195,6 +200,25 @@ struct MessagePage {
     can_compose: bool,
     approval: tidings_app::approvals::ApprovalStatus,
     can_approve: bool,
+    zones: &'static [String],
+    /// Where the scheduled send falls on recipients' clocks, for the zones (most members
+    /// first) that differ from the message's: the zone, the local time, how many members.
+    recipients_local: Vec<(String, String, i64)>,
+}
+
+/// The scheduled send on the clocks of the audience's largest time zones other than the
+/// message's own.
+fn recipients_local(message: &Message, audience: &Result<Preview, String>) -> Vec<(String, String, i64)> {
+    let (Some(at), Ok(preview)) = (message.send_at, audience) else { return Vec::new() };
+    preview
+        .breakdown
+        .time_zone
+        .iter()
+        .filter(|b| b.value != message.time_zone.as_str())
+        .filter_map(|b| tidings_core::TimeZone::parse(&b.value).ok().map(|zone| (zone, b.count)))
+        .take(5)
+        .map(|(zone, count)| (zone.to_string(), at.local(&zone), count))
+        .collect()
 }
 
 pub async fn show(
@@ -233,6 +257,8 @@ async fn message_page(app: &App, console: &Console, id: MessageId, query: ShowQu
     let approval = tidings_app::approvals::status(app, caller, id).await?;
     let released_at = messages::released_at(app, caller, id).await?;
     Ok(MessagePage {
+        recipients_local: recipients_local(&message, &audience),
+        zones: tidings_core::TimeZone::known(),
         shell: console.shell(super::home::title(&message).to_owned()).await,
         title: super::home::title(&message).to_owned(),
         editable: matches!(message.state, MessageState::Draft | MessageState::Scheduled),
@@ -267,8 +293,11 @@ pub async fn email(
 
 #[derive(Deserialize)]
 pub struct ScheduleForm {
-    /// `2026-12-01T09:00` in UTC, from a datetime-local field, or RFC 3339.
+    /// `2026-12-01T09:00` from a datetime-local field (in `time_zone`), or RFC 3339.
     send_at: String,
+    /// The IANA zone the author means the time in.
+    #[serde(default)]
+    time_zone: String,
 }
 
 pub async fn schedule(
@@ -277,13 +306,9 @@ pub async fn schedule(
     Path(id): Path<MessageId>,
     Form(form): Form<ScheduleForm>,
 ) -> PageResult {
-    let text = form.send_at.trim();
-    let send_at = Timestamp::parse(text)
-        .or_else(|_| Timestamp::parse(&format!("{text}:00Z")))
-        .map_err(|e| AppError::invalid("send_at", e.to_string()))?;
-    let done = messages::schedule(&app, &console.caller, id, send_at)
+    let done = messages::schedule_at(&app, &console.caller, id, &form.send_at, Some(&form.time_zone))
         .await
-        .map(|_| format!("Scheduled for {}.", when(send_at)));
+        .map(|m| format!("Scheduled for {}.", m.send_at.map(|at| when_in(at, &m.time_zone)).unwrap_or_default()));
     after_action(&console, id, done).await
 }
 

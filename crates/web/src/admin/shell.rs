@@ -124,6 +124,16 @@ pub fn form_refused(_: &Tr, status: StatusCode) -> Response {
     error_page(status, "This form has expired. Go back, reload the page and try again.".to_owned())
 }
 
+/// A time in the zone a message's author gave it, with UTC beside it when that differs:
+/// `2026-12-24 09:00 Europe/Berlin (08:00 UTC)`.
+pub fn when_in(t: impl Value<tidings_core::Timestamp>, zone: &tidings_core::TimeZone) -> String {
+    let t = t.value();
+    if zone.as_str() == "UTC" {
+        return when(t);
+    }
+    format!("{} ({})", t.stated(zone), when(t))
+}
+
 /// A time as staff read it: `2026-11-23 15:19 UTC` (staff work across zones; UTC is the
 /// one every report and export agrees on).
 pub fn when(t: impl Value<tidings_core::Timestamp>) -> String {

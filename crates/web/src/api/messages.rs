@@ -8,7 +8,7 @@ use tidings_app::messages::MessageFilter;
 use tidings_app::messages::{self, MessagePreview};
 use tidings_app::{App, AppError};
 use tidings_core::messages::{Message, MessageDraft, MessageState};
-use tidings_core::{MessageId, Timestamp, TopicId};
+use tidings_core::{MessageId, TopicId};
 use utoipa::{IntoParams, ToSchema};
 
 use super::Page;
@@ -78,8 +78,14 @@ pub async fn update(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleRequest {
-    /// RFC 3339 time, in the future.
+    /// When to send, in the future: an RFC 3339 time with its offset
+    /// (`2026-12-24T09:00:00+01:00`), or a wall-clock time (`2026-12-24T09:00`) read in
+    /// `time_zone`, else in the message's time zone.
     send_at: String,
+    /// An IANA time zone (`Europe/Berlin`) for a wall-clock `send_at`; it becomes the
+    /// message's time zone.
+    #[serde(default)]
+    time_zone: Option<String>,
 }
 
 /// Schedule a draft (or move a scheduled message's time).
@@ -91,8 +97,8 @@ pub async fn schedule(
     Path(id): Path<MessageId>,
     Json(request): Json<ScheduleRequest>,
 ) -> Result<axum::Json<Message>, ApiError> {
-    let at = Timestamp::parse(&request.send_at).map_err(|e| AppError::invalid("send_at", e.to_string()))?;
-    Ok(axum::Json(messages::schedule(&app, &caller, id, at).await?))
+    let zone = request.time_zone.as_deref();
+    Ok(axum::Json(messages::schedule_at(&app, &caller, id, &request.send_at, zone).await?))
 }
 
 /// Return a scheduled message to draft.

@@ -59,7 +59,7 @@ impl MessagePage {
         let ack = entry.acknowledgment.as_ref().map(|ask| AckShown {
             // Once acknowledged, the statement as it was confirmed.
             statement: acknowledgment_record.as_ref().map_or_else(|| ask.statement.clone(), |r| r.statement.clone()),
-            due: ask.due_at.map(|due| due.local(zone)),
+            due: ask.due_at.map(|due| due.stated(zone)),
             done: acknowledgment_record.as_ref().map(|r| r.acknowledged_at.local(zone)),
         });
         let m = Shown {

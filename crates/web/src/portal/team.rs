@@ -43,7 +43,7 @@ fn row(tr: &Tr, zone: &tidings_core::TimeZone, s: CriticalStatus) -> Row {
         progress: tr.text_with_all("team-progress", &counts),
         total: s.total,
         acknowledged: s.acknowledged,
-        due: s.due_at.map(|d| tr.text_with("team-due", "date", &date(d))),
+        due: s.due_at.map(|d| tr.text_with("team-due", "date", &d.stated(zone))),
         overdue: s.overdue,
         pending: s.pending,
         last_reminded: s.last_reminded_at.map(|d| tr.text_with("team-reminded", "date", &date(d))),

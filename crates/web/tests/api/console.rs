@@ -21,6 +21,7 @@ both_engines!(
     admins_manage_staff_and_api_tokens,
     the_directory_is_searched_exported_and_imported_with_a_preview,
     topic_policies_are_edited_per_role,
+    a_recall_goes_at_the_time_and_in_the_zone_its_author_chose,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -597,5 +598,49 @@ async fn topic_policies_are_edited_per_role(app: TestApp) -> TestApp {
     assert!(seen.body.contains(" disabled") && !seen.body.contains("Save Operations"), "authors read only");
     let refused = writer.post(&format!("/admin/topics/{id}"), &fields(&form)).await;
     assert_eq!(refused.status, 403);
+    app
+}
+
+/// The author in Berlin schedules for 09:00 with the browser's datetime-local field (no
+/// seconds, no zone) and a due time for 17:00: both are kept in Berlin time, stated with
+/// their zone and UTC, and the page says when that is on recipients' clocks elsewhere.
+async fn a_recall_goes_at_the_time_and_in_the_zone_its_author_chose(app: TestApp) -> TestApp {
+    tidings_app::demo::seed(&app.app).await.unwrap();
+    let email = staff(&app, StaffRole::Author).await;
+    let mut browser = signed_in(&app, &email).await;
+    let form = browser.get("/admin/messages/new").await;
+    let topic = option_value(&form, "Operations");
+    let mut recall = recall(form.csrf(), topic, "save");
+    recall.retain(|(name, _)| *name != "ack_due");
+    recall.push(("ack_due", "2099-12-31 17:00".into()));
+    recall.push(("time_zone", "Europe/Berlin".into()));
+    let saved = browser.post("/admin/messages", &fields(&recall)).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let page_url = saved.location.unwrap();
+    let page = browser.get(&page_url).await;
+    assert!(
+        page.body.contains("acknowledgment due 2099-12-31 17:00 Europe/Berlin (2099-12-31 16:00 UTC)"),
+        "{}",
+        page.body
+    );
+    let edit = browser.get(&format!("{page_url}/edit")).await;
+    assert!(edit.body.contains("value=\"2099-12-31 17:00\""), "the due time reads back as it was given");
+
+    let scheduled = browser
+        .post(
+            &format!("{page_url}/schedule"),
+            &[("csrf", &page.csrf()), ("send_at", "2099-12-24T09:00"), ("time_zone", "Europe/Berlin")],
+        )
+        .await;
+    assert_eq!(scheduled.status, 303, "{}", scheduled.body);
+    let page = browser.get(&page_url).await;
+    assert!(
+        page.body.contains("Scheduled for 2099-12-24 09:00 Europe/Berlin (2099-12-24 08:00 UTC)."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("scheduled for 2099-12-24 09:00 Europe/Berlin"));
+    assert!(page.body.contains("On recipients&#x27; clocks:") || page.body.contains("On recipients' clocks:"));
+    assert!(page.body.contains("in America/"), "the demo has members in the Americas: {}", page.body);
     app
 }

@@ -10,6 +10,7 @@ use crate::helpers::{TestApp, read};
 both_engines!(
     a_critical_message_is_composed_previewed_scheduled_and_frozen_when_done,
     multi_line_text_with_browser_line_ends_is_kept_and_saves_again_unchanged,
+    a_send_time_keeps_its_time_of_day_and_its_time_zone,
 );
 
 async fn a_critical_message_is_composed_previewed_scheduled_and_frozen_when_done(app: TestApp) -> TestApp {
@@ -118,5 +119,47 @@ async fn multi_line_text_with_browser_line_ends_is_kept_and_saves_again_unchange
         app.admin(Method::PATCH, &format!("/api/v1/messages/{id}"), Some(json!({"content": message["content"]}))).await;
     assert_eq!(status, 200, "the text as read back saves again: {again}");
     assert_eq!(again["content"]["variants"]["en"]["what_to_do"], *stored);
+    app
+}
+
+/// A recall chosen for 09:00 in Berlin goes at 09:00 in Berlin: the time of day and the
+/// zone are kept, stated back, and a time in the past is refused.
+async fn a_send_time_keeps_its_time_of_day_and_its_time_zone(app: TestApp) -> TestApp {
+    demo::seed(&App::new(app.db().clone(), Default::default())).await.unwrap();
+    let (_, topics) = app.admin(Method::GET, "/api/v1/topics", None).await;
+    let body = json!({"topic_id": topics["items"][0]["id"], "importance": "action",
+        "content": {"variants": {"en": {"title": "Price list"}}}, "audience": {"rule": "member.role = \"sales\""}});
+    let (_, message) = app.admin(Method::POST, "/api/v1/messages", Some(body)).await;
+    let id = message["id"].as_str().unwrap().to_owned();
+    assert_eq!(message["time_zone"], "UTC");
+    let url = format!("/api/v1/messages/{id}/schedule");
+    let schedule = |body| app.admin(Method::POST, &url, Some(body));
+
+    // As a browser's datetime-local sends it: no seconds, no zone.
+    let (status, scheduled) = schedule(json!({"send_at": "2099-12-24T09:00", "time_zone": "Europe/Berlin"})).await;
+    assert_eq!(status, 200, "{scheduled}");
+    assert_eq!(scheduled["send_at"], "2099-12-24T08:00:00Z", "09:00 in Berlin, not midnight");
+    assert_eq!(scheduled["time_zone"], "Europe/Berlin");
+    app.admin(Method::POST, &format!("/api/v1/messages/{id}/unschedule"), None).await;
+    // Without a zone, the message's own (now Berlin's); an offset wins over both.
+    let (_, again) = schedule(json!({"send_at": "2099-07-01 09:00"})).await;
+    assert_eq!(again["send_at"], "2099-07-01T07:00:00Z", "summer time in Berlin");
+    app.admin(Method::POST, &format!("/api/v1/messages/{id}/unschedule"), None).await;
+    let (_, offset) = schedule(json!({"send_at": "2099-07-01T09:00:00-05:00"})).await;
+    assert_eq!(offset["send_at"], "2099-07-01T14:00:00Z");
+    app.admin(Method::POST, &format!("/api/v1/messages/{id}/unschedule"), None).await;
+
+    let (status, problem) = schedule(json!({"send_at": "2020-01-01T09:00", "time_zone": "Europe/Berlin"})).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("send_at")), "{problem}");
+    let (status, problem) = schedule(json!({"send_at": "2099-12-24T09:00", "time_zone": "Mars/Olympus"})).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("time_zone")), "{problem}");
+    let (status, problem) = schedule(json!({"send_at": "Christmas morning"})).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("send_at")), "{problem}");
+
+    // A due date is read in the message's zone too.
+    let due = json!({"acknowledgment": {"statement": "Read", "due_at": "2099-12-31 17:00"}});
+    let (status, changed) = app.admin(Method::PATCH, &format!("/api/v1/messages/{id}"), Some(due)).await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["acknowledgment"]["due_at"], "2099-12-31T16:00:00Z");
     app
 }
