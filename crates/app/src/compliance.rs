@@ -9,6 +9,7 @@ pub use tidings_store::compliance::PartnerStanding;
 use tidings_store::compliance::{self as store, Standing, Tally};
 use tidings_store::{messages, partners};
 
+use crate::csv_cells::SafeWriter;
 use crate::error::not_found;
 use crate::{App, AppError, Caller};
 
@@ -168,7 +169,7 @@ async fn write_pages(
     out: &tokio::sync::mpsc::Sender<Result<Vec<u8>, AppError>>,
 ) -> Result<(), AppError> {
     let fail = |e: csv::Error| AppError::Unexpected(anyhow::anyhow!("writing the export: {e}"));
-    let mut csv = csv::Writer::from_writer(Vec::new());
+    let mut csv = SafeWriter::new(Vec::new());
     csv.write_record(HEADER).map_err(fail)?;
     let mut names = std::collections::HashMap::<PartnerId, String>::new();
     let mut after: Option<MemberId> = None;
@@ -204,13 +205,9 @@ async fn write_pages(
                 e.and_then(|e| e.ip.clone()).unwrap_or_default(),
                 e.and_then(|e| e.user_agent.clone()).unwrap_or_default(),
             ];
-            for cell in &record {
-                csv.write_field(inert(cell).as_bytes()).map_err(fail)?;
-            }
-            csv.write_record(std::iter::empty::<&[u8]>()).map_err(fail)?;
+            csv.write_record(&record).map_err(fail)?;
         }
-        let chunk =
-            std::mem::replace(&mut csv, csv::Writer::from_writer(Vec::new())).into_inner().map_err(unwritten)?;
+        let chunk = std::mem::replace(&mut csv, SafeWriter::new(Vec::new())).into_inner().map_err(unwritten)?;
         if out.send(Ok(chunk)).await.is_err() {
             return Ok(()); // the client went away
         }
@@ -222,12 +219,6 @@ async fn write_pages(
     Ok(())
 }
 
-fn unwritten<W>(e: csv::IntoInnerError<W>) -> AppError {
-    AppError::Unexpected(anyhow::anyhow!("writing the export: {}", e.error()))
-}
-
-/// A cell a spreadsheet shows as text: one that would start a formula (a user agent or a
-/// name is whatever someone typed) gets a leading apostrophe.
-fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}").into() } else { cell.into() }
+fn unwritten(e: std::io::Error) -> AppError {
+    AppError::Unexpected(anyhow::anyhow!("writing the export: {e}"))
 }

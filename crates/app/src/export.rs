@@ -10,6 +10,7 @@ use tidings_store::members::MemberFilter;
 use tidings_store::partners::PartnerFilter;
 use tidings_store::{members, partners};
 
+use crate::csv_cells::SafeWriter;
 use crate::{App, AppError, Caller};
 
 const PAGE: u32 = 500;
@@ -45,7 +46,7 @@ pub async fn export_partners(app: &App, caller: &Caller, out: impl Write) -> Res
     let mut keys = BTreeSet::new();
     each_partner_page(app, &filter, |page| page.iter().for_each(|p| collect_keys(&mut keys, &p.profile.attributes)))
         .await?;
-    let mut csv = csv::Writer::from_writer(out);
+    let mut csv = SafeWriter::new(out);
     csv.write_record(PARTNER_COLUMNS.iter().copied().chain(keys.iter().map(String::as_str))).map_err(io)?;
     let mut written = 0;
     let mut failure = None;
@@ -84,7 +85,7 @@ pub async fn export_members(app: &App, caller: &Caller, out: impl Write) -> Resu
     caller.require(Action::ReadDirectory, "export the partner directory")?;
     let mut keys = BTreeSet::new();
     each_member_page(app, |page, _| page.iter().for_each(|m| collect_keys(&mut keys, &m.profile.attributes))).await?;
-    let mut csv = csv::Writer::from_writer(out);
+    let mut csv = SafeWriter::new(out);
     csv.write_record(MEMBER_COLUMNS.iter().copied().chain(keys.iter().map(String::as_str))).map_err(io)?;
     let mut written = 0;
     let mut failure = None;

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod clock;
 pub mod compliance;
 pub mod consent;
+pub mod csv_cells;
 pub mod demo;
 mod dsn;
 pub mod engagement;

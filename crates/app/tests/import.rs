@@ -20,6 +20,7 @@ both_engines!(
     a_file_without_the_key_column_is_refused,
     partners_import_with_groups_and_attributes,
     an_export_imports_back_unchanged,
+    exports_cannot_run_formulas_in_a_spreadsheet_and_import_back_as_they_were,
     the_demo_seeds_once,
     tokens_authenticate_until_rotated_and_roles_limit_writes,
     a_large_import_spans_many_batches,
@@ -212,4 +213,42 @@ async fn a_large_import_spans_many_batches(app: App) {
     assert_eq!(counts(&report), (1_600, 0, 0, 0));
     let report = members_from(&app, &csv, ImportOptions::default()).await.unwrap();
     assert_eq!(counts(&report), (0, 0, 1_600, 0));
+}
+
+/// A name, phone or attribute a spreadsheet would run as a formula is written as text
+/// (a leading apostrophe), and the export imports back to the same values.
+async fn exports_cannot_run_formulas_in_a_spreadsheet_and_import_back_as_they_were(app: App) {
+    partners_from(
+        &app,
+        "external_id,name,partner_type,tier,region,country,nickname\n\
+        P-1,=HYPERLINK(\"http://evil.example\"),distributor,strategic,emea,DE,@SUM(A1)\n",
+    )
+    .await;
+    let members = "email,partner_external_id,name,phone,roles,score\n\
+        ana@acme.example,P-1,-2+3 Ana,+4930123456,sales,-5\n";
+    let first = members_from(&app, members, ImportOptions::default()).await.unwrap();
+    assert_eq!(counts(&first), (1, 0, 0, 0), "{:?}", first.errors);
+
+    let caller = Caller::operator();
+    let (mut partners_csv, mut members_csv) = (Vec::new(), Vec::new());
+    export::export_partners(&app, &caller, &mut partners_csv).await.unwrap();
+    export::export_members(&app, &caller, &mut members_csv).await.unwrap();
+    let (partners_text, members_text) =
+        (String::from_utf8(partners_csv.clone()).unwrap(), String::from_utf8(members_csv.clone()).unwrap());
+    assert!(partners_text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\")\""), "{partners_text}");
+    assert!(partners_text.contains(",'@SUM(A1)"), "{partners_text}");
+    assert!(members_text.contains(",'+4930123456,'-2+3 Ana,") && members_text.contains(",'-5"), "{members_text}");
+    for line in partners_text.lines().chain(members_text.lines()) {
+        for cell in line.split(',') {
+            assert!(!cell.trim_start_matches('"').starts_with(['=', '+', '-', '@']), "{cell} in {line}");
+        }
+    }
+
+    let partners =
+        import_partners(&app, &caller, Box::new(std::io::Cursor::new(partners_csv)), ImportOptions::default())
+            .await
+            .unwrap();
+    assert_eq!(counts(&partners), (0, 0, 1, 0), "{:?}", partners.errors);
+    let members = members_from(&app, &members_text, ImportOptions::default()).await.unwrap();
+    assert_eq!(counts(&members), (0, 0, 1, 0), "the export imports back unchanged: {:?}", members.errors);
 }

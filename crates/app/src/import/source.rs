@@ -99,7 +99,8 @@ fn stream_rows(mut reader: csv::Reader<super::crlf::CrlfToLf<CsvSource>>, width:
                 if record.iter().all(|c| c.trim().is_empty()) {
                     continue;
                 }
-                let mut cells: Vec<String> = record.iter().map(str::to_owned).collect();
+                // A cell our export made inert (`'=...`) reads back as it was.
+                let mut cells: Vec<String> = record.iter().map(|c| crate::csv_cells::restore(c).to_owned()).collect();
                 cells.resize(width, String::new());
                 batch.push(Row { line: record.position().map_or(line, |p| p.line()), cells });
                 if batch.len() == BATCH_ROWS && out.blocking_send(Chunk::Rows(std::mem::take(&mut batch))).is_err() {

@@ -190,6 +190,7 @@ async fn a_channel_manager_sends_a_recall_and_watches_acknowledgments_arrive(app
     assert!(acked[0].starts_with(&member) && acked[0].contains("127.0.0.1"));
     let evidence = browser.get(&format!("/admin/compliance/{id}/evidence")).await;
     assert!(evidence.body.contains("1 of") && evidence.body.contains("127.0.0.1"), "{}", evidence.body);
+    assert!(!evidence.body.contains("signed file"), "it claims no signature it does not have");
     let report = browser.get(&format!("/admin/messages/{id}/report")).await;
     assert_eq!(report.status, 200);
     assert!(report.body.contains(&format!("<tr><th scope=\"row\">Audience</th><td class=\"num\">{expected}</td>")));
