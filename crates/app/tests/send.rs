@@ -34,6 +34,8 @@ both_engines!(
     an_outcome_is_saved_only_by_the_worker_whose_claim_it_still_is,
     a_member_gets_one_message_twice_with_two_purposes,
     a_providers_retry_after_holds_a_delivery_back,
+    a_dead_workers_deliveries_go_before_fresh_work,
+    a_slow_round_keeps_its_lease,
 );
 
 fn mailer_for(port: u16, timeout_secs: u64) -> Channels {
@@ -584,4 +586,57 @@ async fn a_providers_retry_after_holds_a_delivery_back(mut app: App) {
     assert_eq!(drain(&app).await, 1);
     assert_eq!(outbox.sent().len(), 1);
     assert_eq!(status_of(&app, id).await, [DeliveryStatus::Sent]);
+}
+
+/// A worker dies holding one delivery; meanwhile a large release queues fresh work. When
+/// the lease ends, the next claim takes the dead worker's delivery first, not after every
+/// fresh one is sent.
+async fn a_dead_workers_deliveries_go_before_fresh_work(app: App) {
+    let (active, tester) = people(&app).await;
+    let first = critical(&app, &[&active[0]]).await;
+    release::release(&app, &Caller::operator(), first).await.unwrap();
+    let now = app.clock.now();
+    let at = |ms: i64| tidings_core::Timestamp::from_millis(now.as_millis() + ms);
+    let mut tx = app.db.begin().await.unwrap();
+    let dead = deliveries::claim(&mut tx, now, at(60_000), 10).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(dead.len(), 1);
+    // Fresh work, queued after the dead worker claimed (so due earlier than its lease ends).
+    app.clock.advance(1_000);
+    let fresh = critical(&app, &[&active[1], &tester]).await;
+    release::release(&app, &Caller::operator(), fresh).await.unwrap();
+
+    let mut tx = app.db.begin().await.unwrap();
+    let next = deliveries::claim(&mut tx, at(61_000), at(120_000), 1).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!((next[0].message_id, next[0].member_id, next[0].attempts), (first, active[0].id, 2), "{next:?}");
+}
+
+/// A round held up by a slow server renews its short lease while it works, so no other
+/// worker takes its deliveries over (and sends them twice) meanwhile.
+async fn a_slow_round_keeps_its_lease(app: App) {
+    let smtp = SmtpServer::start();
+    smtp.set_mode(Mode::Slow(Duration::from_millis(1_500)));
+    let app = with_smtp(app, smtp.port);
+    let (active, _) = people(&app).await;
+    let id = critical(&app, &[&active[0]]).await;
+    release::release(&app, &Caller::operator(), id).await.unwrap();
+    let config = WorkerConfig { lease: Duration::from_millis(300), ..WorkerConfig::default() };
+    let worker = {
+        let app = app.clone();
+        tokio::spawn(async move { work_once(&app, &config, &mut Cache::default()).await.unwrap() })
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Past the first lease on the app's clock; the round renews from there.
+    app.clock.advance(250);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let mut tx = app.db.begin().await.unwrap();
+    let later = tidings_core::Timestamp::from_millis(app.clock.now().as_millis() + 150);
+    let taken = deliveries::claim(&mut tx, later, later, 10).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(taken.is_empty(), "the slow round still holds its delivery: {taken:?}");
+    assert_eq!(worker.await.unwrap(), 1);
+    assert_eq!(status_of(&app, id).await, [DeliveryStatus::Sent]);
+    assert_eq!(smtp.wait_for(1, Duration::from_secs(5)).len(), 1, "sent once");
 }

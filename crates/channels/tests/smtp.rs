@@ -85,3 +85,29 @@ async fn pipelined_refusals() {
 async fn refusals_without_pipelining() {
     refusals_are_classified_and_the_next_email_still_goes(SmtpServer::start_without_pipelining()).await;
 }
+
+/// A server that accepts connections and never says a word (nor answers once it has
+/// greeted): every attempt ends within the configured time, as a transient failure before
+/// the message is handed over, and the mailer is free for the next email.
+#[tokio::test]
+async fn a_server_that_accepts_and_never_answers_does_not_stall_the_mailer() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Keeps every accepted socket open and silent for the test's lifetime.
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = held.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            keep.lock().unwrap().push(stream);
+        }
+    });
+    let mailer = SmtpMailer::new(SmtpConfig { port, connections: 2, timeout_secs: 1, ..SmtpConfig::default() });
+    let started = std::time::Instant::now();
+    let outcomes = join_all((0..4).map(|n| mailer.send(email(n)))).await;
+    for outcome in &outcomes {
+        assert!(matches!(outcome, Outcome::Transient(reason) if reason.contains("no greeting")), "{outcome:?}");
+    }
+    // Two connections at a time, one second each: two rounds, not a hang.
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(held.lock().unwrap().len() >= 2, "the mailer did connect");
+}

@@ -42,7 +42,9 @@ impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
             batch: 500,
-            lease: Duration::from_secs(300),
+            // Renewed every 20 s while a round runs (`keep_leased`): a dead worker's deliveries
+            // wait a minute at most, and a slow round keeps its own.
+            lease: Duration::from_secs(60),
             concurrency: 16,
             idle: Duration::from_millis(500),
             loops: 2,
@@ -119,11 +121,11 @@ pub async fn work_once(app: &App, config: &WorkerConfig, cache: &mut Cache) -> R
     // Indices rather than references as the stream's items: the future must be Send for
     // `tokio::spawn`, which a closure over borrowed items cannot prove.
     let (claimed_ref, context_ref) = (&claimed, &context);
-    let results: Vec<(usize, Attempted)> = futures_util::stream::iter(0..claimed.len())
+    let sending = futures_util::stream::iter(0..claimed.len())
         .map(move |i| async move { (i, attempt(app, &claimed_ref[i], context_ref, now).await) })
         .buffer_unordered(config.concurrency.max(1))
-        .collect()
-        .await;
+        .collect::<Vec<(usize, Attempted)>>();
+    let results = keep_leased(app, config, &claimed, sending).await;
     let sent_in = started.elapsed();
     record(app, &claimed, results).await?;
     tracing::debug!(
@@ -135,6 +137,38 @@ pub async fn work_once(app: &App, config: &WorkerConfig, cache: &mut Cache) -> R
         "a delivery round"
     );
     Ok(claimed.len())
+}
+
+/// Waits for a round's sends while renewing its lease every third of the lease: a round
+/// slowed down by a slow provider keeps its deliveries, so no other worker sends them
+/// again meanwhile, and the lease itself can stay short, so a dead worker's batch is taken
+/// over soon.
+async fn keep_leased<T>(
+    app: &App,
+    config: &WorkerConfig,
+    claimed: &[Claimed],
+    sending: impl std::future::Future<Output = T>,
+) -> T {
+    let every = (config.lease / 3).max(Duration::from_millis(100));
+    let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tokio::pin!(sending);
+    loop {
+        tokio::select! {
+            results = &mut sending => return results,
+            _ = renew.tick() => {
+                let until = Timestamp::from_millis(app.clock.now().as_millis() + config.lease.as_millis() as i64);
+                let renewed = async {
+                    let mut tx = app.db.begin().await?;
+                    deliveries::renew_lease(&mut tx, claimed, until).await?;
+                    tx.commit().await?;
+                    Ok::<_, AppError>(())
+                };
+                if let Err(e) = renewed.await {
+                    tracing::warn!(error = %e, "renewing a slow round's lease failed");
+                }
+            }
+        }
+    }
 }
 
 /// Everything a batch needs, loaded with a few queries.

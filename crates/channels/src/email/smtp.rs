@@ -51,19 +51,30 @@ impl SmtpMailer {
             return Outcome::Transient("the mailer is shutting down".into());
         };
         let pooled = self.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
+        let timeout = Duration::from_secs(self.config.timeout_secs.max(1));
         let mut connection = match pooled {
             Some(c) => c,
-            None => match self.connect().await {
-                Ok(c) => c,
-                Err(e) => {
+            // The greeting, EHLO, STARTTLS and AUTH each wait on the server: one deadline
+            // for all of them, so a server that accepts and then says nothing cannot hold
+            // a connection slot (and the worker's round) forever.
+            None => match tokio::time::timeout(timeout, self.connect()).await {
+                Ok(Ok(c)) => c,
+                Ok(Err(e)) => {
                     return Outcome::Transient(format!(
                         "cannot connect to {}:{}: {e}",
                         self.config.host, self.config.port
                     ));
                 }
+                Err(_) => {
+                    return Outcome::Transient(format!(
+                        "no greeting from {}:{} within {} s",
+                        self.config.host,
+                        self.config.port,
+                        timeout.as_secs()
+                    ));
+                }
             },
         };
-        let timeout = Duration::from_secs(self.config.timeout_secs.max(1));
         let sent = tokio::time::timeout(timeout, connection.transfer(message.envelope(), &message.formatted())).await;
         match sent {
             Ok(Ok(_)) => {
@@ -125,11 +136,12 @@ impl SmtpMailer {
         Ok(Connection { inner: connection, pipelining })
     }
 
-    /// Closes idle connections politely.
+    /// Closes idle connections politely, waiting at most the configured time for each.
     pub async fn close(&self) {
         let idle: Vec<Connection> = self.idle.lock().map(|mut i| i.drain(..).collect()).unwrap_or_default();
+        let timeout = Duration::from_secs(self.config.timeout_secs.max(1));
         for mut c in idle {
-            let _ = c.inner.quit().await;
+            let _ = tokio::time::timeout(timeout, c.inner.quit()).await;
         }
     }
 }

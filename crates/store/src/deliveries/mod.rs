@@ -6,7 +6,7 @@ mod fan_out;
 mod work;
 
 pub use fan_out::{Release, ReleaseBatch, fans_out, release_batch, release_progress};
-pub use work::{Claimed, Settled, claim, settle};
+pub use work::{Claimed, Settled, claim, renew_lease, settle};
 
 use sqlx::AssertSqlSafe;
 use tidings_core::consent::Channel;

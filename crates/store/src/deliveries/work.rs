@@ -34,20 +34,38 @@ struct ClaimedRow {
     attempts: i32,
 }
 
-/// Claims up to `limit` due deliveries (queued ones whose time has come, and those whose
-/// lease ran out with their worker) until `lease_until`. PostgreSQL skips rows another
-/// worker holds; SQLite's single writer serializes claims.
+/// Claims up to `limit` due deliveries until `lease_until`: first those whose lease ran out
+/// with their worker (a killed worker's batch goes before fresh work, not after a whole
+/// send), then queued ones whose time has come, oldest first. PostgreSQL skips rows
+/// another worker holds; SQLite's single writer serializes claims.
 pub async fn claim(tx: &mut Tx, now: Timestamp, lease_until: Timestamp, limit: usize) -> Result<Vec<Claimed>> {
+    // The partial index `deliveries_leased` holds only deliveries being sent, so finding
+    // the expired ones costs nothing when there are none.
+    let mut claimed = claim_where(tx, "status = 'sending' and due_at <= $2", now, lease_until, limit).await?;
+    if claimed.len() < limit {
+        let rest = claim_where(tx, "due_at <= $2", now, lease_until, limit - claimed.len()).await?;
+        claimed.extend(rest);
+    }
+    Ok(claimed)
+}
+
+async fn claim_where(
+    tx: &mut Tx,
+    condition: &str,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: usize,
+) -> Result<Vec<Claimed>> {
     let sql = match tx.dialect() {
         Dialect::Sqlite => format!(
             "update deliveries set status = 'sending', attempts = attempts + 1, due_at = $1, updated_at = $2 \
              where (message_id, member_id, channel, purpose) in (select message_id, member_id, channel, purpose \
-             from deliveries where due_at <= $2 order by due_at limit {limit}) \
+             from deliveries where {condition} order by due_at limit {limit}) \
              returning message_id, member_id, channel, purpose, attempts"
         ),
         Dialect::Postgres => format!(
             "update deliveries d set status = 'sending', attempts = d.attempts + 1, due_at = $1, updated_at = $2 \
-             from (select message_id, member_id, channel, purpose from deliveries where due_at <= $2 \
+             from (select message_id, member_id, channel, purpose from deliveries where {condition} \
              order by due_at limit {limit} for update skip locked) c \
              where d.message_id = c.message_id and d.member_id = c.member_id and d.channel = c.channel \
              and d.purpose = c.purpose \
@@ -70,6 +88,27 @@ pub async fn claim(tx: &mut Tx, now: Timestamp, lease_until: Timestamp, limit: u
             })
         })
         .collect()
+}
+
+/// Moves the lease of deliveries still being sent on to `lease_until`, while a slow round
+/// is still working on them; a delivery another worker took over meanwhile is left alone.
+pub async fn renew_lease(tx: &mut Tx, claimed: &[Claimed], lease_until: Timestamp) -> Result<()> {
+    for c in claimed {
+        on_tx!(tx, |conn| sqlx::query(
+            "update deliveries set due_at = $5 where message_id = $1 and member_id = $2 and channel = $3 \
+             and purpose = $4 and status = 'sending' and attempts = $6"
+        )
+        .bind(c.message_id.as_uuid())
+        .bind(c.member_id.as_uuid())
+        .bind(c.channel.as_str())
+        .bind(c.purpose.to_string())
+        .bind(lease_until.as_millis())
+        .bind(i32::try_from(c.attempts).unwrap_or(i32::MAX))
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+    }
+    Ok(())
 }
 
 /// What an attempt came to, to be saved.
