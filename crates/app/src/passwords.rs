@@ -12,6 +12,7 @@ use tidings_core::{Action, Email, Member, MemberId, MemberStatus, Staff};
 use tidings_store::passwords::{self, Owner};
 use tidings_store::{members, staff};
 
+use crate::sessions::Owner as SessionOwner;
 use crate::{App, AppError, Caller};
 
 pub const MIN_LENGTH: usize = 12;
@@ -92,18 +93,44 @@ pub async fn sign_in(app: &App, email: &str, password: &str) -> Result<MemberId,
 }
 
 /// Sets (or replaces) the member's password.
-pub async fn set(app: &App, member: &Member, password: &str) -> Result<(), AppError> {
+/// Who asks to change a password, and how they prove it is them.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    /// The password they have now; needed when one is set (a session alone is not proof
+    /// enough: it may be a borrowed or stolen one).
+    pub current: &'a str,
+    /// The session asking, which stays signed in; every other session of theirs ends.
+    pub session: Option<&'a str>,
+}
+
+/// Refuses the change unless the member has no password yet or `current` is it.
+async fn prove(app: &App, member: &Member, current: &str) -> Result<(), AppError> {
+    let stored = passwords::get(&mut app.db.read().await?, Owner::Member(member.id)).await?;
+    if stored.is_some() && !matches(current, stored.as_ref()).await {
+        return Err(AppError::invalid("current_password", "the current password is wrong"));
+    }
+    Ok(())
+}
+
+/// Sets (or replaces) the member's password, and signs them out everywhere else.
+pub async fn set(app: &App, member: &Member, password: &str, change: Change<'_>) -> Result<(), AppError> {
     check(password)?;
+    prove(app, member, change.current).await?;
     let hashed = hash(password.to_owned()).await?;
     let mut tx = app.db.begin().await?;
     passwords::set(&mut tx, Owner::Member(member.id), &hashed, app.clock.now()).await?;
+    crate::sessions::end_for(&mut tx, SessionOwner::Member(member.id), change.session).await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn remove(app: &App, member: &Member) -> Result<(), AppError> {
+/// Removes the member's password (they sign in by emailed link again), and signs them out
+/// everywhere else.
+pub async fn remove(app: &App, member: &Member, change: Change<'_>) -> Result<(), AppError> {
+    prove(app, member, change.current).await?;
     let mut tx = app.db.begin().await?;
     passwords::delete(&mut tx, Owner::Member(member.id)).await?;
+    crate::sessions::end_for(&mut tx, SessionOwner::Member(member.id), change.session).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -138,6 +165,8 @@ pub async fn set_staff(app: &App, caller: &Caller, email: &str, password: &str) 
     let hashed = hash(password.to_owned()).await?;
     let mut tx = app.db.begin().await?;
     passwords::set(&mut tx, Owner::Staff(person.id), &hashed, app.clock.now()).await?;
+    // Whoever knew the old password is signed out; the person signs in with the new one.
+    crate::sessions::end_for(&mut tx, SessionOwner::Staff(person.id), None).await?;
     crate::audit::entry(caller, "staff.password", person.id.as_uuid()).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(person)

@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use tidings_app::{App, sessions};
-use tidings_core::Timestamp;
+use tidings_app::App;
+use tidings_app::sessions::{self, Owner};
+use tidings_core::{MemberId, StaffId, Timestamp};
 use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -36,6 +37,15 @@ fn expiry(record: &Record) -> Timestamp {
     Timestamp::from_millis((record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// The person the session signs in: the portal keeps a member under `member`, the console
+/// a staff person under `staff`.
+fn owner(record: &Record) -> Option<Owner> {
+    let id = |key: &str| record.data.get(key).and_then(|v| serde_json::from_value::<uuid::Uuid>(v.clone()).ok());
+    id(crate::portal::visitor::MEMBER)
+        .map(|m| Owner::Member(MemberId::from_uuid(m)))
+        .or_else(|| id(crate::admin::console::STAFF).map(|s| Owner::Staff(StaffId::from_uuid(s))))
+}
+
 fn encode(record: &Record) -> session_store::Result<String> {
     serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
@@ -45,14 +55,18 @@ impl SessionStore for DbSessionStore {
     /// Draws a new id until one is free: two sessions never share an id.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let data = encode(record)?;
-        while !sessions::create(&self.app, &record.id.to_string(), &data, expiry(record)).await.map_err(backend)? {
+        while !sessions::create(&self.app, &record.id.to_string(), &data, expiry(record), owner(record))
+            .await
+            .map_err(backend)?
+        {
             record.id = Id::default();
         }
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        sessions::save(&self.app, &record.id.to_string(), &encode(record)?, expiry(record)).await.map_err(backend)
+        let id = record.id.to_string();
+        sessions::save(&self.app, &id, &encode(record)?, expiry(record), owner(record)).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

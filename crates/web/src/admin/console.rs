@@ -14,7 +14,7 @@ use tower_sessions::Session;
 use super::shell::{Shell, failure};
 use crate::csrf::SESSION_KEY as CSRF;
 
-const STAFF: &str = "staff";
+pub(crate) const STAFF: &str = "staff";
 const FLASH: &str = "flash";
 
 /// Anyone, signed in or not.

@@ -7,7 +7,7 @@
 mod audit;
 mod charts;
 mod compliance;
-mod console;
+pub(crate) mod console;
 mod directory;
 mod download;
 mod engagement;

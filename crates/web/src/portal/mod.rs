@@ -10,7 +10,7 @@ pub(crate) mod page;
 mod preferences;
 mod sign_in;
 mod team;
-mod visitor;
+pub(crate) mod visitor;
 
 use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};

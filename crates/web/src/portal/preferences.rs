@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use tidings_app::consent::TopicChoice;
+use tidings_app::passwords::Change;
 use tidings_app::self_service::{self, Settings, SettingsChange};
 use tidings_app::{App, AppError};
 use tidings_core::TimeZone;
@@ -106,6 +107,9 @@ pub async fn save(State(app): State<App>, signed: Signed, Form(fields): Form<Vec
 
 #[derive(serde::Deserialize)]
 pub struct PasswordForm {
+    /// The password they have now, when one is set.
+    #[serde(default)]
+    current: String,
     #[serde(default)]
     password: String,
     #[serde(default)]
@@ -117,15 +121,25 @@ pub struct PasswordForm {
 /// Sets, replaces or removes the member's optional password.
 pub async fn password(State(app): State<App>, signed: Signed, Form(form): Form<PasswordForm>) -> PortalResult {
     let tr = signed.visitor.tr.clone();
+    // This session stays signed in; every other one of the member's ends.
+    let session = signed.visitor.session.id().map(|id| id.to_string());
+    let change = Change { current: &form.current, session: session.as_deref() };
     let outcome = if form.action == "remove" {
-        tidings_app::passwords::remove(&app, &signed.member).await.map(|()| "prefs-password-removed")
+        tidings_app::passwords::remove(&app, &signed.member, change).await.map(|()| "prefs-password-removed")
     } else if form.password != form.confirm {
         Err(AppError::invalid("password", tr.text("prefs-password-mismatch")))
     } else if tidings_app::passwords::check(&form.password).is_err() {
         Err(AppError::invalid("password", tr.text("prefs-password-short")))
     } else {
-        tidings_app::passwords::set(&app, &signed.member, &form.password).await.map(|()| "prefs-password-saved")
+        tidings_app::passwords::set(&app, &signed.member, &form.password, change).await.map(|()| "prefs-password-saved")
     };
+    // The member's own words for a wrong current password.
+    let outcome = outcome.map_err(|e| match e {
+        AppError::Invalid(errors) if errors.iter().any(|e| e.field == "current_password") => {
+            AppError::invalid("current_password", tr.text("prefs-password-current-wrong"))
+        }
+        other => other,
+    });
     match outcome {
         Ok(note) => {
             signed.flash(tr.text(note)).await;

@@ -15,7 +15,7 @@ use tower_sessions::Session;
 use super::page::{Frame, failure};
 use tidings_app::i18n::Tr;
 
-const MEMBER: &str = "member";
+pub(crate) const MEMBER: &str = "member";
 use crate::csrf::SESSION_KEY as CSRF;
 const FLASH: &str = "flash";
 const DISMISSED: &str = "dismissed";

@@ -22,6 +22,7 @@ both_engines!(
     the_directory_is_searched_exported_and_imported_with_a_preview,
     topic_policies_are_edited_per_role,
     a_recall_goes_at_the_time_and_in_the_zone_its_author_chose,
+    a_new_staff_password_signs_the_person_out_everywhere,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -643,5 +644,17 @@ async fn a_recall_goes_at_the_time_and_in_the_zone_its_author_chose(app: TestApp
     assert!(page.body.contains("scheduled for 2099-12-24 09:00 Europe/Berlin"));
     assert!(page.body.contains("On recipients&#x27; clocks:") || page.body.contains("On recipients' clocks:"));
     assert!(page.body.contains("in America/"), "the demo has members in the Americas: {}", page.body);
+    app
+}
+
+/// After `tidings staff password` (a lost or leaked password replaced), whoever was signed
+/// in with the old one is signed out.
+async fn a_new_staff_password_signs_the_person_out_everywhere(app: TestApp) -> TestApp {
+    let email = staff(&app, StaffRole::Author).await;
+    let mut browser = signed_in(&app, &email).await;
+    assert_eq!(browser.get("/admin").await.status, 200);
+    tidings_app::passwords::set_staff(&app.app, &Caller::operator(), &email, "another long passphrase").await.unwrap();
+    let gone = browser.get("/admin").await;
+    assert_eq!((gone.status, gone.location.as_deref()), (303, Some("/admin/sign-in")), "{}", gone.body);
     app
 }

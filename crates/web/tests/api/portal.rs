@@ -23,6 +23,7 @@ both_engines!(
     preferences_are_changed_and_consent_recorded,
     a_partner_lead_sees_and_reminds_only_their_own_colleagues,
     a_member_sets_a_password_and_signs_in_with_it,
+    a_password_change_asks_for_the_current_one_and_ends_every_other_session,
 );
 
 impl Browser {
@@ -574,5 +575,59 @@ async fn a_member_sets_a_password_and_signs_in_with_it(app: TestApp) -> TestApp 
         visitor.post("/portal/sign-in/password", &fields(&attempt("ben@acme.example", "correct horse battery"))).await;
     assert_eq!((signed.status, signed.location.as_deref()), (303, Some("/portal")), "{}", signed.body);
     assert_eq!(visitor.get("/portal").await.status, 200);
+    app
+}
+
+/// A member signed in on two devices changes their password on one: the change needs the
+/// current password (a session alone is not proof), and the other device is signed out.
+async fn a_password_change_asks_for_the_current_one_and_ends_every_other_session(app: TestApp) -> TestApp {
+    let (emails, _, _) = directory(&app).await;
+    let ben = emails[1].as_str();
+    let mut laptop = Browser::sign_in(&app, ben).await;
+    let prefs = laptop.get("/portal/preferences").await;
+    let first = [
+        ("csrf", prefs.csrf()),
+        ("password", "correct horse battery".into()),
+        ("confirm", "correct horse battery".into()),
+        ("action", "set".into()),
+    ];
+    assert_eq!(laptop.post("/portal/preferences/password", &fields(&first)).await.status, 303, "the first needs none");
+    let mut phone = Browser::sign_in(&app, ben).await;
+    assert_eq!(phone.get("/portal").await.status, 200);
+
+    let prefs = laptop.get("/portal/preferences").await;
+    assert!(prefs.body.contains("name=\"current\""), "the form asks for the current password");
+    let change = |current: &str| {
+        [
+            ("csrf", prefs.csrf()),
+            ("current", current.to_owned()),
+            ("password", "a brand new passphrase".to_owned()),
+            ("confirm", "a brand new passphrase".to_owned()),
+            ("action", "set".to_owned()),
+        ]
+    };
+    for wrong in ["", "not my password!!"] {
+        let refused = laptop.post("/portal/preferences/password", &fields(&change(wrong))).await;
+        assert_eq!(refused.status, 400, "{wrong:?}");
+        assert!(refused.body.contains("The current password is wrong"), "{wrong:?}");
+    }
+    assert_eq!(phone.get("/portal").await.status, 200, "a refused change signs nobody out");
+    let changed = laptop.post("/portal/preferences/password", &fields(&change("correct horse battery"))).await;
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    assert_eq!(laptop.get("/portal").await.status, 200, "the device that changed it stays signed in");
+    let gone = phone.get("/portal").await;
+    assert_eq!(
+        (gone.status, gone.location.as_deref()),
+        (303, Some("/portal/sign-in")),
+        "the other device is signed out"
+    );
+
+    // Removing the password needs it too, and ends the other sessions as well.
+    let mut tablet = Browser::sign_in(&app, ben).await;
+    let prefs = laptop.get("/portal/preferences").await;
+    let remove =
+        [("csrf", prefs.csrf()), ("current", "a brand new passphrase".to_owned()), ("action", "remove".to_owned())];
+    assert_eq!(laptop.post("/portal/preferences/password", &fields(&remove)).await.status, 303);
+    assert_eq!(tablet.get("/portal").await.status, 303);
     app
 }
