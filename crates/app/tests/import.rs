@@ -18,6 +18,7 @@ both_engines!(
     a_key_repeated_in_the_file_is_reported,
     members_are_updated_by_email_when_they_have_no_external_id,
     a_file_without_the_key_column_is_refused,
+    a_header_with_too_many_columns_is_refused_at_once,
     partners_import_with_groups_and_attributes,
     an_export_imports_back_unchanged,
     exports_cannot_run_formulas_in_a_spreadsheet_and_import_back_as_they_were,
@@ -251,4 +252,14 @@ async fn exports_cannot_run_formulas_in_a_spreadsheet_and_import_back_as_they_we
     assert_eq!(counts(&partners), (0, 0, 1, 0), "{:?}", partners.errors);
     let members = members_from(&app, &members_text, ImportOptions::default()).await.unwrap();
     assert_eq!(counts(&members), (0, 0, 1, 0), "the export imports back unchanged: {:?}", members.errors);
+}
+
+async fn a_header_with_too_many_columns_is_refused_at_once(app: App) {
+    let header: Vec<String> =
+        std::iter::once("email".to_owned()).chain((0..100_000).map(|i| format!("c{i}"))).collect();
+    let csv = format!("{}\nana@acme.example\n", header.join(","));
+    let started = std::time::Instant::now();
+    let refused = members_from(&app, &csv, ImportOptions::default()).await;
+    assert!(matches!(&refused, Err(AppError::Invalid(e)) if e.to_string().contains("at most 500")), "{refused:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
 }

@@ -92,6 +92,33 @@ impl FromRequestParts<App> for Staff {
     }
 }
 
+/// A request body only some roles may send, with the staff caller who sent it. The role
+/// is checked before the body is read: a caller without the right gets 403 whatever they
+/// send, and learns nothing of the body's shape from a 422.
+pub struct Permitted<T>(pub Caller, pub T);
+
+/// What sending a body of this type requires (the same action its use case checks).
+pub trait Requires {
+    const ACTION: tidings_core::Action;
+    /// What the caller is doing, as the refusal says it ("compose messages").
+    const DOING: &'static str;
+}
+
+impl<T: Requires + DeserializeOwned> FromRequest<App> for Permitted<T> {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let (mut parts, body) = req.into_parts();
+        let Staff(caller) = Staff::from_request_parts(&mut parts, app).await.map_err(IntoResponse::into_response)?;
+        caller.require(T::ACTION, T::DOING).map_err(|e| ApiError(e).into_response())?;
+        let Json(value) = Json::<T>::from_request(Request::from_parts(parts, body), app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self(caller, value))
+    }
+}
+
 /// The member named by `Authorization: Bearer <member token>`: one Tidings issued (see
 /// `tidings_app::inbox`) or one the vendor's server signed for the widget (`tw1.`, see
 /// `tidings_app::widget`).

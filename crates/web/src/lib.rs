@@ -9,6 +9,7 @@ mod extract;
 mod health;
 mod links;
 mod portal;
+mod redirect;
 pub mod sessions;
 mod widget;
 

@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -52,7 +52,7 @@ async fn click(
     headers: HeaderMap,
 ) -> Response {
     match tracking::clicked(&app, &token, &origin).await {
-        Ok(url) => Redirect::to(&url).into_response(),
+        Ok(url) => crate::redirect::see_other(&url),
         Err(e) => failure(&headers, e),
     }
 }

@@ -139,7 +139,17 @@ fn unreadable_message(e: &csv::Error) -> String {
     }
 }
 
+/// More columns than any directory needs (the fields and a few hundred attributes): a file
+/// with more is refused at once, before any work per column.
+pub const MAX_COLUMNS: usize = 500;
+
 fn map_header<F: Copy + PartialEq>(header: &csv::StringRecord, known: &[(&str, F)]) -> Result<Header<F>, AppError> {
+    if header.len() > MAX_COLUMNS {
+        return Err(AppError::invalid(
+            "header",
+            format!("the file has {} columns; at most {MAX_COLUMNS} are read", header.len()),
+        ));
+    }
     let mut columns = Vec::with_capacity(header.len());
     let mut names = Vec::with_capacity(header.len());
     for (i, raw) in header.iter().enumerate() {

@@ -146,6 +146,21 @@ impl VariantDraft {
             }
             None => None,
         };
+        // Personalization that can never run is refused now, not found once released.
+        for (name, value) in [
+            ("title", &title),
+            ("summary", &summary),
+            ("what_changed", &what_changed),
+            ("why_it_matters", &why_it_matters),
+            ("what_to_do", &what_to_do),
+        ] {
+            if let Some(Err(message)) = value.as_deref().map(super::render::check_template) {
+                errors.add(&field(name), message);
+            }
+        }
+        if let Some(Err(message)) = call_to_action.as_ref().map(|c| super::render::check_template(&c.label)) {
+            errors.add(&field("call_to_action.label"), message);
+        }
         Some(Variant {
             title: title?,
             summary: summary?,

@@ -14,6 +14,9 @@ use crate::{Locale, MemberProfile, PartnerProfile};
 /// Template work allowed per field: enough for any real message, not for a runaway loop.
 const FUEL: u64 = 50_000;
 
+/// The most a field may grow to once personalized (bytes): far above any real section.
+const OUTPUT_MAX: usize = 256 * 1024;
+
 /// The fields a message may use, as `{{ member.name }}` or `{{ partner.attr.tier_goal }}`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Personalization {
@@ -151,14 +154,85 @@ pub fn check(content: &Content, who: &Personalization) -> Vec<RenderError> {
     content.variants.keys().filter_map(|locale| render(content, locale, who).err()).collect()
 }
 
+/// Whether a field's personalization can run at all, whoever reads it: its syntax, and
+/// none of what [`refuse_bombs`] refuses. Checked when the message is saved, so a message
+/// that could never render is an authoring error then, not a failure once released.
+pub fn check_template(source: &str) -> Result<(), String> {
+    if !source.contains("{{") && !source.contains("{%") {
+        return Ok(());
+    }
+    refuse_bombs(source)?;
+    let env = minijinja::Environment::new();
+    env.template_from_str(source).map(|_| ()).map_err(|e| describe(&e))
+}
+
 fn personalize(source: &str, who: &Personalization) -> Result<String, String> {
     if !source.contains("{{") && !source.contains("{%") {
         return Ok(source.to_owned());
     }
+    refuse_bombs(source)?;
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_fuel(Some(FUEL));
-    env.render_str(source, minijinja::value::Serde(who)).map_err(|e| describe(&e))
+    let template = env.template_from_str(source).map_err(|e| describe(&e))?;
+    let mut out = Capped(Vec::with_capacity(source.len() + 64));
+    match template.render_captured_to(minijinja::value::Serde(who), &mut out) {
+        Ok(_) => String::from_utf8(out.0).map_err(|_| "the personalization does not work: not text".to_owned()),
+        Err(_) if out.0.len() >= OUTPUT_MAX => {
+            Err(format!("the personalization makes the text longer than {} kB", OUTPUT_MAX / 1024))
+        }
+        Err(e) => Err(describe(&e)),
+    }
+}
+
+/// Personalization fills in fields; it needs no arithmetic and no large numbers. A value
+/// built in one step (`{{ [1]*100000000 }}`, `{{ range(99999999)|list }}`) is beyond what
+/// fuel or an output cap can stop (it is built before anything is written), so such a
+/// template is refused before it runs: no `*` and no number above 9999 inside `{{ }}` or
+/// `{% %}`.
+fn refuse_bombs(source: &str) -> Result<(), String> {
+    let mut rest = source;
+    while let Some(start) = rest.find(['{']) {
+        let after = &rest[start + 1..];
+        let close = match after.chars().next() {
+            Some('{') => "}}",
+            Some('%') => "%}",
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let inside = &after[1..];
+        let end = inside.find(close).unwrap_or(inside.len());
+        let tag = &inside[..end];
+        if tag.contains('*') {
+            return Err("the personalization may not multiply (`*`): it only fills in fields".into());
+        }
+        let longest_number = tag.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
+        if longest_number > 4 {
+            return Err("the personalization may not use numbers above 9999: it only fills in fields".into());
+        }
+        rest = &inside[end..];
+    }
+    Ok(())
+}
+
+/// A writer that refuses to grow past `OUTPUT_MAX`.
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > OUTPUT_MAX {
+            self.0.resize(OUTPUT_MAX, 0);
+            return Err(std::io::Error::other("too long"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn describe(e: &minijinja::Error) -> String {
@@ -300,9 +374,49 @@ mod tests {
     }
 
     #[test]
+    fn a_template_that_builds_a_huge_value_is_refused_quickly() {
+        for bomb in [
+            "{{ [1]*100000000 }}",
+            "{{ 'x'*100000000 }}",
+            "{{ range(100000000)|list }}",
+            "{% for i in range(9999) %}{{ member.name|center(9999) }}{% endfor %}",
+        ] {
+            let started = std::time::Instant::now();
+            // As stored before saving checked it: rendering refuses it too.
+            let mut c = content("Hi", "https://vendor.example/r");
+            if let Some(v) = c.variants.values_mut().next() {
+                v.what_to_do = bomb.to_owned();
+            }
+            assert_eq!(check(&c, &who("Ana")).len(), 1, "{bomb}");
+            assert!(started.elapsed() < std::time::Duration::from_secs(2), "{bomb}: {:?}", started.elapsed());
+        }
+    }
+
+    #[test]
+    fn a_template_that_can_never_run_is_refused_when_saved() {
+        let draft = |what: &str| crate::messages::ContentDraft {
+            default_locale: None,
+            variants: [(
+                "en".to_owned(),
+                crate::messages::VariantDraft {
+                    title: Some("Recall".into()),
+                    what_changed: Some(what.into()),
+                    ..Default::default()
+                },
+            )]
+            .into(),
+        };
+        for bad in ["{{ [1]*100000000 }}", "{{ range(99999999)|list }}", "{{ member.name "] {
+            let Err(errors) = draft(bad).validate() else { panic!("{bad} is accepted") };
+            assert_eq!(errors.iter().next().map(|e| e.field.as_str()), Some("variants.en.what_changed"), "{bad}");
+        }
+        assert!(draft("Hi {{ member.first_name }}, see **two lots**.").validate().is_ok());
+    }
+
+    #[test]
     fn a_runaway_template_runs_out_of_fuel() {
         let c = content(
-            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+            "{% for i in range(9999) %}{% for j in range(9999) %}x{% endfor %}{% endfor %}",
             "https://vendor.example/r",
         );
         assert_eq!(check(&c, &who("Ana")).len(), 1);

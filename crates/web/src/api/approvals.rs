@@ -7,7 +7,7 @@ use tidings_app::approvals::{self, ApprovalPolicy, ApprovalStatus};
 use tidings_core::MessageId;
 
 use crate::error::{ApiError, Problem};
-use crate::extract::{Json, Path, Staff};
+use crate::extract::{Path, Permitted, Staff};
 
 /// Whether the message needs a second person's approval, and the approval it has.
 #[utoipa::path(get, path = "/messages/{id}/approval", tag = "messages", params(("id" = uuid::Uuid, Path)),
@@ -44,8 +44,7 @@ pub async fn policy(State(app): State<App>, Staff(caller): Staff) -> Result<axum
     responses((status = 200, body = ApprovalPolicy), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_policy(
     State(app): State<App>,
-    Staff(caller): Staff,
-    Json(policy): Json<ApprovalPolicy>,
+    Permitted(caller, policy): Permitted<ApprovalPolicy>,
 ) -> Result<axum::Json<ApprovalPolicy>, ApiError> {
     Ok(axum::Json(approvals::set_policy(&app, &caller, &policy).await?))
 }

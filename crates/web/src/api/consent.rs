@@ -7,7 +7,7 @@ use tidings_app::consent::{self, ConsentInput, PreferencesPatch, PreferencesView
 use tidings_core::MemberId;
 
 use crate::error::{ApiError, Problem};
-use crate::extract::{Json, Path, Staff};
+use crate::extract::{Path, Permitted, Staff};
 
 /// The member's consent history, oldest first: who changed what, when, how and on which text.
 #[utoipa::path(get, path = "/members/{id}/consent", tag = "consent", params(("id" = uuid::Uuid, Path)),
@@ -25,9 +25,8 @@ pub async fn history(
     responses((status = 201, body = Object), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn record(
     State(app): State<App>,
-    Staff(caller): Staff,
     Path(id): Path<MemberId>,
-    Json(input): Json<ConsentInput>,
+    Permitted(caller, input): Permitted<ConsentInput>,
 ) -> Result<(StatusCode, axum::Json<tidings_app::consent::ConsentRecord>), ApiError> {
     Ok((StatusCode::CREATED, axum::Json(consent::record(&app, &caller, id, &input).await?)))
 }
@@ -49,9 +48,8 @@ pub async fn preferences(
     responses((status = 200, body = PreferencesView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_preferences(
     State(app): State<App>,
-    Staff(caller): Staff,
     Path(id): Path<MemberId>,
-    Json(patch): Json<PreferencesPatch>,
+    Permitted(caller, patch): Permitted<PreferencesPatch>,
 ) -> Result<axum::Json<PreferencesView>, ApiError> {
     Ok(axum::Json(consent::set_preferences(&app, &caller, id, &patch).await?))
 }

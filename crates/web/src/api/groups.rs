@@ -9,7 +9,7 @@ use utoipa::IntoParams;
 
 use super::Page;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Json, Path, Query, Staff};
+use crate::extract::{Path, Permitted, Query, Staff};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -36,8 +36,7 @@ pub async fn list(
     responses((status = 201, body = PartnerGroup), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     State(app): State<App>,
-    Staff(caller): Staff,
-    Json(draft): Json<KeyedDraft>,
+    Permitted(caller, draft): Permitted<KeyedDraft>,
 ) -> Result<(StatusCode, axum::Json<PartnerGroup>), ApiError> {
     Ok((StatusCode::CREATED, axum::Json(groups::create(&app, &caller, &draft).await?)))
 }
@@ -58,9 +57,8 @@ pub async fn show(
     responses((status = 200, body = PartnerGroup), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     State(app): State<App>,
-    Staff(caller): Staff,
     Path(id): Path<GroupId>,
-    Json(draft): Json<KeyedDraft>,
+    Permitted(caller, draft): Permitted<KeyedDraft>,
 ) -> Result<axum::Json<PartnerGroup>, ApiError> {
     Ok(axum::Json(groups::update(&app, &caller, id, &draft).await?))
 }

@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 
 use super::Page;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Json, Path, Query, Staff};
+use crate::extract::{Path, Permitted, Query, Staff};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -58,8 +58,7 @@ pub async fn list(
     responses((status = 201, body = Member), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     State(app): State<App>,
-    Staff(caller): Staff,
-    Json(draft): Json<MemberDraft>,
+    Permitted(caller, draft): Permitted<MemberDraft>,
 ) -> Result<(StatusCode, axum::Json<Member>), ApiError> {
     Ok((StatusCode::CREATED, axum::Json(members::create(&app, &caller, &draft).await?)))
 }
@@ -80,9 +79,8 @@ pub async fn show(
     responses((status = 200, body = Member), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     State(app): State<App>,
-    Staff(caller): Staff,
     Path(id): Path<MemberId>,
-    Json(draft): Json<MemberDraft>,
+    Permitted(caller, draft): Permitted<MemberDraft>,
 ) -> Result<axum::Json<Member>, ApiError> {
     Ok(axum::Json(members::update(&app, &caller, id, &draft).await?))
 }

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::Page;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Json, Path, Query, Staff};
+use crate::extract::{Json, Path, Permitted, Query, Staff};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -46,8 +46,7 @@ pub async fn list(
     responses((status = 201, body = Message), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     State(app): State<App>,
-    Staff(caller): Staff,
-    Json(draft): Json<MessageDraft>,
+    Permitted(caller, draft): Permitted<MessageDraft>,
 ) -> Result<(StatusCode, axum::Json<Message>), ApiError> {
     Ok((StatusCode::CREATED, axum::Json(messages::create(&app, &caller, &draft).await?)))
 }
@@ -68,9 +67,8 @@ pub async fn show(
     responses((status = 200, body = Message), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     State(app): State<App>,
-    Staff(caller): Staff,
     Path(id): Path<MessageId>,
-    Json(draft): Json<MessageDraft>,
+    Permitted(caller, draft): Permitted<MessageDraft>,
 ) -> Result<axum::Json<Message>, ApiError> {
     Ok(axum::Json(messages::update(&app, &caller, id, &draft).await?))
 }
@@ -93,9 +91,8 @@ pub struct ScheduleRequest {
     responses((status = 200, body = Message), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn schedule(
     State(app): State<App>,
-    Staff(caller): Staff,
     Path(id): Path<MessageId>,
-    Json(request): Json<ScheduleRequest>,
+    Permitted(caller, request): Permitted<ScheduleRequest>,
 ) -> Result<axum::Json<Message>, ApiError> {
     let zone = request.time_zone.as_deref();
     Ok(axum::Json(messages::schedule_at(&app, &caller, id, &request.send_at, zone).await?))

@@ -12,6 +12,7 @@ pub(crate) mod inbox;
 mod members;
 mod messages;
 mod partners;
+mod permits;
 mod segments;
 mod sending;
 mod topics;

@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 
 use super::Page;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Json, Path, Query, Staff};
+use crate::extract::{Path, Permitted, Query, Staff};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -83,8 +83,7 @@ pub async fn list(
     responses((status = 201, body = Partner), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     State(app): State<App>,
-    Staff(caller): Staff,
-    Json(draft): Json<PartnerDraft>,
+    Permitted(caller, draft): Permitted<PartnerDraft>,
 ) -> Result<(StatusCode, axum::Json<Partner>), ApiError> {
     Ok((StatusCode::CREATED, axum::Json(partners::create(&app, &caller, &draft).await?)))
 }
@@ -105,9 +104,8 @@ pub async fn show(
     responses((status = 200, body = Partner), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     State(app): State<App>,
-    Staff(caller): Staff,
     Path(id): Path<PartnerId>,
-    Json(draft): Json<PartnerDraft>,
+    Permitted(caller, draft): Permitted<PartnerDraft>,
 ) -> Result<axum::Json<Partner>, ApiError> {
     Ok(axum::Json(partners::update(&app, &caller, id, &draft).await?))
 }

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::Page;
 use super::groups::PageQuery;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Json, Path, Query, Staff};
+use crate::extract::{Path, Permitted, Query, Staff};
 
 /// A saved segment: a named audience rule.
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,8 +55,7 @@ pub async fn list(
     responses((status = 201, body = Segment), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     State(app): State<App>,
-    Staff(caller): Staff,
-    Json(draft): Json<SegmentDraft>,
+    Permitted(caller, draft): Permitted<SegmentDraft>,
 ) -> Result<(StatusCode, axum::Json<Segment>), ApiError> {
     Ok((StatusCode::CREATED, axum::Json(segments::create(&app, &caller, &draft).await?.into())))
 }
@@ -77,9 +76,8 @@ pub async fn show(
     responses((status = 200, body = Segment), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     State(app): State<App>,
-    Staff(caller): Staff,
     Path(id): Path<SegmentId>,
-    Json(draft): Json<SegmentDraft>,
+    Permitted(caller, draft): Permitted<SegmentDraft>,
 ) -> Result<axum::Json<Segment>, ApiError> {
     Ok(axum::Json(segments::update(&app, &caller, id, &draft).await?.into()))
 }

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::Page;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Json, Path, Query, Staff};
+use crate::extract::{Path, Permitted, Query, Staff};
 
 /// Release a draft or scheduled message now: its audience is fanned out into inboxes and
 /// email deliveries; workers send them. The message is then frozen.
@@ -81,9 +81,8 @@ pub struct TokenRequest {
     responses((status = 200, body = MemberToken), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn member_token(
     State(app): State<App>,
-    Staff(caller): Staff,
     Path(id): Path<MemberId>,
-    Json(body): Json<TokenRequest>,
+    Permitted(caller, body): Permitted<TokenRequest>,
 ) -> Result<axum::Json<MemberToken>, ApiError> {
     Ok(axum::Json(inbox::issue_token(&app, &caller, id, body.days).await?))
 }

@@ -8,7 +8,7 @@ use tidings_core::{Topic, TopicDraft, TopicId};
 use super::Page;
 use super::groups::PageQuery;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Json, Path, Query, Staff};
+use crate::extract::{Path, Permitted, Query, Staff};
 
 /// List topics.
 #[utoipa::path(get, path = "/topics", tag = "topics", params(PageQuery),
@@ -26,8 +26,7 @@ pub async fn list(
     responses((status = 201, body = Topic), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     State(app): State<App>,
-    Staff(caller): Staff,
-    Json(draft): Json<TopicDraft>,
+    Permitted(caller, draft): Permitted<TopicDraft>,
 ) -> Result<(StatusCode, axum::Json<Topic>), ApiError> {
     Ok((StatusCode::CREATED, axum::Json(topics::create(&app, &caller, &draft).await?)))
 }
@@ -48,9 +47,8 @@ pub async fn show(
     responses((status = 200, body = Topic), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     State(app): State<App>,
-    Staff(caller): Staff,
     Path(id): Path<TopicId>,
-    Json(draft): Json<TopicDraft>,
+    Permitted(caller, draft): Permitted<TopicDraft>,
 ) -> Result<axum::Json<Topic>, ApiError> {
     Ok(axum::Json(topics::update(&app, &caller, id, &draft).await?))
 }

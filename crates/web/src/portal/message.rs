@@ -121,12 +121,16 @@ pub struct DismissForm {
 /// Closes the pop-up for this session; the message stays in the inbox, still awaiting.
 pub async fn dismiss(signed: Signed, Path(id): Path<MessageId>, Form(form): Form<DismissForm>) -> PortalResult {
     signed.dismiss(id).await.or_page(&signed.visitor.tr)?;
-    Ok(Redirect::to(&portal_path(&form.back)).into_response())
+    Ok(crate::redirect::see_other(&portal_path(&form.back)))
 }
 
 /// Only a path inside the portal: a `back` field can never send anyone elsewhere.
 fn portal_path(back: &str) -> String {
-    let inside = back.starts_with("/portal") && !back.contains("//") && !back.contains('\\') && !back.contains(':');
+    let inside = back.starts_with("/portal")
+        && !back.contains("//")
+        && !back.contains('\\')
+        && !back.contains(':')
+        && !back.chars().any(char::is_control);
     if inside { back.to_owned() } else { "/portal".to_owned() }
 }
 
@@ -137,9 +141,16 @@ mod tests {
     #[test]
     fn going_back_stays_inside_the_portal() {
         assert_eq!(portal_path("/portal/messages/1"), "/portal/messages/1");
-        for outside in
-            ["https://evil.example", "//evil.example", "/portal//evil", "/\\evil", "/admin", "", "javascript:x"]
-        {
+        for outside in [
+            "https://evil.example",
+            "//evil.example",
+            "/portal//evil",
+            "/\\evil",
+            "/admin",
+            "",
+            "javascript:x",
+            "/portal\r\nSet-Cookie: x=1",
+        ] {
             assert_eq!(portal_path(outside), "/portal", "{outside}");
         }
     }

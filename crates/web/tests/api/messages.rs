@@ -98,6 +98,26 @@ async fn a_critical_message_is_composed_previewed_scheduled_and_frozen_when_done
     let (status, _) =
         read(app.call(Method::POST, &format!("/api/v1/messages/{id}/copy"), Some(&analyst), None).await).await;
     assert_eq!(status, 403);
+    // The role is checked before the body is read: a caller who may not compose learns
+    // nothing of the body's shape, whatever they send.
+    for (path, body) in [
+        ("/api/v1/messages".to_owned(), json!({"nonsense": true})),
+        (format!("/api/v1/messages/{id}"), json!({"importance": 5})),
+        (format!("/api/v1/messages/{id}/schedule"), json!({})),
+        ("/api/v1/partners".to_owned(), json!([])),
+        ("/api/v1/settings/approval-policy".to_owned(), json!("x")),
+    ] {
+        let method = if path.ends_with(&id) {
+            Method::PATCH
+        } else if path.contains("approval-policy") {
+            Method::PUT
+        } else {
+            Method::POST
+        };
+        let (status, problem) = read(app.call(method.clone(), &path, Some(&analyst), Some(body.clone())).await).await;
+        assert_eq!(status, 403, "{method} {path}: {problem}");
+        assert_eq!(app.admin(method, &path, Some(body)).await.0, 422, "{path}: an admin learns what is wrong");
+    }
     app
 }
 
