@@ -15,6 +15,9 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("{0}")]
     Conflict(String),
+    /// Asked too often: wait and try again.
+    #[error("{0}")]
+    TooMany(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -32,6 +35,7 @@ impl AppError {
             Self::Forbidden(_) => 403,
             Self::Invalid(_) => 422,
             Self::Conflict(_) => 409,
+            Self::TooMany(_) => 429,
             Self::Unexpected(_) => 500,
         }
     }
@@ -44,6 +48,7 @@ impl AppError {
             Self::Forbidden(_) => "forbidden",
             Self::Invalid(_) => "invalid_input",
             Self::Conflict(_) => "conflict",
+            Self::TooMany(_) => "rate_limited",
             Self::Unexpected(_) => "internal",
         }
     }

@@ -8,9 +8,9 @@ use std::sync::OnceLock;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use tidings_core::{Action, Email, Member, MemberId, MemberStatus, Staff};
+use tidings_core::{Action, Email, Member, MemberId, MemberStatus, Staff, Timestamp};
 use tidings_store::passwords::{self, Owner};
-use tidings_store::{members, staff};
+use tidings_store::{members, sign_in_attempts as attempts, staff};
 
 use crate::sessions::Owner as SessionOwner;
 use crate::{App, AppError, Caller};
@@ -79,20 +79,60 @@ async fn matches(password: &str, stored: Option<&String>) -> bool {
 /// The member whose address and password these are.
 pub async fn sign_in(app: &App, email: &str, password: &str) -> Result<MemberId, AppError> {
     let email = presented(email, password)?;
-    let mut tx = app.db.read().await?;
-    let member = members::find_by_keys(&mut tx, &[], &[email.to_string()]).await?.into_iter().next();
-    let stored = match &member {
-        Some(m) => passwords::get(&mut tx, Owner::Member(m.id)).await?,
-        None => None,
-    };
-    drop(tx);
-    match member {
-        Some(m) if matches(password, stored.as_ref()).await && m.profile.status != MemberStatus::Disabled => Ok(m.id),
-        _ => Err(wrong()),
-    }
+    let account = format!("member:{}", email.as_str().to_lowercase());
+    limited(app, &account, async {
+        let mut tx = app.db.read().await?;
+        let member = members::find_by_keys(&mut tx, &[], &[email.to_string()]).await?.into_iter().next();
+        let stored = match &member {
+            Some(m) => passwords::get(&mut tx, Owner::Member(m.id)).await?,
+            None => None,
+        };
+        drop(tx);
+        match member {
+            Some(m) if matches(password, stored.as_ref()).await && m.profile.status != MemberStatus::Disabled => {
+                Ok(m.id)
+            }
+            _ => Err(wrong()),
+        }
+    })
+    .await
 }
 
-/// Sets (or replaces) the member's password.
+/// Failed password attempts one account may have in a window, whoever makes them (the
+/// per-address limit stops one client; this stops many clients guessing one account).
+const ACCOUNT_FAILURES: i64 = 10;
+/// The window, from its first failure. An account that reached the limit takes no password
+/// until the window ends: a quarter of an hour at most, and a member can still sign in
+/// with an emailed link meanwhile, so nobody can be locked out for long.
+const ACCOUNT_WINDOW_MS: i64 = 15 * 60_000;
+
+/// Runs a password check for `account` unless its failures reached the limit, and counts
+/// the outcome. Counted for any address given, known or not, so the answer says nothing
+/// about whether the account exists.
+async fn limited<T>(
+    app: &App,
+    account: &str,
+    check: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    let now = app.clock.now();
+    let window_from = Timestamp::from_millis(now.as_millis() - ACCOUNT_WINDOW_MS);
+    let failures = attempts::failures_since(&mut app.db.read().await?, account, window_from).await?;
+    if failures >= ACCOUNT_FAILURES {
+        return Err(AppError::TooMany(
+            "too many wrong passwords for this address: try again in a quarter of an hour".into(),
+        ));
+    }
+    let outcome = check.await;
+    let mut tx = app.db.begin().await?;
+    match &outcome {
+        Ok(_) => attempts::clear(&mut tx, account).await?,
+        Err(AppError::Invalid(_)) => attempts::fail(&mut tx, account, now, window_from).await?,
+        Err(_) => {}
+    }
+    tx.commit().await?;
+    outcome
+}
+
 /// Who asks to change a password, and how they prove it is them.
 #[derive(Debug, Clone, Copy)]
 pub struct Change<'a> {
@@ -142,17 +182,21 @@ pub async fn is_set(app: &App, member: &Member) -> Result<bool, AppError> {
 /// The staff person whose address and password these are.
 pub async fn staff_sign_in(app: &App, email: &str, password: &str) -> Result<Staff, AppError> {
     let email = presented(email, password)?;
-    let mut tx = app.db.read().await?;
-    let person = staff::find_by_email(&mut tx, &email).await?;
-    let stored = match &person {
-        Some(p) => passwords::get(&mut tx, Owner::Staff(p.id)).await?,
-        None => None,
-    };
-    drop(tx);
-    match person {
-        Some(p) if matches(password, stored.as_ref()).await => Ok(p),
-        _ => Err(wrong()),
-    }
+    let account = format!("staff:{}", email.as_str().to_lowercase());
+    limited(app, &account, async {
+        let mut tx = app.db.read().await?;
+        let person = staff::find_by_email(&mut tx, &email).await?;
+        let stored = match &person {
+            Some(p) => passwords::get(&mut tx, Owner::Staff(p.id)).await?,
+            None => None,
+        };
+        drop(tx);
+        match person {
+            Some(p) if matches(password, stored.as_ref()).await => Ok(p),
+            _ => Err(wrong()),
+        }
+    })
+    .await
 }
 
 /// Sets a staff person's password (`tidings staff password`).

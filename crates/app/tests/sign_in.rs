@@ -19,6 +19,7 @@ both_engines!(
     a_link_signs_in_once_and_only_until_it_expires,
     an_unknown_or_disabled_address_gets_nothing_and_the_same_answer,
     links_to_one_address_are_capped_per_hour,
+    many_wrong_passwords_pause_one_account_for_a_quarter_of_an_hour,
 );
 
 fn with_smtp(mut app: App, port: u16) -> App {
@@ -106,4 +107,33 @@ async fn links_to_one_address_are_capped_per_hour(app: App) {
     app.clock.advance(3_600_001);
     assert!(sign_in::send_link(&app, &member.profile.email).await.unwrap(), "an hour later it works again");
     assert_eq!(smtp.wait_for(6, Duration::from_secs(5)).len(), 6);
+}
+
+/// Wrong passwords from anywhere pause password sign-in for that one address, for a
+/// quarter of an hour at most; other accounts, and the emailed link, are unaffected.
+async fn many_wrong_passwords_pause_one_account_for_a_quarter_of_an_hour(app: App) {
+    let ana = some_member(&app, MemberStatus::Active).await;
+    let change = tidings_app::passwords::Change { current: "", session: None };
+    tidings_app::passwords::set(&app, &ana, "correct horse battery", change).await.unwrap();
+    let email = ana.profile.email.to_string();
+    for _ in 0..10 {
+        let wrong = tidings_app::passwords::sign_in(&app, &email, "not the password").await;
+        assert!(matches!(wrong, Err(AppError::Invalid(_))), "{wrong:?}");
+    }
+    let paused = tidings_app::passwords::sign_in(&app, &email, "correct horse battery").await;
+    assert!(matches!(paused, Err(AppError::TooMany(_))), "even the right password waits: {paused:?}");
+    // The same for an address nobody has: the pause tells nothing about who exists.
+    for _ in 0..10 {
+        let _ = tidings_app::passwords::sign_in(&app, "nobody@nowhere.example", "not the password").await;
+    }
+    let unknown = tidings_app::passwords::sign_in(&app, "nobody@nowhere.example", "not the password").await;
+    assert!(matches!(unknown, Err(AppError::TooMany(_))), "{unknown:?}");
+    // A sign-in link still works meanwhile.
+    let link = sign_in::operator_link(&app, &tidings_app::Caller::operator(), ana.id).await.unwrap();
+    let token = link.rsplit('/').next().unwrap();
+    assert_eq!(sign_in::redeem(&app, token).await.ok(), Some(ana.id), "links are not paused");
+
+    app.clock.advance(15 * 60_000 + 1);
+    let back = tidings_app::passwords::sign_in(&app, &email, "correct horse battery").await;
+    assert_eq!(back.ok(), Some(ana.id), "a quarter of an hour later the right password works");
 }

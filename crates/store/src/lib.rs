@@ -27,6 +27,7 @@ pub mod segments;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;
+pub mod sign_in_attempts;
 pub mod staff;
 pub mod suppressions;
 pub mod team;

@@ -87,7 +87,7 @@ impl IntoResponse for ApiError {
             }
             AppError::Forbidden(doing) => format!("your role may not {doing}"),
             AppError::Invalid(errors) => errors.to_string(),
-            AppError::Conflict(message) => message.clone(),
+            AppError::Conflict(message) | AppError::TooMany(message) => message.clone(),
             AppError::Unexpected(error) => {
                 tracing::error!(error = format!("{error:#}"), "request failed");
                 "something went wrong on our side; it has been logged".to_owned()

@@ -85,7 +85,7 @@ pub fn failure(error: AppError) -> Response {
         AppError::NotFound(what) => format!("No such {what}."),
         AppError::Forbidden(doing) => format!("Your role does not allow you to {doing}."),
         AppError::Invalid(errors) => errors.to_string(),
-        AppError::Conflict(reason) => reason.clone(),
+        AppError::Conflict(reason) | AppError::TooMany(reason) => reason.clone(),
         AppError::Unauthorized => "Please sign in again.".to_owned(),
         AppError::Unexpected(e) => {
             tracing::error!(error = format!("{e:#}"), "a console request failed");

@@ -90,6 +90,7 @@ pub fn failure(tr: &Tr, error: AppError) -> Response {
         AppError::NotFound(_) | AppError::Forbidden(_) => tr.text("error-not-found"),
         AppError::Invalid(errors) => errors.to_string(),
         AppError::Conflict(reason) => reason.clone(),
+        AppError::TooMany(_) => tr.text("error-too-many"),
         AppError::Unauthorized => tr.text("sign-in-link-failed"),
         AppError::Unexpected(e) => {
             tracing::error!(error = format!("{e:#}"), "a portal request failed");
