@@ -136,6 +136,34 @@ impl App {
         Ok(self)
     }
 
+    /// Settles where links point, so every process of the instance agrees: a configured
+    /// URL wins; else a server (`serving_at`, its listen address) uses its own address;
+    /// else (the command line, a worker) the one the last server started with, which the
+    /// server keeps in the database; else the default listen address.
+    pub async fn with_public_url(
+        mut self,
+        configured: Option<&str>,
+        serving_at: Option<&str>,
+    ) -> Result<Self, AppError> {
+        const KEY: &str = "public_url";
+        let clean = |url: &str| url.trim().trim_end_matches('/').to_owned();
+        let url = match (configured.filter(|u| !u.trim().is_empty()), serving_at) {
+            (Some(url), _) => clean(url),
+            (None, Some(listen)) => clean(listen),
+            (None, None) => {
+                let mut tx = self.db.read().await?;
+                tidings_store::settings::get(&mut tx, KEY).await?.unwrap_or_else(|| self.public_url.to_string())
+            }
+        };
+        if serving_at.is_some() {
+            let mut tx = self.db.begin().await?;
+            tidings_store::settings::put(&mut tx, KEY, &url).await?;
+            tx.commit().await?;
+        }
+        self.public_url = Arc::from(url.as_str());
+        Ok(self)
+    }
+
     /// Whether the database answers (for readiness checks).
     pub async fn ping(&self) -> Result<(), AppError> {
         Ok(self.db.ping().await?)

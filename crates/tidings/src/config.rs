@@ -253,11 +253,6 @@ impl Config {
         self.database_url.expose_secret()
     }
 
-    /// The base URL to print and link to.
-    pub fn public_url(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
-    }
-
     /// An example file with every setting at its default, for `tidings print-config`.
     pub fn example() -> String {
         let defaults = Self::default();
@@ -334,7 +329,7 @@ mod tests {
     fn with_nothing_set_the_defaults_apply() {
         let config = Config::load(None, &Overrides::default()).unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.public_url(), "http://127.0.0.1:8080");
+        assert_eq!(config.public_url, None, "the server's own address, settled by App::with_public_url");
     }
 
     #[test]

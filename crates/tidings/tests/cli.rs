@@ -42,6 +42,7 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut url = None;
     let mut token = None;
+    let mut warned = false;
     while token.is_none() {
         let line = lines.next().expect("the banner ends early").unwrap();
         if let Some(rest) = line.strip_prefix("Tidings is running at ") {
@@ -50,7 +51,9 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
         if let Some(rest) = line.strip_prefix("API token: ") {
             token = Some(rest.to_owned());
         }
+        warned |= line.starts_with("Warning: public_url is not set");
     }
+    assert!(warned, "serving on another port without public_url says where links will point");
     let (url, token) = (url.unwrap(), token.unwrap());
     assert!(dir.path().join("tidings.db").exists(), "the default database is a SQLite file in the working directory");
     let client = reqwest::Client::new();
@@ -72,6 +75,15 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
         client.get(format!("{url}/api/v1/topics")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let names: Vec<&str> = topics["items"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Announcements", "Incentives", "Product Updates", "Operations", "Support"]);
+
+    // A link printed by another process points where the server runs, not at the default port.
+    let link = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .current_dir(dir.path())
+        .args(["sign-in-link", members["items"][0]["email"].as_str().unwrap()])
+        .output()
+        .unwrap();
+    let link = String::from_utf8_lossy(&link.stdout).trim().to_owned();
+    assert!(link.starts_with(&format!("{url}/portal/sign-in/")), "{link} is not under {url}");
 
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());

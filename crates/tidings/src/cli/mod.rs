@@ -217,12 +217,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             url: config.consent.terms_url.clone().filter(|u| !u.trim().is_empty()),
             version: config.consent.terms_version.clone().unwrap_or_else(|| tidings_app::Terms::default().version),
         }),
-        public_url: std::sync::Arc::from(config.public_url().trim_end_matches('/')),
         channels: channels(&config),
         retry: config.retry,
         ..app
     };
     let app = app.with_stored_signing_key().await.map_err(|e| anyhow::anyhow!("loading the signing key: {e}"))?;
+    let serving_at = matches!(cli.command, Command::Serve { .. }).then(|| format!("http://{}", config.listen));
+    let app = app
+        .with_public_url(config.public_url.as_deref(), serving_at.as_deref())
+        .await
+        .map_err(|e| anyhow::anyhow!("settling the public URL: {e}"))?;
     let code = match cli.command {
         Command::Serve { demo, no_worker, .. } => serve::run(app, &config, demo, !no_worker).await?,
         Command::Worker => serve::worker(app, &config).await?,

@@ -13,8 +13,16 @@ pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let url = config.public_url();
+    let url = app.public_url.to_string();
     println!("Tidings is running at {url}");
+    if config.public_url.is_none() && config.listen != crate::config::Config::default().listen {
+        let warning = format!(
+            "public_url is not set: links in emails and sign-in links point at {url}. \
+             Set public_url (TIDINGS_PUBLIC_URL) to the address members reach."
+        );
+        println!("Warning: {warning}");
+        tracing::warn!("{warning}");
+    }
     if with_demo {
         let seeded = demo::seed(&app).await.map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
         let token = auth::rotate_token(&app, "demo", StaffRole::Admin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
