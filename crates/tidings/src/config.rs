@@ -184,47 +184,58 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
 }
 
-/// The environment variables read, as `TIDINGS_<KEY>` with `__` between section and key.
-const ENV_KEYS: [&str; 29] = [
-    "worker__batch",
-    "worker__concurrency",
-    "worker__lease_secs",
-    "smtp__host",
-    "smtp__port",
-    "smtp__security",
-    "smtp__username",
-    "smtp__password",
-    "smtp__hello_name",
-    "smtp__connections",
-    "smtp__timeout_secs",
-    "mail__from",
-    "mail__return_path",
-    "mail__message_id_domain",
-    "retry__max_attempts",
-    "consent__terms_imply_email_opt_in",
-    "consent__terms_url",
-    "consent__terms_version",
-    "audiences__default_exclusion",
-    "database_url",
-    "listen",
-    "public_url",
-    "trusted_proxies",
-    "log__level",
-    "log__format",
-    "catalog__partner_types",
-    "catalog__partner_tiers",
-    "catalog__regions",
-    "widget__allowed_origins",
-];
+/// The environment variables read, as `TIDINGS_<KEY>` with `__` between section and key:
+/// every key `tidings print-config` shows (set or commented out), so the two cannot drift.
+fn env_keys() -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut section = String::new();
+    for line in Config::example().lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = format!("{name}__");
+            continue;
+        }
+        let setting = line.trim_start_matches('#').trim_start();
+        let Some((key, _)) = setting.split_once(" =") else { continue };
+        if !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            keys.push(format!("{section}{key}"));
+        }
+    }
+    keys
+}
+
+/// `TIDINGS_` variables that belong to the test suite and benchmarks, not to the program.
+const HARNESS_PREFIXES: [&str; 4] = ["TEST_", "REQUIRE_", "BENCH_", "AXE"];
+
 const LIST_KEYS: [&str; 5] =
     ["catalog.partner_types", "catalog.partner_tiers", "catalog.regions", "widget.allowed_origins", "trusted_proxies"];
 
 impl Config {
-    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
-        let env: config::Map<String, String> = std::env::vars()
+    /// The configuration from the file, this process's environment and the flags; and the
+    /// `TIDINGS_` variables that name no setting, to be warned about.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<(Self, Vec<String>)> {
+        Self::load_from(file, overrides, std::env::vars())
+    }
+
+    pub fn load_from(
+        file: Option<&Path>,
+        overrides: &Overrides,
+        vars: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<(Self, Vec<String>)> {
+        let known = env_keys();
+        let mut unknown = Vec::new();
+        let env: config::Map<String, String> = vars
             .filter_map(|(k, v)| {
-                let key = k.strip_prefix("TIDINGS_")?.to_lowercase();
-                ENV_KEYS.contains(&key.as_str()).then(|| (format!("TIDINGS_{}", key.to_uppercase()), v))
+                let rest = k.strip_prefix("TIDINGS_")?;
+                let key = rest.to_lowercase();
+                if known.contains(&key) {
+                    Some((format!("TIDINGS_{}", key.to_uppercase()), v))
+                } else {
+                    if !HARNESS_PREFIXES.iter().any(|p| rest.starts_with(p)) {
+                        unknown.push(k.clone());
+                    }
+                    None
+                }
             })
             .collect();
         let mut environment = config::Environment::with_prefix("TIDINGS")
@@ -246,7 +257,8 @@ impl Config {
             .set_override_option("database_url", overrides.database_url.clone())?
             .set_override_option("listen", overrides.listen.map(|l| l.to_string()))?;
         let config: Self = builder.build()?.try_deserialize().context("invalid configuration")?;
-        Ok(config)
+        unknown.sort();
+        Ok((config, unknown))
     }
 
     pub fn database_url(&self) -> &str {
@@ -282,7 +294,9 @@ impl Config {
             "# Tidings configuration (TOML). Every key is optional; these are the defaults.\n\
              # Each key can also be set as TIDINGS_<KEY> (TIDINGS_LOG__LEVEL for [log] level),\n\
              # lists as comma-separated text (TIDINGS_CATALOG__REGIONS=amer,emea).\n\
-             # public_url = \"https://partners.example.com\"\n{body}\n\
+             # public_url = \"https://partners.example.com\"\n\
+             # Reverse proxies whose X-Forwarded-For names the client:\n\
+             # trusted_proxies = [\"10.0.0.2\"]\n{body}\n\
              [audiences]\n\
              # Members no audience ever includes:\n\
              # default_exclusion = \"member.attr.sales_rep = true\"\n\n\
@@ -291,7 +305,10 @@ impl Config {
              terms_imply_email_opt_in = false\n\
              # The terms members accept in the portal, and their version:\n\
              # terms_url = \"https://vendor.example/partner-terms\"\n\
-             # terms_version = \"terms-1\"\n"
+             # terms_version = \"terms-1\"\n\n\
+             [widget]\n\
+             # Origins whose pages may embed <tidings-inbox>:\n\
+             # allowed_origins = [\"https://partners.vendor.example\"]\n"
         )
     }
 }
@@ -327,7 +344,7 @@ mod tests {
 
     #[test]
     fn with_nothing_set_the_defaults_apply() {
-        let config = Config::load(None, &Overrides::default()).unwrap();
+        let config = Config::load(None, &Overrides::default()).unwrap().0;
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.public_url, None, "the server's own address, settled by App::with_public_url");
     }
@@ -337,7 +354,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tidings.toml");
         std::fs::write(&path, Config::example()).unwrap();
-        let config = Config::load(Some(&path), &Overrides::default()).unwrap();
+        let config = Config::load(Some(&path), &Overrides::default()).unwrap().0;
         assert_eq!(config.catalog, Catalog::default());
     }
 
@@ -346,14 +363,68 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tidings.toml");
         std::fs::write(&path, "listen = \"127.0.0.1:9000\"\n[catalog]\nregions = [\"north\", \"south\"]\n").unwrap();
-        let config = Config::load(Some(&path), &Overrides::default()).unwrap();
+        let config = Config::load(Some(&path), &Overrides::default()).unwrap().0;
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.catalog.regions.len(), 2);
         let flags = Overrides { listen: Some("127.0.0.1:9100".parse().unwrap()), ..Default::default() };
-        assert_eq!(Config::load(Some(&path), &flags).unwrap().listen.port(), 9100);
+        assert_eq!(Config::load(Some(&path), &flags).unwrap().0.listen.port(), 9100);
 
         std::fs::write(&path, "lisen = \"127.0.0.1:9000\"\n").unwrap();
         let error = format!("{:#}", Config::load(Some(&path), &Overrides::default()).unwrap_err());
         assert!(error.contains("lisen"), "{error}");
+    }
+
+    /// A value for each key that differs from its default and is valid for it.
+    fn sample(key: &str) -> String {
+        let known = [
+            ("database_url", "sqlite:elsewhere.db"),
+            ("listen", "127.0.0.1:9999"),
+            ("public_url", "https://partners.example.com"),
+            ("trusted_proxies", "10.0.0.2,10.0.0.3"),
+            ("log__level", "debug"),
+            ("log__format", "json"),
+            ("smtp__security", "tls"),
+            ("mail__from", "Vendor <news@vendor.example>"),
+            ("mail__return_path", "bounces@vendor.example"),
+            ("audiences__default_exclusion", "member.role = \"sales\""),
+            ("consent__terms_imply_email_opt_in", "true"),
+            ("consent__terms_url", "https://vendor.example/terms"),
+            ("widget__allowed_origins", "https://partners.vendor.example"),
+        ];
+        if let Some((_, v)) = known.iter().find(|(k, _)| *k == key) {
+            return (*v).to_owned();
+        }
+        let numeric = ["_secs", "_ms", "port", "batch", "concurrency", "loops", "attempts", "connections"];
+        if numeric.iter().any(|n| key.ends_with(n)) {
+            return "7".to_owned();
+        }
+        if key.starts_with("catalog__") {
+            return "alpha,beta".to_owned();
+        }
+        "changed.example".to_owned()
+    }
+
+    #[test]
+    fn every_key_of_print_config_is_read_from_the_environment() {
+        let keys = env_keys();
+        for expected in ["worker__loops", "retry__base_ms", "retry__max_ms", "smtp__hello_name", "public_url"] {
+            assert!(keys.iter().any(|k| k == expected), "{expected} missing from {keys:?}");
+        }
+        let load = |vars: Vec<(String, String)>| Config::load_from(None, &Overrides::default(), vars.into_iter());
+        let (defaults, _) = load(Vec::new()).unwrap();
+        let shown = |c: &Config| format!("{c:?} {}", c.database_url());
+        for key in &keys {
+            let (var, value) = (format!("TIDINGS_{}", key.to_uppercase()), sample(key));
+            let (config, unknown) =
+                load(vec![(var.clone(), value.clone())]).unwrap_or_else(|e| panic!("{var}={value}: {e:#}"));
+            assert!(unknown.is_empty(), "{unknown:?}");
+            assert_ne!(shown(&config), shown(&defaults), "{var}={value} changed nothing");
+        }
+        let vars = vec![
+            ("TIDINGS_WORKER_LOOPS".to_owned(), "4".to_owned()),
+            ("TIDINGS_TEST_POSTGRES_URL".to_owned(), "postgres://x".to_owned()),
+        ];
+        let (_, unknown) = load(vars).unwrap();
+        assert_eq!(unknown, ["TIDINGS_WORKER_LOOPS"], "a misspelt key is reported; the test harness's are not");
     }
 }

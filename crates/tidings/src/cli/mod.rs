@@ -203,8 +203,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         print!("{}", Config::example());
         return Ok(ExitCode::SUCCESS);
     }
-    let config = Config::load(cli.config.as_deref(), &overrides)?;
+    let (config, unknown_env) = Config::load(cli.config.as_deref(), &overrides)?;
     crate::telemetry::init(&config.log);
+    for name in unknown_env {
+        tracing::warn!(variable = %name, "this TIDINGS_ environment variable names no setting and is ignored; see tidings print-config");
+    }
     let db = Db::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("opening the database: {e}"))?;
     let app = App::new(db.clone(), config.catalog.clone())
         .with_default_exclusion(config.audiences.default_exclusion.as_deref())
