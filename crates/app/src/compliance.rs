@@ -15,6 +15,7 @@ use crate::{App, AppError, Caller};
 
 /// A released must-know message and how far its acknowledgments have come.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
     pub message_id: MessageId,
     pub title: String,
@@ -56,6 +57,7 @@ pub async fn messages(app: &App, caller: &Caller, limit: i64) -> Result<Vec<Summ
 
 /// One message's compliance, partner by partner.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub summary: Summary,
     pub statement: Option<String>,
@@ -87,6 +89,7 @@ async fn released(tx: &mut tidings_store::Tx, message: MessageId) -> Result<(Mes
 
 /// One partner's members on one message.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartnerReport {
     pub summary: Summary,
     pub partner_id: PartnerId,

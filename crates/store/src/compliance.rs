@@ -12,6 +12,7 @@ use crate::{Result, Tx};
 
 /// How far one message's acknowledgments have come.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tally {
     pub recipients: i64,
     pub read: i64,
@@ -37,6 +38,7 @@ pub async fn tallies(tx: &mut Tx, messages: &[MessageId]) -> Result<Vec<(Message
 
 /// One partner's standing on a message.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartnerStanding {
     pub partner_id: PartnerId,
     /// `None` for a partner deleted since.
@@ -84,12 +86,14 @@ pub async fn by_partner(tx: &mut Tx, message: MessageId) -> Result<Vec<PartnerSt
 
 /// One member's copy of the message, with the evidence of their acknowledgment.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Standing {
     pub member_id: MemberId,
     pub partner_id: Option<PartnerId>,
     /// `None` for a member erased since: their copy is counted, nothing of them is shown.
     pub name: Option<String>,
     pub email: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub roles: Roles,
     pub released_at: Timestamp,
     pub read_at: Option<Timestamp>,
@@ -100,6 +104,7 @@ pub struct Standing {
 /// What the acknowledgment recorded: which text (locale, statement, the SHA-256 of the
 /// variant shown) and from where.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
     pub locale: String,
     pub statement: String,

@@ -285,6 +285,18 @@ async fn messages_are_composed_released_and_followed_from_the_command_line() {
     let again: serde_json::Value = serde_json::from_str(&again).unwrap();
     assert_eq!(again["funnel"], report["funnel"], "a recount finds the counts kept");
 
+    // Compliance, as the console shows it: the same recipients, partner by partner.
+    let (ok, compliance, err) = output(tidings(&db.url).args(["message", "compliance", id]));
+    assert!(ok, "{err}");
+    let compliance: serde_json::Value = serde_json::from_str(&compliance).unwrap();
+    assert_eq!(compliance["summary"]["tally"]["recipients"].as_u64(), Some(recipients), "{compliance}");
+    let partner = compliance["partners"][0]["partner_id"].as_str().unwrap();
+    let (ok, one, err) = output(tidings(&db.url).args(["message", "compliance", id, "--partner", partner]));
+    assert!(ok && one.contains("\"members\""), "{err}");
+    let (ok, csv, err) = output(tidings(&db.url).args(["message", "compliance", id, "--csv"]));
+    assert!(ok, "{err}");
+    assert_eq!(csv.lines().count() as u64, recipients + 1, "a header and a row per copy");
+
     let (ok, token, err) = output(tidings(&db.url).args(["member-token", first, "--days", "2"]));
     assert!(ok, "{err}");
     let app = app.with_stored_signing_key().await.unwrap();

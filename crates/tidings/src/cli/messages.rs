@@ -65,6 +65,15 @@ pub enum MessageCommand {
     /// The report as JSON: the funnel, deliveries by channel and status, the breakdowns by
     /// partner, type, tier, region and role, and the steps over time.
     Report { id: MessageId },
+    /// Who acknowledged the message, partner by partner, as JSON (the console's compliance
+    /// page); with --partner, that partner's members; with --csv, every copy as CSV.
+    Compliance {
+        id: MessageId,
+        #[arg(long)]
+        partner: Option<tidings_core::PartnerId>,
+        #[arg(long, conflicts_with = "partner")]
+        csv: bool,
+    },
     /// Build the message's report counts again from its copies and deliveries (after
     /// restoring a backup or changing rows by hand).
     Recount { id: MessageId },
@@ -152,6 +161,21 @@ pub async fn run(app: &App, command: MessageCommand) -> anyhow::Result<ExitCode>
         }
         MessageCommand::Report { id } => {
             print_json(&tidings_app::reports::report(app, &caller, id).await.map_err(fail)?)?
+        }
+        MessageCommand::Compliance { id, partner: Some(partner), .. } => {
+            print_json(&tidings_app::compliance::partner(app, &caller, id, partner).await.map_err(fail)?)?
+        }
+        MessageCommand::Compliance { id, csv: true, .. } => {
+            use std::io::Write;
+            let mut rows = tidings_app::compliance::export_csv(app, &caller, id).await.map_err(fail)?;
+            let mut out = std::io::stdout().lock();
+            while let Some(chunk) = rows.recv().await {
+                out.write_all(&chunk.map_err(fail)?)?;
+            }
+            out.flush()?;
+        }
+        MessageCommand::Compliance { id, .. } => {
+            print_json(&tidings_app::compliance::report(app, &caller, id).await.map_err(fail)?)?
         }
         MessageCommand::Recount { id } => {
             tidings_app::reports::recount(app, &caller, id).await.map_err(fail)?;

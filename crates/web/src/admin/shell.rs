@@ -142,9 +142,11 @@ pub fn when(t: impl Value<tidings_core::Timestamp>) -> String {
 }
 
 /// A share as a whole percentage, 0 when there is nothing to share.
+/// The one rounding rule for shares on every console page and chart: to the nearest whole
+/// percent, halves up (4.5 % shows as 5 %, 4.4 % as 4 %).
 pub fn percent(part: impl Value<i64>, whole: impl Value<i64>) -> i64 {
     let (part, whole) = (part.value(), whole.value());
-    if whole <= 0 { 0 } else { part * 100 / whole }
+    if whole <= 0 { 0 } else { (part * 200 + whole) / (2 * whole) }
 }
 
 /// A value or a reference to one, however deep: templates pass fields by reference.

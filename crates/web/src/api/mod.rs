@@ -5,6 +5,7 @@
 mod approvals;
 mod audiences;
 mod audit;
+mod compliance;
 mod consent;
 mod groups;
 mod imports;
@@ -40,6 +41,7 @@ use utoipa_axum::routes;
         (name = "consent", description = "Consent records and member preferences"),
         (name = "messages", description = "Composing messages: drafts, schedules, previews"),
         (name = "sending", description = "Releasing messages, their events and reports, bounces"),
+        (name = "compliance", description = "Who acknowledged each must-know message, partner by partner, and the evidence as CSV"),
         (name = "audit", description = "The audit log of staff actions (admins only)"),
         (name = "inbox", description = "A member's own inbox, with a member token: one from POST /members/{id}/token, or one the vendor's server signs for the embeddable inbox (tw1., see docs/widget.md). The same operations are served under /widget/v1/inbox to the origins in [widget] allowed_origins (CORS)."),
     )
@@ -111,6 +113,10 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(imports::partners))
         .routes(routes!(imports::members))
         .routes(routes!(audit::list))
+        .routes(routes!(compliance::list))
+        .routes(routes!(compliance::report))
+        .routes(routes!(compliance::partner))
+        .routes(routes!(compliance::export))
         .route("/openapi.json", axum::routing::get(openapi_json))
 }
 

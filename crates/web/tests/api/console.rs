@@ -171,6 +171,31 @@ async fn a_channel_manager_sends_a_recall_and_watches_acknowledgments_arrive(app
     assert!(report.body.contains(&format!("<span class=\"figure\">{}</span> outstanding", expected - 1)));
     let drill = browser.get(&format!("/admin/compliance/{id}/partners/{partner}")).await;
     assert_eq!(drill.status, 200);
+    // The API says the same as the console, in numbers.
+    let (status, api) = app.admin(Method::GET, &format!("/api/v1/messages/{id}/compliance"), None).await;
+    assert_eq!(status, 200, "{api}");
+    let tally = &api["summary"]["tally"];
+    assert_eq!((tally["recipients"].as_i64(), tally["acknowledged"].as_i64()), (Some(expected), Some(1)), "{api}");
+    let (_, listed) = app.admin(Method::GET, "/api/v1/compliance", None).await;
+    assert_eq!(listed[0]["message_id"], id.as_str());
+    let (status, one) =
+        app.admin(Method::GET, &format!("/api/v1/messages/{id}/compliance/partners/{partner}"), None).await;
+    assert_eq!(status, 200, "{one}");
+    let acked: Vec<&serde_json::Value> =
+        one["members"].as_array().unwrap().iter().filter(|m| !m["acknowledged_at"].is_null()).collect();
+    assert_eq!(acked.len(), 1);
+    assert_eq!(acked[0]["member_id"], member.as_str());
+    let csv = app
+        .client
+        .get(format!("{}/api/v1/messages/{id}/compliance.csv", app.base))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count() as i64, expected + 1, "a header and a row per recipient");
     assert!(drill.body.contains("<span class=\"badge done\">") && drill.body.contains("127.0.0.1"));
 
     // The evidence: the export has every recipient, the printable report the acknowledgment.

@@ -67,11 +67,15 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/audit",
         "/messages/{id}/approval",
         "/settings/approval-policy",
+        "/compliance",
+        "/messages/{id}/compliance",
+        "/messages/{id}/compliance/partners/{partner_id}",
+        "/messages/{id}/compliance.csv",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 59);
+    assert_eq!(operations, 63);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }
