@@ -1,10 +1,12 @@
 //! Checks a message before it goes and warns about what usually goes wrong: no next step,
 //! a must-know message nobody is asked to acknowledge, links that are unsafe or will not
 //! work for partners, personalization fields some recipients do not have, an empty
-//! audience, and an audience that has already had many messages this week. Warnings do not
+//! audience, a channel that reaches few of the audience, and an audience that has already
+//! had many messages this week. Warnings do not
 //! block a release; the author decides.
 
 use serde::Serialize;
+use tidings_core::consent::Channel;
 use tidings_core::messages::{self, Importance, Message, Personalization};
 use tidings_core::{Action, MemberId, MessageId, Timestamp};
 use tidings_store::{audiences as store_audiences, members, messages as store, partners};
@@ -25,7 +27,7 @@ const WEEK_MS: i64 = 7 * 86_400_000;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Warning {
     /// `no_next_step`, `critical_without_acknowledgment`, `unsafe_link`, `broken_link`,
-    /// `unknown_field`, `empty_audience` or `busy_audience`.
+    /// `unknown_field`, `empty_audience`, `channel_reach` or `busy_audience`.
     pub code: &'static str,
     pub message: String,
 }
@@ -71,6 +73,7 @@ pub async fn lint(app: &App, caller: &Caller, id: MessageId) -> Result<Vec<Warni
             format!("personalization fails for {unknown} of {tried} recipients tried: {error}"),
         ));
     }
+    warnings.extend(channel_reach(&mut tx, &message, &rule, now).await?);
     let received = recent_messages(&mut tx, &sample, Timestamp::from_millis(now.as_millis() - WEEK_MS)).await?;
     let average = received as f64 / sample.len() as f64;
     if average >= BUSY_WEEK {
@@ -82,6 +85,45 @@ pub async fn lint(app: &App, caller: &Caller, id: MessageId) -> Result<Vec<Warni
         ));
     }
     Ok(warnings)
+}
+
+/// A message that names a channel but reaches nobody, or few (fewer than half), of its
+/// audience by it: "email reaches 0 of 21".
+async fn channel_reach(
+    tx: &mut tidings_store::Tx,
+    message: &Message,
+    rule: &tidings_core::audiences::Rule,
+    now: Timestamp,
+) -> Result<Vec<Warning>, AppError> {
+    let topic = tidings_store::topics::get(tx, message.topic_id).await?;
+    let outside: Vec<Channel> = message
+        .effective_channels()
+        .into_iter()
+        .filter(|c| tidings_channels::Channels::can_send(*c) && tidings_store::deliveries::fans_out(*c))
+        .collect();
+    if outside.is_empty() {
+        return Ok(Vec::new());
+    }
+    let release = tidings_store::deliveries::Release {
+        message_id: message.id,
+        rule,
+        topic_key: &topic.key,
+        policies: &topic.policies,
+        channels: &outside,
+        now,
+    };
+    let (audience, reach) = tidings_store::deliveries::reach(tx, &release).await?;
+    Ok(reach
+        .into_iter()
+        .filter(|(_, n)| audience > 0 && *n * 2 < audience)
+        .map(|(channel, n)| {
+            let why = match channel {
+                Channel::Email => "the others have not opted in to email, turned it off, or their address bounced",
+                _ => "the others cannot be reached on it",
+            };
+            warn("channel_reach", format!("{channel} reaches {n} of {audience} who take this topic: {why}"))
+        })
+        .collect())
 }
 
 async fn recent_messages(tx: &mut tidings_store::Tx, members: &[MemberId], since: Timestamp) -> Result<i64, AppError> {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use tidings_core::audiences::AudienceDraft;
-use tidings_core::consent::{self, TopicRef};
+use tidings_core::consent::{self, Channel, TopicRef};
 use tidings_core::messages::{self, Message, MessageDraft, MessageState, Personalization, Rendered};
 use tidings_core::{Action, FieldErrors, MessageId, TimeZone, Timestamp};
 use tidings_store::messages as store;
@@ -30,9 +30,21 @@ impl Lifecycle {
 
 const COMPOSE: &str = "compose messages";
 
-/// Checks what the message points at: its topic exists and a non-empty audience builds.
+/// Checks what the message points at: its topic exists, a non-empty audience builds, and
+/// every channel the author chose can be sent (a channel Tidings cannot send yet, or one
+/// with no provider configured, would be accepted and then deliver nothing).
 async fn check_references(app: &App, tx: &mut Tx, m: &Message) -> Result<(), AppError> {
     let mut errors = FieldErrors::new();
+    for channel in m.channels.iter().flatten().copied() {
+        if matches!(channel, Channel::Inbox | Channel::Popup) {
+            continue;
+        }
+        if !tidings_channels::Channels::can_send(channel) {
+            errors.add("channels", format!("Tidings cannot send {channel} yet: choose the inbox, the pop-up or email"));
+        } else if !app.channels.provides(channel) {
+            errors.add("channels", format!("no {channel} provider is configured, so {channel} would reach nobody"));
+        }
+    }
     if let Err(e) = topics::get(tx, m.topic_id).await {
         match e {
             tidings_store::Error::NotFound => errors.add("topic_id", "no such topic"),

@@ -276,3 +276,24 @@ fn channel_condition(d: Dialect, channel: Channel) -> Option<String> {
     };
     Some(format!("{open} and {own}"))
 }
+
+/// How many members the message would reach (the audience that takes the topic), and how
+/// many of them each outside channel may reach: what a release would write, counted.
+pub async fn reach(tx: &mut Tx, r: &Release<'_>) -> Result<(i64, Vec<(Channel, i64)>)> {
+    let d = tx.dialect();
+    let mut f = Filter::default();
+    let reached = reached(r, d, &mut f, Uuid::nil(), None);
+    let channels: Vec<(Channel, String)> =
+        r.channels.iter().filter_map(|c| channel_condition(d, *c).map(|cond| (*c, cond))).collect();
+    let sums: String =
+        channels.iter().map(|(_, cond)| format!(", coalesce(sum(case when {cond} then 1 else 0 end), 0)")).collect();
+    let sql = format!("select count(*){sums} {reached}");
+    // One row of counts: the audience, then one per channel.
+    let counts: Vec<i64> = on_tx!(tx, |c| {
+        use sqlx::Row;
+        let row = bind_query(sqlx::query(AssertSqlSafe(sql)), &f.values).fetch_one(c).await?;
+        (0..=channels.len()).map(|i| row.try_get::<i64, _>(i)).collect::<std::result::Result<Vec<i64>, _>>()
+    })?;
+    let audience = counts.first().copied().unwrap_or(0);
+    Ok((audience, channels.iter().map(|(c, _)| *c).zip(counts.into_iter().skip(1)).collect()))
+}

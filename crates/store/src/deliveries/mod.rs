@@ -5,7 +5,7 @@
 mod fan_out;
 mod work;
 
-pub use fan_out::{Release, ReleaseBatch, fans_out, release_batch, release_progress};
+pub use fan_out::{Release, ReleaseBatch, fans_out, reach, release_batch, release_progress};
 pub use work::{Claimed, Settled, claim, renew_lease, settle};
 
 use sqlx::AssertSqlSafe;

@@ -31,6 +31,8 @@ pub struct ComposeForm {
     pub expires_at: String,
     /// The author's IANA zone, in which the due time and expiry are read.
     pub time_zone: String,
+    /// The channels checked; none means the importance's defaults.
+    pub channels: Vec<String>,
     pub segments: Vec<String>,
     pub groups: Vec<String>,
     pub builder: RuleBuilder,
@@ -147,6 +149,7 @@ impl ComposeForm {
                 "ack_due" => form.ack_due = value,
                 "expires_at" => form.expires_at = value,
                 "time_zone" => form.time_zone = value,
+                "channel" => form.channels.push(value),
                 "segment" => form.segments.push(value),
                 "group" => form.groups.push(value),
                 "exclude_rule" => form.exclude_rule = value,
@@ -216,6 +219,7 @@ impl ComposeForm {
             ack_due: date(m.acknowledgment.as_ref().and_then(|a| a.due_at)),
             expires_at: date(m.expires_at),
             time_zone: m.time_zone.to_string(),
+            channels: m.channels.iter().flatten().map(|c| c.as_str().to_owned()).collect(),
             segments: a.segments.iter().map(ToString::to_string).collect(),
             groups: a.partner_groups.clone(),
             builder: RuleBuilder { rule: a.rule.clone().unwrap_or_default(), ..Default::default() },
@@ -287,7 +291,8 @@ impl ComposeForm {
                 importance: Some(self.importance.clone()),
                 content: Some(ContentDraft { default_locale: text(&self.default_locale), variants }),
                 audience,
-                channels: None,
+                // An empty list asks for the importance's defaults.
+                channels: Some(self.channels.clone()),
                 acknowledgment,
                 expires_at: Some(self.expires_at.trim().to_owned()),
                 time_zone: text(&self.time_zone),
@@ -297,6 +302,7 @@ impl ComposeForm {
 
     pub fn has(&self, list: &str, value: &str) -> bool {
         match list {
+            "channel" => self.channels.iter().any(|v| v == value),
             "segment" => self.segments.iter().any(|v| v == value),
             "group" => self.groups.iter().any(|v| v == value),
             _ => self.builder.has(list, value),

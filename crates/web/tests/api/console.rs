@@ -9,7 +9,7 @@ use tidings_core::StaffRole;
 
 use crate::both_engines;
 use crate::browse::{Browser, Page, fields};
-use crate::helpers::{TestApp, read};
+use crate::helpers::{TestApp, opt_in_to_email, read};
 
 both_engines!(
     staff_sign_in_with_a_password_and_out,
@@ -124,6 +124,7 @@ async fn distributor_support_and_operations(app: &TestApp) -> i64 {
 
 async fn a_channel_manager_sends_a_recall_and_watches_acknowledgments_arrive(app: TestApp) -> TestApp {
     tidings_app::demo::seed(&app.app).await.unwrap();
+    opt_in_to_email(&app, "partner.type = \"distributor\" and member.role in (\"support\", \"operations\")").await;
     let expected = distributor_support_and_operations(&app).await;
     assert!(expected > 5);
     let email = staff(&app, StaffRole::Author).await;
@@ -650,6 +651,8 @@ async fn a_recall_goes_at_the_time_and_in_the_zone_its_author_chose(app: TestApp
         "{}",
         page.body
     );
+    // Nobody in the demo has opted in to email: the checks say so before it goes.
+    assert!(page.body.contains("<strong>channel_reach</strong>: email reaches 0 of "), "{}", page.body);
     let edit = browser.get(&format!("{page_url}/edit")).await;
     assert!(edit.body.contains("value=\"2099-12-31 17:00\""), "the due time reads back as it was given");
 

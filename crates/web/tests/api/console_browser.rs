@@ -11,7 +11,7 @@ use tidings_app::Caller;
 
 use crate::browser::{ChromeDriver, shot_named, shows};
 use crate::console::acknowledge;
-use crate::helpers::{Engine, TestApp, run};
+use crate::helpers::{Engine, TestApp, opt_in_to_email, run};
 
 const EMAIL: &str = "maria.keller@vendor.example";
 const PASSWORD: &str = "a long demo password";
@@ -42,6 +42,7 @@ async fn click(driver: &WebDriver, css: &str) {
 
 async fn the_recall(app: &TestApp, chrome: &ChromeDriver) {
     tidings_app::demo::seed(&app.app).await.unwrap();
+    opt_in_to_email(app, "partner.type = \"distributor\" and member.role in (\"support\", \"operations\")").await;
     // Maria, one of the demo's channel managers, composes; an admin gives her a password.
     tidings_app::passwords::set_staff(&app.app, &Caller::operator(), EMAIL, PASSWORD).await.unwrap();
     let rule = "partner.type = \"distributor\" and member.role in (\"support\", \"operations\")";

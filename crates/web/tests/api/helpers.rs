@@ -117,3 +117,26 @@ pub async fn read(response: Response) -> (u16, Value) {
     let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
     (status, body)
 }
+
+/// Opts every member `rule` selects in to email, as partners who agreed to be mailed have:
+/// the demo data holds no opt-ins.
+pub async fn opt_in_to_email(app: &TestApp, rule: &str) {
+    let caller = tidings_app::Caller::operator();
+    let draft = tidings_core::audiences::AudienceDraft { rule: Some(rule.to_owned()), ..Default::default() };
+    let mut ids = Vec::new();
+    tidings_app::audiences::each_member(&app.app, &caller, &draft, |chunk| {
+        ids.extend_from_slice(chunk);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    for id in ids {
+        let input = tidings_app::consent::ConsentInput {
+            purpose: "email".into(),
+            granted: true,
+            lawful_basis: None,
+            text_version: "v1".into(),
+        };
+        tidings_app::consent::record(&app.app, &caller, id, &input).await.unwrap();
+    }
+}

@@ -94,6 +94,16 @@ async fn a_critical_message_is_composed_previewed_scheduled_and_frozen_when_done
         )
         .await;
     assert_eq!(status, 422, "{problem}");
+    // A channel that cannot be sent is refused with the reason, not accepted to deliver nothing.
+    let (_, topics) = app.admin(Method::GET, "/api/v1/topics", None).await;
+    let body = json!({"topic_id": topics["items"][0]["id"], "importance": "critical", "channels": ["sms", "slack", "email"],
+        "content": {"variants": {"en": {"title": "Recall"}}}});
+    let (status, problem) = app.admin(Method::POST, "/api/v1/messages", Some(body)).await;
+    assert_eq!(status, 422, "{problem}");
+    let reasons: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap()).collect();
+    assert_eq!(reasons.len(), 2, "sms and slack, not email: {reasons:?}");
+    assert!(reasons.iter().all(|r| r.starts_with("Tidings cannot send")), "{reasons:?}");
     let analyst = app.analyst.clone();
     let (status, _) =
         read(app.call(Method::POST, &format!("/api/v1/messages/{id}/copy"), Some(&analyst), None).await).await;
