@@ -36,6 +36,7 @@ both_engines!(
     a_providers_retry_after_holds_a_delivery_back,
     a_dead_workers_deliveries_go_before_fresh_work,
     a_slow_round_keeps_its_lease,
+    a_long_outage_spends_no_attempts,
 );
 
 fn mailer_for(port: u16, timeout_secs: u64) -> Channels {
@@ -470,6 +471,7 @@ async fn an_outcome_is_saved_only_by_the_worker_whose_claim_it_still_is(app: App
                     due_at: None,
                     provider_id: Some("late"),
                     error: None,
+                    refund_attempt: false,
                 })
                 .collect();
             let mut tx = app.db.begin().await.unwrap();
@@ -639,4 +641,35 @@ async fn a_slow_round_keeps_its_lease(app: App) {
     assert_eq!(worker.await.unwrap(), 1);
     assert_eq!(status_of(&app, id).await, [DeliveryStatus::Sent]);
     assert_eq!(smtp.wait_for(1, Duration::from_secs(5)).len(), 1, "sent once");
+}
+
+/// While the SMTP server is down for many rounds, deliveries wait without spending their
+/// attempts (a long outage used to mark good addresses failed), and go once it is back.
+async fn a_long_outage_spends_no_attempts(app: App) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut app = with_smtp(app, port);
+    app.retry = RetryPolicy { base_ms: 1_000, max_ms: 1_000, max_attempts: 3 };
+    let (active, _) = people(&app).await;
+    let id = critical(&app, &[&active[0], &active[1]]).await;
+    release::release(&app, &Caller::operator(), id).await.unwrap();
+    for _ in 0..10 {
+        drain(&app).await;
+        app.clock.advance(60_000);
+    }
+    let mut tx = app.db.read().await.unwrap();
+    let stored = deliveries::of_message(&mut tx, id).await.unwrap();
+    drop(tx);
+    assert!(stored.iter().all(|d| d.status == DeliveryStatus::Queued && d.attempts == 0), "{stored:?}");
+    let outages = app.channels.outages();
+    assert_eq!(outages.len(), 1, "the outage is known: {outages:?}");
+    assert!(outages[0].1.reason.contains("cannot connect"), "{outages:?}");
+
+    let smtp = SmtpServer::start_on(port);
+    // The channel's pause (wall clock) ends; the next round tries the server again.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    app.clock.advance(60_000);
+    drain(&app).await;
+    assert_eq!(status_of(&app, id).await, [DeliveryStatus::Sent, DeliveryStatus::Sent]);
+    assert_eq!(smtp.wait_for(2, Duration::from_secs(5)).len(), 2);
+    assert!(app.channels.outages().is_empty(), "the server answered: the outage is over");
 }

@@ -4,12 +4,14 @@
 //! [`tidings_core::deliveries::Outcome`]. No database here; the workers in `tidings-app`
 //! decide what to send and record it.
 
+mod breaker;
 pub mod email;
 mod memory;
 mod set;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use breaker::Outage;
 pub use email::{OutgoingEmail, PartBody, Security, SmtpConfig, SmtpMailer};
 pub use memory::{Outbox, Sent};
 pub use set::{Channels, Layout, Payload, Provider, Recipient};

@@ -11,6 +11,7 @@ use tidings_core::deliveries::{Outcome, Purpose};
 use tidings_core::messages::{Message, Rendered};
 use tidings_core::{MemberId, MessageId};
 
+use crate::breaker::{Breaker, Outage};
 use crate::email::{self, MailSettings, OutgoingEmail, SmtpMailer};
 use crate::memory::Outbox;
 
@@ -90,18 +91,30 @@ pub struct Recipient<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct Channels {
     providers: Arc<HashMap<Channel, Provider>>,
+    /// One circuit breaker per channel, shared by every clone.
+    breakers: Arc<HashMap<Channel, Breaker>>,
     mail: Arc<MailSettings>,
 }
 
 impl Channels {
     pub fn new(mail: MailSettings) -> Self {
-        Self { providers: Arc::default(), mail: Arc::new(mail) }
+        Self { providers: Arc::default(), breakers: Arc::default(), mail: Arc::new(mail) }
     }
 
     /// The set with `provider` sending `channel`.
     pub fn with(mut self, channel: Channel, provider: Provider) -> Self {
         Arc::make_mut(&mut self.providers).insert(channel, provider);
+        let breakers: HashMap<Channel, Breaker> = self.providers.keys().map(|c| (*c, Breaker::default())).collect();
+        self.breakers = Arc::new(breakers);
         self
+    }
+
+    /// The channels whose provider cannot be reached now, and since when.
+    pub fn outages(&self) -> Vec<(Channel, Outage)> {
+        let mut out: Vec<(Channel, Outage)> =
+            self.breakers.iter().filter_map(|(c, b)| b.outage().map(|o| (*c, o))).collect();
+        out.sort_by_key(|(c, _)| c.as_str());
+        out
     }
 
     /// The set with email sent through a pool of SMTP connections.
@@ -179,11 +192,21 @@ impl Channels {
 
     /// Sends one payload on `channel`. With no provider configured for the channel the
     /// attempt is transient: the delivery waits until one is.
+    /// While the channel's provider is unreachable, answers at once (a circuit breaker)
+    /// with the time to try again.
     pub async fn send(&self, channel: Channel, payload: Payload) -> Outcome {
-        match (self.providers.get(&channel), payload) {
+        let breaker = self.breakers.get(&channel);
+        if let Some(paused) = breaker.and_then(Breaker::check) {
+            return paused;
+        }
+        let outcome = match (self.providers.get(&channel), payload) {
             (None, _) => Outcome::Transient(format!("no provider for {channel} is configured")),
             (Some(Provider::Smtp(mailer)), Payload::Email(email)) => mailer.send(email).await,
             (Some(Provider::Memory(outbox)), payload) => outbox.keep(channel, payload),
+        };
+        match breaker {
+            Some(b) => b.record(outcome),
+            None => outcome,
         }
     }
 

@@ -105,7 +105,10 @@ async fn a_server_that_accepts_and_never_answers_does_not_stall_the_mailer() {
     let started = std::time::Instant::now();
     let outcomes = join_all((0..4).map(|n| mailer.send(email(n)))).await;
     for outcome in &outcomes {
-        assert!(matches!(outcome, Outcome::Transient(reason) if reason.contains("no greeting")), "{outcome:?}");
+        assert!(
+            matches!(outcome, Outcome::ProviderDown { reason, .. } if reason.contains("no greeting")),
+            "{outcome:?}"
+        );
     }
     // Two connections at a time, one second each: two rounds, not a hang.
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());

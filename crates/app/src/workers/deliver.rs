@@ -309,6 +309,14 @@ async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, Attempted)>
             Attempted::Refused(reason) => {
                 (DeliveryStatus::Failed, None, None, Some(reason.as_str()), Some(EventKind::Failed))
             }
+            // The provider's outage: back in the queue for when the channel's pause ends,
+            // and the attempt is not spent (a long outage must not fail good addresses).
+            Attempted::Channel(Outcome::ProviderDown { reason, retry_after_ms }) => {
+                let first_backoff = app.retry.delay_ms(1, fastrand::f64()).unwrap_or(0);
+                let wait = (*retry_after_ms).max(first_backoff);
+                let due = Timestamp::from_millis(now.as_millis() + i64::try_from(wait).unwrap_or(i64::MAX));
+                (DeliveryStatus::Queued, Some(due), None, Some(reason.as_str()), None)
+            }
             Attempted::Channel(
                 o @ (Outcome::Transient(reason) | Outcome::Unknown(reason) | Outcome::RetryAfter { reason, .. }),
             ) => {
@@ -327,7 +335,8 @@ async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, Attempted)>
                 }
             }
         };
-        settled.push(Settled { claimed: c, status, due_at, provider_id, error });
+        let refund_attempt = matches!(result, Attempted::Channel(Outcome::ProviderDown { .. }));
+        settled.push(Settled { claimed: c, status, due_at, provider_id, error, refund_attempt });
         kinds.push(kind);
     }
     let mut tx = app.db.begin().await?;

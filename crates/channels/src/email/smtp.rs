@@ -59,19 +59,19 @@ impl SmtpMailer {
             // a connection slot (and the worker's round) forever.
             None => match tokio::time::timeout(timeout, self.connect()).await {
                 Ok(Ok(c)) => c,
+                // The server's outage, not the recipient's failure.
                 Ok(Err(e)) => {
-                    return Outcome::Transient(format!(
-                        "cannot connect to {}:{}: {e}",
-                        self.config.host, self.config.port
-                    ));
+                    let reason = format!("cannot connect to {}:{}: {e}", self.config.host, self.config.port);
+                    return Outcome::ProviderDown { reason, retry_after_ms: 0 };
                 }
                 Err(_) => {
-                    return Outcome::Transient(format!(
+                    let reason = format!(
                         "no greeting from {}:{} within {} s",
                         self.config.host,
                         self.config.port,
                         timeout.as_secs()
-                    ));
+                    );
+                    return Outcome::ProviderDown { reason, retry_after_ms: 0 };
                 }
             },
         };

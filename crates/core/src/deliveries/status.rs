@@ -90,6 +90,10 @@ pub enum Outcome {
     Permanent(String),
     /// Handed over, but the answer never came.
     Unknown(String),
+    /// The provider itself could not be reached (its server refuses connections or never
+    /// greets): the provider's outage, not the recipient's failure, so the attempt is not
+    /// counted against the delivery. Tried again no sooner than `retry_after_ms`.
+    ProviderDown { reason: String, retry_after_ms: u64 },
     /// Not attempted: the member may no longer be reached on this channel.
     Suppressed(String),
 }
@@ -99,7 +103,7 @@ impl Outcome {
         match self {
             Self::Sent { .. } => None,
             Self::Transient(r) | Self::Permanent(r) | Self::Unknown(r) | Self::Suppressed(r) => Some(r),
-            Self::RetryAfter { reason, .. } => Some(reason),
+            Self::RetryAfter { reason, .. } | Self::ProviderDown { reason, .. } => Some(reason),
         }
     }
 }

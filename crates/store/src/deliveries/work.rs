@@ -120,13 +120,16 @@ pub struct Settled<'a> {
     pub due_at: Option<Timestamp>,
     pub provider_id: Option<&'a str>,
     pub error: Option<&'a str>,
+    /// The attempt was the provider's outage, not the recipient's failure: it is not
+    /// counted against the delivery's attempts.
+    pub refund_attempt: bool,
 }
 
 /// Saves outcomes. Each row changes only if it is still the attempt its worker claimed:
 /// a worker whose lease ran out (and whose delivery was claimed again) changes nothing.
 /// Returns, for each outcome, whether it was saved.
 pub async fn settle(tx: &mut Tx, outcomes: &[Settled<'_>], now: Timestamp) -> Result<Vec<bool>> {
-    const COLUMNS: usize = 9;
+    const COLUMNS: usize = 10;
     let d = tx.dialect();
     let mut saved = HashSet::with_capacity(outcomes.len());
     // One statement per chunk: a round trip per delivery held PostgreSQL to 3,000 a second.
@@ -138,7 +141,7 @@ pub async fn settle(tx: &mut Tx, outcomes: &[Settled<'_>], now: Timestamp) -> Re
                     // Parameters in VALUES have no type from context on PostgreSQL.
                     Dialect::Postgres => format!(
                         "(${}::uuid, ${}::uuid, ${}::text, ${}::text, ${}::text, ${}::bigint, ${}::text, ${}::text, \
-                         ${}::int)",
+                         ${}::int, ${}::int)",
                         n + 1,
                         n + 2,
                         n + 3,
@@ -147,7 +150,8 @@ pub async fn settle(tx: &mut Tx, outcomes: &[Settled<'_>], now: Timestamp) -> Re
                         n + 6,
                         n + 7,
                         n + 8,
-                        n + 9
+                        n + 9,
+                        n + 10
                     ),
                     Dialect::Sqlite => format!("({})", placeholders(d, n + 1, COLUMNS)),
                 }
@@ -164,10 +168,11 @@ pub async fn settle(tx: &mut Tx, outcomes: &[Settled<'_>], now: Timestamp) -> Re
         // `+` for uuid and needs none.
         let plus = if d == Dialect::Sqlite { "+" } else { "" };
         let sql = format!(
-            "with v (message_id, member_id, channel, purpose, status, due_at, provider_id, error, attempts) \
+            "with v (message_id, member_id, channel, purpose, status, due_at, provider_id, error, attempts, refund) \
              as (values {}) \
              update deliveries set status = v.status, due_at = v.due_at, \
-             provider_id = coalesce(v.provider_id, deliveries.provider_id), error = v.error, updated_at = {now_placeholder} \
+             provider_id = coalesce(v.provider_id, deliveries.provider_id), error = v.error, updated_at = {now_placeholder}, \
+             attempts = deliveries.attempts - v.refund \
              from v where deliveries.message_id = {plus}v.message_id and deliveries.member_id = {plus}v.member_id \
              and deliveries.channel = {plus}v.channel and deliveries.purpose = {plus}v.purpose \
              and deliveries.status = 'sending' and deliveries.attempts = v.attempts \
@@ -189,7 +194,8 @@ pub async fn settle(tx: &mut Tx, outcomes: &[Settled<'_>], now: Timestamp) -> Re
                     .bind(o.due_at.map(Timestamp::as_millis))
                     .bind(o.provider_id)
                     .bind(o.error)
-                    .bind(i32::try_from(o.claimed.attempts).unwrap_or(i32::MAX));
+                    .bind(i32::try_from(o.claimed.attempts).unwrap_or(i32::MAX))
+                    .bind(i32::from(o.refund_attempt));
             }
             q.bind(now.as_millis()).fetch_all(c).await
         })?;

@@ -20,6 +20,8 @@ struct HomePage {
     critical: Vec<Summary>,
     recent: Vec<Message>,
     awaiting: Vec<Message>,
+    /// Channels whose provider this server's workers cannot reach: (channel, since, why).
+    outages: Vec<(String, String, String)>,
 }
 
 pub async fn show(State(app): State<App>, console: Console) -> PageResult {
@@ -38,7 +40,16 @@ async fn page(app: &App, console: &Console) -> Result<HomePage, AppError> {
     )
     .await?;
     let awaiting = tidings_app::approvals::awaiting(app, &console.caller, 200).await?;
-    Ok(HomePage { shell: console.shell("Overview").await, critical, recent: recent.items, awaiting })
+    let outages = app
+        .channels
+        .outages()
+        .into_iter()
+        .map(|(channel, o)| {
+            let since = super::shell::when(tidings_core::Timestamp::from_millis(o.since_ms));
+            (channel.to_string(), since, o.reason)
+        })
+        .collect();
+    Ok(HomePage { shell: console.shell("Overview").await, critical, recent: recent.items, awaiting, outages })
 }
 
 /// A message's title in its default locale.
