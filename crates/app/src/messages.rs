@@ -63,8 +63,28 @@ async fn check_references(app: &App, tx: &mut Tx, m: &Message) -> Result<(), App
     if errors.is_empty() { Ok(()) } else { Err(AppError::Invalid(errors)) }
 }
 
+/// The draft with its topic named by id: a topic given by key (`"topic": "support"`) is
+/// looked up, as the command line does.
+async fn with_topic_id(tx: &mut Tx, draft: &MessageDraft) -> Result<MessageDraft, AppError> {
+    let Some(key) = draft.topic.as_deref().map(str::trim).filter(|k| !k.is_empty()) else {
+        return Ok(draft.clone());
+    };
+    let topic = match topics::get_by_key(tx, key).await {
+        Ok(t) => t,
+        Err(tidings_store::Error::NotFound) => {
+            return Err(AppError::invalid("topic", format!("no topic has the key '{key}'")));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if draft.topic_id.is_some_and(|id| id != topic.id) {
+        return Err(AppError::invalid("topic", "names another topic than topic_id: give one of them"));
+    }
+    Ok(MessageDraft { topic_id: Some(topic.id), topic: None, ..draft.clone() })
+}
+
 pub async fn create(app: &App, caller: &Caller, draft: &MessageDraft) -> Result<Message, AppError> {
     caller.require(Action::Compose, COMPOSE)?;
+    let draft = with_topic_id(&mut app.db.read().await?, draft).await?;
     let message = draft.create(MessageId::new(), &caller.name, app.clock.now())?;
     let mut tx = app.db.begin().await?;
     check_references(app, &mut tx, &message).await?;
@@ -111,6 +131,7 @@ pub async fn update(app: &App, caller: &Caller, id: MessageId, draft: &MessageDr
         ));
     }
     let entry = audit::entry(caller, "message.update", id.as_uuid()).before(&stored);
+    let draft = with_topic_id(&mut tx, draft).await?;
     let message = draft.apply(stored, app.clock.now())??;
     check_references(app, &mut tx, &message).await?;
     store::update(&mut tx, &message, state).await?;

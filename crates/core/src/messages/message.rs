@@ -62,8 +62,10 @@ pub struct AcknowledgmentDraft {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageDraft {
-    /// The topic's id (the app resolves keys).
+    /// The topic's id; or give `topic`.
     pub topic_id: Option<TopicId>,
+    /// The topic's key (`support`), instead of `topic_id`.
+    pub topic: Option<String>,
     /// info (nice to know), action (need to know) or critical (must know).
     pub importance: Option<String>,
     pub content: Option<ContentDraft>,

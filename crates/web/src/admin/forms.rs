@@ -288,6 +288,7 @@ impl ComposeForm {
         errors.finish(|| {
             Some(MessageDraft {
                 topic_id,
+                topic: None,
                 importance: Some(self.importance.clone()),
                 content: Some(ContentDraft { default_locale: text(&self.default_locale), variants }),
                 audience,

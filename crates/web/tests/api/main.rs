@@ -16,6 +16,7 @@ mod imports;
 mod messages;
 mod openapi;
 mod portal;
+mod readme;
 mod sending;
 mod sessions;
 mod widget;
