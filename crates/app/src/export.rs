@@ -2,10 +2,10 @@
 //! unchanged. Pages through the table by id: memory stays flat however many rows there are.
 //! Attribute columns are the union of the keys in use, found by a first pass.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::io::Write;
 
-use tidings_core::{Action, Attributes, Member, Partner, Timestamp};
+use tidings_core::{Action, AttrKind, Attributes, Member, Partner, Timestamp};
 use tidings_store::members::MemberFilter;
 use tidings_store::partners::PartnerFilter;
 use tidings_store::{members, partners};
@@ -43,11 +43,11 @@ const MEMBER_COLUMNS: [&str; 10] = [
 pub async fn export_partners(app: &App, caller: &Caller, out: impl Write) -> Result<u64, AppError> {
     caller.require(Action::ReadDirectory, "export the partner directory")?;
     let filter = PartnerFilter::default();
-    let mut keys = BTreeSet::new();
+    let mut keys = BTreeMap::new();
     each_partner_page(app, &filter, |page| page.iter().for_each(|p| collect_keys(&mut keys, &p.profile.attributes)))
         .await?;
     let mut csv = SafeWriter::new(out);
-    csv.write_record(PARTNER_COLUMNS.iter().copied().chain(keys.iter().map(String::as_str))).map_err(io)?;
+    csv.write_record(PARTNER_COLUMNS.iter().map(|c| (*c).to_owned()).chain(attribute_headers(&keys))).map_err(io)?;
     let mut written = 0;
     let mut failure = None;
     each_partner_page(app, &filter, |page| {
@@ -83,10 +83,10 @@ pub async fn export_partners(app: &App, caller: &Caller, out: impl Write) -> Res
 /// Writes every member as CSV; returns how many rows were written.
 pub async fn export_members(app: &App, caller: &Caller, out: impl Write) -> Result<u64, AppError> {
     caller.require(Action::ReadDirectory, "export the partner directory")?;
-    let mut keys = BTreeSet::new();
+    let mut keys = BTreeMap::new();
     each_member_page(app, |page, _| page.iter().for_each(|m| collect_keys(&mut keys, &m.profile.attributes))).await?;
     let mut csv = SafeWriter::new(out);
-    csv.write_record(MEMBER_COLUMNS.iter().copied().chain(keys.iter().map(String::as_str))).map_err(io)?;
+    csv.write_record(MEMBER_COLUMNS.iter().map(|c| (*c).to_owned()).chain(attribute_headers(&keys))).map_err(io)?;
     let mut written = 0;
     let mut failure = None;
     each_member_page(app, |page, partner_keys| {
@@ -123,16 +123,29 @@ fn io(e: csv::Error) -> AppError {
     AppError::Unexpected(anyhow::anyhow!("writing the export: {e}"))
 }
 
-fn collect_keys(keys: &mut BTreeSet<String>, attributes: &Attributes) {
-    for (k, _) in attributes.iter() {
-        if !keys.contains(k.as_str()) {
-            keys.insert(k.to_string());
+/// Every attribute key in use, with the one type all its values have (text when they
+/// differ), which the header declares.
+fn collect_keys(keys: &mut BTreeMap<String, AttrKind>, attributes: &Attributes) {
+    for (k, v) in attributes.iter() {
+        match keys.get_mut(k.as_str()) {
+            Some(kind) if *kind != v.kind() => *kind = AttrKind::Text,
+            Some(_) => {}
+            None => {
+                keys.insert(k.to_string(), v.kind());
+            }
         }
     }
 }
 
-fn attribute_cells<'a>(keys: &'a BTreeSet<String>, attributes: &'a Attributes) -> impl Iterator<Item = String> + 'a {
-    keys.iter().map(|k| attributes.get(k).map(ToString::to_string).unwrap_or_default())
+fn attribute_headers(keys: &BTreeMap<String, AttrKind>) -> impl Iterator<Item = String> + '_ {
+    keys.iter().map(|(key, kind)| kind.header(key))
+}
+
+fn attribute_cells<'a>(
+    keys: &'a BTreeMap<String, AttrKind>,
+    attributes: &'a Attributes,
+) -> impl Iterator<Item = String> + 'a {
+    keys.keys().map(|k| attributes.get(k).map(ToString::to_string).unwrap_or_default())
 }
 
 async fn each_partner_page(

@@ -160,20 +160,28 @@ async fn an_export_imports_back_unchanged(app: App) {
     assert_eq!(export::export_members(&app, &caller, &mut members_csv).await.unwrap(), 400);
     let text = String::from_utf8(members_csv).unwrap();
     assert!(text.starts_with(
-        "external_id,partner_external_id,email,phone,name,roles,locale,time_zone,status,last_seen_at,trained\n"
+        "external_id,partner_external_id,email,phone,name,roles,locale,time_zone,status,last_seen_at,trained:bool\n"
     ));
-    // Typed attributes (true, 250000) come back as text, so the first re-import updates
-    // them once; from then on the files are stable.
-    partners_from(&app, &String::from_utf8(partners_csv).unwrap()).await;
-    members_from(&app, &text, ImportOptions::default()).await.unwrap();
-    let mut partners_csv = Vec::new();
-    export::export_partners(&app, &caller, &mut partners_csv).await.unwrap();
+    // Typed attributes (true, 250000) keep their types through the file: the very first
+    // re-import changes nothing, and a rule on a boolean matches the same members after.
+    let trained = "member.attr.trained = true";
+    let before = tidings_app::audiences::count(&app, &caller, &rule(trained)).await.unwrap();
+    assert!(before > 0);
     let report = partners_from(&app, &String::from_utf8(partners_csv).unwrap()).await;
     assert_eq!(counts(&report), (0, 0, 40, 0), "{:#?}", report.errors);
-    let mut members_csv = Vec::new();
-    export::export_members(&app, &caller, &mut members_csv).await.unwrap();
-    let report = members_from(&app, &String::from_utf8(members_csv).unwrap(), ImportOptions::default()).await.unwrap();
+    let report = members_from(&app, &text, ImportOptions::default()).await.unwrap();
     assert_eq!(counts(&report), (0, 0, 400, 0), "{:#?}", report.errors);
+    assert_eq!(tidings_app::audiences::count(&app, &caller, &rule(trained)).await.unwrap(), before);
+    // A cell that is not of its column's declared type is a row error, not text.
+    let email = text.lines().nth(1).unwrap().split(',').nth(2).unwrap();
+    let bad = format!("email,trained:bool\n{email},maybe\n");
+    let report = members_from(&app, &bad, ImportOptions::default()).await.unwrap();
+    assert_eq!(report.failed, 1, "{:#?}", report.errors);
+    assert_eq!(report.errors[0].column.as_deref(), Some("trained:bool"), "{:#?}", report.errors);
+}
+
+fn rule(text: &str) -> tidings_core::audiences::AudienceDraft {
+    tidings_core::audiences::AudienceDraft { rule: Some(text.to_owned()), ..Default::default() }
 }
 
 async fn the_demo_seeds_once(app: App) {

@@ -163,6 +163,70 @@ impl Attributes {
     }
 }
 
+/// The type an attribute column holds in a CSV file, declared after its name
+/// (`trained:bool`, `annual_target_usd:number`); a column without one holds text. The
+/// export declares the type of every attribute that is not text, so a file imports back
+/// to the same values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AttrKind {
+    Text,
+    Number,
+    Bool,
+}
+
+impl AttrKind {
+    /// A header split into the attribute's name and its declared type.
+    pub fn split_header(header: &str) -> (&str, Self) {
+        match header.trim().rsplit_once(':') {
+            Some((name, "number")) => (name, Self::Number),
+            Some((name, "bool")) => (name, Self::Bool),
+            Some((name, "text")) => (name, Self::Text),
+            _ => (header, Self::Text),
+        }
+    }
+
+    /// The header the export writes for an attribute of this type.
+    pub fn header(self, key: &str) -> String {
+        match self {
+            Self::Text => key.to_owned(),
+            Self::Number => format!("{key}:number"),
+            Self::Bool => format!("{key}:bool"),
+        }
+    }
+
+    /// A cell of this type as the JSON value the attributes take; `Err` with why.
+    pub fn cell(self, cell: &str) -> Result<serde_json::Value, String> {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        match self {
+            Self::Text => Ok(serde_json::Value::String(cell.to_owned())),
+            Self::Number => cell
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(serde_json::Value::Number)
+                .ok_or_else(|| format!("'{cell}' is not a number")),
+            Self::Bool => match cell.to_ascii_lowercase().as_str() {
+                "true" | "yes" | "1" => Ok(serde_json::Value::Bool(true)),
+                "false" | "no" | "0" => Ok(serde_json::Value::Bool(false)),
+                _ => Err(format!("'{cell}' is not true or false")),
+            },
+        }
+    }
+}
+
+impl AttrValue {
+    pub fn kind(&self) -> AttrKind {
+        match self {
+            Self::Bool(_) => AttrKind::Bool,
+            Self::Number(_) => AttrKind::Number,
+            Self::Text(_) => AttrKind::Text,
+        }
+    }
+}
+
 impl fmt::Display for AttrValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

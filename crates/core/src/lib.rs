@@ -25,7 +25,7 @@ pub mod time;
 pub mod timezone;
 pub mod topics;
 
-pub use attributes::{AttrKey, AttrValue, Attributes};
+pub use attributes::{AttrKey, AttrKind, AttrValue, Attributes};
 pub use catalog::{Catalog, PartnerTier, PartnerType, Region};
 pub use country::Country;
 pub use email::Email;

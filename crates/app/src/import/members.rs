@@ -50,6 +50,8 @@ struct Parsed {
     draft: MemberDraft,
     partner: Option<String>,
     consent: ConsentCells,
+    /// A cell that is not of its column's declared type: the column and why.
+    bad_cell: Option<(String, String)>,
 }
 
 /// The consent columns of a row, as written.
@@ -127,7 +129,11 @@ impl Planner for MemberPlanner {
             header.column_of(Self::KNOWN, if field == "partner_id" { "partner_external_id" } else { field })
         };
         let mut plan = Vec::with_capacity(parsed.len());
-        for Parsed { line, mut draft, partner, consent } in parsed {
+        for Parsed { line, mut draft, partner, consent, bad_cell } in parsed {
+            if let Some((column, message)) = bad_cell {
+                report.fail(line, Some(&column), message);
+                continue;
+            }
             let email = draft.email.as_deref().map(normalize_email).unwrap_or_default();
             let ext = draft.external_id.clone().filter(|e| !e.is_empty());
             if let Some(first) = ext.as_ref().and_then(|e| self.seen.first_seen("external_id", e, line)) {
@@ -327,7 +333,8 @@ fn parse(header: &Header<Field>, row: Row) -> Parsed {
     let mut partner = None;
     let mut consent = ConsentCells::default();
     let mut attributes = BTreeMap::new();
-    for (column, cell) in header.columns.iter().zip(row.cells) {
+    let mut bad_cell = None;
+    for (i, (column, cell)) in header.columns.iter().zip(row.cells).enumerate() {
         let cell = cell.trim().to_owned();
         match column {
             Column::Field(Field::ExternalId) => draft.external_id = Some(cell),
@@ -343,14 +350,18 @@ fn parse(header: &Header<Field>, row: Row) -> Parsed {
             Column::Field(Field::EmailConsent) => consent.email = Some(cell),
             Column::Field(Field::LawfulBasis) => consent.lawful_basis = Some(cell),
             Column::Field(Field::ConsentTextVersion) => consent.text_version = Some(cell),
-            Column::Attribute(key) => {
-                let value = if cell.is_empty() { serde_json::Value::Null } else { serde_json::Value::String(cell) };
-                attributes.insert(key.as_str().to_owned(), value);
-            }
+            Column::Attribute(key, kind) => match kind.cell(&cell) {
+                Ok(value) => {
+                    attributes.insert(key.as_str().to_owned(), value);
+                }
+                Err(why) => {
+                    bad_cell.get_or_insert((header.names.get(i).cloned().unwrap_or_default(), why));
+                }
+            },
         }
     }
     if !attributes.is_empty() {
         draft.attributes = Some(attributes);
     }
-    Parsed { line: row.line, draft, partner, consent }
+    Parsed { line: row.line, draft, partner, consent, bad_cell }
 }

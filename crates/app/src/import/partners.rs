@@ -72,9 +72,9 @@ impl Planner for PartnerPlanner {
         rows: Vec<Row>,
         report: &mut ImportReport,
     ) -> Result<Vec<(u64, Op<Partner>)>, AppError> {
-        let parsed: Vec<(u64, PartnerDraft)> = rows.into_iter().map(|row| parse(header, row)).collect();
+        let parsed: Vec<ParsedRow> = rows.into_iter().map(|row| parse(header, row)).collect();
         let keys: Vec<String> =
-            parsed.iter().filter_map(|(_, d)| d.external_id.clone()).filter(|k| !k.is_empty()).collect();
+            parsed.iter().filter_map(|(_, d, _)| d.external_id.clone()).filter(|k| !k.is_empty()).collect();
         let mut existing: BTreeMap<String, Partner> = partners::find_by_external_ids(tx, &keys)
             .await?
             .into_iter()
@@ -82,7 +82,11 @@ impl Planner for PartnerPlanner {
             .collect();
         let header_of = |field: &str| header.column_of(Self::KNOWN, field);
         let mut plan = Vec::with_capacity(parsed.len());
-        for (line, draft) in parsed {
+        for (line, draft, bad_cell) in parsed {
+            if let Some((column, message)) = bad_cell {
+                report.fail(line, Some(&column), message);
+                continue;
+            }
             let key = draft.external_id.clone().unwrap_or_default();
             let key_column = header.name_of(Field::ExternalId);
             if key.is_empty() {
@@ -137,10 +141,15 @@ impl Planner for PartnerPlanner {
     }
 }
 
-fn parse(header: &Header<Field>, row: Row) -> (u64, PartnerDraft) {
+/// A row's line, its draft, and the first cell that is not of its column's declared type
+/// (the column and why).
+type ParsedRow = (u64, PartnerDraft, Option<(String, String)>);
+
+fn parse(header: &Header<Field>, row: Row) -> ParsedRow {
     let mut draft = PartnerDraft::default();
     let mut attributes = BTreeMap::new();
-    for (column, cell) in header.columns.iter().zip(row.cells) {
+    let mut bad_cell = None;
+    for (i, (column, cell)) in header.columns.iter().zip(row.cells).enumerate() {
         let cell = cell.trim().to_owned();
         match column {
             Column::Field(Field::ExternalId) => draft.external_id = Some(cell),
@@ -154,14 +163,18 @@ fn parse(header: &Header<Field>, row: Row) -> (u64, PartnerDraft) {
                 draft.groups = Some(cell.split([';', ',', '|']).map(|g| g.trim().to_owned()).collect())
             }
             Column::Field(Field::PartnerManager) => draft.partner_manager = Some(cell),
-            Column::Attribute(key) => {
-                let value = if cell.is_empty() { serde_json::Value::Null } else { serde_json::Value::String(cell) };
-                attributes.insert(key.as_str().to_owned(), value);
-            }
+            Column::Attribute(key, kind) => match kind.cell(&cell) {
+                Ok(value) => {
+                    attributes.insert(key.as_str().to_owned(), value);
+                }
+                Err(why) => {
+                    bad_cell.get_or_insert((header.names.get(i).cloned().unwrap_or_default(), why));
+                }
+            },
         }
     }
     if !attributes.is_empty() {
         draft.attributes = Some(attributes);
     }
-    (row.line, draft)
+    (row.line, draft, bad_cell)
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use tidings_core::AttrKey;
+use tidings_core::{AttrKey, AttrKind};
 use tokio::sync::mpsc;
 
 use super::{BATCH_ROWS, CsvSource};
@@ -15,7 +15,8 @@ use crate::AppError;
 #[derive(Debug, Clone)]
 pub(super) enum Column<F> {
     Field(F),
-    Attribute(AttrKey),
+    /// A custom attribute, with the type its header declares (`trained:bool`).
+    Attribute(AttrKey, AttrKind),
 }
 
 #[derive(Debug)]
@@ -158,13 +159,22 @@ fn map_header<F: Copy + PartialEq>(header: &csv::StringRecord, known: &[(&str, F
         let wanted = name.to_lowercase().replace([' ', '-'], "_");
         let column = match known.iter().find(|(k, _)| *k == wanted) {
             Some((_, field)) => Column::Field(*field),
-            None => Column::Attribute(AttrKey::from_header(name).map_err(|e| {
-                AppError::invalid("header", format!("column {} ('{name}') cannot be an attribute name: {e}", i + 1))
-            })?),
+            None => {
+                let (attribute, kind) = AttrKind::split_header(name);
+                Column::Attribute(
+                    AttrKey::from_header(attribute).map_err(|e| {
+                        AppError::invalid(
+                            "header",
+                            format!("column {} ('{name}') cannot be an attribute name: {e}", i + 1),
+                        )
+                    })?,
+                    kind,
+                )
+            }
         };
         let clash = columns.iter().position(|c: &Column<F>| match (c, &column) {
             (Column::Field(a), Column::Field(b)) => a == b,
-            (Column::Attribute(a), Column::Attribute(b)) => a == b,
+            (Column::Attribute(a, _), Column::Attribute(b, _)) => a == b,
             _ => false,
         });
         if let Some(j) = clash {
