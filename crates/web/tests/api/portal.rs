@@ -46,7 +46,7 @@ impl Browser {
         panic!("no sign-in email reached {email}");
     }
 
-    async fn sign_in(app: &TestApp, email: &str) -> Self {
+    pub(crate) async fn sign_in(app: &TestApp, email: &str) -> Self {
         let mut browser = Self::new(app);
         let link = browser.request_link(app, email).await;
         let landing = browser.get(&link).await;
