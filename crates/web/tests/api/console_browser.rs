@@ -150,5 +150,52 @@ async fn the_recall(app: &TestApp, chrome: &ChromeDriver) {
         .unwrap();
     assert_eq!(csv.lines().count() as i64, expected + 1);
     assert_eq!(csv.lines().filter(|l| l.contains("We have pulled the affected stock")).count(), 3);
+
+    // On a phone: no console page scrolls sideways.
+    driver.set_window_rect(0, 0, 390, 844).await.unwrap();
+    let pages = [
+        "/admin".to_owned(),
+        "/admin/messages".into(),
+        format!("/admin/messages/{id}"),
+        "/admin/messages/new".into(),
+        format!("/admin/messages/{id}/report"),
+        "/admin/compliance".into(),
+        format!("/admin/compliance/{id}"),
+        format!("/admin/compliance/{id}/partners/{first_partner}"),
+        format!("/admin/compliance/{id}/evidence"),
+        "/admin/partners".into(),
+        "/admin/members".into(),
+        "/admin/segments".into(),
+        "/admin/topics".into(),
+        "/admin/engagement".into(),
+    ];
+    let mut too_wide = Vec::new();
+    for path in &pages {
+        driver.goto(format!("{base}{path}")).await.unwrap();
+        let widths: Vec<i64> = driver
+            .execute("return [document.documentElement.scrollWidth, window.innerWidth];", Vec::new())
+            .await
+            .unwrap()
+            .convert()
+            .unwrap();
+        if *path == format!("/admin/compliance/{id}") {
+            shot_named(&driver, "console-11-phone-compliance").await;
+        }
+        if widths[0] > widths[1] {
+            // Names the widest elements, to say what to fix.
+            let culprits: Vec<String> = driver
+                .execute(
+                    "return [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)\
+                     .slice(-3).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));",
+                    Vec::new(),
+                )
+                .await
+                .unwrap()
+                .convert()
+                .unwrap();
+            too_wide.push(format!("{path}: {} px of page in {} px ({})", widths[0], widths[1], culprits.join(", ")));
+        }
+    }
+    assert!(too_wide.is_empty(), "pages wider than a phone: {too_wide:#?}");
     driver.quit().await.unwrap();
 }
