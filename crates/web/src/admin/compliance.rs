@@ -3,11 +3,8 @@
 //! evidence report.
 
 use askama::Template;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::IntoResponse;
 use serde::Deserialize;
 use tidings_app::compliance::PartnerStanding;
 use tidings_app::compliance::{self, PartnerReport, Report, Summary};
@@ -180,11 +177,5 @@ async fn evidence_page(
 
 pub async fn export(State(app): State<App>, console: Console, Path(message): Path<MessageId>) -> PageResult {
     let receiver = compliance::export_csv(&app, &console.caller, message).await?;
-    let chunks = futures_util::stream::unfold(receiver, |mut r| async move { r.recv().await.map(|c| (c, r)) });
-    let headers = [
-        (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-        (CONTENT_DISPOSITION, format!("attachment; filename=\"acknowledgments-{message}.csv\"")),
-        (CACHE_CONTROL, "no-store".to_owned()),
-    ];
-    Ok((headers, Body::from_stream(chunks)).into_response())
+    Ok(super::download::chunks(&format!("acknowledgments-{message}.csv"), receiver))
 }

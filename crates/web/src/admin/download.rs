@@ -1,5 +1,6 @@
-//! CSV downloads made by the app's synchronous CSV writers, streamed to the browser in
-//! chunks as the rows are written (the export reads the directory a page at a time).
+//! CSV downloads, streamed to the browser in chunks as the rows are written: from the
+//! app's synchronous CSV writers (the directory, read a page at a time) or from an export
+//! that sends its chunks itself (the acknowledgment evidence).
 
 use std::future::Future;
 use std::io::Write;
@@ -54,6 +55,21 @@ where
             receiver,
             |mut r| async move { r.recv().await.map(|c| (c, r)) },
         ));
+    attachment(filename, body)
+}
+
+/// A CSV attachment whose body is the chunks an app export sends (the acknowledgment
+/// evidence), for the console and the API alike.
+pub(crate) fn chunks<E>(filename: &str, receiver: tokio::sync::mpsc::Receiver<Result<Vec<u8>, E>>) -> Response
+where
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
+{
+    let chunks = futures_util::stream::unfold(receiver, |mut r| async move { r.recv().await.map(|c| (c, r)) });
+    attachment(filename, Body::from_stream(chunks))
+}
+
+/// A CSV file to save, never cached.
+fn attachment(filename: &str, body: Body) -> Response {
     let headers = [
         (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
         (CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),

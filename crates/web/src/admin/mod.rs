@@ -9,7 +9,7 @@ mod charts;
 mod compliance;
 pub(crate) mod console;
 mod directory;
-mod download;
+pub(crate) mod download;
 mod engagement;
 mod forms;
 mod home;

@@ -2,10 +2,8 @@
 //! message, partner by partner, with the same numbers as the console's compliance pages,
 //! and the evidence of every copy as CSV.
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tidings_app::App;
 use tidings_app::compliance::{self, PartnerReport, Report, Summary};
 use tidings_core::{MessageId, PartnerId};
@@ -56,11 +54,5 @@ pub async fn export(
     Path(id): Path<MessageId>,
 ) -> Result<Response, ApiError> {
     let receiver = compliance::export_csv(&app, &caller, id).await?;
-    let chunks = futures_util::stream::unfold(receiver, |mut r| async move { r.recv().await.map(|c| (c, r)) });
-    let headers = [
-        (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-        (CONTENT_DISPOSITION, format!("attachment; filename=\"acknowledgments-{id}.csv\"")),
-        (CACHE_CONTROL, "no-store".to_owned()),
-    ];
-    Ok((headers, Body::from_stream(chunks)).into_response())
+    Ok(crate::admin::download::chunks(&format!("acknowledgments-{id}.csv"), receiver))
 }
