@@ -78,8 +78,11 @@ pub struct DeliveryKey {
     pub purpose: Purpose,
 }
 
+/// One delivery by its key, bound as $1 to $4 in `DeliveryKey`'s field order.
+const BY_KEY: &str = "message_id = $1 and member_id = $2 and channel = $3 and purpose = $4";
+
 pub async fn get(tx: &mut Tx, key: DeliveryKey) -> Result<Delivery> {
-    let sql = format!("{DELIVERY} where message_id = $1 and member_id = $2 and channel = $3 and purpose = $4");
+    let sql = format!("{DELIVERY} where {BY_KEY}");
     let row: Option<DeliveryRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
         .bind(key.message_id.as_uuid())
         .bind(key.member_id.as_uuid())
@@ -170,9 +173,7 @@ pub async fn mark(
 ) -> Result<()> {
     // The status it leaves, read under the row's lock, moves the report's counts.
     let lock = if tx.dialect() == Dialect::Postgres { " for update" } else { "" };
-    let sql = format!(
-        "select status from deliveries where message_id = $1 and member_id = $2 and channel = $3 and purpose = $4{lock}"
-    );
+    let sql = format!("select status from deliveries where {BY_KEY}{lock}");
     let was: Option<String> = on_tx!(tx, |c| sqlx::query_scalar(AssertSqlSafe(sql))
         .bind(key.message_id.as_uuid())
         .bind(key.member_id.as_uuid())
@@ -182,19 +183,19 @@ pub async fn mark(
         .await)?;
     let was = was.ok_or(Error::NotFound)?.parse::<DeliveryStatus>().map_err(Error::corrupt)?;
     reports::add(tx, &reports::delivery_moved(key.message_id, key.channel, was, status, 1)).await?;
-    let done = on_tx!(tx, |c| sqlx::query(
-        "update deliveries set status = $5, error = coalesce($6, error), due_at = null, updated_at = $7 \
-         where message_id = $1 and member_id = $2 and channel = $3 and purpose = $4"
-    )
-    .bind(key.message_id.as_uuid())
-    .bind(key.member_id.as_uuid())
-    .bind(key.channel.as_str())
-    .bind(key.purpose.to_string())
-    .bind(status.as_str())
-    .bind(error)
-    .bind(now.as_millis())
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let sql = format!(
+        "update deliveries set status = $5, error = coalesce($6, error), due_at = null, updated_at = $7 where {BY_KEY}"
+    );
+    let done = on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
+        .bind(key.message_id.as_uuid())
+        .bind(key.member_id.as_uuid())
+        .bind(key.channel.as_str())
+        .bind(key.purpose.to_string())
+        .bind(status.as_str())
+        .bind(error)
+        .bind(now.as_millis())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     crate::sql::found(done)
 }
