@@ -21,6 +21,7 @@ pub mod import;
 pub mod inbox;
 pub mod links;
 pub mod lint;
+pub mod mail_catcher;
 pub mod members;
 pub mod messages;
 pub mod partners;
@@ -34,6 +35,7 @@ pub mod sign_in;
 pub mod signing;
 pub mod staff;
 pub mod team;
+pub mod test_email;
 pub mod topics;
 pub mod tracking;
 pub mod widget;
@@ -100,6 +102,9 @@ pub struct App {
     /// its deliveries queued.
     pub channels: Channels,
     pub retry: RetryPolicy,
+    /// The demo's built-in mail server, where email goes when no SMTP server is configured;
+    /// the console shows what it caught.
+    pub mail_catcher: Option<tidings_channels::catcher::MailCatcher>,
 }
 
 impl App {
@@ -117,6 +122,7 @@ impl App {
             public_url: Arc::from("http://127.0.0.1:8080"),
             channels: Channels::default(),
             retry: RetryPolicy::default(),
+            mail_catcher: None,
         }
     }
 

@@ -50,8 +50,13 @@ pub async fn release(app: &App, caller: &Caller, id: MessageId) -> Result<Releas
     fan_out(app, id).await
 }
 
+/// Why a test send found nobody, and the two ways on.
+pub const NO_TEST_MEMBERS: &str = "no test member matches this message's audience, so a test send would reach nobody. \
+     Make a member a test member (status \"test\": a status column in a member import, or PATCH /api/v1/members/{id}) \
+     whose profile matches the audience, or send a test email to yourself or another staff person instead";
+
 /// Sends a copy of the message to the test members of its audience; the message itself
-/// stays as it is.
+/// stays as it is. Refused when no test member matches.
 pub async fn test_send(app: &App, caller: &Caller, id: MessageId) -> Result<ReleaseReport, AppError> {
     caller.require(Action::Compose, "send tests")?;
     let mut tx = app.db.begin().await?;
@@ -59,7 +64,10 @@ pub async fn test_send(app: &App, caller: &Caller, id: MessageId) -> Result<Rele
     let now = app.clock.now();
     let mut copy = crate::messages::draft_copy(original, caller, now);
     copy.audience.test_send = true;
-    build(app, &mut tx, &copy.audience).await?;
+    let tests = build(app, &mut tx, &copy.audience).await?.to_rule();
+    if tidings_store::audiences::count_members(&mut tx, &tests, now).await? == 0 {
+        return Err(AppError::Conflict(NO_TEST_MEMBERS.into()));
+    }
     store::insert(&mut tx, &copy).await?;
     store::start_release(&mut tx, copy.id, MessageState::Draft, now).await?;
     audit::entry(caller, "message.test_send", id.as_uuid())

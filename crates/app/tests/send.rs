@@ -16,7 +16,7 @@ use tidings_app::messages as compose;
 use tidings_app::release;
 use tidings_app::workers::deliver::{Cache, WorkerConfig, work_once};
 use tidings_app::{App, AppError, Caller, events, signing::TokenUse};
-use tidings_channels::testing::{Mode, SmtpServer};
+use tidings_channels::catcher::{MailCatcher, Mode};
 use tidings_channels::{Channels, SmtpConfig};
 use tidings_core::audiences::AudienceDraft;
 use tidings_core::deliveries::{DeliveryStatus, EventKind, Purpose, RetryPolicy};
@@ -124,7 +124,7 @@ async fn status_of(app: &App, message: MessageId) -> Vec<DeliveryStatus> {
 }
 
 async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: App) {
-    let smtp = SmtpServer::start();
+    let smtp = MailCatcher::start();
     let app = with_smtp(app, smtp.port);
     let (active, _) = people(&app).await;
     let id = critical(&app, &active.iter().collect::<Vec<_>>()).await;
@@ -319,7 +319,7 @@ async fn assert_counts_agree(app: &App, id: MessageId) {
 }
 
 async fn a_test_send_reaches_only_test_members(app: App) {
-    let smtp = SmtpServer::start();
+    let smtp = MailCatcher::start();
     let app = with_smtp(app, smtp.port);
     let (active, tester) = people(&app).await;
     let id = critical(&app, &[&active[0], &tester]).await;
@@ -339,7 +339,7 @@ async fn a_test_send_reaches_only_test_members(app: App) {
 }
 
 async fn transient_answers_are_retried_and_permanent_ones_bounce_and_suppress(app: App) {
-    let smtp = SmtpServer::start();
+    let smtp = MailCatcher::start();
     let mut app = with_smtp(app, smtp.port);
     app.retry = RetryPolicy { base_ms: 1_000, max_ms: 10_000, max_attempts: 3 };
     let (active, _) = people(&app).await;
@@ -413,7 +413,7 @@ async fn a_server_that_is_down_or_slow_loses_nothing(app: App) {
 
     // Up, but slower than the mailer waits: the outcome is unknown, and the retry
     // carries the same Message-ID, so the receiver can drop the copy.
-    let smtp = SmtpServer::start_on(port);
+    let smtp = MailCatcher::start_on(port);
     smtp.set_mode(Mode::Slow(Duration::from_millis(1_500)));
     app.channels = mailer_for(port, 1);
     app.clock.advance(1_000);
@@ -498,7 +498,7 @@ async fn an_outcome_is_saved_only_by_the_worker_whose_claim_it_still_is(app: App
 /// A reminder is a delivery of its own: a row beside the first send's, its own Message-ID
 /// (receivers would drop a repeat), and a bounce of it lands on it, not on the first send.
 async fn a_member_gets_one_message_twice_with_two_purposes(app: App) {
-    let smtp = SmtpServer::start();
+    let smtp = MailCatcher::start();
     let app = with_smtp(app, smtp.port);
     let (active, _) = people(&app).await;
     let member = &active[0];
@@ -618,7 +618,7 @@ async fn a_dead_workers_deliveries_go_before_fresh_work(app: App) {
 /// A round held up by a slow server renews its short lease while it works, so no other
 /// worker takes its deliveries over (and sends them twice) meanwhile.
 async fn a_slow_round_keeps_its_lease(app: App) {
-    let smtp = SmtpServer::start();
+    let smtp = MailCatcher::start();
     smtp.set_mode(Mode::Slow(Duration::from_millis(1_500)));
     let app = with_smtp(app, smtp.port);
     let (active, _) = people(&app).await;
@@ -664,7 +664,7 @@ async fn a_long_outage_spends_no_attempts(app: App) {
     assert_eq!(outages.len(), 1, "the outage is known: {outages:?}");
     assert!(outages[0].1.reason.contains("cannot connect"), "{outages:?}");
 
-    let smtp = SmtpServer::start_on(port);
+    let smtp = MailCatcher::start_on(port);
     // The channel's pause (wall clock) ends; the next round tries the server again.
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     app.clock.advance(60_000);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tidings_app::{App, AppError, sign_in};
-use tidings_channels::testing::SmtpServer;
+use tidings_channels::catcher::MailCatcher;
 use tidings_channels::{Channels, SmtpConfig};
 use tidings_core::{Email, MemberStatus};
 use tidings_store::members::{self, MemberFilter};
@@ -37,7 +37,7 @@ async fn some_member(app: &App, status: MemberStatus) -> tidings_core::Member {
 
 /// Waits for `n` emails without blocking the test's runtime, which also runs the task
 /// that sends the link.
-async fn mails(smtp: &SmtpServer, n: usize) -> Vec<tidings_channels::testing::Received> {
+async fn mails(smtp: &MailCatcher, n: usize) -> Vec<tidings_channels::catcher::Received> {
     for _ in 0..100 {
         if smtp.received().len() >= n {
             break;
@@ -53,7 +53,7 @@ fn token_in(text: &str) -> String {
 }
 
 async fn a_link_signs_in_once_and_only_until_it_expires(app: App) {
-    let smtp = SmtpServer::start();
+    let smtp = MailCatcher::start();
     let app = with_smtp(app, smtp.port);
     let member = some_member(&app, MemberStatus::Active).await;
     // Case does not matter: addresses are stored and matched in lower case.
@@ -79,7 +79,7 @@ async fn a_link_signs_in_once_and_only_until_it_expires(app: App) {
 }
 
 async fn an_unknown_or_disabled_address_gets_nothing_and_the_same_answer(app: App) {
-    let smtp = SmtpServer::start();
+    let smtp = MailCatcher::start();
     let app = with_smtp(app, smtp.port);
     assert!(sign_in::request_link(&app, "nobody@unknown.example").is_ok());
     assert!(!sign_in::send_link(&app, &Email::parse("nobody@unknown.example").unwrap()).await.unwrap());
@@ -97,7 +97,7 @@ async fn an_unknown_or_disabled_address_gets_nothing_and_the_same_answer(app: Ap
 }
 
 async fn links_to_one_address_are_capped_per_hour(app: App) {
-    let smtp = SmtpServer::start();
+    let smtp = MailCatcher::start();
     let app = with_smtp(app, smtp.port);
     let member = some_member(&app, MemberStatus::Active).await;
     for _ in 0..sign_in::LINKS_PER_HOUR {

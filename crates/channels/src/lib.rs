@@ -5,11 +5,10 @@
 //! decide what to send and record it.
 
 mod breaker;
+pub mod catcher;
 pub mod email;
 mod memory;
 mod set;
-#[cfg(feature = "testing")]
-pub mod testing;
 
 pub use breaker::Outage;
 pub use email::{OutgoingEmail, PartBody, Security, SmtpConfig, SmtpMailer};

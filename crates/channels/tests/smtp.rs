@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::future::join_all;
-use tidings_channels::testing::{Mode, SmtpServer};
+use tidings_channels::catcher::{MailCatcher, Mode};
 use tidings_channels::{OutgoingEmail, PartBody, SmtpConfig, SmtpMailer};
 use tidings_core::deliveries::Outcome;
 
@@ -27,7 +27,7 @@ fn email(n: usize) -> OutgoingEmail {
     }
 }
 
-async fn sends_many_over_few_connections(smtp: SmtpServer, pipelines: bool) {
+async fn sends_many_over_few_connections(smtp: MailCatcher, pipelines: bool) {
     let mailer = mailer(smtp.port);
     // All at once, as the worker sends a round: more emails than connections.
     for outcome in join_all((0..40).map(|n| mailer.send(email(n)))).await {
@@ -53,7 +53,7 @@ async fn sends_many_over_few_connections(smtp: SmtpServer, pipelines: bool) {
     mailer.close().await;
 }
 
-async fn refusals_are_classified_and_the_next_email_still_goes(smtp: SmtpServer) {
+async fn refusals_are_classified_and_the_next_email_still_goes(smtp: MailCatcher) {
     let mailer = mailer(smtp.port);
     assert!(matches!(mailer.send(email(1)).await, Outcome::Sent { .. }));
     smtp.set_mode(Mode::Permanent);
@@ -68,22 +68,22 @@ async fn refusals_are_classified_and_the_next_email_still_goes(smtp: SmtpServer)
 
 #[tokio::test]
 async fn pipelined_sends_arrive_whole() {
-    sends_many_over_few_connections(SmtpServer::start(), true).await;
+    sends_many_over_few_connections(MailCatcher::start(), true).await;
 }
 
 #[tokio::test]
 async fn sends_arrive_whole_without_pipelining() {
-    sends_many_over_few_connections(SmtpServer::start_without_pipelining(), false).await;
+    sends_many_over_few_connections(MailCatcher::start_without_pipelining(), false).await;
 }
 
 #[tokio::test]
 async fn pipelined_refusals() {
-    refusals_are_classified_and_the_next_email_still_goes(SmtpServer::start()).await;
+    refusals_are_classified_and_the_next_email_still_goes(MailCatcher::start()).await;
 }
 
 #[tokio::test]
 async fn refusals_without_pipelining() {
-    refusals_are_classified_and_the_next_email_still_goes(SmtpServer::start_without_pipelining()).await;
+    refusals_are_classified_and_the_next_email_still_goes(MailCatcher::start_without_pipelining()).await;
 }
 
 /// A server that accepts connections and never says a word (nor answers once it has

@@ -43,8 +43,10 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
     let mut url = None;
     let mut token = None;
     let mut warned = false;
-    while token.is_none() {
+    let mut banner = Vec::new();
+    while !banner.last().is_some_and(|l: &String| l.contains("another link: tidings sign-in-link")) {
         let line = lines.next().expect("the banner ends early").unwrap();
+        banner.push(line.clone());
         if let Some(rest) = line.strip_prefix("Tidings is running at ") {
             url = Some(rest.to_owned());
         }
@@ -54,6 +56,10 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
         warned |= line.starts_with("Warning: public_url is not set");
     }
     assert!(warned, "serving on another port without public_url says where links will point");
+    let banner = banner.join("\n");
+    for expected in ["Demo messages: a must-know recall", "Mail catcher: ", "/admin/mail", "Partner portal as "] {
+        assert!(banner.contains(expected), "the banner lacks {expected}: {banner}");
+    }
     let (url, token) = (url.unwrap(), token.unwrap());
     assert!(dir.path().join("tidings.db").exists(), "the default database is a SQLite file in the working directory");
     let client = reqwest::Client::new();
@@ -75,6 +81,28 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
         client.get(format!("{url}/api/v1/topics")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let names: Vec<&str> = topics["items"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Announcements", "Incentives", "Product Updates", "Operations", "Support"]);
+
+    // The recall is out, and its emails reach the mail catcher: the report's count moves.
+    let messages: serde_json::Value =
+        client.get(format!("{url}/api/v1/messages")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let recall = messages["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["content"]["variants"]["en"]["title"] == "Recall: X-200 power units, lot 44")
+        .unwrap_or_else(|| panic!("no demo recall in {messages}"));
+    let report_url = format!("{url}/api/v1/messages/{}/report", recall["id"].as_str().unwrap());
+    let started = Instant::now();
+    loop {
+        let report: serde_json::Value =
+            client.get(&report_url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        if report["funnel"]["delivered"].as_i64().unwrap_or(0) > 0 {
+            assert!(report["funnel"]["acknowledged"].as_i64().unwrap() > 0, "{report}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no email delivered to the mail catcher: {report}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     // A link printed by another process points where the server runs, not at the default port.
     let link = Command::new(env!("CARGO_BIN_EXE_tidings"))

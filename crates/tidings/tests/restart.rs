@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tidings_app::audiences::AudienceDraft;
 use tidings_app::{App, Caller, demo, release};
-use tidings_channels::testing::{Mode, SmtpServer};
+use tidings_channels::catcher::{MailCatcher, Mode};
 use tidings_core::deliveries::DeliveryStatus;
 use tidings_core::messages::{ContentDraft, MessageDraft, VariantDraft};
 use tidings_core::{Catalog, MemberStatus};
@@ -94,7 +94,7 @@ async fn killed_and_restarted(engine: Engine) {
     let expected = usize::try_from(report.deliveries).unwrap();
     assert!(expected > 100, "{report:?}");
 
-    let smtp = SmtpServer::start();
+    let smtp = MailCatcher::start();
     smtp.set_mode(Mode::Slow(Duration::from_millis(10)));
     let mut first = worker(&t.url, smtp.port);
     let deadline = Instant::now() + Duration::from_secs(60);

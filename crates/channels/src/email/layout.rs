@@ -189,11 +189,10 @@ impl Layout {
         )
     }
 
-    /// The email as a recipient would get it, for a preview in the console: its subject
-    /// and HTML part, with links going straight to their targets and nothing tracked (no
-    /// open pixel, no signed links), so looking at it records nothing.
-    pub fn preview(&self, member_name: &str, partner_name: &str, due_at: &str) -> (String, String) {
-        let values = Personal {
+    /// The values of a recipient's slots with nothing tracked: links go straight to
+    /// their targets, no open pixel, no signed links (for previews and test emails).
+    pub fn untracked(&self, member_name: &str, partner_name: &str, due_at: &str) -> Personal {
+        Personal {
             clicks: self.urls.clone(),
             call_to_action: self.rendered.call_to_action.as_ref().map(|c| c.url.clone()).unwrap_or_default(),
             acknowledge: "#acknowledge".into(),
@@ -202,7 +201,13 @@ impl Layout {
             member_name: member_name.to_owned(),
             partner_name: partner_name.to_owned(),
             due_at: due_at.to_owned(),
-        };
+        }
+    }
+
+    /// The email as a recipient would get it, for a preview in the console: its subject
+    /// and HTML part, untracked, so looking at it records nothing.
+    pub fn preview(&self, member_name: &str, partner_name: &str, due_at: &str) -> (String, String) {
+        let values = self.untracked(member_name, partner_name, due_at);
         let encoded = fill(&self.html, |slot| html_escape(values.get(slot)));
         let html = quoted_printable::decode(encoded, quoted_printable::ParseMode::Robust).unwrap_or_default();
         (self.subject.clone(), String::from_utf8_lossy(&html).into_owned())

@@ -62,6 +62,17 @@ pub enum MessageCommand {
     Release { id: MessageId },
     /// Send a copy to the test members of the message's audience.
     TestSend { id: MessageId },
+    /// Send the message's email at once to a staff person's address, as a member of its
+    /// audience (the first, or --member) would get it, with nothing tracked.
+    TestEmail {
+        id: MessageId,
+        /// A staff person's email address.
+        #[arg(long)]
+        to: String,
+        /// The member to show it as (email or id).
+        #[arg(long)]
+        member: Option<String>,
+    },
     /// The report as JSON: the funnel, deliveries by channel and status, the breakdowns by
     /// partner, type, tier, region and role, and the steps over time.
     Report { id: MessageId },
@@ -158,6 +169,11 @@ pub async fn run(app: &App, command: MessageCommand) -> anyhow::Result<ExitCode>
             let report = release::test_send(app, &caller, id).await.map_err(fail)?;
             eprintln!("test copy {}", report.message.id);
             print_release(&report);
+        }
+        MessageCommand::TestEmail { id, to, member } => {
+            let request = tidings_app::test_email::TestEmailRequest { to: Some(to), member };
+            let sent = tidings_app::test_email::send(app, &caller, id, &request).await.map_err(fail)?;
+            println!("sent \"{}\" to {}, as {} would get it", sent.subject, sent.to, sent.shown_as);
         }
         MessageCommand::Report { id } => {
             print_json(&tidings_app::reports::report(app, &caller, id).await.map_err(fail)?)?

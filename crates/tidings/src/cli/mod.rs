@@ -209,6 +209,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         tracing::warn!(variable = %name, "this TIDINGS_ environment variable names no setting and is ignored; see tidings print-config");
     }
     let db = Db::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("opening the database: {e}"))?;
+    let catcher = match &cli.command {
+        Command::Serve { demo: true, .. } => serve::mail_catcher(&config),
+        _ => None,
+    };
     let app = App::new(db.clone(), config.catalog.clone())
         .with_default_exclusion(config.audiences.default_exclusion.as_deref())
         .map_err(|e| anyhow::anyhow!("invalid [audiences] default_exclusion: {e}"))?;
@@ -220,8 +224,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             url: config.consent.terms_url.clone().filter(|u| !u.trim().is_empty()),
             version: config.consent.terms_version.clone().unwrap_or_else(|| tidings_app::Terms::default().version),
         }),
-        channels: channels(&config),
+        channels: channels(&config, catcher.as_ref()),
         retry: config.retry,
+        mail_catcher: catcher,
         ..app
     };
     let app = app.with_stored_signing_key().await.map_err(|e| anyhow::anyhow!("loading the signing key: {e}"))?;
@@ -301,15 +306,22 @@ async fn staff(app: &App, command: StaffCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The channels configured: email through our SMTP pool.
-fn channels(config: &Config) -> tidings_channels::Channels {
+/// The channels configured: email through our SMTP pool, to the demo's mail catcher when
+/// there is one.
+fn channels(config: &Config, catcher: Option<&tidings_channels::catcher::MailCatcher>) -> tidings_channels::Channels {
     let mail = tidings_app::MailSettings {
         from: config.mail.from.clone(),
         return_path: config.mail.return_path.clone(),
         message_id_domain: config.mail.message_id_domain.clone(),
     };
-    tidings_channels::Channels::new(mail).with_smtp(tidings_channels::SmtpConfig {
-        connections: config.worker.concurrency.max(1),
-        ..config.smtp.clone()
-    })
+    let smtp = match catcher {
+        Some(catcher) => tidings_channels::SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: catcher.port,
+            connections: 4,
+            ..tidings_channels::SmtpConfig::default()
+        },
+        None => tidings_channels::SmtpConfig { connections: config.worker.concurrency.max(1), ..config.smtp.clone() },
+    };
+    tidings_channels::Channels::new(mail).with_smtp(smtp)
 }

@@ -5,9 +5,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 use tidings_app::workers::deliver;
 use tidings_app::{App, auth, demo};
+use tidings_channels::catcher::MailCatcher;
 use tidings_core::StaffRole;
 
 use crate::config::Config;
+
+/// How many caught emails the demo keeps (the oldest go first).
+const CAUGHT_KEPT: usize = 2000;
 
 pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -25,6 +29,10 @@ pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) 
     }
     if with_demo {
         let seeded = demo::seed(&app).await.map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
+        let story = match seeded {
+            Some(_) => Some(demo::tell(&app).await.map_err(|e| anyhow::anyhow!("staging the demo: {e}"))?),
+            None => None,
+        };
         let token = auth::rotate_token(&app, "demo", StaffRole::Admin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         match seeded {
             Some(s) => println!(
@@ -32,6 +40,13 @@ pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) 
                 s.partners, s.members
             ),
             None => println!("The database already has data; no demo data was added."),
+        }
+        if let Some(story) = &story {
+            println!(
+                "Demo messages: a must-know recall ({} of its recipients have acknowledged), a product update, \
+                 and a draft to try test sends on; {} members opted in to email.",
+                story.acknowledged, story.opted_in
+            );
         }
         match demo::rotate_admin_password(&app).await {
             Ok(password) => {
@@ -43,9 +58,16 @@ pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) 
         println!("API token: {token}");
         println!("Try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/partners");
         println!("API description: {url}/api/v1/openapi.json");
+        if app.mail_catcher.is_some() {
+            println!(
+                "Mail catcher: no SMTP server is configured, so email is caught, not sent: read it at {url}/admin/mail"
+            );
+        }
         if let Some((who, link)) = demo_sign_in(&app).await {
             println!("Partner portal as {who} (this link works once, for 15 minutes): {link}");
-            println!("  another one: tidings sign-in-link <member email>");
+            println!(
+                "  the recall waits for their acknowledgment there; another link: tidings sign-in-link <member email>"
+            );
         }
     }
     tracing::info!(listen = %config.listen, "serving");
@@ -96,13 +118,30 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// A portal sign-in link for the first active demo member, as the demo has no SMTP server.
+/// A portal sign-in link for the demo's partner user, a recipient of the recall.
 async fn demo_sign_in(app: &App) -> Option<(String, String)> {
-    let filter =
-        tidings_store::members::MemberFilter { status: Some(tidings_core::MemberStatus::Active), ..Default::default() };
-    let caller = tidings_app::Caller::operator();
-    let member =
-        tidings_app::members::list(app, &caller, &filter, None, Some(1)).await.ok()?.items.into_iter().next()?;
-    let link = tidings_app::sign_in::operator_link(app, &caller, member.id).await.ok()?;
+    let member = demo::portal_member(app).await.ok()??;
+    let link = tidings_app::sign_in::operator_link(app, &tidings_app::Caller::operator(), member.id).await.ok()?;
     Some((member.profile.email.to_string(), link))
+}
+
+/// The demo's built-in mail server, when no SMTP server is configured (the default
+/// address, and nothing answering there).
+pub fn mail_catcher(config: &Config) -> Option<MailCatcher> {
+    let default = tidings_channels::SmtpConfig::default();
+    let smtp = &config.smtp;
+    if smtp.host != default.host || smtp.port != default.port || smtp.username.is_some() {
+        return None;
+    }
+    let local_server = (std::net::Ipv4Addr::LOCALHOST, smtp.port).into();
+    if std::net::TcpStream::connect_timeout(&local_server, std::time::Duration::from_millis(200)).is_ok() {
+        return None;
+    }
+    match MailCatcher::for_demo(CAUGHT_KEPT) {
+        Ok(catcher) => Some(catcher),
+        Err(e) => {
+            tracing::warn!("the demo's mail catcher could not start: {e}");
+            None
+        }
+    }
 }

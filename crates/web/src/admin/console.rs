@@ -59,6 +59,7 @@ pub struct Console {
     pub caller: Caller,
     pub guest: Guest,
     pub path: String,
+    catching_mail: bool,
 }
 
 impl FromRequestParts<App> for Console {
@@ -72,7 +73,8 @@ impl FromRequestParts<App> for Console {
         match tidings_app::staff::signed_in(app, id).await {
             Ok(person) => {
                 let caller = Caller::staff(&person);
-                Ok(Self { person, caller, guest, path: parts.uri.path().to_owned() })
+                let catching_mail = tidings_app::mail_catcher::catching(app);
+                Ok(Self { person, caller, guest, path: parts.uri.path().to_owned(), catching_mail })
             }
             Err(AppError::Unauthorized) => {
                 let _ = guest.sign_out().await;
@@ -91,7 +93,7 @@ impl Console {
     /// The frame of a page in this person's console.
     pub async fn shell(&self, title: impl Into<String>) -> Shell {
         let flash = self.take_flash().await;
-        Shell::new(&self.person, self.guest.csrf.clone(), &self.path, title.into(), flash)
+        Shell::new(&self.person, self.guest.csrf.clone(), &self.path, title.into(), flash, self.catching_mail)
     }
 
     pub async fn flash(&self, text: impl Into<String>) {

@@ -189,6 +189,8 @@ pub struct ShowQuery {
 struct MessagePage {
     shell: Shell,
     message: Message,
+    /// Email is one of its channels (so a test email can be sent).
+    by_email: bool,
     title: String,
     topic: String,
     warnings: Vec<Warning>,
@@ -257,6 +259,7 @@ async fn message_page(app: &App, console: &Console, id: MessageId, query: ShowQu
     let approval = tidings_app::approvals::status(app, caller, id).await?;
     let released_at = messages::released_at(app, caller, id).await?;
     Ok(MessagePage {
+        by_email: message.effective_channels().contains(&tidings_core::consent::Channel::Email),
         recipients_local: recipients_local(&message, &audience),
         zones: tidings_core::TimeZone::known(),
         shell: console.shell(super::home::title(&message).to_owned()).await,
@@ -333,7 +336,28 @@ pub async fn test_send(State(app): State<App>, console: Console, Path(id): Path<
     let done = tidings_app::release::test_send(&app, &console.caller, id)
         .await
         .map(|r| format!("Test sent to {} test member(s) ({} deliveries).", r.recipients, r.deliveries));
-    after_action(&console, id, done).await
+    after_action(&console, id, not_sent_is_a_note(done)).await
+}
+
+#[derive(Deserialize)]
+pub struct TestEmailForm {
+    /// The member whose view the page previews.
+    #[serde(default)]
+    member: String,
+}
+
+/// The message's email to the signed-in person, as the previewed member would get it.
+pub async fn test_email(
+    State(app): State<App>,
+    console: Console,
+    Path(id): Path<MessageId>,
+    Form(form): Form<TestEmailForm>,
+) -> PageResult {
+    let request = tidings_app::test_email::TestEmailRequest { to: None, member: Some(form.member) };
+    let done = tidings_app::test_email::send(&app, &console.caller, id, &request)
+        .await
+        .map(|sent| format!("Test email sent to {}, as {} would get it.", sent.to, sent.shown_as));
+    after_action(&console, id, not_sent_is_a_note(done)).await
 }
 
 pub async fn approve(State(app): State<App>, console: Console, Path(id): Path<MessageId>) -> PageResult {
@@ -347,6 +371,14 @@ pub async fn copy(State(app): State<App>, console: Console, Path(id): Path<Messa
     let copy = messages::copy(&app, &console.caller, id).await?;
     console.flash("A new draft with the same content and audience.").await;
     Ok(Redirect::to(&format!("/admin/messages/{}/edit", copy.id)).into_response())
+}
+
+/// A test that could not go says why on the message's page, not on an error page.
+fn not_sent_is_a_note(done: Result<String, AppError>) -> Result<String, AppError> {
+    match done {
+        Err(AppError::Conflict(why)) => Ok(format!("Not sent: {why}.")),
+        other => other,
+    }
 }
 
 async fn after_action(console: &Console, id: MessageId, done: Result<String, AppError>) -> PageResult {

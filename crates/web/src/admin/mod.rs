@@ -13,6 +13,7 @@ pub(crate) mod download;
 mod engagement;
 mod forms;
 mod home;
+mod mail;
 mod messages;
 mod people;
 mod report;
@@ -60,6 +61,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/messages/{id}/cancel", post(messages::cancel))
         .route("/messages/{id}/release", post(messages::release))
         .route("/messages/{id}/test-send", post(messages::test_send))
+        .route("/messages/{id}/test-email", post(messages::test_email))
         .route("/messages/{id}/copy", post(messages::copy))
         .route("/messages/{id}/approve", post(messages::approve))
         .route("/settings", get(settings::show).post(settings::save))
@@ -94,6 +96,9 @@ pub fn router(app: &App) -> Router<App> {
         .route("/tokens", get(people::tokens).post(people::create_token))
         .route("/tokens/{id}/revoke", post(people::revoke_token))
         .route("/audit", get(audit::show))
+        .route("/mail", get(mail::list))
+        .route("/mail/{number}", get(mail::show))
+        .route("/mail/{number}/html", get(mail::html))
         .layer(axum::middleware::from_fn(|s, r, n| {
             crate::csrf::verify(s, r, n, shell::form_refused, crate::csrf::CONSOLE_FORM_LIMIT)
         }))

@@ -38,6 +38,9 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("/admin/settings", "Settings", Action::Configure),
 ];
 
+/// Only in a demo that catches its mail.
+const MAIL_CATCHER: (&str, &str, Action) = ("/admin/mail", "Mail catcher", Action::Configure);
+
 /// The part of every page that is not the page's own content.
 pub struct Shell {
     pub title: String,
@@ -49,9 +52,18 @@ pub struct Shell {
 }
 
 impl Shell {
-    pub fn new(person: &Staff, csrf: String, path: &str, title: String, flash: Option<String>) -> Self {
+    /// With `catching_mail`, the demo's mail catcher is in the menu.
+    pub fn new(
+        person: &Staff,
+        csrf: String,
+        path: &str,
+        title: String,
+        flash: Option<String>,
+        catching_mail: bool,
+    ) -> Self {
         let nav = SECTIONS
             .iter()
+            .chain(catching_mail.then_some(&MAIL_CATCHER))
             .filter(|(_, _, needs)| person.role.may(*needs))
             .map(|(href, label, _)| NavItem {
                 href,

@@ -96,6 +96,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(messages::preview))
         .routes(routes!(sending::release))
         .routes(routes!(sending::test_send))
+        .routes(routes!(sending::test_email))
         .routes(routes!(sending::events))
         .routes(routes!(sending::report))
         .routes(routes!(sending::member_token))

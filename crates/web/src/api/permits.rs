@@ -62,3 +62,8 @@ impl Requires for super::sending::TokenRequest {
     const ACTION: Action = Action::ManageTokens;
     const DOING: &'static str = "issue member tokens";
 }
+
+impl Requires for tidings_app::test_email::TestEmailRequest {
+    const ACTION: Action = Action::Compose;
+    const DOING: &'static str = "send test emails";
+}

@@ -10,6 +10,7 @@ use tidings_app::events::{self, EventQuery};
 use tidings_app::inbox::{self, MemberToken};
 use tidings_app::release::{self, ReleaseReport};
 use tidings_app::reports::{self, Report};
+use tidings_app::test_email::{self, TestEmailRequest, TestEmailSent};
 use tidings_app::tracking::{self, BounceReport};
 use tidings_core::{MemberId, MessageId};
 use utoipa::ToSchema;
@@ -30,15 +31,29 @@ pub async fn release(
     Ok(axum::Json(release::release(&app, &caller, id).await?))
 }
 
-/// Send a copy of the message to the test members of its audience (the message stays as it is).
+/// Send a copy of the message to the test members of its audience (the message stays as
+/// it is). Refused with 409 and the ways on when no test member matches the audience.
 #[utoipa::path(post, path = "/messages/{id}/test-send", tag = "sending", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = ReleaseReport), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = ReleaseReport), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn test_send(
     State(app): State<App>,
     Staff(caller): Staff,
     Path(id): Path<MessageId>,
 ) -> Result<axum::Json<ReleaseReport>, ApiError> {
     Ok(axum::Json(release::test_send(&app, &caller, id).await?))
+}
+
+/// Send the message's email at once to a staff person (`to`), as a member of its audience
+/// would get it, with nothing tracked: to see it in a real mail reader before anyone gets it.
+#[utoipa::path(post, path = "/messages/{id}/test-email", tag = "sending", params(("id" = uuid::Uuid, Path)),
+    request_body = TestEmailRequest,
+    responses((status = 200, body = TestEmailSent), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn test_email(
+    State(app): State<App>,
+    Path(id): Path<MessageId>,
+    Permitted(caller, request): Permitted<TestEmailRequest>,
+) -> Result<axum::Json<TestEmailSent>, ApiError> {
+    Ok(axum::Json(test_email::send(&app, &caller, id, &request).await?))
 }
 
 /// A message's events, oldest first: queued (read from the delivery rows), sent, bounced,

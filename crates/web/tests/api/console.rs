@@ -28,14 +28,14 @@ both_engines!(
 const PASSWORD: &str = "correct horse battery";
 
 /// A staff person with a password, for `role`.
-async fn staff(app: &TestApp, role: StaffRole) -> String {
+pub(crate) async fn staff(app: &TestApp, role: StaffRole) -> String {
     let email = format!("{role}@vendor.example");
     tidings_app::staff::add(&app.app, &Caller::operator(), &email, &format!("Pat {role}"), role).await.unwrap();
     tidings_app::passwords::set_staff(&app.app, &Caller::operator(), &email, PASSWORD).await.unwrap();
     email
 }
 
-async fn signed_in(app: &TestApp, email: &str) -> Browser {
+pub(crate) async fn signed_in(app: &TestApp, email: &str) -> Browser {
     let mut browser = Browser::new(app);
     let form = browser.get("/admin/sign-in").await;
     let done =
@@ -299,9 +299,11 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/partners/export.csv".into(), [Page; 4]),
         ("/admin/import".into(), [Page, Refused, Refused, Refused]),
         ("/admin/tokens".into(), [Page, Refused, Refused, Refused]),
+        ("/admin/mail".into(), [Page, Refused, Refused, Refused]),
     ];
     let writes: Vec<(String, [Answer; 4])> = vec![
         (format!("/admin/messages/{draft_id}/test-send"), [Done, Done, Refused, Refused]),
+        (format!("/admin/messages/{draft_id}/test-email"), [Done, Done, Refused, Refused]),
         (format!("/admin/messages/{draft_id}/copy"), [Done, Done, Refused, Refused]),
         ("/admin/segments".into(), [Done, Done, Refused, Refused]),
         (format!("/admin/messages/{draft_id}/approve"), [Done, Refused, Done, Refused]),

@@ -7,7 +7,7 @@ use serde_json::Value;
 pub use tidings_app::testing::Engine;
 use tidings_app::testing::TestDb;
 use tidings_app::{App, Caller, auth};
-use tidings_channels::testing::SmtpServer;
+use tidings_channels::catcher::MailCatcher;
 use tidings_channels::{Channels, SmtpConfig};
 use tidings_core::{Catalog, StaffRole};
 
@@ -22,7 +22,7 @@ pub struct TestApp {
     /// The app the server runs (same database, same signing key), for driving workers.
     pub app: App,
     /// Where the server sends the email it sends itself (sign-in links).
-    pub smtp: SmtpServer,
+    pub smtp: MailCatcher,
     db: Option<TestDb>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -56,10 +56,11 @@ impl TestApp {
             auth::create_token(&app, &Caller::operator(), "analyst", StaffRole::Analyst, None).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let smtp = SmtpServer::start();
+        let smtp = MailCatcher::start();
         app.public_url = Arc::from(base.as_str());
         app.widget_origins = Arc::new(vec![WIDGET_ORIGIN.to_owned()]);
         app.channels = Channels::default().with_smtp(SmtpConfig { port: smtp.port, ..SmtpConfig::default() });
+        app.mail_catcher = Some(smtp.clone());
         let served = app.clone();
         let server = tokio::spawn(async move {
             let _ = tidings_web::serve(listener, served, std::future::pending()).await;

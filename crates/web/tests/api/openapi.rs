@@ -55,6 +55,7 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/messages/{id}/preview",
         "/messages/{id}/release",
         "/messages/{id}/test-send",
+        "/messages/{id}/test-email",
         "/messages/{id}/events",
         "/messages/{id}/report",
         "/members/{id}/token",
@@ -75,7 +76,7 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 63);
+    assert_eq!(operations, 64);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }

@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tidings_app::workers::deliver::{Cache, WorkerConfig, work_once};
 use tidings_app::{App, demo};
-use tidings_channels::testing::SmtpServer;
+use tidings_channels::catcher::MailCatcher;
 use tidings_channels::{Channels, SmtpConfig};
 
 use crate::both_engines;
@@ -25,7 +25,7 @@ async fn member(app: &TestApp, token: &str, method: Method, path: &str, body: Op
 
 async fn a_recall_is_composed_released_mailed_read_and_acknowledged(app: TestApp) -> TestApp {
     demo::seed(&App::new(app.db().clone(), Default::default())).await.unwrap();
-    let smtp = SmtpServer::start();
+    let smtp = MailCatcher::start();
     let mut worker = app.app.clone();
     worker.channels = Channels::default().with_smtp(SmtpConfig { port: smtp.port, ..SmtpConfig::default() });
     worker.public_url = Arc::from(app.base.as_str());

@@ -1,9 +1,12 @@
-//! A real SMTP server for tests (mailin's protocol state machine, not a mock of the
-//! client): it records what arrives and can be told to answer slowly, with 4xx or with
-//! 5xx, so tests see the mailer's real behaviour on the wire. It announces PIPELINING
-//! (RFC 2920) unless started without, and like a real server it sends the answers to
-//! pipelined commands together, only flushing once it has read all the input it has.
+//! A mail catcher: a real SMTP server on a loopback port (mailin's protocol state
+//! machine) that keeps what arrives instead of delivering it, like Mailpit. The demo sends
+//! its email there when no SMTP server is configured, and the console shows what it
+//! caught; tests use it as the mailer's real peer on the wire, and can make it answer
+//! slowly, with 4xx or with 5xx. It announces PIPELINING (RFC 2920) unless started
+//! without, and like a real server it sends the answers to pipelined commands together,
+//! only flushing once it has read all the input it has.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -28,6 +31,10 @@ pub enum Mode {
 /// One message as the server received it.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// 1 for the first message caught, counting up.
+    pub number: u64,
+    /// Milliseconds since the Unix epoch.
+    pub received_at: i64,
     pub from: String,
     pub to: Vec<String>,
     pub data: Vec<u8>,
@@ -55,6 +62,11 @@ impl Received {
         self.parsed().body_text(0).map(|t| t.into_owned()).unwrap_or_default()
     }
 
+    /// The `To` header as written (name and address).
+    pub fn to_header(&self) -> String {
+        self.header("To").unwrap_or_else(|| self.to.join(", "))
+    }
+
     /// The decoded HTML part.
     pub fn html(&self) -> String {
         self.parsed().body_html(0).map(|t| t.into_owned()).unwrap_or_default()
@@ -64,7 +76,11 @@ impl Received {
 #[derive(Default)]
 struct State {
     mode: Mode,
-    received: Vec<Received>,
+    /// Oldest first; at most `keep` of them.
+    received: VecDeque<Received>,
+    /// How many messages are kept (the oldest go first); `None` keeps all.
+    keep: Option<usize>,
+    caught: u64,
     /// Messages answered with an error, by mode.
     refused: usize,
     /// MAIL commands that arrived with more commands behind them (pipelined).
@@ -118,20 +134,34 @@ impl Handler for Recorder {
         if let Mode::Slow(wait) = mode {
             std::thread::sleep(wait);
         }
-        let mail = Received { from: self.from.clone(), to: self.to.clone(), data: std::mem::take(&mut self.data) };
-        lock(&self.state).received.push(mail);
+        let received_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let mut state = lock(&self.state);
+        state.caught += 1;
+        let mail = Received {
+            number: state.caught,
+            received_at,
+            from: self.from.clone(),
+            to: self.to.clone(),
+            data: std::mem::take(&mut self.data),
+        };
+        state.received.push_back(mail);
+        if state.keep.is_some_and(|keep| state.received.len() > keep) {
+            state.received.pop_front();
+        }
         OK
     }
 }
 
-/// A running server on a free loopback port; it lives until the test process ends.
+/// A running server on a loopback port; it lives until the process ends.
 #[derive(Clone)]
-pub struct SmtpServer {
+pub struct MailCatcher {
     pub port: u16,
     state: Arc<Mutex<State>>,
 }
 
-impl SmtpServer {
+impl MailCatcher {
     pub fn start() -> Self {
         Self::start_with(0, true)
     }
@@ -146,16 +176,25 @@ impl SmtpServer {
         Self::start_with(0, false)
     }
 
+    /// For the demo: on a free loopback port, keeping the latest `keep` messages.
+    pub fn for_demo(keep: usize) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        Ok(Self::serve(listener, true, Some(keep)))
+    }
+
     fn start_with(port: u16, pipelining: bool) -> Self {
-        let listener = match TcpListener::bind(("127.0.0.1", port)) {
-            Ok(l) => l,
+        match TcpListener::bind(("127.0.0.1", port)) {
+            Ok(listener) => Self::serve(listener, pipelining, None),
             Err(e) => panic!("cannot bind the test SMTP server: {e}"),
-        };
+        }
+    }
+
+    fn serve(listener: TcpListener, pipelining: bool, keep: Option<usize>) -> Self {
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new(Mutex::new(State { keep, ..State::default() }));
         let recorder = Recorder { state: state.clone(), from: String::new(), to: Vec::new(), data: Vec::new() };
         std::thread::spawn(move || {
-            let sessions = SessionBuilder::new("smtp.test");
+            let sessions = SessionBuilder::new("catcher.tidings.localhost");
             for stream in listener.incoming().flatten() {
                 let (sessions, recorder) = (sessions.clone(), recorder.clone());
                 std::thread::spawn(move || converse(stream, &sessions, recorder, pipelining));
@@ -168,12 +207,19 @@ impl SmtpServer {
         lock(&self.state).mode = mode;
     }
 
+    /// What is kept, oldest first.
     pub fn received(&self) -> Vec<Received> {
-        lock(&self.state).received.clone()
+        lock(&self.state).received.iter().cloned().collect()
     }
 
+    /// The kept message numbered `number`.
+    pub fn get(&self, number: u64) -> Option<Received> {
+        lock(&self.state).received.iter().find(|r| r.number == number).cloned()
+    }
+
+    /// How many messages arrived since the start, kept or not.
     pub fn received_count(&self) -> usize {
-        lock(&self.state).received.len()
+        usize::try_from(lock(&self.state).caught).unwrap_or(usize::MAX)
     }
 
     /// Messages refused with a 4xx or 5xx answer.

@@ -3,8 +3,11 @@
 //! the five standard topics, a few partner groups and one admin. Deterministic, so every
 //! demo looks the same.
 
+mod story;
+
 use std::collections::BTreeSet;
 
+pub use story::{Story, portal_member, tell};
 use tidings_core::consent::{TopicPolicies, TopicPolicy};
 use tidings_core::{
     AttrKey, AttrValue, Attributes, Country, Email, GroupId, KeyedDraft, LifecycleStage, Locale, Member, MemberId,

@@ -1,0 +1,196 @@
+//! What `serve --demo` adds to the seeded directory so that a newcomer sees the product
+//! at work in its first minutes: most members opted in to email, a must-know recall
+//! released (some partners have acknowledged, most have not), a need-to-know product
+//! update released, and a draft to try test sends and scheduling on. Kept apart from
+//! [`super::seed`], whose plain directory the tests count on.
+
+use tidings_core::messages::MessageDraft;
+use tidings_core::{Member, MemberId, MemberStatus, MessageId};
+use tidings_store::consent::ConsentRecord;
+use tidings_store::members::MemberFilter;
+use tidings_store::{consent, members, settings};
+
+use crate::inbox::Origin;
+use crate::{App, AppError, Caller};
+
+/// Where the story keeps the member whose portal the demo opens, across restarts.
+const PORTAL_MEMBER: &str = "demo_portal_member";
+
+/// What the story made.
+#[derive(Debug, Clone)]
+pub struct Story {
+    pub recall: MessageId,
+    pub update: MessageId,
+    pub draft: MessageId,
+    /// Members opted in to email.
+    pub opted_in: usize,
+    /// Recall recipients who had acknowledged before the demo started.
+    pub acknowledged: usize,
+    /// A recall recipient who has neither read nor acknowledged it: the portal the demo
+    /// opens, with the recall's pop-up waiting.
+    pub portal_member: Member,
+}
+
+/// The recall: must know, to the support, operations and lead people of distributors and
+/// resellers, acknowledged with a statement by `due_at`.
+fn recall_draft(due_at: &str) -> serde_json::Value {
+    serde_json::json!({
+        "topic": "operations",
+        "importance": "critical",
+        "time_zone": "Europe/Berlin",
+        "content": {"variants": {"en": {
+            "title": "Recall: X-200 power units, lot 44",
+            "summary": "Lot 44 of the X-200 power unit can overheat under sustained load.",
+            "what_changed": "Testing found that X-200 power units from lot 44 can overheat when run at full load for more than two hours.",
+            "why_it_matters": "An overheating unit can damage the equipment it powers. Customers must not receive units from this lot.",
+            "what_to_do": "1. Stop selling X-200 units from lot 44 today.\n2. Pull them from stock and quarantine them.\n3. Contact customers who bought them in the last 60 days.",
+            "call_to_action": {"label": "Open the recall kit", "url": "https://vendor.example/recall/x200-lot44"}
+        }}},
+        "audience": {"rule": "partner.type in (\"distributor\", \"reseller\") and member.role in (\"support\", \"operations\", \"partner_lead\")"},
+        "acknowledgment": {"statement": "I have pulled lot 44 from stock and will contact affected customers.", "due_at": due_at}
+    })
+}
+
+fn update_draft() -> serde_json::Value {
+    serde_json::json!({
+        "topic": "product-updates",
+        "importance": "action",
+        "content": {"variants": {"en": {
+            "title": "X-300 firmware 4.2 is available",
+            "summary": "Firmware 4.2 fixes the fan-speed regression and adds remote diagnostics.",
+            "what_changed": "Firmware 4.2 for the X-300 is out: it fixes the fan-speed regression of 4.1 and adds remote diagnostics.",
+            "why_it_matters": "Customers on 4.1 report noisy fans; 4.2 ends those support calls.",
+            "what_to_do": "Offer the update to customers on 4.1 at their next service visit.",
+            "call_to_action": {"label": "Read the release notes", "url": "https://vendor.example/x300/4.2"}
+        }}},
+        "audience": {"rule": "member.role in (\"technical\", \"support\")"}
+    })
+}
+
+fn draft_draft() -> serde_json::Value {
+    serde_json::json!({
+        "topic": "incentives",
+        "importance": "info",
+        "content": {"variants": {"en": {
+            "title": "Q1 SPIFF: $200 per X-300 sold",
+            "summary": "Sell an X-300 between January and March and earn $200 per unit.",
+            "what_changed": "A new SPIFF pays $200 for every X-300 sold in the first quarter.",
+            "why_it_matters": "It is the richest SPIFF of the year.",
+            "what_to_do": "Register each deal in the portal within 30 days of the sale."
+        }}},
+        "audience": {"rule": "member.role = \"sales\""}
+    })
+}
+
+/// Tells the demo's story on a freshly seeded database.
+pub async fn tell(app: &App) -> Result<Story, AppError> {
+    let operator = Caller::operator();
+    let opted_in = opt_in_most(app).await?;
+    let week = 7 * 86_400_000;
+    let due_at = tidings_core::Timestamp::from_millis(app.clock.now().as_millis() + week).to_rfc3339();
+    let recall = create(app, &operator, recall_draft(&due_at)).await?;
+    let update = create(app, &operator, update_draft()).await?;
+    let draft = create(app, &operator, draft_draft()).await?;
+    crate::release::release(app, &operator, update).await?;
+    crate::release::release(app, &operator, recall).await?;
+
+    let recipients = recipients(app, &operator, recall).await?;
+    let origin = Origin { ip: Some("192.0.2.10".into()), user_agent: Some("Tidings demo".into()) };
+    let mut acknowledged = 0;
+    let mut portal_member = None;
+    for (i, member) in recipients.iter().enumerate() {
+        // About two in five acknowledge, one in five only reads, the rest have not looked.
+        match i % 5 {
+            0 | 3 => {
+                let seen = crate::inbox::view(app, member, recall, &origin).await?;
+                crate::inbox::acknowledge(app, member, recall, &seen.rendered.content_hash, &origin).await?;
+                acknowledged += 1;
+            }
+            1 => {
+                crate::inbox::read(app, member, recall, &origin).await?;
+            }
+            _ if portal_member.is_none() => portal_member = Some(member.clone()),
+            _ => {}
+        }
+    }
+    let portal_member = portal_member.ok_or(AppError::NotFound("a recall recipient for the demo portal"))?;
+    let mut tx = app.db.begin().await?;
+    settings::put(&mut tx, PORTAL_MEMBER, &portal_member.id.to_string()).await?;
+    tx.commit().await?;
+    Ok(Story { recall, update, draft, opted_in, acknowledged, portal_member })
+}
+
+/// The member whose portal the demo opens: the one the story chose, as long as they can
+/// still sign in; else the first active member.
+pub async fn portal_member(app: &App) -> Result<Option<Member>, AppError> {
+    let mut tx = app.db.read().await?;
+    if let Some(id) = settings::get(&mut tx, PORTAL_MEMBER).await?.and_then(|id| id.parse::<MemberId>().ok())
+        && let Ok(member) = members::get(&mut tx, id).await
+        && member.profile.status != MemberStatus::Disabled
+    {
+        return Ok(Some(member));
+    }
+    let active = MemberFilter { status: Some(MemberStatus::Active), ..Default::default() };
+    Ok(members::list(&mut tx, &active, None, Some(1)).await?.items.into_iter().next())
+}
+
+async fn create(app: &App, caller: &Caller, draft: serde_json::Value) -> Result<MessageId, AppError> {
+    let draft: MessageDraft =
+        serde_json::from_value(draft).map_err(|e| AppError::Unexpected(anyhow::anyhow!("a demo message: {e}")))?;
+    Ok(crate::messages::create(app, caller, &draft).await?.id)
+}
+
+/// Three in four members (test members included) opted in to email, as if they had ticked
+/// the box in the portal, in one transaction.
+async fn opt_in_most(app: &App) -> Result<usize, AppError> {
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let mut opted_in = 0;
+    let mut after = None;
+    loop {
+        let page = members::list(&mut tx, &MemberFilter::default(), after.as_deref(), Some(500)).await?;
+        for (i, member) in page.items.iter().enumerate() {
+            if member.profile.status == MemberStatus::Disabled
+                || (i % 4 == 3 && member.profile.status != MemberStatus::Test)
+            {
+                continue;
+            }
+            let record = ConsentRecord {
+                id: uuid::Uuid::now_v7(),
+                member_id: member.id,
+                purpose: "email".into(),
+                granted: true,
+                source: "portal".into(),
+                lawful_basis: "consent".into(),
+                text_version: "demo-email-1".into(),
+                recorded_by: "member".into(),
+                recorded_at: now,
+            };
+            consent::record(&mut tx, &record).await?;
+            opted_in += 1;
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    tx.commit().await?;
+    Ok(opted_in)
+}
+
+/// The members who got the message in their inbox, in id order.
+async fn recipients(app: &App, caller: &Caller, id: MessageId) -> Result<Vec<Member>, AppError> {
+    let message = crate::messages::get(app, caller, id).await?;
+    let mut ids = Vec::new();
+    crate::audiences::each_member(app, caller, &message.audience, |chunk| {
+        ids.extend_from_slice(chunk);
+        Ok(())
+    })
+    .await?;
+    let mut tx = app.db.read().await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(members::get(&mut tx, id).await?);
+    }
+    Ok(out)
+}

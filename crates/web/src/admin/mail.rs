@@ -1,0 +1,62 @@
+//! The demo's mail catcher (admins): the email Tidings sent while no SMTP server is
+//! configured, as members would get it, with the links in each one to follow.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse};
+use tidings_app::App;
+use tidings_app::mail_catcher::{self, CaughtMail};
+
+use super::console::Console;
+use super::shell::{PageResult, Shell, render, when};
+
+/// The caught emails the list shows.
+const LISTED: usize = 200;
+
+#[derive(Template)]
+#[template(path = "admin/mail_list.html")]
+struct ListPage {
+    shell: Shell,
+    caught: usize,
+    mail: Vec<Row>,
+}
+
+struct Row {
+    number: u64,
+    at: String,
+    to: String,
+    subject: String,
+}
+
+pub async fn list(State(app): State<App>, console: Console) -> PageResult {
+    let mail = mail_catcher::list(&app, &console.caller, LISTED)?
+        .into_iter()
+        .map(|m| Row { number: m.number, at: when(m.received_at), to: m.to, subject: m.subject })
+        .collect();
+    let caught = mail_catcher::count(&app, &console.caller)?;
+    Ok(render(StatusCode::OK, &ListPage { shell: console.shell("Mail catcher").await, caught, mail }))
+}
+
+#[derive(Template)]
+#[template(path = "admin/mail.html")]
+struct MailPage {
+    shell: Shell,
+    mail: CaughtMail,
+}
+
+pub async fn show(State(app): State<App>, console: Console, Path(number): Path<u64>) -> PageResult {
+    let mail = mail_catcher::get(&app, &console.caller, number)?;
+    Ok(render(StatusCode::OK, &MailPage { shell: console.shell(mail.subject.clone()).await, mail }))
+}
+
+/// The email's HTML as its own document, framed only by the console, with nothing able to
+/// run in it; its images (the open pixel among them) load as a mail reader's would.
+pub async fn html(State(app): State<App>, console: Console, Path(number): Path<u64>) -> PageResult {
+    let mail = mail_catcher::get(&app, &console.caller, number)?;
+    let policy =
+        "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox";
+    let headers =
+        [("content-security-policy", policy), ("cache-control", "no-store"), ("x-content-type-options", "nosniff")];
+    Ok((headers, Html(mail.html)).into_response())
+}
