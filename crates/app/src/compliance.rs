@@ -58,6 +58,7 @@ pub async fn messages(app: &App, caller: &Caller, limit: i64) -> Result<Vec<Summ
 /// One message's compliance, partner by partner.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ComplianceReport))]
 pub struct Report {
     pub summary: Summary,
     pub statement: Option<String>,

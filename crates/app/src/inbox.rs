@@ -76,6 +76,7 @@ pub async fn issue_token(
 /// Filters for the inbox list.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct InboxQuery {
     pub topic_id: Option<TopicId>,
     pub importance: Option<Importance>,
@@ -88,6 +89,9 @@ pub struct InboxQuery {
     /// Words in the message.
     pub q: Option<String>,
     pub after: Option<String>,
+    /// 1 to 500; 50 by default.
+    #[serde(default, deserialize_with = "tidings_core::page_limit::deserialize")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<u32>,
 }
 

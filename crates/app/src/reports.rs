@@ -61,6 +61,7 @@ pub struct Period {
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = MessageReport))]
 pub struct Report {
     pub message_id: MessageId,
     pub title: String,

@@ -22,6 +22,11 @@ SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ
 UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW";
 
 impl Country {
+    /// Every assigned code, upper case, in alphabetical order.
+    pub fn assigned() -> impl Iterator<Item = &'static str> {
+        ASSIGNED.split(' ')
+    }
+
     pub fn parse(text: &str) -> Result<Self, CountryError> {
         let code = text.trim().to_ascii_uppercase();
         let assigned = code.len() == 2 && ASSIGNED.split(' ').any(|c| c == code);

@@ -16,6 +16,7 @@ pub mod members;
 pub mod messages;
 #[cfg(feature = "openapi")]
 mod openapi;
+pub mod page_limit;
 pub mod partners;
 pub mod phone;
 pub mod slug;

@@ -30,11 +30,13 @@ pub struct AuditEntry {
     /// The kind of record acted on: `topic`, `member`, `message`, ...
     pub subject_kind: String,
     pub subject_id: Option<Uuid>,
-    /// The record before the action; absent for a creation.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    /// The record before the action (a JSON object, or for a change of state the state it
+    /// left, such as `"draft"`); absent for a creation.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Value>))]
     pub before: Option<serde_json::Value>,
-    /// The record after the action, or what the action did; absent for a deletion.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    /// The record after the action, or what the action did (any JSON value); absent for a
+    /// deletion.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Value>))]
     pub after: Option<serde_json::Value>,
 }
 

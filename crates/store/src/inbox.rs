@@ -166,6 +166,7 @@ fn parse_cursor(text: &str) -> Option<(i64, Uuid)> {
 /// The evidence of one acknowledgment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = AcknowledgmentRecord))]
 pub struct Acknowledgment {
     pub message_id: MessageId,
     pub member_id: MemberId,

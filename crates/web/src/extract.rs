@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -11,29 +11,53 @@ use tidings_app::{App, AppError, Caller, auth};
 
 use crate::error::{ApiError, Problem, problem};
 
-/// A JSON body; a malformed or mistyped body is a 400 (syntax) or 422 (shape) problem.
+/// A JSON object body; a malformed or mistyped body is a 400 (syntax) or 422 (shape)
+/// problem. Every body the API takes is an object: serde would also fill a struct from an
+/// array (`[]` as an empty policy), so anything else is refused.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with 'Content-Type: application/json'",
+            ));
+        }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(bytes) => bytes,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the body is larger than 2 MB",
+                ));
+            }
+            Err(e) => return Err(problem(StatusCode::BAD_REQUEST, "bad_request", e.body_text())),
+        };
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(_) if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') => {
+                Err(problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", "the body must be a JSON object"))
+            }
             Ok(axum::Json(v)) => Ok(Self(v)),
             Err(JsonRejection::JsonDataError(e)) => {
                 Err(problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", e.body_text()))
             }
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(problem(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as JSON with 'Content-Type: application/json'",
-            )),
-            Err(JsonRejection::BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(problem(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body is larger than 2 MB"))
-            }
             Err(e) => Err(problem(StatusCode::BAD_REQUEST, "bad_request", e.body_text())),
         }
     }
+}
+
+/// `application/json`, or any `application/...+json`, with or without parameters.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// A path parameter, such as an id; one that does not parse is a 400 problem.
@@ -62,9 +86,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Self(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                Err(problem(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))
-            }
             Err(e) => Err(problem(StatusCode::BAD_REQUEST, "bad_request", e.body_text())),
         }
     }

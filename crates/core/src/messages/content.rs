@@ -48,6 +48,7 @@ pub struct Content {
 /// What the member confirms for a must-know message, and by when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = AcknowledgmentAsked))]
 pub struct Acknowledgment {
     /// Such as "I have checked our stock for the affected lots".
     pub statement: String,

@@ -17,6 +17,8 @@ pub struct PageQuery {
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
     /// 1 to 500; 50 by default.
+    #[serde(default, deserialize_with = "tidings_core::page_limit::deserialize")]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 

@@ -17,14 +17,18 @@ use crate::extract::{Path, Permitted, Query, Staff};
 pub struct MemberQuery {
     partner_id: Option<PartnerId>,
     /// active, test or disabled.
+    #[param(value_type = Option<MemberStatus>)]
     status: Option<String>,
     /// Members who have this role.
+    #[param(value_type = Option<Role>)]
     role: Option<String>,
     /// Part of the email or name, or the exact external id.
     q: Option<String>,
     /// The `next` cursor of the previous page.
     after: Option<String>,
     /// 1 to 500; 50 by default.
+    #[serde(default, deserialize_with = "tidings_core::page_limit::deserialize")]
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 

@@ -19,9 +19,13 @@ use crate::extract::{Json, Path, Permitted, Query, Staff};
 #[into_params(parameter_in = Query)]
 pub struct MessageQuery {
     /// draft, scheduled, sending, sent or cancelled.
+    #[param(value_type = Option<MessageState>)]
     state: Option<String>,
     topic_id: Option<TopicId>,
     after: Option<String>,
+    /// 1 to 500; 50 by default.
+    #[serde(default, deserialize_with = "tidings_core::page_limit::deserialize")]
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 

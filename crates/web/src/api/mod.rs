@@ -14,9 +14,12 @@ mod members;
 mod messages;
 mod partners;
 mod permits;
+mod problems;
+mod required;
 mod segments;
 mod sending;
 mod topics;
+mod vocabulary;
 
 use axum::Json;
 use serde::Serialize;
@@ -30,6 +33,8 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Tidings API", description = "Partner communications: the partner directory, imports and, as they land, audiences, messages and evidence."),
     modifiers(&BearerAuth),
+    // Named by query parameters only, which do not bring their schemas along.
+    components(schemas(tidings_core::Role)),
     security(("bearer" = [])),
     tags(
         (name = "partners", description = "Partner organizations"),
@@ -125,9 +130,18 @@ pub fn router() -> OpenApiRouter<App> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut spec) = router().split_for_parts();
     spec.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
+    problems::document(&mut spec);
+    required::document(&mut spec);
     spec
 }
 
-async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi())
+/// The description as this instance serves it, with its catalog's vocabularies.
+pub fn openapi_for(catalog: &tidings_core::Catalog) -> serde_json::Value {
+    let mut spec = serde_json::to_value(openapi()).unwrap_or_default();
+    vocabulary::document(&mut spec, catalog);
+    spec
+}
+
+async fn openapi_json(axum::extract::State(app): axum::extract::State<App>) -> Json<serde_json::Value> {
+    Json(openapi_for(&app.catalog))
 }

@@ -20,6 +20,7 @@ pub struct PartnerQuery {
     region: Option<String>,
     /// ISO 3166-1 alpha-2 code.
     country: Option<String>,
+    #[param(value_type = Option<LifecycleStage>)]
     lifecycle_stage: Option<String>,
     /// A partner group key.
     group: Option<String>,
@@ -28,6 +29,8 @@ pub struct PartnerQuery {
     /// The `next` cursor of the previous page.
     after: Option<String>,
     /// 1 to 500; 50 by default.
+    #[serde(default, deserialize_with = "tidings_core::page_limit::deserialize")]
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 

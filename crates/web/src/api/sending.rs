@@ -87,6 +87,7 @@ pub async fn report(
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// How long the token lives: 1 (the default) to 30 days.
+    #[schema(minimum = 1, maximum = 30)]
     days: Option<i64>,
 }
 
