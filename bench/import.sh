@@ -35,6 +35,10 @@ SQLITE="sqlite:$WORK/bench.db"
 measure "SQLite: tidings import members" "$BIN" --database-url "$SQLITE" import members "$WORK/members.csv"
 measure "SQLite: same file again (all unchanged)" "$BIN" --database-url "$SQLITE" import members "$WORK/members.csv"
 measure "SQLite baseline: sqlite3 .import, bare table" sqlite3 "$WORK/raw.db" ".mode csv" ".import $WORK/members.csv raw_members" "select count(*) from raw_members;"
+# The floor an import cannot go under: the same rows, already valid, into a table with the
+# members table's keys, indexes and foreign key.
+sqlite3 "$WORK/bench.db" ".schema members" | sed 's/\bmembers\b/floor_members/g; s/INDEX members_by_partner/INDEX floor_by_partner/' > "$WORK/floor.sql"
+measure "SQLite floor: same rows, members' keys and indexes" sqlite3 "$WORK/bench.db" "pragma foreign_keys = on; $(cat "$WORK/floor.sql") insert into floor_members select * from members; select count(*) from floor_members;"
 
 psql -q "$PG" -c "drop schema if exists tidings_bench cascade; create schema tidings_bench" > /dev/null
 PGURL="$PG?options=-c%20search_path%3Dtidings_bench"
@@ -43,3 +47,6 @@ measure "PostgreSQL: tidings import members" "$BIN" --database-url "$PGURL" impo
 measure "PostgreSQL: same file again (all unchanged)" "$BIN" --database-url "$PGURL" import members "$WORK/members.csv"
 psql -q "$PG" -c "create table tidings_bench.raw_members (external_id text, partner_external_id text, email text, name text, roles text, locale text, time_zone text, status text, last_seen_at text, trained text, certification_level text)" > /dev/null
 measure "PostgreSQL baseline: psql \\copy, bare table" psql -q "$PG" -c "\\copy tidings_bench.raw_members from '$WORK/members.csv' csv header"
+psql -q "$PG" -c "\\copy tidings_bench.members to '$WORK/members.pgcopy'" > /dev/null
+psql -q "$PG" -c "create table tidings_bench.floor_members (like tidings_bench.members including all); alter table tidings_bench.floor_members add foreign key (partner_id) references tidings_bench.partners (id)" > /dev/null
+measure "PostgreSQL floor: same rows, members' keys and indexes" psql -q "$PG" -c "\\copy tidings_bench.floor_members from '$WORK/members.pgcopy'"

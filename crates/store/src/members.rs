@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::db::on_tx;
 use crate::partners::escape_like;
 use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor, found, placeholders};
-use crate::{Error, Result, Tx};
+use crate::{Dialect, Error, Result, Tx};
 
 #[derive(sqlx::FromRow)]
 struct MemberRow {
@@ -160,17 +160,37 @@ pub async fn get_many(tx: &mut Tx, ids: &[MemberId]) -> Result<Vec<Member>> {
 /// Members whose external id or email is among those given: the candidates an import
 /// batch may update.
 pub async fn find_by_keys(tx: &mut Tx, external_ids: &[String], emails: &[String]) -> Result<Vec<Member>> {
-    let mut clauses = Vec::new();
-    if !external_ids.is_empty() {
-        clauses.push(format!("external_id in ({})", placeholders(tx.dialect(), 1, external_ids.len())));
-    }
-    if !emails.is_empty() {
-        clauses.push(format!("email in ({})", placeholders(tx.dialect(), external_ids.len() + 1, emails.len())));
-    }
-    if clauses.is_empty() {
+    if external_ids.is_empty() && emails.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!("select {COLUMNS} from members where {}", clauses.join(" or "));
+    let ext = (!external_ids.is_empty()).then(|| placeholders(tx.dialect(), 1, external_ids.len()));
+    let email = (!emails.is_empty()).then(|| placeholders(tx.dialect(), external_ids.len() + 1, emails.len()));
+    let by = |column: &str, keys: &Option<String>| keys.as_ref().map(|k| format!("{column} in ({k})"));
+    let condition = match tx.dialect() {
+        // SQLite answers an OR of two indexed lookups with both indexes.
+        Dialect::Sqlite => {
+            [by("external_id", &ext), by("email", &email)].into_iter().flatten().collect::<Vec<_>>().join(" or ")
+        }
+        // PostgreSQL plans that OR as a sequential scan whenever its statistics lag behind
+        // the table, as they do while an import fills it (17 ms a batch instead of 2): one
+        // lookup per key instead, the second skipping what the first found. Numbered
+        // parameters can be used twice.
+        Dialect::Postgres => {
+            let by_email = match (&email, &ext) {
+                (Some(e), Some(x)) => {
+                    Some(format!("email in ({e}) and (external_id is null or external_id not in ({x}))"))
+                }
+                (Some(e), None) => Some(format!("email in ({e})")),
+                (None, _) => None,
+            };
+            [by("external_id", &ext), by_email]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(&format!(" union all select {COLUMNS} from members where "))
+        }
+    };
+    let sql = format!("select {COLUMNS} from members where {condition}");
     let values: Vec<Value> = external_ids.iter().chain(emails).cloned().map(Value::Text).collect();
     let rows: Vec<MemberRow> = on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values).fetch_all(c).await)?;
     rows.into_iter().map(Member::try_from).collect()

@@ -20,7 +20,7 @@ pub use partners::import_partners;
 /// At most this many row errors are kept for the report; all are counted.
 pub const MAX_REPORTED_ERRORS: usize = 1000;
 /// Rows per batch: one transaction and one multi-row insert each.
-pub const BATCH_ROWS: usize = 500;
+pub const BATCH_ROWS: usize = 5000;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImportOptions {
