@@ -2,6 +2,7 @@
 //! PostgreSQL; each query is written once in the subset both engines accept, and the few
 //! dialect differences are named side by side where they occur.
 
+mod copy_in;
 mod db;
 mod error;
 mod keyed;

@@ -74,8 +74,12 @@ pub async fn insert(tx: &mut Tx, member: &Member) -> Result<()> {
     insert_many(tx, std::slice::from_ref(member)).await
 }
 
-/// Inserts up to [`INSERT_BATCH`] members with one statement.
+/// Inserts members: on PostgreSQL with `COPY`, on SQLite up to [`INSERT_BATCH`] with one
+/// statement.
 pub async fn insert_many(tx: &mut Tx, members: &[Member]) -> Result<()> {
+    if let crate::db::TxInner::Postgres(t) = &mut tx.0 {
+        return copy_members(t, members).await;
+    }
     for chunk in members.chunks(INSERT_BATCH) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| format!("({})", placeholders(tx.dialect(), i * COLUMN_COUNT + 1, COLUMN_COUNT)))
@@ -105,6 +109,33 @@ pub async fn insert_many(tx: &mut Tx, members: &[Member]) -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+async fn copy_members(conn: &mut sqlx::PgConnection, members: &[Member]) -> Result<()> {
+    if members.is_empty() {
+        return Ok(());
+    }
+    let mut rows = crate::copy_in::Rows::with_capacity(members.len() * 256);
+    for m in members {
+        let p = &m.profile;
+        let attributes = serde_json::to_string(&p.attributes).map_err(Error::corrupt)?;
+        rows.plain(m.id.as_uuid())
+            .plain(p.partner_id.as_uuid())
+            .optional_text(p.external_id.as_deref())
+            .text(p.email.as_str())
+            .optional_text(p.phone.as_ref().map(|v| v.as_str()))
+            .text(&p.name)
+            .plain(p.roles.bits())
+            .text(p.locale.as_str())
+            .text(p.time_zone.as_str())
+            .text(p.status.as_str())
+            .text(&attributes)
+            .optional_plain(p.last_seen_at.map(Timestamp::as_millis))
+            .plain(m.created_at.as_millis())
+            .plain(m.updated_at.as_millis())
+            .end_row();
+    }
+    rows.copy_into(conn, "members", COLUMNS).await
 }
 
 pub async fn update(tx: &mut Tx, member: &Member) -> Result<()> {

@@ -240,6 +240,8 @@ async fn members_are_found_by_external_id_or_email(db: Db) {
     let mut ids: Vec<_> = found.iter().map(|m| m.id).collect();
     ids.sort();
     assert_eq!(ids, [a.id, b.id]);
+    let both = members::find_by_keys(&mut tx, &["U-1".into()], &["a@acme.example".into()]).await.unwrap();
+    assert_eq!(both.iter().map(|m| m.id).collect::<Vec<_>>(), [a.id], "found by both keys, listed once");
     assert!(members::find_by_keys(&mut tx, &[], &[]).await.unwrap().is_empty());
     let ids = partners::ids_by_external_ids(&mut tx, &["A".into(), "missing".into()]).await.unwrap();
     assert_eq!(ids.get("A"), Some(&p.id));
@@ -249,13 +251,25 @@ async fn members_are_found_by_external_id_or_email(db: Db) {
 async fn many_members_are_inserted_in_one_go(db: Db) {
     let p = partner("Acme", "A", "reseller", "growth");
     seed_partner(&db, &p).await;
-    let many: Vec<Member> =
+    let mut many: Vec<Member> =
         (0..1_234).map(|i| member(p.id, &format!("m{i}@acme.example"), None, &["support"])).collect();
+    // Text that a bulk path must carry exactly (PostgreSQL's COPY escapes these).
+    many[7].profile.name = "Tab\t here \\ back\\slash \\N quote \" and\r\nnew line".to_owned();
+    let odd = many[7].clone();
     let mut tx = db.begin().await.unwrap();
     members::insert_many(&mut tx, &many).await.unwrap();
     tx.commit().await.unwrap();
     let mut tx = db.read().await.unwrap();
     assert_eq!(members::count(&mut tx).await.unwrap(), 1_234);
+    assert_eq!(members::get(&mut tx, odd.id).await.unwrap(), odd, "stored exactly as given");
+    drop(tx);
+    // A clash anywhere in the lot is the same conflict an insert gives, and the transaction
+    // can still be rolled back (the importer then retries row by row).
+    let mut tx = db.begin().await.unwrap();
+    let clash = [member(p.id, "new@acme.example", None, &[]), member(p.id, "m3@acme.example", None, &[])];
+    let error = members::insert_many(&mut tx, &clash).await.unwrap_err();
+    assert!(matches!(error, tidings_store::Error::Conflict(_)), "{error:?}");
+    tx.rollback().await.unwrap();
 }
 
 async fn members_list_by_partner_role_status_and_text(db: Db) {
