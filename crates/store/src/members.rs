@@ -1,5 +1,7 @@
 //! Members (partner users). Bulk paths insert many rows per statement.
 
+use std::borrow::Borrow;
+
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 use tidings_core::{
@@ -76,7 +78,7 @@ pub async fn insert(tx: &mut Tx, member: &Member) -> Result<()> {
 
 /// Inserts members: on PostgreSQL with `COPY`, on SQLite up to [`INSERT_BATCH`] with one
 /// statement.
-pub async fn insert_many(tx: &mut Tx, members: &[Member]) -> Result<()> {
+pub async fn insert_many<M: Borrow<Member> + Sync>(tx: &mut Tx, members: &[M]) -> Result<()> {
     if let crate::db::TxInner::Postgres(t) = &mut tx.0 {
         return copy_members(t, members).await;
     }
@@ -88,19 +90,20 @@ pub async fn insert_many(tx: &mut Tx, members: &[Member]) -> Result<()> {
         on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for m in chunk {
+                let m: &Member = m.borrow();
                 let p = &m.profile;
                 q = q
                     .bind(m.id.as_uuid())
                     .bind(p.partner_id.as_uuid())
-                    .bind(p.external_id.clone())
-                    .bind(p.email.as_str().to_owned())
-                    .bind(p.phone.as_ref().map(|v| v.as_str().to_owned()))
-                    .bind(p.name.clone())
+                    .bind(p.external_id.as_deref())
+                    .bind(p.email.as_str())
+                    .bind(p.phone.as_ref().map(|v| v.as_str()))
+                    .bind(p.name.as_str())
                     .bind(p.roles.bits())
-                    .bind(p.locale.as_str().to_owned())
-                    .bind(p.time_zone.as_str().to_owned())
+                    .bind(p.locale.as_str())
+                    .bind(p.time_zone.as_str())
                     .bind(p.status.as_str())
-                    .bind(Json(p.attributes.clone()))
+                    .bind(Json(&p.attributes))
                     .bind(p.last_seen_at.map(Timestamp::as_millis))
                     .bind(m.created_at.as_millis())
                     .bind(m.updated_at.as_millis());
@@ -111,12 +114,13 @@ pub async fn insert_many(tx: &mut Tx, members: &[Member]) -> Result<()> {
     Ok(())
 }
 
-async fn copy_members(conn: &mut sqlx::PgConnection, members: &[Member]) -> Result<()> {
+async fn copy_members<M: Borrow<Member>>(conn: &mut sqlx::PgConnection, members: &[M]) -> Result<()> {
     if members.is_empty() {
         return Ok(());
     }
     let mut rows = crate::copy_in::Rows::with_capacity(members.len() * 256);
     for m in members {
+        let m: &Member = m.borrow();
         let p = &m.profile;
         let attributes = serde_json::to_string(&p.attributes).map_err(Error::corrupt)?;
         rows.plain(m.id.as_uuid())

@@ -222,8 +222,8 @@ impl Planner for MemberPlanner {
     }
 
     async fn create_all(tx: &mut Tx, records: &[&MemberChange]) -> Result<(), tidings_store::Error> {
-        let owned: Vec<Member> = records.iter().map(|c| c.member.clone()).collect();
-        members::insert_many(tx, &owned).await?;
+        let new: Vec<&Member> = records.iter().map(|c| &c.member).collect();
+        members::insert_many(tx, &new).await?;
         let consents: Vec<&ConsentRecord> = records.iter().filter_map(|c| c.consent.as_ref()).collect();
         consent_store::record_many(tx, &consents).await
     }
