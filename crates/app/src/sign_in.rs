@@ -5,7 +5,7 @@
 //! shows a button that signs in (a POST): mail scanners open links, and a GET that used
 //! the link up would leave the member with a dead one.
 
-use tidings_channels::{OutgoingEmail, PartBody, Payload};
+use tidings_channels::{PartBody, Payload};
 use tidings_core::consent::Channel;
 use tidings_core::{Action, Email, Member, MemberId, MemberStatus, Timestamp};
 use tidings_store::{members, sign_in};
@@ -66,17 +66,13 @@ pub async fn send_link(app: &App, email: &Email) -> Result<bool, AppError> {
         button = ammonia::clean_text(&button),
         ignore = ammonia::clean_text(&ignore),
     );
-    let email = OutgoingEmail {
-        from: app.channels.mail().from.clone(),
-        return_path: app.channels.mail().return_path.clone(),
-        to_name: member.profile.name.clone(),
-        to: member.profile.email.to_string(),
-        subject: tr.text("email-sign-in-subject"),
-        text: PartBody::Text(format!("{intro}\n\n{url}\n\n{ignore}")),
-        html: PartBody::Text(html),
-        message_id: app.channels.mail().one_off_message_id(),
-        unsubscribe_url: None,
-    };
+    let email = app.channels.mail().one_off(
+        &member.profile.name,
+        member.profile.email.as_str(),
+        tr.text("email-sign-in-subject"),
+        PartBody::Text(format!("{intro}\n\n{url}\n\n{ignore}")),
+        PartBody::Text(html),
+    );
     match app.channels.send(Channel::Email, Payload::Email(email)).await {
         tidings_core::deliveries::Outcome::Sent { .. } => Ok(true),
         other => Err(AppError::Unexpected(anyhow::anyhow!("the sign-in link was not sent: {other:?}"))),

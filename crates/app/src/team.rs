@@ -185,17 +185,13 @@ async fn reminder_emails(
                 intro = ammonia::clean_text(&intro),
                 title = ammonia::clean_text(&title),
             );
-            OutgoingEmail {
-                from: app.channels.mail().from.clone(),
-                return_path: app.channels.mail().return_path.clone(),
-                to_name: m.profile.name.clone(),
-                to: m.profile.email.to_string(),
-                subject: tr.text_with("email-reminder-subject", "title", &title),
-                text: PartBody::Text(text),
-                html: PartBody::Text(html),
-                message_id: app.channels.mail().one_off_message_id(),
-                unsubscribe_url: None,
-            }
+            app.channels.mail().one_off(
+                &m.profile.name,
+                m.profile.email.as_str(),
+                tr.text_with("email-reminder-subject", "title", &title),
+                PartBody::Text(text),
+                PartBody::Text(html),
+            )
         })
         .collect())
 }

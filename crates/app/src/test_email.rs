@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use tidings_channels::Payload;
-use tidings_channels::email::{Layout, OutgoingEmail};
+use tidings_channels::email::Layout;
 use tidings_core::consent::Channel;
 use tidings_core::deliveries::Outcome;
 use tidings_core::messages::{self, Personalization};
@@ -76,18 +76,7 @@ pub async fn send(
     let values = layout.untracked(&member.profile.name, &partner.profile.name, &due.unwrap_or_default());
     let (text, html) = layout.fill(&values);
     let subject = format!("[Test] {}", layout.subject());
-    let mail = app.channels.mail();
-    let email = OutgoingEmail {
-        from: mail.from.clone(),
-        return_path: mail.return_path.clone(),
-        to_name: String::new(),
-        to: to.to_string(),
-        subject: subject.clone(),
-        text,
-        html,
-        message_id: mail.one_off_message_id(),
-        unsubscribe_url: None,
-    };
+    let email = app.channels.mail().one_off("", to.as_str(), subject.clone(), text, html);
     match app.channels.send(Channel::Email, Payload::Email(email)).await {
         Outcome::Sent { .. } => {}
         other => return Err(AppError::Unexpected(anyhow::anyhow!("the test email was not sent: {other:?}"))),

@@ -5,6 +5,8 @@
 //! deliveries queued before an upgrade keep their Message-ID.
 
 use tidings_core::deliveries::Purpose;
+
+use super::{OutgoingEmail, PartBody};
 use tidings_core::{MemberId, MessageId};
 
 /// Who the email comes from.
@@ -43,6 +45,22 @@ impl MailSettings {
     /// reminder): unique, never the same twice.
     pub fn one_off_message_id(&self) -> String {
         format!("{}@{}", uuid::Uuid::now_v7().simple(), self.message_id_domain)
+    }
+
+    /// An email that is no delivery (a sign-in link, a colleague's reminder, a test email),
+    /// from this sender, with a Message-ID of its own and no unsubscribe link.
+    pub fn one_off(&self, to_name: &str, to: &str, subject: String, text: PartBody, html: PartBody) -> OutgoingEmail {
+        OutgoingEmail {
+            from: self.from.clone(),
+            return_path: self.return_path.clone(),
+            to_name: to_name.to_owned(),
+            to: to.to_owned(),
+            subject,
+            text,
+            html,
+            message_id: self.one_off_message_id(),
+            unsubscribe_url: None,
+        }
     }
 }
 
