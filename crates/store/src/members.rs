@@ -15,7 +15,8 @@ use crate::partners::escape_like;
 use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor, found, placeholders};
 use crate::{Dialect, Error, Result, Tx};
 
-#[derive(sqlx::FromRow)]
+/// A member as stored; read from rows, or (SQLite, in bulk) from the JSON of [`AS_JSON_ARRAY`].
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct MemberRow {
     id: Uuid,
     partner_id: Uuid,
@@ -232,8 +233,8 @@ pub async fn find_by_keys(tx: &mut Tx, external_ids: &[String], emails: &[String
         let sql = format!("select {AS_JSON_ARRAY} from members where {condition}");
         let (json,): (String,) =
             on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values).fetch_one(c).await)?;
-        let rows: Vec<JsonMemberRow> = serde_json::from_str(&json).map_err(Error::corrupt)?;
-        return rows.into_iter().map(|r| Member::try_from(MemberRow::from(r))).collect();
+        let rows: Vec<MemberRow> = serde_json::from_str(&json).map_err(Error::corrupt)?;
+        return rows.into_iter().map(Member::try_from).collect();
     }
     let sql = format!("select {COLUMNS} from members where {condition}");
     let rows: Vec<MemberRow> = on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values).fetch_all(c).await)?;
@@ -245,45 +246,6 @@ const AS_JSON_ARRAY: &str = "json_group_array(json_object('id', hex(id), 'partne
     'external_id', external_id, 'email', email, 'phone', phone, 'name', name, 'roles', roles, 'locale', locale, \
     'time_zone', time_zone, 'status', status, 'attributes', json(attributes), 'last_seen_at', last_seen_at, \
     'created_at', created_at, 'updated_at', updated_at))";
-
-#[derive(serde::Deserialize)]
-struct JsonMemberRow {
-    id: Uuid,
-    partner_id: Uuid,
-    external_id: Option<String>,
-    email: String,
-    phone: Option<String>,
-    name: String,
-    roles: i64,
-    locale: String,
-    time_zone: String,
-    status: String,
-    attributes: Attributes,
-    last_seen_at: Option<i64>,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl From<JsonMemberRow> for MemberRow {
-    fn from(r: JsonMemberRow) -> Self {
-        Self {
-            id: r.id,
-            partner_id: r.partner_id,
-            external_id: r.external_id,
-            email: r.email,
-            phone: r.phone,
-            name: r.name,
-            roles: r.roles,
-            locale: r.locale,
-            time_zone: r.time_zone,
-            status: r.status,
-            attributes: Json(r.attributes),
-            last_seen_at: r.last_seen_at,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
 
 pub async fn list(tx: &mut Tx, filter: &MemberFilter, after: Option<&str>, limit: Option<u32>) -> Result<Page<Member>> {
     let limit = clamp_limit(limit);
