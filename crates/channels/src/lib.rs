@@ -8,6 +8,7 @@ mod breaker;
 pub mod catcher;
 pub mod email;
 mod memory;
+pub mod outbound;
 mod set;
 
 pub use breaker::Outage;
