@@ -33,6 +33,7 @@ pub mod self_service;
 pub mod sessions;
 pub mod sign_in;
 pub mod signing;
+pub mod sms_hooks;
 pub mod staff;
 pub mod team;
 pub mod test_email;

@@ -38,6 +38,7 @@ pub fn recipient<'a>(
         acknowledge: message.acknowledgment.as_ref().map(|_| signed("a", TokenUse::Acknowledge)),
         unsubscribe: signed("u", TokenUse::Unsubscribe),
         open_pixel: signed("t/o", TokenUse::Open),
+        short_link: signed("s", TokenUse::Text),
         due_at: message.acknowledgment.as_ref().and_then(|a| a.due_at).map(|due| due.stated(&member.profile.time_zone)),
     }
 }

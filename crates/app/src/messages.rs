@@ -40,7 +40,10 @@ async fn check_references(app: &App, tx: &mut Tx, m: &Message) -> Result<(), App
             continue;
         }
         if !tidings_channels::Channels::can_send(channel) {
-            errors.add("channels", format!("Tidings cannot send {channel} yet: choose the inbox, the pop-up or email"));
+            errors.add(
+                "channels",
+                format!("Tidings cannot send {channel} yet: choose the inbox, the pop-up, email or sms"),
+            );
         } else if !app.channels.provides(channel) {
             errors.add("channels", format!("no {channel} provider is configured, so {channel} would reach nobody"));
         }
@@ -260,6 +263,22 @@ pub struct MessagePreview {
     /// The email as the member would get it, when the message goes by email: links go
     /// straight to their targets and nothing is tracked.
     pub email: Option<EmailPreview>,
+    /// The text message as the member would get it, when the message goes by SMS, with
+    /// what it costs.
+    pub sms: Option<SmsPreview>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SmsPreview {
+    /// The text; its link is a placeholder of the real link's length, so opening the
+    /// preview records nothing for the member.
+    pub text: String,
+    pub characters: usize,
+    /// `gsm7` (160 a segment, 153 when split) or `ucs2` (70, 67).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub encoding: tidings_channels::sms::Encoding,
+    pub segments: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -295,6 +314,15 @@ pub async fn preview(app: &App, caller: &Caller, id: MessageId, member: &str) ->
     } else {
         None
     };
+    let sms = message.effective_channels().contains(&tidings_core::consent::Channel::Sms).then(|| {
+        let layout = tidings_channels::sms::Layout::new(&message, rendered.clone());
+        let token = app.signer.recipient_token(crate::signing::TokenUse::Text, message.id, member.id);
+        let link = format!("{}/s/{}", app.public_url.trim_end_matches('/'), "x".repeat(token.len()));
+        let due = message.acknowledgment.as_ref().and_then(|a| a.due_at).map(|d| d.stated(&member.profile.time_zone));
+        let text = layout.fill(&link, due.as_deref());
+        let cost = tidings_channels::sms::segments::count(&text);
+        SmsPreview { characters: text.chars().count(), encoding: cost.encoding, segments: cost.count, text }
+    });
     let prefs = consent_store::preferences(&mut tx, member.id).await?;
     let channels = message
         .effective_channels()
@@ -309,5 +337,5 @@ pub async fn preview(app: &App, caller: &Caller, id: MessageId, member: &str) ->
             ChannelDecision { channel, allowed: d.allowed, reason: d.reason }
         })
         .collect();
-    Ok(MessagePreview { member_email: member.profile.email.to_string(), rendered, channels, email })
+    Ok(MessagePreview { member_email: member.profile.email.to_string(), rendered, channels, email, sms })
 }

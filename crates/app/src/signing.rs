@@ -23,6 +23,8 @@ pub enum TokenUse {
     Click,
     Unsubscribe,
     Acknowledge,
+    /// The one link in a text message: it opens the message, and takes its acknowledgment.
+    Text,
     Member,
 }
 
@@ -33,6 +35,7 @@ impl TokenUse {
             Self::Click => b"click",
             Self::Unsubscribe => b"unsubscribe",
             Self::Acknowledge => b"acknowledge",
+            Self::Text => b"text",
             Self::Member => b"member",
         }
     }

@@ -140,13 +140,31 @@ pub async fn unsubscribe(app: &App, token: &str, origin: &Origin) -> Result<Link
     Ok(subject)
 }
 
+/// Which link opened the message page: an email's acknowledgment link, or a text
+/// message's one link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageLink {
+    Email,
+    Text,
+}
+
+impl PageLink {
+    fn token_use(self) -> TokenUse {
+        match self {
+            Self::Email => TokenUse::Acknowledge,
+            Self::Text => TokenUse::Text,
+        }
+    }
+}
+
 /// The acknowledgment page's content: the message as the member sees it.
 pub async fn acknowledgment_page(
     app: &App,
+    link: PageLink,
     token: &str,
     origin: &Origin,
 ) -> Result<(Member, inbox::InboxMessage), AppError> {
-    let subject = link_subject(app, TokenUse::Acknowledge, token).await?;
+    let subject = link_subject(app, link.token_use(), token).await?;
     let view = inbox::view(app, &subject.member, subject.message.id, origin).await?;
     Ok((subject.member, view))
 }
@@ -154,11 +172,12 @@ pub async fn acknowledgment_page(
 /// The deliberate press of the button on the acknowledgment page.
 pub async fn acknowledge_by_link(
     app: &App,
+    link: PageLink,
     token: &str,
     content_hash: &str,
     origin: &Origin,
 ) -> Result<(Rendered, AcknowledgeOutcome), AppError> {
-    let subject = link_subject(app, TokenUse::Acknowledge, token).await?;
+    let subject = link_subject(app, link.token_use(), token).await?;
     let outcome = inbox::acknowledge(app, &subject.member, subject.message.id, content_hash, origin).await?;
     let view = inbox::view(app, &subject.member, subject.message.id, origin).await?;
     Ok((view.rendered, outcome))

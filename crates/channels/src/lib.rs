@@ -10,6 +10,7 @@ pub mod email;
 mod memory;
 pub mod outbound;
 mod set;
+pub mod sms;
 
 pub use breaker::Outage;
 pub use email::{OutgoingEmail, PartBody, Security, SmtpConfig, SmtpMailer};

@@ -14,11 +14,13 @@ use tidings_core::{MemberId, MessageId};
 use crate::breaker::{Breaker, Outage};
 use crate::email::{self, MailSettings, OutgoingEmail, SmtpMailer};
 use crate::memory::Outbox;
+use crate::sms::{self, OutgoingSms, Twilio};
 
 /// A message laid out for one channel, once per text: the costly part of composing, the
 /// same for everyone who reads the same text.
 pub enum Layout {
     Email(email::Layout),
+    Sms(sms::Layout),
 }
 
 impl Layout {
@@ -27,12 +29,15 @@ impl Layout {
     pub fn urls(&self) -> &[String] {
         match self {
             Self::Email(l) => l.urls(),
+            // A text carries one link, to the message in the portal.
+            Self::Sms(_) => &[],
         }
     }
 
     pub fn rendered(&self) -> &Rendered {
         match self {
             Self::Email(l) => l.rendered(),
+            Self::Sms(l) => l.rendered(),
         }
     }
 }
@@ -41,6 +46,7 @@ impl Layout {
 #[derive(Debug, Clone)]
 pub enum Payload {
     Email(OutgoingEmail),
+    Sms(OutgoingSms),
 }
 
 impl Payload {
@@ -48,6 +54,7 @@ impl Payload {
     pub fn idempotency_key(&self) -> &str {
         match self {
             Self::Email(e) => &e.message_id,
+            Self::Sms(s) => &s.reference,
         }
     }
 
@@ -55,6 +62,7 @@ impl Payload {
     pub fn to(&self) -> &str {
         match self {
             Self::Email(e) => &e.to,
+            Self::Sms(s) => &s.to,
         }
     }
 }
@@ -63,8 +71,29 @@ impl Payload {
 #[derive(Clone, Debug)]
 pub enum Provider {
     Smtp(Arc<SmtpMailer>),
+    Twilio(Arc<Twilio>),
     /// Keeps what it is given (tests).
     Memory(Outbox),
+}
+
+impl Payload {
+    /// What kind of payload it is, for errors.
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Email(_) => "an email",
+            Self::Sms(_) => "a text message",
+        }
+    }
+}
+
+impl Provider {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Smtp(_) => "SMTP",
+            Self::Twilio(_) => "Twilio-compatible SMS API",
+            Self::Memory(_) => "memory",
+        }
+    }
 }
 
 /// One recipient of a delivery: who they are and the links signed for them.
@@ -83,6 +112,8 @@ pub struct Recipient<'a> {
     pub acknowledge: Option<String>,
     pub unsubscribe: String,
     pub open_pixel: String,
+    /// A short signed link to the message in the portal, for channels that carry one link.
+    pub short_link: String,
     /// The acknowledgment's due time as the recipient reads it, with their zone.
     pub due_at: Option<String>,
 }
@@ -127,6 +158,14 @@ impl Channels {
         self.providers.contains_key(&channel)
     }
 
+    /// The SMS provider's settings, to check what it calls back with.
+    pub fn sms_account(&self) -> Option<&sms::TwilioConfig> {
+        match self.providers.get(&Channel::Sms) {
+            Some(Provider::Twilio(t)) => Some(t.config()),
+            _ => None,
+        }
+    }
+
     pub fn mail(&self) -> &MailSettings {
         &self.mail
     }
@@ -135,7 +174,7 @@ impl Channels {
     /// still have to be configured: until it is, deliveries wait in the queue).
     /// The same channels `layout` lays out.
     pub fn can_send(channel: Channel) -> bool {
-        matches!(channel, Channel::Email)
+        matches!(channel, Channel::Email | Channel::Sms)
     }
 
     /// Lays a rendered message out for `channel`; `None` for a channel Tidings cannot
@@ -149,14 +188,11 @@ impl Channels {
     ) -> Option<Result<Layout, String>> {
         match channel {
             Channel::Email => Some(email::Layout::new(message, rendered, topic_name).map(Layout::Email)),
+            Channel::Sms => Some(Ok(Layout::Sms(sms::Layout::new(message, rendered)))),
             // What `can_send` leaves out.
-            Channel::Inbox
-            | Channel::Popup
-            | Channel::Sms
-            | Channel::Slack
-            | Channel::Teams
-            | Channel::WebPush
-            | Channel::Webhook => None,
+            Channel::Inbox | Channel::Popup | Channel::Slack | Channel::Teams | Channel::WebPush | Channel::Webhook => {
+                None
+            }
         }
     }
 
@@ -187,6 +223,11 @@ impl Channels {
                     unsubscribe_url: Some(personal.unsubscribe),
                 })
             }
+            Layout::Sms(l) => Payload::Sms(OutgoingSms {
+                to: r.address.to_owned(),
+                body: l.fill(&r.short_link, r.due_at.as_deref()),
+                reference: format!("{}.{}.{}", r.message_id, r.member_id, r.purpose),
+            }),
         }
     }
 
@@ -202,7 +243,13 @@ impl Channels {
         let outcome = match (self.providers.get(&channel), payload) {
             (None, _) => Outcome::Transient(format!("no provider for {channel} is configured")),
             (Some(Provider::Smtp(mailer)), Payload::Email(email)) => mailer.send(email).await,
+            (Some(Provider::Twilio(twilio)), Payload::Sms(sms)) => twilio.send(&sms).await,
             (Some(Provider::Memory(outbox)), payload) => outbox.keep(channel, payload),
+            (Some(provider), payload) => Outcome::Permanent(format!(
+                "the {channel} provider ({}) cannot send {}",
+                provider.name(),
+                payload.kind()
+            )),
         };
         match breaker {
             Some(b) => b.record(outcome),

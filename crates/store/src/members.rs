@@ -179,6 +179,15 @@ pub async fn get(tx: &mut Tx, id: MemberId) -> Result<Member> {
 }
 
 /// The members with these ids (those that exist), for a worker's batch.
+/// The members with this phone number (E.164), oldest first.
+pub async fn ids_by_phone(tx: &mut Tx, phone: &str) -> Result<Vec<MemberId>> {
+    let rows: Vec<(Uuid,)> = on_tx!(tx, |c| sqlx::query_as("select id from members where phone = $1 order by id")
+        .bind(phone)
+        .fetch_all(c)
+        .await)?;
+    Ok(rows.into_iter().map(|(id,)| MemberId::from_uuid(id)).collect())
+}
+
 pub async fn get_many(tx: &mut Tx, ids: &[MemberId]) -> Result<Vec<Member>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {

@@ -34,6 +34,66 @@ pub struct Config {
     pub retry: tidings_core::deliveries::RetryPolicy,
     pub worker: WorkerSettings,
     pub widget: WidgetConfig,
+    pub sms: SmsSettings,
+    pub outbound: OutboundSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsSettings {
+    /// A Twilio-compatible API; SMS stays off until `account_sid` is set.
+    pub base_url: String,
+    pub account_sid: Option<String>,
+    #[serde(serialize_with = "hidden")]
+    pub auth_token: Option<SecretString>,
+    /// The sender: an E.164 number or a messaging service SID (`MG...`).
+    pub from: Option<String>,
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        Self { base_url: "https://api.twilio.com".into(), account_sid: None, auth_token: None, from: None }
+    }
+}
+
+fn hidden<S: serde::Serializer>(value: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(_) => s.serialize_str("[set]"),
+        None => s.serialize_none(),
+    }
+}
+
+impl SmsSettings {
+    /// The provider's settings, if SMS is configured; `callback` is where the provider
+    /// reports each message's fate.
+    pub fn twilio(&self, callback: String) -> anyhow::Result<Option<tidings_channels::sms::TwilioConfig>> {
+        let Some(sid) = self.account_sid.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        let token = self.auth_token.as_ref().map(|t| t.expose_secret().trim().to_owned()).unwrap_or_default();
+        anyhow::ensure!(!token.is_empty(), "[sms] auth_token is required with account_sid");
+        let from = self.from.as_deref().map(str::trim).unwrap_or_default();
+        let sender_ok = from.starts_with("MG") || tidings_core::Phone::parse(from).is_ok();
+        anyhow::ensure!(
+            sender_ok,
+            "[sms] from must be an E.164 number (+15005550006) or a messaging service SID (MG...)"
+        );
+        Ok(Some(tidings_channels::sms::TwilioConfig {
+            base_url: self.base_url.trim().trim_end_matches('/').to_owned(),
+            account_sid: sid.to_owned(),
+            auth_token: token,
+            from: from.to_owned(),
+            status_callback: Some(callback),
+        }))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboundSettings {
+    /// Lets outbound HTTP (SMS, chat, webhooks) reach this machine's loopback address.
+    /// For tests with local fake providers only: never in production.
+    pub allow_loopback: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -167,6 +227,8 @@ impl Default for Config {
             retry: tidings_core::deliveries::RetryPolicy::default(),
             worker: WorkerSettings::default(),
             widget: WidgetConfig::default(),
+            sms: SmsSettings::default(),
+            outbound: OutboundSettings::default(),
         }
     }
 }
@@ -277,6 +339,8 @@ impl Config {
             mail: &'a MailConfig,
             retry: &'a tidings_core::deliveries::RetryPolicy,
             worker: &'a WorkerSettings,
+            sms: &'a SmsSettings,
+            outbound: OutboundSettings,
             catalog: &'a Catalog,
         }
         let shown = Shown {
@@ -287,6 +351,8 @@ impl Config {
             mail: &defaults.mail,
             retry: &defaults.retry,
             worker: &defaults.worker,
+            sms: &defaults.sms,
+            outbound: defaults.outbound,
             catalog: &defaults.catalog,
         };
         let body = serde_json::to_value(&shown).map(|v| to_toml(&v)).unwrap_or_default();
@@ -390,6 +456,7 @@ mod tests {
             ("consent__terms_imply_email_opt_in", "true"),
             ("consent__terms_url", "https://vendor.example/terms"),
             ("widget__allowed_origins", "https://partners.vendor.example"),
+            ("outbound__allow_loopback", "true"),
         ];
         if let Some((_, v)) = known.iter().find(|(k, _)| *k == key) {
             return (*v).to_owned();

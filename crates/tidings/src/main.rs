@@ -11,6 +11,7 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    tidings_channels::outbound::install_crypto_provider();
     let cli = cli::Cli::parse();
     match cli::run(cli).await {
         Ok(code) => code,

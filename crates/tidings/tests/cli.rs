@@ -62,6 +62,7 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
     }
     let (url, token) = (url.unwrap(), token.unwrap());
     assert!(dir.path().join("tidings.db").exists(), "the default database is a SQLite file in the working directory");
+    tidings_channels::outbound::install_crypto_provider();
     let client = reqwest::Client::new();
     let response = client.get(format!("{url}/api/v1/partners?limit=500")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(response.status(), 200);

@@ -7,6 +7,7 @@ mod csrf;
 mod error;
 mod extract;
 mod health;
+mod hooks;
 mod links;
 mod portal;
 mod redirect;
@@ -32,6 +33,7 @@ pub fn router(app: App) -> Router {
         .nest("/api/v1", api)
         .merge(health::router())
         .merge(links::router())
+        .merge(hooks::router())
         .nest("/portal", portal::router(&app))
         .nest("/admin", admin::router(&app))
         .nest("/widget", widget::router(&app))

@@ -303,7 +303,11 @@ async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, Attempted)>
                 (DeliveryStatus::Suppressed, None, None, Some(reason.as_str()), Some(EventKind::Suppressed))
             }
             Attempted::Channel(Outcome::Permanent(reason)) => {
-                bounced.push(c.member_id);
+                // A refused email address is suppressed; a refused phone or chat user
+                // fails that delivery only.
+                if c.channel == Channel::Email {
+                    bounced.push(c.member_id);
+                }
                 (DeliveryStatus::Bounced, None, None, Some(reason.as_str()), Some(EventKind::Bounced))
             }
             Attempted::Refused(reason) => {

@@ -47,8 +47,16 @@ pub enum NoAnswer {
     Lost(String),
 }
 
+/// Makes ring the process's TLS provider for every `reqwest::Client`, which reqwest built
+/// without one (to keep aws-lc-rs, a C build, out) requires before any client is built,
+/// this crate's or another's in the same process. Calling it again does nothing.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Outbound {
     pub fn new(policy: OutboundPolicy) -> Result<Self, String> {
+        install_crypto_provider();
         let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
         let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()

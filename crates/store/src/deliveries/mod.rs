@@ -163,6 +163,26 @@ pub async fn finish_sent(tx: &mut Tx, now: Timestamp) -> Result<Vec<MessageId>> 
     Ok(rows.into_iter().map(|(id,)| MessageId::from_uuid(id)).collect())
 }
 
+/// The delivery a provider knows by `provider_id` on `channel`.
+pub async fn by_provider_id(tx: &mut Tx, channel: Channel, provider_id: &str) -> Result<Option<DeliveryKey>> {
+    let rows: Option<(Uuid, Uuid, String)> = on_tx!(tx, |c| sqlx::query_as(
+        "select message_id, member_id, purpose from deliveries where provider_id = $1 and channel = $2 limit 1"
+    )
+    .bind(provider_id)
+    .bind(channel.as_str())
+    .fetch_optional(c)
+    .await)?;
+    rows.map(|(message, member, purpose)| {
+        Ok(DeliveryKey {
+            message_id: MessageId::from_uuid(message),
+            member_id: MemberId::from_uuid(member),
+            channel,
+            purpose: purpose.parse::<Purpose>().map_err(Error::corrupt)?,
+        })
+    })
+    .transpose()
+}
+
 /// Marks a delivery with a later outcome reported by the provider (delivered, bounced).
 pub async fn mark(
     tx: &mut Tx,

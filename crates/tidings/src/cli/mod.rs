@@ -235,6 +235,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .with_public_url(config.public_url.as_deref(), serving_at.as_deref())
         .await
         .map_err(|e| anyhow::anyhow!("settling the public URL: {e}"))?;
+    let app = App { channels: with_sms(app.channels.clone(), &config, &app.public_url)?, ..app };
     let code = match cli.command {
         Command::Serve { demo, no_worker, .. } => serve::run(app, &config, demo, !no_worker).await?,
         Command::Worker => serve::worker(app, &config).await?,
@@ -304,6 +305,23 @@ async fn staff(app: &App, command: StaffCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// SMS through the configured Twilio-compatible API, when there is one; its status
+/// callbacks come back to this instance's public URL.
+fn with_sms(
+    channels: tidings_channels::Channels,
+    config: &Config,
+    public_url: &str,
+) -> anyhow::Result<tidings_channels::Channels> {
+    let callback = format!("{}/hooks/sms/status", public_url.trim_end_matches('/'));
+    let Some(twilio) = config.sms.twilio(callback)? else { return Ok(channels) };
+    let policy = tidings_channels::outbound::OutboundPolicy { allow_loopback: config.outbound.allow_loopback };
+    policy.check_url(&twilio.base_url).map_err(|e| anyhow::anyhow!("[sms] base_url {}: {e}", twilio.base_url))?;
+    let http = tidings_channels::outbound::Outbound::new(policy).map_err(|e| anyhow::anyhow!(e))?;
+    let provider =
+        tidings_channels::Provider::Twilio(std::sync::Arc::new(tidings_channels::sms::Twilio::new(twilio, http)));
+    Ok(channels.with(tidings_core::consent::Channel::Sms, provider))
 }
 
 /// The channels configured: email through our SMTP pool, to the demo's mail catcher when

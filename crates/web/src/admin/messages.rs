@@ -88,6 +88,8 @@ struct ComposePage {
     audience: Option<Result<Preview, String>>,
     importances: [(&'static str, &'static str); 3],
     zones: &'static [String],
+    /// Whether an SMS provider is configured, so that SMS can be chosen.
+    sms: bool,
 }
 
 const IMPORTANCES: [(&str, &str); 3] =
@@ -108,7 +110,17 @@ async fn compose_page(
     let zones = tidings_core::TimeZone::known();
     Ok(render(
         status,
-        &ComposePage { shell, editing, form, choices, errors, audience, importances: IMPORTANCES, zones },
+        &ComposePage {
+            shell,
+            editing,
+            form,
+            choices,
+            errors,
+            audience,
+            importances: IMPORTANCES,
+            zones,
+            sms: app.channels.provides(tidings_core::consent::Channel::Sms),
+        },
     ))
 }
 

@@ -49,6 +49,7 @@ where
 
 impl TestApp {
     pub async fn spawn(engine: Engine) -> Option<Self> {
+        tidings_channels::outbound::install_crypto_provider();
         let db = TestDb::new(engine).await?;
         let mut app = App::new(db.db.clone(), Catalog::default());
         let (_, admin) = auth::create_token(&app, &Caller::operator(), "admin", StaffRole::Admin, None).await.unwrap();

@@ -21,4 +21,5 @@ pub(crate) mod portal;
 mod readme;
 mod sending;
 mod sessions;
+mod sms;
 mod widget;

@@ -1,0 +1,184 @@
+//! SMS end to end against a local stand-in for a Twilio-compatible API: a must-know
+//! message goes out as a text with its short link, the link opens the message and takes
+//! the acknowledgment, the provider's signed status callback marks it delivered, and a
+//! member who texts STOP gets no more texts, as their consent history says.
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tidings_app::App;
+use tidings_app::workers::deliver::{Cache, WorkerConfig, work_once};
+use tidings_channels::outbound::{Outbound, OutboundPolicy};
+use tidings_channels::sms::{Twilio, TwilioConfig, signature};
+use tidings_channels::{Channels, Provider};
+use tidings_core::consent::Channel;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::both_engines;
+use crate::helpers::{TestApp, read};
+
+both_engines!(a_must_know_text_is_sent_opened_acknowledged_delivered_and_stopped);
+
+const TOKEN: &str = "twilio-auth-token";
+
+/// The server under test, with SMS through `provider`: served on its own port, so its
+/// status callback URL is its own.
+async fn with_sms(app: &TestApp, provider: &MockServer) -> (App, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = TwilioConfig {
+        base_url: provider.uri(),
+        account_sid: "AC42".into(),
+        auth_token: TOKEN.into(),
+        from: "+15005550006".into(),
+        status_callback: Some(format!("{base}/hooks/sms/status")),
+    };
+    let http = Outbound::new(OutboundPolicy { allow_loopback: true }).unwrap();
+    let mut sms_app = app.app.clone();
+    sms_app.public_url = Arc::from(base.as_str());
+    sms_app.channels = Channels::default().with(Channel::Sms, Provider::Twilio(Arc::new(Twilio::new(config, http))));
+    let served = sms_app.clone();
+    tokio::spawn(async move {
+        let _ = tidings_web::serve(listener, served, std::future::pending()).await;
+    });
+    (sms_app, base)
+}
+
+async fn call(app: &TestApp, base: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = app.client.request(method, format!("{base}{path}")).bearer_auth(&app.admin);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    read(request.send().await.unwrap()).await
+}
+
+/// A provider's callback, signed as the provider signs it (or not).
+async fn callback(app: &TestApp, base: &str, hook: &str, fields: &[(&str, &str)], signed: bool) -> u16 {
+    let fields: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let url = format!("{base}{hook}");
+    let mut request = app.client.post(&url).form(&fields);
+    if signed {
+        request = request.header("x-twilio-signature", signature(TOKEN, &url, &fields));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    assert!(status < 500, "{hook}: {}", response.text().await.unwrap());
+    status
+}
+
+async fn a_must_know_text_is_sent_opened_acknowledged_delivered_and_stopped(app: TestApp) -> TestApp {
+    let provider = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/2010-04-01/Accounts/AC42/Messages.json"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"sid": "SM1", "status": "queued"})))
+        .mount(&provider)
+        .await;
+    let (sms_app, base) = with_sms(&app, &provider).await;
+
+    let (_, acme) =
+        app.admin(Method::POST, "/api/v1/partners", Some(json!({"name": "Acme", "partner_type": "dealer"}))).await;
+    let new_member = |email: &str, phone: &str| {
+        json!({"partner_id": acme["id"], "email": email, "name": "Ana Silva", "roles": ["support"], "phone": phone,
+               "time_zone": "Europe/Lisbon"})
+    };
+    let (status, ana) =
+        app.admin(Method::POST, "/api/v1/members", Some(new_member("ana@acme.example", "+351 912 345 678"))).await;
+    assert_eq!(status, 201, "{ana}");
+    // A colleague without SMS consent is not texted.
+    let (_, bo) =
+        app.admin(Method::POST, "/api/v1/members", Some(new_member("bo@acme.example", "+351 912 345 679"))).await;
+    let ana_id = ana["id"].as_str().unwrap().to_owned();
+    let consent = json!({"purpose": "sms", "granted": true, "text_version": "sms-terms-1"});
+    let (status, _) = app.admin(Method::POST, &format!("/api/v1/members/{ana_id}/consent"), Some(consent)).await;
+    assert_eq!(status, 201);
+
+    let (_, topics) = app.admin(Method::POST, "/api/v1/topics", Some(json!({"key": "safety", "name": "Safety"}))).await;
+    let message = |title: &str| {
+        json!({
+            "topic_id": topics["id"],
+            "importance": "critical",
+            "channels": ["inbox", "sms"],
+            "content": {"variants": {"en": {
+                "title": title,
+                "summary": "Pull lot 42",
+                "what_changed": "Lot 42 overheats.",
+                "why_it_matters": "Customers could be hurt.",
+                "what_to_do": "Pull lot 42 from stock today."
+            }}},
+            "audience": {"members": [ana_id, bo["id"]]},
+            "acknowledgment": {"statement": "We pulled lot 42", "due_at": "2099-01-15T09:00"}
+        })
+    };
+
+    // The server without an SMS provider refuses the channel; the one with it takes it.
+    let (status, refused) = app.admin(Method::POST, "/api/v1/messages", Some(message("Recall of lot 42"))).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.to_string().contains("no sms provider is configured"), "{refused}");
+    let (status, created) =
+        call(&app, &base, Method::POST, "/api/v1/messages", Some(message("Recall of lot 42"))).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let preview = json!({"member": "ana@acme.example"});
+    let (status, preview) =
+        call(&app, &base, Method::POST, &format!("/api/v1/messages/{id}/preview"), Some(preview)).await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(
+        (preview["sms"]["segments"].as_u64(), preview["sms"]["encoding"].as_str()),
+        (Some(2), Some("gsm7")),
+        "{preview}"
+    );
+    assert!(preview["sms"]["text"].as_str().unwrap().starts_with("MUST KNOW: Recall of lot 42\n"), "{preview}");
+    let (status, released) = call(&app, &base, Method::POST, &format!("/api/v1/messages/{id}/release"), None).await;
+    assert_eq!(status, 200, "{released}");
+    assert_eq!(released["deliveries"], 1, "only the member who opted in is texted: {released}");
+
+    let mut cache = Cache::default();
+    while work_once(&sms_app, &WorkerConfig::default(), &mut cache).await.unwrap() > 0 {}
+    let sent = provider.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 1);
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&sent[0].body).unwrap();
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(field("To"), "+351912345678");
+    assert_eq!(field("From"), "+15005550006");
+    assert_eq!(field("StatusCallback"), format!("{base}/hooks/sms/status"));
+    let body = field("Body");
+    assert!(body.starts_with("MUST KNOW: Recall of lot 42\nPull lot 42 from stock today.\nAcknowledge by "), "{body}");
+    assert!(body.ends_with("Reply STOP to opt out"), "{body}");
+
+    // The text's link opens the whole message, with the statement to confirm, and takes
+    // the acknowledgment.
+    let link = body.split_whitespace().find(|w| w.starts_with(&format!("{base}/s/"))).unwrap().to_owned();
+    let page = app.client.get(&link).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("We pulled lot 42") && page.contains("Lot 42 overheats."), "{page}");
+    let hash = page.split("name=\"content_hash\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let done = app.client.post(&link).form(&[("content_hash", hash.as_str())]).send().await.unwrap();
+    assert_eq!(done.status(), 200);
+    let forged = app.client.get(format!("{link}x")).send().await.unwrap();
+    assert_eq!(forged.status(), 400);
+
+    // The provider's callbacks: unsigned ones are refused; a signed "delivered" counts.
+    let delivered = [("MessageSid", "SM1"), ("MessageStatus", "delivered"), ("AccountSid", "AC42")];
+    assert_eq!(callback(&app, &base, "/hooks/sms/status", &delivered, false).await, 403);
+    assert_eq!(callback(&app, &base, "/hooks/sms/status", &delivered, true).await, 204);
+    assert_eq!(callback(&app, &base, "/hooks/sms/status", &delivered, true).await, 204, "a repeat is harmless");
+    let (_, report) = call(&app, &base, Method::GET, &format!("/api/v1/messages/{id}/report"), None).await;
+    assert_eq!(report["channels"]["sms"], json!({"delivered": 1}), "{report}");
+    assert_eq!(report["funnel"]["acknowledged"], 1, "{report}");
+
+    // STOP from Ana's phone withdraws her SMS consent; the next must-know is not texted.
+    let stop = [("From", "+351912345678"), ("To", "+15005550006"), ("Body", " stop "), ("MessageSid", "SM9")];
+    assert_eq!(callback(&app, &base, "/hooks/sms/inbound", &stop, false).await, 403);
+    assert_eq!(callback(&app, &base, "/hooks/sms/inbound", &stop, true).await, 200);
+    let (_, history) = app.admin(Method::GET, &format!("/api/v1/members/{ana_id}/consent"), None).await;
+    let last = history.as_array().unwrap().iter().rfind(|r| r["purpose"] == "sms").unwrap().clone();
+    assert_eq!((last["granted"].as_bool(), last["source"].as_str()), (Some(false), Some("sms")), "{history}");
+    assert_eq!(last["text_version"], "sms-keyword-stop");
+    let (_, next) = call(&app, &base, Method::POST, "/api/v1/messages", Some(message("Recall of lot 43"))).await;
+    let next_id = next["id"].as_str().unwrap().to_owned();
+    let (_, released) = call(&app, &base, Method::POST, &format!("/api/v1/messages/{next_id}/release"), None).await;
+    assert_eq!(released["deliveries"], 0, "{released}");
+    drop(sms_app);
+    app
+}
