@@ -446,7 +446,8 @@ async fn an_outcome_is_saved_only_by_the_worker_whose_claim_it_still_is(app: App
         let app = app.clone();
         async move {
             let mut tx = app.db.begin().await.unwrap();
-            let claimed = deliveries::claim(&mut tx, at, until, 10).await.unwrap();
+            let claimed =
+                deliveries::claim(&mut tx, tidings_core::consent::Channel::Email, at, until, 10).await.unwrap();
             tx.commit().await.unwrap();
             claimed
         }
@@ -600,7 +601,7 @@ async fn a_dead_workers_deliveries_go_before_fresh_work(app: App) {
     let now = app.clock.now();
     let at = |ms: i64| tidings_core::Timestamp::from_millis(now.as_millis() + ms);
     let mut tx = app.db.begin().await.unwrap();
-    let dead = deliveries::claim(&mut tx, now, at(60_000), 10).await.unwrap();
+    let dead = deliveries::claim(&mut tx, tidings_core::consent::Channel::Email, now, at(60_000), 10).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(dead.len(), 1);
     // Fresh work, queued after the dead worker claimed (so due earlier than its lease ends).
@@ -609,7 +610,8 @@ async fn a_dead_workers_deliveries_go_before_fresh_work(app: App) {
     release::release(&app, &Caller::operator(), fresh).await.unwrap();
 
     let mut tx = app.db.begin().await.unwrap();
-    let next = deliveries::claim(&mut tx, at(61_000), at(120_000), 1).await.unwrap();
+    let next =
+        deliveries::claim(&mut tx, tidings_core::consent::Channel::Email, at(61_000), at(120_000), 1).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(next.len(), 1);
     assert_eq!((next[0].message_id, next[0].member_id, next[0].attempts), (first, active[0].id, 2), "{next:?}");
@@ -635,7 +637,7 @@ async fn a_slow_round_keeps_its_lease(app: App) {
     tokio::time::sleep(Duration::from_millis(400)).await;
     let mut tx = app.db.begin().await.unwrap();
     let later = tidings_core::Timestamp::from_millis(app.clock.now().as_millis() + 150);
-    let taken = deliveries::claim(&mut tx, later, later, 10).await.unwrap();
+    let taken = deliveries::claim(&mut tx, tidings_core::consent::Channel::Email, later, later, 10).await.unwrap();
     tx.commit().await.unwrap();
     assert!(taken.is_empty(), "the slow round still holds its delivery: {taken:?}");
     assert_eq!(worker.await.unwrap(), 1);

@@ -52,11 +52,24 @@ impl Default for WorkerConfig {
     }
 }
 
-/// Runs until `stop` turns true: `config.loops` rounds side by side, the first of which
-/// also runs the registry's due jobs. Each finishes the round in progress before returning.
+/// The channels workers send on: each is a lane of its own, so that a slow provider on one
+/// (an SMS API taking seconds an answer) never holds up another's deliveries.
+pub fn lanes() -> Vec<Channel> {
+    Channel::ALL.into_iter().filter(|c| tidings_channels::Channels::can_send(*c)).collect()
+}
+
+/// Runs until `stop` turns true: `config.loops` rounds side by side for email, one for each
+/// other lane; the first email loop also runs the registry's due jobs. Each finishes the
+/// round in progress before returning.
 pub async fn run(app: App, config: WorkerConfig, stop: watch::Receiver<bool>) {
-    let loops: Vec<_> =
-        (0..config.loops.max(1)).map(|i| tokio::spawn(run_loop(app.clone(), config, stop.clone(), i == 0))).collect();
+    let mut loops = Vec::new();
+    for lane in lanes() {
+        let count = if lane == Channel::Email { config.loops.max(1) } else { 1 };
+        for i in 0..count {
+            let runs_jobs = lane == Channel::Email && i == 0;
+            loops.push(tokio::spawn(run_loop(app.clone(), config, stop.clone(), lane, runs_jobs)));
+        }
+    }
     for l in loops {
         if let Err(e) = l.await {
             tracing::error!(error = %e, "a worker loop ended abnormally");
@@ -64,7 +77,7 @@ pub async fn run(app: App, config: WorkerConfig, stop: watch::Receiver<bool>) {
     }
 }
 
-async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool>, runs_jobs: bool) {
+async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool>, lane: Channel, runs_jobs: bool) {
     let mut cache = Cache::default();
     let mut last_jobs = None::<std::time::Instant>;
     loop {
@@ -79,7 +92,7 @@ async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool
             }
             last_jobs = Some(std::time::Instant::now());
         }
-        let worked = match work_once(&app, &config, &mut cache).await {
+        let worked = match work_lane(&app, &config, &mut cache, lane).await {
             Ok(n) => n,
             Err(e) => {
                 tracing::error!(error = %e, "a delivery round failed");
@@ -104,13 +117,24 @@ pub struct Cache {
     layouts: HashMap<(MessageId, Locale, Channel), Arc<Layout>>,
 }
 
-/// One round: claims a batch, sends it, records it. Returns how many deliveries it handled.
+/// One round on every lane in turn (tests and tools that drive the queue by hand).
+/// Returns how many deliveries it handled.
 pub async fn work_once(app: &App, config: &WorkerConfig, cache: &mut Cache) -> Result<usize, AppError> {
+    let mut worked = 0;
+    for lane in lanes() {
+        worked += work_lane(app, config, cache, lane).await?;
+    }
+    Ok(worked)
+}
+
+/// One round on one lane: claims a batch, sends it, records it. Returns how many
+/// deliveries it handled.
+pub async fn work_lane(app: &App, config: &WorkerConfig, cache: &mut Cache, lane: Channel) -> Result<usize, AppError> {
     let started = std::time::Instant::now();
     let now = app.clock.now();
     let lease_until = Timestamp::from_millis(now.as_millis() + config.lease.as_millis() as i64);
     let mut tx = app.db.begin().await?;
-    let claimed = deliveries::claim(&mut tx, now, lease_until, config.batch).await?;
+    let claimed = deliveries::claim(&mut tx, lane, now, lease_until, config.batch).await?;
     tx.commit().await?;
     if claimed.is_empty() {
         return Ok(0);

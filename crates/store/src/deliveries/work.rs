@@ -34,16 +34,26 @@ struct ClaimedRow {
     attempts: i32,
 }
 
-/// Claims up to `limit` due deliveries until `lease_until`: first those whose lease ran out
-/// with their worker (a killed worker's batch goes before fresh work, not after a whole
-/// send), then queued ones whose time has come, oldest first. PostgreSQL skips rows
-/// another worker holds; SQLite's single writer serializes claims.
-pub async fn claim(tx: &mut Tx, now: Timestamp, lease_until: Timestamp, limit: usize) -> Result<Vec<Claimed>> {
+/// Claims up to `limit` due deliveries on `channel` until `lease_until`: first those whose
+/// lease ran out with their worker (a killed worker's batch goes before fresh work, not
+/// after a whole send), then queued ones whose time has come, oldest first. PostgreSQL
+/// skips rows another worker holds; SQLite's single writer serializes claims.
+pub async fn claim(
+    tx: &mut Tx,
+    channel: Channel,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: usize,
+) -> Result<Vec<Claimed>> {
     // The partial index `deliveries_leased` holds only deliveries being sent, so finding
-    // the expired ones costs nothing when there are none.
-    let mut claimed = claim_where(tx, "status = 'sending' and due_at <= $2", now, lease_until, limit).await?;
+    // the expired ones costs nothing when there are none. The channel is a literal from
+    // `Channel::as_str`, so both indexes' leading column is matched.
+    let on = format!("channel = '{}'", channel.as_str());
+    let expired = format!("{on} and status = 'sending' and due_at <= $2");
+    let mut claimed = claim_where(tx, &expired, now, lease_until, limit).await?;
     if claimed.len() < limit {
-        let rest = claim_where(tx, "due_at <= $2", now, lease_until, limit - claimed.len()).await?;
+        let due = format!("{on} and due_at <= $2");
+        let rest = claim_where(tx, &due, now, lease_until, limit - claimed.len()).await?;
         claimed.extend(rest);
     }
     Ok(claimed)

@@ -9,9 +9,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tidings_app::App;
 use tidings_app::workers::deliver::{Cache, WorkerConfig, work_once};
+use tidings_channels::Provider;
 use tidings_channels::outbound::{Outbound, OutboundPolicy};
 use tidings_channels::sms::{Twilio, TwilioConfig, signature};
-use tidings_channels::{Channels, Provider};
 use tidings_core::consent::Channel;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -19,7 +19,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::both_engines;
 use crate::helpers::{TestApp, read};
 
-both_engines!(a_must_know_text_is_sent_opened_acknowledged_delivered_and_stopped);
+both_engines!(
+    a_must_know_text_is_sent_opened_acknowledged_delivered_and_stopped,
+    a_slow_sms_provider_does_not_hold_up_email
+);
 
 const TOKEN: &str = "twilio-auth-token";
 
@@ -38,7 +41,8 @@ async fn with_sms(app: &TestApp, provider: &MockServer) -> (App, String) {
     let http = Outbound::new(OutboundPolicy { allow_loopback: true }).unwrap();
     let mut sms_app = app.app.clone();
     sms_app.public_url = Arc::from(base.as_str());
-    sms_app.channels = Channels::default().with(Channel::Sms, Provider::Twilio(Arc::new(Twilio::new(config, http))));
+    // Email still goes to the test's mail catcher.
+    sms_app.channels = sms_app.channels.with(Channel::Sms, Provider::Twilio(Arc::new(Twilio::new(config, http))));
     let served = sms_app.clone();
     tokio::spawn(async move {
         let _ = tidings_web::serve(listener, served, std::future::pending()).await;
@@ -180,5 +184,59 @@ async fn a_must_know_text_is_sent_opened_acknowledged_delivered_and_stopped(app:
     let (_, released) = call(&app, &base, Method::POST, &format!("/api/v1/messages/{next_id}/release"), None).await;
     assert_eq!(released["deliveries"], 0, "{released}");
     drop(sms_app);
+    app
+}
+
+/// Each channel is a lane of its own: while the SMS provider takes its time answering,
+/// the same message's emails all go out.
+async fn a_slow_sms_provider_does_not_hold_up_email(app: TestApp) -> TestApp {
+    let provider = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"sid": "SM1"}))
+                .set_delay(std::time::Duration::from_secs(3)),
+        )
+        .mount(&provider)
+        .await;
+    let (sms_app, base) = with_sms(&app, &provider).await;
+    let (_, acme) =
+        app.admin(Method::POST, "/api/v1/partners", Some(json!({"name": "Acme", "partner_type": "dealer"}))).await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let body = json!({"partner_id": acme["id"], "email": format!("m{i}@acme.example"), "name": format!("M {i}"),
+                          "roles": ["support"], "phone": format!("+35191234560{i}")});
+        let (status, member) = app.admin(Method::POST, "/api/v1/members", Some(body)).await;
+        assert_eq!(status, 201, "{member}");
+        let id = member["id"].as_str().unwrap().to_owned();
+        for purpose in ["email", "sms"] {
+            let consent = json!({"purpose": purpose, "granted": true, "text_version": "v1"});
+            assert_eq!(app.admin(Method::POST, &format!("/api/v1/members/{id}/consent"), Some(consent)).await.0, 201);
+        }
+        ids.push(id);
+    }
+    let (_, topic) = app.admin(Method::POST, "/api/v1/topics", Some(json!({"key": "ops", "name": "Ops"}))).await;
+    let body = json!({"topic_id": topic["id"], "importance": "action", "channels": ["email", "sms"],
+        "content": {"variants": {"en": {"title": "Price list", "what_to_do": "Read the new list."}}},
+        "audience": {"members": ids}});
+    let (status, created) = call(&app, &base, Method::POST, "/api/v1/messages", Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let (_, released) = call(&app, &base, Method::POST, &format!("/api/v1/messages/{id}/release"), None).await;
+    assert_eq!(released["deliveries"], 12, "{released}");
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let config = WorkerConfig { concurrency: 2, ..WorkerConfig::default() };
+    let worker = tokio::spawn(tidings_app::workers::deliver::run(sms_app.clone(), config, stopped));
+    let smtp = app.smtp.clone();
+    let mails =
+        tokio::task::spawn_blocking(move || smtp.wait_for(6, std::time::Duration::from_secs(20))).await.unwrap();
+    assert_eq!(mails.len(), 6);
+    // Two texts in flight at most, none answered yet: email did not wait for them.
+    let (_, report) = call(&app, &base, Method::GET, &format!("/api/v1/messages/{id}/report"), None).await;
+    assert_eq!(report["channels"]["email"], json!({"sent": 6}), "{report}");
+    assert!(report["channels"]["sms"].get("sent").is_none(), "{report}");
+    stop.send(true).unwrap();
+    worker.await.unwrap();
     app
 }
