@@ -119,6 +119,8 @@ async fn channel_reach(
         .map(|(channel, n)| {
             let why = match channel {
                 Channel::Email => "the others have not opted in to email, turned it off, or their address bounced",
+                Channel::Sms => "the others have no phone number, have not opted in to SMS, or turned it off",
+                Channel::Slack => "the others turned Slack off",
                 _ => "the others cannot be reached on it",
             };
             warn("channel_reach", format!("{channel} reaches {n} of {audience} who take this topic: {why}"))

@@ -10,6 +10,7 @@ pub mod email;
 mod memory;
 pub mod outbound;
 mod set;
+pub mod slack;
 pub mod sms;
 
 pub use breaker::Outage;

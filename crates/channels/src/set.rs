@@ -14,6 +14,7 @@ use tidings_core::{MemberId, MessageId};
 use crate::breaker::{Breaker, Outage};
 use crate::email::{self, MailSettings, OutgoingEmail, SmtpMailer};
 use crate::memory::Outbox;
+use crate::slack::{self, OutgoingSlack, SlackBot};
 use crate::sms::{self, OutgoingSms, Twilio};
 
 /// A message laid out for one channel, once per text: the costly part of composing, the
@@ -21,6 +22,7 @@ use crate::sms::{self, OutgoingSms, Twilio};
 pub enum Layout {
     Email(email::Layout),
     Sms(sms::Layout),
+    Slack(slack::Layout),
 }
 
 impl Layout {
@@ -29,8 +31,8 @@ impl Layout {
     pub fn urls(&self) -> &[String] {
         match self {
             Self::Email(l) => l.urls(),
-            // A text carries one link, to the message in the portal.
-            Self::Sms(_) => &[],
+            // A text or a chat message carries one link, to the message in the portal.
+            Self::Sms(_) | Self::Slack(_) => &[],
         }
     }
 
@@ -38,6 +40,7 @@ impl Layout {
         match self {
             Self::Email(l) => l.rendered(),
             Self::Sms(l) => l.rendered(),
+            Self::Slack(l) => l.rendered(),
         }
     }
 }
@@ -47,6 +50,7 @@ impl Layout {
 pub enum Payload {
     Email(OutgoingEmail),
     Sms(OutgoingSms),
+    Slack(OutgoingSlack),
 }
 
 impl Payload {
@@ -55,6 +59,7 @@ impl Payload {
         match self {
             Self::Email(e) => &e.message_id,
             Self::Sms(s) => &s.reference,
+            Self::Slack(s) => &s.reference,
         }
     }
 
@@ -63,6 +68,7 @@ impl Payload {
         match self {
             Self::Email(e) => &e.to,
             Self::Sms(s) => &s.to,
+            Self::Slack(s) => &s.email,
         }
     }
 }
@@ -72,6 +78,7 @@ impl Payload {
 pub enum Provider {
     Smtp(Arc<SmtpMailer>),
     Twilio(Arc<Twilio>),
+    Slack(Arc<SlackBot>),
     /// Keeps what it is given (tests).
     Memory(Outbox),
 }
@@ -82,6 +89,7 @@ impl Payload {
         match self {
             Self::Email(_) => "an email",
             Self::Sms(_) => "a text message",
+            Self::Slack(_) => "a Slack message",
         }
     }
 }
@@ -91,6 +99,7 @@ impl Provider {
         match self {
             Self::Smtp(_) => "SMTP",
             Self::Twilio(_) => "Twilio-compatible SMS API",
+            Self::Slack(_) => "Slack bot",
             Self::Memory(_) => "memory",
         }
     }
@@ -174,7 +183,7 @@ impl Channels {
     /// still have to be configured: until it is, deliveries wait in the queue).
     /// The same channels `layout` lays out.
     pub fn can_send(channel: Channel) -> bool {
-        matches!(channel, Channel::Email | Channel::Sms)
+        matches!(channel, Channel::Email | Channel::Sms | Channel::Slack)
     }
 
     /// Lays a rendered message out for `channel`; `None` for a channel Tidings cannot
@@ -189,10 +198,9 @@ impl Channels {
         match channel {
             Channel::Email => Some(email::Layout::new(message, rendered, topic_name).map(Layout::Email)),
             Channel::Sms => Some(Ok(Layout::Sms(sms::Layout::new(message, rendered)))),
+            Channel::Slack => Some(Ok(Layout::Slack(slack::Layout::new(message, rendered)))),
             // What `can_send` leaves out.
-            Channel::Inbox | Channel::Popup | Channel::Slack | Channel::Teams | Channel::WebPush | Channel::Webhook => {
-                None
-            }
+            Channel::Inbox | Channel::Popup | Channel::Teams | Channel::WebPush | Channel::Webhook => None,
         }
     }
 
@@ -228,6 +236,15 @@ impl Channels {
                 body: l.fill(&r.short_link, r.due_at.as_deref()),
                 reference: format!("{}.{}.{}", r.message_id, r.member_id, r.purpose),
             }),
+            Layout::Slack(l) => {
+                let (blocks, text) = l.fill(&r.short_link, r.due_at.as_deref());
+                Payload::Slack(OutgoingSlack {
+                    email: r.address.to_owned(),
+                    blocks,
+                    text,
+                    reference: format!("{}.{}.{}", r.message_id, r.member_id, r.purpose),
+                })
+            }
         }
     }
 
@@ -244,6 +261,7 @@ impl Channels {
             (None, _) => Outcome::Transient(format!("no provider for {channel} is configured")),
             (Some(Provider::Smtp(mailer)), Payload::Email(email)) => mailer.send(email).await,
             (Some(Provider::Twilio(twilio)), Payload::Sms(sms)) => twilio.send(&sms).await,
+            (Some(Provider::Slack(bot)), Payload::Slack(dm)) => bot.send(&dm).await,
             (Some(Provider::Memory(outbox)), payload) => outbox.keep(channel, payload),
             (Some(provider), payload) => Outcome::Permanent(format!(
                 "the {channel} provider ({}) cannot send {}",

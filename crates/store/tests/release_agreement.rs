@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 const NOW: Timestamp = Timestamp::from_millis(1_780_000_000_000);
 const TOPIC: &str = "product-updates";
-const OUTSIDE: [Channel; 2] = [Channel::Email, Channel::Sms];
+const OUTSIDE: [Channel; 3] = [Channel::Email, Channel::Sms, Channel::Slack];
 
 #[test]
 fn release_rows_match_may_reach_on_sqlite() {

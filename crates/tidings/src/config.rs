@@ -35,7 +35,34 @@ pub struct Config {
     pub worker: WorkerSettings,
     pub widget: WidgetConfig,
     pub sms: SmsSettings,
+    pub slack: SlackSettings,
     pub outbound: OutboundSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlackSettings {
+    /// Slack's Web API; direct messages stay off until `bot_token` is set.
+    pub api_url: String,
+    /// A bot token (`xoxb-...`) with the `chat:write` and `users:read.email` scopes.
+    #[serde(serialize_with = "hidden")]
+    pub bot_token: Option<SecretString>,
+}
+
+impl Default for SlackSettings {
+    fn default() -> Self {
+        Self { api_url: "https://slack.com/api".into(), bot_token: None }
+    }
+}
+
+impl SlackSettings {
+    pub fn slack(&self) -> Option<tidings_channels::slack::SlackConfig> {
+        let token = self.bot_token.as_ref().map(|t| t.expose_secret().trim().to_owned()).filter(|t| !t.is_empty())?;
+        Some(tidings_channels::slack::SlackConfig {
+            api_url: self.api_url.trim().trim_end_matches('/').to_owned(),
+            bot_token: token,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -228,6 +255,7 @@ impl Default for Config {
             worker: WorkerSettings::default(),
             widget: WidgetConfig::default(),
             sms: SmsSettings::default(),
+            slack: SlackSettings::default(),
             outbound: OutboundSettings::default(),
         }
     }
@@ -340,6 +368,7 @@ impl Config {
             retry: &'a tidings_core::deliveries::RetryPolicy,
             worker: &'a WorkerSettings,
             sms: &'a SmsSettings,
+            slack: &'a SlackSettings,
             outbound: OutboundSettings,
             catalog: &'a Catalog,
         }
@@ -352,6 +381,7 @@ impl Config {
             retry: &defaults.retry,
             worker: &defaults.worker,
             sms: &defaults.sms,
+            slack: &defaults.slack,
             outbound: defaults.outbound,
             catalog: &defaults.catalog,
         };

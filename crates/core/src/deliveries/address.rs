@@ -18,11 +18,10 @@ impl Address {
     /// channel reaches a partner's shared space, not a person).
     pub fn of(profile: &MemberProfile, channel: Channel) -> Option<Self> {
         match channel {
-            Channel::Email => Some(Self::Email(profile.email.clone())),
+            // A Slack user is found by their email address.
+            Channel::Email | Channel::Slack => Some(Self::Email(profile.email.clone())),
             Channel::Sms => profile.phone.clone().map(Self::Phone),
-            Channel::Inbox | Channel::Popup | Channel::Slack | Channel::Teams | Channel::WebPush | Channel::Webhook => {
-                None
-            }
+            Channel::Inbox | Channel::Popup | Channel::Teams | Channel::WebPush | Channel::Webhook => None,
         }
     }
 

@@ -270,7 +270,9 @@ fn channel_condition(d: Dialect, channel: Channel) -> Option<String> {
              and not exists (select 1 from email_suppressions s where s.email = m.email)"
             .to_owned(),
         Channel::Sms => "m.phone is not null and coalesce(mp.sms_opted_in, false)".to_owned(),
-        Channel::Inbox | Channel::Popup | Channel::Slack | Channel::Teams | Channel::WebPush | Channel::Webhook => {
+        // A workplace chat needs no opt-in; the member may turn it off.
+        Channel::Slack => return Some(open),
+        Channel::Inbox | Channel::Popup | Channel::Teams | Channel::WebPush | Channel::Webhook => {
             return None;
         }
     };

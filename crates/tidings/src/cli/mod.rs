@@ -236,6 +236,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| anyhow::anyhow!("settling the public URL: {e}"))?;
     let app = App { channels: with_sms(app.channels.clone(), &config, &app.public_url)?, ..app };
+    let app = App { channels: with_slack(app.channels.clone(), &config)?, ..app };
     let code = match cli.command {
         Command::Serve { demo, no_worker, .. } => serve::run(app, &config, demo, !no_worker).await?,
         Command::Worker => serve::worker(app, &config).await?,
@@ -316,12 +317,27 @@ fn with_sms(
 ) -> anyhow::Result<tidings_channels::Channels> {
     let callback = format!("{}/hooks/sms/status", public_url.trim_end_matches('/'));
     let Some(twilio) = config.sms.twilio(callback)? else { return Ok(channels) };
-    let policy = tidings_channels::outbound::OutboundPolicy { allow_loopback: config.outbound.allow_loopback };
-    policy.check_url(&twilio.base_url).map_err(|e| anyhow::anyhow!("[sms] base_url {}: {e}", twilio.base_url))?;
-    let http = tidings_channels::outbound::Outbound::new(policy).map_err(|e| anyhow::anyhow!(e))?;
+    let http = outbound(config, "[sms] base_url", &twilio.base_url)?;
     let provider =
         tidings_channels::Provider::Twilio(std::sync::Arc::new(tidings_channels::sms::Twilio::new(twilio, http)));
     Ok(channels.with(tidings_core::consent::Channel::Sms, provider))
+}
+
+/// Slack direct messages through the configured bot, when there is one.
+fn with_slack(channels: tidings_channels::Channels, config: &Config) -> anyhow::Result<tidings_channels::Channels> {
+    let Some(slack) = config.slack.slack() else { return Ok(channels) };
+    let http = outbound(config, "[slack] api_url", &slack.api_url)?;
+    let bot = tidings_channels::slack::SlackBot::new(slack, http);
+    let provider = tidings_channels::Provider::Slack(std::sync::Arc::new(bot));
+    Ok(channels.with(tidings_core::consent::Channel::Slack, provider))
+}
+
+/// The outbound HTTP client for a provider at `url` (the setting `key`), refused at start
+/// when the address guard would refuse every send to it.
+fn outbound(config: &Config, key: &str, url: &str) -> anyhow::Result<tidings_channels::outbound::Outbound> {
+    let policy = tidings_channels::outbound::OutboundPolicy { allow_loopback: config.outbound.allow_loopback };
+    policy.check_url(url).map_err(|e| anyhow::anyhow!("{key} {url}: {e}"))?;
+    tidings_channels::outbound::Outbound::new(policy).map_err(|e| anyhow::anyhow!(e))
 }
 
 /// The channels configured: email through our SMTP pool, to the demo's mail catcher when

@@ -88,8 +88,38 @@ struct ComposePage {
     audience: Option<Result<Preview, String>>,
     importances: [(&'static str, &'static str); 3],
     zones: &'static [String],
-    /// Whether an SMS provider is configured, so that SMS can be chosen.
-    sms: bool,
+    /// The outside channels beyond email, and whether each has a provider configured.
+    outside: Vec<OutsideChannel>,
+}
+
+struct OutsideChannel {
+    value: &'static str,
+    label: &'static str,
+    /// Who it reaches, when configured.
+    reaches: &'static str,
+    /// The setting that configures it.
+    setting: &'static str,
+    configured: bool,
+}
+
+fn outside_channels(app: &App) -> Vec<OutsideChannel> {
+    use tidings_core::consent::Channel;
+    let choice = |channel: Channel, label, reaches, setting| OutsideChannel {
+        value: channel.as_str(),
+        label,
+        reaches,
+        setting,
+        configured: app.channels.provides(channel),
+    };
+    vec![
+        choice(Channel::Sms, "SMS", "members with a phone number who opted in; at most 2 segments", "[sms]"),
+        choice(
+            Channel::Slack,
+            "Slack",
+            "a direct message to members with a Slack user of their email address",
+            "[slack]",
+        ),
+    ]
 }
 
 const IMPORTANCES: [(&str, &str); 3] =
@@ -119,7 +149,7 @@ async fn compose_page(
             audience,
             importances: IMPORTANCES,
             zones,
-            sms: app.channels.provides(tidings_core::consent::Channel::Sms),
+            outside: outside_channels(app),
         },
     ))
 }

@@ -69,6 +69,31 @@ impl TestApp {
         Some(Self { base, admin, analyst, client: reqwest::Client::new(), app, smtp, db: Some(db), server })
     }
 
+    /// A second server over the same database, with the channels `add` makes from this
+    /// one's (given its own base URL, where providers call back), served on its own port.
+    /// Returns its app (to drive workers with) and its base URL.
+    pub async fn serve_with(&self, add: impl FnOnce(Channels, &str) -> Channels) -> (App, String) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut app = self.app.clone();
+        app.public_url = Arc::from(base.as_str());
+        app.channels = add(app.channels.clone(), &base);
+        let served = app.clone();
+        tokio::spawn(async move {
+            let _ = tidings_web::serve(listener, served, std::future::pending()).await;
+        });
+        (app, base)
+    }
+
+    /// As the admin, against another server over the same database (see [`Self::serve_with`]).
+    pub async fn admin_at(&self, base: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.client.request(method, format!("{base}{path}")).bearer_auth(&self.admin);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        read(request.send().await.unwrap()).await
+    }
+
     pub fn db(&self) -> &tidings_app::Db {
         &self.db.as_ref().expect("the test database").db
     }

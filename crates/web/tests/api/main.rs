@@ -21,5 +21,6 @@ pub(crate) mod portal;
 mod readme;
 mod sending;
 mod sessions;
+mod slack;
 mod sms;
 mod widget;
