@@ -314,7 +314,7 @@ impl Config {
     ) -> anyhow::Result<(Self, Vec<String>)> {
         let known = env_keys();
         let mut unknown = Vec::new();
-        let env: config::Map<String, String> = vars
+        let mut env: config::Map<String, String> = vars
             .filter_map(|(k, v)| {
                 let rest = k.strip_prefix("TIDINGS_")?;
                 let key = rest.to_lowercase();
@@ -328,22 +328,32 @@ impl Config {
                 }
             })
             .collect();
-        let mut environment = config::Environment::with_prefix("TIDINGS")
+        // Values stay text until a setting asks for a number or a switch: parsing every
+        // value that looks like a number would drop a phone number's plus and a
+        // password's leading zeros. Lists are comma-separated, split here.
+        let mut lists = Vec::new();
+        for key in LIST_KEYS {
+            if let Some(value) = env.remove(&format!("TIDINGS_{}", key.replace('.', "__").to_uppercase())) {
+                let items: Vec<String> =
+                    value.split(',').map(str::trim).filter(|i| !i.is_empty()).map(str::to_owned).collect();
+                lists.push((key, items));
+            }
+        }
+        let environment = config::Environment::with_prefix("TIDINGS")
             .prefix_separator("_")
             .separator("__")
             .source(Some(env))
-            .try_parsing(true);
-        environment = environment.list_separator(",");
-        for key in LIST_KEYS {
-            environment = environment.with_list_parse_key(key);
-        }
+            .try_parsing(false);
         let mut builder = config::Config::builder();
         if let Some(path) = file {
             anyhow::ensure!(path.exists(), "the config file {} does not exist", path.display());
             builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
         }
+        builder = builder.add_source(environment);
+        for (key, items) in lists {
+            builder = builder.set_override(key, items)?;
+        }
         builder = builder
-            .add_source(environment)
             .set_override_option("database_url", overrides.database_url.clone())?
             .set_override_option("listen", overrides.listen.map(|l| l.to_string()))?;
         let config: Self = builder.build()?.try_deserialize().context("invalid configuration")?;
@@ -499,6 +509,24 @@ mod tests {
             return "alpha,beta".to_owned();
         }
         "changed.example".to_owned()
+    }
+
+    /// Environment values are text: a phone number keeps its plus and a password its
+    /// leading zeros, and numbers and switches are still read as such.
+    #[test]
+    fn environment_values_that_look_like_numbers_stay_text_where_text_is_wanted() {
+        let vars = [
+            ("TIDINGS_SMS__FROM", "+15005550006"),
+            ("TIDINGS_SMTP__PASSWORD", "0012345"),
+            ("TIDINGS_SMTP__PORT", "2525"),
+            ("TIDINGS_OUTBOUND__ALLOW_LOOPBACK", "true"),
+        ];
+        let vars = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        let (config, _) = Config::load_from(None, &Overrides::default(), vars).unwrap();
+        assert_eq!(config.sms.from.as_deref(), Some("+15005550006"));
+        assert_eq!(config.smtp.password.as_deref(), Some("0012345"));
+        assert_eq!(config.smtp.port, 2525);
+        assert!(config.outbound.allow_loopback);
     }
 
     #[test]

@@ -17,6 +17,8 @@ use tidings_core::{Catalog, MemberStatus};
 use tidings_store::members::MemberFilter;
 use tidings_store::testing::{Engine, TestDb};
 use tidings_store::{consent, deliveries, members, topics};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[tokio::test]
 async fn a_killed_worker_restarts_and_delivers_to_everyone_on_sqlite() {
@@ -26,6 +28,16 @@ async fn a_killed_worker_restarts_and_delivers_to_everyone_on_sqlite() {
 #[tokio::test]
 async fn a_killed_worker_restarts_and_delivers_to_everyone_on_postgres() {
     killed_and_restarted(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_send_on_every_channel_loses_nothing_on_sqlite() {
+    killed_on_every_channel(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_send_on_every_channel_loses_nothing_on_postgres() {
+    killed_on_every_channel(Engine::Postgres).await;
 }
 
 fn worker(url: &str, smtp_port: u16) -> Child {
@@ -137,6 +149,220 @@ async fn killed_and_restarted(engine: Engine) {
     assert!(wanted.iter().filter(|w| copies.contains_key(*w)).count() == expected);
     let duplicates: usize = copies.values().map(|n| n - 1).sum();
     eprintln!("{expected} recipients, {in_flight} in flight at the kill, {duplicates} second copies");
+    assert!(duplicates <= in_flight, "{duplicates} second copies but only {in_flight} deliveries were in flight");
+    t.cleanup().await;
+}
+
+/// A stand-in for Slack's Web API: each address is its own user (`U` and the address), and
+/// every direct message is kept.
+async fn fake_slack() -> MockServer {
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/users.lookupByEmail"))
+        .respond_with(|request: &wiremock::Request| {
+            let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&request.body).unwrap_or_default();
+            let email = form.into_iter().find(|(k, _)| k == "email").map(|(_, v)| v).unwrap_or_default();
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"ok": true, "user": {"id": format!("U{email}")}}))
+        })
+        .mount(&slack)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/chat.postMessage"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"ok": true, "ts": "1.0"}))
+                .set_delay(Duration::from_millis(10)),
+        )
+        .mount(&slack)
+        .await;
+    slack
+}
+
+/// Every recipient of each kind of request, as many times as it was received.
+async fn recipients(server: &MockServer, path_is: &str, field: impl Fn(&[u8]) -> Option<String>) -> Vec<String> {
+    let requests = server.received_requests().await.unwrap_or_default();
+    requests.iter().filter(|r| r.url.path() == path_is).filter_map(|r| field(&r.body)).collect()
+}
+
+async fn killed_on_every_channel(engine: Engine) {
+    let Some(t) = TestDb::new(engine).await else { return };
+    let app = App::new(t.db.clone(), Catalog::default());
+    demo::seed(&app).await.unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let active = members::list(
+        &mut tx,
+        &MemberFilter { status: Some(MemberStatus::Active), ..Default::default() },
+        None,
+        Some(150),
+    )
+    .await
+    .unwrap()
+    .items;
+    for (i, m) in active.iter().enumerate() {
+        let mut member = m.clone();
+        member.profile.phone = Some(tidings_core::Phone::parse(&format!("+1555{i:07}")).unwrap());
+        members::update(&mut tx, &member).await.unwrap();
+        for purpose in ["email", "sms"] {
+            let record = consent::ConsentRecord {
+                id: uuid::Uuid::now_v7(),
+                member_id: m.id,
+                purpose: purpose.into(),
+                granted: true,
+                source: "api".into(),
+                lawful_basis: "consent".into(),
+                text_version: "v1".into(),
+                recorded_by: "test".into(),
+                recorded_at: app.clock.now(),
+            };
+            consent::record(&mut tx, &record).await.unwrap();
+        }
+    }
+    let topic = topics::get_by_key(&mut tx, "announcements").await.unwrap();
+    tx.commit().await.unwrap();
+    let variant = VariantDraft {
+        title: Some("Recall of lot 42".into()),
+        what_changed: Some("Lot 42 overheats.".into()),
+        what_to_do: Some("Pull lot 42 today.".into()),
+        ..Default::default()
+    };
+    let draft = MessageDraft {
+        topic_id: Some(topic.id),
+        importance: Some("critical".into()),
+        channels: Some(vec!["email".into(), "sms".into(), "slack".into()]),
+        content: Some(ContentDraft { default_locale: None, variants: [("en".to_owned(), variant)].into() }),
+        audience: Some(AudienceDraft { members: active.iter().map(|m| m.id).collect(), ..Default::default() }),
+        ..Default::default()
+    };
+    let smtp = MailCatcher::start();
+    smtp.set_mode(Mode::Slow(Duration::from_millis(10)));
+    let sms = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(serde_json::json!({"sid": "SM1"}))
+                .set_delay(Duration::from_millis(10)),
+        )
+        .mount(&sms)
+        .await;
+    let slack = fake_slack().await;
+    // Releasing checks that each channel has a provider: this app has them as the worker will.
+    let http =
+        tidings_channels::outbound::Outbound::new(tidings_channels::outbound::OutboundPolicy { allow_loopback: true })
+            .unwrap();
+    let twilio = tidings_channels::sms::TwilioConfig {
+        base_url: sms.uri(),
+        account_sid: "AC1".into(),
+        auth_token: "t".into(),
+        from: "+15005550006".into(),
+        status_callback: None,
+    };
+    let bot = tidings_channels::slack::SlackConfig { api_url: slack.uri(), bot_token: "xoxb-1".into() };
+    let app = App {
+        channels: tidings_channels::Channels::default()
+            .with_smtp(tidings_channels::SmtpConfig { port: smtp.port, ..Default::default() })
+            .with(
+                tidings_core::consent::Channel::Sms,
+                tidings_channels::Provider::Twilio(std::sync::Arc::new(tidings_channels::sms::Twilio::new(
+                    twilio,
+                    http.clone(),
+                ))),
+            )
+            .with(
+                tidings_core::consent::Channel::Slack,
+                tidings_channels::Provider::Slack(std::sync::Arc::new(tidings_channels::slack::SlackBot::new(
+                    bot, http,
+                ))),
+            ),
+        ..app
+    };
+    let message = tidings_app::messages::create(&app, &Caller::operator(), &draft).await.unwrap();
+    let report = release::release(&app, &Caller::operator(), message.id).await.unwrap();
+    let expected = usize::try_from(report.deliveries).unwrap();
+    assert_eq!(expected, active.len() * 3, "{report:?}");
+
+    let start = |smtp_port: u16| {
+        Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .arg("worker")
+            .env("TIDINGS_DATABASE_URL", &t.url)
+            .env("TIDINGS_SMTP__PORT", smtp_port.to_string())
+            .env("TIDINGS_SMS__BASE_URL", sms.uri())
+            .env("TIDINGS_SMS__ACCOUNT_SID", "AC1")
+            .env("TIDINGS_SMS__AUTH_TOKEN", "t")
+            .env("TIDINGS_SMS__FROM", "+15005550006")
+            .env("TIDINGS_SLACK__API_URL", slack.uri())
+            .env("TIDINGS_SLACK__BOT_TOKEN", "xoxb-1")
+            .env("TIDINGS_OUTBOUND__ALLOW_LOOPBACK", "true")
+            .env("TIDINGS_WORKER__LEASE_SECS", "2")
+            .env("TIDINGS_WORKER__CONCURRENCY", "4")
+            .env("TIDINGS_WORKER__BATCH", "20")
+            .env("TIDINGS_LOG__LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the tidings binary starts")
+    };
+    let sent_so_far = || async {
+        let texts = sms.received_requests().await.unwrap_or_default().len();
+        let dms = recipients(&slack, "/chat.postMessage", |_| Some(String::new())).await.len();
+        smtp.received_count() + texts + dms
+    };
+    let mut first = start(smtp.port);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sent_so_far().await < expected / 3 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    first.kill().unwrap(); // SIGKILL: no chance to finish the round or settle anything
+    first.wait().unwrap();
+    assert!(sent_so_far().await < expected, "the kill came mid-send");
+    let mut tx = app.db.read().await.unwrap();
+    let in_flight = deliveries::of_message(&mut tx, message.id)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|d| d.status == DeliveryStatus::Sending)
+        .count();
+    drop(tx);
+
+    let mut second = start(smtp.port);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let settled = loop {
+        let mut tx = app.db.read().await.unwrap();
+        let all = deliveries::of_message(&mut tx, message.id).await.unwrap();
+        drop(tx);
+        if all.iter().all(|d| d.status == DeliveryStatus::Sent) || Instant::now() > deadline {
+            break all;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let stuck: Vec<_> = settled.iter().filter(|d| d.status != DeliveryStatus::Sent).collect();
+    assert!(stuck.is_empty(), "every delivery ends sent; {} do not, such as {:?}", stuck.len(), stuck.first());
+
+    let form_field = |name: &'static str| {
+        move |body: &[u8]| {
+            let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+            form.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        }
+    };
+    let json_field =
+        |body: &[u8]| serde_json::from_slice::<serde_json::Value>(body).ok()?["channel"].as_str().map(str::to_owned);
+    let received = [
+        ("email", smtp.received().into_iter().map(|m| m.to.join(",")).collect::<Vec<_>>()),
+        ("sms", recipients(&sms, "/2010-04-01/Accounts/AC1/Messages.json", form_field("To")).await),
+        ("slack", recipients(&slack, "/chat.postMessage", json_field).await),
+    ];
+    let mut duplicates = 0;
+    for (channel, to) in &received {
+        let mut copies: HashMap<&String, usize> = HashMap::new();
+        for r in to {
+            *copies.entry(r).or_default() += 1;
+        }
+        assert_eq!(copies.len(), active.len(), "everyone got the {channel} message");
+        duplicates += copies.values().map(|n| n - 1).sum::<usize>();
+    }
+    eprintln!("{expected} deliveries, {in_flight} in flight at the kill, {duplicates} second copies");
     assert!(duplicates <= in_flight, "{duplicates} second copies but only {in_flight} deliveries were in flight");
     t.cleanup().await;
 }
