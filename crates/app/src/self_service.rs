@@ -22,6 +22,11 @@ pub struct Settings {
     pub email_opted_in: bool,
     /// The address bounced or complained: no email goes to it, whatever the choices.
     pub email_suppressed: bool,
+    pub sms_opted_in: bool,
+    /// The number texts go to, if the member has one.
+    pub phone: Option<String>,
+    /// Slack direct messages as a channel the member wants.
+    pub slack_channel: bool,
     /// When the member accepted the current version of the terms, if they did.
     pub terms_accepted_at: Option<Timestamp>,
     pub locale: Locale,
@@ -35,11 +40,17 @@ pub struct SettingsChange {
     pub topics: BTreeMap<String, bool>,
     pub email_channel: bool,
     pub email_opt_in: bool,
+    /// Given only when the page offered it (the member has a phone number).
+    pub sms_opt_in: Option<bool>,
+    /// Given only when the page offered it (Slack is configured).
+    pub slack_channel: Option<bool>,
     pub accept_terms: bool,
     pub locale: String,
     pub time_zone: String,
     /// The version of the opt-in text the member was shown, such as `portal-email-1/de`.
     pub opt_in_text_version: String,
+    /// The same for the SMS opt-in, such as `portal-sms-1/de`.
+    pub sms_opt_in_text_version: String,
 }
 
 pub async fn settings(app: &App, member: &Member) -> Result<Settings, AppError> {
@@ -52,6 +63,9 @@ pub async fn settings(app: &App, member: &Member) -> Result<Settings, AppError> 
         email_channel: prefs.channels.get(&Channel::Email).copied().unwrap_or(true),
         email_opted_in: prefs.email_opted_in,
         email_suppressed: prefs.email_suppressed,
+        sms_opted_in: prefs.sms_opted_in,
+        phone: member.profile.phone.as_ref().map(|p| p.as_str().to_owned()),
+        slack_channel: prefs.channels.get(&Channel::Slack).copied().unwrap_or(true),
         terms_accepted_at: terms_accepted(app, &history),
         locale: member.profile.locale.clone(),
         time_zone: member.profile.time_zone.clone(),
@@ -80,10 +94,11 @@ pub async fn change(app: &App, member: &Member, change: &SettingsChange) -> Resu
     let before = settings(app, member).await?;
     let mut tx = app.db.begin().await?;
     let mut current = members::get(&mut tx, member.id).await?;
-    let patch = PreferencesPatch {
-        topics: change.topics.clone(),
-        channels: BTreeMap::from([(Channel::Email.as_str().to_owned(), change.email_channel)]),
-    };
+    let mut channels = BTreeMap::from([(Channel::Email.as_str().to_owned(), change.email_channel)]);
+    if let Some(slack) = change.slack_channel {
+        channels.insert(Channel::Slack.as_str().to_owned(), slack);
+    }
+    let patch = PreferencesPatch { topics: change.topics.clone(), channels };
     consent::apply(app, &mut tx, &current, &patch).await?;
     if current.profile.locale != locale || current.profile.time_zone != time_zone {
         current.profile.locale = locale;
@@ -99,6 +114,15 @@ pub async fn change(app: &App, member: &Member, change: &SettingsChange) -> Resu
             granted: change.email_opt_in,
             lawful_basis: None,
             text_version: change.opt_in_text_version.clone(),
+        };
+        consent::record_as(app, member.id, &input, "portal", None).await?;
+    }
+    if let Some(wanted) = change.sms_opt_in.filter(|w| *w != before.sms_opted_in && before.phone.is_some()) {
+        let input = ConsentInput {
+            purpose: "sms".into(),
+            granted: wanted,
+            lawful_basis: None,
+            text_version: change.sms_opt_in_text_version.clone(),
         };
         consent::record_as(app, member.id, &input, "portal", None).await?;
     }

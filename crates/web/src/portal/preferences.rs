@@ -22,6 +22,7 @@ use super::visitor::Signed;
 const LANGUAGES: [(&str, &str); 4] = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")];
 /// Names the opt-in text of the portal's own files: bump it when that text changes.
 const OPT_IN_TEXT: &str = "portal-email-1";
+const SMS_OPT_IN_TEXT: &str = "portal-sms-1";
 
 #[derive(Template)]
 #[template(path = "portal/preferences.html")]
@@ -37,6 +38,8 @@ struct PreferencesPage {
     zones: &'static [String],
     time_zone: String,
     password_set: bool,
+    /// Slack is configured, so members may turn its direct messages off.
+    slack: bool,
 }
 
 async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<String>) -> PortalResult {
@@ -64,6 +67,7 @@ async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<Stri
             zones: TimeZone::known(),
             time_zone: settings.time_zone.to_string(),
             password_set,
+            slack: app.channels.provides(tidings_core::consent::Channel::Slack),
             settings,
         },
     ))
@@ -89,10 +93,13 @@ pub async fn save(State(app): State<App>, signed: Signed, Form(fields): Form<Vec
         topics,
         email_channel: checked("email_channel"),
         email_opt_in: checked("email_opt_in"),
+        sms_opt_in: current.phone.is_some().then(|| checked("sms_opt_in")),
+        slack_channel: app.channels.provides(tidings_core::consent::Channel::Slack).then(|| checked("slack_channel")),
         accept_terms: checked("accept_terms"),
         locale: value("locale"),
         time_zone: value("time_zone"),
         opt_in_text_version: format!("{OPT_IN_TEXT}/{}", signed.visitor.tr.code()),
+        sms_opt_in_text_version: format!("{SMS_OPT_IN_TEXT}/{}", signed.visitor.tr.code()),
     };
     match self_service::change(&app, &signed.member, &change).await {
         Ok(saved) => {

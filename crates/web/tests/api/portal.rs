@@ -419,14 +419,22 @@ async fn preferences_are_changed_and_consent_recorded(app: TestApp) -> TestApp {
     );
     assert!(page.body.contains("Required for your role"));
     assert!(!page.body.contains("id=\"email-opt-in\" name=\"email_opt_in\" value=\"on\" checked"), "email is opt-in");
+    assert!(page.body.contains("We have no mobile number for you"), "no phone, no SMS consent to give");
+    let member = ids[1].as_str().unwrap();
+    let phone = json!({"phone": "+43 660 1234567"});
+    assert_eq!(app.admin(Method::PATCH, &format!("/api/v1/members/{member}"), Some(phone)).await.0, 200);
+    let page = browser.get("/portal/preferences").await;
+    assert!(page.body.contains("text messages about our partnership at +436601234567."), "{}", page.body);
+    assert!(!page.body.contains("name=\"sms_opt_in\" value=\"on\" checked"), "SMS is opt-in");
 
-    // Webinars off, email opted in, terms accepted, German, Vienna; safety stays on.
+    // Webinars off, email and SMS opted in, terms accepted, German, Vienna; safety stays on.
     let csrf = page.csrf();
     let form = [
         ("csrf", csrf.as_str()),
         ("topic:safety", "on"),
         ("email_channel", "on"),
         ("email_opt_in", "on"),
+        ("sms_opt_in", "on"),
         ("accept_terms", "on"),
         ("locale", "de"),
         ("time_zone", "Europe/Vienna"),
@@ -437,7 +445,6 @@ async fn preferences_are_changed_and_consent_recorded(app: TestApp) -> TestApp {
     assert!(page.body.contains("Ihre Einstellungen sind gespeichert"), "saved, and now in German");
     assert!(page.body.contains("<option selected>Europe/Vienna</option>"));
 
-    let member = ids[1].as_str().unwrap();
     let (_, prefs) = app.admin(Method::GET, &format!("/api/v1/members/{member}/preferences"), None).await;
     let topic = |key: &str| prefs["topics"].as_array().unwrap().iter().find(|t| t["key"] == key).unwrap()["on"].clone();
     assert_eq!((topic("webinars"), topic("recalls"), topic("safety")), (json!(false), json!(true), json!(true)));
@@ -446,6 +453,9 @@ async fn preferences_are_changed_and_consent_recorded(app: TestApp) -> TestApp {
     let records = history.as_array().unwrap();
     let email = records.iter().find(|r| r["purpose"] == "email").expect("an email consent record");
     assert_eq!((email["source"].as_str(), email["text_version"].as_str()), (Some("portal"), Some("portal-email-1/en")));
+    let sms = records.iter().find(|r| r["purpose"] == "sms").expect("an SMS consent record");
+    assert_eq!((sms["granted"].as_bool(), sms["text_version"].as_str()), (Some(true), Some("portal-sms-1/en")));
+    assert_eq!(prefs["preferences"]["sms_opted_in"], true);
     let terms = records.iter().find(|r| r["purpose"] == "terms").expect("a terms record");
     assert_eq!((terms["granted"].as_bool(), terms["text_version"].as_str()), (Some(true), Some("terms-1")));
 
@@ -456,6 +466,7 @@ async fn preferences_are_changed_and_consent_recorded(app: TestApp) -> TestApp {
         ("topic:safety", "on"),
         ("email_channel", "on"),
         ("email_opt_in", "on"),
+        ("sms_opt_in", "on"),
         ("accept_terms", "on"),
         ("locale", "de"),
         ("time_zone", "Europe/Vienna"),

@@ -98,5 +98,28 @@ async fn a_must_know_message_reaches_slack_users_and_says_who_has_none(app: Test
     let (_, events) = app.admin_at(&base, Method::GET, &format!("/api/v1/messages/{id}/events"), None).await;
     let suppressed = events["items"].as_array().unwrap().iter().find(|e| e["kind"] == "suppressed").unwrap().clone();
     assert_eq!(suppressed["detail"]["reason"], "no Slack user has the address bo@acme.example", "{suppressed}");
+
+    // Ana turns Slack off in her preferences: the next message is not sent to her there.
+    let ana_id: tidings_core::MemberId = serde_json::from_value(ids[0].clone()).unwrap();
+    let ana = tidings_app::members::get(&slack_app, &tidings_app::Caller::operator(), ana_id).await.unwrap();
+    let settings = tidings_app::self_service::settings(&slack_app, &ana).await.unwrap();
+    assert!(settings.slack_channel, "Slack is on until the member turns it off");
+    let change = tidings_app::self_service::SettingsChange {
+        topics: Default::default(),
+        email_channel: true,
+        email_opt_in: false,
+        sms_opt_in: None,
+        slack_channel: Some(false),
+        accept_terms: false,
+        locale: "en".into(),
+        time_zone: "UTC".into(),
+        opt_in_text_version: "portal-email-1/en".into(),
+        sms_opt_in_text_version: "portal-sms-1/en".into(),
+    };
+    assert!(!tidings_app::self_service::change(&slack_app, &ana, &change).await.unwrap().slack_channel);
+    let (_, copy) = app.admin_at(&base, Method::POST, &format!("/api/v1/messages/{id}/copy"), None).await;
+    let copy = copy["id"].as_str().unwrap().to_owned();
+    let (_, released) = app.admin_at(&base, Method::POST, &format!("/api/v1/messages/{copy}/release"), None).await;
+    assert_eq!(released["deliveries"], 1, "only Bo is left on Slack: {released}");
     app
 }
