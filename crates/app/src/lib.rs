@@ -106,6 +106,8 @@ pub struct App {
     /// The demo's built-in mail server, where email goes when no SMTP server is configured;
     /// the console shows what it caught.
     pub mail_catcher: Option<tidings_channels::catcher::MailCatcher>,
+    /// The demo's stand-in SMS and Slack providers' catch, when they run.
+    pub chat_catcher: Option<tidings_channels::fake::ChatCatcher>,
 }
 
 impl App {
@@ -124,6 +126,7 @@ impl App {
             channels: Channels::default(),
             retry: RetryPolicy::default(),
             mail_catcher: None,
+            chat_catcher: None,
         }
     }
 

@@ -87,6 +87,13 @@ pub fn get(app: &App, caller: &Caller, number: u64) -> Result<CaughtMail, AppErr
     catcher(app, caller)?.get(number).map(|m| caught(&m)).ok_or(AppError::NotFound("caught email"))
 }
 
+/// The texts and chat messages the demo's stand-in providers caught, newest first.
+pub fn chats(app: &App, caller: &Caller, n: usize) -> Result<Vec<tidings_channels::fake::CaughtChat>, AppError> {
+    caller.require(Action::Configure, "read caught texts and chat messages")?;
+    let catcher = app.chat_catcher.as_ref().ok_or(AppError::NotFound("chat catcher"))?;
+    Ok(catcher.latest(n))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -7,6 +7,7 @@
 mod breaker;
 pub mod catcher;
 pub mod email;
+pub mod fake;
 mod memory;
 pub mod outbound;
 mod set;

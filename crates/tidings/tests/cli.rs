@@ -57,7 +57,9 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
     }
     assert!(warned, "serving on another port without public_url says where links will point");
     let banner = banner.join("\n");
-    for expected in ["Demo messages: a must-know recall", "Mail catcher: ", "/admin/mail", "Partner portal as "] {
+    for expected in
+        ["Demo messages: a must-know recall", "Mail catcher: ", "/admin/mail", "/admin/chats", "Partner portal as "]
+    {
         assert!(banner.contains(expected), "the banner lacks {expected}: {banner}");
     }
     let (url, token) = (url.unwrap(), token.unwrap());
@@ -83,7 +85,9 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
     let names: Vec<&str> = topics["items"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Announcements", "Incentives", "Product Updates", "Operations", "Support"]);
 
-    // The recall is out, and its emails reach the mail catcher: the report's count moves.
+    // The recall is out, and its emails reach the mail catcher, its texts the stand-in SMS
+    // provider (which reports them delivered) and its Slack messages the stand-in Slack:
+    // the report's counts move.
     let messages: serde_json::Value =
         client.get(format!("{url}/api/v1/messages")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let recall = messages["items"]
@@ -97,11 +101,15 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
     loop {
         let report: serde_json::Value =
             client.get(&report_url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-        if report["funnel"]["delivered"].as_i64().unwrap_or(0) > 0 {
+        let count = |channel: &str, status: &str| report["channels"][channel][status].as_i64().unwrap_or(0);
+        if report["funnel"]["delivered"].as_i64().unwrap_or(0) > 0
+            && count("sms", "delivered") > 0
+            && count("slack", "sent") > 0
+        {
             assert!(report["funnel"]["acknowledged"].as_i64().unwrap() > 0, "{report}");
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "no email delivered to the mail catcher: {report}");
+        assert!(started.elapsed() < Duration::from_secs(30), "not delivered on email, SMS and Slack: {report}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 

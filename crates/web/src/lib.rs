@@ -6,6 +6,7 @@ mod api;
 mod csrf;
 mod error;
 mod extract;
+pub mod fakes;
 mod health;
 mod hooks;
 mod links;

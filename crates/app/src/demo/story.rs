@@ -4,6 +4,7 @@
 //! update released, and a draft to try test sends and scheduling on. Kept apart from
 //! [`super::seed`], whose plain directory the tests count on.
 
+use tidings_core::consent::Channel;
 use tidings_core::messages::MessageDraft;
 use tidings_core::{Member, MemberId, MemberStatus, MessageId};
 use tidings_store::consent::ConsentRecord;
@@ -88,7 +89,16 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
     let opted_in = opt_in_most(app).await?;
     let week = 7 * 86_400_000;
     let due_at = tidings_core::Timestamp::from_millis(app.clock.now().as_millis() + week).to_rfc3339();
-    let recall = create(app, &operator, recall_draft(&due_at)).await?;
+    let mut recall_message = recall_draft(&due_at);
+    // Texts and Slack messages too, when the demo has providers for them.
+    let mut channels = vec!["inbox", "popup", "email"];
+    for (channel, name) in [(Channel::Sms, "sms"), (Channel::Slack, "slack")] {
+        if app.channels.provides(channel) {
+            channels.push(name);
+        }
+    }
+    recall_message["channels"] = serde_json::json!(channels);
+    let recall = create(app, &operator, recall_message).await?;
     let update = create(app, &operator, update_draft()).await?;
     let draft = create(app, &operator, draft_draft()).await?;
     crate::release::release(app, &operator, update).await?;
@@ -141,7 +151,8 @@ async fn create(app: &App, caller: &Caller, draft: serde_json::Value) -> Result<
 }
 
 /// Three in four members (test members included) opted in to email, as if they had ticked
-/// the box in the portal, in one transaction.
+/// the box in the portal, in one transaction; every other one of those also has a mobile
+/// number and opted in to texts.
 async fn opt_in_most(app: &App) -> Result<usize, AppError> {
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
@@ -168,6 +179,18 @@ async fn opt_in_most(app: &App) -> Result<usize, AppError> {
             };
             consent::record(&mut tx, &record).await?;
             opted_in += 1;
+            if opted_in % 2 == 0 {
+                let mut texted = member.clone();
+                texted.profile.phone = tidings_core::Phone::parse(&format!("+1555{opted_in:07}")).ok();
+                members::update(&mut tx, &texted).await?;
+                let sms = ConsentRecord {
+                    id: uuid::Uuid::now_v7(),
+                    purpose: "sms".into(),
+                    text_version: "demo-sms-1".into(),
+                    ..record
+                };
+                consent::record(&mut tx, &sms).await?;
+            }
         }
         match page.next {
             Some(next) => after = Some(next),

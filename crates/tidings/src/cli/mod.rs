@@ -213,6 +213,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { demo: true, .. } => serve::mail_catcher(&config),
         _ => None,
     };
+    let fakes = match &cli.command {
+        Command::Serve { demo: true, .. } => serve::fake_providers(&config).await,
+        _ => None,
+    };
     let app = App::new(db.clone(), config.catalog.clone())
         .with_default_exclusion(config.audiences.default_exclusion.as_deref())
         .map_err(|e| anyhow::anyhow!("invalid [audiences] default_exclusion: {e}"))?;
@@ -227,6 +231,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         channels: channels(&config, catcher.as_ref()),
         retry: config.retry,
         mail_catcher: catcher,
+        chat_catcher: fakes.as_ref().map(|f| f.catcher.clone()),
         ..app
     };
     let app = app.with_stored_signing_key().await.map_err(|e| anyhow::anyhow!("loading the signing key: {e}"))?;
@@ -235,8 +240,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .with_public_url(config.public_url.as_deref(), serving_at.as_deref())
         .await
         .map_err(|e| anyhow::anyhow!("settling the public URL: {e}"))?;
-    let app = App { channels: with_sms(app.channels.clone(), &config, &app.public_url)?, ..app };
-    let app = App { channels: with_slack(app.channels.clone(), &config)?, ..app };
+    let channels = match &fakes {
+        Some(fakes) => fakes.channels(app.channels.clone(), &app.public_url),
+        None => with_slack(with_sms(app.channels.clone(), &config, &app.public_url)?, &config)?,
+    };
+    let app = App { channels, ..app };
     let code = match cli.command {
         Command::Serve { demo, no_worker, .. } => serve::run(app, &config, demo, !no_worker).await?,
         Command::Worker => serve::worker(app, &config).await?,

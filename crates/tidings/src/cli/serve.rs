@@ -58,6 +58,11 @@ pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) 
         println!("API token: {token}");
         println!("Try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/partners");
         println!("API description: {url}/api/v1/openapi.json");
+        if app.chat_catcher.is_some() {
+            println!(
+                "Texts and Slack: no SMS provider or Slack bot is configured, so they go to stand-ins: read them at {url}/admin/chats"
+            );
+        }
         if app.mail_catcher.is_some() {
             println!(
                 "Mail catcher: no SMTP server is configured, so email is caught, not sent: read it at {url}/admin/mail"
@@ -143,5 +148,49 @@ pub fn mail_catcher(config: &Config) -> Option<MailCatcher> {
             tracing::warn!("the demo's mail catcher could not start: {e}");
             None
         }
+    }
+}
+
+/// The demo's stand-in SMS provider and Slack, when neither is configured.
+pub struct FakeProviders {
+    pub catcher: tidings_channels::fake::ChatCatcher,
+    base_url: String,
+    auth_token: String,
+}
+
+pub async fn fake_providers(config: &Config) -> Option<FakeProviders> {
+    if config.sms.account_sid.is_some() || config.slack.bot_token.is_some() {
+        return None;
+    }
+    let catcher = tidings_channels::fake::ChatCatcher::new(CAUGHT_KEPT);
+    let auth_token = uuid::Uuid::now_v7().simple().to_string();
+    match tidings_web::fakes::start(catcher.clone(), auth_token.clone()).await {
+        Ok(running) => Some(FakeProviders { catcher, base_url: running.base_url, auth_token }),
+        Err(e) => {
+            tracing::warn!("the demo's stand-in SMS and Slack providers could not start: {e}");
+            None
+        }
+    }
+}
+
+impl FakeProviders {
+    /// `channels` with SMS and Slack sent to the stand-ins (on loopback, which only their
+    /// own client may reach).
+    pub fn channels(&self, channels: tidings_channels::Channels, public_url: &str) -> tidings_channels::Channels {
+        use tidings_channels::outbound::{Outbound, OutboundPolicy};
+        use tidings_channels::{Provider, slack, sms};
+        use tidings_core::consent::Channel;
+        let Ok(http) = Outbound::new(OutboundPolicy { allow_loopback: true }) else { return channels };
+        let twilio = sms::TwilioConfig {
+            base_url: self.base_url.clone(),
+            account_sid: "ACdemo".into(),
+            auth_token: self.auth_token.clone(),
+            from: "+15005550006".into(),
+            status_callback: Some(format!("{}/hooks/sms/status", public_url.trim_end_matches('/'))),
+        };
+        let bot = slack::SlackConfig { api_url: self.base_url.clone(), bot_token: "xoxb-demo".into() };
+        channels
+            .with(Channel::Sms, Provider::Twilio(std::sync::Arc::new(sms::Twilio::new(twilio, http.clone()))))
+            .with(Channel::Slack, Provider::Slack(std::sync::Arc::new(slack::SlackBot::new(bot, http))))
     }
 }

@@ -59,7 +59,7 @@ pub struct Console {
     pub caller: Caller,
     pub guest: Guest,
     pub path: String,
-    catching_mail: bool,
+    catching: super::shell::Catching,
 }
 
 impl FromRequestParts<App> for Console {
@@ -73,8 +73,11 @@ impl FromRequestParts<App> for Console {
         match tidings_app::staff::signed_in(app, id).await {
             Ok(person) => {
                 let caller = Caller::staff(&person);
-                let catching_mail = tidings_app::mail_catcher::catching(app);
-                Ok(Self { person, caller, guest, path: parts.uri.path().to_owned(), catching_mail })
+                let catching = super::shell::Catching {
+                    mail: tidings_app::mail_catcher::catching(app),
+                    chats: app.chat_catcher.is_some(),
+                };
+                Ok(Self { person, caller, guest, path: parts.uri.path().to_owned(), catching })
             }
             Err(AppError::Unauthorized) => {
                 let _ = guest.sign_out().await;
@@ -93,7 +96,7 @@ impl Console {
     /// The frame of a page in this person's console.
     pub async fn shell(&self, title: impl Into<String>) -> Shell {
         let flash = self.take_flash().await;
-        Shell::new(&self.person, self.guest.csrf.clone(), &self.path, title.into(), flash, self.catching_mail)
+        Shell::new(&self.person, self.guest.csrf.clone(), &self.path, title.into(), flash, self.catching)
     }
 
     pub async fn flash(&self, text: impl Into<String>) {

@@ -60,3 +60,37 @@ pub async fn html(State(app): State<App>, console: Console, Path(number): Path<u
         [("content-security-policy", policy), ("cache-control", "no-store"), ("x-content-type-options", "nosniff")];
     Ok((headers, Html(mail.html)).into_response())
 }
+
+#[derive(Template)]
+#[template(path = "admin/chat_list.html")]
+struct ChatsPage {
+    shell: Shell,
+    caught: u64,
+    chats: Vec<ChatRow>,
+}
+
+struct ChatRow {
+    at: String,
+    channel: &'static str,
+    to: String,
+    text: String,
+}
+
+/// The texts and Slack messages the demo's stand-in providers were asked to send.
+pub async fn chats(State(app): State<App>, console: Console) -> PageResult {
+    let chats = mail_catcher::chats(&app, &console.caller, LISTED)?
+        .into_iter()
+        .map(|c| ChatRow {
+            at: when(tidings_core::Timestamp::from_millis(c.at_ms)),
+            channel: match c.channel {
+                tidings_core::consent::Channel::Sms => "SMS",
+                tidings_core::consent::Channel::Slack => "Slack",
+                other => other.as_str(),
+            },
+            to: c.to,
+            text: c.text,
+        })
+        .collect();
+    let caught = app.chat_catcher.as_ref().map_or(0, |c| c.count());
+    Ok(render(StatusCode::OK, &ChatsPage { shell: console.shell("Texts and chats").await, caught, chats }))
+}

@@ -97,6 +97,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/tokens/{id}/revoke", post(people::revoke_token))
         .route("/audit", get(audit::show))
         .route("/mail", get(mail::list))
+        .route("/chats", get(mail::chats))
         .route("/mail/{number}", get(mail::show))
         .route("/mail/{number}/html", get(mail::html))
         .layer(axum::middleware::from_fn(|s, r, n| {

@@ -40,6 +40,15 @@ const SECTIONS: &[(&str, &str, Action)] = &[
 
 /// Only in a demo that catches its mail.
 const MAIL_CATCHER: (&str, &str, Action) = ("/admin/mail", "Mail catcher", Action::Configure);
+/// Only in a demo whose texts and chat messages go to stand-in providers.
+const CHAT_CATCHER: (&str, &str, Action) = ("/admin/chats", "Texts and chats", Action::Configure);
+
+/// Which of the demo's catchers run, for the menu.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Catching {
+    pub mail: bool,
+    pub chats: bool,
+}
 
 /// The part of every page that is not the page's own content.
 pub struct Shell {
@@ -52,18 +61,19 @@ pub struct Shell {
 }
 
 impl Shell {
-    /// With `catching_mail`, the demo's mail catcher is in the menu.
+    /// The demo's catchers that run are in the menu.
     pub fn new(
         person: &Staff,
         csrf: String,
         path: &str,
         title: String,
         flash: Option<String>,
-        catching_mail: bool,
+        catching: Catching,
     ) -> Self {
         let nav = SECTIONS
             .iter()
-            .chain(catching_mail.then_some(&MAIL_CATCHER))
+            .chain(catching.mail.then_some(&MAIL_CATCHER))
+            .chain(catching.chats.then_some(&CHAT_CATCHER))
             .filter(|(_, _, needs)| person.role.may(*needs))
             .map(|(href, label, _)| NavItem {
                 href,

@@ -300,6 +300,7 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/import".into(), [Page, Refused, Refused, Refused]),
         ("/admin/tokens".into(), [Page, Refused, Refused, Refused]),
         ("/admin/mail".into(), [Page, Refused, Refused, Refused]),
+        ("/admin/chats".into(), [Page, Refused, Refused, Refused]),
     ];
     let writes: Vec<(String, [Answer; 4])> = vec![
         (format!("/admin/messages/{draft_id}/test-send"), [Done, Done, Refused, Refused]),

@@ -62,6 +62,7 @@ impl TestApp {
         app.widget_origins = Arc::new(vec![WIDGET_ORIGIN.to_owned()]);
         app.channels = Channels::default().with_smtp(SmtpConfig { port: smtp.port, ..SmtpConfig::default() });
         app.mail_catcher = Some(smtp.clone());
+        app.chat_catcher = Some(tidings_channels::fake::ChatCatcher::new(100));
         let served = app.clone();
         let server = tokio::spawn(async move {
             let _ = tidings_web::serve(listener, served, std::future::pending()).await;
