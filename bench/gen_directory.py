@@ -2,7 +2,8 @@
 """Writes a realistic partner directory as CSV: partners.csv and members.csv.
 
 usage: gen_directory.py MEMBERS OUT_DIR [PARTNERS] [opt-in]
-With `opt-in`, every member has opted in to email (an `email_opt_in` column), so a
+With `opt-in`, every member has opted in to email (an `email_opt_in` column) and has a
+mobile number (`phone`), so a
 release queues an email for each. Deterministic (fixed seed), so every run imports the same data.
 """
 import csv
@@ -35,11 +36,11 @@ with open(out / "partners.csv", "w", newline="") as f:
 with open(out / "members.csv", "w", newline="") as f:
     w = csv.writer(f)
     w.writerow(["external_id", "partner_external_id", "email", "name", "roles", "locale", "time_zone", "status",
-                "last_seen_at", "trained", "certification_level"] + (["email_opt_in", "lawful_basis", "consent_text_version"] if opt_in else []))
+                "last_seen_at", "trained", "certification_level"] + (["email_opt_in", "lawful_basis", "consent_text_version", "phone"] if opt_in else []))
     for m in range(members):
         p = m % partners
         _, _, locale, zone = markets[p % len(markets)]
         member_roles = ";".join(sorted(set(rng.sample(roles, rng.choice([1, 1, 2])))))
         w.writerow([f"U-{m:08d}", f"P-{p:06d}", f"user{m}@partner{p}.example", f"Member {m}", member_roles, locale,
                     zone, "active", f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d}",
-                    rng.choice(["true", "false"]), str(rng.randint(0, 3))] + (["yes", "consent", "2026-01"] if opt_in else []))
+                    rng.choice(["true", "false"]), str(rng.randint(0, 3))] + (["yes", "consent", "2026-01", f"+1555{m:07d}"] if opt_in else []))

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -435,4 +435,60 @@ async fn staff_are_added_given_a_password_and_sign_in_with_it() {
         assert_eq!(entries[0]["after"], serde_json::Value::Null, "no password in the log");
         db.cleanup().await;
     }
+}
+
+/// `tidings fake-providers` answers as a Twilio-compatible API and Slack do, and says on
+/// SIGTERM how many messages it was asked to send; it listens on loopback only.
+#[tokio::test]
+async fn fake_providers_answer_like_the_real_apis_and_count_what_they_got() {
+    let refused =
+        Command::new(env!("CARGO_BIN_EXE_tidings")).args(["fake-providers", "--listen", "0.0.0.0:0"]).output().unwrap();
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("loopback"));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["fake-providers", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    out.read_line(&mut banner).unwrap();
+    assert!(banner.contains(&format!("http://127.0.0.1:{port}")), "{banner}");
+    tidings_channels::outbound::install_crypto_provider();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let text = client
+        .post(format!("{base}/2010-04-01/Accounts/AC1/Messages.json"))
+        .form(&[("To", "+15551234567"), ("From", "+15005550006"), ("Body", "Hello")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status(), 201);
+    let sid: serde_json::Value = text.json().await.unwrap();
+    assert!(sid["sid"].as_str().unwrap().starts_with("SM"));
+    let user: serde_json::Value = client
+        .post(format!("{base}/users.lookupByEmail"))
+        .form(&[("email", "ana@acme.example")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let posted: serde_json::Value = client
+        .post(format!("{base}/chat.postMessage"))
+        .json(&serde_json::json!({"channel": user["user"]["id"], "text": "Hi"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(posted["ok"], true);
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    child.wait().unwrap();
+    assert!(rest.contains("2 messages received"), "{rest}");
 }

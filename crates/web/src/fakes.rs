@@ -31,8 +31,16 @@ pub struct Running {
 
 /// Starts the stand-ins on a free loopback port.
 pub async fn start(catcher: ChatCatcher, auth_token: String) -> std::io::Result<Running> {
+    start_on(tokio::net::TcpListener::bind("127.0.0.1:0").await?, catcher, auth_token).await
+}
+
+/// Starts the stand-ins on `listener`.
+pub async fn start_on(
+    listener: tokio::net::TcpListener,
+    catcher: ChatCatcher,
+    auth_token: String,
+) -> std::io::Result<Running> {
     let http = Outbound::new(OutboundPolicy { allow_loopback: true }).map_err(std::io::Error::other)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base_url = format!("http://{}", listener.local_addr()?);
     let app = Router::new()
         .route("/2010-04-01/Accounts/{sid}/Messages.json", post(text))

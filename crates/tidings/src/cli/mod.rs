@@ -50,6 +50,17 @@ enum Command {
     },
     /// Run delivery workers and the scheduler, without the web app.
     Worker,
+    /// Run stand-ins for an SMS provider and Slack on this machine, to try the channels
+    /// or benchmark them: point `[sms] base_url` and `[slack] api_url` at the printed
+    /// address (with `[outbound] allow_loopback`). Nothing is sent anywhere.
+    FakeProviders {
+        /// Address to listen on (a loopback address).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
+        listen: SocketAddr,
+        /// The auth token its status callbacks are signed with (that of `[sms]`).
+        #[arg(long, default_value = "fake")]
+        auth_token: String,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Import partners or members from a CSV file (upsert; re-running changes nothing).
@@ -199,6 +210,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let overrides = Overrides { database_url: cli.database_url.clone(), listen };
+    if let Command::FakeProviders { listen, auth_token } = &cli.command {
+        return serve::fake_providers_alone(*listen, auth_token.clone()).await;
+    }
     if matches!(cli.command, Command::PrintConfig) {
         print!("{}", Config::example());
         return Ok(ExitCode::SUCCESS);
@@ -287,7 +301,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             ExitCode::SUCCESS
         }
-        Command::PrintConfig => ExitCode::SUCCESS,
+        Command::PrintConfig | Command::FakeProviders { .. } => ExitCode::SUCCESS,
     };
     db.close().await;
     Ok(code)

@@ -194,3 +194,17 @@ impl FakeProviders {
             .with(Channel::Slack, Provider::Slack(std::sync::Arc::new(slack::SlackBot::new(bot, http))))
     }
 }
+
+/// `tidings fake-providers`: the demo's stand-ins on their own, until Ctrl-C; then how
+/// many texts and Slack messages they were asked to send.
+pub async fn fake_providers_alone(listen: std::net::SocketAddr, auth_token: String) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(listen.ip().is_loopback(), "fake providers listen on a loopback address only");
+    let catcher = tidings_channels::fake::ChatCatcher::new(100);
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let running = tidings_web::fakes::start_on(listener, catcher.clone(), auth_token).await?;
+    println!("Fake SMS provider and Slack at {} (stop with Ctrl-C)", running.base_url);
+    println!("  [sms] base_url = \"{}\" and [slack] api_url = \"{}\"", running.base_url, running.base_url);
+    shutdown_signal().await;
+    println!("{} messages received", catcher.count());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Channels benchmark: one message released to every member on inbox, email, SMS and Slack,
+# sent by `tidings worker` (default settings: email in 2 rounds side by side, SMS and Slack
+# in a lane each) to postfix's smtp-sink and to `tidings fake-providers` (stand-ins for a
+# Twilio-compatible SMS API and Slack's Web API on loopback), on SQLite.
+#
+# Reports, per channel, the time from the worker's start until its last delivery settled
+# and the rate; the same email-only message's rate in a run of its own, to show what the
+# other channels cost email; and the worker's peak resident memory.
+#
+#   bench/channels.sh                 # 100,000 members
+#   MEMBERS=10000 bench/channels.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MEMBERS=${MEMBERS:-100000}
+PARTNERS=${PARTNERS:-1000}
+TARGET=${CARGO_TARGET_DIR:-target}
+WORK=$(mktemp -d)
+cleanup() {
+  [ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null || true
+  [ -n "${FAKES_PID:-}" ] && kill "$FAKES_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+source bench/lib.sh
+ensure_sink
+
+cargo build --release -q -p tidings
+BIN=$TARGET/release/tidings
+python3 bench/gen_directory.py "$MEMBERS" "$WORK" "$PARTNERS" opt-in > /dev/null
+
+fakes_port=$(free_port)
+"$BIN" fake-providers --listen "127.0.0.1:$fakes_port" > "$WORK/fakes.out" 2>&1 &
+FAKES_PID=$!
+smtp_port=$(free_port)
+sink -c $(sink_user) "127.0.0.1:$smtp_port" 1024 > "$WORK/sink.out" 2>&1 &
+SINK_PID=$!
+sleep 0.5
+export TIDINGS_SMTP__PORT=$smtp_port TIDINGS_LOG__LEVEL=warn TIDINGS_OUTBOUND__ALLOW_LOOPBACK=true \
+  TIDINGS_SMS__BASE_URL="http://127.0.0.1:$fakes_port" TIDINGS_SMS__ACCOUNT_SID=ACbench \
+  TIDINGS_SMS__AUTH_TOKEN=fake TIDINGS_SMS__FROM=+15005550006 \
+  TIDINGS_SLACK__API_URL="http://127.0.0.1:$fakes_port" TIDINGS_SLACK__BOT_TOKEN=xoxb-bench
+
+# CHANNELS (a JSON list): a fresh database, the directory, the message released on them.
+prepare() {
+  rm -f "$WORK"/bench.db*
+  URL="sqlite:$WORK/bench.db"
+  import_directory "$BIN" "$URL"
+  # The import records email consent; texts need their own.
+  sqlite3 "$WORK/bench.db" "update member_preferences set sms_opted_in = 1"
+  "$BIN" --database-url "$URL" topic create --key pricing --name Pricing > /dev/null
+  write_price_list "$WORK/message.json"
+  python3 - "$WORK/message.json" "$1" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1])); m["channels"] = json.loads(sys.argv[2]); json.dump(m, open(sys.argv[1], "w"))
+PY
+  release_message "$BIN" "$URL" "$WORK/message.json" pricing > /dev/null
+}
+
+# Runs the worker until nothing is left; prints "channel seconds" a line as each channel
+# empties, then the worker's peak RSS in KB.
+work() {
+  local start left done_channels=""
+  start=$(date +%s.%N)
+  local fakes_before
+  fakes_before=$(cpu_of "$FAKES_PID")
+  /usr/bin/time -f "%U %S %M" -o "$WORK/time" "$BIN" --database-url "$URL" worker > /dev/null 2> "$WORK/worker.err" &
+  local time_pid=$!
+  while :; do
+    left=$(sqlite3 "$WORK/bench.db" "select channel || ' ' || count(*) from deliveries where due_at is not null group by channel")
+    for c in email sms slack; do
+      if ! grep -q "^$c " <<< "$left" && ! grep -qw "$c" <<< "$done_channels"; then
+        if [ "$(sqlite3 "$WORK/bench.db" "select count(*) from deliveries where channel = '$c'")" -gt 0 ]; then
+          echo "$c $(echo "$(date +%s.%N) - $start" | bc -l)"
+        fi
+        done_channels="$done_channels $c"
+      fi
+    done
+    [ -z "$left" ] && break
+    sleep 0.2
+  done
+  kill -TERM "$(pgrep -P "$time_pid")"
+  wait "$time_pid" || true
+  read -r user sys kb < <(tail -1 "$WORK/time")
+  echo "rss $kb"
+  echo "cpu $(echo "$user + $sys" | bc -l) $(echo "$(cpu_of "$FAKES_PID") - $fakes_before" | bc -l)"
+}
+
+# Seconds of CPU a process has used (user and system).
+cpu_of() {
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
+rate() { echo "$MEMBERS / $1" | bc -l; }
+
+echo "members: $MEMBERS"
+echo
+echo "| run | channel | settled after | per second | worker peak RSS | CPU: worker, fake providers |"
+echo "|---|---|---|---|---|---|"
+prepare '["email"]'
+work > "$WORK/alone"
+secs=$(grep '^email ' "$WORK/alone" | cut -d' ' -f2)
+printf '| email alone | email | %.1f s | %.0f | %.1f MB | %s s, %s s |\n' "$secs" "$(rate "$secs")" \
+  "$(echo "$(grep '^rss ' "$WORK/alone" | cut -d' ' -f2)/1024" | bc -l)" \
+  "$(grep '^cpu ' "$WORK/alone" | cut -d' ' -f2)" "$(grep '^cpu ' "$WORK/alone" | cut -d' ' -f3)"
+
+prepare '["inbox", "email", "sms", "slack"]'
+work > "$WORK/all"
+rss=$(echo "$(grep '^rss ' "$WORK/all" | cut -d' ' -f2)/1024" | bc -l)
+for c in email sms slack; do
+  secs=$(grep "^$c " "$WORK/all" | cut -d' ' -f2)
+  printf '| email, SMS and Slack together | %s | %.1f s | %.0f | %.1f MB | %s s, %s s |\n' "$c" "$secs" "$(rate "$secs")" \
+    "$rss" "$(grep '^cpu ' "$WORK/all" | cut -d' ' -f2)" "$(grep '^cpu ' "$WORK/all" | cut -d' ' -f3)"
+done
+sent=$(sqlite3 "$WORK/bench.db" "select channel || ': ' || count(*) from deliveries where status = 'sent' group by channel" | tr '\n' ' ')
+echo
+echo "sent: $sent"
