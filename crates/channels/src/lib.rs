@@ -13,6 +13,8 @@ pub mod outbound;
 mod set;
 pub mod slack;
 pub mod sms;
+pub mod teams;
+pub mod webhook;
 
 pub use breaker::Outage;
 pub use email::{OutgoingEmail, PartBody, Security, SmtpConfig, SmtpMailer};

@@ -1,0 +1,157 @@
+//! A message as a Microsoft Teams Adaptive Card, posted to a channel through a Teams
+//! Workflows webhook ("When a Teams webhook request is received"; the Office 365
+//! connectors are retired): the importance, the title and summary, the three answers, and
+//! `Action.OpenUrl` buttons (a webhook card cannot take `Action.Submit`) that open the
+//! message in the portal, where each member signs in and acknowledges it, and the call to
+//! action. A channel is a partner's shared space, not a person, so the card links to the
+//! portal rather than to any one member's signed page.
+
+use serde_json::{Value, json};
+use tidings_core::messages::{Importance, Message, Rendered};
+
+use crate::email::html_to_text;
+
+/// The card schema version Teams renders in workflow posts.
+pub const CARD_VERSION: &str = "1.5";
+
+/// A message laid out for Teams, once per text.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    rendered: Rendered,
+    importance: Importance,
+    acknowledgment: bool,
+    sections: Vec<(&'static str, String)>,
+}
+
+impl Layout {
+    pub fn new(message: &Message, rendered: Rendered) -> Self {
+        Self::of(message.importance, message.acknowledgment.is_some(), rendered)
+    }
+
+    fn of(importance: Importance, acknowledgment: bool, rendered: Rendered) -> Self {
+        let sections = [
+            ("What changed", &rendered.what_changed),
+            ("Why it matters", &rendered.why_it_matters),
+            ("What to do next", &rendered.what_to_do),
+        ]
+        .into_iter()
+        .map(|(heading, html)| (heading, html_to_text(html)))
+        .filter(|(_, text)| !text.is_empty())
+        .collect();
+        Self { rendered, importance, acknowledgment, sections }
+    }
+
+    pub fn rendered(&self) -> &Rendered {
+        &self.rendered
+    }
+
+    /// The webhook request's body: a message with the card as its one attachment. `open`
+    /// opens the message in the portal; `due_at` is the acknowledgment's due time as the
+    /// partner reads it.
+    pub fn card(&self, open: &str, due_at: Option<&str>) -> Value {
+        let r = &self.rendered;
+        let (badge, color) = match self.importance {
+            Importance::Critical => ("MUST KNOW", "Attention"),
+            Importance::Action => ("NEED TO KNOW", "Warning"),
+            Importance::Info => ("Nice to know", "Default"),
+        };
+        let mut body = vec![
+            json!({"type": "TextBlock", "text": badge, "weight": "Bolder", "color": color, "size": "Small"}),
+            json!({"type": "TextBlock", "text": r.title, "weight": "Bolder", "size": "Large", "wrap": true,
+                   "style": "heading"}),
+        ];
+        if !r.summary.trim().is_empty() {
+            body.push(json!({"type": "TextBlock", "text": r.summary, "wrap": true}));
+        }
+        for (heading, text) in &self.sections {
+            body.push(json!({"type": "TextBlock", "text": heading, "weight": "Bolder", "wrap": true,
+                             "spacing": "Medium"}));
+            body.push(json!({"type": "TextBlock", "text": text, "wrap": true}));
+        }
+        if let (true, Some(due)) = (self.acknowledgment, due_at) {
+            body.push(json!({"type": "TextBlock", "text": format!("Each person asked must acknowledge by {due}."),
+                             "wrap": true, "color": color, "spacing": "Medium"}));
+        }
+        let open_label = if self.acknowledgment { "Read and acknowledge in the portal" } else { "Open in the portal" };
+        let mut actions = vec![json!({"type": "Action.OpenUrl", "title": open_label, "url": open})];
+        if let Some(cta) = &r.call_to_action {
+            actions.push(json!({"type": "Action.OpenUrl", "title": cta.label, "url": cta.url}));
+        }
+        json!({
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": null,
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": CARD_VERSION,
+                    "body": body,
+                    "actions": actions,
+                    "msteams": {"width": "Full"}
+                }
+            }]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tidings_core::messages::CallToAction;
+
+    fn layout(importance: Importance, ack: bool) -> Layout {
+        let rendered = Rendered {
+            locale: tidings_core::Locale::parse("en").unwrap(),
+            title: "Recall of lot 42".into(),
+            summary: "Pull lot 42".into(),
+            what_changed: "<p>Lot 42 overheats.</p>".into(),
+            why_it_matters: String::new(),
+            what_to_do: "<ol><li>Stop selling.</li><li>Return stock.</li></ol>".into(),
+            call_to_action: Some(CallToAction { label: "Start the return".into(), url: "https://v.example/r".into() }),
+            content_hash: "h".into(),
+        };
+        Layout::of(importance, ack, rendered)
+    }
+
+    #[test]
+    fn a_must_know_card_has_its_importance_sections_and_open_url_buttons_only() {
+        let card =
+            layout(Importance::Critical, true).card("https://t.example/portal/messages/1", Some("15 Jan 09:00 CET"));
+        assert_eq!(card["type"], "message");
+        let attachment = &card["attachments"][0];
+        assert_eq!(attachment["contentType"], "application/vnd.microsoft.card.adaptive");
+        let content = &attachment["content"];
+        assert_eq!((content["type"].as_str(), content["version"].as_str()), (Some("AdaptiveCard"), Some("1.5")));
+        let texts: Vec<&str> =
+            content["body"].as_array().unwrap().iter().map(|b| b["text"].as_str().unwrap()).collect();
+        assert_eq!(
+            texts,
+            [
+                "MUST KNOW",
+                "Recall of lot 42",
+                "Pull lot 42",
+                "What changed",
+                "Lot 42 overheats.",
+                "What to do next",
+                "- Stop selling.\n- Return stock.",
+                "Each person asked must acknowledge by 15 Jan 09:00 CET."
+            ]
+        );
+        let actions = content["actions"].as_array().unwrap();
+        assert!(actions.iter().all(|a| a["type"] == "Action.OpenUrl"), "webhook cards take no Action.Submit");
+        assert_eq!(actions[0]["url"], "https://t.example/portal/messages/1");
+        assert_eq!(actions[0]["title"], "Read and acknowledge in the portal");
+        assert_eq!(actions[1]["url"], "https://v.example/r");
+        assert!(content["body"].as_array().unwrap().iter().all(|b| b["type"] == "TextBlock"));
+    }
+
+    #[test]
+    fn a_nice_to_know_card_just_opens_the_message() {
+        let card = layout(Importance::Info, false).card("https://t.example/portal/messages/1", None);
+        let content = &card["attachments"][0]["content"];
+        assert_eq!(content["body"][0]["text"], "Nice to know");
+        assert_eq!(content["actions"][0]["title"], "Open in the portal");
+    }
+}
