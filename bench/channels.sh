@@ -8,8 +8,12 @@
 # and the rate; the same email-only message's rate in a run of its own, to show what the
 # other channels cost email; and the worker's peak resident memory.
 #
+# The providers' rate limits are lifted (SMS_RATE and SLACK_RATE set them) to measure what
+# Tidings itself can send.
+#
 #   bench/channels.sh                 # 100,000 members
 #   MEMBERS=10000 bench/channels.sh
+#   SMS_RATE=100 SLACK_RATE=20 bench/channels.sh   # with providers' throughput
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MEMBERS=${MEMBERS:-100000}
@@ -40,7 +44,8 @@ sleep 0.5
 export TIDINGS_SMTP__PORT=$smtp_port TIDINGS_LOG__LEVEL=warn TIDINGS_OUTBOUND__ALLOW_LOOPBACK=true \
   TIDINGS_SMS__BASE_URL="http://127.0.0.1:$fakes_port" TIDINGS_SMS__ACCOUNT_SID=ACbench \
   TIDINGS_SMS__AUTH_TOKEN=fake TIDINGS_SMS__FROM=+15005550006 \
-  TIDINGS_SLACK__API_URL="http://127.0.0.1:$fakes_port" TIDINGS_SLACK__BOT_TOKEN=xoxb-bench
+  TIDINGS_SLACK__API_URL="http://127.0.0.1:$fakes_port" TIDINGS_SLACK__BOT_TOKEN=xoxb-bench \
+  TIDINGS_SMS__RATE_PER_SECOND=${SMS_RATE:-1000000} TIDINGS_SLACK__RATE_PER_SECOND=${SLACK_RATE:-1000000}
 
 # CHANNELS (a JSON list): a fresh database, the directory, the message released on them.
 prepare() {

@@ -4,7 +4,10 @@
 //! with no provider leaves its deliveries queued until one is configured.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::Arc;
+
+use governor::{DefaultDirectRateLimiter as Limiter, Quota, RateLimiter};
 
 use tidings_core::consent::Channel;
 use tidings_core::deliveries::{Outcome, Purpose};
@@ -133,12 +136,14 @@ pub struct Channels {
     providers: Arc<HashMap<Channel, Provider>>,
     /// One circuit breaker per channel, shared by every clone.
     breakers: Arc<HashMap<Channel, Breaker>>,
+    /// The most sends a second a channel's provider takes, where it has a limit.
+    limits: Arc<HashMap<Channel, Arc<Limiter>>>,
     mail: Arc<MailSettings>,
 }
 
 impl Channels {
     pub fn new(mail: MailSettings) -> Self {
-        Self { providers: Arc::default(), breakers: Arc::default(), mail: Arc::new(mail) }
+        Self { providers: Arc::default(), breakers: Arc::default(), limits: Arc::default(), mail: Arc::new(mail) }
     }
 
     /// The set with `provider` sending `channel`.
@@ -146,6 +151,18 @@ impl Channels {
         Arc::make_mut(&mut self.providers).insert(channel, provider);
         let breakers: HashMap<Channel, Breaker> = self.providers.keys().map(|c| (*c, Breaker::default())).collect();
         self.breakers = Arc::new(breakers);
+        self
+    }
+
+    /// The set with `channel` sent no faster than `per_second` (a provider's throughput:
+    /// an SMS sender's messages a second, Slack's posting rate): sends wait their turn
+    /// rather than be refused with 429s.
+    pub fn with_rate(self, channel: Channel, per_second: NonZeroU32) -> Self {
+        self.with_quota(channel, Quota::per_second(per_second))
+    }
+
+    fn with_quota(mut self, channel: Channel, quota: Quota) -> Self {
+        Arc::make_mut(&mut self.limits).insert(channel, Arc::new(RateLimiter::direct(quota)));
         self
     }
 
@@ -257,6 +274,9 @@ impl Channels {
         if let Some(paused) = breaker.and_then(Breaker::check) {
             return paused;
         }
+        if let Some(limiter) = self.limits.get(&channel) {
+            limiter.until_ready().await;
+        }
         let outcome = match (self.providers.get(&channel), payload) {
             (None, _) => Outcome::Transient(format!("no provider for {channel} is configured")),
             (Some(Provider::Smtp(mailer)), Payload::Email(email)) => mailer.send(email).await,
@@ -302,6 +322,32 @@ mod tests {
             message_id: message_id.into(),
             unsubscribe_url: None,
         })
+    }
+
+    /// One send a minute: the first goes at once, the second waits its turn (and has not
+    /// gone long after the first), and another channel is not held up.
+    #[tokio::test]
+    async fn a_rate_limited_channel_sends_no_faster_than_its_provider_takes() {
+        let outbox = Outbox::new();
+        let once_a_minute = Quota::per_minute(NonZeroU32::MIN);
+        let channels = Channels::default()
+            .with(Channel::Email, Provider::Memory(outbox.clone()))
+            .with(Channel::Sms, Provider::Memory(outbox.clone()))
+            .with_quota(Channel::Sms, once_a_minute);
+        let sms = |key: &str| {
+            Payload::Sms(OutgoingSms { to: "+15551234567".into(), body: "hi".into(), reference: key.into() })
+        };
+        assert!(matches!(channels.send(Channel::Sms, sms("first")).await, Outcome::Sent { .. }));
+        let waiting = tokio::spawn({
+            let channels = channels.clone();
+            async move { channels.send(Channel::Sms, sms("second")).await }
+        });
+        assert!(matches!(channels.send(Channel::Email, email("e@x")).await, Outcome::Sent { .. }));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let kept: Vec<String> = outbox.sent().iter().map(|s| s.payload.idempotency_key().to_owned()).collect();
+        assert_eq!(kept, ["first", "e@x"]);
+        assert!(!waiting.is_finished());
+        waiting.abort();
     }
 
     #[tokio::test]

@@ -47,11 +47,13 @@ pub struct SlackSettings {
     /// A bot token (`xoxb-...`) with the `chat:write` and `users:read.email` scopes.
     #[serde(serialize_with = "hidden")]
     pub bot_token: Option<SecretString>,
+    /// The most messages a second Tidings posts (Slack allows bursts, then refuses with 429s).
+    pub rate_per_second: u32,
 }
 
 impl Default for SlackSettings {
     fn default() -> Self {
-        Self { api_url: "https://slack.com/api".into(), bot_token: None }
+        Self { api_url: "https://slack.com/api".into(), bot_token: None, rate_per_second: 5 }
     }
 }
 
@@ -75,11 +77,19 @@ pub struct SmsSettings {
     pub auth_token: Option<SecretString>,
     /// The sender: an E.164 number or a messaging service SID (`MG...`).
     pub from: Option<String>,
+    /// The most texts a second Tidings hands the provider: the sender's throughput.
+    pub rate_per_second: u32,
 }
 
 impl Default for SmsSettings {
     fn default() -> Self {
-        Self { base_url: "https://api.twilio.com".into(), account_sid: None, auth_token: None, from: None }
+        Self {
+            base_url: "https://api.twilio.com".into(),
+            account_sid: None,
+            auth_token: None,
+            from: None,
+            rate_per_second: 10,
+        }
     }
 }
 
@@ -501,7 +511,8 @@ mod tests {
         if let Some((_, v)) = known.iter().find(|(k, _)| *k == key) {
             return (*v).to_owned();
         }
-        let numeric = ["_secs", "_ms", "port", "batch", "concurrency", "loops", "attempts", "connections"];
+        let numeric =
+            ["_secs", "_ms", "port", "batch", "concurrency", "loops", "attempts", "connections", "per_second"];
         if numeric.iter().any(|n| key.ends_with(n)) {
             return "7".to_owned();
         }

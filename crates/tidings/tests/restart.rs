@@ -293,6 +293,8 @@ async fn killed_on_every_channel(engine: Engine) {
             .env("TIDINGS_SLACK__API_URL", slack.uri())
             .env("TIDINGS_SLACK__BOT_TOKEN", "xoxb-1")
             .env("TIDINGS_OUTBOUND__ALLOW_LOOPBACK", "true")
+            .env("TIDINGS_SMS__RATE_PER_SECOND", "100000")
+            .env("TIDINGS_SLACK__RATE_PER_SECOND", "100000")
             .env("TIDINGS_WORKER__LEASE_SECS", "2")
             .env("TIDINGS_WORKER__CONCURRENCY", "4")
             .env("TIDINGS_WORKER__BATCH", "20")

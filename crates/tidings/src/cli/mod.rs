@@ -342,7 +342,11 @@ fn with_sms(
     let http = outbound(config, "[sms] base_url", &twilio.base_url)?;
     let provider =
         tidings_channels::Provider::Twilio(std::sync::Arc::new(tidings_channels::sms::Twilio::new(twilio, http)));
-    Ok(channels.with(tidings_core::consent::Channel::Sms, provider))
+    let rate = std::num::NonZeroU32::new(config.sms.rate_per_second)
+        .ok_or_else(|| anyhow::anyhow!("[sms] rate_per_second must be at least 1"))?;
+    Ok(channels
+        .with(tidings_core::consent::Channel::Sms, provider)
+        .with_rate(tidings_core::consent::Channel::Sms, rate))
 }
 
 /// Slack direct messages through the configured bot, when there is one.
@@ -351,7 +355,11 @@ fn with_slack(channels: tidings_channels::Channels, config: &Config) -> anyhow::
     let http = outbound(config, "[slack] api_url", &slack.api_url)?;
     let bot = tidings_channels::slack::SlackBot::new(slack, http);
     let provider = tidings_channels::Provider::Slack(std::sync::Arc::new(bot));
-    Ok(channels.with(tidings_core::consent::Channel::Slack, provider))
+    let rate = std::num::NonZeroU32::new(config.slack.rate_per_second)
+        .ok_or_else(|| anyhow::anyhow!("[slack] rate_per_second must be at least 1"))?;
+    Ok(channels
+        .with(tidings_core::consent::Channel::Slack, provider)
+        .with_rate(tidings_core::consent::Channel::Slack, rate))
 }
 
 /// The outbound HTTP client for a provider at `url` (the setting `key`), refused at start
