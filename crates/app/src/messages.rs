@@ -266,6 +266,22 @@ pub struct MessagePreview {
     /// The text message as the member would get it, when the message goes by SMS, with
     /// what it costs.
     pub sms: Option<SmsPreview>,
+    /// The Slack direct message as the member would get it, when the message goes by Slack.
+    pub slack: Option<SlackPreview>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlackPreview {
+    /// The plain-text fallback notifications show.
+    pub text: String,
+    /// The Block Kit blocks, as posted (the link is a placeholder, as for SMS).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub blocks: Vec<serde_json::Value>,
+    /// The blocks' texts in order, for reading.
+    pub lines: Vec<String>,
+    /// The buttons: label and link.
+    pub buttons: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -323,6 +339,30 @@ pub async fn preview(app: &App, caller: &Caller, id: MessageId, member: &str) ->
         let cost = tidings_channels::sms::segments::count(&text);
         SmsPreview { characters: text.chars().count(), encoding: cost.encoding, segments: cost.count, text }
     });
+    let slack = message.effective_channels().contains(&tidings_core::consent::Channel::Slack).then(|| {
+        let layout = tidings_channels::slack::Layout::new(&message, rendered.clone());
+        let token = app.signer.recipient_token(crate::signing::TokenUse::Text, message.id, member.id);
+        let link = format!("{}/s/{}", app.public_url.trim_end_matches('/'), "x".repeat(token.len()));
+        let due = message.acknowledgment.as_ref().and_then(|a| a.due_at).map(|d| d.stated(&member.profile.time_zone));
+        let (blocks, text) = layout.fill(&link, due.as_deref());
+        let lines = blocks
+            .iter()
+            .filter_map(|b| b["text"]["text"].as_str().or(b["elements"][0]["text"].as_str()).map(str::to_owned))
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>();
+        let buttons = blocks
+            .iter()
+            .filter(|b| b["type"] == "actions")
+            .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
+            .map(|e| {
+                (
+                    e["text"]["text"].as_str().unwrap_or_default().to_owned(),
+                    e["url"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        SlackPreview { text, blocks, lines, buttons }
+    });
     let prefs = consent_store::preferences(&mut tx, member.id).await?;
     let channels = message
         .effective_channels()
@@ -337,5 +377,5 @@ pub async fn preview(app: &App, caller: &Caller, id: MessageId, member: &str) ->
             ChannelDecision { channel, allowed: d.allowed, reason: d.reason }
         })
         .collect();
-    Ok(MessagePreview { member_email: member.profile.email.to_string(), rendered, channels, email, sms })
+    Ok(MessagePreview { member_email: member.profile.email.to_string(), rendered, channels, email, sms, slack })
 }

@@ -68,6 +68,12 @@ async fn a_must_know_message_reaches_slack_users_and_says_who_has_none(app: Test
     let (status, created) = app.admin_at(&base, Method::POST, "/api/v1/messages", Some(body)).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
+    let preview = json!({"member": "ana@acme.example"});
+    let (status, preview) =
+        app.admin_at(&base, Method::POST, &format!("/api/v1/messages/{id}/preview"), Some(preview)).await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["slack"]["lines"][0], "Recall of lot 42", "{preview}");
+    assert_eq!(preview["slack"]["buttons"][0][0], "Read and acknowledge", "{preview}");
     let (_, released) = app.admin_at(&base, Method::POST, &format!("/api/v1/messages/{id}/release"), None).await;
     assert_eq!(released["deliveries"], 2, "Slack needs no opt-in: {released}");
 
