@@ -321,29 +321,28 @@ pub async fn preview(app: &App, caller: &Caller, id: MessageId, member: &str) ->
     let rendered = messages::render(&message.content, &member.profile.locale, &who)
         .map_err(|e| AppError::invalid(&format!("content.{}", e.field), e.message))?;
     let topic = topics::get(&mut tx, message.topic_id).await?;
+    let due = message.acknowledgment.as_ref().and_then(|a| a.due_at).map(|d| d.stated(&member.profile.time_zone));
     let email = if message.effective_channels().contains(&tidings_core::consent::Channel::Email) {
         let layout = tidings_channels::email::Layout::new(&message, rendered.clone(), &topic.name)
             .map_err(|e| AppError::Unexpected(anyhow::anyhow!("laying out the email: {e}")))?;
-        let due = message.acknowledgment.as_ref().and_then(|a| a.due_at).map(|d| d.stated(&member.profile.time_zone));
-        let (subject, html) = layout.preview(&member.profile.name, &partner.profile.name, &due.unwrap_or_default());
+        let (subject, html) =
+            layout.preview(&member.profile.name, &partner.profile.name, due.as_deref().unwrap_or_default());
         Some(EmailPreview { subject, html })
     } else {
         None
     };
+    // The one link of a text or chat message, as a placeholder of its length: opening a
+    // preview records nothing for the member.
+    let token = app.signer.recipient_token(crate::signing::TokenUse::Text, message.id, member.id);
+    let link = format!("{}/s/{}", app.public_url.trim_end_matches('/'), "x".repeat(token.len()));
     let sms = message.effective_channels().contains(&tidings_core::consent::Channel::Sms).then(|| {
         let layout = tidings_channels::sms::Layout::new(&message, rendered.clone());
-        let token = app.signer.recipient_token(crate::signing::TokenUse::Text, message.id, member.id);
-        let link = format!("{}/s/{}", app.public_url.trim_end_matches('/'), "x".repeat(token.len()));
-        let due = message.acknowledgment.as_ref().and_then(|a| a.due_at).map(|d| d.stated(&member.profile.time_zone));
         let text = layout.fill(&link, due.as_deref());
         let cost = tidings_channels::sms::segments::count(&text);
         SmsPreview { characters: text.chars().count(), encoding: cost.encoding, segments: cost.count, text }
     });
     let slack = message.effective_channels().contains(&tidings_core::consent::Channel::Slack).then(|| {
         let layout = tidings_channels::slack::Layout::new(&message, rendered.clone());
-        let token = app.signer.recipient_token(crate::signing::TokenUse::Text, message.id, member.id);
-        let link = format!("{}/s/{}", app.public_url.trim_end_matches('/'), "x".repeat(token.len()));
-        let due = message.acknowledgment.as_ref().and_then(|a| a.due_at).map(|d| d.stated(&member.profile.time_zone));
         let (blocks, text) = layout.fill(&link, due.as_deref());
         let lines = blocks
             .iter()

@@ -9,7 +9,7 @@
 use serde_json::{Value, json};
 use tidings_core::messages::{Importance, Message, Rendered};
 
-use crate::email::html_to_text;
+use crate::email::answers_as_text;
 
 /// The card schema version Teams renders in workflow posts.
 pub const CARD_VERSION: &str = "1.5";
@@ -29,15 +29,7 @@ impl Layout {
     }
 
     fn of(importance: Importance, acknowledgment: bool, rendered: Rendered) -> Self {
-        let sections = [
-            ("What changed", &rendered.what_changed),
-            ("Why it matters", &rendered.why_it_matters),
-            ("What to do next", &rendered.what_to_do),
-        ]
-        .into_iter()
-        .map(|(heading, html)| (heading, html_to_text(html)))
-        .filter(|(_, text)| !text.is_empty())
-        .collect();
+        let sections = answers_as_text(&rendered);
         Self { rendered, importance, acknowledgment, sections }
     }
 

@@ -328,6 +328,16 @@ fn sections(r: &Rendered) -> [(&'static str, &String); 3] {
     [("What changed", &r.what_changed), ("Why it matters", &r.why_it_matters), ("What to do next", &r.what_to_do)]
 }
 
+/// The three answers as plain text, with their headings, leaving out the empty ones: what
+/// chat cards and texts show.
+pub fn answers_as_text(r: &Rendered) -> Vec<(&'static str, String)> {
+    sections(r)
+        .into_iter()
+        .map(|(heading, html)| (heading, html_to_text(html)))
+        .filter(|(_, t)| !t.is_empty())
+        .collect()
+}
+
 /// Plain text from sanitized HTML: paragraphs and list items on their own lines, links
 /// as "label (url)", entities decoded.
 pub fn html_to_text(html: &str) -> String {

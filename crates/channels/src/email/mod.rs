@@ -7,7 +7,7 @@ mod layout;
 mod smtp;
 
 pub use identity::{MailSettings, parse_message_id};
-pub use layout::{Layout, Personal, html_to_text};
+pub use layout::{Layout, Personal, answers_as_text, html_to_text};
 pub use smtp::SmtpMailer;
 
 use lettre::Message;

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 use tidings_core::messages::{Importance, Message, Rendered};
 
-use crate::email::html_to_text;
+use crate::email::answers_as_text;
 
 /// Block Kit's limits (api.slack.com/reference/block-kit).
 pub const HEADER_LIMIT: usize = 150;
@@ -30,15 +30,7 @@ impl Layout {
     }
 
     fn of(importance: Importance, acknowledgment: bool, rendered: Rendered) -> Self {
-        let sections = [
-            ("What changed", &rendered.what_changed),
-            ("Why it matters", &rendered.why_it_matters),
-            ("What to do next", &rendered.what_to_do),
-        ]
-        .into_iter()
-        .map(|(heading, html)| (heading, html_to_text(html)))
-        .filter(|(_, text)| !text.is_empty())
-        .collect();
+        let sections = answers_as_text(&rendered);
         Self { importance, acknowledgment, sections, rendered }
     }
 
