@@ -6,6 +6,7 @@
 
 mod breaker;
 pub mod catcher;
+mod chat;
 pub mod email;
 pub mod fake;
 mod memory;

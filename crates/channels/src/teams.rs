@@ -9,40 +9,30 @@
 use serde_json::{Value, json};
 use tidings_core::messages::{Importance, Message, Rendered};
 
-use crate::email::answers_as_text;
+use crate::chat::ChatText;
 
 /// The card schema version Teams renders in workflow posts.
 pub const CARD_VERSION: &str = "1.5";
 
 /// A message laid out for Teams, once per text.
 #[derive(Debug, Clone)]
-pub struct Layout {
-    rendered: Rendered,
-    importance: Importance,
-    acknowledgment: bool,
-    sections: Vec<(&'static str, String)>,
-}
+pub struct Layout(ChatText);
 
 impl Layout {
     pub fn new(message: &Message, rendered: Rendered) -> Self {
-        Self::of(message.importance, message.acknowledgment.is_some(), rendered)
-    }
-
-    fn of(importance: Importance, acknowledgment: bool, rendered: Rendered) -> Self {
-        let sections = answers_as_text(&rendered);
-        Self { rendered, importance, acknowledgment, sections }
+        Self(ChatText::new(message, rendered))
     }
 
     pub fn rendered(&self) -> &Rendered {
-        &self.rendered
+        &self.0.rendered
     }
 
     /// The webhook request's body: a message with the card as its one attachment. `open`
     /// opens the message in the portal; `due_at` is the acknowledgment's due time as the
     /// partner reads it.
     pub fn card(&self, open: &str, due_at: Option<&str>) -> Value {
-        let r = &self.rendered;
-        let (badge, color) = match self.importance {
+        let r = &self.0.rendered;
+        let (badge, color) = match self.0.importance {
             Importance::Critical => ("MUST KNOW", "Attention"),
             Importance::Action => ("NEED TO KNOW", "Warning"),
             Importance::Info => ("Nice to know", "Default"),
@@ -55,16 +45,17 @@ impl Layout {
         if !r.summary.trim().is_empty() {
             body.push(json!({"type": "TextBlock", "text": r.summary, "wrap": true}));
         }
-        for (heading, text) in &self.sections {
+        for (heading, text) in &self.0.sections {
             body.push(json!({"type": "TextBlock", "text": heading, "weight": "Bolder", "wrap": true,
                              "spacing": "Medium"}));
             body.push(json!({"type": "TextBlock", "text": text, "wrap": true}));
         }
-        if let (true, Some(due)) = (self.acknowledgment, due_at) {
+        if let (true, Some(due)) = (self.0.acknowledgment, due_at) {
             body.push(json!({"type": "TextBlock", "text": format!("Each person asked must acknowledge by {due}."),
                              "wrap": true, "color": color, "spacing": "Medium"}));
         }
-        let open_label = if self.acknowledgment { "Read and acknowledge in the portal" } else { "Open in the portal" };
+        let open_label =
+            if self.0.acknowledgment { "Read and acknowledge in the portal" } else { "Open in the portal" };
         let mut actions = vec![json!({"type": "Action.OpenUrl", "title": open_label, "url": open})];
         if let Some(cta) = &r.call_to_action {
             actions.push(json!({"type": "Action.OpenUrl", "title": cta.label, "url": cta.url}));
@@ -104,7 +95,7 @@ mod tests {
             call_to_action: Some(CallToAction { label: "Start the return".into(), url: "https://v.example/r".into() }),
             content_hash: "h".into(),
         };
-        Layout::of(importance, ack, rendered)
+        Layout(ChatText::of(importance, ack, rendered))
     }
 
     #[test]

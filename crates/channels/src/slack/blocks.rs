@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 use tidings_core::messages::{Importance, Message, Rendered};
 
-use crate::email::answers_as_text;
+use crate::chat::ChatText;
 
 /// Block Kit's limits (api.slack.com/reference/block-kit).
 pub const HEADER_LIMIT: usize = 150;
@@ -17,29 +17,19 @@ pub const FALLBACK_LIMIT: usize = 4000;
 
 /// A message laid out for Slack, once per text.
 #[derive(Debug, Clone)]
-pub struct Layout {
-    rendered: Rendered,
-    importance: Importance,
-    acknowledgment: bool,
-    sections: Vec<(&'static str, String)>,
-}
+pub struct Layout(ChatText);
 
 impl Layout {
     pub fn new(message: &Message, rendered: Rendered) -> Self {
-        Self::of(message.importance, message.acknowledgment.is_some(), rendered)
-    }
-
-    fn of(importance: Importance, acknowledgment: bool, rendered: Rendered) -> Self {
-        let sections = answers_as_text(&rendered);
-        Self { importance, acknowledgment, sections, rendered }
+        Self(ChatText::new(message, rendered))
     }
 
     pub fn rendered(&self) -> &Rendered {
-        &self.rendered
+        &self.0.rendered
     }
 
     fn badge(&self) -> &'static str {
-        match self.importance {
+        match self.0.importance {
             Importance::Critical => ":rotating_light: *Must know*",
             Importance::Action => ":warning: *Need to know*",
             Importance::Info => ":information_source: Nice to know",
@@ -49,9 +39,9 @@ impl Layout {
     /// The blocks and the fallback text for one recipient: `link` opens the message in
     /// the portal; `due_at` is the acknowledgment's due time as they read it.
     pub fn fill(&self, link: &str, due_at: Option<&str>) -> (Vec<Value>, String) {
-        let r = &self.rendered;
+        let r = &self.0.rendered;
         let mut context = self.badge().to_owned();
-        if let (true, Some(due)) = (self.acknowledgment, due_at) {
+        if let (true, Some(due)) = (self.0.acknowledgment, due_at) {
             context.push_str(&format!(" · acknowledge by {}", escape(due)));
         }
         let mut blocks = vec![
@@ -61,14 +51,14 @@ impl Layout {
         if !r.summary.trim().is_empty() {
             blocks.push(section(&escape(&r.summary)));
         }
-        for (heading, text) in &self.sections {
+        for (heading, text) in &self.0.sections {
             blocks.push(section(&format!("*{heading}*\n{}", escape(text))));
         }
         let mut buttons = Vec::new();
-        let open = if self.acknowledgment { "Read and acknowledge" } else { "Open in the portal" };
+        let open = if self.0.acknowledgment { "Read and acknowledge" } else { "Open in the portal" };
         let mut primary = json!({"type": "button", "text": {"type": "plain_text", "text": open}, "url": link,
                                  "action_id": "open"});
-        if self.acknowledgment {
+        if self.0.acknowledgment {
             primary["style"] = json!("primary");
         }
         buttons.push(primary);
@@ -79,8 +69,8 @@ impl Layout {
             );
         }
         blocks.push(json!({"type": "actions", "elements": buttons}));
-        let mut fallback = format!("{}: {}", plain_badge(self.importance), r.title);
-        if self.acknowledgment {
+        let mut fallback = format!("{}: {}", plain_badge(self.0.importance), r.title);
+        if self.0.acknowledgment {
             fallback.push_str(" (please acknowledge)");
         }
         fallback.push_str(&format!(" {link}"));
@@ -131,7 +121,7 @@ mod tests {
             call_to_action: Some(CallToAction { label: "Start the return".into(), url: "https://v.example/r".into() }),
             content_hash: "h".into(),
         };
-        Layout::of(Importance::Critical, ack, rendered)
+        Layout(ChatText::of(Importance::Critical, ack, rendered))
     }
 
     #[test]
