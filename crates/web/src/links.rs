@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
-use tidings_app::inbox::Origin;
 use tidings_app::tracking::PageLink;
 use tidings_app::{App, AppError, tracking};
 
@@ -26,8 +25,8 @@ pub fn router() -> Router<App> {
         .route("/t/o/{token}", get(open))
         .route("/t/c/{token}", get(click))
         .route("/u/{token}", get(unsubscribe_page).post(unsubscribe))
-        .route("/a/{token}", get(email_page).post(email_acknowledge))
-        .route("/s/{token}", get(text_page).post(text_acknowledge))
+        .route("/a/{token}", get(acknowledge_page::<FROM_EMAIL>).post(acknowledge::<FROM_EMAIL>))
+        .route("/s/{token}", get(acknowledge_page::<FROM_TEXT>).post(acknowledge::<FROM_TEXT>))
 }
 
 /// The smallest transparent GIF.
@@ -103,24 +102,13 @@ async fn unsubscribe(
     }
 }
 
-/// The page an email's acknowledgment link opens: the message, and a button.
-async fn email_page(
-    State(app): State<App>,
-    axum::extract::Path(token): axum::extract::Path<String>,
-    RequestOrigin(origin): RequestOrigin,
-    headers: HeaderMap,
-) -> Response {
-    acknowledge_page(&app, PageLink::Email, &token, &origin, &headers).await
-}
+/// Which link a handler serves: an email's acknowledgment link (`/a/`) or the one link of
+/// a text or chat message (`/s/`), signed for another use but opening the same page.
+const FROM_EMAIL: bool = false;
+const FROM_TEXT: bool = true;
 
-/// The page a text message's link opens: the same, under a token made for texts.
-async fn text_page(
-    State(app): State<App>,
-    axum::extract::Path(token): axum::extract::Path<String>,
-    RequestOrigin(origin): RequestOrigin,
-    headers: HeaderMap,
-) -> Response {
-    acknowledge_page(&app, PageLink::Text, &token, &origin, &headers).await
+fn link_of(from_text: bool) -> PageLink {
+    if from_text { PageLink::Text } else { PageLink::Email }
 }
 
 fn page_path(link: PageLink, token: &str) -> String {
@@ -130,13 +118,20 @@ fn page_path(link: PageLink, token: &str) -> String {
     }
 }
 
-async fn acknowledge_page(app: &App, link: PageLink, token: &str, origin: &Origin, headers: &HeaderMap) -> Response {
-    match tracking::acknowledgment_page(app, link, token, origin).await {
+/// The page the link opens: the message, and a button.
+async fn acknowledge_page<const FROM: bool>(
+    State(app): State<App>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    RequestOrigin(origin): RequestOrigin,
+    headers: HeaderMap,
+) -> Response {
+    let link = link_of(FROM);
+    match tracking::acknowledgment_page(&app, link, &token, &origin).await {
         Ok((member, view)) => {
-            let page = MessagePage::new(frame_for(&member), &member.profile.time_zone, view, page_path(link, token));
+            let page = MessagePage::new(frame_for(&member), &member.profile.time_zone, view, page_path(link, &token));
             render(StatusCode::OK, &page)
         }
-        Err(e) => failure(headers, e),
+        Err(e) => failure(&headers, e),
     }
 }
 
@@ -145,43 +140,24 @@ struct AckForm {
     content_hash: String,
 }
 
-async fn email_acknowledge(
+/// The deliberate press of the page's button.
+async fn acknowledge<const FROM: bool>(
     State(app): State<App>,
     axum::extract::Path(token): axum::extract::Path<String>,
     RequestOrigin(origin): RequestOrigin,
     headers: HeaderMap,
     Form(form): Form<AckForm>,
 ) -> Response {
-    acknowledge(&app, PageLink::Email, &token, &origin, &headers, &form).await
-}
-
-async fn text_acknowledge(
-    State(app): State<App>,
-    axum::extract::Path(token): axum::extract::Path<String>,
-    RequestOrigin(origin): RequestOrigin,
-    headers: HeaderMap,
-    Form(form): Form<AckForm>,
-) -> Response {
-    acknowledge(&app, PageLink::Text, &token, &origin, &headers, &form).await
-}
-
-async fn acknowledge(
-    app: &App,
-    link: PageLink,
-    token: &str,
-    origin: &Origin,
-    headers: &HeaderMap,
-    form: &AckForm,
-) -> Response {
-    let acknowledged = tracking::acknowledge_by_link(app, link, token, &form.content_hash, origin).await;
-    match (acknowledged, tracking::acknowledgment_page(app, link, token, origin).await) {
+    let link = link_of(FROM);
+    let acknowledged = tracking::acknowledge_by_link(&app, link, &token, &form.content_hash, &origin).await;
+    match (acknowledged, tracking::acknowledgment_page(&app, link, &token, &origin).await) {
         (Ok(_), Ok((member, view))) => {
             let mut frame = frame_for(&member);
             frame.flash = Some(frame.t("ack-link-done"));
-            let page = MessagePage::new(frame, &member.profile.time_zone, view, page_path(link, token));
+            let page = MessagePage::new(frame, &member.profile.time_zone, view, page_path(link, &token));
             render(StatusCode::OK, &page)
         }
-        (Err(e), _) | (_, Err(e)) => failure(headers, e),
+        (Err(e), _) | (_, Err(e)) => failure(&headers, e),
     }
 }
 
