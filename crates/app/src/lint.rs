@@ -6,7 +6,6 @@
 //! block a release; the author decides.
 
 use serde::Serialize;
-use tidings_core::consent::Channel;
 use tidings_core::messages::{self, Importance, Message, Personalization};
 use tidings_core::{Action, MemberId, MessageId, Timestamp};
 use tidings_store::{audiences as store_audiences, members, messages as store, partners};
@@ -73,7 +72,7 @@ pub async fn lint(app: &App, caller: &Caller, id: MessageId) -> Result<Vec<Warni
             format!("personalization fails for {unknown} of {tried} recipients tried: {error}"),
         ));
     }
-    warnings.extend(channel_reach(&mut tx, &message, &rule, now).await?);
+    warnings.extend(channel_reach(app, &mut tx, &message, &rule, now).await?);
     let received = recent_messages(&mut tx, &sample, Timestamp::from_millis(now.as_millis() - WEEK_MS)).await?;
     let average = received as f64 / sample.len() as f64;
     if average >= BUSY_WEEK {
@@ -90,40 +89,21 @@ pub async fn lint(app: &App, caller: &Caller, id: MessageId) -> Result<Vec<Warni
 /// A message that names a channel but reaches nobody, or few (fewer than half), of its
 /// audience by it: "email reaches 0 of 21".
 async fn channel_reach(
+    app: &App,
     tx: &mut tidings_store::Tx,
     message: &Message,
     rule: &tidings_core::audiences::Rule,
     now: Timestamp,
 ) -> Result<Vec<Warning>, AppError> {
-    let topic = tidings_store::topics::get(tx, message.topic_id).await?;
-    let outside: Vec<Channel> = message
-        .effective_channels()
-        .into_iter()
-        .filter(|c| tidings_channels::Channels::can_send(*c) && tidings_store::deliveries::fans_out(*c))
-        .collect();
-    if outside.is_empty() {
-        return Ok(Vec::new());
-    }
-    let release = tidings_store::deliveries::Release {
-        message_id: message.id,
-        rule,
-        topic_key: &topic.key,
-        policies: &topic.policies,
-        channels: &outside,
-        now,
-    };
-    let (audience, reach) = tidings_store::deliveries::reach(tx, &release).await?;
+    let reach = crate::reach::of_message(app, tx, message, rule, now).await?;
     Ok(reach
+        .channels
         .into_iter()
-        .filter(|(_, n)| audience > 0 && *n * 2 < audience)
-        .map(|(channel, n)| {
-            let why = match channel {
-                Channel::Email => "the others have not opted in to email, turned it off, or their address bounced",
-                Channel::Sms => "the others have no phone number, have not opted in to SMS, or turned it off",
-                Channel::Slack => "the others turned Slack off",
-                _ => "the others cannot be reached on it",
-            };
-            warn("channel_reach", format!("{channel} reaches {n} of {audience} who take this topic: {why}"))
+        .filter(|c| c.out_of > 0 && c.reached * 2 < c.out_of)
+        .map(|c| {
+            let whom = if c.unit == "members" { "who take this topic" } else { "partners reached" };
+            let why = c.why_not.unwrap_or_default();
+            warn("channel_reach", format!("{} reaches {} of {} {whom}: {why}", c.channel, c.reached, c.out_of))
         })
         .collect())
 }

@@ -39,10 +39,19 @@ async fn check_references(app: &App, tx: &mut Tx, m: &Message) -> Result<(), App
         if matches!(channel, Channel::Inbox | Channel::Popup) {
             continue;
         }
-        if !tidings_channels::Channels::can_send(channel) {
+        // Teams and Slack also reach partners' shared channels, where some are bound.
+        let posts = tidings_channels::posts::takes_posts(channel);
+        if posts && app.channels.poster().is_some() && tidings_store::partner_channels::any_bound(tx, channel).await? {
+            continue;
+        }
+        if posts && !app.channels.provides(channel) {
+            let service = crate::partner_channels::service(channel);
+            errors
+                .add("channels", format!("no partner has bound a {service} channel, so {channel} would reach nobody"));
+        } else if !tidings_channels::Channels::can_send(channel) {
             errors.add(
                 "channels",
-                format!("Tidings cannot send {channel} yet: choose the inbox, the pop-up, email, sms or slack"),
+                format!("Tidings cannot send {channel} yet: choose the inbox, the pop-up, email, sms, slack or teams"),
             );
         } else if !app.channels.provides(channel) {
             errors.add("channels", format!("no {channel} provider is configured, so {channel} would reach nobody"));

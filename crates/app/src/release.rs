@@ -5,6 +5,7 @@
 //! whose audience reaches only test members.
 
 use serde::Serialize;
+use tidings_channels::posts::takes_posts;
 use tidings_core::consent::Channel;
 use tidings_core::messages::{Message, MessageState};
 use tidings_core::{Action, MessageId};
@@ -86,15 +87,28 @@ pub(crate) async fn fan_out(app: &App, id: MessageId) -> Result<ReleaseReport, A
     let rule = build(app, &mut tx, &message.audience).await?.to_rule();
     drop(tx);
     let channels = message.effective_channels();
-    let outside: Vec<Channel> = channels.iter().copied().filter(|c| served(*c)).collect();
-    let channels_not_served =
-        channels.iter().copied().filter(|c| !matches!(c, Channel::Inbox | Channel::Popup) && !served(*c)).collect();
+    // Slack DMs need the bot; without it a message naming Slack still posts to partners'
+    // bound Slack channels.
+    let outside: Vec<Channel> =
+        channels.iter().copied().filter(|c| served(*c) && (app.channels.provides(*c) || !takes_posts(*c))).collect();
+    // A test send reaches test members only, never a partner's shared channel.
+    let posts: Vec<Channel> = if message.audience.test_send {
+        Vec::new()
+    } else {
+        channels.iter().copied().filter(|c| takes_posts(*c)).collect()
+    };
+    let channels_not_served = channels
+        .iter()
+        .copied()
+        .filter(|c| !matches!(c, Channel::Inbox | Channel::Popup) && !served(*c) && !takes_posts(*c))
+        .collect();
     let release = Release {
         message_id: id,
         rule: &rule,
         topic_key: &topic.key,
         policies: &topic.policies,
         channels: &outside,
+        posts: &posts,
         now: app.clock.now(),
     };
     let (mut recipients, mut queued) = (0, 0);

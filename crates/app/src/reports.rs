@@ -78,6 +78,12 @@ pub struct Report {
     /// (queued, being sent, to be tried again) are counted as queued.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub channels: BTreeMap<Channel, BTreeMap<DeliveryStatus, i64>>,
+    /// Posts to partners' shared Teams and Slack channels, per service and status, counted
+    /// as `channels` counts deliveries.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub channel_posts: BTreeMap<Channel, BTreeMap<DeliveryStatus, i64>>,
+    /// The posts themselves, by partner name (the first 200).
+    pub posts: Vec<tidings_store::partner_channels::Post>,
     pub by_partner: Vec<Row>,
     pub by_type: Vec<Row>,
     pub by_tier: Vec<Row>,
@@ -90,6 +96,8 @@ pub struct Report {
 }
 
 const DAY_HOURS: i64 = 24;
+/// Posts a report lists one by one.
+const POSTS_LISTED: u32 = 200;
 const HOUR_MS: i64 = 3_600_000;
 
 pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report, AppError> {
@@ -114,6 +122,15 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
     }
 
     let labels = reports::partner_labels(&mut tx, id).await?;
+    let mut channel_posts: BTreeMap<Channel, BTreeMap<DeliveryStatus, i64>> = BTreeMap::new();
+    for (channel, status, n) in tidings_store::partner_channels::counts(&mut tx, id).await? {
+        let status = match status {
+            DeliveryStatus::Sending | DeliveryStatus::Unknown => DeliveryStatus::Queued,
+            other => other,
+        };
+        *channel_posts.entry(channel).or_default().entry(status).or_default() += n;
+    }
+    let posts = tidings_store::partner_channels::of_message(&mut tx, id, POSTS_LISTED).await?;
     drop(tx);
 
     // Hours for the first two days, then days (UTC).
@@ -166,6 +183,8 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
         scanner_clicks: total.scanner_clicked,
         unsubscribed: total.unsubscribed,
         channels,
+        channel_posts,
+        posts,
         by_partner,
         by_type: sum(&partner_rows, |p| profile(p).map_or_else(none, |p| p.partner_type.clone())),
         by_tier: sum(&partner_rows, |p| profile(p).map_or_else(none, |p| p.tier.clone())),

@@ -31,11 +31,28 @@ struct Kept {
 #[derive(Debug, Clone)]
 pub struct ChatCatcher {
     kept: Arc<Mutex<Kept>>,
+    /// Where the stand-ins answer, once started: the demo binds partners' channels there.
+    base_url: Arc<std::sync::OnceLock<String>>,
 }
 
 impl ChatCatcher {
     pub fn new(limit: usize) -> Self {
-        Self { kept: Arc::new(Mutex::new(Kept { limit: limit.max(1), total: 0, items: VecDeque::new() })) }
+        Self {
+            kept: Arc::new(Mutex::new(Kept { limit: limit.max(1), total: 0, items: VecDeque::new() })),
+            base_url: Arc::default(),
+        }
+    }
+
+    /// Records where the stand-ins answer.
+    pub fn served_at(&self, base_url: &str) {
+        let _ = self.base_url.set(base_url.to_owned());
+    }
+
+    /// The stand-in Teams webhook for `channel`, and the stand-in Slack incoming webhook.
+    pub fn webhook_urls(&self, channel: &str) -> Option<(String, String)> {
+        self.base_url
+            .get()
+            .map(|base| (format!("{base}/teams/{channel}"), format!("{base}/slack/services/T0/B0/{channel}")))
     }
 
     /// Keeps one message; returns its number (from 1).

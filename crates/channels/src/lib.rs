@@ -11,6 +11,7 @@ pub mod email;
 pub mod fake;
 mod memory;
 pub mod outbound;
+pub mod posts;
 mod set;
 pub mod slack;
 pub mod sms;

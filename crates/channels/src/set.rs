@@ -17,6 +17,7 @@ use tidings_core::{MemberId, MessageId};
 use crate::breaker::{Breaker, Outage};
 use crate::email::{self, MailSettings, OutgoingEmail, SmtpMailer};
 use crate::memory::Outbox;
+use crate::posts::ChannelPoster;
 use crate::slack::{self, OutgoingSlack, SlackBot};
 use crate::sms::{self, OutgoingSms, Twilio};
 
@@ -139,11 +140,30 @@ pub struct Channels {
     /// The most sends a second a channel's provider takes, where it has a limit.
     limits: Arc<HashMap<Channel, Arc<Limiter>>>,
     mail: Arc<MailSettings>,
+    /// Posts to partners' shared Teams and Slack channels, through the webhooks they bound.
+    poster: Option<ChannelPoster>,
 }
 
 impl Channels {
     pub fn new(mail: MailSettings) -> Self {
-        Self { providers: Arc::default(), breakers: Arc::default(), limits: Arc::default(), mail: Arc::new(mail) }
+        Self {
+            providers: Arc::default(),
+            breakers: Arc::default(),
+            limits: Arc::default(),
+            mail: Arc::new(mail),
+            poster: None,
+        }
+    }
+
+    /// The set with partners' channel posts sent by `poster`.
+    pub fn with_poster(mut self, poster: ChannelPoster) -> Self {
+        self.poster = Some(poster);
+        self
+    }
+
+    /// What posts to partners' shared channels, when posting is set up.
+    pub fn poster(&self) -> Option<&ChannelPoster> {
+        self.poster.as_ref()
     }
 
     /// The set with `provider` sending `channel`.

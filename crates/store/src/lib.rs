@@ -21,6 +21,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod members;
 pub mod messages;
+pub mod partner_channels;
 pub mod partners;
 pub mod passwords;
 pub mod reports;

@@ -72,6 +72,7 @@ fn agree(engine: Engine) {
                 topic_key: &key,
                 policies: &policies,
                 channels: &OUTSIDE,
+                posts: &[],
                 now: NOW,
             };
             let mut cursor = None;

@@ -86,8 +86,8 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
     assert_eq!(names, ["Announcements", "Incentives", "Product Updates", "Operations", "Support"]);
 
     // The recall is out, and its emails reach the mail catcher, its texts the stand-in SMS
-    // provider (which reports them delivered) and its Slack messages the stand-in Slack:
-    // the report's counts move.
+    // provider (which reports them delivered), its Slack messages the stand-in Slack and
+    // its cards the partners' bound Teams channels: the report's counts move.
     let messages: serde_json::Value =
         client.get(format!("{url}/api/v1/messages")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let recall = messages["items"]
@@ -105,11 +105,13 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
         if report["funnel"]["delivered"].as_i64().unwrap_or(0) > 0
             && count("sms", "delivered") > 0
             && count("slack", "sent") > 0
+            && report["channel_posts"]["teams"]["sent"].as_i64().unwrap_or(0) == 3
+            && report["channel_posts"]["slack"]["sent"].as_i64().unwrap_or(0) == 3
         {
             assert!(report["funnel"]["acknowledged"].as_i64().unwrap() > 0, "{report}");
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "not delivered on email, SMS and Slack: {report}");
+        assert!(started.elapsed() < Duration::from_secs(30), "not delivered on email, SMS, Slack and Teams: {report}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 

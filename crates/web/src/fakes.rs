@@ -1,6 +1,8 @@
-//! Stand-ins for an SMS provider and Slack, for `serve --demo` when neither is configured:
-//! served on a loopback port, they answer as the real APIs do (a Twilio-compatible
-//! `Messages.json`; Slack's `users.lookupByEmail` and `chat.postMessage`), keep what they
+//! Stand-ins for an SMS provider, Slack and Teams, for `serve --demo` when neither SMS nor
+//! Slack is configured: served on a loopback port, they answer as the real APIs do (a
+//! Twilio-compatible `Messages.json`; Slack's `users.lookupByEmail` and `chat.postMessage`;
+//! a Slack incoming webhook at `/slack/services/...` and a Teams workflow webhook at
+//! `/teams/{channel}`, where the demo binds partners' channels), keep what they
 //! were asked to send for the console, and report each text delivered a moment later
 //! through its signed status callback, as a provider would. Never used outside the demo.
 
@@ -41,15 +43,19 @@ pub async fn start_on(
     auth_token: String,
 ) -> std::io::Result<Running> {
     let http = Outbound::new(OutboundPolicy { allow_loopback: true }).map_err(std::io::Error::other)?;
+    let catcher_ = catcher.clone();
     let base_url = format!("http://{}", listener.local_addr()?);
     let app = Router::new()
         .route("/2010-04-01/Accounts/{sid}/Messages.json", post(text))
         .route("/users.lookupByEmail", post(lookup))
         .route("/chat.postMessage", post(chat))
-        .with_state(Fakes { catcher, auth_token, http });
+        .route("/slack/services/{*path}", post(slack_webhook))
+        .route("/teams/{channel}", post(teams_webhook))
+        .with_state(Fakes { catcher: catcher_, auth_token, http });
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
+    catcher.served_at(&base_url);
     Ok(Running { base_url })
 }
 
@@ -94,4 +100,29 @@ async fn chat(State(fakes): State<Fakes>, Json(body): Json<Value>) -> Json<Value
     let to = user.strip_prefix('U').unwrap_or(user);
     fakes.catcher.keep(Channel::Slack, to, body["text"].as_str().unwrap_or_default());
     Json(json!({"ok": true, "ts": "1700000000.000100", "channel": user}))
+}
+
+/// A Slack incoming webhook: the channel is named by the webhook's path.
+async fn slack_webhook(State(fakes): State<Fakes>, Path(path): Path<String>, Json(body): Json<Value>) -> Response {
+    let Some(text) = body["text"].as_str().filter(|t| !t.is_empty()) else {
+        return (StatusCode::BAD_REQUEST, "invalid_payload").into_response();
+    };
+    let channel = path.rsplit('/').next().unwrap_or_default();
+    fakes.catcher.keep(Channel::Slack, &format!("#{channel}"), text);
+    (StatusCode::OK, "ok").into_response()
+}
+
+/// A Teams workflow webhook ("When a Teams webhook request is received"): takes a message
+/// whose attachment is an Adaptive Card, and answers 202 as Power Automate does.
+async fn teams_webhook(State(fakes): State<Fakes>, Path(channel): Path<String>, Json(body): Json<Value>) -> Response {
+    let card = &body["attachments"][0];
+    if card["contentType"] != "application/vnd.microsoft.card.adaptive" || card["content"]["type"] != "AdaptiveCard" {
+        return (StatusCode::BAD_REQUEST, "the request carries no Adaptive Card").into_response();
+    }
+    let texts: Vec<&str> = card["content"]["body"]
+        .as_array()
+        .map(|blocks| blocks.iter().filter_map(|b| b["text"].as_str()).collect())
+        .unwrap_or_default();
+    fakes.catcher.keep(Channel::Teams, &format!("Teams: {channel}"), &texts.join("\n"));
+    StatusCode::ACCEPTED.into_response()
 }

@@ -97,6 +97,12 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
             channels.push(name);
         }
     }
+    if bind_partner_channels(app).await? > 0 {
+        channels.push("teams");
+        if !channels.contains(&"slack") {
+            channels.push("slack");
+        }
+    }
     recall_message["channels"] = serde_json::json!(channels);
     let recall = create(app, &operator, recall_message).await?;
     let update = create(app, &operator, update_draft()).await?;
@@ -128,6 +134,37 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
     settings::put(&mut tx, PORTAL_MEMBER, &portal_member.id.to_string()).await?;
     tx.commit().await?;
     Ok(Story { recall, update, draft, opted_in, acknowledged, portal_member })
+}
+
+/// Binds the Teams and Slack channels of the first distributors and resellers to the
+/// demo's stand-in webhooks, when they run; returns how many partners it bound.
+async fn bind_partner_channels(app: &App) -> Result<usize, AppError> {
+    const BOUND: u32 = 3;
+    let Some(catcher) = &app.chat_catcher else { return Ok(0) };
+    let operator = Caller::operator();
+    let mut bound = 0;
+    for partner_type in ["distributor", "reseller"] {
+        let filter =
+            tidings_store::partners::PartnerFilter { partner_type: Some(partner_type.into()), ..Default::default() };
+        let page = crate::partners::list(app, &operator, &filter, None, Some(BOUND)).await?;
+        for partner in page.items.iter().take(if partner_type == "distributor" { 2 } else { 1 }) {
+            let slug: String = partner
+                .profile
+                .name
+                .to_lowercase()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            let Some((teams, slack)) = catcher.webhook_urls(&slug) else { return Ok(bound) };
+            let who = crate::partner_channels::Binder::Staff(&operator);
+            crate::partner_channels::bind(app, who, partner.id, Channel::Teams, &teams, "Vendor news").await?;
+            let who = crate::partner_channels::Binder::Staff(&operator);
+            crate::partner_channels::bind(app, who, partner.id, Channel::Slack, &slack, &format!("#{slug}-vendor"))
+                .await?;
+            bound += 1;
+        }
+    }
+    Ok(bound)
 }
 
 /// The member whose portal the demo opens: the one the story chose, as long as they can

@@ -58,18 +58,26 @@ pub fn lanes() -> Vec<Channel> {
     Channel::ALL.into_iter().filter(|c| tidings_channels::Channels::can_send(*c)).collect()
 }
 
+/// What one worker loop works on: a channel's deliveries, or posts to partners' channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    Deliveries(Channel),
+    Posts,
+}
+
 /// Runs until `stop` turns true: `config.loops` rounds side by side for email, one for each
-/// other lane; the first email loop also runs the registry's due jobs. Each finishes the
-/// round in progress before returning.
+/// other lane and one for partners' channel posts; the first email loop also runs the
+/// registry's due jobs. Each finishes the round in progress before returning.
 pub async fn run(app: App, config: WorkerConfig, stop: watch::Receiver<bool>) {
     let mut loops = Vec::new();
     for lane in lanes() {
         let count = if lane == Channel::Email { config.loops.max(1) } else { 1 };
         for i in 0..count {
             let runs_jobs = lane == Channel::Email && i == 0;
-            loops.push(tokio::spawn(run_loop(app.clone(), config, stop.clone(), lane, runs_jobs)));
+            loops.push(tokio::spawn(run_loop(app.clone(), config, stop.clone(), Lane::Deliveries(lane), runs_jobs)));
         }
     }
+    loops.push(tokio::spawn(run_loop(app.clone(), config, stop.clone(), Lane::Posts, false)));
     for l in loops {
         if let Err(e) = l.await {
             tracing::error!(error = %e, "a worker loop ended abnormally");
@@ -77,7 +85,7 @@ pub async fn run(app: App, config: WorkerConfig, stop: watch::Receiver<bool>) {
     }
 }
 
-async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool>, lane: Channel, runs_jobs: bool) {
+async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool>, lane: Lane, runs_jobs: bool) {
     let mut cache = Cache::default();
     let mut last_jobs = None::<std::time::Instant>;
     loop {
@@ -92,7 +100,11 @@ async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool
             }
             last_jobs = Some(std::time::Instant::now());
         }
-        let worked = match work_lane(&app, &config, &mut cache, lane).await {
+        let round = match lane {
+            Lane::Deliveries(channel) => work_lane(&app, &config, &mut cache, channel).await,
+            Lane::Posts => super::post::work_posts(&app, &config).await,
+        };
+        let worked = match round {
             Ok(n) => n,
             Err(e) => {
                 tracing::error!(error = %e, "a delivery round failed");
@@ -117,13 +129,14 @@ pub struct Cache {
     layouts: HashMap<(MessageId, Locale, Channel), Arc<Layout>>,
 }
 
-/// One round on every lane in turn (tests and tools that drive the queue by hand).
-/// Returns how many deliveries it handled.
+/// One round on every lane in turn, partners' channel posts included (tests and tools
+/// that drive the queue by hand). Returns how many deliveries and posts it handled.
 pub async fn work_once(app: &App, config: &WorkerConfig, cache: &mut Cache) -> Result<usize, AppError> {
     let mut worked = 0;
     for lane in lanes() {
         worked += work_lane(app, config, cache, lane).await?;
     }
+    worked += super::post::work_posts(app, config).await?;
     Ok(worked)
 }
 

@@ -5,3 +5,4 @@
 pub mod deliver;
 pub mod housekeeping;
 pub mod jobs;
+pub mod post;

@@ -46,10 +46,21 @@ pub struct PartnerFields {
 }
 
 impl Personalization {
-    pub fn of(member: &MemberProfile, partner: &PartnerProfile) -> Self {
-        let attrs = |a: &crate::Attributes| {
-            a.iter().map(|(k, v)| (k.to_string(), serde_json::to_value(v).unwrap_or_default())).collect()
+    /// For a partner's shared channel (Teams, Slack), read by many: member fields are
+    /// blank.
+    pub fn of_partner(partner: &PartnerProfile) -> Self {
+        let member = MemberFields {
+            name: String::new(),
+            first_name: String::new(),
+            email: String::new(),
+            locale: String::new(),
+            roles: Vec::new(),
+            attr: BTreeMap::new(),
         };
+        Self { member, partner: PartnerFields::of(partner) }
+    }
+
+    pub fn of(member: &MemberProfile, partner: &PartnerProfile) -> Self {
         Self {
             member: MemberFields {
                 name: member.name.clone(),
@@ -57,18 +68,28 @@ impl Personalization {
                 email: member.email.to_string(),
                 locale: member.locale.to_string(),
                 roles: member.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-                attr: attrs(&member.attributes),
+                attr: attributes(&member.attributes),
             },
-            partner: PartnerFields {
-                name: partner.name.clone(),
-                partner_type: partner.partner_type.to_string(),
-                tier: partner.tier.to_string(),
-                region: partner.region.as_ref().map(ToString::to_string).unwrap_or_default(),
-                country: partner.country.as_ref().map(ToString::to_string).unwrap_or_default(),
-                attr: attrs(&partner.attributes),
-            },
+            partner: PartnerFields::of(partner),
         }
     }
+}
+
+impl PartnerFields {
+    fn of(partner: &PartnerProfile) -> Self {
+        Self {
+            name: partner.name.clone(),
+            partner_type: partner.partner_type.to_string(),
+            tier: partner.tier.to_string(),
+            region: partner.region.as_ref().map(ToString::to_string).unwrap_or_default(),
+            country: partner.country.as_ref().map(ToString::to_string).unwrap_or_default(),
+            attr: attributes(&partner.attributes),
+        }
+    }
+}
+
+fn attributes(a: &crate::Attributes) -> BTreeMap<String, serde_json::Value> {
+    a.iter().map(|(k, v)| (k.to_string(), serde_json::to_value(v).unwrap_or_default())).collect()
 }
 
 /// A message as one member sees it.

@@ -27,6 +27,8 @@ pub struct Release<'a> {
     pub policies: &'a TopicPolicies,
     /// The outside channels to create deliveries for (the inbox is the recipient row).
     pub channels: &'a [Channel],
+    /// The channels to post on to each reached partner's bound channel (Teams, Slack).
+    pub posts: &'a [Channel],
     pub now: Timestamp,
 }
 
@@ -64,6 +66,7 @@ pub async fn release_batch(tx: &mut Tx, r: &Release<'_>, after: Option<MemberId>
     let done = hi.is_none();
     if done {
         reports::count_partners(tx, r.message_id).await?;
+        crate::partner_channels::queue_for_release(tx, r.message_id, r.posts, r.now).await?;
     }
     on_tx!(tx, |c| sqlx::query("update messages set release_cursor = $2, release_done = $3 where id = $1")
         .bind(r.message_id.as_uuid())
@@ -298,4 +301,31 @@ pub async fn reach(tx: &mut Tx, r: &Release<'_>) -> Result<(i64, Vec<(Channel, i
     })?;
     let audience = counts.first().copied().unwrap_or(0);
     Ok((audience, channels.iter().map(|(c, _)| *c).zip(counts.into_iter().skip(1)).collect()))
+}
+
+/// For each channel of `r.posts`: how many partners the message reaches, and how many of
+/// them have a channel bound there (the posts a release would queue).
+pub async fn posts_reach(tx: &mut Tx, r: &Release<'_>) -> Result<(i64, Vec<(Channel, i64)>)> {
+    let d = tx.dialect();
+    let mut f = Filter::default();
+    let reached = reached(r, d, &mut f, Uuid::nil(), None);
+    let bound: String = r
+        .posts
+        .iter()
+        .map(|c| {
+            format!(
+                ", count(distinct case when exists (select 1 from partner_bindings b where b.partner_id = m.partner_id \
+                 and b.channel = '{}') then m.partner_id end)",
+                c.as_str()
+            )
+        })
+        .collect();
+    let sql = format!("select count(distinct m.partner_id){bound} {reached}");
+    let counts: Vec<i64> = on_tx!(tx, |c| {
+        use sqlx::Row;
+        let row = bind_query(sqlx::query(AssertSqlSafe(sql)), &f.values).fetch_one(c).await?;
+        (0..=r.posts.len()).map(|i| row.try_get::<i64, _>(i)).collect::<std::result::Result<Vec<i64>, _>>()
+    })?;
+    let partners = counts.first().copied().unwrap_or(0);
+    Ok((partners, r.posts.iter().copied().zip(counts.into_iter().skip(1)).collect()))
 }

@@ -5,7 +5,7 @@
 mod fan_out;
 mod work;
 
-pub use fan_out::{Release, ReleaseBatch, fans_out, reach, release_batch, release_progress};
+pub use fan_out::{Release, ReleaseBatch, fans_out, posts_reach, reach, release_batch, release_progress};
 pub use work::{Claimed, Settled, claim, renew_lease, settle};
 
 use sqlx::AssertSqlSafe;
@@ -155,6 +155,7 @@ pub async fn finish_sent(tx: &mut Tx, now: Timestamp) -> Result<Vec<MessageId>> 
     let rows: Vec<(Uuid,)> = on_tx!(tx, |c| sqlx::query_as(
         "update messages set state = 'sent', updated_at = $1 where state = 'sending' and release_done \
          and not exists (select 1 from deliveries d where d.message_id = messages.id and d.due_at is not null) \
+         and not exists (select 1 from channel_posts p where p.message_id = messages.id and p.due_at is not null) \
          returning id"
     )
     .bind(now.as_millis())

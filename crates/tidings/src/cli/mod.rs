@@ -1,6 +1,7 @@
 //! The command line.
 
 mod audience;
+mod channels;
 mod data;
 mod messages;
 mod serve;
@@ -78,6 +79,9 @@ enum Command {
     /// Topics and their policy per role.
     #[command(subcommand)]
     Topic(topics::TopicCommand),
+    /// Partners' shared Teams and Slack channels, bound by their webhook URLs.
+    #[command(subcommand)]
+    Channel(channels::ChannelCommand),
     /// Saved segments: named audience rules.
     #[command(subcommand)]
     Segment(audience::SegmentCommand),
@@ -285,6 +289,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Topic(command) => topics::run(&app, command).await?,
+        Command::Channel(command) => channels::run(&app, command).await?,
         Command::Segment(command) => audience::segment(&app, command).await?,
         Command::Audience(command) => audience::audience(&app, command).await?,
         Command::Message(command) => messages::run(&app, command).await?,
@@ -387,5 +392,13 @@ fn channels(config: &Config, catcher: Option<&tidings_channels::catcher::MailCat
         },
         None => tidings_channels::SmtpConfig { connections: config.worker.concurrency.max(1), ..config.smtp.clone() },
     };
-    tidings_channels::Channels::new(mail).with_smtp(smtp)
+    let channels = tidings_channels::Channels::new(mail).with_smtp(smtp);
+    let policy = tidings_channels::outbound::OutboundPolicy { allow_loopback: config.outbound.allow_loopback };
+    match tidings_channels::outbound::Outbound::new(policy) {
+        Ok(http) => channels.with_poster(tidings_channels::posts::ChannelPoster::new(http)),
+        Err(e) => {
+            tracing::error!(error = %e, "posting to partners' Teams and Slack channels is off");
+            channels
+        }
+    }
 }

@@ -174,8 +174,8 @@ pub async fn fake_providers(config: &Config) -> Option<FakeProviders> {
 }
 
 impl FakeProviders {
-    /// `channels` with SMS and Slack sent to the stand-ins (on loopback, which only their
-    /// own client may reach).
+    /// `channels` with SMS, Slack and partners' channel posts sent to the stand-ins (on
+    /// loopback, which only their own client may reach).
     pub fn channels(&self, channels: tidings_channels::Channels, public_url: &str) -> tidings_channels::Channels {
         use tidings_channels::outbound::{Outbound, OutboundPolicy};
         use tidings_channels::{Provider, slack, sms};
@@ -189,7 +189,9 @@ impl FakeProviders {
             status_callback: Some(format!("{}/hooks/sms/status", public_url.trim_end_matches('/'))),
         };
         let bot = slack::SlackConfig { api_url: self.base_url.clone(), bot_token: "xoxb-demo".into() };
+        // The demo binds partners' channels to the stand-ins' webhooks, on loopback.
         channels
+            .with_poster(tidings_channels::posts::ChannelPoster::new(http.clone()))
             .with(Channel::Sms, Provider::Twilio(std::sync::Arc::new(sms::Twilio::new(twilio, http.clone()))))
             .with(Channel::Slack, Provider::Slack(std::sync::Arc::new(slack::SlackBot::new(bot, http))))
     }

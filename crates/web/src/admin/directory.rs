@@ -85,6 +85,8 @@ struct PartnerPage {
     shell: Shell,
     partner: Partner,
     members: Vec<Member>,
+    channels: Vec<super::partner_channels::ServiceRow>,
+    may_write: bool,
 }
 
 pub async fn partner(State(app): State<App>, console: Console, Path(id): Path<PartnerId>) -> PageResult {
@@ -92,7 +94,19 @@ pub async fn partner(State(app): State<App>, console: Console, Path(id): Path<Pa
         let partner = tidings_app::partners::get(&app, &console.caller, id).await?;
         let filter = MemberFilter { partner_id: Some(id), ..Default::default() };
         let members = tidings_app::members::list(&app, &console.caller, &filter, None, Some(500)).await?.items;
-        Ok::<_, AppError>(PartnerPage { shell: console.shell(partner.profile.name.clone()).await, partner, members })
+        let bindings = tidings_app::partner_channels::of_partner(
+            &app,
+            tidings_app::partner_channels::Binder::Staff(&console.caller),
+            id,
+        )
+        .await?;
+        Ok::<_, AppError>(PartnerPage {
+            shell: console.shell(partner.profile.name.clone()).await,
+            partner,
+            members,
+            channels: super::partner_channels::rows(bindings),
+            may_write: console.caller.role.may(Action::WriteDirectory),
+        })
     };
     let page = page.await?;
     Ok(render(StatusCode::OK, &page))

@@ -85,6 +85,7 @@ pub async fn chats(State(app): State<App>, console: Console) -> PageResult {
             channel: match c.channel {
                 tidings_core::consent::Channel::Sms => "SMS",
                 tidings_core::consent::Channel::Slack => "Slack",
+                tidings_core::consent::Channel::Teams => "Teams",
                 other => other.as_str(),
             },
             to: c.to,

@@ -111,14 +111,29 @@ fn outside_channels(app: &App) -> Vec<OutsideChannel> {
         setting,
         configured: app.channels.provides(channel),
     };
+    let posts = app.channels.poster().is_some();
+    let slack = match (app.channels.provides(Channel::Slack), posts) {
+        (true, true) => {
+            "a direct message to members with a Slack user of their email address, and a post in partners' bound Slack channels"
+        }
+        (true, false) => "a direct message to members with a Slack user of their email address",
+        _ => "a post in the Slack channels partners bound (a bot token in [slack] adds direct messages)",
+    };
     vec![
         choice(Channel::Sms, "SMS", "members with a phone number who opted in; at most 2 segments", "[sms]"),
-        choice(
-            Channel::Slack,
-            "Slack",
-            "a direct message to members with a Slack user of their email address",
-            "[slack]",
-        ),
+        OutsideChannel {
+            configured: app.channels.provides(Channel::Slack) || posts,
+            ..choice(Channel::Slack, "Slack", slack, "[slack]")
+        },
+        OutsideChannel {
+            configured: posts,
+            ..choice(
+                Channel::Teams,
+                "Microsoft Teams",
+                "a card in the Teams channels partners bound (on each partner's page)",
+                "[outbound]",
+            )
+        },
     ]
 }
 
@@ -231,6 +246,8 @@ pub struct ShowQuery {
 struct MessagePage {
     shell: Shell,
     message: Message,
+    /// Whom it reaches on each channel, when the audience builds.
+    reach: Option<tidings_app::reach::Reach>,
     /// Email is one of its channels (so a test email can be sent).
     by_email: bool,
     title: String,
@@ -280,6 +297,11 @@ async fn message_page(app: &App, console: &Console, id: MessageId, query: ShowQu
     let message = messages::get(app, caller, id).await?;
     let topic = tidings_app::topics::get(app, caller, message.topic_id).await.map(|t| t.name).unwrap_or_default();
     let warnings = lint::lint(app, caller, id).await?;
+    let reach = match tidings_app::reach::reach(app, caller, id).await {
+        Ok(r) => Some(r),
+        Err(AppError::Invalid(_)) => None,
+        Err(e) => return Err(e),
+    };
     let audience = match audiences::preview(app, caller, &message.audience).await {
         Ok(p) => Ok(p),
         Err(AppError::Invalid(e)) => Err(e.to_string()),
@@ -311,6 +333,7 @@ async fn message_page(app: &App, console: &Console, id: MessageId, query: ShowQu
         can_approve: console.caller.role.may(Action::Approve),
         approval,
         message,
+        reach,
         topic,
         warnings,
         audience,

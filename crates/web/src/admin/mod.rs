@@ -15,6 +15,7 @@ mod forms;
 mod home;
 mod mail;
 mod messages;
+mod partner_channels;
 mod people;
 mod report;
 mod segments;
@@ -81,6 +82,9 @@ pub fn router(app: &App) -> Router<App> {
         .route("/partners", get(directory::partners))
         .route("/partners/export.csv", get(directory::export_partners))
         .route("/partners/{id}", get(directory::partner))
+        .route("/partners/{id}/channels/{channel}", post(partner_channels::bind))
+        .route("/partners/{id}/channels/{channel}/remove", post(partner_channels::unbind))
+        .route("/partners/{id}/channels/{channel}/test", post(partner_channels::test))
         .route("/members", get(directory::members))
         .route("/members/export.csv", get(directory::export_members))
         .route("/members/{id}", get(directory::member))

@@ -154,3 +154,16 @@ pub async fn preview(
 ) -> Result<axum::Json<MessagePreview>, ApiError> {
     Ok(axum::Json(messages::preview(&app, &caller, id, &request.member).await?))
 }
+
+/// Whom the message reaches on each of its channels, before it goes: its members (the
+/// inbox), how many of them each outside channel reaches and why the rest are not, and
+/// how many of their partners have a Teams or Slack channel bound for partner posts.
+#[utoipa::path(get, path = "/messages/{id}/reach", tag = "messages", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = tidings_app::reach::Reach), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn reach(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(id): Path<MessageId>,
+) -> Result<axum::Json<tidings_app::reach::Reach>, ApiError> {
+    Ok(axum::Json(tidings_app::reach::reach(&app, &caller, id).await?))
+}

@@ -12,6 +12,7 @@ mod imports;
 pub(crate) mod inbox;
 mod members;
 mod messages;
+mod partner_channels;
 mod partners;
 mod permits;
 mod problems;
@@ -34,7 +35,7 @@ use utoipa_axum::routes;
     info(title = "Tidings API", description = "Partner communications: the partner directory, imports and, as they land, audiences, messages and evidence."),
     modifiers(&BearerAuth),
     // Named by query parameters only, which do not bring their schemas along.
-    components(schemas(tidings_core::Role)),
+    components(schemas(tidings_core::Role, partner_channels::Service)),
     security(("bearer" = [])),
     tags(
         (name = "partners", description = "Partner organizations"),
@@ -82,6 +83,9 @@ pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(partners::list, partners::create))
         .routes(routes!(partners::show, partners::update, partners::delete))
+        .routes(routes!(partner_channels::list))
+        .routes(routes!(partner_channels::bind, partner_channels::unbind))
+        .routes(routes!(partner_channels::test))
         .routes(routes!(members::list, members::create))
         .routes(routes!(members::show, members::update, members::delete))
         .routes(routes!(topics::list, topics::create))
@@ -99,6 +103,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(approvals::status, approvals::approve))
         .routes(routes!(approvals::policy, approvals::set_policy))
         .routes(routes!(messages::preview))
+        .routes(routes!(messages::reach))
         .routes(routes!(sending::release))
         .routes(routes!(sending::test_send))
         .routes(routes!(sending::test_email))

@@ -1,13 +1,18 @@
 //! The partner lead's team page: their own partner's must-know messages, who has not
-//! acknowledged each, and a reminder button. Anyone else gets the not-found page.
+//! acknowledged each, and a reminder button; and the partner's shared Teams and Slack
+//! channels, which the lead connects, tests and disconnects. Anyone else gets the
+//! not-found page.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use tidings_app::App;
+use tidings_app::partner_channels::{self, Binder, BindingView};
 use tidings_app::team::{self, Colleague, CriticalStatus};
+use tidings_app::{App, AppError};
 use tidings_core::MessageId;
+use tidings_core::consent::Channel;
 
 use super::page::{Frame, OrPage, PortalResult, render};
 use super::visitor::Signed;
@@ -32,6 +37,44 @@ struct Row {
 struct TeamPage {
     frame: Frame,
     rows: Vec<Row>,
+    channels: Vec<ChannelRow>,
+}
+
+/// One service the partner can connect its shared channel on.
+struct ChannelRow {
+    key: &'static str,
+    name: &'static str,
+    hint: String,
+    url: Option<String>,
+    label: String,
+    last_post: Option<String>,
+    failed: Option<String>,
+}
+
+fn channel_rows(tr: &Tr, zone: &tidings_core::TimeZone, bindings: Vec<BindingView>) -> Vec<ChannelRow> {
+    partner_channels::services()
+        .into_iter()
+        .map(|channel| {
+            let bound = bindings.iter().find(|b| b.channel == channel);
+            ChannelRow {
+                key: channel.as_str(),
+                name: partner_channels::service(channel),
+                hint: tr.text(if channel == Channel::Teams {
+                    "team-channel-teams-hint"
+                } else {
+                    "team-channel-slack-hint"
+                }),
+                url: bound.map(|b| b.url.clone()),
+                label: bound.map(|b| b.label.clone()).unwrap_or_default(),
+                last_post: bound
+                    .and_then(|b| b.last_posted_at)
+                    .map(|at| tr.text_with("team-channel-last-post", "date", &at.local(zone))),
+                failed: bound
+                    .and_then(|b| b.last_error.as_deref())
+                    .map(|e| tr.text_with("team-channel-failed", "reason", e)),
+            }
+        })
+        .collect()
 }
 
 fn row(tr: &Tr, zone: &tidings_core::TimeZone, s: CriticalStatus) -> Row {
@@ -57,7 +100,66 @@ pub async fn show(State(app): State<App>, signed: Signed) -> PortalResult {
     let frame = super::frame_for(&app, &signed, None).await.or_page(&tr)?;
     let zone = &signed.member.profile.time_zone;
     let rows = statuses.into_iter().map(|s| row(&tr, zone, s)).collect();
-    Ok(render(StatusCode::OK, &TeamPage { frame, rows }))
+    let partner = signed.member.profile.partner_id;
+    let bindings = partner_channels::of_partner(&app, Binder::Lead(&signed.member), partner).await.or_page(&tr)?;
+    let channels = channel_rows(&tr, zone, bindings);
+    Ok(render(StatusCode::OK, &TeamPage { frame, rows, channels }))
+}
+
+fn service(name: &str) -> Option<Channel> {
+    partner_channels::services().into_iter().find(|c| c.as_str() == name)
+}
+
+#[derive(serde::Deserialize)]
+pub struct BindForm {
+    url: String,
+    #[serde(default)]
+    label: String,
+}
+
+pub async fn bind(
+    State(app): State<App>,
+    signed: Signed,
+    Path(channel): Path<String>,
+    Form(form): Form<BindForm>,
+) -> PortalResult {
+    let tr = signed.visitor.tr.clone();
+    if let Some(channel) = service(&channel) {
+        let partner = signed.member.profile.partner_id;
+        let done =
+            partner_channels::bind(&app, Binder::Lead(&signed.member), partner, channel, &form.url, &form.label).await;
+        let note = match done {
+            Ok(_) => tr.text("team-channel-bound"),
+            Err(AppError::Forbidden(_)) => return Err(AppError::NotFound("page")).or_page(&tr),
+            Err(e) => tr.text_with("team-channel-refused", "reason", &e.to_string()),
+        };
+        signed.flash(note).await;
+    }
+    Ok(Redirect::to("/portal/team#channels").into_response())
+}
+
+pub async fn unbind(State(app): State<App>, signed: Signed, Path(channel): Path<String>) -> PortalResult {
+    let tr = signed.visitor.tr.clone();
+    if let Some(channel) = service(&channel) {
+        let partner = signed.member.profile.partner_id;
+        partner_channels::unbind(&app, Binder::Lead(&signed.member), partner, channel).await.or_page(&tr)?;
+        signed.flash(tr.text("team-channel-removed")).await;
+    }
+    Ok(Redirect::to("/portal/team#channels").into_response())
+}
+
+pub async fn test(State(app): State<App>, signed: Signed, Path(channel): Path<String>) -> PortalResult {
+    let tr = signed.visitor.tr.clone();
+    if let Some(channel) = service(&channel) {
+        let partner = signed.member.profile.partner_id;
+        let tested = partner_channels::test(&app, Binder::Lead(&signed.member), partner, channel).await.or_page(&tr)?;
+        let note = match tested.error {
+            None => tr.text("team-channel-tested"),
+            Some(reason) => tr.text_with("team-channel-test-failed", "reason", &reason),
+        };
+        signed.flash(note).await;
+    }
+    Ok(Redirect::to("/portal/team#channels").into_response())
 }
 
 pub async fn remind(State(app): State<App>, signed: Signed, Path(id): Path<MessageId>) -> PortalResult {

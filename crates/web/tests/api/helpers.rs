@@ -60,7 +60,14 @@ impl TestApp {
         let smtp = MailCatcher::start();
         app.public_url = Arc::from(base.as_str());
         app.widget_origins = Arc::new(vec![WIDGET_ORIGIN.to_owned()]);
-        app.channels = Channels::default().with_smtp(SmtpConfig { port: smtp.port, ..SmtpConfig::default() });
+        // Partners' channels may be bound to local stand-ins (wiremock) in tests.
+        let loopback = tidings_channels::outbound::Outbound::new(tidings_channels::outbound::OutboundPolicy {
+            allow_loopback: true,
+        })
+        .unwrap();
+        app.channels = Channels::default()
+            .with_smtp(SmtpConfig { port: smtp.port, ..SmtpConfig::default() })
+            .with_poster(tidings_channels::posts::ChannelPoster::new(loopback));
         app.mail_catcher = Some(smtp.clone());
         app.chat_catcher = Some(tidings_channels::fake::ChatCatcher::new(100));
         let served = app.clone();

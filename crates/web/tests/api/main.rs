@@ -17,6 +17,7 @@ mod imports;
 mod messages;
 mod never_ship;
 mod openapi;
+mod partner_channels;
 pub(crate) mod portal;
 mod readme;
 mod sending;

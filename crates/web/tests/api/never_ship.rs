@@ -184,12 +184,32 @@ fn never_ship_a_lettre_with_known_advisories() {
     assert!(lettre.contains("tokio1-rustls") && !lettre.contains("boring") && !lettre.contains("sendmail"), "{lettre}");
 }
 
-/// Novu: SSRF through webhook URLs, with a block list that missed 100.64.0.0/10. Tidings
-/// calls no address a user gives yet: the webhook, Slack and Teams channels are refused
-/// until they check every address at connect time (the channels issue).
+/// Novu: SSRF through webhook URLs, with a block list that missed 100.64.0.0/10. A
+/// partner's Teams or Slack webhook URL that points inside (CGNAT, metadata, private,
+/// link-local, IPv4 inside IPv6) is refused when it is saved, and checked again after DNS
+/// at connect time (`channels::outbound`); channels Tidings cannot send yet are refused.
 async fn never_ship_ssrf_through_webhook_urls(app: TestApp) -> TestApp {
     let (_, ids, topic) = directory(&app).await;
-    for channel in ["webhook", "slack", "teams"] {
+    let (_, member) = app.admin(Method::GET, &format!("/api/v1/members/{}", ids[0].as_str().unwrap()), None).await;
+    let partner = member["partner_id"].as_str().unwrap();
+    for url in [
+        "https://100.64.0.1/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://10.0.0.1/hook",
+        "https://192.168.1.1/hook",
+        "https://[::ffff:10.0.0.1]/hook",
+        "https://[fd00::1]/hook",
+        "https://metadata.google.internal/hook",
+        "ftp://example.com/hook",
+    ] {
+        for service in ["teams", "slack"] {
+            let body = json!({"url": url});
+            let (status, problem) =
+                app.admin(Method::PUT, &format!("/api/v1/partners/{partner}/channels/{service}"), Some(body)).await;
+            assert_eq!(status, 422, "{service} {url}: {problem}");
+        }
+    }
+    for channel in ["webhook", "web_push", "teams"] {
         let body = json!({"topic_id": topic, "importance": "info", "audience": {"members": [ids[0]]}, "channels": [channel],
             "content": {"variants": {"en": {"title": "T"}}}});
         let (status, problem) = app.admin(Method::POST, "/api/v1/messages", Some(body)).await;

@@ -72,11 +72,15 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/messages/{id}/compliance",
         "/messages/{id}/compliance/partners/{partner_id}",
         "/messages/{id}/compliance.csv",
+        "/messages/{id}/reach",
+        "/partners/{id}/channels",
+        "/partners/{id}/channels/{channel}",
+        "/partners/{id}/channels/{channel}/test",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 64);
+    assert_eq!(operations, 69);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }

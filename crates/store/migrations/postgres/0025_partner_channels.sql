@@ -1,0 +1,29 @@
+-- A partner's shared Teams or Slack channel, bound by its webhook URL: one per partner
+-- and service. The URL is a secret (whoever has it may post there), shown only masked.
+create table partner_bindings (
+    partner_id uuid not null references partners (id) on delete cascade,
+    channel text not null check (channel in ('teams', 'slack')),
+    url text not null,
+    label text not null default '',
+    bound_by text not null,
+    created_at bigint not null,
+    updated_at bigint not null,
+    last_posted_at bigint,
+    last_error text,
+    primary key (partner_id, channel)
+);
+
+-- A message's post to a partner's bound channel: the partner-level ledger beside the
+-- per-member deliveries, with the same states, lease and retries.
+create table channel_posts (
+    message_id uuid not null references messages (id) on delete cascade,
+    partner_id uuid not null references partners (id) on delete cascade,
+    channel text not null,
+    status text not null check (status in ('queued', 'sending', 'sent', 'failed', 'unknown')),
+    attempts integer not null default 0,
+    due_at bigint,
+    error text,
+    updated_at bigint not null,
+    primary key (message_id, partner_id, channel)
+);
+create index channel_posts_due on channel_posts (due_at) where due_at is not null;

@@ -1,0 +1,101 @@
+//! `tidings channel`: partners' shared Teams and Slack channels.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use tidings_app::partner_channels::{self, Binder};
+use tidings_app::partners::PartnerFilter;
+use tidings_app::{App, Caller, partners};
+use tidings_core::PartnerId;
+use tidings_core::consent::Channel;
+
+use super::fail;
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// List partners' bound channels (their webhook URLs masked).
+    List,
+    /// Bind a partner's Teams or Slack channel to its webhook URL.
+    Bind {
+        /// The partner's id or external id.
+        partner: String,
+        /// teams or slack.
+        #[arg(value_parser = service)]
+        service: Channel,
+        /// A Teams Workflows webhook URL, or a Slack incoming webhook URL.
+        url: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Remove a partner's bound channel.
+    Unbind {
+        partner: String,
+        #[arg(value_parser = service)]
+        service: Channel,
+    },
+    /// Post a short test message to a partner's bound channel now.
+    Test {
+        partner: String,
+        #[arg(value_parser = service)]
+        service: Channel,
+    },
+}
+
+fn service(text: &str) -> Result<Channel, String> {
+    partner_channels::services()
+        .into_iter()
+        .find(|c| c.as_str() == text.trim().to_lowercase())
+        .ok_or_else(|| format!("'{text}' is not a service a channel is bound on; one of: teams, slack"))
+}
+
+/// The partner named by its id or its external id.
+async fn partner(app: &App, caller: &Caller, name: &str) -> anyhow::Result<PartnerId> {
+    if let Ok(id) = name.parse::<PartnerId>() {
+        return Ok(id);
+    }
+    let filter = PartnerFilter { q: Some(name.to_owned()), ..Default::default() };
+    let page = partners::list(app, caller, &filter, None, Some(2)).await.map_err(fail)?;
+    match page.items.iter().find(|p| p.profile.external_id.as_deref() == Some(name)) {
+        Some(p) => Ok(p.id),
+        None => anyhow::bail!("no partner has the id or external id '{name}'"),
+    }
+}
+
+pub async fn run(app: &App, command: ChannelCommand) -> anyhow::Result<ExitCode> {
+    let caller = Caller::operator();
+    match command {
+        ChannelCommand::List => {
+            for b in partner_channels::all(app, &caller).await.map_err(fail)? {
+                let last = match (&b.last_error, b.last_posted_at) {
+                    (Some(e), _) => format!("failed: {e}"),
+                    (None, Some(at)) => format!("last post {}", at.to_rfc3339()),
+                    (None, None) => "no post yet".into(),
+                };
+                println!("{}\t{}\t{}\t{}\t{}\t{last}", b.partner_id, b.partner_name, b.channel, b.url, b.label);
+            }
+        }
+        ChannelCommand::Bind { partner: name, service, url, label } => {
+            let id = partner(app, &caller, &name).await?;
+            let b =
+                partner_channels::bind(app, Binder::Staff(&caller), id, service, &url, &label).await.map_err(fail)?;
+            println!("{} channel of {} bound: {}", partner_channels::service(b.channel), b.partner_name, b.url);
+        }
+        ChannelCommand::Unbind { partner: name, service } => {
+            let id = partner(app, &caller, &name).await?;
+            partner_channels::unbind(app, Binder::Staff(&caller), id, service).await.map_err(fail)?;
+            println!("removed");
+        }
+        ChannelCommand::Test { partner: name, service } => {
+            let id = partner(app, &caller, &name).await?;
+            let t = partner_channels::test(app, Binder::Staff(&caller), id, service).await.map_err(fail)?;
+            match t.error {
+                None => println!("test post sent"),
+                Some(e) => {
+                    eprintln!("the test post failed: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
