@@ -80,7 +80,7 @@ pub async fn bind(
 /// Remove a partner's bound channel; posts still queued for it fail with the reason.
 #[utoipa::path(delete, path = "/partners/{id}/channels/{channel}", tag = "partners",
     params(("id" = uuid::Uuid, Path), ("channel" = Service, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn unbind(
     State(app): State<App>,
     Staff(caller): Staff,
@@ -94,7 +94,7 @@ pub async fn unbind(
 /// and, if not, what the service answered.
 #[utoipa::path(post, path = "/partners/{id}/channels/{channel}/test", tag = "partners",
     params(("id" = uuid::Uuid, Path), ("channel" = Service, Path)),
-    responses((status = 200, body = TestPost), (status = 404, body = Problem)))]
+    responses((status = 200, body = TestPost), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn test(
     State(app): State<App>,
     Staff(caller): Staff,
