@@ -305,8 +305,40 @@ pub async fn acknowledge(
     };
     store::acknowledge(&mut tx, &record).await?;
     append(&mut tx, id, member.id, EventKind::Acknowledged, now, origin).await?;
+    report_acknowledgment(&mut tx, &message, member, &record).await?;
     tx.commit().await?;
     Ok(AcknowledgeOutcome { created: true, acknowledgment: record })
+}
+
+/// The webhook events an acknowledgment makes, in its transaction: the acknowledgment, and
+/// the partner's obligation met when it was the last of the partner's recipients.
+async fn report_acknowledgment(
+    tx: &mut Tx,
+    message: &Message,
+    member: &Member,
+    record: &Acknowledgment,
+) -> Result<(), AppError> {
+    use tidings_core::webhooks::EventType;
+    use tidings_store::webhooks::{Scope, any_subscribed};
+    let partner = member.profile.partner_id;
+    let at = record.acknowledged_at;
+    let data = serde_json::json!({
+        "message_id": message.id, "title": message.title(), "member_id": member.id,
+        "email": member.profile.email, "partner_id": partner, "statement": record.statement,
+        "content_hash": record.content_hash, "locale": record.locale, "acknowledged_at": at.to_rfc3339(),
+    });
+    crate::webhooks::emit(tx, EventType::AcknowledgmentRecorded, Scope::Partner(partner), data, at).await?;
+    if any_subscribed(tx, EventType::ObligationMet).await? {
+        let (pending, acknowledged) = store::partner_acknowledgments(tx, message.id, partner).await?;
+        if pending == 0 {
+            let data = serde_json::json!({
+                "message_id": message.id, "title": message.title(), "partner_id": partner,
+                "acknowledged": acknowledged, "met_at": at.to_rfc3339(),
+            });
+            crate::webhooks::emit(tx, EventType::ObligationMet, Scope::Partner(partner), data, at).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn append(

@@ -41,6 +41,7 @@ pub mod team;
 pub mod test_email;
 pub mod topics;
 pub mod tracking;
+pub mod webhooks;
 pub mod widget;
 pub mod workers;
 

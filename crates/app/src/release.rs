@@ -8,8 +8,10 @@ use serde::Serialize;
 use tidings_channels::posts::takes_posts;
 use tidings_core::consent::Channel;
 use tidings_core::messages::{Message, MessageState};
+use tidings_core::webhooks::EventType;
 use tidings_core::{Action, MessageId};
 use tidings_store::deliveries::{self, Release};
+use tidings_store::webhooks::Scope;
 use tidings_store::{messages as store, topics};
 
 use crate::audiences::build;
@@ -120,6 +122,15 @@ pub(crate) async fn fan_out(app: &App, id: MessageId) -> Result<ReleaseReport, A
             break;
         }
         let batch = deliveries::release_batch(&mut tx, &release, cursor, BATCH).await?;
+        if batch.done && !message.audience.test_send {
+            let data = serde_json::json!({
+                "message_id": id, "title": message.title(), "importance": message.importance,
+                "channels": channels, "acknowledgment_due_at": message.acknowledgment.as_ref()
+                    .and_then(|a| a.due_at).map(|d| d.to_rfc3339()),
+            });
+            let (event, scope) = (EventType::MessageReleased, Scope::PartnersReached(id));
+            crate::webhooks::emit(&mut tx, event, scope, data, release.now).await?;
+        }
         tx.commit().await?;
         recipients += batch.recipients;
         queued += batch.deliveries;

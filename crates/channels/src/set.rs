@@ -142,6 +142,8 @@ pub struct Channels {
     mail: Arc<MailSettings>,
     /// Posts to partners' shared Teams and Slack channels, through the webhooks they bound.
     poster: Option<ChannelPoster>,
+    /// Sends signed webhook requests to the endpoints staff set up.
+    webhooks: Option<crate::webhook::Sender>,
 }
 
 impl Channels {
@@ -152,6 +154,7 @@ impl Channels {
             limits: Arc::default(),
             mail: Arc::new(mail),
             poster: None,
+            webhooks: None,
         }
     }
 
@@ -159,6 +162,23 @@ impl Channels {
     pub fn with_poster(mut self, poster: ChannelPoster) -> Self {
         self.poster = Some(poster);
         self
+    }
+
+    /// The set with webhook requests sent by `sender`.
+    pub fn with_webhooks(mut self, sender: crate::webhook::Sender) -> Self {
+        self.webhooks = Some(sender);
+        self
+    }
+
+    /// What sends webhook requests, when set up.
+    pub fn webhooks(&self) -> Option<&crate::webhook::Sender> {
+        self.webhooks.as_ref()
+    }
+
+    /// The set with partners' channel posts and webhook requests sent through `http` (the
+    /// guarded client for addresses people give).
+    pub fn with_outbound(self, http: crate::outbound::Outbound) -> Self {
+        self.with_poster(ChannelPoster::new(http.clone())).with_webhooks(crate::webhook::Sender::new(http))
     }
 
     /// What posts to partners' shared channels, when posting is set up.

@@ -8,6 +8,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{KeyInit, Mac};
 
+use tidings_core::deliveries::Outcome;
+
+use crate::outbound::{NoAnswer, Outbound};
+
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 const PREFIX: &str = "whsec_";
@@ -68,6 +72,60 @@ pub fn headers(secret: &Secret, id: &str, timestamp: i64, body: &[u8]) -> [(&'st
         ("webhook-timestamp", timestamp.to_string()),
         ("webhook-signature", secret.sign(id, timestamp, body)),
     ]
+}
+
+/// What an endpoint made of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// A 2xx status.
+    Delivered(u16),
+    /// 410 Gone: the endpoint says it will never take another; it is disabled.
+    Gone,
+    /// Any other status, or no answer: tried again on the schedule.
+    Retry { status: Option<u16>, reason: String },
+    /// The address guard refused the URL: never sent.
+    Refused(String),
+}
+
+/// Sends signed requests to endpoints through the guarded client; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Sender {
+    http: Outbound,
+}
+
+impl Sender {
+    pub fn new(http: Outbound) -> Self {
+        Self { http }
+    }
+
+    /// Checks an endpoint URL as it is saved.
+    pub fn check_url(&self, url: &str) -> Result<String, String> {
+        self.http.policy().check_url(url).map(|u| u.to_string()).map_err(|r| format!("the endpoint URL {r}"))
+    }
+
+    /// POSTs `body` as JSON, signed for `id` at `timestamp` (unix seconds).
+    pub async fn send(&self, url: &str, secret: &Secret, id: &str, timestamp: i64, body: &str) -> Answer {
+        let mut request = match self.http.post(url) {
+            Ok(r) => r.header("content-type", "application/json").body(body.to_owned()),
+            Err(e) => return Answer::Refused(format!("{e:?}")),
+        };
+        for (name, value) in headers(secret, id, timestamp, body.as_bytes()) {
+            request = request.header(name, value);
+        }
+        match self.http.execute(request).await {
+            Ok(a) if a.status.is_success() => Answer::Delivered(a.status.as_u16()),
+            Ok(a) if a.status.as_u16() == 410 => Answer::Gone,
+            Ok(a) => {
+                let reason = match a.failure(None) {
+                    Outcome::Permanent(r) | Outcome::Transient(r) | Outcome::RetryAfter { reason: r, .. } => r,
+                    other => format!("{other:?}"),
+                };
+                Answer::Retry { status: Some(a.status.as_u16()), reason }
+            }
+            Err(NoAnswer::Refused(r)) => Answer::Refused(r),
+            Err(NoAnswer::Connect(r) | NoAnswer::Lost(r)) => Answer::Retry { status: None, reason: r },
+        }
+    }
 }
 
 #[cfg(test)]

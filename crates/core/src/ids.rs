@@ -21,6 +21,7 @@ pub enum GroupKind {}
 pub enum TokenKind {}
 pub enum SegmentKind {}
 pub enum MessageKind {}
+pub enum WebhookKind {}
 
 pub type PartnerId = Id<PartnerKind>;
 pub type MemberId = Id<MemberKind>;
@@ -30,6 +31,7 @@ pub type GroupId = Id<GroupKind>;
 pub type TokenId = Id<TokenKind>;
 pub type SegmentId = Id<SegmentKind>;
 pub type MessageId = Id<MessageKind>;
+pub type WebhookId = Id<WebhookKind>;
 
 impl<T> Id<T> {
     /// A new, time-ordered identifier.

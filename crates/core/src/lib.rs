@@ -25,6 +25,7 @@ pub mod text;
 pub mod time;
 pub mod timezone;
 pub mod topics;
+pub mod webhooks;
 
 pub use attributes::{AttrKey, AttrKind, AttrValue, Attributes};
 pub use catalog::{Catalog, PartnerTier, PartnerType, Region};
@@ -32,7 +33,7 @@ pub use country::Country;
 pub use email::Email;
 pub use errors::{FieldError, FieldErrors};
 pub use groups::{GroupKey, PartnerGroup};
-pub use ids::{GroupId, Id, MemberId, MessageId, PartnerId, SegmentId, StaffId, TokenId, TopicId};
+pub use ids::{GroupId, Id, MemberId, MessageId, PartnerId, SegmentId, StaffId, TokenId, TopicId, WebhookId};
 pub use locale::Locale;
 pub use members::{Member, MemberDraft, MemberProfile, MemberStatus, Role, Roles};
 pub use partners::{LifecycleStage, Partner, PartnerDraft, PartnerProfile};

@@ -344,3 +344,17 @@ pub async fn timeline(tx: &mut Tx, member: MemberId, limit: i64) -> Result<Vec<T
         })
         .collect())
 }
+
+/// How many of a partner's recipients of a message have not acknowledged it, and how many
+/// it has.
+pub async fn partner_acknowledgments(tx: &mut Tx, message: MessageId, partner: PartnerId) -> Result<(i64, i64)> {
+    let row: (i64, i64) = on_tx!(tx, |c| sqlx::query_as(
+        "select coalesce(sum(case when acknowledged_at is null then 1 else 0 end), 0), count(acknowledged_at) \
+         from recipients where message_id = $1 and partner_id = $2"
+    )
+    .bind(message.as_uuid())
+    .bind(partner.as_uuid())
+    .fetch_one(c)
+    .await)?;
+    Ok(row)
+}

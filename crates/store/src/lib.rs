@@ -35,6 +35,7 @@ pub mod suppressions;
 pub mod team;
 pub mod tokens;
 pub mod topics;
+pub mod webhooks;
 
 #[cfg(feature = "testing")]
 pub mod testing;

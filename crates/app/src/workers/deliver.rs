@@ -63,10 +63,11 @@ pub fn lanes() -> Vec<Channel> {
 enum Lane {
     Deliveries(Channel),
     Posts,
+    Webhooks,
 }
 
 /// Runs until `stop` turns true: `config.loops` rounds side by side for email, one for each
-/// other lane and one for partners' channel posts; the first email loop also runs the
+/// other lane, one for partners' channel posts and one for webhooks; the first email loop also runs the
 /// registry's due jobs. Each finishes the round in progress before returning.
 pub async fn run(app: App, config: WorkerConfig, stop: watch::Receiver<bool>) {
     let mut loops = Vec::new();
@@ -78,6 +79,7 @@ pub async fn run(app: App, config: WorkerConfig, stop: watch::Receiver<bool>) {
         }
     }
     loops.push(tokio::spawn(run_loop(app.clone(), config, stop.clone(), Lane::Posts, false)));
+    loops.push(tokio::spawn(run_loop(app.clone(), config, stop.clone(), Lane::Webhooks, false)));
     for l in loops {
         if let Err(e) = l.await {
             tracing::error!(error = %e, "a worker loop ended abnormally");
@@ -103,6 +105,7 @@ async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool
         let round = match lane {
             Lane::Deliveries(channel) => work_lane(&app, &config, &mut cache, channel).await,
             Lane::Posts => super::post::work_posts(&app, &config).await,
+            Lane::Webhooks => super::webhook::work_webhooks(&app, &config).await,
         };
         let worked = match round {
             Ok(n) => n,
@@ -129,7 +132,7 @@ pub struct Cache {
     layouts: HashMap<(MessageId, Locale, Channel), Arc<Layout>>,
 }
 
-/// One round on every lane in turn, partners' channel posts included (tests and tools
+/// One round on every lane in turn, partners' channel posts and webhooks included (tests and tools
 /// that drive the queue by hand). Returns how many deliveries and posts it handled.
 pub async fn work_once(app: &App, config: &WorkerConfig, cache: &mut Cache) -> Result<usize, AppError> {
     let mut worked = 0;
@@ -137,6 +140,7 @@ pub async fn work_once(app: &App, config: &WorkerConfig, cache: &mut Cache) -> R
         worked += work_lane(app, config, cache, lane).await?;
     }
     worked += super::post::work_posts(app, config).await?;
+    worked += super::webhook::work_webhooks(app, config).await?;
     Ok(worked)
 }
 
@@ -324,6 +328,33 @@ async fn attempt(app: &App, c: &Claimed, ctx: &Context<'_>, now: Timestamp) -> A
     Attempted::Channel(app.channels.send(c.channel, app.channels.compose(&layout, &recipient)).await)
 }
 
+/// The `delivery.failed` webhook events of a batch's saved failures and bounces, in its
+/// transaction.
+async fn report_failures(
+    tx: &mut tidings_store::Tx,
+    settled: &[Settled<'_>],
+    saved: &[bool],
+    now: Timestamp,
+) -> Result<(), AppError> {
+    use tidings_core::webhooks::EventType;
+    use tidings_store::webhooks::{Scope, any_subscribed};
+    let failed = |s: &Settled<'_>| matches!(s.status, DeliveryStatus::Failed | DeliveryStatus::Bounced);
+    if !settled.iter().zip(saved).any(|(s, saved)| *saved && failed(s))
+        || !any_subscribed(tx, EventType::DeliveryFailed).await?
+    {
+        return Ok(());
+    }
+    for (s, _) in settled.iter().zip(saved).filter(|(s, saved)| **saved && failed(s)) {
+        let c = s.claimed;
+        let data = serde_json::json!({
+            "message_id": c.message_id, "member_id": c.member_id, "channel": c.channel, "purpose": c.purpose,
+            "status": s.status.as_str(), "reason": s.error, "attempts": c.attempts,
+        });
+        crate::webhooks::emit(tx, EventType::DeliveryFailed, Scope::MemberOf(c.member_id), data, now).await?;
+    }
+    Ok(())
+}
+
 /// Saves a batch's outcomes, the events they make, and suppressions for hard bounces.
 async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, Attempted)>) -> Result<(), AppError> {
     let now = app.clock.now();
@@ -396,6 +427,7 @@ async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, Attempted)>
         });
     }
     events::append(&mut tx, &new_events).await?;
+    report_failures(&mut tx, &settled, &saved, now).await?;
     if !bounced.is_empty() {
         for member in members::get_many(&mut tx, &bounced).await? {
             suppressions::add(&mut tx, &member.profile.email, "the receiving server refused the address", now).await?;

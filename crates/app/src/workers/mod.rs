@@ -6,3 +6,4 @@ pub mod deliver;
 pub mod housekeeping;
 pub mod jobs;
 pub mod post;
+pub mod webhook;

@@ -6,6 +6,7 @@ mod data;
 mod messages;
 mod serve;
 mod topics;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -82,6 +83,9 @@ enum Command {
     /// Partners' shared Teams and Slack channels, bound by their webhook URLs.
     #[command(subcommand)]
     Channel(channels::ChannelCommand),
+    /// Signed webhooks to the vendor's or a partner's systems.
+    #[command(subcommand)]
+    Webhook(webhooks::WebhookCommand),
     /// Saved segments: named audience rules.
     #[command(subcommand)]
     Segment(audience::SegmentCommand),
@@ -290,6 +294,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Topic(command) => topics::run(&app, command).await?,
         Command::Channel(command) => channels::run(&app, command).await?,
+        Command::Webhook(command) => webhooks::run(&app, command).await?,
         Command::Segment(command) => audience::segment(&app, command).await?,
         Command::Audience(command) => audience::audience(&app, command).await?,
         Command::Message(command) => messages::run(&app, command).await?,
@@ -395,9 +400,9 @@ fn channels(config: &Config, catcher: Option<&tidings_channels::catcher::MailCat
     let channels = tidings_channels::Channels::new(mail).with_smtp(smtp);
     let policy = tidings_channels::outbound::OutboundPolicy { allow_loopback: config.outbound.allow_loopback };
     match tidings_channels::outbound::Outbound::new(policy) {
-        Ok(http) => channels.with_poster(tidings_channels::posts::ChannelPoster::new(http)),
+        Ok(http) => channels.with_outbound(http),
         Err(e) => {
-            tracing::error!(error = %e, "posting to partners' Teams and Slack channels is off");
+            tracing::error!(error = %e, "posting to partners' Teams and Slack channels and sending webhooks are off");
             channels
         }
     }

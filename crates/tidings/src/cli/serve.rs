@@ -191,7 +191,7 @@ impl FakeProviders {
         let bot = slack::SlackConfig { api_url: self.base_url.clone(), bot_token: "xoxb-demo".into() };
         // The demo binds partners' channels to the stand-ins' webhooks, on loopback.
         channels
-            .with_poster(tidings_channels::posts::ChannelPoster::new(http.clone()))
+            .with_outbound(http.clone())
             .with(Channel::Sms, Provider::Twilio(std::sync::Arc::new(sms::Twilio::new(twilio, http.clone()))))
             .with(Channel::Slack, Provider::Slack(std::sync::Arc::new(slack::SlackBot::new(bot, http))))
     }

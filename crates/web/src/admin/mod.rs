@@ -23,6 +23,7 @@ mod settings;
 mod shell;
 mod sign_in;
 mod topics;
+mod webhooks;
 
 use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -100,6 +101,12 @@ pub fn router(app: &App) -> Router<App> {
         .route("/tokens", get(people::tokens).post(people::create_token))
         .route("/tokens/{id}/revoke", post(people::revoke_token))
         .route("/audit", get(audit::show))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/webhooks/{id}", get(webhooks::show))
+        .route("/webhooks/{id}/test", post(webhooks::test))
+        .route("/webhooks/{id}/enabled", post(webhooks::toggle))
+        .route("/webhooks/{id}/secret", post(webhooks::rotate))
+        .route("/webhooks/{id}/delete", post(webhooks::delete))
         .route("/mail", get(mail::list))
         .route("/chats", get(mail::chats))
         .route("/mail/{number}", get(mail::show))

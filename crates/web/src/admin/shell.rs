@@ -35,6 +35,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("/admin/staff", "Staff", Action::ManageStaff),
     ("/admin/tokens", "API tokens", Action::ManageTokens),
     ("/admin/audit", "Audit log", Action::ReadAudit),
+    ("/admin/webhooks", "Webhooks", Action::Configure),
     ("/admin/settings", "Settings", Action::Configure),
 ];
 

@@ -21,6 +21,7 @@ mod segments;
 mod sending;
 mod topics;
 mod vocabulary;
+mod webhooks;
 
 use axum::Json;
 use serde::Serialize;
@@ -39,6 +40,7 @@ use utoipa_axum::routes;
     security(("bearer" = [])),
     tags(
         (name = "partners", description = "Partner organizations"),
+        (name = "webhooks", description = "Signed webhooks to the vendor's and partners' systems"),
         (name = "members", description = "People at partners"),
         (name = "topics", description = "What messages are about"),
         (name = "partner-groups", description = "Static sets of partners"),
@@ -128,6 +130,11 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(compliance::report))
         .routes(routes!(compliance::partner))
         .routes(routes!(compliance::export))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::show, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::test))
+        .routes(routes!(webhooks::rotate_secret))
         .route("/openapi.json", axum::routing::get(openapi_json))
 }
 

@@ -67,7 +67,7 @@ impl TestApp {
         .unwrap();
         app.channels = Channels::default()
             .with_smtp(SmtpConfig { port: smtp.port, ..SmtpConfig::default() })
-            .with_poster(tidings_channels::posts::ChannelPoster::new(loopback));
+            .with_outbound(loopback);
         app.mail_catcher = Some(smtp.clone());
         app.chat_catcher = Some(tidings_channels::fake::ChatCatcher::new(100));
         let served = app.clone();

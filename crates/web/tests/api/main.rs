@@ -24,4 +24,5 @@ mod sending;
 mod sessions;
 mod slack;
 mod sms;
+mod webhooks;
 mod widget;

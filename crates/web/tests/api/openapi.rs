@@ -76,11 +76,16 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/partners/{id}/channels",
         "/partners/{id}/channels/{channel}",
         "/partners/{id}/channels/{channel}/test",
+        "/webhooks",
+        "/webhooks/{id}",
+        "/webhooks/{id}/deliveries",
+        "/webhooks/{id}/test",
+        "/webhooks/{id}/secret",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 69);
+    assert_eq!(operations, 77);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }

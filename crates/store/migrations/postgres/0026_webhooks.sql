@@ -1,0 +1,40 @@
+-- Endpoints of the vendor's own systems (no partner) or a partner's, signed per the
+-- Standard Webhooks specification with the endpoint's secret.
+create table webhook_endpoints (
+    id uuid primary key,
+    partner_id uuid references partners (id) on delete cascade,
+    url text not null,
+    description text not null default '',
+    secret text not null,
+    enabled boolean not null default true,
+    disabled_reason text,
+    -- The first failure since the last success: an endpoint failing for days is disabled.
+    failing_since bigint,
+    created_by text not null,
+    created_at bigint not null,
+    updated_at bigint not null
+);
+
+create table webhook_subscriptions (
+    endpoint_id uuid not null references webhook_endpoints (id) on delete cascade,
+    event_type text not null,
+    primary key (event_type, endpoint_id)
+);
+
+-- The outbox: written in the transaction of the change it reports, sent by workers with
+-- the same id on every attempt (webhook-id), retried on a schedule.
+create table webhook_deliveries (
+    id uuid primary key,
+    endpoint_id uuid not null references webhook_endpoints (id) on delete cascade,
+    event_type text not null,
+    payload text not null,
+    status text not null check (status in ('queued', 'sending', 'sent', 'failed')),
+    attempts integer not null default 0,
+    due_at bigint,
+    response_status integer,
+    error text,
+    created_at bigint not null,
+    updated_at bigint not null
+);
+create index webhook_deliveries_due on webhook_deliveries (due_at) where due_at is not null;
+create index webhook_deliveries_by_endpoint on webhook_deliveries (endpoint_id, created_at);
