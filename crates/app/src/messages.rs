@@ -48,6 +48,12 @@ async fn check_references(app: &App, tx: &mut Tx, m: &Message) -> Result<(), App
             let service = crate::partner_channels::service(channel);
             errors
                 .add("channels", format!("no partner has bound a {service} channel, so {channel} would reach nobody"));
+        } else if channel == Channel::Webhook {
+            errors.add(
+                "channels",
+                "webhook is not a channel a message is sent on: webhooks report events (message.released, \
+                 acknowledgment.recorded, ...) to the endpoints added at /api/v1/webhooks",
+            );
         } else if !tidings_channels::Channels::can_send(channel) {
             errors.add(
                 "channels",

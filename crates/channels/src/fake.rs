@@ -48,6 +48,11 @@ impl ChatCatcher {
         let _ = self.base_url.set(base_url.to_owned());
     }
 
+    /// The stand-in receiver of Tidings' own webhooks.
+    pub fn webhook_receiver(&self) -> Option<String> {
+        self.base_url.get().map(|base| format!("{base}/webhooks/receiver"))
+    }
+
     /// The stand-in Teams webhook for `channel`, and the stand-in Slack incoming webhook.
     pub fn webhook_urls(&self, channel: &str) -> Option<(String, String)> {
         self.base_url

@@ -115,6 +115,30 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
+    // The demo's webhook endpoint got the release and the acknowledgments, signed and sent.
+    let endpoints: serde_json::Value =
+        client.get(format!("{url}/api/v1/webhooks")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let endpoint = endpoints[0]["id"].as_str().unwrap_or_else(|| panic!("no demo webhook endpoint: {endpoints}"));
+    let started = Instant::now();
+    loop {
+        let log: serde_json::Value = client
+            .get(format!("{url}/api/v1/webhooks/{endpoint}/deliveries"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let sent =
+            |kind: &str| log.as_array().unwrap().iter().any(|d| d["event_type"] == kind && d["status"] == "sent");
+        if sent("message.released") && sent("acknowledgment.recorded") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the demo's webhooks were not sent: {log}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     // A link printed by another process points where the server runs, not at the default port.
     let link = Command::new(env!("CARGO_BIN_EXE_tidings"))
         .current_dir(dir.path())

@@ -51,6 +51,7 @@ pub async fn start_on(
         .route("/chat.postMessage", post(chat))
         .route("/slack/services/{*path}", post(slack_webhook))
         .route("/teams/{channel}", post(teams_webhook))
+        .route("/webhooks/receiver", post(webhook_receiver))
         .with_state(Fakes { catcher: catcher_, auth_token, http });
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -125,4 +126,18 @@ async fn teams_webhook(State(fakes): State<Fakes>, Path(channel): Path<String>, 
         .unwrap_or_default();
     fakes.catcher.keep(Channel::Teams, &format!("Teams: {channel}"), &texts.join("\n"));
     StatusCode::ACCEPTED.into_response()
+}
+
+/// A receiver of Tidings' own signed webhooks, for the demo's endpoint: keeps each event's
+/// type and id for the console.
+async fn webhook_receiver(
+    State(fakes): State<Fakes>,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<Value>,
+) -> StatusCode {
+    let id = headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let title = body["data"]["title"].as_str().map(|t| format!(": {t}")).unwrap_or_default();
+    let text = format!("{} ({id}){title}", body["type"].as_str().unwrap_or_default());
+    fakes.catcher.keep(Channel::Webhook, "Webhook receiver", &text);
+    StatusCode::NO_CONTENT
 }

@@ -97,6 +97,7 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
             channels.push(name);
         }
     }
+    add_webhook_receiver(app).await?;
     if bind_partner_channels(app).await? > 0 {
         channels.push("teams");
         if !channels.contains(&"slack") {
@@ -134,6 +135,21 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
     settings::put(&mut tx, PORTAL_MEMBER, &portal_member.id.to_string()).await?;
     tx.commit().await?;
     Ok(Story { recall, update, draft, opted_in, acknowledged, portal_member })
+}
+
+/// Points a webhook endpoint of every event at the demo's stand-in receiver, when it runs.
+async fn add_webhook_receiver(app: &App) -> Result<(), AppError> {
+    let Some(url) = app.chat_catcher.as_ref().and_then(|c| c.webhook_receiver()) else { return Ok(()) };
+    let events = tidings_core::webhooks::EventType::SUBSCRIBABLE.iter().map(|e| e.as_str().to_owned()).collect();
+    let draft = crate::webhooks::EndpointDraft {
+        url: Some(url),
+        description: Some("The demo's stand-in receiver".into()),
+        events: Some(events),
+        partner_id: None,
+        enabled: None,
+    };
+    crate::webhooks::create(app, &Caller::operator(), &draft).await?;
+    Ok(())
 }
 
 /// Binds the Teams and Slack channels of the first distributors and resellers to the

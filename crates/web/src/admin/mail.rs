@@ -86,6 +86,7 @@ pub async fn chats(State(app): State<App>, console: Console) -> PageResult {
                 tidings_core::consent::Channel::Sms => "SMS",
                 tidings_core::consent::Channel::Slack => "Slack",
                 tidings_core::consent::Channel::Teams => "Teams",
+                tidings_core::consent::Channel::Webhook => "Webhook",
                 other => other.as_str(),
             },
             to: c.to,

@@ -222,6 +222,36 @@ async fn events_reach_subscribed_endpoints_signed_and_retried(app: TestApp) -> T
     let (_, log) = app.admin(Method::GET, &format!("/api/v1/webhooks/{vendor_id}/deliveries"), None).await;
     assert_eq!((log[0]["id"].as_str(), log[0]["status"].as_str()), (test["id"].as_str(), Some("sent")));
 
+    // The console: add an endpoint (its secret shown on that answer only), send a test
+    // event from its page, and see it in the log.
+    let staff = crate::console::staff(&app, tidings_core::StaffRole::Admin).await;
+    let mut console = crate::console::signed_in(&app, &staff).await;
+    let page = console.get("/admin/webhooks").await;
+    assert!(page.body.contains(&format!("{}/vendor", receiver.uri())), "{}", page.body);
+    let url = format!("{}/beta", receiver.uri());
+    let form = [
+        ("csrf", page.csrf()),
+        ("url", url),
+        ("description", "From the console".into()),
+        ("event", "message.released".into()),
+        ("event", "obligation.met".into()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let added = console.post("/admin/webhooks", &form).await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert!(added.body.contains("not shown again"));
+    let shown = &added.body[added.body.find("id=\"new-secret\"").expect("the secret's box")..];
+    let at = shown.find("<code>whsec_").expect("the secret") + "<code>".len();
+    let secret = shown[at..].split('<').next().unwrap();
+    assert!(secret.len() > 40, "{secret}");
+    assert!(standardwebhooks::Webhook::new(secret).is_ok(), "{secret}");
+    let listed = console.get("/admin/webhooks").await;
+    assert!(!listed.body.contains(secret), "the secret is shown once");
+    let endpoint = console.get(&format!("/admin/webhooks/{vendor_id}")).await;
+    assert!(endpoint.body.contains("Latest requests") && endpoint.body.contains("webhook.test"), "{}", endpoint.body);
+    let tested = console.post(&format!("/admin/webhooks/{vendor_id}/test"), &[("csrf", &endpoint.csrf())]).await;
+    assert_eq!(tested.status, 303);
+
     // Only admins manage webhooks.
     let analyst = app.analyst.clone();
     let (status, _) = read(app.call(Method::GET, "/api/v1/webhooks", Some(&analyst), None).await).await;
