@@ -27,6 +27,7 @@ pub mod messages;
 pub mod partner_channels;
 pub mod partners;
 pub mod passwords;
+pub mod push;
 pub mod reach;
 pub mod release;
 pub mod reports;

@@ -57,7 +57,7 @@ async fn check_references(app: &App, tx: &mut Tx, m: &Message) -> Result<(), App
         } else if !tidings_channels::Channels::can_send(channel) {
             errors.add(
                 "channels",
-                format!("Tidings cannot send {channel} yet: choose the inbox, the pop-up, email, sms, slack or teams"),
+                format!("Tidings cannot send {channel} yet: choose the inbox, the pop-up, email, sms, slack, teams or web_push"),
             );
         } else if !app.channels.provides(channel) {
             errors.add("channels", format!("no {channel} provider is configured, so {channel} would reach nobody"));

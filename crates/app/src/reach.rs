@@ -58,6 +58,7 @@ fn why_members_not_reached(app: &App, channel: Channel) -> String {
         Channel::Email => "the others have not opted in to email, turned it off, or their address bounced",
         Channel::Sms => "the others have no phone number, have not opted in to SMS, or turned it off",
         Channel::Slack => "the others turned Slack off, or no Slack user has their address",
+        Channel::WebPush => "the others have not asked for notifications in a browser (portal preferences)",
         _ => "the others cannot be reached on it",
     }
     .to_owned()

@@ -18,6 +18,7 @@ use crate::breaker::{Breaker, Outage};
 use crate::email::{self, MailSettings, OutgoingEmail, SmtpMailer};
 use crate::memory::Outbox;
 use crate::posts::ChannelPoster;
+use crate::push;
 use crate::slack::{self, OutgoingSlack, SlackBot};
 use crate::sms::{self, OutgoingSms, Twilio};
 
@@ -27,6 +28,7 @@ pub enum Layout {
     Email(email::Layout),
     Sms(sms::Layout),
     Slack(slack::Layout),
+    WebPush(push::Layout),
 }
 
 impl Layout {
@@ -36,7 +38,7 @@ impl Layout {
         match self {
             Self::Email(l) => l.urls(),
             // A text or a chat message carries one link, to the message in the portal.
-            Self::Sms(_) | Self::Slack(_) => &[],
+            Self::Sms(_) | Self::Slack(_) | Self::WebPush(_) => &[],
         }
     }
 
@@ -45,6 +47,7 @@ impl Layout {
             Self::Email(l) => l.rendered(),
             Self::Sms(l) => l.rendered(),
             Self::Slack(l) => l.rendered(),
+            Self::WebPush(l) => l.rendered(),
         }
     }
 }
@@ -55,6 +58,15 @@ pub enum Payload {
     Email(OutgoingEmail),
     Sms(OutgoingSms),
     Slack(OutgoingSlack),
+    WebPush(OutgoingPush),
+}
+
+/// One member's notification, sent to each browser they subscribed (see `push`).
+#[derive(Debug, Clone)]
+pub struct OutgoingPush {
+    pub body: Vec<u8>,
+    pub urgency: &'static str,
+    pub reference: String,
 }
 
 impl Payload {
@@ -64,6 +76,7 @@ impl Payload {
             Self::Email(e) => &e.message_id,
             Self::Sms(s) => &s.reference,
             Self::Slack(s) => &s.reference,
+            Self::WebPush(p) => &p.reference,
         }
     }
 
@@ -73,6 +86,7 @@ impl Payload {
             Self::Email(e) => &e.to,
             Self::Sms(s) => &s.to,
             Self::Slack(s) => &s.email,
+            Self::WebPush(_) => "the member's browsers",
         }
     }
 }
@@ -94,6 +108,7 @@ impl Payload {
             Self::Email(_) => "an email",
             Self::Sms(_) => "a text message",
             Self::Slack(_) => "a Slack message",
+            Self::WebPush(_) => "a browser notification",
         }
     }
 }
@@ -144,6 +159,8 @@ pub struct Channels {
     poster: Option<ChannelPoster>,
     /// Sends signed webhook requests to the endpoints staff set up.
     webhooks: Option<crate::webhook::Sender>,
+    /// Sends notifications to members' browsers.
+    push: Option<push::PushSender>,
 }
 
 impl Channels {
@@ -155,6 +172,7 @@ impl Channels {
             mail: Arc::new(mail),
             poster: None,
             webhooks: None,
+            push: None,
         }
     }
 
@@ -168,6 +186,17 @@ impl Channels {
     pub fn with_webhooks(mut self, sender: crate::webhook::Sender) -> Self {
         self.webhooks = Some(sender);
         self
+    }
+
+    /// The set with browser notifications sent by `sender`.
+    pub fn with_push(mut self, sender: push::PushSender) -> Self {
+        self.push = Some(sender);
+        self
+    }
+
+    /// What sends browser notifications, when set up.
+    pub fn push(&self) -> Option<&push::PushSender> {
+        self.push.as_ref()
     }
 
     /// What sends webhook requests, when set up.
@@ -221,7 +250,7 @@ impl Channels {
 
     /// Whether a provider is configured for `channel`.
     pub fn provides(&self, channel: Channel) -> bool {
-        self.providers.contains_key(&channel)
+        self.providers.contains_key(&channel) || (channel == Channel::WebPush && self.push.is_some())
     }
 
     /// The SMS provider's settings, to check what it calls back with.
@@ -240,7 +269,7 @@ impl Channels {
     /// still have to be configured: until it is, deliveries wait in the queue).
     /// The same channels `layout` lays out.
     pub fn can_send(channel: Channel) -> bool {
-        matches!(channel, Channel::Email | Channel::Sms | Channel::Slack)
+        matches!(channel, Channel::Email | Channel::Sms | Channel::Slack | Channel::WebPush)
     }
 
     /// Lays a rendered message out for `channel`; `None` for a channel Tidings cannot
@@ -256,8 +285,9 @@ impl Channels {
             Channel::Email => Some(email::Layout::new(message, rendered, topic_name).map(Layout::Email)),
             Channel::Sms => Some(Ok(Layout::Sms(sms::Layout::new(message, rendered)))),
             Channel::Slack => Some(Ok(Layout::Slack(slack::Layout::new(message, rendered)))),
+            Channel::WebPush => Some(Ok(Layout::WebPush(push::Layout::new(message, rendered)))),
             // What `can_send` leaves out.
-            Channel::Inbox | Channel::Popup | Channel::Teams | Channel::WebPush | Channel::Webhook => None,
+            Channel::Inbox | Channel::Popup | Channel::Teams | Channel::Webhook => None,
         }
     }
 
@@ -302,6 +332,11 @@ impl Channels {
                     reference: format!("{}.{}.{}", r.message_id, r.member_id, r.purpose),
                 })
             }
+            Layout::WebPush(l) => Payload::WebPush(OutgoingPush {
+                body: l.fill(&r.short_link, &r.message_id.to_string()),
+                urgency: l.urgency(),
+                reference: format!("{}.{}.{}", r.message_id, r.member_id, r.purpose),
+            }),
         }
     }
 

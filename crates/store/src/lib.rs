@@ -24,6 +24,7 @@ pub mod messages;
 pub mod partner_channels;
 pub mod partners;
 pub mod passwords;
+pub mod push;
 pub mod reports;
 pub mod segments;
 pub mod sessions;

@@ -218,6 +218,8 @@ struct Context<'a> {
     members: HashMap<MemberId, Member>,
     partners: HashMap<PartnerId, Partner>,
     prefs: HashMap<MemberId, Preferences>,
+    /// The browsers of the members with a web push delivery.
+    push: HashMap<MemberId, Vec<tidings_store::push::PushSubscription>>,
 }
 
 async fn load<'a>(app: &App, claimed: &[Claimed], cache: &'a mut Cache) -> Result<Context<'a>, AppError> {
@@ -239,6 +241,9 @@ async fn load<'a>(app: &App, claimed: &[Claimed], cache: &'a mut Cache) -> Resul
     let partners: HashMap<PartnerId, Partner> =
         partners::get_many(&mut tx, &partner_ids).await?.into_iter().map(|p| (p.id, p)).collect();
     let prefs = consent_store::preferences_many(&mut tx, &member_ids).await?;
+    let pushed: Vec<MemberId> = unique(claimed.iter().filter(|c| c.channel == Channel::WebPush).map(|c| c.member_id));
+    let push =
+        if pushed.is_empty() { HashMap::new() } else { tidings_store::push::of_members(&mut tx, &pushed).await? };
     // Lay out once per message, locale and channel where the text is the same for everyone.
     for c in claimed {
         let (Some(message), Some(member)) = (cache.messages.get(&c.message_id), members.get(&c.member_id)) else {
@@ -255,7 +260,7 @@ async fn load<'a>(app: &App, claimed: &[Claimed], cache: &'a mut Cache) -> Resul
             cache.layouts.insert(key, Arc::new(layout));
         }
     }
-    Ok(Context { cache, members, partners, prefs })
+    Ok(Context { cache, members, partners, prefs, push })
 }
 
 /// The message as this member reads it, laid out for `channel`; `None` for a channel
@@ -321,6 +326,11 @@ async fn attempt(app: &App, c: &Claimed, ctx: &Context<'_>, now: Timestamp) -> A
             None => return Attempted::Refused(format!("no provider sends {} yet", c.channel)),
         },
     };
+    if c.channel == Channel::WebPush {
+        let browsers = ctx.push.get(&c.member_id).map(Vec::as_slice).unwrap_or_default();
+        let recipient = crate::links::recipient(app, &layout, message, member, partner, "", c.purpose);
+        return Attempted::Channel(push(app, browsers, app.channels.compose(&layout, &recipient)).await);
+    }
     let Some(address) = Address::of(&member.profile, c.channel) else {
         return Attempted::Refused(format!("the member has no address on {}", c.channel));
     };
@@ -353,6 +363,53 @@ async fn report_failures(
         crate::webhooks::emit(tx, EventType::DeliveryFailed, Scope::MemberOf(c.member_id), data, now).await?;
     }
     Ok(())
+}
+
+/// Sends a notification to each of the member's browsers: sent when one took it; a browser
+/// whose push service says it is gone is forgotten.
+async fn push(
+    app: &App,
+    browsers: &[tidings_store::push::PushSubscription],
+    payload: tidings_channels::Payload,
+) -> Outcome {
+    use tidings_channels::push::{Answer, Subscription};
+    let (Some(sender), tidings_channels::Payload::WebPush(p)) = (app.channels.push(), payload) else {
+        return Outcome::Transient("web push is not set up".into());
+    };
+    if browsers.is_empty() {
+        return Outcome::Suppressed("no browser of the member is subscribed to notifications".into());
+    }
+    let mut answers = Vec::with_capacity(browsers.len());
+    for b in browsers {
+        let s = Subscription { endpoint: b.endpoint.clone(), p256dh: b.p256dh.clone(), auth: b.auth.clone() };
+        answers.push((b.endpoint.clone(), sender.send(&s, &p.body, p.urgency).await));
+    }
+    let gone: Vec<String> = answers.iter().filter(|(_, a)| *a == Answer::Gone).map(|(e, _)| e.clone()).collect();
+    if !gone.is_empty() {
+        let removed = async {
+            let mut tx = app.db.begin().await?;
+            tidings_store::push::remove(&mut tx, &gone).await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(())
+        };
+        if let Err(e) = removed.await {
+            tracing::warn!(error = %e, "forgetting browsers whose subscription is gone failed");
+        }
+    }
+    if answers.iter().any(|(_, a)| *a == Answer::Delivered) {
+        return Outcome::Sent { provider_id: None };
+    }
+    if let Some((_, Answer::Retry { reason, after_ms })) =
+        answers.iter().find(|(_, a)| matches!(a, Answer::Retry { .. }))
+    {
+        return Outcome::RetryAfter { reason: reason.clone(), after_ms: *after_ms };
+    }
+    if gone.len() == answers.len() {
+        return Outcome::Suppressed("every browser the member subscribed has unsubscribed".into());
+    }
+    let reasons: Vec<String> =
+        answers.into_iter().filter_map(|(_, a)| if let Answer::Refused(r) = a { Some(r) } else { None }).collect();
+    Outcome::Permanent(reasons.join("; "))
 }
 
 /// Saves a batch's outcomes, the events they make, and suppressions for hard bounces.

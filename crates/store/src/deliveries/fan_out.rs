@@ -275,7 +275,9 @@ fn channel_condition(d: Dialect, channel: Channel) -> Option<String> {
         Channel::Sms => "m.phone is not null and coalesce(mp.sms_opted_in, false)".to_owned(),
         // A workplace chat needs no opt-in; the member may turn it off.
         Channel::Slack => return Some(open),
-        Channel::Inbox | Channel::Popup | Channel::Teams | Channel::WebPush | Channel::Webhook => {
+        // The member asked for notifications in a browser, which is the opt-in.
+        Channel::WebPush => "exists (select 1 from push_subscriptions ps where ps.member_id = m.id)".to_owned(),
+        Channel::Inbox | Channel::Popup | Channel::Teams | Channel::Webhook => {
             return None;
         }
     };

@@ -267,6 +267,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => with_slack(with_sms(app.channels.clone(), &config, &app.public_url)?, &config)?,
     };
     let app = App { channels, ..app };
+    // The demo's stand-in push service is on loopback, like its other stand-ins.
+    let policy = tidings_channels::outbound::OutboundPolicy {
+        allow_loopback: config.outbound.allow_loopback || fakes.is_some(),
+    };
+    let push_http = tidings_channels::outbound::Outbound::new(policy).map_err(|e| anyhow::anyhow!(e))?;
+    let app = app
+        .with_web_push(push_http, &push_contact(&config.mail.from))
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the web push key: {e}"))?;
     let code = match cli.command {
         Command::Serve { demo, no_worker, .. } => serve::run(app, &config, demo, !no_worker).await?,
         Command::Worker => serve::worker(app, &config).await?,
@@ -338,6 +347,12 @@ async fn staff(app: &App, command: StaffCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whom push services may contact about this sender: the mail sender's address.
+fn push_contact(from: &str) -> String {
+    let address = from.rsplit_once('<').map_or(from, |(_, a)| a.trim_end_matches('>')).trim();
+    format!("mailto:{address}")
 }
 
 /// SMS through the configured Twilio-compatible API, when there is one; its status

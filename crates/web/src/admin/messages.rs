@@ -125,6 +125,12 @@ fn outside_channels(app: &App) -> Vec<OutsideChannel> {
             configured: app.channels.provides(Channel::Slack) || posts,
             ..choice(Channel::Slack, "Slack", slack, "[slack]")
         },
+        choice(
+            Channel::WebPush,
+            "Browser notification",
+            "members who asked for notifications in a browser (portal preferences)",
+            "[outbound]",
+        ),
         OutsideChannel {
             configured: posts,
             ..choice(

@@ -22,15 +22,12 @@ pub enum Service {
     Slack,
 }
 
-/// The service named in the path, with a clear refusal for another.
+/// The service named in the path; another names no resource.
 fn service(name: &str) -> Result<Channel, AppError> {
     match name {
         "teams" => Ok(Channel::Teams),
         "slack" => Ok(Channel::Slack),
-        other => Err(AppError::invalid(
-            "channel",
-            format!("'{other}' is not a service a channel is bound on; one of: teams, slack"),
-        )),
+        _ => Err(AppError::NotFound("service (one of teams, slack)")),
     }
 }
 

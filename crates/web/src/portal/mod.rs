@@ -47,6 +47,8 @@ pub fn router(app: &App) -> Router<App> {
         .route("/sign-out", post(sign_in::sign_out))
         .route("/preferences", get(preferences::show).post(preferences::save))
         .route("/preferences/password", post(preferences::password))
+        .route("/push/subscriptions", post(preferences::subscribe))
+        .route("/push/unsubscribe", post(preferences::unsubscribe))
         .route("/team", get(team::show))
         .route("/team/{id}/remind", post(team::remind))
         .route("/team/channels/{channel}", post(team::bind))
@@ -60,6 +62,23 @@ pub fn router(app: &App) -> Router<App> {
         }))
         .layer(sessions)
         .route("/assets/portal.css", get(stylesheet))
+        .route("/assets/push.js", get(push_script))
+        .route("/sw.js", get(service_worker))
+}
+
+async fn push_script() -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/portal-push.js"),
+    )
+}
+
+/// The service worker, at the portal's root so that its scope is the portal.
+async fn service_worker() -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "no-cache")],
+        include_str!("../../static/portal-sw.js"),
+    )
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -15,7 +15,7 @@ use tidings_app::self_service::{self, Settings, SettingsChange};
 use tidings_app::{App, AppError};
 use tidings_core::TimeZone;
 
-use super::page::{Frame, OrPage, PortalResult, render};
+use super::page::{Frame, OrPage, PortalResult};
 use super::visitor::Signed;
 
 /// The languages offered, each named in itself.
@@ -40,7 +40,17 @@ struct PreferencesPage {
     password_set: bool,
     /// Slack is configured, so members may turn its direct messages off.
     slack: bool,
+    /// The key browsers subscribe with, when web push is set up.
+    push_key: Option<String>,
+    /// How many of the member's browsers get notifications.
+    browsers: usize,
 }
+
+/// The preferences page runs one script of ours (notifications in this browser); every
+/// other portal page runs none.
+const POLICY_WITH_PUSH: &str = "default-src 'none'; style-src 'self'; img-src 'self' https: data:; \
+     script-src 'self'; connect-src 'self'; worker-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+     base-uri 'none'";
 
 async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<String>) -> PortalResult {
     let mut frame = super::frame_for(app, signed, None).await.or_page(&signed.visitor.tr)?;
@@ -54,7 +64,12 @@ async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<Stri
     let zone = &signed.member.profile.time_zone;
     let password_set = tidings_app::passwords::is_set(app, &signed.member).await.or_page(&signed.visitor.tr)?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    Ok(render(
+    let push_key = tidings_app::push::public_key(app);
+    let browsers = match push_key {
+        Some(_) => tidings_app::push::browsers(app, &signed.member).await.or_page(&signed.visitor.tr)?.len(),
+        None => 0,
+    };
+    Ok(super::page::render_with_policy(
         status,
         &PreferencesPage {
             frame,
@@ -68,8 +83,11 @@ async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<Stri
             time_zone: settings.time_zone.to_string(),
             password_set,
             slack: app.channels.provides(tidings_core::consent::Channel::Slack),
+            push_key,
+            browsers,
             settings,
         },
+        POLICY_WITH_PUSH,
     ))
 }
 
@@ -159,4 +177,37 @@ pub async fn password(State(app): State<App>, signed: Signed, Form(form): Form<P
         }
         Err(e) => Err(e).or_page(&tr),
     }
+}
+
+#[derive(serde::Deserialize)]
+pub struct PushForm {
+    endpoint: String,
+    p256dh: String,
+    auth: String,
+}
+
+/// Saves this browser's subscription (posted by the page's script): 204, or 422 with the
+/// reason.
+pub async fn subscribe(
+    State(app): State<App>,
+    signed: Signed,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<PushForm>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let subscription =
+        tidings_channels::push::Subscription { endpoint: form.endpoint, p256dh: form.p256dh, auth: form.auth };
+    let agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+    match tidings_app::push::subscribe(&app, &signed.member, subscription, agent).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+    }
+}
+
+/// Stops notifications in every browser of the member.
+pub async fn unsubscribe(State(app): State<App>, signed: Signed) -> PortalResult {
+    let tr = signed.visitor.tr.clone();
+    let n = tidings_app::push::unsubscribe_all(&app, &signed.member).await.or_page(&tr)?;
+    signed.flash(tr.text_with("push-stopped", "count", &n.to_string())).await;
+    Ok(axum::response::Redirect::to("/portal/preferences#push").into_response())
 }

@@ -67,7 +67,8 @@ impl TestApp {
         .unwrap();
         app.channels = Channels::default()
             .with_smtp(SmtpConfig { port: smtp.port, ..SmtpConfig::default() })
-            .with_outbound(loopback);
+            .with_outbound(loopback.clone());
+        let mut app = app.with_web_push(loopback, "mailto:ops@vendor.example").await.unwrap();
         app.mail_catcher = Some(smtp.clone());
         app.chat_catcher = Some(tidings_channels::fake::ChatCatcher::new(100));
         let served = app.clone();

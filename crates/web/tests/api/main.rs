@@ -24,5 +24,6 @@ mod sending;
 mod sessions;
 mod slack;
 mod sms;
+mod web_push;
 mod webhooks;
 mod widget;

@@ -96,7 +96,7 @@ async fn a_critical_message_is_composed_previewed_scheduled_and_frozen_when_done
     assert_eq!(status, 422, "{problem}");
     // A channel that cannot be sent is refused with the reason, not accepted to deliver nothing.
     let (_, topics) = app.admin(Method::GET, "/api/v1/topics", None).await;
-    let body = json!({"topic_id": topics["items"][0]["id"], "importance": "critical", "channels": ["sms", "web_push", "email"],
+    let body = json!({"topic_id": topics["items"][0]["id"], "importance": "critical", "channels": ["sms", "webhook", "email"],
         "content": {"variants": {"en": {"title": "Recall"}}}});
     let (status, problem) = app.admin(Method::POST, "/api/v1/messages", Some(body)).await;
     assert_eq!(status, 422, "{problem}");
@@ -106,9 +106,9 @@ async fn a_critical_message_is_composed_previewed_scheduled_and_frozen_when_done
         reasons,
         [
             "no sms provider is configured, so sms would reach nobody",
-            "Tidings cannot send web_push yet: choose the inbox, the pop-up, email, sms, slack or teams"
+            "webhook is not a channel a message is sent on: webhooks report events (message.released, acknowledgment.recorded, ...) to the endpoints added at /api/v1/webhooks"
         ],
-        "sms and web push, not email"
+        "sms and webhook, not email"
     );
     let analyst = app.analyst.clone();
     let (status, _) =

@@ -71,7 +71,7 @@ async fn a_recall_is_posted_to_partners_bound_teams_and_slack_channels(app: Test
     assert_eq!(status, 422);
     assert!(problem.to_string().contains("private"), "{problem}");
     let (status, problem) = bind(&beta, "email", "https://example.com/hook".into()).await;
-    assert_eq!(status, 422, "{problem}");
+    assert_eq!(status, 404, "no such service: {problem}");
     assert!(problem.to_string().contains("teams, slack"), "{problem}");
     let (_, listed) = app.admin(Method::GET, &format!("/api/v1/partners/{acme}/channels"), None).await;
     let services: Vec<&str> = listed.as_array().unwrap().iter().map(|b| b["channel"].as_str().unwrap()).collect();
