@@ -48,6 +48,11 @@ impl ChatCatcher {
         let _ = self.base_url.set(base_url.to_owned());
     }
 
+    /// The stand-in push service's endpoint for one browser.
+    pub fn push_endpoint(&self, browser: &str) -> Option<String> {
+        self.base_url.get().map(|base| format!("{base}/push/{browser}"))
+    }
+
     /// The stand-in receiver of Tidings' own webhooks.
     pub fn webhook_receiver(&self) -> Option<String> {
         self.base_url.get().map(|base| format!("{base}/webhooks/receiver"))

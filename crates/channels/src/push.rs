@@ -67,6 +67,20 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// A subscription with fresh keys whose private half nobody keeps: for the demo's
+    /// stand-in browsers, which show that a notification arrived, not what it says.
+    pub fn stand_in(endpoint: String) -> Self {
+        let secret =
+            web_push_native::p256::SecretKey::random(&mut web_push_native::p256::elliptic_curve::rand_core::OsRng);
+        let mut auth = [0u8; 16];
+        let _ = getrandom::fill(&mut auth);
+        Self {
+            endpoint,
+            p256dh: URL_SAFE_NO_PAD.encode(secret.public_key().to_sec1_bytes()),
+            auth: URL_SAFE_NO_PAD.encode(auth),
+        }
+    }
+
     /// Checks the keys' shapes (a 65-byte uncompressed P-256 point, a 16-byte secret).
     pub fn check(&self) -> Result<(), String> {
         self.keys().map(|_| ())

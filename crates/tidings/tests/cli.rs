@@ -105,13 +105,17 @@ async fn serve_demo_prints_a_url_and_token_that_answer_with_json_and_stops_on_si
         if report["funnel"]["delivered"].as_i64().unwrap_or(0) > 0
             && count("sms", "delivered") > 0
             && count("slack", "sent") > 0
+            && count("web_push", "sent") > 0
             && report["channel_posts"]["teams"]["sent"].as_i64().unwrap_or(0) == 3
             && report["channel_posts"]["slack"]["sent"].as_i64().unwrap_or(0) == 3
         {
             assert!(report["funnel"]["acknowledged"].as_i64().unwrap() > 0, "{report}");
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "not delivered on email, SMS, Slack and Teams: {report}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "not delivered on email, SMS, Slack, Teams and web push: {report}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 

@@ -52,6 +52,7 @@ pub async fn start_on(
         .route("/slack/services/{*path}", post(slack_webhook))
         .route("/teams/{channel}", post(teams_webhook))
         .route("/webhooks/receiver", post(webhook_receiver))
+        .route("/push/{browser}", post(push_service))
         .with_state(Fakes { catcher: catcher_, auth_token, http });
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -140,4 +141,21 @@ async fn webhook_receiver(
     let text = format!("{} ({id}){title}", body["type"].as_str().unwrap_or_default());
     fakes.catcher.keep(Channel::Webhook, "Webhook receiver", &text);
     StatusCode::NO_CONTENT
+}
+
+/// A browser's push service (RFC 8030): takes the encrypted notification, as a real one
+/// does, and keeps what it can see of it (the payload is for the browser's eyes only).
+async fn push_service(
+    State(fakes): State<Fakes>,
+    Path(browser): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    if header("content-encoding") != "aes128gcm" || !header("authorization").starts_with("vapid ") {
+        return StatusCode::BAD_REQUEST;
+    }
+    let text = format!("an encrypted notification, {} bytes, urgency {}", body.len(), header("urgency"));
+    fakes.catcher.keep(Channel::WebPush, &format!("browser of {browser}"), &text);
+    StatusCode::CREATED
 }

@@ -92,7 +92,8 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
     let mut recall_message = recall_draft(&due_at);
     // Texts and Slack messages too, when the demo has providers for them.
     let mut channels = vec!["inbox", "popup", "email"];
-    for (channel, name) in [(Channel::Sms, "sms"), (Channel::Slack, "slack")] {
+    subscribe_stand_in_browsers(app).await?;
+    for (channel, name) in [(Channel::Sms, "sms"), (Channel::Slack, "slack"), (Channel::WebPush, "web_push")] {
         if app.channels.provides(channel) {
             channels.push(name);
         }
@@ -135,6 +136,26 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
     settings::put(&mut tx, PORTAL_MEMBER, &portal_member.id.to_string()).await?;
     tx.commit().await?;
     Ok(Story { recall, update, draft, opted_in, acknowledged, portal_member })
+}
+
+/// Subscribes the browsers of the first distributor's people to notifications, at the
+/// demo's stand-in push service, when it runs.
+async fn subscribe_stand_in_browsers(app: &App) -> Result<(), AppError> {
+    let (Some(catcher), true) = (&app.chat_catcher, app.channels.push().is_some()) else { return Ok(()) };
+    let operator = Caller::operator();
+    let filter =
+        tidings_store::partners::PartnerFilter { partner_type: Some("distributor".into()), ..Default::default() };
+    let Some(partner) = crate::partners::list(app, &operator, &filter, None, Some(1)).await?.items.pop() else {
+        return Ok(());
+    };
+    let filter = MemberFilter { partner_id: Some(partner.id), ..Default::default() };
+    for member in crate::members::list(app, &operator, &filter, None, Some(50)).await?.items {
+        let browser = member.profile.email.as_str().replace(['@', '.'], "-");
+        let Some(endpoint) = catcher.push_endpoint(&browser) else { return Ok(()) };
+        let subscription = tidings_channels::push::Subscription::stand_in(endpoint);
+        crate::push::subscribe(app, &member, subscription, Some("Tidings demo browser")).await?;
+    }
+    Ok(())
 }
 
 /// Points a webhook endpoint of every event at the demo's stand-in receiver, when it runs.

@@ -87,6 +87,7 @@ pub async fn chats(State(app): State<App>, console: Console) -> PageResult {
                 tidings_core::consent::Channel::Slack => "Slack",
                 tidings_core::consent::Channel::Teams => "Teams",
                 tidings_core::consent::Channel::Webhook => "Webhook",
+                tidings_core::consent::Channel::WebPush => "Browser notification",
                 other => other.as_str(),
             },
             to: c.to,
