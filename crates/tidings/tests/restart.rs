@@ -185,6 +185,12 @@ async fn recipients(server: &MockServer, path_is: &str, field: impl Fn(&[u8]) ->
     requests.iter().filter(|r| r.url.path() == path_is).filter_map(|r| field(&r.body)).collect()
 }
 
+/// The paths under `prefix` the stand-in received, as many times as it received each.
+async fn paths(server: &MockServer, prefix: &str) -> Vec<String> {
+    let requests = server.received_requests().await.unwrap_or_default();
+    requests.iter().map(|r| r.url.path().to_owned()).filter(|p| p.starts_with(prefix)).collect()
+}
+
 async fn killed_on_every_channel(engine: Engine) {
     let Some(t) = TestDb::new(engine).await else { return };
     let app = App::new(t.db.clone(), Catalog::default());
@@ -229,7 +235,7 @@ async fn killed_on_every_channel(engine: Engine) {
     let draft = MessageDraft {
         topic_id: Some(topic.id),
         importance: Some("critical".into()),
-        channels: Some(vec!["email".into(), "sms".into(), "slack".into()]),
+        channels: Some(vec!["email".into(), "sms".into(), "slack".into(), "web_push".into(), "teams".into()]),
         content: Some(ContentDraft { default_locale: None, variants: [("en".to_owned(), variant)].into() }),
         audience: Some(AudienceDraft { members: active.iter().map(|m| m.id).collect(), ..Default::default() }),
         ..Default::default()
@@ -246,6 +252,12 @@ async fn killed_on_every_channel(engine: Engine) {
         .mount(&sms)
         .await;
     let slack = fake_slack().await;
+    // Browsers' push services and partners' Teams channels: one stand-in for both.
+    let hooks = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_delay(Duration::from_millis(10)))
+        .mount(&hooks)
+        .await;
     // Releasing checks that each channel has a provider: this app has them as the worker will.
     let http =
         tidings_channels::outbound::Outbound::new(tidings_channels::outbound::OutboundPolicy { allow_loopback: true })
@@ -271,15 +283,34 @@ async fn killed_on_every_channel(engine: Engine) {
             .with(
                 tidings_core::consent::Channel::Slack,
                 tidings_channels::Provider::Slack(std::sync::Arc::new(tidings_channels::slack::SlackBot::new(
-                    bot, http,
+                    bot,
+                    http.clone(),
                 ))),
-            ),
+            )
+            .with_outbound(http.clone()),
         ..app
     };
+    // The worker signs with the same stored VAPID key.
+    let app = app.with_web_push(http, "mailto:ops@vendor.example").await.unwrap();
+    let mut partners = Vec::new();
+    for m in &active {
+        let browser = tidings_channels::push::Subscription::stand_in(format!("{}/push/{}", hooks.uri(), m.id));
+        tidings_app::push::subscribe(&app, m, browser, None).await.unwrap();
+        if !partners.contains(&m.profile.partner_id) {
+            partners.push(m.profile.partner_id);
+        }
+    }
+    for partner in &partners {
+        let url = format!("{}/teams/{partner}", hooks.uri());
+        let who = tidings_app::partner_channels::Binder::Staff(&Caller::operator());
+        tidings_app::partner_channels::bind(&app, who, *partner, tidings_core::consent::Channel::Teams, &url, "")
+            .await
+            .unwrap();
+    }
     let message = tidings_app::messages::create(&app, &Caller::operator(), &draft).await.unwrap();
     let report = release::release(&app, &Caller::operator(), message.id).await.unwrap();
     let expected = usize::try_from(report.deliveries).unwrap();
-    assert_eq!(expected, active.len() * 3, "{report:?}");
+    assert_eq!(expected, active.len() * 4, "{report:?}");
 
     let start = |smtp_port: u16| {
         Command::new(env!("CARGO_BIN_EXE_tidings"))
@@ -307,7 +338,8 @@ async fn killed_on_every_channel(engine: Engine) {
     let sent_so_far = || async {
         let texts = sms.received_requests().await.unwrap_or_default().len();
         let dms = recipients(&slack, "/chat.postMessage", |_| Some(String::new())).await.len();
-        smtp.received_count() + texts + dms
+        let pushes = hooks.received_requests().await.unwrap_or_default().len();
+        smtp.received_count() + texts + dms + pushes
     };
     let mut first = start(smtp.port);
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -323,7 +355,13 @@ async fn killed_on_every_channel(engine: Engine) {
         .unwrap()
         .iter()
         .filter(|d| d.status == DeliveryStatus::Sending)
-        .count();
+        .count()
+        + tidings_store::partner_channels::of_message(&mut tx, message.id, 10_000)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|p| p.status == DeliveryStatus::Sending)
+            .count();
     drop(tx);
 
     let mut second = start(smtp.port);
@@ -331,8 +369,11 @@ async fn killed_on_every_channel(engine: Engine) {
     let settled = loop {
         let mut tx = app.db.read().await.unwrap();
         let all = deliveries::of_message(&mut tx, message.id).await.unwrap();
+        let posts = tidings_store::partner_channels::of_message(&mut tx, message.id, 10_000).await.unwrap();
         drop(tx);
-        if all.iter().all(|d| d.status == DeliveryStatus::Sent) || Instant::now() > deadline {
+        let posted = posts.len() == partners.len() && posts.iter().all(|p| p.status == DeliveryStatus::Sent);
+        if (posted && all.iter().all(|d| d.status == DeliveryStatus::Sent)) || Instant::now() > deadline {
+            assert!(posted, "every partner's Teams post ends sent: {posts:?}");
             break all;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -354,6 +395,8 @@ async fn killed_on_every_channel(engine: Engine) {
         ("email", smtp.received().into_iter().map(|m| m.to.join(",")).collect::<Vec<_>>()),
         ("sms", recipients(&sms, "/2010-04-01/Accounts/AC1/Messages.json", form_field("To")).await),
         ("slack", recipients(&slack, "/chat.postMessage", json_field).await),
+        ("web_push", paths(&hooks, "/push/").await),
+        ("teams", paths(&hooks, "/teams/").await),
     ];
     let mut duplicates = 0;
     for (channel, to) in &received {
@@ -361,7 +404,8 @@ async fn killed_on_every_channel(engine: Engine) {
         for r in to {
             *copies.entry(r).or_default() += 1;
         }
-        assert_eq!(copies.len(), active.len(), "everyone got the {channel} message");
+        let wanted = if *channel == "teams" { partners.len() } else { active.len() };
+        assert_eq!(copies.len(), wanted, "everyone got the {channel} message");
         duplicates += copies.values().map(|n| n - 1).sum::<usize>();
     }
     eprintln!("{expected} deliveries, {in_flight} in flight at the kill, {duplicates} second copies");
