@@ -70,8 +70,7 @@ impl Layout {
                     "type": "AdaptiveCard",
                     "version": CARD_VERSION,
                     "body": body,
-                    "actions": actions,
-                    "msteams": {"width": "Full"}
+                    "actions": actions
                 }
             }]
         })
@@ -128,6 +127,32 @@ mod tests {
         assert_eq!(actions[0]["title"], "Read and acknowledge in the portal");
         assert_eq!(actions[1]["url"], "https://v.example/r");
         assert!(content["body"].as_array().unwrap().iter().all(|b| b["type"] == "TextBlock"));
+    }
+
+    /// Every card, of each importance, with and without an acknowledgment and a call to
+    /// action, is one the Adaptive Card 1.5 schema accepts (Microsoft's own schema; a
+    /// Teams-only property such as `msteams` would fail it, so none is sent).
+    #[test]
+    fn every_card_is_one_the_adaptive_card_schema_accepts() {
+        let schema: Value = serde_json::from_str(include_str!("../fixtures/adaptive-card-1.5.0.json")).unwrap();
+        let validator = jsonschema::draft6::new(&schema).unwrap();
+        for importance in [Importance::Critical, Importance::Action, Importance::Info] {
+            for ack in [true, false] {
+                let mut layout = layout(importance, ack);
+                for due in [Some("15 Jan 09:00 CET"), None] {
+                    let card = layout.card("https://t.example/portal/messages/1", due);
+                    let content = &card["attachments"][0]["content"];
+                    let errors: Vec<String> = validator.iter_errors(content).map(|e| e.to_string()).collect();
+                    assert!(errors.is_empty(), "{importance:?} {ack} {due:?}: {errors:?}");
+                }
+                layout.0.rendered.call_to_action = None;
+                let content = &layout.card("https://t.example/portal/messages/1", None)["attachments"][0]["content"];
+                assert!(validator.is_valid(content));
+            }
+        }
+        let mut broken = layout(Importance::Info, false).card("https://t.example/portal/messages/1", None);
+        broken["attachments"][0]["content"]["body"][0]["color"] = json!("Red");
+        assert!(!validator.is_valid(&broken["attachments"][0]["content"]), "the schema check catches a bad card");
     }
 
     #[test]
