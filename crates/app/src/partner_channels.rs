@@ -213,6 +213,12 @@ pub fn service(channel: Channel) -> &'static str {
     }
 }
 
+/// The service a path or form names (`teams`, `slack`), if a partner can bind it.
+pub fn service_named(name: &str) -> Option<Channel> {
+    let name = name.trim().to_lowercase();
+    POSTED.into_iter().find(|c| c.as_str() == name)
+}
+
 /// The services a partner can bind.
 pub fn services() -> [Channel; 2] {
     POSTED

@@ -338,6 +338,25 @@ async fn attempt(app: &App, c: &Claimed, ctx: &Context<'_>, now: Timestamp) -> A
     Attempted::Channel(app.channels.send(c.channel, app.channels.compose(&layout, &recipient)).await)
 }
 
+/// When a failed attempt is tried again, and in which state it waits (`unknown` when it
+/// may have arrived): backoff with jitter, not before the provider's `Retry-After`;
+/// `None` once the attempts are spent. Deliveries and partners' posts share it.
+pub(super) fn retried(
+    app: &App,
+    attempts: u32,
+    outcome: &Outcome,
+    now: Timestamp,
+) -> Option<(DeliveryStatus, Timestamp)> {
+    let at_least = match outcome {
+        Outcome::RetryAfter { after_ms, .. } => *after_ms,
+        Outcome::ProviderDown { retry_after_ms, .. } => *retry_after_ms,
+        _ => 0,
+    };
+    let wait = app.retry.delay_at_least_ms(attempts, fastrand::f64(), at_least)?;
+    let status = if matches!(outcome, Outcome::Unknown(_)) { DeliveryStatus::Unknown } else { DeliveryStatus::Queued };
+    Some((status, Timestamp::from_millis(now.as_millis() + i64::try_from(wait).unwrap_or(i64::MAX))))
+}
+
 /// The `delivery.failed` webhook events of a batch's saved failures and bounces, in its
 /// transaction.
 async fn report_failures(
@@ -448,21 +467,10 @@ async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, Attempted)>
             }
             Attempted::Channel(
                 o @ (Outcome::Transient(reason) | Outcome::Unknown(reason) | Outcome::RetryAfter { reason, .. }),
-            ) => {
-                let at_least = if let Outcome::RetryAfter { after_ms, .. } = o { *after_ms } else { 0 };
-                match app.retry.delay_at_least_ms(c.attempts, fastrand::f64(), at_least) {
-                    Some(wait) => {
-                        let status = if matches!(o, Outcome::Unknown(_)) {
-                            DeliveryStatus::Unknown
-                        } else {
-                            DeliveryStatus::Queued
-                        };
-                        let due = Timestamp::from_millis(now.as_millis() + wait as i64);
-                        (status, Some(due), None, Some(reason.as_str()), None)
-                    }
-                    None => (DeliveryStatus::Failed, None, None, Some(reason.as_str()), Some(EventKind::Failed)),
-                }
-            }
+            ) => match retried(app, c.attempts, o, now) {
+                Some((status, due)) => (status, Some(due), None, Some(reason.as_str()), None),
+                None => (DeliveryStatus::Failed, None, None, Some(reason.as_str()), Some(EventKind::Failed)),
+            },
         };
         let refund_attempt = matches!(result, Attempted::Channel(Outcome::ProviderDown { .. }));
         settled.push(Settled { claimed: c, status, due_at, provider_id, error, refund_attempt });

@@ -98,25 +98,10 @@ async fn record(app: &App, claimed: &[ClaimedPost], attempts: &[Outcome]) -> Res
                 o @ (Outcome::Transient(reason)
                 | Outcome::Unknown(reason)
                 | Outcome::RetryAfter { reason, .. }
-                | Outcome::ProviderDown { reason, .. }) => {
-                    let at_least = match o {
-                        Outcome::RetryAfter { after_ms, .. } => *after_ms,
-                        Outcome::ProviderDown { retry_after_ms, .. } => *retry_after_ms,
-                        _ => 0,
-                    };
-                    match app.retry.delay_at_least_ms(c.attempts, fastrand::f64(), at_least) {
-                        Some(wait) => {
-                            let status = if matches!(o, Outcome::Unknown(_)) {
-                                DeliveryStatus::Unknown
-                            } else {
-                                DeliveryStatus::Queued
-                            };
-                            let due = Timestamp::from_millis(now.as_millis() + i64::try_from(wait).unwrap_or(i64::MAX));
-                            (status, Some(due), Some(reason.as_str()))
-                        }
-                        None => (DeliveryStatus::Failed, None, Some(reason.as_str())),
-                    }
-                }
+                | Outcome::ProviderDown { reason, .. }) => match super::deliver::retried(app, c.attempts, o, now) {
+                    Some((status, due)) => (status, Some(due), Some(reason.as_str())),
+                    None => (DeliveryStatus::Failed, None, Some(reason.as_str())),
+                },
             };
             SettledPost { claimed: c, status, due_at, error }
         })

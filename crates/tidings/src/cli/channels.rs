@@ -42,9 +42,7 @@ pub enum ChannelCommand {
 }
 
 fn service(text: &str) -> Result<Channel, String> {
-    partner_channels::services()
-        .into_iter()
-        .find(|c| c.as_str() == text.trim().to_lowercase())
+    partner_channels::service_named(text)
         .ok_or_else(|| format!("'{text}' is not a service a channel is bound on; one of: teams, slack"))
 }
 

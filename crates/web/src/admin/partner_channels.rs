@@ -39,10 +39,6 @@ pub fn rows(bindings: Vec<BindingView>) -> Vec<ServiceRow> {
         .collect()
 }
 
-fn service(name: &str) -> Option<Channel> {
-    partner_channels::services().into_iter().find(|c| c.as_str() == name)
-}
-
 #[derive(Deserialize)]
 pub struct BindForm {
     url: String,
@@ -60,7 +56,7 @@ pub async fn bind(
     Path((id, channel)): Path<(PartnerId, String)>,
     Form(form): Form<BindForm>,
 ) -> PageResult {
-    let Some(channel) = service(&channel) else { return Ok(back(id)) };
+    let Some(channel) = partner_channels::service_named(&channel) else { return Ok(back(id)) };
     let name = partner_channels::service(channel);
     match partner_channels::bind(&app, Binder::Staff(&console.caller), id, channel, &form.url, &form.label).await {
         Ok(_) => console.flash(format!("{name} channel bound. Send a test post to check it.")).await,
@@ -74,7 +70,7 @@ pub async fn unbind(
     console: Console,
     Path((id, channel)): Path<(PartnerId, String)>,
 ) -> PageResult {
-    let Some(channel) = service(&channel) else { return Ok(back(id)) };
+    let Some(channel) = partner_channels::service_named(&channel) else { return Ok(back(id)) };
     let name = partner_channels::service(channel);
     match partner_channels::unbind(&app, Binder::Staff(&console.caller), id, channel).await {
         Ok(()) => console.flash(format!("{name} channel removed.")).await,
@@ -88,7 +84,7 @@ pub async fn test(
     console: Console,
     Path((id, channel)): Path<(PartnerId, String)>,
 ) -> PageResult {
-    let Some(channel) = service(&channel) else { return Ok(back(id)) };
+    let Some(channel) = partner_channels::service_named(&channel) else { return Ok(back(id)) };
     let name = partner_channels::service(channel);
     match partner_channels::test(&app, Binder::Staff(&console.caller), id, channel).await {
         Ok(t) if t.posted => console.flash(format!("Test post sent to the {name} channel.")).await,

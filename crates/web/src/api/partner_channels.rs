@@ -24,11 +24,7 @@ pub enum Service {
 
 /// The service named in the path; another names no resource.
 fn service(name: &str) -> Result<Channel, AppError> {
-    match name {
-        "teams" => Ok(Channel::Teams),
-        "slack" => Ok(Channel::Slack),
-        _ => Err(AppError::NotFound("service (one of teams, slack)")),
-    }
+    partner_channels::service_named(name).ok_or(AppError::NotFound("service (one of teams, slack)"))
 }
 
 /// A channel's webhook: a Teams Workflows "When a Teams webhook request is received" URL,

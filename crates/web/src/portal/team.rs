@@ -106,10 +106,6 @@ pub async fn show(State(app): State<App>, signed: Signed) -> PortalResult {
     Ok(render(StatusCode::OK, &TeamPage { frame, rows, channels }))
 }
 
-fn service(name: &str) -> Option<Channel> {
-    partner_channels::services().into_iter().find(|c| c.as_str() == name)
-}
-
 #[derive(serde::Deserialize)]
 pub struct BindForm {
     url: String,
@@ -124,7 +120,7 @@ pub async fn bind(
     Form(form): Form<BindForm>,
 ) -> PortalResult {
     let tr = signed.visitor.tr.clone();
-    if let Some(channel) = service(&channel) {
+    if let Some(channel) = partner_channels::service_named(&channel) {
         let partner = signed.member.profile.partner_id;
         let done =
             partner_channels::bind(&app, Binder::Lead(&signed.member), partner, channel, &form.url, &form.label).await;
@@ -140,7 +136,7 @@ pub async fn bind(
 
 pub async fn unbind(State(app): State<App>, signed: Signed, Path(channel): Path<String>) -> PortalResult {
     let tr = signed.visitor.tr.clone();
-    if let Some(channel) = service(&channel) {
+    if let Some(channel) = partner_channels::service_named(&channel) {
         let partner = signed.member.profile.partner_id;
         partner_channels::unbind(&app, Binder::Lead(&signed.member), partner, channel).await.or_page(&tr)?;
         signed.flash(tr.text("team-channel-removed")).await;
@@ -150,7 +146,7 @@ pub async fn unbind(State(app): State<App>, signed: Signed, Path(channel): Path<
 
 pub async fn test(State(app): State<App>, signed: Signed, Path(channel): Path<String>) -> PortalResult {
     let tr = signed.visitor.tr.clone();
-    if let Some(channel) = service(&channel) {
+    if let Some(channel) = partner_channels::service_named(&channel) {
         let partner = signed.member.profile.partner_id;
         let tested = partner_channels::test(&app, Binder::Lead(&signed.member), partner, channel).await.or_page(&tr)?;
         let note = match tested.error {
