@@ -124,6 +124,20 @@ pub struct TopicChoice {
     /// A required topic cannot be turned off.
     pub locked: bool,
     pub reason: String,
+    /// Each channel the member chooses per topic (`Channel::PER_TOPIC`), whether it is
+    /// chosen for this topic, and whether a message on the topic would reach the member
+    /// there now (with why not: no opt-in, no phone, the channel closed for all topics).
+    pub channels: Vec<TopicChannel>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TopicChannel {
+    pub channel: Channel,
+    /// The member has not turned this channel off for the topic.
+    pub chosen: bool,
+    pub reaches: bool,
+    pub reason: String,
 }
 
 /// A change to a member's choices; keys not sent keep their value.
@@ -133,8 +147,11 @@ pub struct TopicChoice {
 pub struct PreferencesPatch {
     /// Topic key to on (true) or off (false).
     pub topics: BTreeMap<String, bool>,
-    /// Channel to on (true) or off (false).
+    /// Channel to on (true) or off (false): email, sms, slack or web_push (the inbox is
+    /// always on).
     pub channels: BTreeMap<String, bool>,
+    /// Per topic key, channel to on (true) or off (false) for that topic alone.
+    pub topic_channels: BTreeMap<String, BTreeMap<String, bool>>,
 }
 
 pub async fn preferences(app: &App, caller: &Caller, member: MemberId) -> Result<PreferencesView, AppError> {
@@ -188,15 +205,52 @@ pub(crate) async fn apply(
         }
     }
     for (name, on) in &patch.channels {
-        if let Some(channel) = errors.check("channels", name.parse::<Channel>()) {
+        if let Some(channel) = member_channel(&mut errors, "channels", name) {
             prefs.channels.insert(channel, *on);
         }
+    }
+    for (key, choices) in &patch.topic_channels {
+        let Some(slug) = errors.check("topic_channels", Slug::parse(key)) else { continue };
+        match topics::get_by_key(tx, slug.as_str()).await {
+            Ok(_) => {}
+            Err(tidings_store::Error::NotFound) => {
+                errors.add("topic_channels", format!("no topic with key {key}"));
+                continue;
+            }
+            Err(other) => return Err(other.into()),
+        }
+        for (name, on) in choices {
+            let Some(channel) = member_channel(&mut errors, "topic_channels", name) else { continue };
+            let per_topic = prefs.topic_channels.entry(slug.clone()).or_default();
+            // Only what is off is kept: a channel absent for a topic is on.
+            if *on {
+                per_topic.remove(&channel);
+            } else {
+                per_topic.insert(channel, false);
+            }
+        }
+        prefs.topic_channels.retain(|_, c| !c.is_empty());
     }
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    store::set_choices(tx, member, &prefs.topics, &prefs.channels, app.clock.now()).await?;
+    store::set_choices(tx, member, &prefs, app.clock.now()).await?;
     Ok(())
+}
+
+/// A channel a member may turn on or off: email, SMS, Slack or web push.
+fn member_channel(errors: &mut FieldErrors, field: &str, name: &str) -> Option<Channel> {
+    let channel = errors.check(field, name.parse::<Channel>())?;
+    if Channel::PER_TOPIC.contains(&channel) {
+        return Some(channel);
+    }
+    let why = match channel {
+        Channel::Inbox | Channel::Popup => "the portal's inbox is always on",
+        _ => "it posts to the partner's shared channel or system, not to one member",
+    };
+    errors
+        .add(field, format!("{channel} cannot be chosen by a member: {why}; choose from email, sms, slack, web_push"));
+    None
 }
 
 pub(crate) async fn view(tx: &mut tidings_store::Tx, member: MemberId) -> Result<PreferencesView, AppError> {
@@ -208,8 +262,21 @@ pub(crate) async fn view(tx: &mut tidings_store::Tx, member: MemberId) -> Result
         let page = topics::list(tx, after.as_deref(), Some(500)).await?;
         for t in &page.items {
             let policy = t.policies.for_roles(m.profile.roles);
-            let decision =
-                consent::topic_decision(&m.profile, &preferences, TopicRef { key: &t.key, policies: &t.policies });
+            let topic = TopicRef { key: &t.key, policies: &t.policies };
+            let decision = consent::topic_decision(&m.profile, &preferences, topic);
+            let chosen = preferences.topic_channels.get(&t.key);
+            let channels = Channel::PER_TOPIC
+                .into_iter()
+                .map(|channel| {
+                    let reach = consent::may_reach(&m.profile, &preferences, topic, channel);
+                    TopicChannel {
+                        channel,
+                        chosen: chosen.and_then(|c| c.get(&channel)) != Some(&false),
+                        reaches: reach.allowed,
+                        reason: reach.reason,
+                    }
+                })
+                .collect();
             topics_shown.push(TopicChoice {
                 key: t.key.to_string(),
                 name: t.name.clone(),
@@ -217,6 +284,7 @@ pub(crate) async fn view(tx: &mut tidings_store::Tx, member: MemberId) -> Result
                 on: decision.allowed,
                 locked: policy == TopicPolicy::Required,
                 reason: decision.reason,
+                channels,
             });
         }
         match page.next {

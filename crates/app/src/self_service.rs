@@ -38,6 +38,8 @@ pub struct Settings {
 pub struct SettingsChange {
     /// Topic key to on or off; required topics may be left out.
     pub topics: BTreeMap<String, bool>,
+    /// Per topic key, the channels offered on the page to on or off for that topic.
+    pub topic_channels: BTreeMap<String, BTreeMap<String, bool>>,
     pub email_channel: bool,
     pub email_opt_in: bool,
     /// Given only when the page offered it (the member has a phone number).
@@ -98,7 +100,8 @@ pub async fn change(app: &App, member: &Member, change: &SettingsChange) -> Resu
     if let Some(slack) = change.slack_channel {
         channels.insert(Channel::Slack.as_str().to_owned(), slack);
     }
-    let patch = PreferencesPatch { topics: change.topics.clone(), channels };
+    let patch =
+        PreferencesPatch { topics: change.topics.clone(), channels, topic_channels: change.topic_channels.clone() };
     consent::apply(app, &mut tx, &current, &patch).await?;
     if current.profile.locale != locale || current.profile.time_zone != time_zone {
         current.profile.locale = locale;

@@ -106,11 +106,21 @@ async fn required_topics_cannot_be_turned_off(app: App) {
     let choose = PreferencesPatch {
         topics: BTreeMap::from([("incentives".into(), true), ("product-updates".into(), false)]),
         channels: BTreeMap::from([("slack".into(), false)]),
+        topic_channels: BTreeMap::from([(
+            "support".into(),
+            BTreeMap::from([("email".into(), false), ("web_push".into(), true)]),
+        )]),
     };
     let view = consent::set_preferences(&app, &caller, support_person.id, &choose).await.unwrap();
     let on = |k: &str| view.topics.iter().find(|t| t.key == k).map(|t| t.on);
     assert_eq!((on("incentives"), on("product-updates"), on("support")), (Some(true), Some(false), Some(true)));
     assert_eq!(view.preferences.channels.get(&Channel::Slack), Some(&false));
+    let support = view.topics.iter().find(|t| t.key == "support").unwrap();
+    let email = support.channels.iter().find(|c| c.channel == Channel::Email).unwrap();
+    assert!(!email.chosen && !email.reaches, "{email:?}");
+    assert_eq!(email.reason, "the member turned email off for topic support");
+    let kept: Vec<Channel> = view.preferences.topic_channels.values().flat_map(|c| c.keys().copied()).collect();
+    assert_eq!(kept, [Channel::Email], "only what is off is kept");
 
     let sales_person = member_with(&app, Role::Sales).await;
     let off = PreferencesPatch { topics: BTreeMap::from([("support".into(), false)]), ..Default::default() };
@@ -119,10 +129,17 @@ async fn required_topics_cannot_be_turned_off(app: App) {
 
     let unknown = PreferencesPatch {
         topics: BTreeMap::from([("gossip".into(), true)]),
-        channels: BTreeMap::from([("pigeon".into(), true)]),
+        channels: BTreeMap::from([("pigeon".into(), true), ("inbox".into(), false)]),
+        topic_channels: BTreeMap::from([
+            ("gossip".into(), BTreeMap::from([("email".into(), false)])),
+            ("support".into(), BTreeMap::from([("teams".into(), false)])),
+        ]),
     };
     match consent::set_preferences(&app, &caller, sales_person.id, &unknown).await {
-        Err(AppError::Invalid(e)) => assert_eq!(e.iter().count(), 2, "{e}"),
+        Err(AppError::Invalid(e)) => {
+            assert_eq!(e.iter().count(), 5, "{e}");
+            assert!(e.to_string().contains("inbox cannot be chosen by a member: the portal's inbox is always on"));
+        }
         other => panic!("{other:?}"),
     }
 }

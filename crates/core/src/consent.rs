@@ -47,6 +47,10 @@ impl Channel {
         }
     }
 
+    /// The channels a member chooses per topic: the inbox is always on, and a partner's
+    /// shared channels and webhooks are the partner's, not one member's.
+    pub const PER_TOPIC: [Self; 4] = [Self::Email, Self::Sms, Self::Slack, Self::WebPush];
+
     /// Channels that need the member's explicit opt-in.
     pub fn needs_opt_in(self) -> bool {
         matches!(self, Self::Email | Self::Sms)
@@ -116,6 +120,10 @@ pub struct Preferences {
     /// Channels the member turned off (or back on); absent means on.
     #[serde(default)]
     pub channels: BTreeMap<Channel, bool>,
+    /// Per topic, the channels (of `Channel::PER_TOPIC`) the member turned off for it; a
+    /// channel absent here follows `channels`.
+    #[serde(default)]
+    pub topic_channels: BTreeMap<Slug, BTreeMap<Channel, bool>>,
     /// The latest consent record for email says yes.
     #[serde(default)]
     pub email_opted_in: bool,
@@ -175,8 +183,12 @@ pub fn may_reach(member: &MemberProfile, prefs: &Preferences, topic: TopicRef<'_
     if !topic_ok.allowed {
         return topic_ok;
     }
-    if prefs.channels.get(&channel) == Some(&false) {
+    let chosen = Channel::PER_TOPIC.contains(&channel);
+    if chosen && prefs.channels.get(&channel) == Some(&false) {
         return Decision::no(format!("the member turned {channel} off"));
+    }
+    if chosen && prefs.topic_channels.get(topic.key).and_then(|c| c.get(&channel)) == Some(&false) {
+        return Decision::no(format!("the member turned {channel} off for topic {}", topic.key));
     }
     match channel {
         Channel::Email if prefs.email_suppressed => {
@@ -269,6 +281,36 @@ mod tests {
         assert_eq!(may_reach(&with_phone, &prefs, topic, Channel::Sms).reason, "the member has no phone number");
         with_phone.phone = Phone::parse("+4930123456").ok();
         assert!(may_reach(&with_phone, &prefs, topic, Channel::Sms).allowed);
+    }
+
+    #[test]
+    fn a_channel_can_be_turned_off_for_one_topic_and_the_inbox_never() {
+        let (news, recall) = (key("announcements"), key("recalls"));
+        let p = TopicPolicies::default();
+        let required = policies(TopicPolicy::Required, None);
+        let mut prefs = Preferences::default();
+        for topic in [&news, &recall] {
+            prefs
+                .topic_channels
+                .insert(topic.clone(), BTreeMap::from([(Channel::Slack, false), (Channel::Inbox, false)]));
+        }
+        prefs.topic_channels.get_mut(&recall).map(|c| c.insert(Channel::Slack, true));
+        let sales = member("sales");
+        let on_news = TopicRef { key: &news, policies: &p };
+        assert_eq!(
+            may_reach(&sales, &prefs, on_news, Channel::Slack).reason,
+            "the member turned slack off for topic announcements"
+        );
+        assert!(may_reach(&sales, &prefs, TopicRef { key: &recall, policies: &required }, Channel::Slack).allowed);
+        assert!(may_reach(&sales, &prefs, on_news, Channel::Inbox).allowed, "the inbox is always on");
+        prefs.channels.insert(Channel::Inbox, false);
+        assert!(may_reach(&sales, &prefs, on_news, Channel::Inbox).allowed, "even when a stored choice says off");
+        prefs.channels.insert(Channel::Slack, false);
+        assert_eq!(
+            may_reach(&sales, &prefs, TopicRef { key: &recall, policies: &p }, Channel::Slack).reason,
+            "the member turned slack off",
+            "a topic's choice does not reopen a channel the member closed"
+        );
     }
 
     #[test]

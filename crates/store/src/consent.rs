@@ -66,6 +66,7 @@ struct PreferencesRow {
     member_id: Uuid,
     topics: Option<Json<BTreeMap<Slug, bool>>>,
     channels: Option<Json<BTreeMap<Channel, bool>>>,
+    topic_channels: Option<Json<BTreeMap<Slug, BTreeMap<Channel, bool>>>>,
     email_opted_in: Option<bool>,
     sms_opted_in: Option<bool>,
     email_suppressed: bool,
@@ -76,6 +77,7 @@ impl From<PreferencesRow> for Preferences {
         Self {
             topics: r.topics.map(|t| t.0).unwrap_or_default(),
             channels: r.channels.map(|c| c.0).unwrap_or_default(),
+            topic_channels: r.topic_channels.map(|c| c.0).unwrap_or_default(),
             email_opted_in: r.email_opted_in.unwrap_or(false),
             sms_opted_in: r.sms_opted_in.unwrap_or(false),
             email_suppressed: r.email_suppressed,
@@ -85,7 +87,7 @@ impl From<PreferencesRow> for Preferences {
 
 /// Preferences of members by id; a member who never chose anything has the defaults
 /// (opted out), and suppression comes from the address's place on the suppression list.
-const PREFERENCES: &str = "select m.id as member_id, mp.topics, mp.channels, mp.email_opted_in, mp.sms_opted_in, \
+const PREFERENCES: &str = "select m.id as member_id, mp.topics, mp.channels, mp.topic_channels, mp.email_opted_in, mp.sms_opted_in, \
     exists (select 1 from email_suppressions s where s.email = m.email) as email_suppressed \
     from members m left join member_preferences mp on mp.member_id = m.id";
 
@@ -231,21 +233,18 @@ pub async fn preferences_many(tx: &mut Tx, members: &[MemberId]) -> Result<HashM
     Ok(out)
 }
 
-/// Replaces the member's topic and channel choices.
-pub async fn set_choices(
-    tx: &mut Tx,
-    member: MemberId,
-    topics: &BTreeMap<Slug, bool>,
-    channels: &BTreeMap<Channel, bool>,
-    now: Timestamp,
-) -> Result<()> {
+/// Replaces the member's choices of topics and channels (and of channels per topic) with
+/// those of `choices`; its consent fields are not written here (see `record`).
+pub async fn set_choices(tx: &mut Tx, member: MemberId, choices: &Preferences, now: Timestamp) -> Result<()> {
     ensure_row(tx, member, now).await?;
     let done = on_tx!(tx, |c| sqlx::query(
-        "update member_preferences set topics = $2, channels = $3, updated_at = $4 where member_id = $1"
+        "update member_preferences set topics = $2, channels = $3, topic_channels = $4, updated_at = $5 \
+         where member_id = $1"
     )
     .bind(member.as_uuid())
-    .bind(Json(topics.clone()))
-    .bind(Json(channels.clone()))
+    .bind(Json(choices.topics.clone()))
+    .bind(Json(choices.channels.clone()))
+    .bind(Json(choices.topic_channels.clone()))
     .bind(now.as_millis())
     .execute(c)
     .await

@@ -207,8 +207,18 @@ async fn seed(db: &Db) -> Vec<Person> {
                     prefs.channels.insert(channel, rng.bool());
                 }
             }
-            if !prefs.topics.is_empty() || !prefs.channels.is_empty() {
-                set_choices(&mut tx, member.id, &prefs.topics, &prefs.channels, NOW).await.unwrap();
+            for channel in OUTSIDE {
+                if rng.u8(..4) == 0 {
+                    prefs.topic_channels.entry(key.clone()).or_default().insert(channel, rng.bool());
+                }
+            }
+            if rng.u8(..6) == 0 {
+                // A choice for another topic must not change this one's.
+                let other = Slug::parse("other-topic").unwrap();
+                prefs.topic_channels.entry(other).or_default().insert(OUTSIDE[rng.usize(..3)], false);
+            }
+            if !prefs.topics.is_empty() || !prefs.channels.is_empty() || !prefs.topic_channels.is_empty() {
+                set_choices(&mut tx, member.id, &prefs, NOW).await.unwrap();
             }
             for (purpose, granted) in [("email", rng.u8(..3) > 0), ("sms", rng.bool())] {
                 if granted {

@@ -106,7 +106,7 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
     let message = f.bind(Value::Uuid(r.message_id.as_uuid()));
     let now = f.bind(Value::Int(r.now.as_millis()));
     let channels: Vec<(Channel, String)> =
-        r.channels.iter().filter_map(|c| channel_condition(d, *c).map(|cond| (*c, cond))).collect();
+        r.channels.iter().filter_map(|c| outside_condition(d, r, *c, &mut f).map(|cond| (*c, cond))).collect();
     let flags: String = channels.iter().enumerate().map(|(i, (_, cond))| format!(", ({cond}) as ok{i}")).collect();
     let inserts: String = channels
         .iter()
@@ -182,8 +182,8 @@ async fn fan_out_sqlite(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uuid>
 
     let mut deliveries = 0;
     for channel in r.channels {
-        let Some(condition) = channel_condition(d, *channel) else { continue };
         let mut f = Filter::default();
+        let Some(condition) = outside_condition(d, r, *channel, &mut f) else { continue };
         let now = f.bind(Value::Int(r.now.as_millis()));
         let now_again = f.bind(Value::Int(r.now.as_millis()));
         let ids = range(&mut f, "r.member_id", lo, hi);
@@ -284,6 +284,24 @@ fn channel_condition(d: Dialect, channel: Channel) -> Option<String> {
     Some(format!("{open} and {own}"))
 }
 
+/// `channel_condition`, and the member has not turned the channel off for the message's
+/// topic.
+fn outside_condition(d: Dialect, r: &Release<'_>, channel: Channel, f: &mut Filter) -> Option<String> {
+    let own = channel_condition(d, channel)?;
+    let name = channel.as_str();
+    let for_topic = match d {
+        Dialect::Sqlite => {
+            let path = f.bind(Value::Text(format!("$.\"{}\".{name}", r.topic_key)));
+            format!("coalesce(json_extract(mp.topic_channels, {path}), 1) = 1")
+        }
+        Dialect::Postgres => {
+            let key = f.bind(Value::Text(r.topic_key.to_string()));
+            format!("coalesce((mp.topic_channels -> {key} ->> '{name}')::boolean, true)")
+        }
+    };
+    Some(format!("{own} and {for_topic}"))
+}
+
 /// How many members the message would reach (the audience that takes the topic), and how
 /// many of them each outside channel may reach: what a release would write, counted.
 pub async fn reach(tx: &mut Tx, r: &Release<'_>) -> Result<(i64, Vec<(Channel, i64)>)> {
@@ -291,7 +309,7 @@ pub async fn reach(tx: &mut Tx, r: &Release<'_>) -> Result<(i64, Vec<(Channel, i
     let mut f = Filter::default();
     let reached = reached(r, d, &mut f, Uuid::nil(), None);
     let channels: Vec<(Channel, String)> =
-        r.channels.iter().filter_map(|c| channel_condition(d, *c).map(|cond| (*c, cond))).collect();
+        r.channels.iter().filter_map(|c| outside_condition(d, r, *c, &mut f).map(|cond| (*c, cond))).collect();
     let sums: String =
         channels.iter().map(|(_, cond)| format!(", coalesce(sum(case when {cond} then 1 else 0 end), 0)")).collect();
     let sql = format!("select count(*){sums} {reached}");

@@ -1,6 +1,6 @@
-//! The preferences page: topics (required ones locked, with why), channels, the email
-//! opt-in and the terms (each recorded as consent with the version of the text shown),
-//! language and time zone.
+//! The preferences page: topics (required ones locked, with why) and the channels wanted
+//! for each, channels, the email opt-in and the terms (each recorded as consent with the
+//! version of the text shown), language and time zone.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +14,7 @@ use tidings_app::passwords::Change;
 use tidings_app::self_service::{self, Settings, SettingsChange};
 use tidings_app::{App, AppError};
 use tidings_core::TimeZone;
+use tidings_core::consent::Channel;
 
 use super::page::{Frame, OrPage, PortalResult};
 use super::visitor::Signed;
@@ -29,7 +30,11 @@ const SMS_OPT_IN_TEXT: &str = "portal-sms-1";
 struct PreferencesPage {
     frame: Frame,
     error: Option<String>,
-    topics: Vec<TopicChoice>,
+    /// The topic x channel grid: one row a topic, one column a channel offered here.
+    columns: Vec<Column>,
+    /// The columns' channels, sent back with the form.
+    grid: String,
+    rows: Vec<Row>,
     settings: Settings,
     terms_url: Option<String>,
     terms_accepted: Option<String>,
@@ -44,6 +49,84 @@ struct PreferencesPage {
     push_key: Option<String>,
     /// How many of the member's browsers get notifications.
     browsers: usize,
+}
+
+/// A channel the member can choose per topic on this page.
+struct Column {
+    channel: Channel,
+    label: String,
+    /// Nothing goes out on it yet, whatever the grid says (no consent, no browser).
+    closed: bool,
+}
+
+impl Column {
+    /// Why nothing goes out on the channel yet, for the note under the grid.
+    fn closed_hint(&self) -> &'static str {
+        match self.channel {
+            Channel::Email => "prefs-grid-email-closed",
+            Channel::Sms => "prefs-grid-sms-closed",
+            Channel::WebPush => "prefs-grid-push-closed",
+            _ => "prefs-grid-slack-closed",
+        }
+    }
+}
+
+struct Row {
+    topic: TopicChoice,
+    cells: Vec<Cell>,
+}
+
+struct Cell {
+    name: String,
+    label: String,
+    chosen: bool,
+    closed: bool,
+}
+
+/// The channels offered per topic: email always, SMS to a member with a number, Slack
+/// when it is set up, notifications when web push is; each with whether it is open.
+fn columns(app: &App, tr: &tidings_app::i18n::Tr, settings: &Settings, browsers: usize) -> Vec<Column> {
+    let mut out = vec![Column {
+        channel: Channel::Email,
+        label: tr.text("prefs-grid-email"),
+        closed: !settings.email_channel || !settings.email_opted_in || settings.email_suppressed,
+    }];
+    if settings.phone.is_some() && app.channels.provides(Channel::Sms) {
+        out.push(Column { channel: Channel::Sms, label: tr.text("prefs-grid-sms"), closed: !settings.sms_opted_in });
+    }
+    if app.channels.provides(Channel::Slack) {
+        out.push(Column {
+            channel: Channel::Slack,
+            label: tr.text("prefs-grid-slack"),
+            closed: !settings.slack_channel,
+        });
+    }
+    if tidings_app::push::public_key(app).is_some() {
+        out.push(Column { channel: Channel::WebPush, label: tr.text("prefs-grid-push"), closed: browsers == 0 });
+    }
+    out
+}
+
+fn rows(topics: &[TopicChoice], columns: &[Column]) -> Vec<Row> {
+    topics
+        .iter()
+        .map(|topic| Row {
+            topic: topic.clone(),
+            cells: columns
+                .iter()
+                .map(|column| Cell {
+                    name: cell_name(&topic.key, column.channel),
+                    label: format!("{}: {}", topic.name, column.label),
+                    chosen: topic.channels.iter().any(|c| c.channel == column.channel && c.chosen),
+                    closed: column.closed || !topic.on,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn cell_name(topic: &str, channel: Channel) -> String {
+    format!("channel:{topic}:{channel}")
 }
 
 /// The preferences page runs one script of ours (notifications in this browser); every
@@ -69,12 +152,17 @@ async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<Stri
         Some(_) => tidings_app::push::browsers(app, &signed.member).await.or_page(&signed.visitor.tr)?.len(),
         None => 0,
     };
+    let columns = columns(app, &signed.visitor.tr, &settings, browsers);
+    let rows = rows(&settings.topics, &columns);
+    let grid = columns.iter().map(|c| c.channel.as_str()).collect::<Vec<_>>().join(",");
     Ok(super::page::render_with_policy(
         status,
         &PreferencesPage {
             frame,
             error,
-            topics: settings.topics.clone(),
+            columns,
+            grid,
+            rows,
             terms_url: app.terms.url.clone(),
             terms_accepted: settings.terms_accepted_at.map(|at| at.local(zone)),
             languages,
@@ -107,8 +195,17 @@ pub async fn save(State(app): State<App>, signed: Signed, Form(fields): Form<Vec
         .filter(|t| !t.locked)
         .map(|t| (t.key.clone(), checked(&format!("topic:{}", t.key))))
         .collect();
+    // The page names the columns it showed (a form without them changes no cell); every
+    // cell of those is sent as on or off.
+    let shown: Vec<Channel> = value("grid").split(',').filter_map(|c| c.parse().ok()).collect();
+    let topic_channels = current
+        .topics
+        .iter()
+        .map(|t| (t.key.clone(), shown.iter().map(|c| (c.to_string(), checked(&cell_name(&t.key, *c)))).collect()))
+        .collect();
     let change = SettingsChange {
         topics,
+        topic_channels,
         email_channel: checked("email_channel"),
         email_opt_in: checked("email_opt_in"),
         sms_opt_in: current.phone.is_some().then(|| checked("sms_opt_in")),

@@ -112,6 +112,7 @@ async fn a_must_know_message_reaches_slack_users_and_says_who_has_none(app: Test
     assert!(settings.slack_channel, "Slack is on until the member turns it off");
     let change = tidings_app::self_service::SettingsChange {
         topics: Default::default(),
+        topic_channels: Default::default(),
         email_channel: true,
         email_opt_in: false,
         sms_opt_in: None,
