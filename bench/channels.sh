@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Channels benchmark: one message released to every member on inbox, email, SMS and Slack,
-# sent by `tidings worker` (default settings: email in 2 rounds side by side, SMS and Slack
-# in a lane each) to postfix's smtp-sink and to `tidings fake-providers` (stand-ins for a
-# Twilio-compatible SMS API and Slack's Web API on loopback), on SQLite.
+# Channels benchmark: one message released to every member on inbox, email, SMS, Slack
+# direct messages and browser notifications (web push), and posted to every partner's
+# shared Teams channel, sent by `tidings worker` (default settings: email in 2 rounds side
+# by side, every other channel in a lane of its own) to postfix's smtp-sink and to
+# `tidings fake-providers` (stand-ins for a Twilio-compatible SMS API, Slack's Web API, a
+# Teams workflow and a browser's push service, on loopback), on SQLite.
 #
 # Reports, per channel, the time from the worker's start until its last delivery settled
 # and the rate; the same email-only message's rate in a run of its own, to show what the
 # other channels cost email; and the worker's peak resident memory.
 #
 # The providers' rate limits are lifted (SMS_RATE and SLACK_RATE set them) to measure what
-# Tidings itself can send.
+# Tidings itself can send. Every member has one browser subscribed (a stand-in key pair):
+# each notification is encrypted for it (RFC 8291) and signed (VAPID), as for a real one.
 #
 #   bench/channels.sh                 # 100,000 members
 #   MEMBERS=10000 bench/channels.sh
@@ -60,8 +63,22 @@ prepare() {
 import json, sys
 m = json.load(open(sys.argv[1])); m["channels"] = json.loads(sys.argv[2]); json.dump(m, open(sys.argv[1], "w"))
 PY
+  if grep -q web_push <<< "$1"; then
+    # One browser a member, on the stand-in push service; the key is P-256's generator
+    # (a valid public key), the auth secret fixed: the encryption's work is the same.
+    sqlite3 "$WORK/bench.db" "insert into push_subscriptions (endpoint, member_id, p256dh, auth, created_at) \
+      select 'http://127.0.0.1:$fakes_port/push/' || lower(hex(id)), id, '$PUSH_KEY', 'AAECAwQFBgcICQoLDA0ODw', 0 \
+      from members"
+  fi
+  if grep -q teams <<< "$1"; then
+    sqlite3 "$WORK/bench.db" "insert into partner_bindings (partner_id, channel, url, bound_by, created_at, updated_at) \
+      select id, 'teams', 'http://127.0.0.1:$fakes_port/teams/' || lower(hex(id)), 'bench', 0, 0 from partners"
+  fi
   release_message "$BIN" "$URL" "$WORK/message.json" pricing > /dev/null
 }
+PUSH_KEY=$(python3 -c "import base64; print(base64.urlsafe_b64encode(bytes.fromhex('04' \
+  '6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296' \
+  '4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5')).decode().rstrip('='))")
 
 # Runs the worker until nothing is left; prints "channel seconds" a line as each channel
 # empties, then the worker's peak RSS in KB.
@@ -73,10 +90,13 @@ work() {
   /usr/bin/time -f "%U %S %M" -o "$WORK/time" "$BIN" --database-url "$URL" worker > /dev/null 2> "$WORK/worker.err" &
   local time_pid=$!
   while :; do
-    left=$(sqlite3 "$WORK/bench.db" "select channel || ' ' || count(*) from deliveries where due_at is not null group by channel")
-    for c in email sms slack; do
+    left=$(sqlite3 "$WORK/bench.db" "select channel || ' ' || count(*) from deliveries where due_at is not null \
+      group by channel union all select channel || ' ' || count(*) from channel_posts where due_at is not null \
+      group by channel")
+    for c in email sms slack web_push teams; do
       if ! grep -q "^$c " <<< "$left" && ! grep -qw "$c" <<< "$done_channels"; then
-        if [ "$(sqlite3 "$WORK/bench.db" "select count(*) from deliveries where channel = '$c'")" -gt 0 ]; then
+        if [ "$(sqlite3 "$WORK/bench.db" "select (select count(*) from deliveries where channel = '$c') \
+            + (select count(*) from channel_posts where channel = '$c')")" -gt 0 ]; then
           echo "$c $(echo "$(date +%s.%N) - $start" | bc -l)"
         fi
         done_channels="$done_channels $c"
@@ -110,14 +130,24 @@ printf '| email alone | email | %.1f s | %.0f | %.1f MB | %s s, %s s |\n' "$secs
   "$(echo "$(grep '^rss ' "$WORK/alone" | cut -d' ' -f2)/1024" | bc -l)" \
   "$(grep '^cpu ' "$WORK/alone" | cut -d' ' -f2)" "$(grep '^cpu ' "$WORK/alone" | cut -d' ' -f3)"
 
-prepare '["inbox", "email", "sms", "slack"]'
+prepare '["inbox", "email", "sms", "slack", "web_push", "teams"]'
 work > "$WORK/all"
 rss=$(echo "$(grep '^rss ' "$WORK/all" | cut -d' ' -f2)/1024" | bc -l)
-for c in email sms slack; do
+for c in email sms slack web_push teams; do
   secs=$(grep "^$c " "$WORK/all" | cut -d' ' -f2)
-  printf '| email, SMS and Slack together | %s | %.1f s | %.0f | %.1f MB | %s s, %s s |\n' "$c" "$secs" "$(rate "$secs")" \
+  n=$MEMBERS
+  [ "$c" = teams ] && n=$PARTNERS
+  printf '| all channels together | %s | %.1f s | %.0f | %.1f MB | %s s, %s s |\n' "$c" "$secs" "$(echo "$n / $secs" | bc -l)" \
     "$rss" "$(grep '^cpu ' "$WORK/all" | cut -d' ' -f2)" "$(grep '^cpu ' "$WORK/all" | cut -d' ' -f3)"
 done
-sent=$(sqlite3 "$WORK/bench.db" "select channel || ': ' || count(*) from deliveries where status = 'sent' group by channel" | tr '\n' ' ')
+sent=$(sqlite3 "$WORK/bench.db" "select channel || ': ' || count(*) from deliveries where status = 'sent' group by channel \
+  union all select channel || ' posts: ' || count(*) from channel_posts where status = 'sent' group by channel" | tr '\n' ' ')
 echo
 echo "sent: $sent"
+unsent=$(sqlite3 "$WORK/bench.db" "select (select count(*) from deliveries where status <> 'sent') \
+  + (select count(*) from channel_posts where status <> 'sent')")
+if [ "$unsent" != 0 ]; then
+  echo "$unsent deliveries or posts did not end sent" >&2
+  sqlite3 "$WORK/bench.db" "select channel, status, error, count(*) from deliveries where status <> 'sent' group by 1, 2, 3 limit 5" >&2
+  exit 1
+fi

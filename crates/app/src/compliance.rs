@@ -63,6 +63,8 @@ pub struct Report {
     pub summary: Summary,
     pub statement: Option<String>,
     pub partners: Vec<PartnerStanding>,
+    /// Per channel, the people sent to there and how many of them read and acknowledged.
+    pub by_channel: Vec<crate::channel_report::ChannelReach>,
 }
 
 pub async fn report(app: &App, caller: &Caller, message: MessageId) -> Result<Report, AppError> {
@@ -70,6 +72,8 @@ pub async fn report(app: &App, caller: &Caller, message: MessageId) -> Result<Re
     let mut tx = app.db.read().await?;
     let (m, released_at) = released(&mut tx, message).await?;
     let partners = store::by_partner(&mut tx, message).await?;
+    let counted = tidings_store::reports::of_message(&mut tx, message).await?;
+    let by_channel = crate::channel_report::by_channel(&mut tx, message, &counted).await?;
     let tally = partners.iter().fold(Tally::default(), |sum, p| Tally {
         recipients: sum.recipients + p.tally.recipients,
         read: sum.read + p.tally.read,
@@ -79,6 +83,7 @@ pub async fn report(app: &App, caller: &Caller, message: MessageId) -> Result<Re
         summary: summary(&m, released_at, tally, app.clock.now()),
         statement: m.acknowledgment.as_ref().map(|a| a.statement.clone()),
         partners,
+        by_channel,
     })
 }
 

@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod audiences;
 pub mod audit;
 pub mod auth;
+pub mod channel_report;
 pub mod clock;
 pub mod compliance;
 pub mod consent;

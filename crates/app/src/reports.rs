@@ -1,5 +1,6 @@
 //! The message report: the people-level funnel (audience, sent, delivered, opened,
-//! clicked, read, acknowledged) overall, by channel, by partner, by partner type, tier
+//! clicked, read, acknowledged) overall, by channel (deliveries, and the people each
+//! channel was sent to who read and acknowledged), by partner, by partner type, tier
 //! and region, by role, and over time; with machine opens and scanner clicks counted apart
 //! from people (the rule is `tidings_core::deliveries::machine_engagement`'s). It reads the counts
 //! `tidings_store::reports` keeps as things happen, one row per partner, per combination of
@@ -84,6 +85,8 @@ pub struct Report {
     pub channel_posts: BTreeMap<Channel, BTreeMap<DeliveryStatus, i64>>,
     /// The posts themselves, by partner name (the first 200).
     pub posts: Vec<tidings_store::partner_channels::Post>,
+    /// Per channel, the people sent to there and how many of them read and acknowledged.
+    pub by_channel: Vec<crate::channel_report::ChannelReach>,
     pub by_partner: Vec<Row>,
     pub by_type: Vec<Row>,
     pub by_tier: Vec<Row>,
@@ -109,7 +112,9 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
     let mut roles_rows: Vec<(Roles, Counts)> = Vec::new();
     let mut hours: BTreeMap<i64, Counts> = BTreeMap::new();
     let mut channels: BTreeMap<Channel, BTreeMap<DeliveryStatus, i64>> = BTreeMap::new();
-    for (key, counts) in reports::of_message(&mut tx, id).await? {
+    let counted = reports::of_message(&mut tx, id).await?;
+    let by_channel = crate::channel_report::by_channel(&mut tx, id, &counted).await?;
+    for (key, counts) in counted {
         match key {
             Key::Partner(partner_id) => partner_rows.push((partner_id, counts)),
             Key::Roles(roles) => roles_rows.push((roles, counts)),
@@ -117,7 +122,7 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
             Key::Delivery { channel, status } if counts.deliveries != 0 => {
                 channels.entry(channel).or_default().insert(status, counts.deliveries);
             }
-            Key::Delivery { .. } => {}
+            Key::Delivery { .. } | Key::Channel(_) => {}
         }
     }
 
@@ -185,6 +190,7 @@ pub async fn report(app: &App, caller: &Caller, id: MessageId) -> Result<Report,
         channels,
         channel_posts,
         posts,
+        by_channel,
         by_partner,
         by_type: sum(&partner_rows, |p| profile(p).map_or_else(none, |p| p.partner_type.clone())),
         by_tier: sum(&partner_rows, |p| profile(p).map_or_else(none, |p| p.tier.clone())),

@@ -1,8 +1,9 @@
 //! The counts a message report reads, kept as things happen so that a report over a
 //! million copies reads a few thousand rows: the copies of each partner's members and of
 //! each combination of roles (apart: crossed, a million members in 10,000 partners made a
-//! quarter of a million rows), the hours in which people reached each step, and the
-//! deliveries of each channel in each status.
+//! quarter of a million rows), the hours in which people reached each step, the
+//! deliveries of each channel in each status, and per channel the members the release
+//! sent to there who read and acknowledged.
 //!
 //! A change appends its difference to `message_rollup_deltas` in its own transaction; no
 //! counter row is ever updated by the send path or by people's clicks, so no writer waits
@@ -37,6 +38,9 @@ pub enum Key {
         channel: Channel,
         status: DeliveryStatus,
     },
+    /// The members the release sent to on an outside channel (`recipients`), and how many
+    /// of them read and acknowledged, however they came to.
+    Channel(Channel),
 }
 
 /// The counted columns. A partner or roles row uses the first eight, a period row the
@@ -189,6 +193,19 @@ pub async fn reach(tx: &mut Tx, message: MessageId, member: MemberId, step: Step
     if step.charted() {
         deltas.push((message, Key::Period(hour_of(at)), step.one()));
     }
+    if matches!(step, Step::Read | Step::Acknowledged) {
+        // The release wrote them with the copy, so every one is here before any read.
+        let channels: Vec<(String,)> = on_tx!(tx, |c| sqlx::query_as(
+            "select channel from deliveries where message_id = $1 and member_id = $2 and purpose = 'initial'"
+        )
+        .bind(message.as_uuid())
+        .bind(member.as_uuid())
+        .fetch_all(c)
+        .await)?;
+        for (channel,) in channels {
+            deltas.push((message, Key::Channel(channel.parse().map_err(Error::corrupt)?), step.one()));
+        }
+    }
     add(tx, &deltas).await?;
     Ok(true)
 }
@@ -253,7 +270,8 @@ pub async fn add(tx: &mut Tx, deltas: &[(MessageId, Key, Counts)]) -> Result<()>
 }
 
 /// A key as its row spells it: the kinds of row are told apart by which columns are set
-/// (a channel: delivery; an hour: period; roles: roles; none of them: partner).
+/// (a channel and a status: delivery; a channel alone: channel; an hour: period; roles:
+/// roles; none of them: partner).
 struct KeyRow {
     partner_id: Uuid,
     roles: i64,
@@ -270,6 +288,7 @@ impl From<Key> for KeyRow {
             Key::Roles(roles) => Self { roles: roles.bits(), ..none },
             Key::Period(hour) => Self { hour, ..none },
             Key::Delivery { channel, status } => Self { channel: channel.as_str(), status: status.as_str(), ..none },
+            Key::Channel(channel) => Self { channel: channel.as_str(), ..none },
         }
     }
 }
@@ -287,7 +306,9 @@ struct Row {
 
 impl Row {
     fn key(&self) -> Result<Key> {
-        Ok(if !self.channel.is_empty() {
+        Ok(if !self.channel.is_empty() && self.status.is_empty() {
+            Key::Channel(self.channel.parse().map_err(Error::corrupt)?)
+        } else if !self.channel.is_empty() {
             Key::Delivery {
                 channel: self.channel.parse().map_err(Error::corrupt)?,
                 status: self.status.parse().map_err(Error::corrupt)?,
@@ -486,6 +507,12 @@ pub async fn recount(tx: &mut Tx, message: MessageId) -> Result<()> {
              select $1, $2, -1, -1, channel, status, count(*) from (select channel, \
              case when status in ('queued', 'sending', 'unknown') then 'queued' else status end as status \
              from deliveries where message_id = $1) d group by channel, status"
+        ),
+        format!(
+            "insert into message_rollups (message_id, {KEY_COLUMNS}, recipients, read, acknowledged) \
+             select $1, $2, -1, -1, d.channel, '', count(*), count(r.read_at), count(r.acknowledged_at) \
+             from deliveries d join recipients r on r.message_id = d.message_id and r.member_id = d.member_id \
+             where d.message_id = $1 and d.purpose = 'initial' group by d.channel"
         ),
     ];
     for sql in statements {

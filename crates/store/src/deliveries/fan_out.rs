@@ -120,8 +120,9 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
             )
         })
         .collect();
-    // The report's counts of the batch by roles and channel, from the same rows (see
-    // `reports`; partners are counted once the fan-out is done).
+    // The report's counts of the batch by roles and channel (deliveries queued, and the
+    // members sent to there), from the same rows (see `reports`; partners are counted
+    // once the fan-out is done).
     let nil = f.bind(Value::Uuid(Uuid::nil()));
     let tallied: String = channels
         .iter()
@@ -129,8 +130,10 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
         .map(|(i, (channel, _))| {
             format!(
                 ", tallied{i} as (insert into message_rollup_deltas (message_id, partner_id, roles, hour, channel, \
-                 status, deliveries) select {message}, {nil}, -1, -1, '{channel}', 'queued', count(*) from sent{i} \
-                 having count(*) > 0)",
+                 status, deliveries, recipients) select {message}, {nil}, -1, -1, '{channel}', s.status, \
+                 case when s.status = '' then 0 else n end, case when s.status = '' then n else 0 end \
+                 from (select count(*) as n from sent{i}) c cross join (values ('queued'), ('')) s (status) \
+                 where n > 0)",
                 channel = channel.as_str()
             )
         })
@@ -203,8 +206,11 @@ async fn fan_out_sqlite(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uuid>
             .map(|r| r.rows_affected()))?;
         if written > 0 {
             let key = Key::Delivery { channel: *channel, status: DeliveryStatus::Queued };
-            let n = Counts { deliveries: i64::try_from(written).unwrap_or(i64::MAX), ..Counts::default() };
-            reports::add(tx, &[(r.message_id, key, n)]).await?;
+            let n = i64::try_from(written).unwrap_or(i64::MAX);
+            let deliveries = Counts { deliveries: n, ..Counts::default() };
+            let people = Counts { recipients: n, ..Counts::default() };
+            reports::add(tx, &[(r.message_id, key, deliveries), (r.message_id, Key::Channel(*channel), people)])
+                .await?;
         }
         deliveries += written;
     }

@@ -6,4 +6,6 @@ mod bindings;
 mod posts;
 
 pub use bindings::{Binding, all, any_bound, bind, get, of_partner, unbind};
-pub use posts::{ClaimedPost, Post, SettledPost, claim, counts, of_message, queue_for_release, settle};
+pub use posts::{
+    ClaimedPost, Post, SettledPost, claim, counts, of_message, posted_partners, queue_for_release, settle,
+};

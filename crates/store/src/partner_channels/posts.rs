@@ -216,3 +216,18 @@ pub async fn counts(tx: &mut Tx, message: MessageId) -> Result<Vec<(Channel, Del
         })
         .collect()
 }
+
+/// The partners a message was posted to (the post sent or delivered), with the service.
+pub async fn posted_partners(tx: &mut Tx, message: MessageId) -> Result<Vec<(Channel, PartnerId)>> {
+    let rows: Vec<(String, Uuid)> = on_tx!(tx, |c| sqlx::query_as(
+        "select channel, partner_id from channel_posts where message_id = $1 and status in ('sent', 'delivered')"
+    )
+    .bind(message.as_uuid())
+    .fetch_all(c)
+    .await)?;
+    rows.into_iter()
+        .map(|(channel, partner)| {
+            Ok((channel.parse::<Channel>().map_err(Error::corrupt)?, PartnerId::from_uuid(partner)))
+        })
+        .collect()
+}

@@ -142,6 +142,17 @@ async fn a_recall_is_posted_to_partners_bound_teams_and_slack_channels(app: Test
     // remembers its failure.
     let (_, report) = app.admin(Method::GET, &format!("/api/v1/messages/{id}/report"), None).await;
     assert_eq!(report["channel_posts"], json!({"slack": {"sent": 1}, "teams": {"failed": 1, "sent": 1}}), "{report}");
+    // By channel, a shared channel's people are the members of the partners it was posted to.
+    let shared: Vec<(Value, Value, Value, Value)> = report["by_channel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["shared"] == true)
+        .map(|c| (c["channel"].clone(), c["people"].clone(), c["delivered"].clone(), c["failed"].clone()))
+        .collect();
+    assert_eq!(shared.len(), 2, "{report}");
+    assert!(shared.iter().all(|(_, people, _, _)| people.as_i64().unwrap() > 0), "{report}");
+    assert_eq!((shared[1].0.clone(), shared[1].2.clone(), shared[1].3.clone()), (json!("teams"), json!(1), json!(1)));
     let failed = report["posts"].as_array().unwrap().iter().find(|p| p["status"] == "failed").unwrap();
     assert_eq!(failed["partner_name"], "Gamma");
     assert!(failed["error"].as_str().unwrap().contains("HTTP 404"), "{failed}");
@@ -157,6 +168,7 @@ async fn a_recall_is_posted_to_partners_bound_teams_and_slack_channels(app: Test
     assert!(
         report.body.contains("Partners&#x27; shared channels") || report.body.contains("Partners' shared channels")
     );
+    assert!(report.body.contains("By channel: who was sent it, read it, acknowledged it"));
     // Removing a binding from the console.
     let removed =
         console.post(&format!("/admin/partners/{acme}/channels/slack/remove"), &[("csrf", &page.csrf())]).await;

@@ -160,6 +160,14 @@ async fn a_must_know_text_is_sent_opened_acknowledged_delivered_and_stopped(app:
     let (_, report) = call(&app, &base, Method::GET, &format!("/api/v1/messages/{id}/report"), None).await;
     assert_eq!(report["channels"]["sms"], json!({"delivered": 1}), "{report}");
     assert_eq!(report["funnel"]["acknowledged"], 1, "{report}");
+    // By channel: both in the inbox; Ana alone was texted, and she acknowledged.
+    let reach =
+        |channel: &str| report["by_channel"].as_array().unwrap().iter().find(|c| c["channel"] == channel).cloned();
+    let row = |c: Value| (c["people"].clone(), c["delivered"].clone(), c["read"].clone(), c["acknowledged"].clone());
+    assert_eq!(row(reach("inbox").unwrap()), (json!(2), json!(2), json!(1), json!(1)), "{report}");
+    assert_eq!(row(reach("sms").unwrap()), (json!(1), json!(1), json!(1), json!(1)), "{report}");
+    let (_, compliance) = call(&app, &base, Method::GET, &format!("/api/v1/messages/{id}/compliance"), None).await;
+    assert_eq!(compliance["by_channel"], report["by_channel"], "the compliance report shows the same");
 
     // STOP from Ana's phone withdraws her SMS consent; the next must-know is not texted.
     let stop = [("From", "+351912345678"), ("To", "+15005550006"), ("Body", " stop "), ("MessageSid", "SM9")];
