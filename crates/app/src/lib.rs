@@ -6,6 +6,7 @@ pub mod audiences;
 pub mod audit;
 pub mod auth;
 pub mod channel_report;
+pub mod channel_setup;
 pub mod clock;
 pub mod compliance;
 pub mod consent;

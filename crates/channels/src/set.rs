@@ -253,6 +253,19 @@ impl Channels {
         self.providers.contains_key(&channel) || (channel == Channel::WebPush && self.push.is_some())
     }
 
+    /// Who sends on a channel: the provider's name, or `None` when none is set up.
+    pub fn provider_name(&self, channel: Channel) -> Option<&'static str> {
+        match channel {
+            Channel::WebPush => self.push.as_ref().map(|_| "web push (VAPID)"),
+            Channel::Teams => self.poster.as_ref().map(|_| "Teams workflow webhooks"),
+            Channel::Webhook => self.webhooks.as_ref().map(|_| "signed webhooks"),
+            Channel::Slack if !self.providers.contains_key(&Channel::Slack) => {
+                self.poster.as_ref().map(|_| "Slack incoming webhooks (partners' channels only)")
+            }
+            other => self.providers.get(&other).map(Provider::name),
+        }
+    }
+
     /// The SMS provider's settings, to check what it calls back with.
     pub fn sms_account(&self) -> Option<&sms::TwilioConfig> {
         match self.providers.get(&Channel::Sms) {

@@ -11,6 +11,7 @@ mod sql;
 pub mod approvals;
 pub mod audiences;
 pub mod audit;
+pub mod channel_setup;
 pub mod compliance;
 pub mod consent;
 pub mod deliveries;

@@ -315,6 +315,10 @@ async fn messages_are_composed_released_and_followed_from_the_command_line() {
     std::fs::write(&file, draft.to_string()).unwrap();
     let file = file.to_str().unwrap();
 
+    let (ok, status, err) = output(tidings(&db.url).args(["channel", "status"]));
+    assert!(ok, "{err}");
+    assert!(status.contains("inbox\tthe portal") && status.contains("web push public key\t"), "{status}");
+
     let (ok, _, err) = output(tidings(&db.url).args(["message", "create", "--file", file, "--topic", "nope"]));
     assert!(!ok && err.contains("topic not found"), "{err}");
     let (ok, id, err) = output(tidings(&db.url).args(["message", "create", "--file", file, "--topic", "support"]));

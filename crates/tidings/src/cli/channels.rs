@@ -1,4 +1,5 @@
-//! `tidings channel`: partners' shared Teams and Slack channels.
+//! `tidings channel`: what each channel is set up with, and partners' shared Teams and
+//! Slack channels.
 
 use std::process::ExitCode;
 
@@ -13,6 +14,8 @@ use super::fail;
 
 #[derive(Debug, Subcommand)]
 pub enum ChannelCommand {
+    /// What each channel is set up with and can reach, and the web push public key.
+    Status,
     /// List partners' bound channels (their webhook URLs masked).
     List,
     /// Bind a partner's Teams or Slack channel to its webhook URL.
@@ -62,6 +65,25 @@ async fn partner(app: &App, caller: &Caller, name: &str) -> anyhow::Result<Partn
 pub async fn run(app: &App, command: ChannelCommand) -> anyhow::Result<ExitCode> {
     let caller = Caller::operator();
     match command {
+        ChannelCommand::Status => {
+            let overview = tidings_app::channel_setup::overview(app, &caller).await.map_err(fail)?;
+            for c in &overview.channels {
+                let outage = c.outage_since.map(|at| format!(" (unreachable since {})", at.to_rfc3339()));
+                let provider = c.provider.as_deref().unwrap_or("not set up");
+                println!("{}	{provider}{}", c.channel, outage.unwrap_or_default());
+            }
+            let r = overview.reachable;
+            println!(
+                "browsers	{} of {} members
+teams bindings	{}
+slack bindings	{}
+webhook endpoints	{}",
+                r.browsers, r.members_with_browsers, r.teams_bindings, r.slack_bindings, r.webhook_endpoints
+            );
+            if let Some(key) = overview.web_push_public_key {
+                println!("web push public key	{key}");
+            }
+        }
         ChannelCommand::List => {
             for b in partner_channels::all(app, &caller).await.map_err(fail)? {
                 let last = match (&b.last_error, b.last_posted_at) {

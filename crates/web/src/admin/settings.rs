@@ -1,4 +1,5 @@
-//! Settings (admins): which messages need a second person's approval.
+//! Settings (admins): which messages need a second person's approval, and what each
+//! channel is set up with and can reach (with the web push key).
 
 use askama::Template;
 use axum::Form;
@@ -20,6 +21,7 @@ struct SettingsPage {
     policy: ApprovalPolicy,
     topics: Vec<Topic>,
     importances: [(Importance, &'static str); 3],
+    channels: tidings_app::channel_setup::Overview,
 }
 
 pub async fn show(State(app): State<App>, console: Console) -> PageResult {
@@ -33,6 +35,7 @@ pub async fn show(State(app): State<App>, console: Console) -> PageResult {
                 (Importance::Action, "Need to know"),
                 (Importance::Critical, "Must know"),
             ],
+            channels: tidings_app::channel_setup::overview(&app, &console.caller).await?,
             shell: console.shell("Settings").await,
         })
     };

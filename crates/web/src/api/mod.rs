@@ -5,6 +5,7 @@
 mod approvals;
 mod audiences;
 mod audit;
+mod channel_setup;
 mod compliance;
 mod consent;
 mod groups;
@@ -41,6 +42,7 @@ use utoipa_axum::routes;
     tags(
         (name = "partners", description = "Partner organizations"),
         (name = "webhooks", description = "Signed webhooks to the vendor's and partners' systems"),
+        (name = "channels", description = "What each channel is set up with and can reach, and the web push key"),
         (name = "members", description = "People at partners"),
         (name = "topics", description = "What messages are about"),
         (name = "partner-groups", description = "Static sets of partners"),
@@ -130,6 +132,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(compliance::report))
         .routes(routes!(compliance::partner))
         .routes(routes!(compliance::export))
+        .routes(routes!(channel_setup::overview))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::show, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::deliveries))

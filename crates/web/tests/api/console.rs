@@ -462,7 +462,9 @@ async fn a_must_know_message_waits_for_a_second_persons_approval(app: TestApp) -
     let settings = boss.get("/admin/settings").await;
     let saved = boss.post("/admin/settings", &[("csrf", &settings.csrf()), ("importance", "critical")]).await;
     assert_eq!(saved.status, 303);
-    assert!(boss.get("/admin/settings").await.body.contains("value=\"critical\" checked"));
+    let settings = boss.get("/admin/settings").await;
+    assert!(settings.body.contains("value=\"critical\" checked"));
+    assert!(settings.body.contains("Web push public key (VAPID)"), "the channels' setup is on the settings page");
 
     let mut writer = signed_in(&app, &author).await;
     let form = writer.get("/admin/messages/new").await;

@@ -76,6 +76,7 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/partners/{id}/channels",
         "/partners/{id}/channels/{channel}",
         "/partners/{id}/channels/{channel}/test",
+        "/channels",
         "/webhooks",
         "/webhooks/{id}",
         "/webhooks/{id}/deliveries",
@@ -85,7 +86,7 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 77);
+    assert_eq!(operations, 78);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }

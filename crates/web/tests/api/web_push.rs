@@ -24,6 +24,11 @@ async fn work(app: &TestApp) {
     while work_once(&app.app, &WorkerConfig::default(), &mut cache).await.unwrap() > 0 {}
 }
 
+async fn ana_id(app: &TestApp) -> String {
+    let (_, found) = app.admin(Method::GET, "/api/v1/members?q=ana%40acme.example", None).await;
+    found["items"][0]["id"].as_str().unwrap().to_owned()
+}
+
 async fn a_must_know_message_reaches_a_subscribed_browser(app: TestApp) -> TestApp {
     let push_service = MockServer::start().await;
     Mock::given(method("POST"))
@@ -67,6 +72,29 @@ async fn a_must_know_message_reaches_a_subscribed_browser(app: TestApp) -> TestA
     let form = [("csrf", csrf.as_str()), ("endpoint", &endpoint), ("p256dh", &p256dh), ("auth", &auth_text)];
     assert_eq!(ana.post("/portal/push/subscriptions", &form).await.status, 204);
     assert!(ana.get("/portal/preferences").await.body.contains("1 of your browsers get notifications"));
+
+    // Staff see the key browsers subscribe with, and how many do; a member's token does not.
+    let (status, overview) = app.admin(Method::GET, "/api/v1/channels", None).await;
+    assert_eq!(status, 200, "{overview}");
+    let key = prefs.body.split("data-key=\"").nth(1).unwrap().split('"').next().unwrap();
+    assert_eq!(overview["web_push_public_key"], key);
+    assert_eq!(
+        (overview["reachable"]["browsers"].as_i64(), overview["reachable"]["members_with_browsers"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let provider = |c: &str| {
+        overview["channels"].as_array().unwrap().iter().find(|x| x["channel"] == c).unwrap()["provider"].clone()
+    };
+    assert_eq!(
+        (provider("inbox"), provider("email"), provider("sms")),
+        (json!("the portal"), json!("SMTP"), Value::Null)
+    );
+    let analyst = app.call(Method::GET, "/api/v1/channels", Some(&app.analyst.clone()), None).await;
+    assert_eq!(analyst.status(), 200, "every staff role reads it");
+    let (_, token) =
+        app.admin(Method::POST, &format!("/api/v1/members/{}/token", ana_id(&app).await), Some(json!({}))).await;
+    let member = app.call(Method::GET, "/api/v1/channels", token["token"].as_str(), None).await;
+    assert!(matches!(member.status().as_u16(), 401 | 403), "{}", member.status());
 
     let (_, topic) = app.admin(Method::POST, "/api/v1/topics", Some(json!({"key": "safety", "name": "Safety"}))).await;
     let message = |title: &str| {
