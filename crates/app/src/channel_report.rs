@@ -14,7 +14,7 @@ use tidings_store::reports::{Counts, Key};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ChannelReach {
+pub struct ChannelFunnel {
     pub channel: Channel,
     /// A partner's shared channel (Teams, Slack): one post a partner, and `people` are the
     /// members of the partners it was posted to.
@@ -36,7 +36,7 @@ pub(crate) async fn by_channel(
     tx: &mut tidings_store::Tx,
     message: MessageId,
     counts: &HashMap<Key, Counts>,
-) -> Result<Vec<ChannelReach>, tidings_store::Error> {
+) -> Result<Vec<ChannelFunnel>, tidings_store::Error> {
     let mut everyone = Counts::default();
     let mut people: BTreeMap<Channel, Counts> = BTreeMap::new();
     let mut statuses: BTreeMap<Channel, (i64, i64)> = BTreeMap::new();
@@ -57,7 +57,7 @@ pub(crate) async fn by_channel(
             Key::Partner(None) | Key::Period(_) => {}
         }
     }
-    let mut rows = vec![ChannelReach {
+    let mut rows = vec![ChannelFunnel {
         channel: Channel::Inbox,
         shared: false,
         people: everyone.recipients,
@@ -68,7 +68,7 @@ pub(crate) async fn by_channel(
     }];
     for (channel, c) in people.into_iter().filter(|(_, c)| c.recipients > 0) {
         let (delivered, failed) = statuses.get(&channel).copied().unwrap_or_default();
-        rows.push(ChannelReach {
+        rows.push(ChannelFunnel {
             channel,
             shared: false,
             people: c.recipients,
@@ -93,7 +93,7 @@ pub(crate) async fn by_channel(
     }
     for (channel, (delivered, failed)) in post_counts {
         let c = posted.get(&channel).copied().unwrap_or_default();
-        rows.push(ChannelReach {
+        rows.push(ChannelFunnel {
             channel,
             shared: true,
             people: c.recipients,

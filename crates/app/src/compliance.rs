@@ -64,7 +64,7 @@ pub struct Report {
     pub statement: Option<String>,
     pub partners: Vec<PartnerStanding>,
     /// Per channel, the people sent to there and how many of them read and acknowledged.
-    pub by_channel: Vec<crate::channel_report::ChannelReach>,
+    pub by_channel: Vec<crate::channel_report::ChannelFunnel>,
 }
 
 pub async fn report(app: &App, caller: &Caller, message: MessageId) -> Result<Report, AppError> {

@@ -86,7 +86,7 @@ pub struct Report {
     /// The posts themselves, by partner name (the first 200).
     pub posts: Vec<tidings_store::partner_channels::Post>,
     /// Per channel, the people sent to there and how many of them read and acknowledged.
-    pub by_channel: Vec<crate::channel_report::ChannelReach>,
+    pub by_channel: Vec<crate::channel_report::ChannelFunnel>,
     pub by_partner: Vec<Row>,
     pub by_type: Vec<Row>,
     pub by_tier: Vec<Row>,

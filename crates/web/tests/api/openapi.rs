@@ -139,3 +139,44 @@ async fn the_description_says_what_the_api_does(app: TestApp) -> TestApp {
     assert_eq!(status, 200);
     app
 }
+
+/// Two types described under one name make one silently replace the other in the
+/// description (a report's rows once claimed another report's shape): every type that
+/// derives a schema has a name of its own, its Rust name or the one `schema(as = ...)`
+/// gives it.
+#[test]
+fn every_schema_has_a_name_of_its_own() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut names: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    let mut files = vec![root.clone()];
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            if !path.ends_with("target") && !path.ends_with("tests") {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            }
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut described = false;
+        let mut renamed: Option<String> = None;
+        for line in text.lines().map(str::trim) {
+            if line.contains("derive(utoipa::ToSchema)") {
+                described = true;
+            } else if described && line.contains("schema(as = ") {
+                renamed = line.split("schema(as = ").nth(1).and_then(|r| r.split(')').next()).map(str::to_owned);
+            } else if described && (line.starts_with("pub struct ") || line.starts_with("pub enum ")) {
+                let rust = line.split_whitespace().nth(2).unwrap().trim_end_matches(['{', ';', '(']).to_owned();
+                let rust = rust.split('<').next().unwrap().to_owned();
+                let name = renamed.take().unwrap_or(rust);
+                names.entry(name).or_default().push(path.display().to_string());
+                described = false;
+            }
+        }
+    }
+    let twice: Vec<_> = names.iter().filter(|(_, places)| places.len() > 1).collect();
+    assert!(names.len() > 50, "the scan found the described types: {}", names.len());
+    assert!(twice.is_empty(), "described under one name twice: {twice:?}");
+}
