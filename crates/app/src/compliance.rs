@@ -2,8 +2,11 @@
 //! acknowledged, by partner and member, with the evidence of each acknowledgment. Every
 //! staff role reads it.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use tidings_core::messages::Message;
+use tidings_core::obligations::{self, PartnerState, QuotaProgress};
 use tidings_core::{Action, MemberId, MessageId, PartnerId, Timestamp};
 pub use tidings_store::compliance::PartnerStanding;
 use tidings_store::compliance::{self as store, Standing, Tally};
@@ -20,21 +23,38 @@ pub struct Summary {
     pub message_id: MessageId,
     pub title: String,
     pub released_at: Timestamp,
+    /// The acknowledgment's due time, or the obligation's hours after the release.
     pub due_at: Option<Timestamp>,
+    /// What each partner owes, in words ("1 support and 1 operations").
+    pub obligation: String,
     pub tally: Tally,
-    /// Its due time has passed and someone has still not acknowledged.
+    /// Partners whose obligation is not met yet (`None` for a message released before
+    /// obligations were kept).
+    pub partners_unmet: Option<i64>,
+    /// Its due time has passed and a partner's obligation is not met (for an older
+    /// message: someone has still not acknowledged).
     pub overdue: bool,
 }
 
-fn summary(message: &Message, released_at: Timestamp, tally: Tally, now: Timestamp) -> Summary {
-    let due_at = message.acknowledgment.as_ref().and_then(|a| a.due_at);
+fn summary(
+    message: &Message,
+    released_at: Timestamp,
+    tally: Tally,
+    partners_unmet: Option<i64>,
+    now: Timestamp,
+) -> Summary {
+    let ask = message.acknowledgment.as_ref();
+    let due_at = ask.and_then(|a| a.obligation.due(a.due_at, released_at));
+    let owing = partners_unmet.map_or(tally.outstanding() > 0, |n| n > 0);
     Summary {
         message_id: message.id,
         title: message.title().to_owned(),
         released_at,
         due_at,
+        obligation: ask.map(|a| a.obligation.describe()).unwrap_or_default(),
         tally,
-        overdue: due_at.is_some_and(|due| due < now) && tally.outstanding() > 0,
+        partners_unmet,
+        overdue: due_at.is_some_and(|due| obligations::past_due(due, now)) && owing,
     }
 }
 
@@ -45,12 +65,13 @@ pub async fn messages(app: &App, caller: &Caller, limit: i64) -> Result<Vec<Summ
     let released = messages::released_critical(&mut tx, limit).await?;
     let ids: Vec<MessageId> = released.iter().map(|(m, _)| m.id).collect();
     let tallies = store::tallies(&mut tx, &ids).await?;
+    let unmet = tidings_store::obligations::unmet_partners(&mut tx, &ids).await?;
     let now = app.clock.now();
     Ok(released
         .iter()
         .map(|(m, at)| {
             let tally = tallies.iter().find(|(id, _)| *id == m.id).map(|(_, t)| *t).unwrap_or_default();
-            summary(m, *at, tally, now)
+            summary(m, *at, tally, unmet.get(&m.id).copied(), now)
         })
         .collect())
 }
@@ -62,6 +83,11 @@ pub async fn messages(app: &App, caller: &Caller, limit: i64) -> Result<Vec<Summ
 pub struct Report {
     pub summary: Summary,
     pub statement: Option<String>,
+    /// How many partners are in each obligation state.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub states: BTreeMap<PartnerState, i64>,
+    /// Overdue partners first, then at risk, open, met and exempt; within a state, those
+    /// with the most outstanding first.
     pub partners: Vec<PartnerStanding>,
     /// Per channel, the people sent to there and how many of them read and acknowledged.
     pub by_channel: Vec<crate::channel_report::ChannelFunnel>,
@@ -71,17 +97,34 @@ pub async fn report(app: &App, caller: &Caller, message: MessageId) -> Result<Re
     caller.require(Action::ReadDirectory, "read compliance")?;
     let mut tx = app.db.read().await?;
     let (m, released_at) = released(&mut tx, message).await?;
-    let partners = store::by_partner(&mut tx, message).await?;
+    let mut partners = store::by_partner(&mut tx, message).await?;
     let counted = tidings_store::reports::of_message(&mut tx, message).await?;
     let by_channel = crate::channel_report::by_channel(&mut tx, message, &counted).await?;
+    let mut progress = tidings_store::obligations::of_message(&mut tx, message).await?;
+    let now = app.clock.now();
+    let due = m.acknowledgment.as_ref().and_then(|a| a.obligation.due(a.due_at, released_at));
+    let mut states: BTreeMap<PartnerState, i64> = BTreeMap::new();
+    for p in &mut partners {
+        if let Some(quotas) = progress.remove(&p.partner_id) {
+            let standing = obligations::standing(&quotas, released_at, due, now);
+            *states.entry(standing.state).or_default() += 1;
+            p.obligation = Some(standing);
+            p.quotas = quotas;
+        }
+    }
+    partners.sort_by_key(|p| p.obligation.as_ref().map(|o| o.state));
     let tally = partners.iter().fold(Tally::default(), |sum, p| Tally {
         recipients: sum.recipients + p.tally.recipients,
         read: sum.read + p.tally.read,
         acknowledged: sum.acknowledged + p.tally.acknowledged,
     });
+    let unmet = (!states.is_empty()).then(|| {
+        states.iter().filter(|(s, _)| !matches!(s, PartnerState::Met | PartnerState::Exempt)).map(|(_, n)| n).sum()
+    });
     Ok(Report {
-        summary: summary(&m, released_at, tally, app.clock.now()),
+        summary: summary(&m, released_at, tally, unmet, now),
         statement: m.acknowledgment.as_ref().map(|a| a.statement.clone()),
+        states,
         partners,
         by_channel,
     })
@@ -100,6 +143,9 @@ pub struct PartnerReport {
     pub summary: Summary,
     pub partner_id: PartnerId,
     pub partner_name: Option<String>,
+    /// Where the partner stands on the obligation, quota by quota.
+    pub obligation: Option<obligations::ObligationStanding>,
+    pub quotas: Vec<QuotaProgress>,
     pub members: Vec<Standing>,
 }
 
@@ -122,10 +168,17 @@ pub async fn partner(
         acknowledged: members.iter().filter(|s| s.acknowledged_at.is_some()).count() as i64,
     };
     let partner_name = partners::get(&mut tx, partner).await.ok().map(|p| p.profile.name);
+    let quotas = tidings_store::obligations::of_partner(&mut tx, message, partner).await?;
+    let now = app.clock.now();
+    let due = m.acknowledgment.as_ref().and_then(|a| a.obligation.due(a.due_at, released_at));
+    let obligation = (!quotas.is_empty()).then(|| obligations::standing(&quotas, released_at, due, now));
+    let unmet = obligation.as_ref().map(|o| i64::from(!matches!(o.state, PartnerState::Met | PartnerState::Exempt)));
     Ok(PartnerReport {
-        summary: summary(&m, released_at, tally, app.clock.now()),
+        summary: summary(&m, released_at, tally, unmet, now),
         partner_id: partner,
         partner_name,
+        obligation,
+        quotas,
         members,
     })
 }

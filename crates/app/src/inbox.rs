@@ -303,20 +303,21 @@ pub async fn acknowledge(
         ip: origin.ip.clone(),
         user_agent: origin.user_agent.clone(),
     };
-    store::acknowledge(&mut tx, &record).await?;
+    let recorded = store::acknowledge(&mut tx, &record).await?;
     append(&mut tx, id, member.id, EventKind::Acknowledged, now, origin).await?;
-    report_acknowledgment(&mut tx, &message, member, &record).await?;
+    report_acknowledgment(&mut tx, &message, member, &record, recorded.partner_met).await?;
     tx.commit().await?;
     Ok(AcknowledgeOutcome { created: true, acknowledgment: record })
 }
 
 /// The webhook events an acknowledgment makes, in its transaction: the acknowledgment, and
-/// the partner's obligation met when it was the last of the partner's recipients.
+/// the partner's obligation met when this one met it.
 async fn report_acknowledgment(
     tx: &mut Tx,
     message: &Message,
     member: &Member,
     record: &Acknowledgment,
+    partner_met: bool,
 ) -> Result<(), AppError> {
     use tidings_core::webhooks::EventType;
     use tidings_store::webhooks::{Scope, any_subscribed};
@@ -328,15 +329,14 @@ async fn report_acknowledgment(
         "content_hash": record.content_hash, "locale": record.locale, "acknowledged_at": at.to_rfc3339(),
     });
     crate::webhooks::emit(tx, EventType::AcknowledgmentRecorded, Scope::Partner(partner), data, at).await?;
-    if any_subscribed(tx, EventType::ObligationMet).await? {
-        let (pending, acknowledged) = store::partner_acknowledgments(tx, message.id, partner).await?;
-        if pending == 0 {
-            let data = serde_json::json!({
-                "message_id": message.id, "title": message.title(), "partner_id": partner,
-                "acknowledged": acknowledged, "met_at": at.to_rfc3339(),
-            });
-            crate::webhooks::emit(tx, EventType::ObligationMet, Scope::Partner(partner), data, at).await?;
-        }
+    if partner_met && any_subscribed(tx, EventType::ObligationMet).await? {
+        let (_, acknowledged) = store::partner_acknowledgments(tx, message.id, partner).await?;
+        let obligation = message.acknowledgment.as_ref().map(|a| a.obligation.describe()).unwrap_or_default();
+        let data = serde_json::json!({
+            "message_id": message.id, "title": message.title(), "partner_id": partner,
+            "obligation": obligation, "acknowledged": acknowledged, "met_at": at.to_rfc3339(),
+        });
+        crate::webhooks::emit(tx, EventType::ObligationMet, Scope::Partner(partner), data, at).await?;
     }
     Ok(())
 }

@@ -122,6 +122,9 @@ pub(crate) async fn fan_out(app: &App, id: MessageId) -> Result<ReleaseReport, A
             break;
         }
         let batch = deliveries::release_batch(&mut tx, &release, cursor, BATCH).await?;
+        if let Some(ask) = message.acknowledgment.as_ref().filter(|_| batch.done) {
+            tidings_store::obligations::start(&mut tx, id, &ask.obligation).await?;
+        }
         if batch.done && !message.audience.test_send {
             let data = serde_json::json!({
                 "message_id": id, "title": message.title(), "importance": message.importance,

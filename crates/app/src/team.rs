@@ -90,7 +90,8 @@ pub async fn overview(app: &App, lead: &Member) -> Result<Vec<CriticalStatus>, A
             .map(|m| Colleague { id: m.id, name: m.profile.name.clone(), email: m.profile.email.to_string() })
             .collect();
         pending.sort_by_key(|c| c.name.to_lowercase());
-        let due_at = message.acknowledgment.as_ref().and_then(|a| a.due_at);
+        let released_at = copies.iter().map(|c| c.released_at).min().unwrap_or(now);
+        let due_at = message.acknowledgment.as_ref().and_then(|a| a.obligation.due(a.due_at, released_at));
         let last_reminded_at = team_store::last_for_partner(&mut tx, id, partner_id).await?;
         let next_reminder_at = last_reminded_at
             .map(|at| Timestamp::from_millis(at.as_millis() + REMIND_EVERY_MS))
@@ -98,9 +99,9 @@ pub async fn overview(app: &App, lead: &Member) -> Result<Vec<CriticalStatus>, A
         shown.push(CriticalStatus {
             message_id: id,
             title,
-            released_at: copies.iter().map(|c| c.released_at).min().unwrap_or(now),
+            released_at,
             due_at,
-            overdue: due_at.is_some_and(|due| due < now) && !pending.is_empty(),
+            overdue: due_at.is_some_and(|due| tidings_core::obligations::past_due(due, now)) && !pending.is_empty(),
             total: copies.len(),
             acknowledged: copies.len() - pending.len(),
             pending,

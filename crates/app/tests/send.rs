@@ -99,6 +99,7 @@ async fn critical(app: &App, to: &[&Member]) -> MessageId {
         acknowledgment: Some(AcknowledgmentDraft {
             statement: Some("We have pulled the affected stock".into()),
             due_at: Some("2099-01-15".into()),
+            obligation: None,
         }),
         ..Default::default()
     };

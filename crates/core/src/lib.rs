@@ -14,6 +14,7 @@ pub mod ids;
 pub mod locale;
 pub mod members;
 pub mod messages;
+pub mod obligations;
 #[cfg(feature = "openapi")]
 mod openapi;
 pub mod page_limit;

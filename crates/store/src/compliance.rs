@@ -48,6 +48,10 @@ pub struct PartnerStanding {
     pub region: Option<String>,
     pub tally: Tally,
     pub last_acknowledged_at: Option<Timestamp>,
+    /// Where the partner stands on the message's obligation (`None` before the release's
+    /// fan-out is done), and its progress quota by quota.
+    pub obligation: Option<tidings_core::obligations::ObligationStanding>,
+    pub quotas: Vec<tidings_core::obligations::QuotaProgress>,
 }
 
 /// Every partner the message reached, those with the most outstanding first: from the
@@ -71,6 +75,8 @@ pub async fn by_partner(tx: &mut Tx, message: MessageId) -> Result<Vec<PartnerSt
                 region: label.and_then(|l| l.region),
                 tally: Tally { recipients: c.recipients, read: c.read, acknowledged: c.acknowledged },
                 last_acknowledged_at: c.last_acknowledged_at.map(Timestamp::from_millis),
+                obligation: None,
+                quotas: Vec::new(),
             }
         })
         .collect();

@@ -216,9 +216,20 @@ impl From<AckRow> for Acknowledgment {
     }
 }
 
-/// Records an acknowledgment once: a second one changes nothing and returns `false`.
-/// The recipient row is marked acknowledged (and read) in the same transaction.
-pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<bool> {
+/// What recording an acknowledgment did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    /// False for a second acknowledgment, which changes nothing.
+    pub new: bool,
+    /// It met its partner's obligation on the message.
+    pub partner_met: bool,
+}
+
+/// Records an acknowledgment once: a second one changes nothing. The recipient row is
+/// marked acknowledged (and read), and the partner's obligation moved, in the same
+/// transaction.
+pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<Recorded> {
+    crate::obligations::lock_for_acknowledgment(tx, a.message_id).await?;
     let inserted = on_tx!(tx, |c| sqlx::query(
         "insert into acknowledgments (message_id, member_id, partner_id, roles, locale, statement, content_hash, \
          acknowledged_at, ip, user_agent) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict do nothing"
@@ -237,13 +248,29 @@ pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<bool> {
     .await
     .map(|r| r.rows_affected()))?;
     if inserted == 0 {
-        return Ok(false);
+        return Ok(Recorded { new: false, partner_met: false });
     }
     // Acknowledging is reading too, for one who acknowledges from an email's link.
     for step in [Step::Acknowledged, Step::Read] {
         reports::reach(tx, a.message_id, a.member_id, step, a.acknowledged_at).await?;
     }
-    Ok(true)
+    // The obligation counts the copy's partner and roles, as at release.
+    let copy: Option<(Option<Uuid>, i64)> = on_tx!(tx, |c| sqlx::query_as(
+        "select partner_id, roles from recipients where message_id = $1 and member_id = $2"
+    )
+    .bind(a.message_id.as_uuid())
+    .bind(a.member_id.as_uuid())
+    .fetch_optional(c)
+    .await)?;
+    let partner_met = match copy {
+        Some((Some(partner), roles)) => {
+            let partner = PartnerId::from_uuid(partner);
+            crate::obligations::acknowledged(tx, a.message_id, partner, Roles::from_bits(roles), a.acknowledged_at)
+                .await?
+        }
+        _ => false,
+    };
+    Ok(Recorded { new: true, partner_met })
 }
 
 const ACK: &str = "select message_id, member_id, partner_id, roles, locale, statement, content_hash, acknowledged_at, \

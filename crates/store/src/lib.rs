@@ -22,6 +22,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod members;
 pub mod messages;
+pub mod obligations;
 pub mod partner_channels;
 pub mod partners;
 pub mod passwords;

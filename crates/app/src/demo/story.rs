@@ -33,7 +33,8 @@ pub struct Story {
 }
 
 /// The recall: must know, to the support, operations and lead people of distributors and
-/// resellers, acknowledged with a statement by `due_at`.
+/// resellers, acknowledged with a statement by `due_at` by at least one support and one
+/// operations person at each partner.
 fn recall_draft(due_at: &str) -> serde_json::Value {
     serde_json::json!({
         "topic": "operations",
@@ -48,7 +49,11 @@ fn recall_draft(due_at: &str) -> serde_json::Value {
             "call_to_action": {"label": "Open the recall kit", "url": "https://vendor.example/recall/x200-lot44"}
         }}},
         "audience": {"rule": "partner.type in (\"distributor\", \"reseller\") and member.role in (\"support\", \"operations\", \"partner_lead\")"},
-        "acknowledgment": {"statement": "I have pulled lot 44 from stock and will contact affected customers.", "due_at": due_at}
+        "acknowledgment": {
+            "statement": "I have pulled lot 44 from stock and will contact affected customers.",
+            "due_at": due_at,
+            "obligation": {"roles": {"support": 1, "operations": 1}}
+        }
     })
 }
 

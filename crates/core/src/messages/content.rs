@@ -53,6 +53,9 @@ pub struct Acknowledgment {
     /// Such as "I have checked our stock for the affected lots".
     pub statement: String,
     pub due_at: Option<Timestamp>,
+    /// What each partner owes (every recipient unless said otherwise).
+    #[serde(default)]
+    pub obligation: crate::obligations::Obligation,
 }
 
 impl Content {

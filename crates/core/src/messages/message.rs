@@ -55,6 +55,9 @@ pub struct AcknowledgmentDraft {
     pub statement: Option<String>,
     /// RFC 3339 time or date.
     pub due_at: Option<String>,
+    /// What each partner owes: every recipient (the default), or so many people in some
+    /// roles, and a due time relative to the release.
+    pub obligation: Option<crate::obligations::ObligationDraft>,
 }
 
 /// Raw message input; every field optional so a draft can change a stored message.
@@ -162,7 +165,11 @@ impl MessageDraft {
                         Some(d) => errors.check("acknowledgment.due_at", Timestamp::parse_in(d, &m.time_zone)),
                         None => None,
                     };
-                    statement.map(|statement| Acknowledgment { statement, due_at })
+                    let obligation = a.obligation.clone().unwrap_or_default().validate(&mut errors);
+                    match (statement, obligation) {
+                        (Some(statement), Some(obligation)) => Some(Acknowledgment { statement, due_at, obligation }),
+                        _ => None,
+                    }
                 }
             };
         }
@@ -199,6 +206,7 @@ mod tests {
             acknowledgment: Some(AcknowledgmentDraft {
                 statement: Some("I checked our stock".into()),
                 due_at: Some("2026-12-01".into()),
+                obligation: None,
             }),
             ..Default::default()
         }

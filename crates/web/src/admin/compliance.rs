@@ -29,6 +29,11 @@ pub async fn list(State(app): State<App>, console: Console) -> PageResult {
     Ok(render(StatusCode::OK, &ListPage { shell: console.shell("Compliance").await, messages }))
 }
 
+/// The obligation states a compliance page filters by.
+pub fn states() -> Vec<&'static str> {
+    tidings_core::obligations::PartnerState::ALL.iter().map(|s| s.as_str()).collect()
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct PartnerFilter {
@@ -36,6 +41,8 @@ pub struct PartnerFilter {
     q: String,
     /// Only partners with someone still to acknowledge.
     outstanding: Option<String>,
+    /// Only partners in this obligation state (`overdue`, `at_risk`, `open`, `met`, `exempt`).
+    state: String,
     /// Reload the page every 30 seconds, to watch acknowledgments arrive.
     live: Option<String>,
 }
@@ -60,6 +67,7 @@ pub async fn report(
     let partners = std::mem::take(&mut report.partners)
         .into_iter()
         .filter(|p| filter.outstanding.is_none() || p.tally.outstanding() > 0)
+        .filter(|p| filter.state.is_empty() || p.obligation.as_ref().is_some_and(|o| o.state.as_str() == filter.state))
         .filter(|p| needle.is_empty() || p.name.as_deref().is_some_and(|n| n.to_lowercase().contains(&needle)))
         .collect();
     let shell = console.shell(format!("Compliance: {}", report.summary.title)).await;

@@ -6,7 +6,8 @@
 
 use tidings_core::audiences::AudienceDraft;
 use tidings_core::messages::{AcknowledgmentDraft, CallToAction, ContentDraft, Message, MessageDraft, VariantDraft};
-use tidings_core::{FieldErrors, SegmentId, TopicId};
+use tidings_core::obligations::ObligationDraft;
+use tidings_core::{FieldErrors, Role, SegmentId, TopicId};
 
 #[derive(Debug, Clone, Default)]
 pub struct VariantForm {
@@ -20,6 +21,11 @@ pub struct VariantForm {
     pub cta_url: String,
 }
 
+/// The roles an obligation may ask for, as the compose form lists them.
+pub fn obligation_roles() -> impl Iterator<Item = &'static str> {
+    Role::ALL.into_iter().map(Role::as_str)
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ComposeForm {
     pub topic_id: String,
@@ -28,6 +34,10 @@ pub struct ComposeForm {
     pub variants: Vec<VariantForm>,
     pub ack_statement: String,
     pub ack_due: String,
+    /// Role to how many people at each partner must acknowledge (empty or 0: not asked).
+    pub ack_roles: std::collections::BTreeMap<String, String>,
+    /// Due this many hours after the release, when no due time is given.
+    pub ack_within_hours: String,
     pub expires_at: String,
     /// The author's IANA zone, in which the due time and expiry are read.
     pub time_zone: String,
@@ -147,6 +157,10 @@ impl ComposeForm {
                 "default_locale" => form.default_locale = value,
                 "ack_statement" => form.ack_statement = value,
                 "ack_due" => form.ack_due = value,
+                "ack_within_hours" => form.ack_within_hours = value,
+                role if role.starts_with("ack_role_") => {
+                    form.ack_roles.insert(role.trim_start_matches("ack_role_").to_owned(), value);
+                }
                 "expires_at" => form.expires_at = value,
                 "time_zone" => form.time_zone = value,
                 "channel" => form.channels.push(value),
@@ -217,6 +231,18 @@ impl ComposeForm {
             variants,
             ack_statement: m.acknowledgment.as_ref().map(|a| a.statement.clone()).unwrap_or_default(),
             ack_due: date(m.acknowledgment.as_ref().and_then(|a| a.due_at)),
+            ack_roles: m
+                .acknowledgment
+                .iter()
+                .flat_map(|a| a.obligation.quotas.iter())
+                .filter_map(|q| Some((q.role?.as_str().to_owned(), q.count?.to_string())))
+                .collect(),
+            ack_within_hours: m
+                .acknowledgment
+                .as_ref()
+                .and_then(|a| a.obligation.within_hours)
+                .map(|h| h.to_string())
+                .unwrap_or_default(),
             expires_at: date(m.expires_at),
             time_zone: m.time_zone.to_string(),
             channels: m.channels.iter().flatten().map(|c| c.as_str().to_owned()).collect(),
@@ -225,6 +251,11 @@ impl ComposeForm {
             builder: RuleBuilder { rule: a.rule.clone().unwrap_or_default(), ..Default::default() },
             exclude_rule: a.exclude_rule.clone().unwrap_or_default(),
         }
+    }
+
+    /// How many people of `role` the form asks for, as typed ("" when none).
+    pub fn ack_role(&self, role: &str) -> &str {
+        self.ack_roles.get(role).map_or("", String::as_str)
     }
 
     pub fn audience(&self) -> Result<AudienceDraft, FieldErrors> {
@@ -283,8 +314,32 @@ impl ComposeForm {
             }
         };
         let statement = text(&self.ack_statement);
-        let acknowledgment =
-            Some(AcknowledgmentDraft { due_at: statement.as_ref().and(text(&self.ack_due)), statement });
+        let mut roles = std::collections::BTreeMap::new();
+        for (role, count) in &self.ack_roles {
+            let field = format!("acknowledgment.obligation.roles.{role}");
+            match count.trim() {
+                "" | "0" => {}
+                n => {
+                    if let Some(n) = errors.check(&field, n.parse::<u32>().map_err(|_| "must be a whole number")) {
+                        roles.insert(role.clone(), n);
+                    }
+                }
+            }
+        }
+        let within_hours = match self.ack_within_hours.trim() {
+            "" => None,
+            h => errors.check(
+                "acknowledgment.obligation.within_hours",
+                h.parse::<u32>().map_err(|_| "must be a whole number of hours"),
+            ),
+        };
+        let obligation =
+            ObligationDraft { every_recipient: None, roles: (!roles.is_empty()).then_some(roles), within_hours };
+        let acknowledgment = Some(AcknowledgmentDraft {
+            due_at: statement.as_ref().and(text(&self.ack_due)),
+            statement,
+            obligation: Some(obligation),
+        });
         errors.finish(|| {
             Some(MessageDraft {
                 topic_id,
