@@ -33,17 +33,15 @@ const COMPOSE: &str = "compose messages";
 /// Checks what the message points at: its topic exists, a non-empty audience builds, and
 /// every channel the author chose can be sent (a channel Tidings cannot send yet, or one
 /// with no provider configured, would be accepted and then deliver nothing).
-async fn check_references(app: &App, tx: &mut Tx, m: &Message) -> Result<(), AppError> {
+async fn check_references(app: &App, tx: &mut Tx, m: &Message, before: Option<&Message>) -> Result<(), AppError> {
     let mut errors = FieldErrors::new();
-    for channel in m.channels.iter().flatten().copied() {
-        if matches!(channel, Channel::Inbox | Channel::Popup) {
+    // A channel the message had already (such as a default written on it) was checked then.
+    let had = |c: Channel| before.and_then(|b| b.channels.as_ref()).is_some_and(|list| list.contains(&c));
+    for channel in m.channels.iter().flatten().copied().filter(|c| !had(*c)) {
+        if can_reach_someone(app, tx, channel).await? {
             continue;
         }
-        // Teams and Slack also reach partners' shared channels, where some are bound.
         let posts = tidings_channels::posts::takes_posts(channel);
-        if posts && app.channels.poster().is_some() && tidings_store::partner_channels::any_bound(tx, channel).await? {
-            continue;
-        }
         if posts && !app.channels.provides(channel) {
             let service = crate::partner_channels::service(channel);
             errors
@@ -81,6 +79,34 @@ async fn check_references(app: &App, tx: &mut Tx, m: &Message) -> Result<(), App
     if errors.is_empty() { Ok(()) } else { Err(AppError::Invalid(errors)) }
 }
 
+/// Whether this server can send a message on `channel` to anyone now: the inbox and
+/// pop-up always; Teams and Slack where a partner has bound a channel; every other channel
+/// when its provider is set up.
+pub(crate) async fn can_reach_someone(app: &App, tx: &mut Tx, channel: Channel) -> Result<bool, AppError> {
+    Ok(match channel {
+        Channel::Inbox | Channel::Popup => true,
+        Channel::Webhook => false,
+        // Teams and Slack also reach partners' shared channels, where some are bound.
+        Channel::Teams | Channel::Slack
+            if app.channels.poster().is_some() && tidings_store::partner_channels::any_bound(tx, channel).await? =>
+        {
+            true
+        }
+        other => app.channels.provides(other),
+    })
+}
+
+/// A message whose author chose no channels takes its importance's defaults that can
+/// reach someone now, written on it so the author sees where it will go (after the
+/// author's own choices are checked: email stays a default without a mail server, whose
+/// absence the message page shows).
+async fn with_default_channels(app: &App, tx: &mut Tx, mut m: Message) -> Result<Message, AppError> {
+    if m.channels.is_none() {
+        m.channels = Some(crate::channel_defaults::resolve(app, tx, m.importance).await?);
+    }
+    Ok(m)
+}
+
 /// The draft with its topic named by id: a topic given by key (`"topic": "support"`) is
 /// looked up, as the command line does.
 async fn with_topic_id(tx: &mut Tx, draft: &MessageDraft) -> Result<MessageDraft, AppError> {
@@ -105,7 +131,8 @@ pub async fn create(app: &App, caller: &Caller, draft: &MessageDraft) -> Result<
     let draft = with_topic_id(&mut app.db.read().await?, draft).await?;
     let message = draft.create(MessageId::new(), &caller.name, app.clock.now())?;
     let mut tx = app.db.begin().await?;
-    check_references(app, &mut tx, &message).await?;
+    check_references(app, &mut tx, &message, None).await?;
+    let message = with_default_channels(app, &mut tx, message).await?;
     store::insert(&mut tx, &message).await?;
     audit::entry(caller, "message.create", message.id.as_uuid()).after(&message).write(app, &mut tx).await?;
     tx.commit().await?;
@@ -150,8 +177,9 @@ pub async fn update(app: &App, caller: &Caller, id: MessageId, draft: &MessageDr
     }
     let entry = audit::entry(caller, "message.update", id.as_uuid()).before(&stored);
     let draft = with_topic_id(&mut tx, draft).await?;
-    let message = draft.apply(stored, app.clock.now())??;
-    check_references(app, &mut tx, &message).await?;
+    let message = draft.apply(stored.clone(), app.clock.now())??;
+    check_references(app, &mut tx, &message, Some(&stored)).await?;
+    let message = with_default_channels(app, &mut tx, message).await?;
     store::update(&mut tx, &message, state).await?;
     // What was approved is not what will go: the approval no longer holds.
     tidings_store::approvals::remove(&mut tx, id).await?;

@@ -105,3 +105,10 @@ pub async fn of_members(tx: &mut Tx, members: &[MemberId]) -> Result<HashMap<Mem
     }
     Ok(out)
 }
+
+/// Whether any member has a browser subscribed.
+pub async fn any(tx: &mut Tx) -> Result<bool> {
+    let row: Option<(String,)> =
+        on_tx!(tx, |c| sqlx::query_as("select endpoint from push_subscriptions limit 1").fetch_optional(c).await)?;
+    Ok(row.is_some())
+}

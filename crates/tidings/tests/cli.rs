@@ -318,6 +318,11 @@ async fn messages_are_composed_released_and_followed_from_the_command_line() {
     let (ok, status, err) = output(tidings(&db.url).args(["channel", "status"]));
     assert!(ok, "{err}");
     assert!(status.contains("inbox\tthe portal") && status.contains("web push public key\t"), "{status}");
+    let (ok, defaults, err) = output(tidings(&db.url).args(["channel", "defaults", "--set", "action=inbox,email,sms"]));
+    assert!(ok, "{err}");
+    assert!(defaults.contains("action\tinbox,email,sms\n") && defaults.contains("info\tinbox\n"), "{defaults}");
+    let (ok, _, err) = output(tidings(&db.url).args(["channel", "defaults", "--set", "urgent=inbox"]));
+    assert!(!ok && err.contains("urgent"), "{err}");
 
     let (ok, _, err) = output(tidings(&db.url).args(["message", "create", "--file", file, "--topic", "nope"]));
     assert!(!ok && err.contains("topic not found"), "{err}");

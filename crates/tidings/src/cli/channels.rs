@@ -16,6 +16,12 @@ use super::fail;
 pub enum ChannelCommand {
     /// What each channel is set up with and can reach, and the web push public key.
     Status,
+    /// The channels each importance goes on when a message's author chooses none.
+    Defaults {
+        /// Set them: `critical=inbox,popup,email,sms`, one per importance to change.
+        #[arg(long = "set")]
+        set: Vec<String>,
+    },
     /// List partners' bound channels (their webhook URLs masked).
     List,
     /// Bind a partner's Teams or Slack channel to its webhook URL.
@@ -82,6 +88,34 @@ webhook endpoints	{}",
             );
             if let Some(key) = overview.web_push_public_key {
                 println!("web push public key	{key}");
+            }
+        }
+        ChannelCommand::Defaults { set } => {
+            let mut defaults = tidings_app::channel_defaults::defaults(app, &caller).await.map_err(fail)?;
+            for change in &set {
+                let Some((importance, list)) = change.split_once('=') else {
+                    anyhow::bail!("'{change}': give importance=channel,channel (such as critical=inbox,email,sms)");
+                };
+                let importance: tidings_core::messages::Importance =
+                    importance.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+                let channels: Vec<Channel> = list
+                    .split(',')
+                    .filter(|c| !c.trim().is_empty())
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                match importance {
+                    tidings_core::messages::Importance::Info => defaults.info = channels,
+                    tidings_core::messages::Importance::Action => defaults.action = channels,
+                    tidings_core::messages::Importance::Critical => defaults.critical = channels,
+                }
+            }
+            if !set.is_empty() {
+                defaults = tidings_app::channel_defaults::set_defaults(app, &caller, &defaults).await.map_err(fail)?;
+            }
+            for importance in tidings_core::messages::Importance::ALL {
+                let names: Vec<&str> = defaults.of(importance).iter().map(|c| c.as_str()).collect();
+                println!("{}\t{}", importance.as_str(), names.join(","));
             }
         }
         ChannelCommand::List => {

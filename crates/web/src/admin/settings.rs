@@ -7,7 +7,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use tidings_app::approvals::{self, ApprovalPolicy};
+use tidings_app::channel_defaults::ChannelDefaults;
 use tidings_app::{App, AppError};
+use tidings_core::consent::Channel;
 use tidings_core::messages::Importance;
 use tidings_core::{Action, Topic};
 
@@ -22,6 +24,7 @@ struct SettingsPage {
     topics: Vec<Topic>,
     importances: [(Importance, &'static str); 3],
     channels: tidings_app::channel_setup::Overview,
+    defaults: tidings_app::channel_defaults::ChannelDefaults,
 }
 
 pub async fn show(State(app): State<App>, console: Console) -> PageResult {
@@ -36,6 +39,7 @@ pub async fn show(State(app): State<App>, console: Console) -> PageResult {
                 (Importance::Critical, "Must know"),
             ],
             channels: tidings_app::channel_setup::overview(&app, &console.caller).await?,
+            defaults: tidings_app::channel_defaults::defaults(&app, &console.caller).await?,
             shell: console.shell("Settings").await,
         })
     };
@@ -45,7 +49,18 @@ pub async fn show(State(app): State<App>, console: Console) -> PageResult {
 
 pub async fn save(State(app): State<App>, console: Console, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
     let mut policy = ApprovalPolicy::default();
+    let mut defaults = ChannelDefaults { info: Vec::new(), action: Vec::new(), critical: Vec::new() };
     for (name, value) in pairs {
+        if let Some(importance) = name.strip_prefix("default_") {
+            let channel = value.parse::<Channel>().map_err(|e| AppError::invalid(&name, e.to_string()))?;
+            match importance.parse::<Importance>() {
+                Ok(Importance::Info) => defaults.info.push(channel),
+                Ok(Importance::Action) => defaults.action.push(channel),
+                Ok(Importance::Critical) => defaults.critical.push(channel),
+                Err(e) => return Err(AppError::invalid("importance", e.to_string()).into()),
+            }
+            continue;
+        }
         match name.as_str() {
             "importance" => match value.parse::<Importance>() {
                 Ok(i) => policy.importances.push(i),
@@ -59,6 +74,7 @@ pub async fn save(State(app): State<App>, console: Console, Form(pairs): Form<Ve
         }
     }
     let _ = approvals::set_policy(&app, &console.caller, &policy).await?;
+    let _ = tidings_app::channel_defaults::set_defaults(&app, &console.caller, &defaults).await?;
     console.flash("Settings saved.").await;
     Ok(Redirect::to("/admin/settings").into_response())
 }
@@ -66,6 +82,15 @@ pub async fn save(State(app): State<App>, console: Console, Form(pairs): Form<Ve
 /// Whether the policy names this importance (for the template's checkboxes).
 pub fn names_importance(policy: &ApprovalPolicy, i: &Importance) -> bool {
     policy.importances.contains(i)
+}
+
+/// The channels a settings page offers as defaults, and whether an importance has one.
+pub fn default_channels() -> [Channel; 7] {
+    [Channel::Inbox, Channel::Popup, Channel::Email, Channel::Sms, Channel::Slack, Channel::Teams, Channel::WebPush]
+}
+
+pub fn has_default(defaults: &ChannelDefaults, i: &Importance, c: &Channel) -> bool {
+    defaults.of(*i).contains(c)
 }
 
 pub fn names_topic(policy: &ApprovalPolicy, t: &Topic) -> bool {

@@ -133,6 +133,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(compliance::partner))
         .routes(routes!(compliance::export))
         .routes(routes!(channel_setup::overview))
+        .routes(routes!(channel_setup::defaults, channel_setup::set_defaults))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::show, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::deliveries))

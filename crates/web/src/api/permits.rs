@@ -53,6 +53,11 @@ impl Requires for PreferencesPatch {
     const DOING: &'static str = "change preferences";
 }
 
+impl Requires for tidings_app::channel_defaults::ChannelDefaults {
+    const ACTION: Action = Action::Configure;
+    const DOING: &'static str = "change the channel defaults";
+}
+
 impl Requires for ApprovalPolicy {
     const ACTION: Action = Action::Configure;
     const DOING: &'static str = "change the approval policy";

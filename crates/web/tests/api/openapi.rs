@@ -77,6 +77,7 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/partners/{id}/channels/{channel}",
         "/partners/{id}/channels/{channel}/test",
         "/channels",
+        "/settings/channel-defaults",
         "/webhooks",
         "/webhooks/{id}",
         "/webhooks/{id}/deliveries",
@@ -86,7 +87,7 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 78);
+    assert_eq!(operations, 80);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }

@@ -89,6 +89,33 @@ async fn a_must_know_message_reaches_a_subscribed_browser(app: TestApp) -> TestA
         (provider("inbox"), provider("email"), provider("sms")),
         (json!("the portal"), json!("SMTP"), Value::Null)
     );
+    // Must-know messages go by default wherever someone can be reached: here the inbox,
+    // the pop-up, email and browsers (no SMS or Slack provider, no partner channel bound).
+    let (_, defaults) = app.admin(Method::GET, "/api/v1/settings/channel-defaults", None).await;
+    assert_eq!(defaults["critical"], json!(["inbox", "popup", "email", "sms", "slack", "teams", "web_push"]));
+    let (_, topic) =
+        app.admin(Method::POST, "/api/v1/topics", Some(json!({"key": "notices", "name": "Notices"}))).await;
+    let plain = json!({"topic_id": topic["id"], "importance": "critical",
+        "content": {"variants": {"en": {"title": "Defaults", "what_to_do": "Read it."}}}});
+    let (_, created) = app.admin(Method::POST, "/api/v1/messages", Some(plain.clone())).await;
+    assert_eq!(created["channels"], json!(["inbox", "popup", "email", "web_push"]), "{created}");
+    let narrower = json!({"info": ["inbox"], "action": ["inbox", "email"], "critical": ["inbox", "email"]});
+    let (status, _) = app.admin(Method::PUT, "/api/v1/settings/channel-defaults", Some(narrower)).await;
+    assert_eq!(status, 200);
+    let (_, created) = app.admin(Method::POST, "/api/v1/messages", Some(plain)).await;
+    assert_eq!(created["channels"], json!(["inbox", "email"]), "{created}");
+    let bad = json!({"info": ["inbox"], "action": ["webhook"], "critical": ["inbox"]});
+    assert_eq!(app.admin(Method::PUT, "/api/v1/settings/channel-defaults", Some(bad)).await.0, 422);
+    let by_analyst = app
+        .call(
+            Method::PUT,
+            "/api/v1/settings/channel-defaults",
+            Some(&app.analyst.clone()),
+            Some(json!({"info": [], "action": [], "critical": []})),
+        )
+        .await;
+    assert_eq!(by_analyst.status(), 403, "admins set them");
+
     let analyst = app.call(Method::GET, "/api/v1/channels", Some(&app.analyst.clone()), None).await;
     assert_eq!(analyst.status(), 200, "every staff role reads it");
     let (_, token) =
