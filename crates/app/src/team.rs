@@ -36,8 +36,12 @@ pub struct CriticalStatus {
     pub title: String,
     pub released_at: Timestamp,
     pub due_at: Option<Timestamp>,
-    /// The due date has passed and someone has still not acknowledged.
+    /// The due date has passed and the partner's obligation is not met (for a message
+    /// released before obligations were kept: someone has still not acknowledged).
     pub overdue: bool,
+    /// What the partner owes, quota by quota, and where it stands.
+    pub obligation: Option<tidings_core::obligations::ObligationStanding>,
+    pub quotas: Vec<tidings_core::obligations::QuotaProgress>,
     pub total: usize,
     pub acknowledged: usize,
     pub pending: Vec<Colleague>,
@@ -92,6 +96,15 @@ pub async fn overview(app: &App, lead: &Member) -> Result<Vec<CriticalStatus>, A
         pending.sort_by_key(|c| c.name.to_lowercase());
         let released_at = copies.iter().map(|c| c.released_at).min().unwrap_or(now);
         let due_at = message.acknowledgment.as_ref().and_then(|a| a.obligation.due(a.due_at, released_at));
+        let quotas = tidings_store::obligations::of_partner(&mut tx, id, partner_id).await?;
+        let obligation =
+            (!quotas.is_empty()).then(|| tidings_core::obligations::standing(&quotas, released_at, due_at, now));
+        let owing = obligation.as_ref().map_or(!pending.is_empty(), |o| {
+            !matches!(
+                o.state,
+                tidings_core::obligations::PartnerState::Met | tidings_core::obligations::PartnerState::Exempt
+            )
+        });
         let last_reminded_at = team_store::last_for_partner(&mut tx, id, partner_id).await?;
         let next_reminder_at = last_reminded_at
             .map(|at| Timestamp::from_millis(at.as_millis() + REMIND_EVERY_MS))
@@ -101,7 +114,9 @@ pub async fn overview(app: &App, lead: &Member) -> Result<Vec<CriticalStatus>, A
             title,
             released_at,
             due_at,
-            overdue: due_at.is_some_and(|due| tidings_core::obligations::past_due(due, now)) && !pending.is_empty(),
+            overdue: due_at.is_some_and(|due| tidings_core::obligations::past_due(due, now)) && owing,
+            obligation,
+            quotas,
             total: copies.len(),
             acknowledged: copies.len() - pending.len(),
             pending,

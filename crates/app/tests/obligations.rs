@@ -76,6 +76,7 @@ async fn each_partner_owes_its_quotas_and_is_met_by_the_acknowledgment_that_comp
     let bo = member(&app, &acme, "bo@acme.example", "operations").await;
     let cy = member(&app, &acme, "cy@acme.example", "operations;sales").await;
     member(&app, &beta, "dee@beta.example", "sales").await;
+    let lea = member(&app, &acme, "lea@acme.example", "partner_lead").await;
     let eve = member(&app, &gamma, "eve@gamma.example", "support").await;
     let obligation = serde_json::json!({"roles": {"support": 1, "operations": 2}, "within_hours": 48});
     let id = recall(&app, obligation).await.unwrap();
@@ -111,7 +112,15 @@ async fn each_partner_owes_its_quotas_and_is_met_by_the_acknowledgment_that_comp
     let list = compliance::messages(&app, &Caller::operator(), 10).await.unwrap();
     assert_eq!((list[0].partners_unmet, list[0].overdue), (Some(1), true));
 
+    // Acme's lead sees what the company owes and what is missing.
+    let team = tidings_app::team::overview(&app, &lea).await.unwrap();
+    let owed: Vec<(i64, i64)> = team[0].quotas.iter().map(|q| (q.acknowledged, q.needed())).collect();
+    assert_eq!(owed, [(1, 2), (1, 1)], "operations 1 of 2, support 1 of 1");
+    assert!(team[0].overdue && team[0].obligation.as_ref().is_some_and(|o| o.state == PartnerState::Overdue));
+
     acknowledge(&app, &cy, id).await;
+    let team = tidings_app::team::overview(&app, &lea).await.unwrap();
+    assert!(!team[0].overdue, "met, though Lea herself has not acknowledged");
     let report = compliance::report(&app, &Caller::operator(), id).await.unwrap();
     let acme_row = report.partners.iter().find(|p| p.name.as_deref() == Some("Acme")).unwrap();
     let o = acme_row.obligation.as_ref().unwrap();

@@ -13,6 +13,7 @@ use tidings_app::team::{self, Colleague, CriticalStatus};
 use tidings_app::{App, AppError};
 use tidings_core::MessageId;
 use tidings_core::consent::Channel;
+use tidings_core::obligations::{PartnerState, QuotaProgress};
 
 use super::page::{Frame, OrPage, PortalResult, render};
 use super::visitor::Signed;
@@ -27,6 +28,9 @@ struct Row {
     acknowledged: usize,
     due: Option<String>,
     overdue: bool,
+    /// What the partner owes, one line a quota, and whether all of it is met.
+    owes: Vec<String>,
+    met: bool,
     pending: Vec<Colleague>,
     last_reminded: Option<String>,
     next_reminder: Option<String>,
@@ -77,6 +81,19 @@ fn channel_rows(tr: &Tr, zone: &tidings_core::TimeZone, bindings: Vec<BindingVie
         .collect()
 }
 
+/// One quota in the lead's words: "Support: 1 of 1 ✓", "Operations: 0 of 1", or nobody
+/// here holds the role.
+fn owed(tr: &Tr, q: &QuotaProgress) -> String {
+    let who = q.quota.role.map_or_else(|| tr.text("team-owes-everyone"), |r| tr.text(&format!("role-{}", r.as_str())));
+    if q.waived() {
+        return tr.text_with("team-owes-nobody", "role", &who);
+    }
+    let counts =
+        [("role", who), ("done", q.acknowledged.min(q.needed()).to_string()), ("needed", q.needed().to_string())];
+    let line = tr.text_with_all("team-owes-quota", &counts);
+    if q.met() { format!("{line} ✓") } else { line }
+}
+
 fn row(tr: &Tr, zone: &tidings_core::TimeZone, s: CriticalStatus) -> Row {
     let date = |at: tidings_core::Timestamp| at.local(zone);
     let counts = [("done", s.acknowledged.to_string()), ("total", s.total.to_string())];
@@ -88,6 +105,8 @@ fn row(tr: &Tr, zone: &tidings_core::TimeZone, s: CriticalStatus) -> Row {
         acknowledged: s.acknowledged,
         due: s.due_at.map(|d| tr.text_with("team-due", "date", &d.stated(zone))),
         overdue: s.overdue,
+        owes: s.quotas.iter().map(|q| owed(tr, q)).collect(),
+        met: s.obligation.is_some_and(|o| o.state == PartnerState::Met),
         pending: s.pending,
         last_reminded: s.last_reminded_at.map(|d| tr.text_with("team-reminded", "date", &date(d))),
         next_reminder: s.next_reminder_at.map(|d| tr.text_with("team-next-reminder", "date", &date(d))),

@@ -541,6 +541,8 @@ async fn a_partner_lead_sees_and_reminds_only_their_own_colleagues(app: TestApp)
     assert!(team.body.contains("href=\"/portal/team\""), "leads have the team page in the menu");
     assert!(team.body.contains("Recall of lots A1 and B2"));
     assert!(team.body.contains("1 of 2 acknowledged"), "Ana and Ben are Acme's; Cleo is not counted");
+    assert!(team.body.contains("What your company must do"), "the obligation is shown");
+    assert!(team.body.contains("<li>Everyone asked: 1 of 2 acknowledged</li>"), "{}", team.body);
     assert!(team.body.contains(&emails[1]), "Ben has not acknowledged");
     for other in [&emails[0], &emails[2], &emails[3]] {
         assert!(!team.body.contains(other.as_str()), "{other} is not listed");
