@@ -94,6 +94,34 @@ pub fn chats(app: &App, caller: &Caller, n: usize) -> Result<Vec<tidings_channel
     Ok(catcher.latest(n))
 }
 
+/// The demo's stand-in phone answers a text it was sent: the SMS provider's stand-in
+/// relays the reply to this instance's inbound hook as a real provider does, signed with
+/// the account's auth token, and the hook takes it as it would any (STOP withdraws the
+/// member's SMS consent, START gives it back). Only where the stand-ins run (the demo).
+pub async fn reply_from_phone(
+    app: &App,
+    caller: &Caller,
+    phone: &str,
+    body: &str,
+) -> Result<crate::sms_hooks::Inbound, AppError> {
+    caller.require(Action::Configure, "answer a text as the demo's stand-in phone")?;
+    app.chat_catcher.as_ref().ok_or(AppError::NotFound("the demo's stand-in providers"))?;
+    let account = app.channels.sms_account().ok_or(AppError::NotFound("an SMS provider"))?;
+    let fields: Vec<(String, String)> = [
+        ("MessageSid", format!("SMreply{}", uuid::Uuid::now_v7().simple())),
+        ("AccountSid", account.account_sid.clone()),
+        ("From", phone.trim().to_owned()),
+        ("To", account.from.clone()),
+        ("Body", body.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let url = format!("{}{}", app.public_url.trim_end_matches('/'), crate::sms_hooks::INBOUND_PATH);
+    let signature = tidings_channels::sms::signature(&account.auth_token, &url, &fields);
+    crate::sms_hooks::inbound(app, &fields, Some(&signature)).await
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

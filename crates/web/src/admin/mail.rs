@@ -2,9 +2,10 @@
 //! configured, as members would get it, with the links in each one to follow.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Redirect};
 use tidings_app::App;
 use tidings_app::mail_catcher::{self, CaughtMail};
 
@@ -74,6 +75,8 @@ struct ChatRow {
     channel: &'static str,
     to: String,
     text: String,
+    /// A text, which the stand-in phone can answer.
+    sms: bool,
 }
 
 /// The texts and Slack messages the demo's stand-in providers were asked to send.
@@ -90,10 +93,36 @@ pub async fn chats(State(app): State<App>, console: Console) -> PageResult {
                 tidings_core::consent::Channel::WebPush => "Browser notification",
                 other => other.as_str(),
             },
+            sms: c.channel == tidings_core::consent::Channel::Sms,
             to: c.to,
             text: c.text,
         })
         .collect();
     let caught = app.chat_catcher.as_ref().map_or(0, |c| c.count());
     Ok(render(StatusCode::OK, &ChatsPage { shell: console.shell("Texts and chats").await, caught, chats }))
+}
+
+#[derive(serde::Deserialize)]
+pub struct PhoneReply {
+    phone: String,
+    body: String,
+}
+
+/// The demo's stand-in phone answers STOP or START to a text it got.
+pub async fn reply(State(app): State<App>, console: Console, Form(form): Form<PhoneReply>) -> PageResult {
+    use tidings_app::sms_hooks::Inbound;
+    let note = match mail_catcher::reply_from_phone(&app, &console.caller, &form.phone, &form.body).await? {
+        Inbound::OptedOut(n) => format!(
+            "{} texted {}: SMS consent withdrawn for {n} member(s); see their consent history.",
+            form.phone, form.body
+        ),
+        Inbound::OptedIn(n) => {
+            format!("{} texted {}: SMS consent given again for {n} member(s).", form.phone, form.body)
+        }
+        Inbound::Ignored => {
+            format!("{} texted {}: no member has that number, or it is not a keyword.", form.phone, form.body)
+        }
+    };
+    console.flash(note).await;
+    Ok(Redirect::to("/admin/chats").into_response())
 }

@@ -109,6 +109,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/webhooks/{id}/delete", post(webhooks::delete))
         .route("/mail", get(mail::list))
         .route("/chats", get(mail::chats))
+        .route("/chats/reply", post(mail::reply))
         .route("/mail/{number}", get(mail::show))
         .route("/mail/{number}/html", get(mail::html))
         .layer(axum::middleware::from_fn(|s, r, n| {

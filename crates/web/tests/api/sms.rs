@@ -181,6 +181,14 @@ async fn a_must_know_text_is_sent_opened_acknowledged_delivered_and_stopped(app:
     let next_id = next["id"].as_str().unwrap().to_owned();
     let (_, released) = call(&app, &base, Method::POST, &format!("/api/v1/messages/{next_id}/release"), None).await;
     assert_eq!(released["deliveries"], 0, "{released}");
+
+    // The demo's stand-in phone answers START through the same signed hook: texts resume.
+    let caller = tidings_app::Caller::operator();
+    let answered = tidings_app::mail_catcher::reply_from_phone(&sms_app, &caller, "+351912345678", "start").await;
+    assert!(matches!(answered, Ok(tidings_app::sms_hooks::Inbound::OptedIn(1))), "{answered:?}");
+    let (_, history) = app.admin(Method::GET, &format!("/api/v1/members/{ana_id}/consent"), None).await;
+    let last = history.as_array().unwrap().iter().rfind(|r| r["purpose"] == "sms").unwrap().clone();
+    assert_eq!((last["granted"].as_bool(), last["text_version"].as_str()), (Some(true), Some("sms-keyword-start")));
     drop(sms_app);
     app
 }
