@@ -101,12 +101,14 @@ pub async fn report(app: &App, caller: &Caller, message: MessageId) -> Result<Re
     let counted = tidings_store::reports::of_message(&mut tx, message).await?;
     let by_channel = crate::channel_report::by_channel(&mut tx, message, &counted).await?;
     let mut progress = tidings_store::obligations::of_message(&mut tx, message).await?;
+    let decided = tidings_store::waivers::of_message(&mut tx, message).await?;
     let now = app.clock.now();
     let due = m.acknowledgment.as_ref().and_then(|a| a.obligation.due(a.due_at, released_at));
     let mut states: BTreeMap<PartnerState, i64> = BTreeMap::new();
     for p in &mut partners {
         if let Some(quotas) = progress.remove(&p.partner_id) {
             let standing = obligations::standing(&quotas, released_at, due, now);
+            let standing = crate::overdue::with_waiver(standing, decided.get(&p.partner_id), now);
             *states.entry(standing.state).or_default() += 1;
             p.obligation = Some(standing);
             p.quotas = quotas;
@@ -171,7 +173,10 @@ pub async fn partner(
     let quotas = tidings_store::obligations::of_partner(&mut tx, message, partner).await?;
     let now = app.clock.now();
     let due = m.acknowledgment.as_ref().and_then(|a| a.obligation.due(a.due_at, released_at));
-    let obligation = (!quotas.is_empty()).then(|| obligations::standing(&quotas, released_at, due, now));
+    let waiver = tidings_store::waivers::of_partner(&mut tx, message, partner).await?;
+    let obligation = (!quotas.is_empty()).then(|| {
+        crate::overdue::with_waiver(obligations::standing(&quotas, released_at, due, now), waiver.as_ref(), now)
+    });
     let unmet = obligation.as_ref().map(|o| i64::from(!matches!(o.state, PartnerState::Met | PartnerState::Exempt)));
     Ok(PartnerReport {
         summary: summary(&m, released_at, tally, unmet, now),

@@ -27,6 +27,7 @@ pub mod lint;
 pub mod mail_catcher;
 pub mod members;
 pub mod messages;
+pub mod overdue;
 pub mod partner_channels;
 pub mod partners;
 pub mod passwords;

@@ -7,9 +7,10 @@
 mod common;
 
 use tidings_app::inbox::Origin;
+use tidings_app::overdue::{self, WaiverDraft, WaiverKind};
 use tidings_app::{App, AppError, Caller, compliance};
 use tidings_core::obligations::PartnerState;
-use tidings_core::{Member, MemberDraft, MessageId, Partner, PartnerDraft};
+use tidings_core::{Member, MemberDraft, MessageId, Partner, PartnerDraft, StaffRole};
 
 both_engines!(
     unseeded:
@@ -118,7 +119,37 @@ async fn each_partner_owes_its_quotas_and_is_met_by_the_acknowledgment_that_comp
     assert_eq!(owed, [(1, 2), (1, 1)], "operations 1 of 2, support 1 of 1");
     assert!(team[0].overdue && team[0].obligation.as_ref().is_some_and(|o| o.state == PartnerState::Overdue));
 
+    // The overdue queue: Acme for whoever manages it (Mia), nobody for Noor; exempted with
+    // a reason it leaves the queue and the compliance page says who and why; undone, back.
+    let operator = Caller::operator();
+    let mia = tidings_app::staff::add(&app, &operator, "mia@vendor.example", "Mia", StaffRole::Author).await.unwrap();
+    let noor =
+        tidings_app::staff::add(&app, &operator, "noor@vendor.example", "Noor", StaffRole::Author).await.unwrap();
+    let managed = PartnerDraft { partner_manager: Some("mia@vendor.example".into()), ..Default::default() };
+    tidings_app::partners::update(&app, &operator, acme.id, &managed).await.unwrap();
+    let as_staff =
+        |s: &tidings_core::Staff| Caller { role: s.role, token: None, staff: Some(s.id), name: s.name.clone() };
+    let queue = overdue::queue(&app, &as_staff(&mia), false).await.unwrap();
+    let listed: Vec<(&str, PartnerState)> = queue.iter().map(|i| (i.partner_name.as_str(), i.state)).collect();
+    assert_eq!(listed, [("Acme", PartnerState::Overdue)]);
+    assert!(overdue::queue(&app, &as_staff(&noor), false).await.unwrap().is_empty(), "Noor manages no partner");
+    assert_eq!(overdue::queue(&app, &as_staff(&noor), true).await.unwrap().len(), 1, "unless she asks for all");
+    let no_reason = WaiverDraft { kind: WaiverKind::Exempt, reason: " ".into(), until: None };
+    assert!(matches!(overdue::decide(&app, &as_staff(&mia), id, acme.id, &no_reason).await, Err(AppError::Invalid(_))));
+    let endless = WaiverDraft { kind: WaiverKind::Snoozed, reason: "Closed for the holidays".into(), until: None };
+    assert!(matches!(overdue::decide(&app, &as_staff(&mia), id, acme.id, &endless).await, Err(AppError::Invalid(_))));
+    let exempt = WaiverDraft { kind: WaiverKind::Exempt, reason: "Acme stopped selling X-200".into(), until: None };
+    overdue::decide(&app, &as_staff(&mia), id, acme.id, &exempt).await.unwrap();
+    assert!(overdue::queue(&app, &as_staff(&mia), false).await.unwrap().is_empty());
+    assert_eq!(
+        states(&app, id).await[0],
+        s("Acme", PartnerState::Exempt, "exempted by Mia: Acme stopped selling X-200")
+    );
+    overdue::undo(&app, &as_staff(&mia), id, acme.id).await.unwrap();
+    assert_eq!(states(&app, id).await[0].1, PartnerState::Overdue);
+
     acknowledge(&app, &cy, id).await;
+    assert!(overdue::queue(&app, &as_staff(&mia), false).await.unwrap().is_empty(), "met: nothing to chase");
     let team = tidings_app::team::overview(&app, &lea).await.unwrap();
     assert!(!team[0].overdue, "met, though Lea herself has not acknowledged");
     let report = compliance::report(&app, &Caller::operator(), id).await.unwrap();

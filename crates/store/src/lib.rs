@@ -38,6 +38,7 @@ pub mod suppressions;
 pub mod team;
 pub mod tokens;
 pub mod topics;
+pub mod waivers;
 pub mod webhooks;
 
 #[cfg(feature = "testing")]

@@ -324,6 +324,9 @@ async fn messages_are_composed_released_and_followed_from_the_command_line() {
     let (ok, _, err) = output(tidings(&db.url).args(["channel", "defaults", "--set", "urgent=inbox"]));
     assert!(!ok && err.contains("urgent"), "{err}");
 
+    let (ok, queue, err) = output(tidings(&db.url).args(["message", "overdue"]));
+    assert!(ok && queue.is_empty(), "nothing released yet: {queue}{err}");
+
     let (ok, _, err) = output(tidings(&db.url).args(["message", "create", "--file", file, "--topic", "nope"]));
     assert!(!ok && err.contains("topic not found"), "{err}");
     let (ok, id, err) = output(tidings(&db.url).args(["message", "create", "--file", file, "--topic", "support"]));

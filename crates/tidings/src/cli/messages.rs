@@ -85,6 +85,9 @@ pub enum MessageCommand {
         #[arg(long, conflicts_with = "partner")]
         csv: bool,
     },
+    /// Partners whose obligation on a recent must-know message is overdue or at risk, a
+    /// line each: state, due time, partner, message, what is missing.
+    Overdue,
     /// Build the message's report counts again from its copies and deliveries (after
     /// restoring a backup or changing rows by hand).
     Recount { id: MessageId },
@@ -192,6 +195,12 @@ pub async fn run(app: &App, command: MessageCommand) -> anyhow::Result<ExitCode>
         }
         MessageCommand::Compliance { id, .. } => {
             print_json(&tidings_app::compliance::report(app, &caller, id).await.map_err(fail)?)?
+        }
+        MessageCommand::Overdue => {
+            for i in tidings_app::overdue::queue(app, &caller, true).await.map_err(fail)? {
+                let due = i.due_at.map(|d| d.to_rfc3339()).unwrap_or_default();
+                println!("{}\t{due}\t{}\t{}\t{}", i.state.as_str(), i.partner_name, i.title, i.reason);
+            }
         }
         MessageCommand::Recount { id } => {
             tidings_app::reports::recount(app, &caller, id).await.map_err(fail)?;

@@ -15,6 +15,7 @@ mod forms;
 mod home;
 mod mail;
 mod messages;
+mod overdue;
 mod partner_channels;
 mod people;
 mod report;
@@ -73,6 +74,8 @@ pub fn router(app: &App) -> Router<App> {
         .route("/segments/{id}/delete", post(segments::delete))
         .route("/audience/count", post(segments::count))
         .route("/compliance", get(compliance::list))
+        .route("/overdue", get(overdue::show))
+        .route("/overdue/decide", post(overdue::decide))
         .route("/compliance/{message}", get(compliance::report))
         .route("/compliance/{message}/partners/{partner}", get(compliance::partner))
         .route("/compliance/{message}/evidence", get(compliance::evidence))

@@ -31,6 +31,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("/admin/segments", "Segments", Action::ReadDirectory),
     ("/admin/topics", "Topics", Action::ReadDirectory),
     ("/admin/compliance", "Compliance", Action::ReadDirectory),
+    ("/admin/overdue", "Overdue", Action::ReadDirectory),
     ("/admin/engagement", "Engagement", Action::ReadDirectory),
     ("/admin/staff", "Staff", Action::ManageStaff),
     ("/admin/tokens", "API tokens", Action::ManageTokens),

@@ -13,6 +13,7 @@ mod imports;
 pub(crate) mod inbox;
 mod members;
 mod messages;
+mod obligations;
 mod partner_channels;
 mod partners;
 mod permits;
@@ -133,6 +134,8 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(compliance::partner))
         .routes(routes!(compliance::export))
         .routes(routes!(channel_setup::overview))
+        .routes(routes!(obligations::queue))
+        .routes(routes!(obligations::decide, obligations::undo))
         .routes(routes!(channel_setup::defaults, channel_setup::set_defaults))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::show, webhooks::update, webhooks::delete))

@@ -58,6 +58,11 @@ impl Requires for tidings_app::channel_defaults::ChannelDefaults {
     const DOING: &'static str = "change the channel defaults";
 }
 
+impl Requires for tidings_app::overdue::WaiverDraft {
+    const ACTION: Action = Action::Compose;
+    const DOING: &'static str = "exempt or snooze a partner's obligation";
+}
+
 impl Requires for ApprovalPolicy {
     const ACTION: Action = Action::Configure;
     const DOING: &'static str = "change the approval policy";

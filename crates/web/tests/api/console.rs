@@ -283,6 +283,8 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/messages/new".into(), [Page, Page, Refused, Refused]),
         (format!("/admin/messages/{draft_id}/edit"), [Page, Page, Refused, Refused]),
         ("/admin/compliance".into(), [Page; 4]),
+        ("/admin/overdue".into(), [Page; 4]),
+        ("/admin/overdue?all=1".into(), [Page; 4]),
         (format!("/admin/compliance/{id}"), [Page; 4]),
         (format!("/admin/messages/{id}/report"), [Page; 4]),
         (format!("/admin/compliance/{id}/evidence"), [Page; 4]),
