@@ -1,7 +1,7 @@
 //! `/obligations/overdue`: the partner managers' queue; and a decision on one partner's
 //! obligation (`/messages/{id}/compliance/partners/{partner_id}/waiver`).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use tidings_app::App;
@@ -10,7 +10,7 @@ use tidings_core::{MessageId, PartnerId};
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, Problem};
-use crate::extract::{Path, Permitted, Staff};
+use crate::extract::{Path, Permitted, Query, Staff};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -24,7 +24,8 @@ pub struct QueueQuery {
 /// first), not snoozed: those the signed-in staff person manages, or all (`all=true`, and
 /// always for an API token).
 #[utoipa::path(get, path = "/obligations/overdue", tag = "compliance", params(QueueQuery),
-    responses((status = 200, body = Vec<OverdueItem>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = Vec<OverdueItem>), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
 pub async fn queue(
     State(app): State<App>,
     Staff(caller): Staff,
