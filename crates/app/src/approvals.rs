@@ -32,11 +32,7 @@ impl ApprovalPolicy {
 }
 
 pub(crate) async fn policy_in(tx: &mut Tx) -> Result<ApprovalPolicy, AppError> {
-    Ok(match settings::get(tx, SETTING).await? {
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored approval policy: {e}")))?,
-        None => ApprovalPolicy::default(),
-    })
+    Ok(settings::get_json(tx, SETTING).await?)
 }
 
 pub async fn policy(app: &App, caller: &Caller) -> Result<ApprovalPolicy, AppError> {
@@ -51,8 +47,7 @@ pub async fn set_policy(app: &App, caller: &Caller, policy: &ApprovalPolicy) -> 
         tidings_store::topics::get(&mut tx, *topic).await.map_err(|_| AppError::invalid("topics", "no such topic"))?;
     }
     let before = policy_in(&mut tx).await?;
-    let text = serde_json::to_string(policy).map_err(|e| AppError::Unexpected(e.into()))?;
-    settings::put(&mut tx, SETTING, &text).await?;
+    settings::put_json(&mut tx, SETTING, policy).await?;
     audit::entry(caller, "settings.approval_policy", None).before(&before).after(policy).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(policy.clone())

@@ -68,11 +68,7 @@ impl ChannelDefaults {
 }
 
 pub(crate) async fn defaults_in(tx: &mut Tx) -> Result<ChannelDefaults, AppError> {
-    Ok(match settings::get(tx, SETTING).await? {
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored channel defaults: {e}")))?,
-        None => ChannelDefaults::default(),
-    })
+    Ok(settings::get_json(tx, SETTING).await?)
 }
 
 pub async fn defaults(app: &App, caller: &Caller) -> Result<ChannelDefaults, AppError> {
@@ -85,8 +81,7 @@ pub async fn set_defaults(app: &App, caller: &Caller, wanted: &ChannelDefaults) 
     wanted.check()?;
     let mut tx = app.db.begin().await?;
     let before = defaults_in(&mut tx).await?;
-    let text = serde_json::to_string(wanted).map_err(|e| AppError::Unexpected(e.into()))?;
-    settings::put(&mut tx, SETTING, &text).await?;
+    settings::put_json(&mut tx, SETTING, wanted).await?;
     audit::entry(caller, "settings.channel_defaults", None).before(&before).after(wanted).write(app, &mut tx).await?;
     tx.commit().await?;
     Ok(wanted.clone())

@@ -44,7 +44,7 @@ fn summary(
     now: Timestamp,
 ) -> Summary {
     let ask = message.acknowledgment.as_ref();
-    let due_at = ask.and_then(|a| a.obligation.due(a.due_at, released_at));
+    let due_at = ask.and_then(|a| a.due(released_at));
     let owing = partners_unmet.map_or(tally.outstanding() > 0, |n| n > 0);
     Summary {
         message_id: message.id,
@@ -97,13 +97,13 @@ pub async fn report(app: &App, caller: &Caller, message: MessageId) -> Result<Re
     caller.require(Action::ReadDirectory, "read compliance")?;
     let mut tx = app.db.read().await?;
     let (m, released_at) = released(&mut tx, message).await?;
-    let mut partners = store::by_partner(&mut tx, message).await?;
     let counted = tidings_store::reports::of_message(&mut tx, message).await?;
+    let mut partners = store::by_partner(&mut tx, message, &counted).await?;
     let by_channel = crate::channel_report::by_channel(&mut tx, message, &counted).await?;
     let mut progress = tidings_store::obligations::of_message(&mut tx, message).await?;
     let decided = tidings_store::waivers::of_message(&mut tx, message).await?;
     let now = app.clock.now();
-    let due = m.acknowledgment.as_ref().and_then(|a| a.obligation.due(a.due_at, released_at));
+    let due = m.acknowledgment.as_ref().and_then(|a| a.due(released_at));
     let mut states: BTreeMap<PartnerState, i64> = BTreeMap::new();
     for p in &mut partners {
         if let Some(quotas) = progress.remove(&p.partner_id) {
@@ -120,9 +120,7 @@ pub async fn report(app: &App, caller: &Caller, message: MessageId) -> Result<Re
         read: sum.read + p.tally.read,
         acknowledged: sum.acknowledged + p.tally.acknowledged,
     });
-    let unmet = (!states.is_empty()).then(|| {
-        states.iter().filter(|(s, _)| !matches!(s, PartnerState::Met | PartnerState::Exempt)).map(|(_, n)| n).sum()
-    });
+    let unmet = (!states.is_empty()).then(|| states.iter().filter(|(s, _)| s.owes()).map(|(_, n)| n).sum());
     Ok(Report {
         summary: summary(&m, released_at, tally, unmet, now),
         statement: m.acknowledgment.as_ref().map(|a| a.statement.clone()),
@@ -172,12 +170,12 @@ pub async fn partner(
     let partner_name = partners::get(&mut tx, partner).await.ok().map(|p| p.profile.name);
     let quotas = tidings_store::obligations::of_partner(&mut tx, message, partner).await?;
     let now = app.clock.now();
-    let due = m.acknowledgment.as_ref().and_then(|a| a.obligation.due(a.due_at, released_at));
+    let due = m.acknowledgment.as_ref().and_then(|a| a.due(released_at));
     let waiver = tidings_store::waivers::of_partner(&mut tx, message, partner).await?;
     let obligation = (!quotas.is_empty()).then(|| {
         crate::overdue::with_waiver(obligations::standing(&quotas, released_at, due, now), waiver.as_ref(), now)
     });
-    let unmet = obligation.as_ref().map(|o| i64::from(!matches!(o.state, PartnerState::Met | PartnerState::Exempt)));
+    let unmet = obligation.as_ref().map(|o| i64::from(o.state.owes()));
     Ok(PartnerReport {
         summary: summary(&m, released_at, tally, unmet, now),
         partner_id: partner,

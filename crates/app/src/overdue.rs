@@ -66,7 +66,7 @@ pub async fn queue(app: &App, caller: &Caller, all: bool) -> Result<Vec<OverdueI
     let mut out = Vec::new();
     for (m, released_at) in messages::released_critical(&mut tx, MESSAGES_READ).await? {
         let Some(ask) = &m.acknowledgment else { continue };
-        let Some(due) = ask.obligation.due(ask.due_at, released_at) else { continue };
+        let Some(due) = ask.due(released_at) else { continue };
         let candidates = waivers::unmet(&mut tx, m.id, manager, PARTNERS_PER_MESSAGE).await?;
         if candidates.is_empty() {
             continue;

@@ -95,16 +95,11 @@ pub async fn overview(app: &App, lead: &Member) -> Result<Vec<CriticalStatus>, A
             .collect();
         pending.sort_by_key(|c| c.name.to_lowercase());
         let released_at = copies.iter().map(|c| c.released_at).min().unwrap_or(now);
-        let due_at = message.acknowledgment.as_ref().and_then(|a| a.obligation.due(a.due_at, released_at));
+        let due_at = message.acknowledgment.as_ref().and_then(|a| a.due(released_at));
         let quotas = tidings_store::obligations::of_partner(&mut tx, id, partner_id).await?;
         let obligation =
             (!quotas.is_empty()).then(|| tidings_core::obligations::standing(&quotas, released_at, due_at, now));
-        let owing = obligation.as_ref().map_or(!pending.is_empty(), |o| {
-            !matches!(
-                o.state,
-                tidings_core::obligations::PartnerState::Met | tidings_core::obligations::PartnerState::Exempt
-            )
-        });
+        let owing = obligation.as_ref().map_or(!pending.is_empty(), |o| o.state.owes());
         let last_reminded_at = team_store::last_for_partner(&mut tx, id, partner_id).await?;
         let next_reminder_at = last_reminded_at
             .map(|at| Timestamp::from_millis(at.as_millis() + REMIND_EVERY_MS))

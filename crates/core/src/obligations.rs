@@ -101,11 +101,10 @@ impl ObligationDraft {
 }
 
 impl Obligation {
-    /// When it is due: the acknowledgment's due time, else `within_hours` after release.
-    pub fn due(&self, due_at: Option<Timestamp>, released_at: Timestamp) -> Option<Timestamp> {
-        due_at.or_else(|| {
-            self.within_hours.map(|h| Timestamp::from_millis(released_at.as_millis() + i64::from(h) * HOUR_MS))
-        })
+    /// When it is due, `within_hours` after the release (the acknowledgment's own due time,
+    /// when it has one, comes first: see `Acknowledgment::due`).
+    pub fn due_after(&self, released_at: Timestamp) -> Option<Timestamp> {
+        self.within_hours.map(|h| Timestamp::from_millis(released_at.as_millis() + i64::from(h) * HOUR_MS))
     }
 
     /// In words, such as "1 support and 2 operations" or "every recipient".
@@ -173,6 +172,11 @@ pub enum PartnerState {
 
 impl PartnerState {
     pub const ALL: [Self; 5] = [Self::Overdue, Self::AtRisk, Self::Open, Self::Met, Self::Exempt];
+
+    /// The partner still owes something: neither met nor exempt.
+    pub fn owes(self) -> bool {
+        !matches!(self, Self::Met | Self::Exempt)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {

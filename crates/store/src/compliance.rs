@@ -2,12 +2,14 @@
 //! counts, which name each member's partner at release), the members of one partner, and
 //! the evidence of every copy, in pages.
 
+use std::collections::HashMap;
+
 use sqlx::AssertSqlSafe;
 use tidings_core::{MemberId, MessageId, PartnerId, Roles, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::reports::{self, Key};
+use crate::reports::{self, Counts, Key};
 use crate::{Result, Tx};
 
 /// How far one message's acknowledgments have come.
@@ -55,14 +57,18 @@ pub struct PartnerStanding {
 }
 
 /// Every partner the message reached, those with the most outstanding first: from the
-/// report's counts (`reports`), a row per partner however many copies.
-pub async fn by_partner(tx: &mut Tx, message: MessageId) -> Result<Vec<PartnerStanding>> {
-    let counts = reports::of_message(tx, message).await?;
+/// report's counts (`reports::of_message`, read once by the caller, who uses them for
+/// more), a row per partner however many copies.
+pub async fn by_partner(
+    tx: &mut Tx,
+    message: MessageId,
+    counts: &HashMap<Key, Counts>,
+) -> Result<Vec<PartnerStanding>> {
     let mut labels = reports::partner_labels(tx, message).await?;
     let mut rows: Vec<PartnerStanding> = counts
-        .into_iter()
-        .filter_map(|(key, c)| match key {
-            Key::Partner(Some(partner_id)) if c.recipients > 0 => Some((partner_id, c)),
+        .iter()
+        .filter_map(|(key, c)| match *key {
+            Key::Partner(Some(partner_id)) if c.recipients > 0 => Some((partner_id, *c)),
             _ => None,
         })
         .map(|(partner_id, c)| {

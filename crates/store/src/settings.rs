@@ -38,3 +38,17 @@ pub async fn get(tx: &mut Tx, key: &str) -> Result<Option<String>> {
         .await)?;
     Ok(value)
 }
+
+/// A setting kept as JSON: the value under `key`, or the default when none is stored.
+pub async fn get_json<T: serde::de::DeserializeOwned + Default>(tx: &mut Tx, key: &str) -> Result<T> {
+    match get(tx, key).await? {
+        Some(text) => serde_json::from_str(&text).map_err(|e| crate::Error::corrupt(format!("setting {key}: {e}"))),
+        None => Ok(T::default()),
+    }
+}
+
+/// Replaces a setting kept as JSON.
+pub async fn put_json<T: serde::Serialize>(tx: &mut Tx, key: &str, value: &T) -> Result<()> {
+    let text = serde_json::to_string(value).map_err(|e| crate::Error::corrupt(format!("setting {key}: {e}")))?;
+    put(tx, key, &text).await
+}

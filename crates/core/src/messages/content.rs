@@ -58,6 +58,14 @@ pub struct Acknowledgment {
     pub obligation: crate::obligations::Obligation,
 }
 
+impl Acknowledgment {
+    /// When the partners' obligation is due: the stated due time, else the obligation's
+    /// hours after the release.
+    pub fn due(&self, released_at: Timestamp) -> Option<Timestamp> {
+        self.due_at.or_else(|| self.obligation.due_after(released_at))
+    }
+}
+
 impl Content {
     /// Whether any text uses personalization; when none does, every member of a locale
     /// sees the same rendering, which can then be made once.
