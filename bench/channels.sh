@@ -10,9 +10,15 @@
 # and the rate; the same email-only message's rate in a run of its own, to show what the
 # other channels cost email; and the worker's peak resident memory.
 #
-# The providers' rate limits are lifted (SMS_RATE and SLACK_RATE set them) to measure what
-# Tidings itself can send. Every member has one browser subscribed (a stand-in key pair):
-# each notification is encrypted for it (RFC 8291) and signed (VAPID), as for a real one.
+# The providers' rate limits are lifted (SMS_RATE, SLACK_RATE and PUSH_RATE set them) to
+# measure what Tidings itself can send. Every member has one browser subscribed (a stand-in
+# key pair): each notification is encrypted for it (RFC 8291) and signed (VAPID), as for a
+# real one.
+#
+# A third run sends the message again on every channel with the others held to a budget
+# of requests a second (BUDGET_SMS, BUDGET_SLACK, BUDGET_PUSH: 800, 300 and 600, a Slack
+# message being two requests: 2,000 in all) and stops once email has settled: email's rate
+# beside them, against its rate alone, and the requests the others made meanwhile.
 #
 #   bench/channels.sh                 # 100,000 members
 #   MEMBERS=10000 bench/channels.sh
@@ -48,7 +54,8 @@ export TIDINGS_SMTP__PORT=$smtp_port TIDINGS_LOG__LEVEL=warn TIDINGS_OUTBOUND__A
   TIDINGS_SMS__BASE_URL="http://127.0.0.1:$fakes_port" TIDINGS_SMS__ACCOUNT_SID=ACbench \
   TIDINGS_SMS__AUTH_TOKEN=fake TIDINGS_SMS__FROM=+15005550006 \
   TIDINGS_SLACK__API_URL="http://127.0.0.1:$fakes_port" TIDINGS_SLACK__BOT_TOKEN=xoxb-bench \
-  TIDINGS_SMS__RATE_PER_SECOND=${SMS_RATE:-1000000} TIDINGS_SLACK__RATE_PER_SECOND=${SLACK_RATE:-1000000}
+  TIDINGS_SMS__RATE_PER_SECOND=${SMS_RATE:-1000000} TIDINGS_SLACK__RATE_PER_SECOND=${SLACK_RATE:-1000000} \
+  TIDINGS_WEB_PUSH__RATE_PER_SECOND=${PUSH_RATE:-1000000}
 
 # CHANNELS (a JSON list): a fresh database, the directory, the message released on them.
 prepare() {
@@ -80,9 +87,10 @@ PUSH_KEY=$(python3 -c "import base64; print(base64.urlsafe_b64encode(bytes.fromh
   '6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296' \
   '4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5')).decode().rstrip('='))")
 
-# Runs the worker until nothing is left; prints "channel seconds" a line as each channel
-# empties, then the worker's peak RSS in KB.
+# Runs the worker until nothing is left (or, given `email`, until email has settled);
+# prints "channel seconds" a line as each channel empties, then the worker's peak RSS in KB.
 work() {
+  local until=${1:-}
   local start left done_channels=""
   start=$(date +%s.%N)
   local fakes_before
@@ -103,6 +111,14 @@ work() {
       fi
     done
     [ -z "$left" ] && break
+    if [ -n "$until" ] && grep -qw "$until" <<< "$done_channels"; then
+      # Settled by the time the last email was (each row's updated_at is when it settled).
+      local last="(select max(updated_at) from deliveries where channel = 'email')"
+      echo "meanwhile $(sqlite3 "$WORK/bench.db" "select coalesce(sum(case channel when 'slack' then 2 else 1 end), 0) \
+        from deliveries where channel not in ('inbox', 'email') and status = 'sent' and updated_at <= $last") \
+        $(sqlite3 "$WORK/bench.db" "select count(*) from channel_posts where status = 'sent' and updated_at <= $last")"
+      break
+    fi
     sleep 0.2
   done
   kill -TERM "$(pgrep -P "$time_pid")"
@@ -151,3 +167,17 @@ if [ "$unsent" != 0 ]; then
   sqlite3 "$WORK/bench.db" "select channel, status, error, count(*) from deliveries where status <> 'sent' group by 1, 2, 3 limit 5" >&2
   exit 1
 fi
+
+# The same message on every channel, the others held to the budget, until email settles.
+prepare '["inbox", "email", "sms", "slack", "web_push", "teams"]'
+TIDINGS_SMS__RATE_PER_SECOND=${BUDGET_SMS:-800} TIDINGS_SLACK__RATE_PER_SECOND=${BUDGET_SLACK:-300} \
+  TIDINGS_WEB_PUSH__RATE_PER_SECOND=${BUDGET_PUSH:-600} work email > "$WORK/budget"
+secs=$(grep '^email ' "$WORK/budget" | cut -d' ' -f2)
+alone=$(grep '^email ' "$WORK/alone" | cut -d' ' -f2)
+read -r requests posts < <(grep '^meanwhile ' "$WORK/budget" | cut -d' ' -f2-)
+echo
+echo "| run | email settled after | email per second | email's rate against alone | others' requests meanwhile | per second |"
+echo "|---|---|---|---|---|---|"
+printf '| others held to %s SMS, %s Slack, %s push a second | %.1f s | %.0f | %.1f %% | %s (and %s Teams posts) | %.0f |\n' \
+  "${BUDGET_SMS:-800}" "${BUDGET_SLACK:-300}" "${BUDGET_PUSH:-600}" "$secs" "$(rate "$secs")" \
+  "$(echo "100 * $alone / $secs" | bc -l)" "$requests" "$posts" "$(echo "($requests + $posts) / $secs" | bc -l)"

@@ -61,6 +61,15 @@ async fn check_references(app: &App, tx: &mut Tx, m: &Message, before: Option<&M
             errors.add("channels", format!("no {channel} provider is configured, so {channel} would reach nobody"));
         }
     }
+    if let Some(key) = m.acknowledgment.as_ref().and_then(|a| a.ladder.as_ref()) {
+        match tidings_store::ladders::get(tx, key).await {
+            Ok(_) => {}
+            Err(tidings_store::Error::NotFound) => {
+                errors.add("acknowledgment.ladder", format!("no escalation ladder '{key}'"));
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
     if let Err(e) = topics::get(tx, m.topic_id).await {
         match e {
             tidings_store::Error::NotFound => errors.add("topic_id", "no such topic"),

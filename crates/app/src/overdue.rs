@@ -135,6 +135,12 @@ pub async fn decide(
     let mut tx = app.db.begin().await?;
     owed(&mut tx, message, partner).await?;
     let before = waivers::set(&mut tx, message, partner, &waiver).await?;
+    // Nobody at a partner exempted or snoozed is chased meanwhile.
+    let why = match draft.kind {
+        WaiverKind::Exempt => "the partner was exempted before this was sent",
+        WaiverKind::Snoozed => "the partner was snoozed before this was sent",
+    };
+    tidings_store::deliveries::chase::withdraw_for_partner(&mut tx, message, partner, now, why).await?;
     let action = match draft.kind {
         WaiverKind::Exempt => "obligation.exempt",
         WaiverKind::Snoozed => "obligation.snooze",

@@ -124,6 +124,9 @@ pub(crate) async fn fan_out(app: &App, id: MessageId) -> Result<ReleaseReport, A
         let batch = deliveries::release_batch(&mut tx, &release, cursor, BATCH).await?;
         if let Some(ask) = message.acknowledgment.as_ref().filter(|_| batch.done) {
             tidings_store::obligations::start(&mut tx, id, &ask.obligation).await?;
+            if !message.audience.test_send {
+                start_ladder(&mut tx, id, ask.ladder.as_ref(), topic.id, release.now).await?;
+            }
         }
         if batch.done && !message.audience.test_send {
             let data = serde_json::json!({
@@ -185,4 +188,28 @@ pub async fn tick(app: &App) -> Result<(), AppError> {
         tracing::info!(message = %id, "message sent: every delivery has an outcome");
     }
     Ok(())
+}
+
+/// Copies the message's escalation ladder (its own, else its topic's) onto it, so later
+/// edits of the ladder leave this chase as it was released.
+async fn start_ladder(
+    tx: &mut tidings_store::Tx,
+    id: MessageId,
+    own: Option<&tidings_core::Slug>,
+    topic: tidings_core::TopicId,
+    now: tidings_core::Timestamp,
+) -> Result<(), AppError> {
+    let key = match own {
+        Some(key) => Some(key.clone()),
+        None => tidings_store::ladders::of_topic(tx, topic).await?,
+    };
+    let Some(key) = key else { return Ok(()) };
+    match tidings_store::ladders::get(tx, &key).await {
+        Ok(ladder) => Ok(tidings_store::ladders::start(tx, id, &ladder, now).await?),
+        Err(tidings_store::Error::NotFound) => {
+            tracing::warn!(message = %id, ladder = %key, "the message's escalation ladder no longer exists: nobody is chased");
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

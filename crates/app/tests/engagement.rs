@@ -29,7 +29,7 @@ async fn activity_and_rates_follow_what_members_do(app: App) {
         importance: Some("critical".into()),
         content: Some(ContentDraft { default_locale: None, variants: [("en".to_owned(), variant)].into() }),
         audience: Some(AudienceDraft { partners: vec![target.partner_id], ..Default::default() }),
-        acknowledgment: Some(AcknowledgmentDraft { statement: Some("Done".into()), due_at: None, obligation: None }),
+        acknowledgment: Some(AcknowledgmentDraft { statement: Some("Done".into()), ..Default::default() }),
         ..Default::default()
     };
     let id = messages::create(&app, &operator, &draft).await.unwrap().id;

@@ -230,6 +230,15 @@ impl Channels {
         self.with_quota(channel, Quota::per_second(per_second))
     }
 
+    /// Waits until `channel` may send again under its rate (at once where it has none).
+    /// Sends that do not go through [`Channels::send`] (a notification to each of a
+    /// member's browsers) wait here, one turn a request.
+    pub async fn wait_turn(&self, channel: Channel) {
+        if let Some(limiter) = self.limits.get(&channel) {
+            limiter.until_ready().await;
+        }
+    }
+
     fn with_quota(mut self, channel: Channel, quota: Quota) -> Self {
         Arc::make_mut(&mut self.limits).insert(channel, Arc::new(RateLimiter::direct(quota)));
         self
@@ -362,9 +371,7 @@ impl Channels {
         if let Some(paused) = breaker.and_then(Breaker::check) {
             return paused;
         }
-        if let Some(limiter) = self.limits.get(&channel) {
-            limiter.until_ready().await;
-        }
+        self.wait_turn(channel).await;
         let outcome = match (self.providers.get(&channel), payload) {
             (None, _) => Outcome::Transient(format!("no provider for {channel} is configured")),
             (Some(Provider::Smtp(mailer)), Payload::Email(email)) => mailer.send(email).await,

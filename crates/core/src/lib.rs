@@ -9,6 +9,7 @@ pub mod country;
 pub mod deliveries;
 pub mod email;
 pub mod errors;
+pub mod escalation;
 pub mod groups;
 pub mod ids;
 pub mod locale;
@@ -27,6 +28,7 @@ pub mod time;
 pub mod timezone;
 pub mod topics;
 pub mod webhooks;
+pub mod working_hours;
 
 pub use attributes::{AttrKey, AttrKind, AttrValue, Attributes};
 pub use catalog::{Catalog, PartnerTier, PartnerType, Region};

@@ -270,6 +270,15 @@ pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<Recorded> {
         }
         _ => false,
     };
+    // Chasing stops at once: the member's queued reminders, and once the partner has met
+    // its obligation, every reminder and escalation to its people.
+    let chase = crate::deliveries::chase::withdraw_for_member(tx, a.message_id, a.member_id, a.acknowledged_at);
+    chase.await?;
+    if let (true, Some((Some(partner), _))) = (partner_met, copy) {
+        let partner = PartnerId::from_uuid(partner);
+        let why = "the partner met its obligation before this was sent";
+        crate::deliveries::chase::withdraw_for_partner(tx, a.message_id, partner, a.acknowledged_at, why).await?;
+    }
     Ok(Recorded { new: true, partner_met })
 }
 

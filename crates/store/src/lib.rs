@@ -20,6 +20,7 @@ pub mod events;
 pub mod groups;
 pub mod inbox;
 pub mod jobs;
+pub mod ladders;
 pub mod members;
 pub mod messages;
 pub mod obligations;

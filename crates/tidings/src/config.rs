@@ -36,7 +36,23 @@ pub struct Config {
     pub widget: WidgetConfig,
     pub sms: SmsSettings,
     pub slack: SlackSettings,
+    pub web_push: WebPushSettings,
     pub outbound: OutboundSettings,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebPushSettings {
+    /// The most notifications a second Tidings hands push services. They publish no
+    /// limit, but each notification costs a key agreement and an encryption (RFC 8291):
+    /// the cap keeps a large audience's browsers from taking the CPU email needs.
+    pub rate_per_second: u32,
+}
+
+impl Default for WebPushSettings {
+    fn default() -> Self {
+        Self { rate_per_second: 500 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -266,6 +282,7 @@ impl Default for Config {
             widget: WidgetConfig::default(),
             sms: SmsSettings::default(),
             slack: SlackSettings::default(),
+            web_push: WebPushSettings::default(),
             outbound: OutboundSettings::default(),
         }
     }
@@ -389,6 +406,7 @@ impl Config {
             worker: &'a WorkerSettings,
             sms: &'a SmsSettings,
             slack: &'a SlackSettings,
+            web_push: WebPushSettings,
             outbound: OutboundSettings,
             catalog: &'a Catalog,
         }
@@ -402,6 +420,7 @@ impl Config {
             worker: &defaults.worker,
             sms: &defaults.sms,
             slack: &defaults.slack,
+            web_push: defaults.web_push,
             outbound: defaults.outbound,
             catalog: &defaults.catalog,
         };

@@ -143,6 +143,9 @@ pub async fn seed(app: &App) -> Result<Option<Seeded>, AppError> {
         )
         .await?;
     }
+    // The ladder that chases must-know recalls, for the operations topic's messages.
+    let ladder = tidings_core::escalation::LadderDraft::must_know_recall().validate()?;
+    tidings_store::ladders::put(&mut tx, &ladder, now).await?;
     for (key, name, description) in TOPICS {
         let keyed =
             KeyedDraft { key: Some(key.into()), name: Some(name.into()), description: Some(description.into()) }
@@ -150,6 +153,9 @@ pub async fn seed(app: &App) -> Result<Option<Seeded>, AppError> {
         let id = TopicId::new();
         topics::insert(&mut tx, id, &keyed, now).await?;
         topics::set_policies(&mut tx, id, &topic_policies(key)).await?;
+        if key == "operations" {
+            tidings_store::ladders::set_for_topic(&mut tx, id, Some(&ladder.key)).await?;
+        }
     }
     for (key, name, description) in GROUPS {
         let keyed =

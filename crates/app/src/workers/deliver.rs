@@ -401,6 +401,7 @@ async fn push(
     let mut answers = Vec::with_capacity(browsers.len());
     for b in browsers {
         let s = Subscription { endpoint: b.endpoint.clone(), p256dh: b.p256dh.clone(), auth: b.auth.clone() };
+        app.channels.wait_turn(Channel::WebPush).await;
         answers.push((b.endpoint.clone(), sender.send(&s, &p.body, p.urgency).await));
     }
     let gone: Vec<String> = answers.iter().filter(|(_, a)| *a == Answer::Gone).map(|(e, _)| e.clone()).collect();

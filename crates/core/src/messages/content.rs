@@ -56,6 +56,9 @@ pub struct Acknowledgment {
     /// What each partner owes (every recipient unless said otherwise).
     #[serde(default)]
     pub obligation: crate::obligations::Obligation,
+    /// The escalation ladder that chases it (its key), else the topic's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ladder: Option<crate::Slug>,
 }
 
 impl Acknowledgment {

@@ -58,6 +58,9 @@ pub struct AcknowledgmentDraft {
     /// What each partner owes: every recipient (the default), or so many people in some
     /// roles, and a due time relative to the release.
     pub obligation: Option<crate::obligations::ObligationDraft>,
+    /// The key of the escalation ladder that chases the message; the topic's ladder when
+    /// not given or "".
+    pub ladder: Option<String>,
 }
 
 /// Raw message input; every field optional so a draft can change a stored message.
@@ -166,8 +169,14 @@ impl MessageDraft {
                         None => None,
                     };
                     let obligation = a.obligation.clone().unwrap_or_default().validate(&mut errors);
+                    let ladder = match a.ladder.as_deref().map(str::trim) {
+                        None | Some("") => None,
+                        Some(key) => errors.check("acknowledgment.ladder", crate::Slug::parse(key)),
+                    };
                     match (statement, obligation) {
-                        (Some(statement), Some(obligation)) => Some(Acknowledgment { statement, due_at, obligation }),
+                        (Some(statement), Some(obligation)) => {
+                            Some(Acknowledgment { statement, due_at, obligation, ladder })
+                        }
                         _ => None,
                     }
                 }
@@ -207,6 +216,7 @@ mod tests {
                 statement: Some("I checked our stock".into()),
                 due_at: Some("2026-12-01".into()),
                 obligation: None,
+                ladder: None,
             }),
             ..Default::default()
         }

@@ -268,7 +268,7 @@ fn topic_condition(d: Dialect, key: &Slug, policies: &TopicPolicies, f: &mut Fil
 /// `may_reach` for one outside channel, past the topic (the recipient row already holds
 /// that): the member has not turned the channel off, and the channel's own rule. `None`
 /// for channels that need an address Tidings does not hold yet.
-fn channel_condition(d: Dialect, channel: Channel) -> Option<String> {
+pub(super) fn channel_condition(d: Dialect, channel: Channel) -> Option<String> {
     let name = channel.as_str();
     let open = match d {
         Dialect::Sqlite => format!("coalesce(json_extract(mp.channels, '$.{name}'), 1) = 1"),
@@ -294,18 +294,22 @@ fn channel_condition(d: Dialect, channel: Channel) -> Option<String> {
 /// topic.
 fn outside_condition(d: Dialect, r: &Release<'_>, channel: Channel, f: &mut Filter) -> Option<String> {
     let own = channel_condition(d, channel)?;
+    Some(format!("{own} and {}", topic_channel_condition(d, r.topic_key, channel, f)))
+}
+
+/// The member has not turned `channel` off for the topic `topic_key`.
+pub(super) fn topic_channel_condition(d: Dialect, topic_key: &Slug, channel: Channel, f: &mut Filter) -> String {
     let name = channel.as_str();
-    let for_topic = match d {
+    match d {
         Dialect::Sqlite => {
-            let path = f.bind(Value::Text(format!("$.\"{}\".{name}", r.topic_key)));
+            let path = f.bind(Value::Text(format!("$.\"{topic_key}\".{name}")));
             format!("coalesce(json_extract(mp.topic_channels, {path}), 1) = 1")
         }
         Dialect::Postgres => {
-            let key = f.bind(Value::Text(r.topic_key.to_string()));
+            let key = f.bind(Value::Text(topic_key.to_string()));
             format!("coalesce((mp.topic_channels -> {key} ->> '{name}')::boolean, true)")
         }
-    };
-    Some(format!("{own} and {for_topic}"))
+    }
 }
 
 /// How many members the message would reach (the audience that takes the topic), and how

@@ -2,6 +2,7 @@
 //! and sequences queue further deliveries with their own purpose (`queue`); workers claim
 //! due deliveries under a lease and record what each attempt came to (`work`).
 
+pub mod chase;
 mod fan_out;
 mod work;
 

@@ -88,6 +88,14 @@ pub enum MessageCommand {
     /// Partners whose obligation on a recent must-know message is overdue or at risk, a
     /// line each: state, due time, partner, message, what is missing.
     Overdue,
+    /// The message's escalation ladder: each step's time and what it queued, and the next
+    /// step. Without --dry-run the next step runs now, before its time.
+    Chase {
+        id: MessageId,
+        /// Only say what the next step would do and when (counted, then rolled back).
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Build the message's report counts again from its copies and deliveries (after
     /// restoring a backup or changing rows by hand).
     Recount { id: MessageId },
@@ -202,6 +210,7 @@ pub async fn run(app: &App, command: MessageCommand) -> anyhow::Result<ExitCode>
                 println!("{}\t{due}\t{}\t{}\t{}", i.state.as_str(), i.partner_name, i.title, i.reason);
             }
         }
+        MessageCommand::Chase { id, dry_run } => chase(app, &caller, id, dry_run).await?,
         MessageCommand::Recount { id } => {
             tidings_app::reports::recount(app, &caller, id).await.map_err(fail)?;
             println!("recounted");
@@ -268,4 +277,37 @@ pub async fn widget_token(app: &App, key: &str, minutes: i64) -> anyhow::Result<
     let claims = tidings_app::widget::WidgetClaims { member_id: Some(member.id), exp, ..Default::default() };
     println!("{}", tidings_app::widget::sign(&secret, &claims));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the message's chase, a line a step, after running the next one now unless
+/// `dry_run`.
+async fn chase(app: &tidings_app::App, caller: &Caller, id: MessageId, dry_run: bool) -> anyhow::Result<()> {
+    if !dry_run {
+        match tidings_app::chase::run_now(app, caller, id).await.map_err(fail)? {
+            Some(ran) => println!("ran {} ({}): {} queued", ran.step.purpose, ran.step.target.as_str(), ran.queued),
+            None => println!("no step left to run"),
+        }
+    }
+    let Some(plan) = tidings_app::chase::plan(app, caller, id).await.map_err(fail)? else {
+        anyhow::bail!("message {id} has no escalation ladder running");
+    };
+    println!("ladder {} ({}), started {}", plan.ladder.key, plan.ladder.name, plan.started_at.to_rfc3339());
+    for s in &plan.steps {
+        let state = match (s.ran_at, s.queued) {
+            (Some(at), Some(n)) => format!("ran {}, {n} queued", at.to_rfc3339()),
+            _ => "not yet".to_owned(),
+        };
+        println!("{}\t{}\t{}\t{}", s.step.due_at.to_rfc3339(), s.step.purpose, s.step.target.as_str(), state);
+    }
+    match plan.next {
+        Some(next) => println!(
+            "next: {} to {} at {}: would queue {} as things stand",
+            next.step.purpose,
+            next.step.target.as_str(),
+            next.step.due_at.to_rfc3339(),
+            next.queued
+        ),
+        None => println!("next: nothing; the ladder is done"),
+    }
+    Ok(())
 }

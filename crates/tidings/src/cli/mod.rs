@@ -3,6 +3,7 @@
 mod audience;
 mod channels;
 mod data;
+mod ladders;
 mod messages;
 mod serve;
 mod topics;
@@ -80,6 +81,9 @@ enum Command {
     /// Topics and their policy per role.
     #[command(subcommand)]
     Topic(topics::TopicCommand),
+    /// Escalation ladders: who is chased about an unacknowledged must-know message, when.
+    #[command(subcommand)]
+    Ladder(ladders::LadderCommand),
     /// Partners' shared Teams and Slack channels, bound by their webhook URLs.
     #[command(subcommand)]
     Channel(channels::ChannelCommand),
@@ -272,10 +276,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         allow_loopback: config.outbound.allow_loopback || fakes.is_some(),
     };
     let push_http = tidings_channels::outbound::Outbound::new(policy).map_err(|e| anyhow::anyhow!(e))?;
+    let push_rate = std::num::NonZeroU32::new(config.web_push.rate_per_second)
+        .ok_or_else(|| anyhow::anyhow!("[web_push] rate_per_second must be at least 1"))?;
     let app = app
         .with_web_push(push_http, &push_contact(&config.mail.from))
         .await
         .map_err(|e| anyhow::anyhow!("loading the web push key: {e}"))?;
+    let channels = app.channels.clone().with_rate(tidings_core::consent::Channel::WebPush, push_rate);
+    let app = App { channels, ..app };
     let code = match cli.command {
         Command::Serve { demo, no_worker, .. } => serve::run(app, &config, demo, !no_worker).await?,
         Command::Worker => serve::worker(app, &config).await?,
@@ -302,6 +310,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Topic(command) => topics::run(&app, command).await?,
+        Command::Ladder(command) => ladders::run(&app, command).await?,
         Command::Channel(command) => channels::run(&app, command).await?,
         Command::Webhook(command) => webhooks::run(&app, command).await?,
         Command::Segment(command) => audience::segment(&app, command).await?,

@@ -34,6 +34,8 @@ pub struct ComposeForm {
     pub variants: Vec<VariantForm>,
     pub ack_statement: String,
     pub ack_due: String,
+    /// The escalation ladder's key; empty: the topic's.
+    pub ack_ladder: String,
     /// Role to how many people at each partner must acknowledge (empty or 0: not asked).
     pub ack_roles: std::collections::BTreeMap<String, String>,
     /// Due this many hours after the release, when no due time is given.
@@ -157,6 +159,7 @@ impl ComposeForm {
                 "default_locale" => form.default_locale = value,
                 "ack_statement" => form.ack_statement = value,
                 "ack_due" => form.ack_due = value,
+                "ack_ladder" => form.ack_ladder = value,
                 "ack_within_hours" => form.ack_within_hours = value,
                 role if role.starts_with("ack_role_") => {
                     form.ack_roles.insert(role.trim_start_matches("ack_role_").to_owned(), value);
@@ -231,6 +234,12 @@ impl ComposeForm {
             variants,
             ack_statement: m.acknowledgment.as_ref().map(|a| a.statement.clone()).unwrap_or_default(),
             ack_due: date(m.acknowledgment.as_ref().and_then(|a| a.due_at)),
+            ack_ladder: m
+                .acknowledgment
+                .as_ref()
+                .and_then(|a| a.ladder.as_ref())
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             ack_roles: m
                 .acknowledgment
                 .iter()
@@ -339,6 +348,7 @@ impl ComposeForm {
             due_at: statement.as_ref().and(text(&self.ack_due)),
             statement,
             obligation: Some(obligation),
+            ladder: Some(self.ack_ladder.trim().to_owned()),
         });
         errors.finish(|| {
             Some(MessageDraft {

@@ -59,6 +59,7 @@ pub(super) struct Choices {
     pub(super) tiers: Vec<String>,
     pub(super) regions: Vec<String>,
     pub(super) roles: Vec<&'static str>,
+    pub(super) ladders: Vec<tidings_core::escalation::Ladder>,
 }
 
 pub(super) async fn choices(app: &App, console: &Console) -> Result<Choices, AppError> {
@@ -73,6 +74,7 @@ pub(super) async fn choices(app: &App, console: &Console) -> Result<Choices, App
         tiers: names(&catalog.partner_tiers),
         regions: names(&catalog.regions),
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        ladders: tidings_app::ladders::list(app, caller).await?,
     })
 }
 

@@ -11,6 +11,7 @@ mod consent;
 mod groups;
 mod imports;
 pub(crate) mod inbox;
+mod ladders;
 mod members;
 mod messages;
 mod obligations;
@@ -53,6 +54,7 @@ use utoipa_axum::routes;
         (name = "messages", description = "Composing messages: drafts, schedules, previews"),
         (name = "sending", description = "Releasing messages, their events and reports, bounces"),
         (name = "compliance", description = "Who acknowledged each must-know message, partner by partner, and the evidence as CSV"),
+        (name = "chase", description = "Escalation ladders: reminders to who has not acknowledged, then their partner's lead, then the partner manager; a message's chase and a dry run of its next step"),
         (name = "audit", description = "The audit log of staff actions (admins only)"),
         (name = "inbox", description = "A member's own inbox, with a member token: one from POST /members/{id}/token, or one the vendor's server signs for the embeddable inbox (tw1., see docs/widget.md). The same operations are served under /widget/v1/inbox to the origins in [widget] allowed_origins (CORS)."),
     )
@@ -136,6 +138,10 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(channel_setup::overview))
         .routes(routes!(obligations::queue))
         .routes(routes!(obligations::decide, obligations::undo))
+        .routes(routes!(ladders::list))
+        .routes(routes!(ladders::show, ladders::put, ladders::delete))
+        .routes(routes!(ladders::topic_ladder, ladders::set_topic_ladder))
+        .routes(routes!(ladders::plan))
         .routes(routes!(channel_setup::defaults, channel_setup::set_defaults))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::show, webhooks::update, webhooks::delete))

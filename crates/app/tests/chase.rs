@@ -1,0 +1,198 @@
+//! Escalation ladders driven by the test clock over simulated days: each step fires at its
+//! time and lands in each member's working hours, reminds only those who still owe, on
+//! their next open channel, tells the lead of a partner that still owes, stops for a
+//! member who acknowledges and for a partner that meets its obligation, and never runs a
+//! step twice.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use tidings_app::consent::{self, ConsentInput};
+use tidings_app::inbox::Origin;
+use tidings_app::{App, Caller, chase};
+use tidings_channels::{Channels, Outbox, Provider};
+use tidings_core::consent::Channel;
+use tidings_core::deliveries::{DeliveryStatus, Purpose};
+use tidings_core::escalation::{LadderDraft, LadderStep, StepTarget};
+use tidings_core::{Member, MemberDraft, MessageId, Partner, PartnerDraft, Timestamp};
+
+both_engines!(
+    unseeded:
+    a_ladder_chases_who_still_owes_in_their_working_hours_and_stops_when_they_acknowledge,
+    a_ladder_edited_after_release_leaves_the_running_one_as_it_was,
+);
+
+const HOUR: i64 = 3_600_000;
+
+async fn partner(app: &App, name: &str) -> Partner {
+    let draft = PartnerDraft { name: Some(name.into()), partner_type: Some("dealer".into()), ..Default::default() };
+    tidings_app::partners::create(app, &Caller::operator(), &draft).await.unwrap()
+}
+
+/// A member who opted in to email and, with a phone, to SMS.
+async fn member(app: &App, partner: &Partner, email: &str, roles: &str, zone: &str, phone: Option<&str>) -> Member {
+    let draft = MemberDraft {
+        partner_id: Some(partner.id),
+        email: Some(email.into()),
+        roles: Some(vec![roles.into()]),
+        time_zone: Some(zone.into()),
+        phone: phone.map(Into::into),
+        ..Default::default()
+    };
+    let m = tidings_app::members::create(app, &Caller::operator(), &draft).await.unwrap();
+    let purposes: &[&str] = if phone.is_some() { &["email", "sms"] } else { &["email"] };
+    for purpose in purposes {
+        let input =
+            ConsentInput { purpose: (*purpose).into(), granted: true, lawful_basis: None, text_version: "v1".into() };
+        consent::record(app, &Caller::operator(), m.id, &input).await.unwrap();
+    }
+    m
+}
+
+async fn ladder(app: &App, steps: &[(u32, StepTarget)]) {
+    let draft = LadderDraft {
+        key: Some("recall-chase".into()),
+        name: Some("Recall chase".into()),
+        steps: Some(steps.iter().map(|(h, t)| LadderStep { after_hours: *h, target: *t }).collect()),
+        repeat: None,
+        working_hours_only: None,
+    };
+    tidings_app::ladders::put(app, &Caller::operator(), &draft).await.unwrap();
+}
+
+async fn recall(app: &App) -> MessageId {
+    let topic =
+        tidings_core::TopicDraft { key: Some("recalls".into()), name: Some("Recalls".into()), ..Default::default() };
+    tidings_app::topics::create(app, &Caller::operator(), &topic).await.unwrap();
+    let draft: tidings_core::messages::MessageDraft = serde_json::from_value(serde_json::json!({
+        "topic": "recalls",
+        "importance": "critical",
+        "channels": ["inbox", "email"],
+        "content": {"variants": {"en": {"title": "Recall of lot 9", "what_to_do": "Pull it."}}},
+        "audience": {"rule": "member.email exists"},
+        "acknowledgment": {"statement": "Pulled.", "ladder": "recall-chase",
+            "obligation": {"roles": {"support": 1, "operations": 1}, "within_hours": 96}}
+    }))
+    .unwrap();
+    let id = tidings_app::messages::create(app, &Caller::operator(), &draft).await.unwrap().id;
+    tidings_app::release::release(app, &Caller::operator(), id).await.unwrap();
+    id
+}
+
+async fn acknowledge(app: &App, member: &Member, id: MessageId) {
+    let origin = Origin { ip: None, user_agent: None };
+    let seen = tidings_app::inbox::view(app, member, id, &origin).await.unwrap();
+    tidings_app::inbox::acknowledge(app, member, id, &seen.rendered.content_hash, &origin).await.unwrap();
+}
+
+/// The deliveries of `purpose`: (member's email, channel, status, due time).
+async fn sends(app: &App, id: MessageId, purpose: Purpose) -> Vec<(String, Channel, DeliveryStatus, Option<i64>)> {
+    let mut tx = app.db.read().await.unwrap();
+    let all = tidings_store::deliveries::of_message(&mut tx, id).await.unwrap();
+    let mut out = Vec::new();
+    for d in all.into_iter().filter(|d| d.purpose == purpose) {
+        let m = tidings_store::members::get(&mut tx, d.member_id).await.unwrap();
+        out.push((m.profile.email.to_string(), d.channel, d.status, d.due_at.map(|t| t.as_millis())));
+    }
+    out.sort();
+    out
+}
+
+fn at(text: &str) -> i64 {
+    let zoned: jiff::Zoned = text.parse().unwrap();
+    zoned.timestamp().as_millisecond()
+}
+
+async fn a_ladder_chases_who_still_owes_in_their_working_hours_and_stops_when_they_acknowledge(mut app: App) {
+    let outbox = Outbox::new();
+    app.channels = Channels::default()
+        .with(Channel::Email, Provider::Memory(outbox.clone()))
+        .with(Channel::Sms, Provider::Memory(outbox.clone()));
+    let (acme, beta) = (partner(&app, "Acme").await, partner(&app, "Beta").await);
+    let berlin = "Europe/Berlin";
+    let ana = member(&app, &acme, "ana@acme.example", "support", berlin, Some("+4915112345678")).await;
+    let bo = member(&app, &acme, "bo@acme.example", "operations", berlin, None).await;
+    member(&app, &acme, "cy@acme.example", "sales", berlin, None).await;
+    member(&app, &acme, "lea@acme.example", "partner_lead", berlin, None).await;
+    let kei = member(&app, &beta, "kei@beta.example", "support", "Asia/Tokyo", None).await;
+    member(&app, &beta, "lin@beta.example", "partner_lead", "Asia/Tokyo", None).await;
+    ladder(&app, &[(24, StepTarget::Members), (24, StepTarget::PartnerLead), (24, StepTarget::Members)]).await;
+    // Released Thursday 2026-05-28 20:26 UTC.
+    let id = recall(&app).await;
+    acknowledge(&app, &bo, id).await;
+
+    // Nothing is due before the first step's time.
+    app.clock.advance(23 * HOUR);
+    chase::tick(&app).await.unwrap();
+    assert!(sends(&app, id, Purpose::Reminder(1)).await.is_empty());
+
+    // Friday 20:26 UTC: evening in Berlin, Saturday morning in Tokyo. Each reminder waits
+    // for Monday nine o'clock where the member is. Bo acknowledged; Cy (sales) counts
+    // toward nothing Acme owes; leads get no reminder.
+    app.clock.advance(HOUR);
+    chase::tick(&app).await.unwrap();
+    let monday_berlin = at("2026-06-01T09:00[Europe/Berlin]");
+    let monday_tokyo = at("2026-06-01T09:00[Asia/Tokyo]");
+    let queued = DeliveryStatus::Queued;
+    assert_eq!(
+        sends(&app, id, Purpose::Reminder(1)).await,
+        [
+            ("ana@acme.example".into(), Channel::Email, queued, Some(monday_berlin)),
+            ("kei@beta.example".into(), Channel::Email, queued, Some(monday_tokyo)),
+        ]
+    );
+    // The tick again at the same time runs nothing twice.
+    chase::tick(&app).await.unwrap();
+    assert_eq!(sends(&app, id, Purpose::Reminder(1)).await.len(), 2);
+
+    // Kei acknowledges before the reminder goes: it is withdrawn, and Beta has met its
+    // obligation (its one support person), so its lead is never told.
+    acknowledge(&app, &kei, id).await;
+    let reminders = sends(&app, id, Purpose::Reminder(1)).await;
+    assert_eq!(reminders[1].2, DeliveryStatus::Suppressed, "{reminders:?}");
+
+    // Saturday: the lead of Acme, which still owes a support acknowledgment, is told.
+    app.clock.advance(24 * HOUR);
+    chase::tick(&app).await.unwrap();
+    let monday_berlin_leads = sends(&app, id, Purpose::Escalation(1)).await;
+    assert_eq!(monday_berlin_leads, [("lea@acme.example".into(), Channel::Email, queued, Some(monday_berlin))]);
+
+    // Sunday: the second reminder goes on Ana's next open channel, SMS.
+    app.clock.advance(24 * HOUR);
+    let plan = chase::plan(&app, &Caller::operator(), id).await.unwrap().unwrap();
+    let next = plan.next.unwrap();
+    assert_eq!((next.step.purpose, next.queued), (Purpose::Reminder(2), 1), "the dry run counts Ana");
+    assert!(sends(&app, id, Purpose::Reminder(2)).await.is_empty(), "a dry run queues nothing");
+    chase::tick(&app).await.unwrap();
+    assert_eq!(
+        sends(&app, id, Purpose::Reminder(2)).await,
+        [("ana@acme.example".into(), Channel::Sms, queued, Some(monday_berlin))]
+    );
+
+    // Ana acknowledges: Acme has met its obligation, every queued chase to its people is
+    // withdrawn, and the ladder has nothing left.
+    acknowledge(&app, &ana, id).await;
+    for purpose in [Purpose::Reminder(1), Purpose::Reminder(2), Purpose::Escalation(1)] {
+        let left: Vec<_> = sends(&app, id, purpose).await.into_iter().filter(|s| s.2 == queued).collect();
+        assert!(left.is_empty(), "{purpose}: {left:?}");
+    }
+    let plan = chase::plan(&app, &Caller::operator(), id).await.unwrap().unwrap();
+    let ran: Vec<Option<i64>> = plan.steps.iter().map(|s| s.queued).collect();
+    assert_eq!(ran, [Some(2), Some(1), Some(1)]);
+    assert!(plan.next.is_none());
+    assert_eq!(plan.steps[0].ran_at, Some(Timestamp::from_millis(common::NOW + 24 * HOUR)));
+}
+
+async fn a_ladder_edited_after_release_leaves_the_running_one_as_it_was(mut app: App) {
+    app.channels = Channels::default().with(Channel::Email, Provider::Memory(Outbox::new()));
+    let acme = partner(&app, "Acme").await;
+    member(&app, &acme, "ana@acme.example", "support", "UTC", None).await;
+    ladder(&app, &[(24, StepTarget::Members)]).await;
+    let id = recall(&app).await;
+    ladder(&app, &[(1, StepTarget::PartnerLead), (2, StepTarget::PartnerManager)]).await;
+    let plan = chase::plan(&app, &Caller::operator(), id).await.unwrap().unwrap();
+    let steps: Vec<(StepTarget, i64)> =
+        plan.steps.iter().map(|s| (s.step.target, (s.step.due_at.as_millis() - common::NOW) / HOUR)).collect();
+    assert_eq!(steps, [(StepTarget::Members, 24)]);
+}

@@ -1,0 +1,226 @@
+//! An escalation ladder's step in SQL: reminders to the members who still owe an
+//! acknowledgment, and notices to their partner's lead, queued with one `INSERT ...
+//! SELECT` each, and the queued ones withdrawn the moment they are no longer needed (the
+//! member acknowledged, the partner met its obligation).
+//!
+//! A member owes while their copy is unacknowledged, their partner has an obligation
+//! quota left that the member's roles count toward, and no partner manager exempted or
+//! snoozed the partner. Each reminder goes on the member's next open channel: the n-th
+//! reminder on the n-th of the ladder's channels the member may be reached on, round again
+//! when they run out; a member with none open is left out (the lead's notice says so).
+
+use sqlx::AssertSqlSafe;
+use tidings_core::consent::Channel;
+use tidings_core::deliveries::{DeliveryStatus, Purpose};
+use tidings_core::{MessageId, PartnerId, Role, Roles, Slug, Timestamp};
+
+use super::fan_out::{channel_condition, topic_channel_condition};
+use crate::db::on_tx;
+use crate::reports::{self, Counts, Key};
+use crate::sql::{Filter, Value, bind_as, bind_query};
+use crate::{Error, Result, Tx};
+
+/// One step's sends.
+#[derive(Debug, Clone, Copy)]
+pub struct Chase<'a> {
+    pub message_id: MessageId,
+    pub topic_key: &'a Slug,
+    pub purpose: Purpose,
+    /// Which open channel the member's send lands on (the n-th reminder: n).
+    pub turn: u16,
+    /// The channels, in the order reminders go through them.
+    pub channels: &'a [Channel],
+    /// When members in each time zone may be chased (their next working-hours slot);
+    /// members of other zones at `due_at`.
+    pub slots: &'a [(String, Timestamp)],
+    pub due_at: Timestamp,
+    pub now: Timestamp,
+    /// Only this partner's people (a partner manager's "escalate now").
+    pub partner: Option<PartnerId>,
+}
+
+/// The partner of `m` still owes (a quota unmet, not exempt or snoozed); with
+/// `counted_by_member`, a quota the member's roles count toward.
+fn owing(f: &mut Filter, message: &str, now: Timestamp, counted_by_member: bool) -> String {
+    let now = f.bind(Value::Int(now.as_millis()));
+    let scope = if counted_by_member { " and (op.role_mask = 0 or (m.roles & op.role_mask) <> 0)" } else { "" };
+    format!(
+        "exists (select 1 from obligation_progress op where op.message_id = {message} \
+         and op.partner_id = m.partner_id and op.in_scope > 0 and op.met_at is null{scope}) \
+         and not exists (select 1 from obligation_waivers w where w.message_id = {message} \
+         and w.partner_id = m.partner_id and (w.kind = 'exempt' or w.until > {now}))"
+    )
+}
+
+/// Queues the step's reminder to each member who still owes; returns how many.
+pub async fn remind_members(tx: &mut Tx, c: &Chase<'_>) -> Result<u64> {
+    let mut f = Filter::default();
+    let message = f.bind(Value::Uuid(c.message_id.as_uuid()));
+    let owing = owing(&mut f, &message, c.now, true);
+    let source = format!(
+        "from recipients r join members m on m.id = r.member_id \
+         left join member_preferences mp on mp.member_id = m.id \
+         where r.message_id = {message} and r.acknowledged_at is null and m.status <> 'disabled' and {owing}"
+    );
+    queue(tx, c, f, &message, &source, true).await
+}
+
+/// Queues the step's notice to the lead of each partner that still owes; returns how many.
+pub async fn notify_leads(tx: &mut Tx, c: &Chase<'_>) -> Result<u64> {
+    let mut f = Filter::default();
+    let message = f.bind(Value::Uuid(c.message_id.as_uuid()));
+    let owing = owing(&mut f, &message, c.now, false);
+    let lead = std::iter::once(Role::PartnerLead).collect::<Roles>().bits();
+    let source = format!(
+        "from members m left join member_preferences mp on mp.member_id = m.id \
+         where (m.roles & {lead}) <> 0 and m.status <> 'disabled' and {owing}"
+    );
+    queue(tx, c, f, &message, &source, false).await
+}
+
+/// The one `INSERT ... SELECT` of a step: the members of `source` (over `members m` and
+/// `member_preferences mp`), each on the channel of their turn, due at their zone's slot.
+async fn queue(tx: &mut Tx, c: &Chase<'_>, mut f: Filter, message: &str, source: &str, topic: bool) -> Result<u64> {
+    if c.channels.is_empty() {
+        return Ok(0);
+    }
+    let mut flags = Vec::with_capacity(c.channels.len());
+    for (i, channel) in c.channels.iter().enumerate() {
+        let Some(own) = channel_condition(tx.dialect(), *channel) else { continue };
+        let cond = if topic {
+            format!("{own} and {}", topic_channel_condition(tx.dialect(), c.topic_key, *channel, &mut f))
+        } else {
+            own
+        };
+        flags.push((format!("o{i}"), *channel, cond));
+    }
+    let partner = match c.partner {
+        Some(p) => format!(" and m.partner_id = {}", f.bind(Value::Uuid(p.as_uuid()))),
+        None => String::new(),
+    };
+    let mut due = String::from("case m.time_zone");
+    for (zone, at) in c.slots {
+        let zone = f.bind(Value::Text(zone.clone()));
+        let at = f.bind(Value::Int(at.as_millis()));
+        due.push_str(&format!(" when {zone} then {at}"));
+    }
+    due.push_str(&format!(" else {} end", f.bind(Value::Int(c.due_at.as_millis()))));
+    let columns: String =
+        flags.iter().map(|(o, _, cond)| format!(", case when {cond} then 1 else 0 end as {o}")).collect();
+    let open: Vec<&str> = flags.iter().map(|(o, _, _)| o.as_str()).collect();
+    let sum = open.join(" + ");
+    let turn = i64::from(c.turn.max(1)) - 1;
+    let mut choice = String::from("case");
+    for (i, (o, channel, _)) in flags.iter().enumerate() {
+        let before = if i == 0 { "0".to_owned() } else { open[..i].join(" + ") };
+        choice.push_str(&format!(" when {o} = 1 and t = {before} then '{}'", channel.as_str()));
+    }
+    choice.push_str(" end");
+    let purpose = f.bind(Value::Text(c.purpose.to_string()));
+    let now = f.bind(Value::Int(c.now.as_millis()));
+    let sql = format!(
+        "insert into deliveries (message_id, member_id, channel, purpose, status, attempts, due_at, updated_at) \
+         select {message}, id, ch, {purpose}, 'queued', 0, due, {now} from ( \
+         select id, due, {choice} as ch from ( \
+         select x.*, {turn} % ({sum}) as t from ( \
+         select m.id, {due} as due{columns} {source}{partner}) x where {sum} > 0) y) z \
+         where ch is not null on conflict do nothing"
+    );
+    let queued = on_tx!(tx, |conn| bind_query(sqlx::query(AssertSqlSafe(sql)), &f.values)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if queued > 0 {
+        count_queued(tx, c).await?;
+    }
+    Ok(queued)
+}
+
+/// The report's counts of the step's deliveries, by channel.
+async fn count_queued(tx: &mut Tx, c: &Chase<'_>) -> Result<()> {
+    let mut f = Filter::default();
+    let message = f.bind(Value::Uuid(c.message_id.as_uuid()));
+    let purpose = f.bind(Value::Text(c.purpose.to_string()));
+    let now = f.bind(Value::Int(c.now.as_millis()));
+    // Only the rows this run wrote: a partner escalated early has rows of the purpose already.
+    let sql = format!(
+        "select channel, count(*) from deliveries where message_id = {message} and purpose = {purpose} \
+         and status = 'queued' and attempts = 0 and updated_at = {now} group by channel"
+    );
+    let rows: Vec<(String, i64)> =
+        on_tx!(tx, |conn| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(conn).await)?;
+    let mut deltas = Vec::with_capacity(rows.len());
+    for (channel, n) in rows {
+        let channel = channel.parse::<Channel>().map_err(Error::corrupt)?;
+        let key = Key::Delivery { channel, status: DeliveryStatus::Queued };
+        deltas.push((c.message_id, key, Counts { deliveries: n, ..Counts::default() }));
+    }
+    reports::add(tx, &deltas).await
+}
+
+/// Withdraws the member's queued reminders of `message`: they acknowledged.
+pub async fn withdraw_for_member(
+    tx: &mut Tx,
+    message: MessageId,
+    member: tidings_core::MemberId,
+    now: Timestamp,
+) -> Result<()> {
+    let sql = "update deliveries set status = 'suppressed', due_at = null, updated_at = $3, \
+               error = 'acknowledged before the reminder was sent' \
+               where message_id = $1 and member_id = $2 and purpose like 'reminder-%' and status = 'queued' \
+               returning channel";
+    let channels: Vec<(String,)> = on_tx!(tx, |c| sqlx::query_as(sql)
+        .bind(message.as_uuid())
+        .bind(member.as_uuid())
+        .bind(now.as_millis())
+        .fetch_all(c)
+        .await)?;
+    count_withdrawn(tx, message, channels).await
+}
+
+/// Withdraws every queued reminder and escalation of `message` to the partner's people,
+/// saying `why` (the partner met its obligation, or was exempted or snoozed).
+pub async fn withdraw_for_partner(
+    tx: &mut Tx,
+    message: MessageId,
+    partner: PartnerId,
+    now: Timestamp,
+    why: &str,
+) -> Result<()> {
+    let sql = "update deliveries set status = 'suppressed', due_at = null, updated_at = $3, error = $4 \
+               where message_id = $1 and member_id in (select id from members where partner_id = $2) \
+               and (purpose like 'reminder-%' or purpose like 'escalation-%') and status = 'queued' \
+               returning channel";
+    let channels: Vec<(String,)> = on_tx!(tx, |c| sqlx::query_as(sql)
+        .bind(message.as_uuid())
+        .bind(partner.as_uuid())
+        .bind(now.as_millis())
+        .bind(why)
+        .fetch_all(c)
+        .await)?;
+    count_withdrawn(tx, message, channels).await
+}
+
+async fn count_withdrawn(tx: &mut Tx, message: MessageId, channels: Vec<(String,)>) -> Result<()> {
+    let mut deltas = Vec::new();
+    for (channel,) in channels {
+        let channel = channel.parse::<Channel>().map_err(Error::corrupt)?;
+        deltas.extend(reports::delivery_moved(message, channel, DeliveryStatus::Queued, DeliveryStatus::Suppressed, 1));
+    }
+    reports::add(tx, &deltas).await
+}
+
+/// The time zones of the members a step may chase (those of partners still owing), so
+/// each zone's next working-hours slot is worked out once.
+pub async fn time_zones(tx: &mut Tx, message: MessageId, now: Timestamp) -> Result<Vec<String>> {
+    let mut f = Filter::default();
+    let message_ref = f.bind(Value::Uuid(message.as_uuid()));
+    let owing = owing(&mut f, &message_ref, now, false);
+    let sql = format!(
+        "select distinct m.time_zone from members m where m.partner_id in \
+         (select partner_id from obligation_progress where message_id = {message_ref}) and {owing}"
+    );
+    let rows: Vec<(String,)> =
+        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?;
+    Ok(rows.into_iter().map(|(z,)| z).collect())
+}
