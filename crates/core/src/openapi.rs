@@ -78,7 +78,14 @@ impl ToSchema for Country {}
 
 impl PartialSchema for Slug {
     fn schema() -> RefOr<Schema> {
-        string(None, "A key: lower-case letters, digits, '-' and '_'", "emea-pilot")
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[a-z0-9][a-z0-9_-]{0,63}$"))
+            .description(Some(
+                "A key: 1 to 64 lower-case letters, digits, '-' and '_', starting with a letter or digit",
+            ))
+            .examples([serde_json::Value::String("emea-pilot".to_owned())])
+            .into()
     }
 }
 impl ToSchema for Slug {}

@@ -27,7 +27,7 @@ pub async fn list(State(app): State<App>, Staff(caller): Staff) -> Result<axum::
 }
 
 /// One ladder.
-#[utoipa::path(get, path = "/ladders/{key}", tag = "chase", params(("key" = String, Path)),
+#[utoipa::path(get, path = "/ladders/{key}", tag = "chase", params(("key" = tidings_core::Slug, Path)),
     responses((status = 200, body = Ladder), (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn show(
@@ -40,7 +40,7 @@ pub async fn show(
 
 /// Create or replace the ladder `key` (admins). A message already released keeps the
 /// ladder it was released with.
-#[utoipa::path(put, path = "/ladders/{key}", tag = "chase", params(("key" = String, Path)), request_body = LadderDraft,
+#[utoipa::path(put, path = "/ladders/{key}", tag = "chase", params(("key" = tidings_core::Slug, Path)), request_body = LadderDraft,
     responses((status = 200, body = Ladder, description = "replaced"), (status = 201, body = Ladder, description = "created"),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put(
@@ -58,7 +58,7 @@ pub async fn put(
 }
 
 /// Delete a ladder; topics that used it have none after, released messages keep theirs.
-#[utoipa::path(delete, path = "/ladders/{key}", tag = "chase", params(("key" = String, Path)),
+#[utoipa::path(delete, path = "/ladders/{key}", tag = "chase", params(("key" = tidings_core::Slug, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn delete(
