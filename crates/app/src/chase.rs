@@ -101,6 +101,49 @@ async fn run_step(
     Ok(Some(StepOutcome { step, queued }))
 }
 
+/// Tells the partner's lead now, whatever the hour, who still owes (a partner manager's
+/// "escalate now"), as the partner's next escalation step; in the audit log. Returns how
+/// many notices it queued.
+pub async fn escalate_partner(
+    app: &App,
+    caller: &Caller,
+    message: MessageId,
+    partner: PartnerId,
+) -> Result<u64, AppError> {
+    caller.require(Action::Compose, "escalate a partner's obligation")?;
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let m = tidings_store::messages::get(&mut tx, message).await.map_err(crate::error::not_found("message"))?;
+    let topic = tidings_store::topics::get(&mut tx, m.topic_id).await?;
+    let owes = tidings_store::obligations::of_partner(&mut tx, message, partner).await?;
+    if !owes.iter().any(|q| q.in_scope > 0 && q.met_at.is_none()) {
+        return Err(AppError::Conflict("this partner owes nothing on this message".into()));
+    }
+    let n = chase::escalations_sent(&mut tx, message, partner).await?.saturating_add(1);
+    let channels: Vec<Channel> = CHANNEL_ORDER.into_iter().filter(|c| app.channels.provides(*c)).collect();
+    let step = Chase {
+        message_id: message,
+        topic_key: &topic.key,
+        purpose: tidings_core::deliveries::Purpose::Escalation(n),
+        turn: 1,
+        channels: &channels,
+        slots: &[],
+        due_at: now,
+        now,
+        partner: Some(partner),
+    };
+    let queued = chase::notify_leads(&mut tx, &step).await?;
+    if queued == 0 {
+        return Err(AppError::Conflict(
+            "nobody at this partner can be told: it has no partner lead with a channel Tidings can reach".into(),
+        ));
+    }
+    let what = serde_json::json!({"partner_id": partner, "purpose": step.purpose, "queued": queued});
+    crate::audit::entry(caller, "obligation.escalate", message.as_uuid()).after(&what).write(app, &mut tx).await?;
+    tx.commit().await?;
+    Ok(queued)
+}
+
 /// Queues `step`'s sends (only `partner`'s people, when given), as of `now`.
 async fn queue_step(
     app: &App,

@@ -10,8 +10,9 @@ mod common;
 
 use tidings_app::consent::{self, ConsentInput};
 use tidings_app::inbox::Origin;
+use tidings_app::workers::deliver::{Cache, WorkerConfig, work_once};
 use tidings_app::{App, Caller, chase};
-use tidings_channels::{Channels, Outbox, Provider};
+use tidings_channels::{Channels, Outbox, PartBody, Payload, Provider};
 use tidings_core::consent::Channel;
 use tidings_core::deliveries::{DeliveryStatus, Purpose};
 use tidings_core::escalation::{LadderDraft, LadderStep, StepTarget};
@@ -21,6 +22,7 @@ both_engines!(
     unseeded:
     a_ladder_chases_who_still_owes_in_their_working_hours_and_stops_when_they_acknowledge,
     a_ladder_edited_after_release_leaves_the_running_one_as_it_was,
+    a_partner_manager_escalates_one_partner_at_once,
 );
 
 const HOUR: i64 = 3_600_000;
@@ -170,6 +172,33 @@ async fn a_ladder_chases_who_still_owes_in_their_working_hours_and_stops_when_th
         [("ana@acme.example".into(), Channel::Sms, queued, Some(monday_berlin))]
     );
 
+    // Monday 09:00 in Berlin: the worker sends what waited for working hours. Lea's notice
+    // names Ana, her role, and what her reminders came to.
+    app.clock.advance(monday_berlin - app.clock.now().as_millis());
+    let mut cache = Cache::default();
+    while work_once(&app, &WorkerConfig::default(), &mut cache).await.unwrap() > 0 {}
+    let emails: Vec<(String, String, String)> = outbox
+        .sent()
+        .into_iter()
+        .filter_map(|s| match s.payload {
+            Payload::Email(e) => Some((e.to.clone(), e.subject.clone(), text_of(&e.html))),
+            _ => None,
+        })
+        .collect();
+    let to_lea: Vec<_> = emails.iter().filter(|(to, s, _)| to == "lea@acme.example" && s.contains("Still")).collect();
+    assert_eq!(to_lea.len(), 1, "one notice to the lead: {emails:?}");
+    assert_eq!(to_lea[0].1, "[Must know] Still outstanding at Acme: Recall of lot 9");
+    assert!(to_lea[0].2.contains("1 of your colleagues have not acknowledged"), "{}", to_lea[0].2);
+    assert!(to_lea[0].2.contains("<li>ana@acme.example (Support): reminded by email</li>"), "{}", to_lea[0].2);
+    let mut to_ana: Vec<&str> =
+        emails.iter().filter(|(to, _, _)| to == "ana@acme.example").map(|(_, s, _)| s.as_str()).collect();
+    to_ana.sort();
+    assert_eq!(
+        to_ana,
+        ["[Must know] Recall of lot 9", "[Must know] Reminder: Recall of lot 9"],
+        "the release, then the reminder"
+    );
+
     // Ana acknowledges: Acme has met its obligation, every queued chase to its people is
     // withdrawn, and the ladder has nothing left.
     acknowledge(&app, &ana, id).await;
@@ -195,4 +224,61 @@ async fn a_ladder_edited_after_release_leaves_the_running_one_as_it_was(mut app:
     let steps: Vec<(StepTarget, i64)> =
         plan.steps.iter().map(|s| (s.step.target, (s.step.due_at.as_millis() - common::NOW) / HOUR)).collect();
     assert_eq!(steps, [(StepTarget::Members, 24)]);
+}
+
+/// A body part as text: quoted-printable decoded.
+fn text_of(part: &PartBody) -> String {
+    match part {
+        PartBody::Text(t) => t.clone(),
+        PartBody::QuotedPrintable(q) => {
+            let joined = q.replace("=\r\n", "");
+            let mut bytes = Vec::with_capacity(joined.len());
+            let raw = joined.as_bytes();
+            let mut i = 0;
+            while i < raw.len() {
+                if raw[i] == b'='
+                    && i + 2 < raw.len()
+                    && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+                {
+                    bytes.push(b);
+                    i += 3;
+                    continue;
+                }
+                bytes.push(raw[i]);
+                i += 1;
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+    }
+}
+
+async fn a_partner_manager_escalates_one_partner_at_once(mut app: App) {
+    app.channels = Channels::default().with(Channel::Email, Provider::Memory(Outbox::new()));
+    let (acme, beta) = (partner(&app, "Acme").await, partner(&app, "Beta").await);
+    member(&app, &acme, "ana@acme.example", "support", "UTC", None).await;
+    member(&app, &acme, "bo@acme.example", "operations", "UTC", None).await;
+    member(&app, &acme, "lea@acme.example", "partner_lead", "UTC", None).await;
+    let kei = member(&app, &beta, "kei@beta.example", "support", "UTC", None).await;
+    member(&app, &beta, "lin@beta.example", "partner_lead", "UTC", None).await;
+    ladder(&app, &[(24, StepTarget::PartnerLead)]).await;
+    let id = recall(&app).await;
+    acknowledge(&app, &kei, id).await;
+
+    // Thursday 20:26 UTC, outside working hours: the manager's escalation goes at once,
+    // to Acme's lead only.
+    let queued = chase::escalate_partner(&app, &Caller::operator(), id, acme.id).await.unwrap();
+    assert_eq!(queued, 1);
+    let now = Some(common::NOW);
+    let lea = ("lea@acme.example".to_owned(), Channel::Email, DeliveryStatus::Queued, now);
+    assert_eq!(sends(&app, id, Purpose::Escalation(1)).await, std::slice::from_ref(&lea));
+    // Again: the partner's next step.
+    chase::escalate_partner(&app, &Caller::operator(), id, acme.id).await.unwrap();
+    assert_eq!(sends(&app, id, Purpose::Escalation(2)).await, [lea]);
+    // Beta owes nothing: its support person acknowledged, and it has no operations person.
+    let refused = chase::escalate_partner(&app, &Caller::operator(), id, beta.id).await.unwrap_err();
+    assert!(matches!(refused, tidings_app::AppError::Conflict(_)), "{refused:?}");
+    // The ladder's own first step, a day later, finds Acme's lead told already for it.
+    app.clock.advance(24 * HOUR);
+    chase::tick(&app).await.unwrap();
+    assert_eq!(sends(&app, id, Purpose::Escalation(1)).await.len(), 1);
 }

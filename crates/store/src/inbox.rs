@@ -299,8 +299,10 @@ pub async fn acknowledgment(tx: &mut Tx, message: MessageId, member: MemberId) -
 pub async fn received_since(tx: &mut Tx, members: &[MemberId], since: Timestamp) -> Result<i64> {
     let mut total = 0;
     for chunk in members.chunks(500) {
+        // Numbered and anonymous parameters do not mix on SQLite: both are `?` there.
         let sql = format!(
-            "select count(*) from recipients where released_at >= $1 and member_id in ({})",
+            "select count(*) from recipients where released_at >= {} and member_id in ({})",
+            crate::sql::placeholders(tx.dialect(), 1, 1),
             crate::sql::placeholders(tx.dialect(), 2, chunk.len())
         );
         let n: i64 = on_tx!(tx, |c| {

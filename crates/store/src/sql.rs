@@ -59,6 +59,10 @@ impl Filter {
 
 /// `count` placeholders for values bound in order, numbered from `start`.
 ///
+/// On SQLite every value of a statement that uses these must be bound through them (or
+/// another `?`): sqlx numbers the `?` from 1 whatever literal `$1` the statement also
+/// holds, so a `$1` beside them binds the wrong values.
+///
 /// SQLite gets anonymous `?`: it finds a named or numbered parameter (`$7`) by a linear
 /// scan of the statement's parameter list, so binding a 7,000-value insert with `$N`
 /// spent 80% of an import in `sqlite3_bind_parameter_name`. PostgreSQL needs `$N`.

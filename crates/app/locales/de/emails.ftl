@@ -4,3 +4,12 @@ email-sign-in-button = Anmelden
 email-sign-in-ignore = Wenn Sie ihn nicht angefordert haben, ignorieren Sie diese E-Mail: Ohne den Link kann sich niemand anmelden.
 email-reminder-subject = Erinnerung: { $title }
 email-reminder-intro = { $lead } bittet Sie, eine Pflichtlektüre zu lesen und zu bestätigen:
+
+chase-reminder-title = Erinnerung: { $title }
+chase-lead-title = Noch offen bei { $partner }: { $title }
+chase-lead-intro = { $count } Ihrer Kolleginnen und Kollegen haben dies noch nicht bestätigt. Bitte sorgen Sie dafür:
+chase-state-reminded = per { $channel } erinnert
+chase-state-waiting = eine Erinnerung per { $channel } folgt zu ihren Arbeitszeiten
+chase-state-failed = die Erinnerung per { $channel } ist fehlgeschlagen: { $reason }
+chase-state-unreachable = kein Kanal für Erinnerungen offen; nur das Portal zeigt es
+chase-state-not-yet = noch nicht erinnert

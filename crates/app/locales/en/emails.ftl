@@ -4,3 +4,12 @@ email-sign-in-button = Sign in
 email-sign-in-ignore = If you did not ask for it, ignore this email: nobody can sign in without the link.
 email-reminder-subject = Reminder: { $title }
 email-reminder-intro = { $lead } asks you to read and acknowledge a must-know message:
+
+chase-reminder-title = Reminder: { $title }
+chase-lead-title = Still outstanding at { $partner }: { $title }
+chase-lead-intro = { $count } of your colleagues have not acknowledged this yet. Please make sure they do:
+chase-state-reminded = reminded by { $channel }
+chase-state-waiting = a reminder by { $channel } goes in their working hours
+chase-state-failed = the reminder by { $channel } failed: { $reason }
+chase-state-unreachable = no channel is open to remind them; only the portal shows it
+chase-state-not-yet = not reminded yet

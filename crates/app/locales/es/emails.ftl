@@ -4,3 +4,12 @@ email-sign-in-button = Iniciar sesión
 email-sign-in-ignore = Si no lo ha pedido, ignore este correo: nadie puede iniciar sesión sin el enlace.
 email-reminder-subject = Recordatorio: { $title }
 email-reminder-intro = { $lead } le pide que lea y confirme un mensaje imprescindible:
+
+chase-reminder-title = Recordatorio: { $title }
+chase-lead-title = Pendiente en { $partner }: { $title }
+chase-lead-intro = { $count } de sus colegas aún no lo han confirmado. Asegúrese de que lo hagan:
+chase-state-reminded = recordado por { $channel }
+chase-state-waiting = un recordatorio por { $channel } saldrá en su horario laboral
+chase-state-failed = el recordatorio por { $channel } falló: { $reason }
+chase-state-unreachable = ningún canal abierto para recordárselo; solo el portal lo muestra
+chase-state-not-yet = aún no recordado

@@ -4,3 +4,12 @@ email-sign-in-button = Se connecter
 email-sign-in-ignore = Si vous ne l’avez pas demandé, ignorez cet e-mail : personne ne peut se connecter sans le lien.
 email-reminder-subject = Rappel : { $title }
 email-reminder-intro = { $lead } vous demande de lire et de confirmer un message à connaître absolument :
+
+chase-reminder-title = Rappel : { $title }
+chase-lead-title = En attente chez { $partner } : { $title }
+chase-lead-intro = { $count } de vos collègues n'ont pas encore confirmé. Veillez à ce qu'ils le fassent :
+chase-state-reminded = relancé par { $channel }
+chase-state-waiting = une relance par { $channel } partira pendant ses heures de travail
+chase-state-failed = la relance par { $channel } a échoué : { $reason }
+chase-state-unreachable = aucun canal ouvert pour le relancer ; seul le portail l'affiche
+chase-state-not-yet = pas encore relancé

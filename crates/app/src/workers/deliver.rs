@@ -14,6 +14,7 @@ use tidings_core::consent::{self, Channel, Preferences, TopicRef};
 use tidings_core::deliveries::{Address, DeliveryStatus, EventKind, Outcome};
 use tidings_core::messages::{self, Message, Personalization};
 use tidings_core::{Locale, Member, MemberId, MessageId, Partner, PartnerId, Timestamp, Topic, TopicId};
+use tidings_store::deliveries::chase::Outstanding;
 use tidings_store::deliveries::{self, Claimed, Settled};
 use tidings_store::events::{self, NewEvent};
 use tidings_store::{consent as consent_store, members, messages as message_store, partners, suppressions, topics};
@@ -21,6 +22,7 @@ use tokio::sync::watch;
 
 use tidings_channels::Layout;
 
+use super::framing::{self, Framing, Wording};
 use crate::{App, AppError};
 
 #[derive(Debug, Clone, Copy)]
@@ -129,7 +131,7 @@ async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool
 pub struct Cache {
     messages: HashMap<MessageId, Arc<Message>>,
     topics: HashMap<TopicId, Arc<Topic>>,
-    layouts: HashMap<(MessageId, Locale, Channel), Arc<Layout>>,
+    layouts: HashMap<(MessageId, Locale, Channel, Framing), Arc<Layout>>,
 }
 
 /// One round on every lane in turn, partners' channel posts and webhooks included (tests and tools
@@ -220,6 +222,8 @@ struct Context<'a> {
     prefs: HashMap<MemberId, Preferences>,
     /// The browsers of the members with a web push delivery.
     push: HashMap<MemberId, Vec<tidings_store::push::PushSubscription>>,
+    /// For the partners whose leads get a notice: who still owes.
+    outstanding: HashMap<(MessageId, PartnerId), Vec<Outstanding>>,
 }
 
 async fn load<'a>(app: &App, claimed: &[Claimed], cache: &'a mut Cache) -> Result<Context<'a>, AppError> {
@@ -244,23 +248,33 @@ async fn load<'a>(app: &App, claimed: &[Claimed], cache: &'a mut Cache) -> Resul
     let pushed: Vec<MemberId> = unique(claimed.iter().filter(|c| c.channel == Channel::WebPush).map(|c| c.member_id));
     let push =
         if pushed.is_empty() { HashMap::new() } else { tidings_store::push::of_members(&mut tx, &pushed).await? };
-    // Lay out once per message, locale and channel where the text is the same for everyone.
+    let mut outstanding = HashMap::new();
+    for c in claimed.iter().filter(|c| Framing::of(c.purpose) == Framing::LeadNotice) {
+        let Some(partner) = members.get(&c.member_id).map(|m| m.profile.partner_id) else { continue };
+        if let std::collections::hash_map::Entry::Vacant(slot) = outstanding.entry((c.message_id, partner)) {
+            slot.insert(tidings_store::deliveries::chase::outstanding(&mut tx, c.message_id, partner).await?);
+        }
+    }
+    // Lay out once per message, locale, channel and wording where the text is the same
+    // for everyone.
     for c in claimed {
         let (Some(message), Some(member)) = (cache.messages.get(&c.message_id), members.get(&c.member_id)) else {
             continue;
         };
-        let key = (c.message_id, member.profile.locale.clone(), c.channel);
-        if message.content.is_personalized() || cache.layouts.contains_key(&key) {
+        let framing = Framing::of(c.purpose);
+        let key = (c.message_id, member.profile.locale.clone(), c.channel, framing);
+        if message.content.is_personalized() || !framing.is_shared() || cache.layouts.contains_key(&key) {
             continue;
         }
         if let (Some(partner), Some(topic)) =
             (partners.get(&member.profile.partner_id), cache.topics.get(&message.topic_id))
-            && let Some(Ok(layout)) = lay_out(app, c.channel, message, topic, member, partner)
+            && let Some(Ok(layout)) =
+                lay_out(app, c.channel, message, (topic, member, partner), Wording { framing, outstanding: &[] })
         {
             cache.layouts.insert(key, Arc::new(layout));
         }
     }
-    Ok(Context { cache, members, partners, prefs, push })
+    Ok(Context { cache, members, partners, prefs, push, outstanding })
 }
 
 /// The message as this member reads it, laid out for `channel`; `None` for a channel
@@ -269,13 +283,15 @@ fn lay_out(
     app: &App,
     channel: Channel,
     message: &Message,
-    topic: &Topic,
-    member: &Member,
-    partner: &Partner,
+    (topic, member, partner): (&Topic, &Member, &Partner),
+    wording: Wording<'_>,
 ) -> Option<Result<Layout, String>> {
     let who = Personalization::of(&member.profile, &partner.profile);
     match messages::render(&message.content, &member.profile.locale, &who) {
-        Ok(rendered) => app.channels.layout(channel, message, rendered, &topic.name),
+        Ok(mut rendered) => {
+            framing::frame(&mut rendered, wording, &partner.profile.name);
+            app.channels.layout(channel, message, rendered, &topic.name)
+        }
         Err(e) => Some(Err(format!("the message does not render: {e}"))),
     }
 }
@@ -318,9 +334,11 @@ async fn attempt(app: &App, c: &Claimed, ctx: &Context<'_>, now: Timestamp) -> A
     if !decision.allowed {
         return Attempted::Channel(Outcome::Suppressed(decision.reason));
     }
-    let layout = match ctx.cache.layouts.get(&(c.message_id, member.profile.locale.clone(), c.channel)) {
+    let framing = Framing::of(c.purpose);
+    let outstanding = ctx.outstanding.get(&(c.message_id, partner.id)).map(Vec::as_slice).unwrap_or_default();
+    let layout = match ctx.cache.layouts.get(&(c.message_id, member.profile.locale.clone(), c.channel, framing)) {
         Some(l) => l.clone(),
-        None => match lay_out(app, c.channel, message, topic, member, partner) {
+        None => match lay_out(app, c.channel, message, (topic, member, partner), Wording { framing, outstanding }) {
             Some(Ok(l)) => Arc::new(l),
             Some(Err(e)) => return Attempted::Refused(e),
             None => return Attempted::Refused(format!("no provider sends {} yet", c.channel)),

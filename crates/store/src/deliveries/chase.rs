@@ -98,13 +98,14 @@ async fn queue(tx: &mut Tx, c: &Chase<'_>, mut f: Filter, message: &str, source:
         Some(p) => format!(" and m.partner_id = {}", f.bind(Value::Uuid(p.as_uuid()))),
         None => String::new(),
     };
-    let mut due = String::from("case m.time_zone");
+    let mut due = String::new();
     for (zone, at) in c.slots {
         let zone = f.bind(Value::Text(zone.clone()));
         let at = f.bind(Value::Int(at.as_millis()));
         due.push_str(&format!(" when {zone} then {at}"));
     }
-    due.push_str(&format!(" else {} end", f.bind(Value::Int(c.due_at.as_millis()))));
+    let default = f.bind(Value::Int(c.due_at.as_millis()));
+    let due = if due.is_empty() { default } else { format!("case m.time_zone{due} else {default} end") };
     let columns: String =
         flags.iter().map(|(o, _, cond)| format!(", case when {cond} then 1 else 0 end as {o}")).collect();
     let open: Vec<&str> = flags.iter().map(|(o, _, _)| o.as_str()).collect();
@@ -223,4 +224,88 @@ pub async fn time_zones(tx: &mut Tx, message: MessageId, now: Timestamp) -> Resu
     let rows: Vec<(String,)> =
         on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?;
     Ok(rows.into_iter().map(|(z,)| z).collect())
+}
+
+/// A colleague a lead's notice names: who still owes, and what their reminders came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outstanding {
+    pub member_id: tidings_core::MemberId,
+    /// Their name, else their email address.
+    pub name: String,
+    pub roles: Roles,
+    /// Their latest reminder of the message: its channel, status and why it failed, if
+    /// it did. `None`: never reminded (no channel open to them, or no reminder yet).
+    pub last_reminder: Option<(Channel, DeliveryStatus, Option<String>)>,
+}
+
+/// The most colleagues one notice names.
+const MOST_NAMED: i64 = 50;
+
+/// The partner's people who still owe an acknowledgment of `message` (their roles count
+/// toward a quota the partner has not met), by name, at most 50.
+pub async fn outstanding(tx: &mut Tx, message: MessageId, partner: PartnerId) -> Result<Vec<Outstanding>> {
+    let sql = format!(
+        "select m.id, case when m.name = '' then m.email else m.name end, m.roles \
+         from recipients r join members m on m.id = r.member_id \
+         where r.message_id = $1 and r.partner_id = $2 and r.acknowledged_at is null and m.status <> 'disabled' \
+         and exists (select 1 from obligation_progress op where op.message_id = $1 and op.partner_id = $2 \
+         and op.in_scope > 0 and op.met_at is null and (op.role_mask = 0 or (m.roles & op.role_mask) <> 0)) \
+         order by m.name, m.id limit {MOST_NAMED}"
+    );
+    let people: Vec<(uuid::Uuid, String, i64)> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
+        .bind(message.as_uuid())
+        .bind(partner.as_uuid())
+        .fetch_all(c)
+        .await)?;
+    if people.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Numbered and anonymous parameters do not mix on SQLite: both are `?` there.
+    let first = crate::sql::placeholders(tx.dialect(), 1, 1);
+    let ids = crate::sql::placeholders(tx.dialect(), 2, people.len());
+    let sql = format!(
+        "select member_id, channel, status, error from deliveries where message_id = {first} \
+         and member_id in ({ids}) and purpose like 'reminder-%' order by updated_at"
+    );
+    let reminders: Vec<(uuid::Uuid, String, String, Option<String>)> = on_tx!(tx, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid());
+        for (id, _, _) in &people {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await
+    })?;
+    let mut last = std::collections::HashMap::new();
+    for (member, channel, status, error) in reminders {
+        let channel = channel.parse::<Channel>().map_err(Error::corrupt)?;
+        let status = status.parse::<DeliveryStatus>().map_err(Error::corrupt)?;
+        last.insert(member, (channel, status, error));
+    }
+    Ok(people
+        .into_iter()
+        .map(|(id, name, roles)| Outstanding {
+            member_id: tidings_core::MemberId::from_uuid(id),
+            name,
+            roles: Roles::from_bits(roles),
+            last_reminder: last.remove(&id),
+        })
+        .collect())
+}
+
+/// The highest escalation step the partner's people were sent for `message` (0: none).
+pub async fn escalations_sent(tx: &mut Tx, message: MessageId, partner: PartnerId) -> Result<u16> {
+    let purposes: Vec<(String,)> = on_tx!(tx, |c| sqlx::query_as(
+        "select distinct d.purpose from deliveries d join members m on m.id = d.member_id \
+         where d.message_id = $1 and m.partner_id = $2 and d.purpose like 'escalation-%'"
+    )
+    .bind(message.as_uuid())
+    .bind(partner.as_uuid())
+    .fetch_all(c)
+    .await)?;
+    let mut most = 0;
+    for (p,) in purposes {
+        if let Purpose::Escalation(n) = p.parse::<Purpose>().map_err(Error::corrupt)? {
+            most = most.max(n);
+        }
+    }
+    Ok(most)
 }

@@ -76,6 +76,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/compliance", get(compliance::list))
         .route("/overdue", get(overdue::show))
         .route("/overdue/decide", post(overdue::decide))
+        .route("/overdue/escalate", post(overdue::escalate))
         .route("/compliance/{message}", get(compliance::report))
         .route("/compliance/{message}/partners/{partner}", get(compliance::partner))
         .route("/compliance/{message}/evidence", get(compliance::evidence))

@@ -67,3 +67,16 @@ pub async fn decide(State(app): State<App>, console: Console, Form(form): Form<D
         .await;
     Ok(Redirect::to("/admin/overdue").into_response())
 }
+
+#[derive(Deserialize)]
+pub struct EscalateForm {
+    message: MessageId,
+    partner: PartnerId,
+}
+
+pub async fn escalate(State(app): State<App>, console: Console, Form(form): Form<EscalateForm>) -> PageResult {
+    let queued = tidings_app::chase::escalate_partner(&app, &console.caller, form.message, form.partner).await?;
+    let leads = if queued == 1 { "lead is" } else { "leads are" };
+    console.flash(format!("The partner's {leads} told now who still owes an acknowledgment.")).await;
+    Ok(Redirect::to("/admin/overdue").into_response())
+}

@@ -138,6 +138,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(channel_setup::overview))
         .routes(routes!(obligations::queue))
         .routes(routes!(obligations::decide, obligations::undo))
+        .routes(routes!(obligations::escalate))
         .routes(routes!(ladders::list))
         .routes(routes!(ladders::show, ladders::put, ladders::delete))
         .routes(routes!(ladders::topic_ladder, ladders::set_topic_ladder))

@@ -60,3 +60,26 @@ pub async fn undo(
     overdue::undo(&app, &caller, id, partner).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// What an escalation queued.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Escalated {
+    /// Notices queued to the partner's leads.
+    pub queued: u64,
+}
+
+/// Tell the partner's lead now, whatever the hour, who at the partner still owes an
+/// acknowledgment (authors and admins; in the audit log). 409 when the partner owes
+/// nothing or has no lead Tidings can reach.
+#[utoipa::path(post, path = "/messages/{id}/compliance/partners/{partner_id}/escalate", tag = "compliance",
+    params(("id" = uuid::Uuid, Path), ("partner_id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Escalated), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn escalate(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path((id, partner)): Path<(MessageId, PartnerId)>,
+) -> Result<axum::Json<Escalated>, ApiError> {
+    let queued = tidings_app::chase::escalate_partner(&app, &caller, id, partner).await?;
+    Ok(axum::Json(Escalated { queued }))
+}

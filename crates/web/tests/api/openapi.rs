@@ -89,11 +89,12 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/ladders/{key}",
         "/topics/{id}/ladder",
         "/messages/{id}/chase",
+        "/messages/{id}/compliance/partners/{partner_id}/escalate",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 90);
+    assert_eq!(operations, 91);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }
