@@ -175,8 +175,11 @@ async fn queue_step(
     Ok(match step.target {
         StepTarget::Members => chase::remind_members(tx, &chase).await?,
         StepTarget::PartnerLead => chase::notify_leads(tx, &chase).await?,
-        // The vendor's partner managers are staff, not members: they are told by the
-        // overdue queue (and its notices), not by deliveries.
+        // The vendor's partner managers are staff, not members: a notice each, naming
+        // their partners that still owe when it goes.
+        StepTarget::PartnerManager if partner.is_none() => {
+            tidings_store::staff_notices::queue_managers(tx, running.message_id, step.purpose, now, now).await?
+        }
         StepTarget::PartnerManager => 0,
     })
 }

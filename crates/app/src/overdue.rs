@@ -65,33 +65,48 @@ pub async fn queue(app: &App, caller: &Caller, all: bool) -> Result<Vec<OverdueI
     let mut tx = app.db.read().await?;
     let mut out = Vec::new();
     for (m, released_at) in messages::released_critical(&mut tx, MESSAGES_READ).await? {
-        let Some(ask) = &m.acknowledgment else { continue };
-        let Some(due) = ask.due(released_at) else { continue };
-        let candidates = waivers::unmet(&mut tx, m.id, manager, PARTNERS_PER_MESSAGE).await?;
-        if candidates.is_empty() {
-            continue;
-        }
-        let decided = waivers::of_message(&mut tx, m.id).await?;
-        for (partner_id, partner_name) in candidates {
-            let quotas = tidings_store::obligations::of_partner(&mut tx, m.id, partner_id).await?;
-            let waiver = decided.get(&partner_id);
-            let snoozed = waiver.is_some_and(|w| w.kind == WaiverKind::Snoozed && w.until.is_some_and(|u| u > now));
-            let standing = with_waiver(obligations::standing(&quotas, released_at, Some(due), now), waiver, now);
-            if snoozed || !matches!(standing.state, PartnerState::Overdue | PartnerState::AtRisk) {
-                continue;
-            }
-            out.push(OverdueItem {
-                message_id: m.id,
-                title: m.title().to_owned(),
-                due_at: Some(due),
-                partner_id,
-                partner_name,
-                state: standing.state,
-                reason: standing.reason,
-            });
-        }
+        let owing = owing_partners(&mut tx, &m, released_at, manager, now).await?;
+        out.extend(owing.into_iter().filter(|i| matches!(i.state, PartnerState::Overdue | PartnerState::AtRisk)));
     }
     out.sort_by_key(|i| (i.state, i.due_at, i.partner_name.clone()));
+    Ok(out)
+}
+
+/// The partners (those `manager` manages, or all) that still owe on the message, in any
+/// state short of met or exempt, and not snoozed.
+pub(crate) async fn owing_partners(
+    tx: &mut Tx,
+    m: &tidings_core::messages::Message,
+    released_at: Timestamp,
+    manager: Option<tidings_core::StaffId>,
+    now: Timestamp,
+) -> Result<Vec<OverdueItem>, AppError> {
+    let Some(ask) = &m.acknowledgment else { return Ok(Vec::new()) };
+    let due = ask.due(released_at);
+    let candidates = waivers::unmet(tx, m.id, manager, PARTNERS_PER_MESSAGE).await?;
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let decided = waivers::of_message(tx, m.id).await?;
+    let mut out = Vec::new();
+    for (partner_id, partner_name) in candidates {
+        let quotas = tidings_store::obligations::of_partner(tx, m.id, partner_id).await?;
+        let waiver = decided.get(&partner_id);
+        let snoozed = waiver.is_some_and(|w| w.kind == WaiverKind::Snoozed && w.until.is_some_and(|u| u > now));
+        let standing = with_waiver(obligations::standing(&quotas, released_at, due, now), waiver, now);
+        if snoozed || !standing.state.owes() {
+            continue;
+        }
+        out.push(OverdueItem {
+            message_id: m.id,
+            title: m.title().to_owned(),
+            due_at: due,
+            partner_id,
+            partner_name,
+            state: standing.state,
+            reason: standing.reason,
+        });
+    }
     Ok(out)
 }
 

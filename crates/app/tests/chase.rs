@@ -23,6 +23,8 @@ both_engines!(
     a_ladder_chases_who_still_owes_in_their_working_hours_and_stops_when_they_acknowledge,
     a_ladder_edited_after_release_leaves_the_running_one_as_it_was,
     a_partner_manager_escalates_one_partner_at_once,
+    a_partner_manager_is_told_which_of_their_partners_still_owe,
+    workers_racing_for_a_step_run_it_once,
 );
 
 const HOUR: i64 = 3_600_000;
@@ -281,4 +283,87 @@ async fn a_partner_manager_escalates_one_partner_at_once(mut app: App) {
     app.clock.advance(24 * HOUR);
     chase::tick(&app).await.unwrap();
     assert_eq!(sends(&app, id, Purpose::Escalation(1)).await.len(), 1);
+}
+
+async fn a_partner_manager_is_told_which_of_their_partners_still_owe(mut app: App) {
+    let outbox = Outbox::new();
+    app.channels = Channels::default().with(Channel::Email, Provider::Memory(outbox.clone()));
+    let admin = Caller::operator();
+    tidings_app::staff::add(&app, &admin, "maria@vendor.example", "Maria Keller", tidings_core::StaffRole::Author)
+        .await
+        .unwrap();
+    tidings_app::staff::add(&app, &admin, "tom@vendor.example", "Tom Baker", tidings_core::StaffRole::Author)
+        .await
+        .unwrap();
+    let managed = |name: &str, manager: &str| PartnerDraft {
+        name: Some(name.into()),
+        partner_type: Some("dealer".into()),
+        partner_manager: Some(manager.into()),
+        ..Default::default()
+    };
+    let acme = tidings_app::partners::create(&app, &admin, &managed("Acme", "maria@vendor.example")).await.unwrap();
+    let beta = tidings_app::partners::create(&app, &admin, &managed("Beta", "maria@vendor.example")).await.unwrap();
+    let gamma = tidings_app::partners::create(&app, &admin, &managed("Gamma", "tom@vendor.example")).await.unwrap();
+    member(&app, &acme, "ana@acme.example", "support", "UTC", None).await;
+    member(&app, &beta, "bo@beta.example", "support", "UTC", None).await;
+    let cy = member(&app, &gamma, "cy@gamma.example", "support", "UTC", None).await;
+    ladder(&app, &[(24, StepTarget::PartnerManager)]).await;
+    let id = recall(&app).await;
+    acknowledge(&app, &cy, id).await;
+
+    app.clock.advance(24 * HOUR);
+    chase::tick(&app).await.unwrap();
+    let plan = chase::plan(&app, &admin, id).await.unwrap().unwrap();
+    assert_eq!(plan.steps[0].queued, Some(1), "Maria manages the partners that owe; Tom's partner has met");
+    // Beta acknowledges before the notice goes: it names Acme alone.
+    let bo = tidings_app::members::find(&app, &admin, "bo@beta.example").await.unwrap();
+    acknowledge(&app, &bo, id).await;
+    tidings_app::staff_notices::send_due(&app).await.unwrap();
+    let notices: Vec<(String, String, String)> = outbox
+        .sent()
+        .into_iter()
+        .filter_map(|s| match s.payload {
+            Payload::Email(e) if e.to.ends_with("@vendor.example") => {
+                Some((e.to.clone(), e.subject.clone(), text_of(&e.text)))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    let (to, subject, text) = &notices[0];
+    assert_eq!(
+        (to.as_str(), subject.as_str()),
+        ("maria@vendor.example", "Partners you manage still owe: Recall of lot 9")
+    );
+    assert!(text.contains("1 of the partners you manage"), "{text}");
+    assert!(text.contains("- Acme: open, acknowledged so far: 0 of 1 support"), "{text}");
+    assert!(!text.contains("Beta"), "{text}");
+    // Sent once: a second run finds nothing due.
+    tidings_app::staff_notices::send_due(&app).await.unwrap();
+    assert_eq!(outbox.sent().iter().filter(|s| s.payload.to().ends_with("@vendor.example")).count(), 1);
+}
+
+/// Four workers tick at once at each step's time (on PostgreSQL, each on its own
+/// connection): every step runs once and queues each reminder once.
+async fn workers_racing_for_a_step_run_it_once(mut app: App) {
+    app.channels = Channels::default().with(Channel::Email, Provider::Memory(Outbox::new()));
+    let acme = partner(&app, "Acme").await;
+    for i in 0..6 {
+        member(&app, &acme, &format!("p{i}@acme.example"), "support", "UTC", None).await;
+    }
+    member(&app, &acme, "lea@acme.example", "partner_lead", "UTC", None).await;
+    ladder(&app, &[(24, StepTarget::Members), (24, StepTarget::PartnerLead), (24, StepTarget::Members)]).await;
+    let id = recall(&app).await;
+    for _ in 0..3 {
+        app.clock.advance(24 * HOUR);
+        let workers = [app.clone(), app.clone(), app.clone(), app.clone()];
+        let ticks = futures_util::future::join_all(workers.iter().map(chase::tick)).await;
+        assert!(ticks.iter().all(Result::is_ok), "{ticks:?}");
+    }
+    let plan = chase::plan(&app, &Caller::operator(), id).await.unwrap().unwrap();
+    let queued: Vec<Option<i64>> = plan.steps.iter().map(|s| s.queued).collect();
+    assert_eq!(queued, [Some(6), Some(1), Some(6)], "each step ran once, whole");
+    for (purpose, n) in [(Purpose::Reminder(1), 6), (Purpose::Escalation(1), 1), (Purpose::Reminder(2), 6)] {
+        assert_eq!(sends(&app, id, purpose).await.len(), n, "{purpose}");
+    }
 }

@@ -35,6 +35,7 @@ pub mod settings;
 pub mod sign_in;
 pub mod sign_in_attempts;
 pub mod staff;
+pub mod staff_notices;
 pub mod suppressions;
 pub mod team;
 pub mod tokens;

@@ -7,6 +7,7 @@ use tidings_core::deliveries::{DeliveryStatus, Purpose};
 use tidings_core::messages::Rendered;
 use tidings_store::deliveries::chase::Outstanding;
 
+use crate::html::escape;
 use crate::i18n::Tr;
 
 /// Which wording a send gets.
@@ -60,11 +61,6 @@ pub(super) fn frame(rendered: &mut Rendered, wording: Wording<'_>, partner: &str
             rendered.what_to_do = format!("<p>{}</p><ul>{items}</ul>{}", escape(&intro), rendered.what_to_do);
         }
     }
-}
-
-/// Text as HTML: the five characters that could open markup or end an attribute.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 /// What a colleague's latest reminder came to.

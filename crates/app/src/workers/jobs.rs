@@ -38,6 +38,8 @@ pub const REGISTRY: &[Job] = &[
     Job { name: "release_scheduled", every_ms: 1_000, run: |app| Box::pin(crate::release::tick(app)) },
     // Runs escalation ladders' steps that have come due.
     Job { name: "chase", every_ms: 60_000, run: |app| Box::pin(crate::chase::tick(app)) },
+    // Sends escalation ladders' notices to partner managers.
+    Job { name: "staff_notices", every_ms: 10_000, run: |app| Box::pin(crate::staff_notices::send_due(app)) },
     // Sums the report counts' differences, so reports stay fast.
     Job {
         name: "fold_report_counts",
