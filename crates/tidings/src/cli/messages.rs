@@ -88,8 +88,8 @@ pub enum MessageCommand {
     /// Partners whose obligation on a recent must-know message is overdue or at risk, a
     /// line each: state, due time, partner, message, what is missing.
     Overdue,
-    /// The message's escalation ladder: each step's time and what it queued, and the next
-    /// step. Without --dry-run the next step runs now, before its time.
+    /// Runs the message's next escalation step now, before its time; with --dry-run, shows
+    /// each step's time and what it queued, and what the next would queue.
     Chase {
         id: MessageId,
         /// Only say what the next step would do and when (counted, then rolled back).
@@ -279,14 +279,14 @@ pub async fn widget_token(app: &App, key: &str, minutes: i64) -> anyhow::Result<
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints the message's chase, a line a step, after running the next one now unless
-/// `dry_run`.
+/// Runs the message's next step now; or, with `dry_run`, prints its chase a line a step.
 async fn chase(app: &tidings_app::App, caller: &Caller, id: MessageId, dry_run: bool) -> anyhow::Result<()> {
     if !dry_run {
         match tidings_app::chase::run_now(app, caller, id).await.map_err(fail)? {
             Some(ran) => println!("ran {} ({}): {} queued", ran.step.purpose, ran.step.target.as_str(), ran.queued),
             None => println!("no step left to run"),
         }
+        return Ok(());
     }
     let Some(plan) = tidings_app::chase::plan(app, caller, id).await.map_err(fail)? else {
         anyhow::bail!("message {id} has no escalation ladder running");
