@@ -20,6 +20,11 @@ use crate::{App, AppError, Caller};
 /// The channels reminders go through, in turn (the inbox holds the message throughout).
 pub const CHANNEL_ORDER: [Channel; 4] = [Channel::Email, Channel::Slack, Channel::Sms, Channel::WebPush];
 
+/// The channels of `CHANNEL_ORDER` this instance can send, in order.
+fn reminder_channels(app: &App) -> Vec<Channel> {
+    CHANNEL_ORDER.into_iter().filter(|c| app.channels.provides(*c)).collect()
+}
+
 /// Ladders looked at per tick.
 const PER_TICK: i64 = 100;
 
@@ -120,7 +125,7 @@ pub async fn escalate_partner(
         return Err(AppError::Conflict("this partner owes nothing on this message".into()));
     }
     let n = chase::escalations_sent(&mut tx, message, partner).await?.saturating_add(1);
-    let channels: Vec<Channel> = CHANNEL_ORDER.into_iter().filter(|c| app.channels.provides(*c)).collect();
+    let channels = reminder_channels(app);
     let step = Chase {
         message_id: message,
         topic_key: &topic.key,
@@ -155,7 +160,7 @@ async fn queue_step(
 ) -> Result<u64, AppError> {
     let message = tidings_store::messages::get(tx, running.message_id).await?;
     let topic = tidings_store::topics::get(tx, message.topic_id).await?;
-    let channels: Vec<Channel> = CHANNEL_ORDER.into_iter().filter(|c| app.channels.provides(*c)).collect();
+    let channels = reminder_channels(app);
     let slots = slots(tx, &running.ladder, message.importance, running.message_id, now).await?;
     let turn = match step.purpose {
         tidings_core::deliveries::Purpose::Reminder(n) => n,
