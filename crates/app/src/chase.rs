@@ -12,7 +12,7 @@ use tidings_core::messages::Importance;
 use tidings_core::working_hours::WorkingHours;
 use tidings_core::{Action, MessageId, PartnerId, TimeZone, Timestamp};
 use tidings_store::Tx;
-use tidings_store::deliveries::chase::{self, Chase};
+use tidings_store::deliveries::chase::{self, Chase, Slot};
 use tidings_store::ladders::{self, Running, StepRun};
 
 use crate::{App, AppError, Caller};
@@ -189,7 +189,8 @@ async fn queue_step(
     })
 }
 
-/// Each time zone's next working-hours slot from `now`, for the members a step may chase;
+/// Each time zone's and working hours' next slot from `now`, for the members a step may
+/// chase;
 /// none (send at once) for a must-know message whose ladder lets it through.
 async fn slots(
     tx: &mut Tx,
@@ -197,17 +198,17 @@ async fn slots(
     importance: Importance,
     message: MessageId,
     now: Timestamp,
-) -> Result<Vec<(String, Timestamp)>, AppError> {
+) -> Result<Vec<Slot>, AppError> {
     if importance == Importance::Critical && !ladder.working_hours_only {
         return Ok(Vec::new());
     }
-    let hours = WorkingHours::default();
     let zones = chase::time_zones(tx, message, now).await?;
     Ok(zones
         .into_iter()
-        .map(|zone| {
-            let at = TimeZone::parse(&zone).map_or(now, |tz| hours.next_slot(&tz, now));
-            (zone, at)
+        .map(|(time_zone, working_hours)| {
+            let hours = working_hours.as_deref().and_then(|w| w.parse::<WorkingHours>().ok()).unwrap_or_default();
+            let at = TimeZone::parse(&time_zone).map_or(now, |tz| hours.next_slot(&tz, now));
+            Slot { time_zone, working_hours, at }
         })
         .collect())
 }
@@ -219,7 +220,10 @@ pub struct ChasePlan {
     pub ladder: Ladder,
     pub started_at: Timestamp,
     pub steps: Vec<PlannedStep>,
-    /// The next step, if any is left, and how many sends it would queue if it ran at its
+    /// The step that runs next, if any is left (none once every partner has done what
+    /// the message asks).
+    pub next_step: Option<ScheduledStep>,
+    /// On a dry run, the next step and how many sends it would queue if it ran at its
     /// time with things as they stand now.
     pub next: Option<StepOutcome>,
 }
@@ -233,9 +237,15 @@ pub struct PlannedStep {
     pub queued: Option<i64>,
 }
 
-/// The message's chase as it stands (a dry run of the next step: queued, counted and
-/// rolled back). `None` when the message has no ladder running.
-pub async fn plan(app: &App, caller: &Caller, message: MessageId) -> Result<Option<ChasePlan>, AppError> {
+/// The message's chase as it stands; with `dry_run`, what the next step would queue (its
+/// sends queued, counted and rolled back: as long as the step itself takes). `None` when
+/// the message has no ladder running.
+pub async fn plan(
+    app: &App,
+    caller: &Caller,
+    message: MessageId,
+    dry_run: bool,
+) -> Result<Option<ChasePlan>, AppError> {
     caller.require(Action::ReadDirectory, "read compliance")?;
     let mut tx = app.db.begin().await?;
     let Some(running) = ladders::running(&mut tx, message).await? else { return Ok(None) };
@@ -249,13 +259,17 @@ pub async fn plan(app: &App, caller: &Caller, message: MessageId) -> Result<Opti
         })
         .collect();
     let next = match (running.next_due_at, schedule.get(usize::from(running.next_step))) {
-        (Some(_), Some(step)) => {
+        (Some(_), Some(step)) if dry_run => {
             let at = step.due_at.max(app.clock.now());
             let queued = queue_step(app, &mut tx, &running, *step, at, None).await?;
             Some(StepOutcome { step: *step, queued })
         }
         _ => None,
     };
+    let next_step = match running.next_due_at {
+        Some(_) => schedule.get(usize::from(running.next_step)).copied(),
+        None => None,
+    };
     tx.rollback().await?;
-    Ok(Some(ChasePlan { ladder: running.ladder, started_at: running.started_at, steps, next }))
+    Ok(Some(ChasePlan { ladder: running.ladder, started_at: running.started_at, steps, next_step, next }))
 }

@@ -10,6 +10,7 @@ use tidings_core::obligations::{self, PartnerState, QuotaProgress};
 use tidings_core::{Action, MemberId, MessageId, PartnerId, Timestamp};
 pub use tidings_store::compliance::PartnerStanding;
 use tidings_store::compliance::{self as store, Standing, Tally};
+use tidings_store::deliveries::chase::ChaseSend;
 use tidings_store::{messages, partners};
 
 use crate::csv_cells::SafeWriter;
@@ -147,6 +148,9 @@ pub struct PartnerReport {
     pub obligation: Option<obligations::ObligationStanding>,
     pub quotas: Vec<QuotaProgress>,
     pub members: Vec<Standing>,
+    /// The reminders and escalations its people were sent (or that wait for their working
+    /// hours), oldest first; at most 500.
+    pub chase: Vec<ChaseSend>,
 }
 
 pub async fn partner(
@@ -176,6 +180,7 @@ pub async fn partner(
         crate::overdue::with_waiver(obligations::standing(&quotas, released_at, due, now), waiver.as_ref(), now)
     });
     let unmet = obligation.as_ref().map(|o| i64::from(o.state.owes()));
+    let chase = tidings_store::deliveries::chase::sends_to_partner(&mut tx, message, partner, CHASE_SHOWN).await?;
     Ok(PartnerReport {
         summary: summary(&m, released_at, tally, unmet, now),
         partner_id: partner,
@@ -183,8 +188,12 @@ pub async fn partner(
         obligation,
         quotas,
         members,
+        chase,
     })
 }
+
+/// The reminders and escalations a partner's report lists.
+const CHASE_SHOWN: i64 = 500;
 
 /// Copies per page of the export: each page is one short read, so a million rows never sit
 /// in memory and never hold a transaction open for long.

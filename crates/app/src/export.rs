@@ -15,7 +15,7 @@ use crate::{App, AppError, Caller};
 
 const PAGE: u32 = 500;
 
-const PARTNER_COLUMNS: [&str; 9] = [
+const PARTNER_COLUMNS: [&str; 10] = [
     "external_id",
     "name",
     "partner_type",
@@ -25,8 +25,9 @@ const PARTNER_COLUMNS: [&str; 9] = [
     "lifecycle_stage",
     "groups",
     "partner_manager",
+    "working_hours",
 ];
-const MEMBER_COLUMNS: [&str; 10] = [
+const MEMBER_COLUMNS: [&str; 11] = [
     "external_id",
     "partner_external_id",
     "email",
@@ -37,6 +38,7 @@ const MEMBER_COLUMNS: [&str; 10] = [
     "time_zone",
     "status",
     "last_seen_at",
+    "working_hours",
 ];
 
 /// Writes every partner as CSV; returns how many rows were written.
@@ -64,6 +66,7 @@ pub async fn export_partners(app: &App, caller: &Caller, out: impl Write) -> Res
                 q.lifecycle_stage.to_string(),
                 groups.join(";"),
                 q.partner_manager.as_ref().map(ToString::to_string).unwrap_or_default(),
+                q.working_hours.map(|w| w.to_string()).unwrap_or_default(),
             ];
             record.extend(attribute_cells(&keys, &q.attributes));
             if let Err(e) = csv.write_record(&record) {
@@ -103,6 +106,7 @@ pub async fn export_members(app: &App, caller: &Caller, out: impl Write) -> Resu
                 q.time_zone.to_string(),
                 q.status.to_string(),
                 q.last_seen_at.map(Timestamp::to_rfc3339).unwrap_or_default(),
+                q.working_hours.map(|w| w.to_string()).unwrap_or_default(),
             ];
             record.extend(attribute_cells(&keys, &q.attributes));
             if let Err(e) = csv.write_record(&record) {

@@ -90,6 +90,8 @@ pub struct TimelineItem {
     pub asks_acknowledgment: bool,
     #[serde(flatten)]
     pub entry: tidings_store::inbox::TimelineEntry,
+    /// The reminders and escalations of the message the member was sent, oldest first.
+    pub chased: Vec<tidings_store::deliveries::chase::ChaseSend>,
 }
 
 pub async fn timeline(app: &App, caller: &Caller, id: MemberId, limit: i64) -> Result<Vec<TimelineItem>, AppError> {
@@ -99,6 +101,9 @@ pub async fn timeline(app: &App, caller: &Caller, id: MemberId, limit: i64) -> R
     let entries = tidings_store::inbox::timeline(&mut tx, id, limit.clamp(1, 500)).await?;
     let ids: Vec<_> = entries.iter().map(|e| e.message_id).collect();
     let found = tidings_store::messages::get_many(&mut tx, &ids).await?;
+    let asking: Vec<_> =
+        ids.iter().copied().filter(|m| found.get(m).is_some_and(|m| m.acknowledgment.is_some())).collect();
+    let mut chased = tidings_store::deliveries::chase::sends_to_member(&mut tx, id, &asking).await?;
     Ok(entries
         .into_iter()
         .filter_map(|entry| {
@@ -107,6 +112,7 @@ pub async fn timeline(app: &App, caller: &Caller, id: MemberId, limit: i64) -> R
                 title: m.title().to_owned(),
                 importance: m.importance,
                 asks_acknowledgment: m.acknowledgment.is_some(),
+                chased: chased.extract_if(.., |c| c.message_id == entry.message_id).collect(),
                 entry,
             })
         })

@@ -62,14 +62,16 @@ pub fn mask(url: &str) -> String {
     format!("{}/…{tail}", host.unwrap_or_default())
 }
 
-/// Who is binding: vendor staff, or a partner's lead for their own partner only.
-pub enum Binder<'a> {
+/// Who changes a partner's own arrangements (its channels, who answers for a role):
+/// vendor staff, or the partner's lead for their own partner only.
+#[derive(Clone, Copy)]
+pub enum PartnerAdmin<'a> {
     Staff(&'a Caller),
     Lead(&'a Member),
 }
 
-impl Binder<'_> {
-    fn check(&self, partner: PartnerId, doing: &'static str) -> Result<String, AppError> {
+impl PartnerAdmin<'_> {
+    pub(crate) fn check(&self, partner: PartnerId, doing: &'static str) -> Result<String, AppError> {
         match self {
             Self::Staff(caller) => {
                 caller.require(Action::WriteDirectory, doing)?;
@@ -96,7 +98,7 @@ fn channel_of(channel: Channel) -> Result<Channel, AppError> {
 /// Binds a partner's Teams or Slack channel to its webhook URL (replacing one bound before).
 pub async fn bind(
     app: &App,
-    who: Binder<'_>,
+    who: PartnerAdmin<'_>,
     partner: PartnerId,
     channel: Channel,
     url: &str,
@@ -116,7 +118,7 @@ pub async fn bind(
     partners::get(&mut tx, partner).await.map_err(not_found("partner"))?;
     let binding = store::bind(&mut tx, partner, channel, &url, &label, &by, app.clock.now()).await?;
     let view = BindingView::from(binding);
-    if let Binder::Staff(caller) = who {
+    if let PartnerAdmin::Staff(caller) = who {
         audit::entry(caller, "partner.bind_channel", partner.as_uuid()).after(&view).write(app, &mut tx).await?;
     }
     tx.commit().await?;
@@ -124,13 +126,13 @@ pub async fn bind(
 }
 
 /// Removes a partner's binding. Posts queued for it fail with the reason.
-pub async fn unbind(app: &App, who: Binder<'_>, partner: PartnerId, channel: Channel) -> Result<(), AppError> {
+pub async fn unbind(app: &App, who: PartnerAdmin<'_>, partner: PartnerId, channel: Channel) -> Result<(), AppError> {
     who.check(partner, "remove a partner's channel")?;
     let channel = channel_of(channel)?;
     let mut tx = app.db.begin().await?;
     let before = store::get(&mut tx, partner, channel).await?.ok_or(AppError::NotFound("binding"))?;
     store::unbind(&mut tx, partner, channel).await?;
-    if let Binder::Staff(caller) = who {
+    if let PartnerAdmin::Staff(caller) = who {
         audit::entry(caller, "partner.unbind_channel", partner.as_uuid())
             .before(&BindingView::from(before))
             .write(app, &mut tx)
@@ -141,10 +143,10 @@ pub async fn unbind(app: &App, who: Binder<'_>, partner: PartnerId, channel: Cha
 }
 
 /// A partner's bindings (staff who read the directory, or the partner's own lead).
-pub async fn of_partner(app: &App, who: Binder<'_>, partner: PartnerId) -> Result<Vec<BindingView>, AppError> {
+pub async fn of_partner(app: &App, who: PartnerAdmin<'_>, partner: PartnerId) -> Result<Vec<BindingView>, AppError> {
     match &who {
-        Binder::Staff(caller) => caller.require(Action::ReadDirectory, "read the partner directory")?,
-        Binder::Lead(_) => {
+        PartnerAdmin::Staff(caller) => caller.require(Action::ReadDirectory, "read the partner directory")?,
+        PartnerAdmin::Lead(_) => {
             who.check(partner, "see a partner's channels")?;
         }
     }
@@ -170,7 +172,12 @@ pub struct TestPost {
 }
 
 /// Posts a short test message to a partner's bound channel now and says what came of it.
-pub async fn test(app: &App, who: Binder<'_>, partner: PartnerId, channel: Channel) -> Result<TestPost, AppError> {
+pub async fn test(
+    app: &App,
+    who: PartnerAdmin<'_>,
+    partner: PartnerId,
+    channel: Channel,
+) -> Result<TestPost, AppError> {
     who.check(partner, "test a partner's channel")?;
     let channel = channel_of(channel)?;
     let poster = app

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use tidings_core::consent::Channel;
+use tidings_core::working_hours::WorkingHours;
 use tidings_core::{FieldErrors, Locale, Member, TimeZone, Timestamp};
 use tidings_store::consent::{self as store, ConsentRecord};
 use tidings_store::members;
@@ -31,6 +32,8 @@ pub struct Settings {
     pub terms_accepted_at: Option<Timestamp>,
     pub locale: Locale,
     pub time_zone: TimeZone,
+    /// Their own working hours (`None`: their partner's).
+    pub working_hours: Option<WorkingHours>,
 }
 
 /// A change from the preferences form; every field is the whole new state.
@@ -49,6 +52,8 @@ pub struct SettingsChange {
     pub accept_terms: bool,
     pub locale: String,
     pub time_zone: String,
+    /// Such as `mon-fri 09:00-17:00`, "" for their partner's; `None`: left as it is.
+    pub working_hours: Option<String>,
     /// The version of the opt-in text the member was shown, such as `portal-email-1/de`.
     pub opt_in_text_version: String,
     /// The same for the SMS opt-in, such as `portal-sms-1/de`.
@@ -71,6 +76,7 @@ pub async fn settings(app: &App, member: &Member) -> Result<Settings, AppError> 
         terms_accepted_at: terms_accepted(app, &history),
         locale: member.profile.locale.clone(),
         time_zone: member.profile.time_zone.clone(),
+        working_hours: member.profile.working_hours,
     })
 }
 
@@ -90,7 +96,12 @@ pub async fn change(app: &App, member: &Member, change: &SettingsChange) -> Resu
     let mut errors = FieldErrors::new();
     let locale = errors.check("locale", Locale::parse(&change.locale));
     let time_zone = errors.check("time_zone", TimeZone::parse(&change.time_zone));
-    let (Some(locale), Some(time_zone)) = (locale, time_zone) else {
+    let working_hours = match change.working_hours.as_deref().map(str::trim) {
+        None => Some(member.profile.working_hours),
+        Some("") => Some(None),
+        Some(v) => errors.check("working_hours", v.parse::<WorkingHours>()).map(Some),
+    };
+    let (Some(locale), Some(time_zone), Some(working_hours)) = (locale, time_zone, working_hours) else {
         return Err(AppError::Invalid(errors));
     };
     let before = settings(app, member).await?;
@@ -103,9 +114,13 @@ pub async fn change(app: &App, member: &Member, change: &SettingsChange) -> Resu
     let patch =
         PreferencesPatch { topics: change.topics.clone(), channels, topic_channels: change.topic_channels.clone() };
     consent::apply(app, &mut tx, &current, &patch).await?;
-    if current.profile.locale != locale || current.profile.time_zone != time_zone {
+    if current.profile.locale != locale
+        || current.profile.time_zone != time_zone
+        || current.profile.working_hours != working_hours
+    {
         current.profile.locale = locale;
         current.profile.time_zone = time_zone;
+        current.profile.working_hours = working_hours;
         current.updated_at = app.clock.now();
         members::update(&mut tx, &current).await?;
     }

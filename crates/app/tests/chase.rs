@@ -10,13 +10,14 @@ mod common;
 
 use tidings_app::consent::{self, ConsentInput};
 use tidings_app::inbox::Origin;
+use tidings_app::partner_channels::PartnerAdmin;
 use tidings_app::workers::deliver::{Cache, WorkerConfig, work_once};
-use tidings_app::{App, Caller, chase};
+use tidings_app::{App, Caller, chase, nominees};
 use tidings_channels::{Channels, Outbox, PartBody, Payload, Provider};
 use tidings_core::consent::Channel;
 use tidings_core::deliveries::{DeliveryStatus, Purpose};
 use tidings_core::escalation::{LadderDraft, LadderStep, StepTarget};
-use tidings_core::{Member, MemberDraft, MessageId, Partner, PartnerDraft, Timestamp};
+use tidings_core::{Member, MemberDraft, MessageId, Partner, PartnerDraft, Role, Timestamp};
 
 both_engines!(
     unseeded:
@@ -24,6 +25,8 @@ both_engines!(
     a_ladder_edited_after_release_leaves_the_running_one_as_it_was,
     a_partner_manager_escalates_one_partner_at_once,
     a_partner_manager_is_told_which_of_their_partners_still_owe,
+    reminders_wait_for_the_members_own_hours_else_their_partners,
+    a_lead_names_who_answers_for_a_role_and_the_ladder_follows,
     workers_racing_for_a_step_run_it_once,
 );
 
@@ -164,7 +167,7 @@ async fn a_ladder_chases_who_still_owes_in_their_working_hours_and_stops_when_th
 
     // Sunday: the second reminder goes on Ana's next open channel, SMS.
     app.clock.advance(24 * HOUR);
-    let plan = chase::plan(&app, &Caller::operator(), id).await.unwrap().unwrap();
+    let plan = chase::plan(&app, &Caller::operator(), id, true).await.unwrap().unwrap();
     let next = plan.next.unwrap();
     assert_eq!((next.step.purpose, next.queued), (Purpose::Reminder(2), 1), "the dry run counts Ana");
     assert!(sends(&app, id, Purpose::Reminder(2)).await.is_empty(), "a dry run queues nothing");
@@ -208,11 +211,101 @@ async fn a_ladder_chases_who_still_owes_in_their_working_hours_and_stops_when_th
         let left: Vec<_> = sends(&app, id, purpose).await.into_iter().filter(|s| s.2 == queued).collect();
         assert!(left.is_empty(), "{purpose}: {left:?}");
     }
-    let plan = chase::plan(&app, &Caller::operator(), id).await.unwrap().unwrap();
+    let plan = chase::plan(&app, &Caller::operator(), id, true).await.unwrap().unwrap();
     let ran: Vec<Option<i64>> = plan.steps.iter().map(|s| s.queued).collect();
     assert_eq!(ran, [Some(2), Some(1), Some(1)]);
     assert!(plan.next.is_none());
     assert_eq!(plan.steps[0].ran_at, Some(Timestamp::from_millis(common::NOW + 24 * HOUR)));
+}
+
+async fn reminders_wait_for_the_members_own_hours_else_their_partners(mut app: App) {
+    app.channels = Channels::default().with(Channel::Email, Provider::Memory(Outbox::new()));
+    let acme = partner(&app, "Acme").await;
+    let draft = PartnerDraft { working_hours: Some("mon-thu 08:00-16:00".into()), ..Default::default() };
+    let acme = tidings_app::partners::update(&app, &Caller::operator(), acme.id, &draft).await.unwrap();
+    assert_eq!(acme.profile.working_hours.map(|w| w.to_string()).as_deref(), Some("mon-thu 08:00-16:00"));
+    let bad = PartnerDraft { working_hours: Some("weekdays 9 to 5".into()), ..Default::default() };
+    let refused = tidings_app::partners::update(&app, &Caller::operator(), acme.id, &bad).await.unwrap_err();
+    assert!(refused.to_string().contains("working_hours"), "{refused}");
+    let beta = partner(&app, "Beta").await;
+    let berlin = "Europe/Berlin";
+    member(&app, &acme, "ana@acme.example", "support", berlin, None).await;
+    let bo = member(&app, &acme, "bo@acme.example", "operations", berlin, None).await;
+    let own = MemberDraft { working_hours: Some("mon-fri 07:00-15:00".into()), ..Default::default() };
+    tidings_app::members::update(&app, &Caller::operator(), bo.id, &own).await.unwrap();
+    member(&app, &beta, "kei@beta.example", "support", berlin, None).await;
+    ladder(&app, &[(24, StepTarget::Members)]).await;
+    // Released Thursday 2026-05-28 20:26 UTC; the step runs Friday 22:26 in Berlin.
+    let id = recall(&app).await;
+    app.clock.advance(24 * HOUR);
+    chase::tick(&app).await.unwrap();
+    let queued = DeliveryStatus::Queued;
+    assert_eq!(
+        sends(&app, id, Purpose::Reminder(1)).await,
+        [
+            // Acme keeps Monday to Thursday, eight to four.
+            ("ana@acme.example".into(), Channel::Email, queued, Some(at("2026-06-01T08:00[Europe/Berlin]"))),
+            // Bo starts at seven, whatever his partner keeps.
+            ("bo@acme.example".into(), Channel::Email, queued, Some(at("2026-06-01T07:00[Europe/Berlin]"))),
+            // Beta keeps the default, nine to five.
+            ("kei@beta.example".into(), Channel::Email, queued, Some(at("2026-06-01T09:00[Europe/Berlin]"))),
+        ]
+    );
+}
+
+async fn a_lead_names_who_answers_for_a_role_and_the_ladder_follows(mut app: App) {
+    app.channels = Channels::default().with(Channel::Email, Provider::Memory(Outbox::new()));
+    let (acme, beta) = (partner(&app, "Acme").await, partner(&app, "Beta").await);
+    let berlin = "Europe/Berlin";
+    let ana = member(&app, &acme, "ana@acme.example", "support", berlin, None).await;
+    let al = member(&app, &acme, "al@acme.example", "support", berlin, None).await;
+    let bo = member(&app, &acme, "bo@acme.example", "operations", berlin, None).await;
+    let lea = member(&app, &acme, "lea@acme.example", "partner_lead", berlin, None).await;
+    let kei = member(&app, &beta, "kei@beta.example", "support", berlin, None).await;
+    let lead = PartnerAdmin::Lead(&lea);
+
+    // Only a support person of Acme may answer for Acme's support, and only its lead (or
+    // staff) may name them.
+    let named = nominees::nominate(&app, lead, acme.id, Role::Support, al.id).await.unwrap();
+    assert_eq!(named.email, "al@acme.example");
+    let wrong_role = nominees::nominate(&app, lead, acme.id, Role::Support, bo.id).await.unwrap_err();
+    assert!(wrong_role.to_string().contains("does not hold the role support"), "{wrong_role}");
+    let elsewhere = nominees::nominate(&app, lead, acme.id, Role::Support, kei.id).await.unwrap_err();
+    assert!(elsewhere.to_string().contains("does not work at this partner"), "{elsewhere}");
+    let not_lead = nominees::nominate(&app, PartnerAdmin::Lead(&ana), acme.id, Role::Support, ana.id).await;
+    assert!(matches!(not_lead, Err(tidings_app::AppError::Forbidden(_))), "{not_lead:?}");
+    let other_partner = nominees::nominate(&app, lead, beta.id, Role::Support, kei.id).await;
+    assert!(matches!(other_partner, Err(tidings_app::AppError::Forbidden(_))), "{other_partner:?}");
+    let roles = nominees::of_partner(&app, lead, acme.id).await.unwrap();
+    let support = roles.iter().find(|r| r.role == Role::Support).unwrap();
+    assert_eq!(support.nominee.as_ref().map(|n| n.member_id), Some(al.id));
+    assert_eq!(support.candidates.len(), 2);
+
+    // The first reminders go to Al for support (not Ana), and to Bo for operations.
+    ladder(&app, &[(24, StepTarget::Members), (24, StepTarget::Members)]).await;
+    let id = recall(&app).await;
+    app.clock.advance(24 * HOUR);
+    chase::tick(&app).await.unwrap();
+    let to =
+        |sends: Vec<(String, Channel, DeliveryStatus, Option<i64>)>| sends.into_iter().map(|s| s.0).collect::<Vec<_>>();
+    assert_eq!(
+        to(sends(&app, id, Purpose::Reminder(1)).await),
+        ["al@acme.example", "bo@acme.example", "kei@beta.example"]
+    );
+
+    // Lea hands support over to Ana: the next reminder follows.
+    nominees::nominate(&app, lead, acme.id, Role::Support, ana.id).await.unwrap();
+    app.clock.advance(24 * HOUR);
+    chase::tick(&app).await.unwrap();
+    assert_eq!(
+        to(sends(&app, id, Purpose::Reminder(2)).await),
+        ["ana@acme.example", "bo@acme.example", "kei@beta.example"]
+    );
+
+    // Taken back, the role is everyone's again.
+    nominees::withdraw(&app, lead, acme.id, Role::Support).await.unwrap();
+    let roles = nominees::of_partner(&app, PartnerAdmin::Staff(&Caller::operator()), acme.id).await.unwrap();
+    assert!(roles.iter().all(|r| r.nominee.is_none()));
 }
 
 async fn a_ladder_edited_after_release_leaves_the_running_one_as_it_was(mut app: App) {
@@ -222,7 +315,7 @@ async fn a_ladder_edited_after_release_leaves_the_running_one_as_it_was(mut app:
     ladder(&app, &[(24, StepTarget::Members)]).await;
     let id = recall(&app).await;
     ladder(&app, &[(1, StepTarget::PartnerLead), (2, StepTarget::PartnerManager)]).await;
-    let plan = chase::plan(&app, &Caller::operator(), id).await.unwrap().unwrap();
+    let plan = chase::plan(&app, &Caller::operator(), id, true).await.unwrap().unwrap();
     let steps: Vec<(StepTarget, i64)> =
         plan.steps.iter().map(|s| (s.step.target, (s.step.due_at.as_millis() - common::NOW) / HOUR)).collect();
     assert_eq!(steps, [(StepTarget::Members, 24)]);
@@ -313,7 +406,7 @@ async fn a_partner_manager_is_told_which_of_their_partners_still_owe(mut app: Ap
 
     app.clock.advance(24 * HOUR);
     chase::tick(&app).await.unwrap();
-    let plan = chase::plan(&app, &admin, id).await.unwrap().unwrap();
+    let plan = chase::plan(&app, &admin, id, true).await.unwrap().unwrap();
     assert_eq!(plan.steps[0].queued, Some(1), "Maria manages the partners that owe; Tom's partner has met");
     // Beta acknowledges before the notice goes: it names Acme alone.
     let bo = tidings_app::members::find(&app, &admin, "bo@beta.example").await.unwrap();
@@ -360,7 +453,7 @@ async fn workers_racing_for_a_step_run_it_once(mut app: App) {
         let ticks = futures_util::future::join_all(workers.iter().map(chase::tick)).await;
         assert!(ticks.iter().all(Result::is_ok), "{ticks:?}");
     }
-    let plan = chase::plan(&app, &Caller::operator(), id).await.unwrap().unwrap();
+    let plan = chase::plan(&app, &Caller::operator(), id, true).await.unwrap().unwrap();
     let queued: Vec<Option<i64>> = plan.steps.iter().map(|s| s.queued).collect();
     assert_eq!(queued, [Some(6), Some(1), Some(6)], "each step ran once, whole");
     for (purpose, n) in [(Purpose::Reminder(1), 6), (Purpose::Escalation(1), 1), (Purpose::Reminder(2), 6)] {

@@ -136,17 +136,23 @@ async fn a_file_without_the_key_column_is_refused(app: App) {
 }
 
 async fn partners_import_with_groups_and_attributes(app: App) {
-    let csv = "external_id,name,type,tier,groups,partner_manager,Certified\n\
-        P-1,Acme,distributor,strategic,,,yes\n\
-        P-2,Bolt,reseller,platinum,,,no\n\
-        P-3,Cobalt,dealer,growth,no-such-group,,no\n\
-        P-4,Delta,dealer,growth,,nobody@vendor.example,no\n";
+    let csv = "external_id,name,type,tier,groups,partner_manager,Certified,Working Hours\n\
+        P-1,Acme,distributor,strategic,,,yes,mon-fri 08:00-16:00\n\
+        P-2,Bolt,reseller,platinum,,,no,\n\
+        P-3,Cobalt,dealer,growth,no-such-group,,no,\n\
+        P-4,Delta,dealer,growth,,nobody@vendor.example,no,\n\
+        P-5,Echo,dealer,growth,,,no,weekdays\n";
     let report = partners_from(&app, csv).await;
-    assert_eq!(counts(&report), (1, 0, 0, 3), "{:#?}", report.errors);
+    assert_eq!(counts(&report), (1, 0, 0, 4), "{:#?}", report.errors);
     assert_eq!(report.errors[0].column.as_deref(), Some("tier"));
     assert!(report.errors[0].message.contains("known: strategic"));
     assert_eq!(report.errors[1].column.as_deref(), Some("groups"));
     assert_eq!(report.errors[2].column.as_deref(), Some("partner_manager"));
+    assert_eq!(report.errors[3].column.as_deref(), Some("Working Hours"), "named as the file names it");
+    assert!(report.errors[3].message.contains("mon-fri 09:00-17:00"), "{}", report.errors[3].message);
+    let page = tidings_app::partners::list(&app, &Caller::operator(), &Default::default(), None, None).await.unwrap();
+    let hours = page.items[0].profile.working_hours.map(|w| w.to_string());
+    assert_eq!(hours.as_deref(), Some("mon-fri 08:00-16:00"));
     let again = partners_from(&app, "external_id,tier\nP-1,growth\n").await;
     assert_eq!(counts(&again), (0, 1, 0, 0));
 }
@@ -160,7 +166,8 @@ async fn an_export_imports_back_unchanged(app: App) {
     assert_eq!(export::export_members(&app, &caller, &mut members_csv).await.unwrap(), 400);
     let text = String::from_utf8(members_csv).unwrap();
     assert!(text.starts_with(
-        "external_id,partner_external_id,email,phone,name,roles,locale,time_zone,status,last_seen_at,trained:bool\n"
+        "external_id,partner_external_id,email,phone,name,roles,locale,time_zone,status,last_seen_at,working_hours,\
+         trained:bool\n"
     ));
     // Typed attributes (true, 250000) keep their types through the file: the very first
     // re-import changes nothing, and a rule on a boolean matches the same members after.

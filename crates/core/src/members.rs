@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::working_hours::WorkingHours;
 use crate::{Attributes, Email, FieldErrors, Locale, MemberId, PartnerId, Phone, TimeZone, Timestamp, text};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -200,6 +201,8 @@ pub struct MemberProfile {
     pub locale: Locale,
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub time_zone: TimeZone,
+    /// When they may be chased, in their time zone (`None`: their partner's).
+    pub working_hours: Option<WorkingHours>,
     pub status: MemberStatus,
     pub attributes: Attributes,
     pub last_seen_at: Option<Timestamp>,
@@ -229,6 +232,8 @@ pub struct MemberDraft {
     pub roles: Option<Vec<String>>,
     pub locale: Option<String>,
     pub time_zone: Option<String>,
+    /// Such as `mon-fri 09:00-17:00`; "" for their partner's.
+    pub working_hours: Option<String>,
     pub status: Option<String>,
     /// Merged into the existing attributes: a key set to null or "" is removed.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
@@ -280,6 +285,11 @@ impl MemberDraft {
             Some(v) => errors.check("time_zone", TimeZone::parse(v)),
             None => Some(base.map(|b| b.time_zone.clone()).unwrap_or_default()),
         };
+        let working_hours = match &self.working_hours {
+            Some(v) if v.trim().is_empty() => None,
+            Some(v) => errors.check("working_hours", v.parse()),
+            None => base.and_then(|b| b.working_hours),
+        };
         let status = match &self.status {
             Some(v) if !v.trim().is_empty() => errors.check("status", v.parse()),
             _ => Some(base.map_or(MemberStatus::Active, |b| b.status)),
@@ -303,6 +313,7 @@ impl MemberDraft {
                 roles: roles?,
                 locale: locale?,
                 time_zone: time_zone?,
+                working_hours,
                 status: status?,
                 attributes,
                 last_seen_at,

@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::working_hours::WorkingHours;
 use crate::{
     Attributes, Catalog, Country, Email, FieldErrors, GroupKey, PartnerId, PartnerTier, PartnerType, Region, Slug,
     Timestamp, text,
@@ -73,6 +74,9 @@ pub struct PartnerProfile {
     pub groups: BTreeSet<GroupKey>,
     /// The email of the vendor's staff member who manages this partner.
     pub partner_manager: Option<Email>,
+    /// When its people may be chased, in each one's time zone, unless they set their own
+    /// (`None`: the instance's default).
+    pub working_hours: Option<WorkingHours>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +109,8 @@ pub struct PartnerDraft {
     pub groups: Option<Vec<String>>,
     /// The email of a staff member.
     pub partner_manager: Option<String>,
+    /// Such as `mon-fri 09:00-17:00`; "" for the instance's default.
+    pub working_hours: Option<String>,
 }
 
 pub const NAME_MAX: usize = 200;
@@ -160,6 +166,11 @@ impl PartnerDraft {
             Some(v) => errors.check("partner_manager", Email::parse(v)),
             None => base.and_then(|b| b.partner_manager.clone()),
         };
+        let working_hours = match &self.working_hours {
+            Some(v) if v.trim().is_empty() => None,
+            Some(v) => errors.check("working_hours", v.parse()),
+            None => base.and_then(|b| b.working_hours),
+        };
         errors.finish(|| {
             Some(PartnerProfile {
                 external_id,
@@ -172,6 +183,7 @@ impl PartnerDraft {
                 attributes,
                 groups,
                 partner_manager,
+                working_hours,
             })
         })
     }

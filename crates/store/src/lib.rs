@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod ladders;
 pub mod members;
 pub mod messages;
+pub mod nominees;
 pub mod obligations;
 pub mod partner_channels;
 pub mod partners;

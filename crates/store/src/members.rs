@@ -27,6 +27,7 @@ struct MemberRow {
     roles: i64,
     locale: String,
     time_zone: String,
+    working_hours: Option<String>,
     status: String,
     attributes: Json<Attributes>,
     last_seen_at: Option<i64>,
@@ -35,9 +36,9 @@ struct MemberRow {
 }
 
 const COLUMNS: &str = "id, partner_id, external_id, email, phone, name, roles, locale, time_zone, status, \
-    attributes, last_seen_at, created_at, updated_at";
-const COLUMN_COUNT: usize = 14;
-/// Rows per multi-row insert: 14 values each stays far below both engines' bind limits.
+    attributes, last_seen_at, created_at, updated_at, working_hours";
+const COLUMN_COUNT: usize = 15;
+/// Rows per multi-row insert: 15 values each stays far below both engines' bind limits.
 pub const INSERT_BATCH: usize = 500;
 
 impl TryFrom<MemberRow> for Member {
@@ -54,6 +55,7 @@ impl TryFrom<MemberRow> for Member {
                 roles: Roles::from_bits(r.roles),
                 locale: Locale::parse(&r.locale).map_err(Error::corrupt)?,
                 time_zone: TimeZone::parse(&r.time_zone).map_err(Error::corrupt)?,
+                working_hours: r.working_hours.map(|w| w.parse()).transpose().map_err(Error::corrupt)?,
                 status: r.status.parse::<MemberStatus>().map_err(Error::corrupt)?,
                 attributes: r.attributes.0,
                 last_seen_at: r.last_seen_at.map(Timestamp::from_millis),
@@ -107,7 +109,8 @@ pub async fn insert_many<M: Borrow<Member> + Sync>(tx: &mut Tx, members: &[M]) -
                     .bind(Json(&p.attributes))
                     .bind(p.last_seen_at.map(Timestamp::as_millis))
                     .bind(m.created_at.as_millis())
-                    .bind(m.updated_at.as_millis());
+                    .bind(m.updated_at.as_millis())
+                    .bind(p.working_hours.map(|w| w.to_string()));
             }
             q.execute(c).await.map(|r| r.rows_affected())
         })?;
@@ -138,6 +141,7 @@ async fn copy_members<M: Borrow<Member>>(conn: &mut sqlx::PgConnection, members:
             .optional_plain(p.last_seen_at.map(Timestamp::as_millis))
             .plain(m.created_at.as_millis())
             .plain(m.updated_at.as_millis())
+            .optional_text(p.working_hours.map(|w| w.to_string()).as_deref())
             .end_row();
     }
     rows.copy_into(conn, "members", COLUMNS).await
@@ -148,8 +152,8 @@ pub async fn update(tx: &mut Tx, member: &Member) -> Result<()> {
     let done = on_tx!(tx, |c| {
         sqlx::query(
             "update members set partner_id = $2, external_id = $3, email = $4, phone = $5, name = $6, roles = $7, \
-         locale = $8, time_zone = $9, status = $10, attributes = $11, last_seen_at = $12, updated_at = $13 \
-         where id = $1",
+         locale = $8, time_zone = $9, status = $10, attributes = $11, last_seen_at = $12, updated_at = $13, \
+         working_hours = $14 where id = $1",
         )
         .bind(member.id.as_uuid())
         .bind(p.partner_id.as_uuid())
@@ -164,6 +168,7 @@ pub async fn update(tx: &mut Tx, member: &Member) -> Result<()> {
         .bind(Json(p.attributes.clone()))
         .bind(p.last_seen_at.map(Timestamp::as_millis))
         .bind(member.updated_at.as_millis())
+        .bind(p.working_hours.map(|w| w.to_string()))
         .execute(c)
         .await
         .map(|r| r.rows_affected())
@@ -254,7 +259,7 @@ pub async fn find_by_keys(tx: &mut Tx, external_ids: &[String], emails: &[String
 const AS_JSON_ARRAY: &str = "json_group_array(json_object('id', hex(id), 'partner_id', hex(partner_id), \
     'external_id', external_id, 'email', email, 'phone', phone, 'name', name, 'roles', roles, 'locale', locale, \
     'time_zone', time_zone, 'status', status, 'attributes', json(attributes), 'last_seen_at', last_seen_at, \
-    'created_at', created_at, 'updated_at', updated_at))";
+    'created_at', created_at, 'updated_at', updated_at, 'working_hours', working_hours))";
 
 pub async fn list(tx: &mut Tx, filter: &MemberFilter, after: Option<&str>, limit: Option<u32>) -> Result<Page<Member>> {
     let limit = clamp_limit(limit);

@@ -26,12 +26,13 @@ struct PartnerRow {
     lifecycle_stage: String,
     attributes: Json<Attributes>,
     partner_manager: Option<String>,
+    working_hours: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
 
 const SELECT: &str = "select p.id, p.external_id, p.name, p.partner_type, p.tier, p.region, p.country, \
-    p.lifecycle_stage, p.attributes, s.email as partner_manager, p.created_at, p.updated_at \
+    p.lifecycle_stage, p.attributes, s.email as partner_manager, p.working_hours, p.created_at, p.updated_at \
     from partners p left join staff s on s.id = p.partner_manager_id";
 
 impl PartnerRow {
@@ -50,6 +51,7 @@ impl PartnerRow {
                 attributes: self.attributes.0,
                 groups,
                 partner_manager: self.partner_manager.map(|e| Email::parse(&e)).transpose().map_err(Error::corrupt)?,
+                working_hours: self.working_hours.map(|w| w.parse()).transpose().map_err(Error::corrupt)?,
             },
             created_at: Timestamp::from_millis(self.created_at),
             updated_at: Timestamp::from_millis(self.updated_at),
@@ -76,8 +78,8 @@ pub async fn insert(tx: &mut Tx, partner: &Partner) -> Result<()> {
     on_tx!(tx, |c| {
         sqlx::query(
             "insert into partners (id, external_id, name, partner_type, tier, region, country, lifecycle_stage, \
-         attributes, partner_manager_id, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, (select id from staff where email = $10), $11, $12)",
+         attributes, partner_manager_id, created_at, updated_at, working_hours) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, (select id from staff where email = $10), $11, $12, $13)",
         )
         .bind(partner.id.as_uuid())
         .bind(p.external_id.clone())
@@ -91,6 +93,7 @@ pub async fn insert(tx: &mut Tx, partner: &Partner) -> Result<()> {
         .bind(p.partner_manager.as_ref().map(|e| e.as_str().to_owned()))
         .bind(partner.created_at.as_millis())
         .bind(partner.updated_at.as_millis())
+        .bind(p.working_hours.map(|w| w.to_string()))
         .execute(c)
         .await
         .map(|r| r.rows_affected())
@@ -104,7 +107,7 @@ pub async fn update(tx: &mut Tx, partner: &Partner) -> Result<()> {
         sqlx::query(
             "update partners set external_id = $2, name = $3, partner_type = $4, tier = $5, region = $6, country = $7, \
          lifecycle_stage = $8, attributes = $9, partner_manager_id = (select id from staff where email = $10), \
-         updated_at = $11 where id = $1",
+         updated_at = $11, working_hours = $12 where id = $1",
         )
         .bind(partner.id.as_uuid())
         .bind(p.external_id.clone())
@@ -117,6 +120,7 @@ pub async fn update(tx: &mut Tx, partner: &Partner) -> Result<()> {
         .bind(Json(p.attributes.clone()))
         .bind(p.partner_manager.as_ref().map(|e| e.as_str().to_owned()))
         .bind(partner.updated_at.as_millis())
+        .bind(p.working_hours.map(|w| w.to_string()))
         .execute(c)
         .await
         .map(|r| r.rows_affected())

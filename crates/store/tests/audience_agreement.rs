@@ -152,6 +152,7 @@ async fn seed(db: &Db) -> Vec<(Partner, Member)> {
             groups: Some(GROUPS.iter().filter(|_| rng.u8(..3) == 0).map(|g| g.to_string()).collect()),
             attributes: Some(attributes(&mut rng)),
             partner_manager: None,
+            working_hours: None,
         };
         let partner = Partner {
             id: PartnerId::new(),

@@ -4,8 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use tidings_app::audiences::AudienceDraft;
@@ -16,7 +18,9 @@ use tidings_core::messages::{ContentDraft, MessageDraft, VariantDraft};
 use tidings_core::{Catalog, MemberStatus};
 use tidings_store::members::MemberFilter;
 use tidings_store::testing::{Engine, TestDb};
-use tidings_store::{consent, deliveries, members, topics};
+use tidings_store::{deliveries, members, topics};
+
+use common::{grant, worker, worker_command};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -40,22 +44,6 @@ async fn a_worker_killed_mid_send_on_every_channel_loses_nothing_on_postgres() {
     killed_on_every_channel(Engine::Postgres).await;
 }
 
-fn worker(url: &str, smtp_port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .arg("worker")
-        .env("TIDINGS_DATABASE_URL", url)
-        .env("TIDINGS_SMTP__PORT", smtp_port.to_string())
-        .env("TIDINGS_SMTP__SECURITY", "none")
-        .env("TIDINGS_WORKER__LEASE_SECS", "2")
-        .env("TIDINGS_WORKER__CONCURRENCY", "4")
-        .env("TIDINGS_WORKER__BATCH", "20")
-        .env("TIDINGS_LOG__LEVEL", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the tidings binary starts")
-}
-
 async fn killed_and_restarted(engine: Engine) {
     let Some(t) = TestDb::new(engine).await else { return };
     let app = App::new(t.db.clone(), Catalog::default());
@@ -71,18 +59,7 @@ async fn killed_and_restarted(engine: Engine) {
     .unwrap()
     .items;
     for m in &active {
-        let record = consent::ConsentRecord {
-            id: uuid::Uuid::now_v7(),
-            member_id: m.id,
-            purpose: "email".into(),
-            granted: true,
-            source: "api".into(),
-            lawful_basis: "consent".into(),
-            text_version: "v1".into(),
-            recorded_by: "test".into(),
-            recorded_at: app.clock.now(),
-        };
-        consent::record(&mut tx, &record).await.unwrap();
+        grant(&mut tx, m.id, "email", app.clock.now()).await;
     }
     let topic = topics::get_by_key(&mut tx, "announcements").await.unwrap();
     tx.commit().await.unwrap();
@@ -210,18 +187,7 @@ async fn killed_on_every_channel(engine: Engine) {
         member.profile.phone = Some(tidings_core::Phone::parse(&format!("+1555{i:07}")).unwrap());
         members::update(&mut tx, &member).await.unwrap();
         for purpose in ["email", "sms"] {
-            let record = consent::ConsentRecord {
-                id: uuid::Uuid::now_v7(),
-                member_id: m.id,
-                purpose: purpose.into(),
-                granted: true,
-                source: "api".into(),
-                lawful_basis: "consent".into(),
-                text_version: "v1".into(),
-                recorded_by: "test".into(),
-                recorded_at: app.clock.now(),
-            };
-            consent::record(&mut tx, &record).await.unwrap();
+            grant(&mut tx, m.id, purpose, app.clock.now()).await;
         }
     }
     let topic = topics::get_by_key(&mut tx, "announcements").await.unwrap();
@@ -302,7 +268,7 @@ async fn killed_on_every_channel(engine: Engine) {
     }
     for partner in &partners {
         let url = format!("{}/teams/{partner}", hooks.uri());
-        let who = tidings_app::partner_channels::Binder::Staff(&Caller::operator());
+        let who = tidings_app::partner_channels::PartnerAdmin::Staff(&Caller::operator());
         tidings_app::partner_channels::bind(&app, who, *partner, tidings_core::consent::Channel::Teams, &url, "")
             .await
             .unwrap();
@@ -313,10 +279,7 @@ async fn killed_on_every_channel(engine: Engine) {
     assert_eq!(expected, active.len() * 4, "{report:?}");
 
     let start = |smtp_port: u16| {
-        Command::new(env!("CARGO_BIN_EXE_tidings"))
-            .arg("worker")
-            .env("TIDINGS_DATABASE_URL", &t.url)
-            .env("TIDINGS_SMTP__PORT", smtp_port.to_string())
+        worker_command(&t.url, smtp_port)
             .env("TIDINGS_SMS__BASE_URL", sms.uri())
             .env("TIDINGS_SMS__ACCOUNT_SID", "AC1")
             .env("TIDINGS_SMS__AUTH_TOKEN", "t")
@@ -326,10 +289,6 @@ async fn killed_on_every_channel(engine: Engine) {
             .env("TIDINGS_OUTBOUND__ALLOW_LOOPBACK", "true")
             .env("TIDINGS_SMS__RATE_PER_SECOND", "100000")
             .env("TIDINGS_SLACK__RATE_PER_SECOND", "100000")
-            .env("TIDINGS_WORKER__LEASE_SECS", "2")
-            .env("TIDINGS_WORKER__CONCURRENCY", "4")
-            .env("TIDINGS_WORKER__BATCH", "20")
-            .env("TIDINGS_LOG__LEVEL", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

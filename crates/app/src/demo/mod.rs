@@ -116,6 +116,9 @@ pub async fn seed(app: &App) -> Result<Option<Seeded>, AppError> {
     let catalog = &app.catalog;
     let email = |s: &str| Email::parse(s).map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)));
     let slug = |s: &str| Slug::parse(s).map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)));
+    let hours = |s: &str| {
+        s.parse::<tidings_core::working_hours::WorkingHours>().map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)))
+    };
 
     staff::insert(
         &mut tx,
@@ -191,6 +194,8 @@ pub async fn seed(app: &App) -> Result<Option<Seeded>, AppError> {
                 attributes,
                 groups,
                 partner_manager: Some(email(&format!("{}@vendor.example", managers[i % managers.len()]))?),
+                // A few partners keep shorter hours; reminders wait for them.
+                working_hours: (i % 5 == 3).then(|| hours("mon-thu 08:00-16:00")).transpose()?,
             },
             created_at: now,
             updated_at: now,
@@ -228,6 +233,8 @@ pub async fn seed(app: &App) -> Result<Option<Seeded>, AppError> {
                     roles,
                     locale: Locale::parse(locale).unwrap_or_default(),
                     time_zone: TimeZone::parse(zone).unwrap_or_default(),
+                    // One early riser per partner sets their own hours.
+                    working_hours: (j == 2).then(|| hours("mon-fri 07:00-15:00")).transpose()?,
                     status,
                     attributes,
                     // Every tenth partner has gone quiet: nobody active for 70 days or more.

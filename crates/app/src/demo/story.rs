@@ -6,12 +6,13 @@
 
 use tidings_core::consent::Channel;
 use tidings_core::messages::MessageDraft;
-use tidings_core::{Member, MemberId, MemberStatus, MessageId};
+use tidings_core::{Member, MemberId, MemberStatus, MessageId, Role};
 use tidings_store::consent::ConsentRecord;
 use tidings_store::members::MemberFilter;
 use tidings_store::{consent, members, settings};
 
 use crate::inbox::Origin;
+use crate::partner_channels::PartnerAdmin;
 use crate::{App, AppError, Caller};
 
 /// Where the story keeps the member whose portal the demo opens, across restarts.
@@ -137,6 +138,10 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
         }
     }
     let portal_member = portal_member.ok_or(AppError::NotFound("a recall recipient for the demo portal"))?;
+    // The chase has begun: a lead named who answers for support, and the ladder's first
+    // step ran (its reminders wait for each person's working hours).
+    name_who_answers_for_support(app, &recipients).await?;
+    crate::chase::run_now(app, &operator, recall).await?;
     let mut tx = app.db.begin().await?;
     settings::put(&mut tx, PORTAL_MEMBER, &portal_member.id.to_string()).await?;
     tx.commit().await?;
@@ -198,9 +203,9 @@ async fn bind_partner_channels(app: &App) -> Result<usize, AppError> {
                 .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
                 .collect();
             let Some((teams, slack)) = catcher.webhook_urls(&slug) else { return Ok(bound) };
-            let who = crate::partner_channels::Binder::Staff(&operator);
+            let who = crate::partner_channels::PartnerAdmin::Staff(&operator);
             crate::partner_channels::bind(app, who, partner.id, Channel::Teams, &teams, "Vendor news").await?;
-            let who = crate::partner_channels::Binder::Staff(&operator);
+            let who = crate::partner_channels::PartnerAdmin::Staff(&operator);
             crate::partner_channels::bind(app, who, partner.id, Channel::Slack, &slack, &format!("#{slug}-vendor"))
                 .await?;
             bound += 1;
@@ -278,6 +283,23 @@ async fn opt_in_most(app: &App) -> Result<usize, AppError> {
     }
     tx.commit().await?;
     Ok(opted_in)
+}
+
+/// The lead of the first partner with two support people among `recipients` names the
+/// second of them to answer for support.
+async fn name_who_answers_for_support(app: &App, recipients: &[Member]) -> Result<(), AppError> {
+    for lead in recipients.iter().filter(|m| m.profile.roles.contains(Role::PartnerLead)) {
+        let partner = lead.profile.partner_id;
+        let support: Vec<&Member> = recipients
+            .iter()
+            .filter(|m| m.profile.partner_id == partner && m.profile.roles.contains(Role::Support))
+            .collect();
+        if let [_, second, ..] = support.as_slice() {
+            crate::nominees::nominate(app, PartnerAdmin::Lead(lead), partner, Role::Support, second.id).await?;
+            return Ok(());
+        }
+    }
+    Ok(())
 }
 
 /// The members who got the message in their inbox, in id order.

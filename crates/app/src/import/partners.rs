@@ -21,6 +21,7 @@ enum Field {
     LifecycleStage,
     Groups,
     PartnerManager,
+    WorkingHours,
 }
 
 pub async fn import_partners(
@@ -56,6 +57,7 @@ impl Planner for PartnerPlanner {
         ("groups", Field::Groups),
         ("partner_groups", Field::Groups),
         ("partner_manager", Field::PartnerManager),
+        ("working_hours", Field::WorkingHours),
     ];
 
     fn check_header(header: &Header<Field>) -> Result<(), AppError> {
@@ -163,6 +165,7 @@ fn parse(header: &Header<Field>, row: Row) -> ParsedRow {
                 draft.groups = Some(cell.split([';', ',', '|']).map(|g| g.trim().to_owned()).collect())
             }
             Column::Field(Field::PartnerManager) => draft.partner_manager = Some(cell),
+            Column::Field(Field::WorkingHours) => draft.working_hours = Some(cell),
             Column::Attribute(key, kind) => match kind.cell(&cell) {
                 Ok(value) => {
                     attributes.insert(key.as_str().to_owned(), value);

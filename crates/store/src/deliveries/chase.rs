@@ -4,8 +4,9 @@
 //! member acknowledged, the partner met its obligation).
 //!
 //! A member owes while their copy is unacknowledged, their partner has an obligation
-//! quota left that the member's roles count toward, and no partner manager exempted or
-//! snoozed the partner. Each reminder goes on the member's next open channel: the n-th
+//! quota left that the member's roles count toward (for a role the partner named someone
+//! to answer for: that someone only), and no partner manager exempted or snoozed the
+//! partner. Each reminder goes on the member's next open channel: the n-th
 //! reminder on the n-th of the ladder's channels the member may be reached on, round again
 //! when they run out; a member with none open is left out (the lead's notice says so).
 
@@ -30,20 +31,40 @@ pub struct Chase<'a> {
     pub turn: u16,
     /// The channels, in the order reminders go through them.
     pub channels: &'a [Channel],
-    /// When members in each time zone may be chased (their next working-hours slot);
-    /// members of other zones at `due_at`.
-    pub slots: &'a [(String, Timestamp)],
+    /// When members of each time zone and working hours may be chased (their next
+    /// working-hours slot); anyone else at `due_at`.
+    pub slots: &'a [Slot],
     pub due_at: Timestamp,
     pub now: Timestamp,
     /// Only this partner's people (a partner manager's "escalate now").
     pub partner: Option<PartnerId>,
 }
 
+/// When the members of one time zone and working hours may next be chased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub time_zone: String,
+    /// The member's own, else their partner's, as stored; `None`: the instance's.
+    pub working_hours: Option<String>,
+    pub at: Timestamp,
+}
+
+/// A member's working hours: their own, else their partner's.
+const MEMBER_HOURS: &str =
+    "coalesce(m.working_hours, (select p.working_hours from partners p where p.id = m.partner_id))";
+
+/// `m` answers for the quota `op`: it asks anyone, or it asks for a role of theirs that
+/// nobody else active at the partner was nominated to answer for.
+const ANSWERS_FOR_QUOTA: &str = "(op.role_mask = 0 or ((m.roles & op.role_mask) <> 0 \
+    and not exists (select 1 from role_nominees n join members nm on nm.id = n.member_id \
+    where n.partner_id = m.partner_id and n.role = op.role_mask and n.member_id <> m.id \
+    and nm.status <> 'disabled')))";
+
 /// The partner of `m` still owes (a quota unmet, not exempt or snoozed); with
 /// `counted_by_member`, a quota the member's roles count toward.
 fn owing(f: &mut Filter, message: &str, now: Timestamp, counted_by_member: bool) -> String {
     let now = f.bind(Value::Int(now.as_millis()));
-    let scope = if counted_by_member { " and (op.role_mask = 0 or (m.roles & op.role_mask) <> 0)" } else { "" };
+    let scope = if counted_by_member { format!(" and {ANSWERS_FOR_QUOTA}") } else { String::new() };
     format!(
         "exists (select 1 from obligation_progress op where op.message_id = {message} \
          and op.partner_id = m.partner_id and op.in_scope > 0 and op.met_at is null{scope}) \
@@ -98,14 +119,25 @@ async fn queue(tx: &mut Tx, c: &Chase<'_>, mut f: Filter, message: &str, source:
         Some(p) => format!(" and m.partner_id = {}", f.bind(Value::Uuid(p.as_uuid()))),
         None => String::new(),
     };
+    // Only when someone has hours of their own is the slot looked up by zone and hours.
+    let own_hours = c.slots.iter().any(|s| s.working_hours.is_some());
     let mut due = String::new();
-    for (zone, at) in c.slots {
-        let zone = f.bind(Value::Text(zone.clone()));
-        let at = f.bind(Value::Int(at.as_millis()));
-        due.push_str(&format!(" when {zone} then {at}"));
+    for slot in c.slots {
+        let key = match (&slot.working_hours, own_hours) {
+            (_, false) => slot.time_zone.clone(),
+            (hours, true) => format!("{}|{}", slot.time_zone, hours.as_deref().unwrap_or_default()),
+        };
+        let key = f.bind(Value::Text(key));
+        let at = f.bind(Value::Int(slot.at.as_millis()));
+        due.push_str(&format!(" when {key} then {at}"));
     }
     let default = f.bind(Value::Int(c.due_at.as_millis()));
-    let due = if due.is_empty() { default } else { format!("case m.time_zone{due} else {default} end") };
+    let subject = if own_hours {
+        format!("m.time_zone || '|' || coalesce({MEMBER_HOURS}, '')")
+    } else {
+        "m.time_zone".to_owned()
+    };
+    let due = if due.is_empty() { default } else { format!("case {subject}{due} else {default} end") };
     let columns: String =
         flags.iter().map(|(o, _, cond)| format!(", case when {cond} then 1 else 0 end as {o}")).collect();
     let open: Vec<&str> = flags.iter().map(|(o, _, _)| o.as_str()).collect();
@@ -211,19 +243,18 @@ async fn count_withdrawn(tx: &mut Tx, message: MessageId, channels: Vec<(String,
     reports::add(tx, &deltas).await
 }
 
-/// The time zones of the members a step may chase (those of partners still owing), so
-/// each zone's next working-hours slot is worked out once.
-pub async fn time_zones(tx: &mut Tx, message: MessageId, now: Timestamp) -> Result<Vec<String>> {
+/// The time zones and working hours (their own, else their partner's) of the members a
+/// step may chase (those of partners still owing), so that each pair's next slot is
+/// worked out once.
+pub async fn time_zones(tx: &mut Tx, message: MessageId, now: Timestamp) -> Result<Vec<(String, Option<String>)>> {
     let mut f = Filter::default();
     let message_ref = f.bind(Value::Uuid(message.as_uuid()));
     let owing = owing(&mut f, &message_ref, now, false);
     let sql = format!(
-        "select distinct m.time_zone from members m where m.partner_id in \
+        "select distinct m.time_zone, {MEMBER_HOURS} from members m where m.partner_id in \
          (select partner_id from obligation_progress where message_id = {message_ref}) and {owing}"
     );
-    let rows: Vec<(String,)> =
-        on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?;
-    Ok(rows.into_iter().map(|(z,)| z).collect())
+    Ok(on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?)
 }
 
 /// A colleague a lead's notice names: who still owes, and what their reminders came to.
@@ -241,15 +272,15 @@ pub struct Outstanding {
 /// The most colleagues one notice names.
 const MOST_NAMED: i64 = 50;
 
-/// The partner's people who still owe an acknowledgment of `message` (their roles count
-/// toward a quota the partner has not met), by name, at most 50.
+/// The partner's people who still owe an acknowledgment of `message` (they answer for a
+/// quota the partner has not met), by name, at most 50.
 pub async fn outstanding(tx: &mut Tx, message: MessageId, partner: PartnerId) -> Result<Vec<Outstanding>> {
     let sql = format!(
         "select m.id, case when m.name = '' then m.email else m.name end, m.roles \
          from recipients r join members m on m.id = r.member_id \
          where r.message_id = $1 and r.partner_id = $2 and r.acknowledged_at is null and m.status <> 'disabled' \
          and exists (select 1 from obligation_progress op where op.message_id = $1 and op.partner_id = $2 \
-         and op.in_scope > 0 and op.met_at is null and (op.role_mask = 0 or (m.roles & op.role_mask) <> 0)) \
+         and op.in_scope > 0 and op.met_at is null and {ANSWERS_FOR_QUOTA}) \
          order by m.name, m.id limit {MOST_NAMED}"
     );
     let people: Vec<(uuid::Uuid, String, i64)> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
@@ -308,4 +339,91 @@ pub async fn escalations_sent(tx: &mut Tx, message: MessageId, partner: PartnerI
         }
     }
     Ok(most)
+}
+
+/// A reminder or escalation to one person: sent, waiting for their working hours, or
+/// withdrawn (with why).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChaseSend {
+    pub message_id: MessageId,
+    pub member_id: tidings_core::MemberId,
+    /// Their name, else their email address.
+    pub name: String,
+    pub purpose: Purpose,
+    pub channel: Channel,
+    pub status: DeliveryStatus,
+    /// When it goes, while it waits.
+    pub due_at: Option<Timestamp>,
+    /// When its status last changed (when it was queued, sent, delivered, withdrawn...).
+    pub updated_at: Timestamp,
+    pub error: Option<String>,
+}
+
+type ChaseRow = (uuid::Uuid, uuid::Uuid, String, String, String, String, Option<i64>, i64, Option<String>);
+
+fn chase_send(row: ChaseRow) -> Result<ChaseSend> {
+    let (message, member, name, purpose, channel, status, due_at, updated_at, error) = row;
+    Ok(ChaseSend {
+        message_id: MessageId::from_uuid(message),
+        member_id: tidings_core::MemberId::from_uuid(member),
+        name,
+        purpose: purpose.parse().map_err(Error::corrupt)?,
+        channel: channel.parse().map_err(Error::corrupt)?,
+        status: status.parse().map_err(Error::corrupt)?,
+        due_at: due_at.map(Timestamp::from_millis),
+        updated_at: Timestamp::from_millis(updated_at),
+        error,
+    })
+}
+
+const CHASE_COLUMNS: &str = "d.message_id, d.member_id, case when m.name = '' then m.email else m.name end, \
+    d.purpose, d.channel, d.status, d.due_at, d.updated_at, d.error";
+const CHASE_PURPOSES: &str = "(d.purpose like 'reminder-%' or d.purpose like 'escalation-%')";
+
+/// The reminders and escalations of `message` to the partner's people, in the order they
+/// were last moved, at most `limit` (read from the partner's members, so a message to a
+/// million reads only this partner's rows).
+pub async fn sends_to_partner(
+    tx: &mut Tx,
+    message: MessageId,
+    partner: PartnerId,
+    limit: i64,
+) -> Result<Vec<ChaseSend>> {
+    let sql = format!(
+        "select {CHASE_COLUMNS} from members m join deliveries d on d.message_id = $1 and d.member_id = m.id \
+         where m.partner_id = $2 and {CHASE_PURPOSES} order by d.updated_at, d.purpose, m.name limit $3"
+    );
+    let rows: Vec<ChaseRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
+        .bind(message.as_uuid())
+        .bind(partner.as_uuid())
+        .bind(limit)
+        .fetch_all(c)
+        .await)?;
+    rows.into_iter().map(chase_send).collect()
+}
+
+/// The member's reminders and escalations of each of `messages`.
+pub async fn sends_to_member(
+    tx: &mut Tx,
+    member: tidings_core::MemberId,
+    messages: &[MessageId],
+) -> Result<Vec<ChaseSend>> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first = crate::sql::placeholders(tx.dialect(), 1, 1);
+    let ids = crate::sql::placeholders(tx.dialect(), 2, messages.len());
+    let sql = format!(
+        "select {CHASE_COLUMNS} from deliveries d join members m on m.id = d.member_id \
+         where d.member_id = {first} and d.message_id in ({ids}) and {CHASE_PURPOSES} order by d.updated_at"
+    );
+    let rows: Vec<ChaseRow> = on_tx!(tx, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(member.as_uuid());
+        for m in messages {
+            q = q.bind(m.as_uuid());
+        }
+        q.fetch_all(c).await
+    })?;
+    rows.into_iter().map(chase_send).collect()
 }

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use tidings_app::partner_channels::{self, Binder};
+use tidings_app::partner_channels::{self, PartnerAdmin};
 use tidings_app::partners::PartnerFilter;
 use tidings_app::{App, Caller, partners};
 use tidings_core::PartnerId;
@@ -56,7 +56,7 @@ fn service(text: &str) -> Result<Channel, String> {
 }
 
 /// The partner named by its id or its external id.
-async fn partner(app: &App, caller: &Caller, name: &str) -> anyhow::Result<PartnerId> {
+pub(super) async fn partner(app: &App, caller: &Caller, name: &str) -> anyhow::Result<PartnerId> {
     if let Ok(id) = name.parse::<PartnerId>() {
         return Ok(id);
     }
@@ -130,18 +130,19 @@ webhook endpoints	{}",
         }
         ChannelCommand::Bind { partner: name, service, url, label } => {
             let id = partner(app, &caller, &name).await?;
-            let b =
-                partner_channels::bind(app, Binder::Staff(&caller), id, service, &url, &label).await.map_err(fail)?;
+            let b = partner_channels::bind(app, PartnerAdmin::Staff(&caller), id, service, &url, &label)
+                .await
+                .map_err(fail)?;
             println!("{} channel of {} bound: {}", partner_channels::service(b.channel), b.partner_name, b.url);
         }
         ChannelCommand::Unbind { partner: name, service } => {
             let id = partner(app, &caller, &name).await?;
-            partner_channels::unbind(app, Binder::Staff(&caller), id, service).await.map_err(fail)?;
+            partner_channels::unbind(app, PartnerAdmin::Staff(&caller), id, service).await.map_err(fail)?;
             println!("removed");
         }
         ChannelCommand::Test { partner: name, service } => {
             let id = partner(app, &caller, &name).await?;
-            let t = partner_channels::test(app, Binder::Staff(&caller), id, service).await.map_err(fail)?;
+            let t = partner_channels::test(app, PartnerAdmin::Staff(&caller), id, service).await.map_err(fail)?;
             match t.error {
                 None => println!("test post sent"),
                 Some(e) => {

@@ -288,7 +288,7 @@ async fn chase(app: &tidings_app::App, caller: &Caller, id: MessageId, dry_run: 
         }
         return Ok(());
     }
-    let Some(plan) = tidings_app::chase::plan(app, caller, id).await.map_err(fail)? else {
+    let Some(plan) = tidings_app::chase::plan(app, caller, id, true).await.map_err(fail)? else {
         anyhow::bail!("message {id} has no escalation ladder running");
     };
     println!("ladder {} ({}), started {}", plan.ladder.key, plan.ladder.name, plan.started_at.to_rfc3339());

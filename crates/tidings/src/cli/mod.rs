@@ -5,6 +5,7 @@ mod channels;
 mod data;
 mod ladders;
 mod messages;
+mod roles;
 mod serve;
 mod topics;
 mod webhooks;
@@ -87,6 +88,9 @@ enum Command {
     /// Partners' shared Teams and Slack channels, bound by their webhook URLs.
     #[command(subcommand)]
     Channel(channels::ChannelCommand),
+    /// Who answers for each role at a partner: reminders for what the role owes go to them.
+    #[command(subcommand)]
+    Role(roles::RoleCommand),
     /// Signed webhooks to the vendor's or a partner's systems.
     #[command(subcommand)]
     Webhook(webhooks::WebhookCommand),
@@ -312,6 +316,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Topic(command) => topics::run(&app, command).await?,
         Command::Ladder(command) => ladders::run(&app, command).await?,
         Command::Channel(command) => channels::run(&app, command).await?,
+        Command::Role(command) => roles::run(&app, command).await?,
         Command::Webhook(command) => webhooks::run(&app, command).await?,
         Command::Segment(command) => audience::segment(&app, command).await?,
         Command::Audience(command) => audience::audience(&app, command).await?,

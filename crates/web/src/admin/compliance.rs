@@ -5,7 +5,9 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use serde::Deserialize;
+use tidings_app::chase::ChasePlan;
 use tidings_app::compliance::PartnerStanding;
 use tidings_app::compliance::{self, PartnerReport, Report, Summary};
 use tidings_app::{App, AppError};
@@ -54,6 +56,9 @@ struct ReportPage {
     report: Report,
     partners: Vec<PartnerStanding>,
     filter: PartnerFilter,
+    /// The message's escalation ladder as it runs, if it has one.
+    chase: Option<ChasePlan>,
+    can_chase: bool,
 }
 
 pub async fn report(
@@ -70,8 +75,24 @@ pub async fn report(
         .filter(|p| filter.state.is_empty() || p.obligation.as_ref().is_some_and(|o| o.state.as_str() == filter.state))
         .filter(|p| needle.is_empty() || p.name.as_deref().is_some_and(|n| n.to_lowercase().contains(&needle)))
         .collect();
+    let chase = tidings_app::chase::plan(&app, &console.caller, message, false).await?;
+    let can_chase = console.caller.role.may(tidings_core::Action::Compose);
     let shell = console.shell(format!("Compliance: {}", report.summary.title)).await;
-    Ok(render(StatusCode::OK, &ReportPage { shell, report, partners, filter }))
+    Ok(render(StatusCode::OK, &ReportPage { shell, report, partners, filter, chase, can_chase }))
+}
+
+/// Runs the message's next ladder step now, before its time.
+pub async fn chase_now(State(app): State<App>, console: Console, Path(message): Path<MessageId>) -> PageResult {
+    let note = match tidings_app::chase::run_now(&app, &console.caller, message).await? {
+        Some(ran) => format!(
+            "{} ran now: {} sends queued (each waits for its person's working hours where the ladder asks).",
+            super::shell::purpose_label(ran.step.purpose),
+            ran.queued
+        ),
+        None => "No ladder step is left to run.".to_owned(),
+    };
+    console.flash(note).await;
+    Ok(axum::response::Redirect::to(&format!("/admin/compliance/{message}#chase-heading")).into_response())
 }
 
 #[derive(Template)]

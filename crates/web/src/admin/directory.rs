@@ -96,7 +96,7 @@ pub async fn partner(State(app): State<App>, console: Console, Path(id): Path<Pa
         let members = tidings_app::members::list(&app, &console.caller, &filter, None, Some(500)).await?.items;
         let bindings = tidings_app::partner_channels::of_partner(
             &app,
-            tidings_app::partner_channels::Binder::Staff(&console.caller),
+            tidings_app::partner_channels::PartnerAdmin::Staff(&console.caller),
             id,
         )
         .await?;

@@ -80,6 +80,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/compliance/{message}", get(compliance::report))
         .route("/compliance/{message}/partners/{partner}", get(compliance::partner))
         .route("/compliance/{message}/evidence", get(compliance::evidence))
+        .route("/compliance/{message}/chase-now", post(compliance::chase_now))
         .route("/compliance/{message}/export.csv", get(compliance::export))
         .route("/engagement", get(engagement::show))
         .route("/topics", get(topics::list).post(topics::create))

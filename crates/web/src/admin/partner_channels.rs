@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use tidings_app::App;
-use tidings_app::partner_channels::{self, Binder, BindingView};
+use tidings_app::partner_channels::{self, BindingView, PartnerAdmin};
 use tidings_core::PartnerId;
 use tidings_core::consent::Channel;
 
@@ -58,7 +58,8 @@ pub async fn bind(
 ) -> PageResult {
     let Some(channel) = partner_channels::service_named(&channel) else { return Ok(back(id)) };
     let name = partner_channels::service(channel);
-    match partner_channels::bind(&app, Binder::Staff(&console.caller), id, channel, &form.url, &form.label).await {
+    match partner_channels::bind(&app, PartnerAdmin::Staff(&console.caller), id, channel, &form.url, &form.label).await
+    {
         Ok(_) => console.flash(format!("{name} channel bound. Send a test post to check it.")).await,
         Err(e) => console.flash(format!("The {name} channel was not bound: {e}")).await,
     }
@@ -72,7 +73,7 @@ pub async fn unbind(
 ) -> PageResult {
     let Some(channel) = partner_channels::service_named(&channel) else { return Ok(back(id)) };
     let name = partner_channels::service(channel);
-    match partner_channels::unbind(&app, Binder::Staff(&console.caller), id, channel).await {
+    match partner_channels::unbind(&app, PartnerAdmin::Staff(&console.caller), id, channel).await {
         Ok(()) => console.flash(format!("{name} channel removed.")).await,
         Err(e) => console.flash(format!("The {name} channel was not removed: {e}")).await,
     }
@@ -86,7 +87,7 @@ pub async fn test(
 ) -> PageResult {
     let Some(channel) = partner_channels::service_named(&channel) else { return Ok(back(id)) };
     let name = partner_channels::service(channel);
-    match partner_channels::test(&app, Binder::Staff(&console.caller), id, channel).await {
+    match partner_channels::test(&app, PartnerAdmin::Staff(&console.caller), id, channel).await {
         Ok(t) if t.posted => console.flash(format!("Test post sent to the {name} channel.")).await,
         Ok(t) => console.flash(format!("The test post to {name} failed: {}", t.error.unwrap_or_default())).await,
         Err(e) => console.flash(format!("No test post: {e}")).await,

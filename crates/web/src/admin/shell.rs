@@ -165,6 +165,16 @@ pub fn when(t: impl Value<tidings_core::Timestamp>) -> String {
     format!("{} UTC", text.get(..16).unwrap_or(&text).replace('T', " "))
 }
 
+/// A delivery's purpose as staff read it: "Reminder 2", "Escalation 1".
+pub fn purpose_label(purpose: impl Value<tidings_core::deliveries::Purpose>) -> String {
+    use tidings_core::deliveries::Purpose;
+    match purpose.value() {
+        Purpose::Reminder(n) => format!("Reminder {n}"),
+        Purpose::Escalation(n) => format!("Escalation {n}"),
+        other => other.to_string(),
+    }
+}
+
 /// A share as a whole percentage, 0 when there is nothing to share.
 /// The one rounding rule for shares on every console page and chart: to the nearest whole
 /// percent, halves up (4.5 % shows as 5 %, 4.4 % as 4 %).
@@ -180,6 +190,12 @@ pub trait Value<T> {
 
 impl Value<tidings_core::Timestamp> for tidings_core::Timestamp {
     fn value(&self) -> tidings_core::Timestamp {
+        *self
+    }
+}
+
+impl Value<tidings_core::deliveries::Purpose> for tidings_core::deliveries::Purpose {
+    fn value(&self) -> tidings_core::deliveries::Purpose {
         *self
     }
 }

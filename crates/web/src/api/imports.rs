@@ -29,8 +29,9 @@ pub struct ImportQuery {
 /// Import partners from CSV (upsert by `external_id`).
 ///
 /// Columns: external_id (required), name, partner_type, tier, region, country,
-/// lifecycle_stage, groups (keys separated by `;`), partner_manager (staff email);
-/// any other column becomes a custom attribute.
+/// lifecycle_stage, groups (keys separated by `;`), partner_manager (staff email),
+/// working_hours (such as `mon-fri 09:00-17:00`); any other column becomes a custom
+/// attribute.
 #[utoipa::path(post, path = "/imports/partners", tag = "imports", params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportReport), (status = 422, body = Problem)))]
@@ -53,8 +54,8 @@ pub async fn partners(
 /// Import members from CSV (upsert by `external_id`, else by `email`).
 ///
 /// Columns: email (required), external_id, partner_external_id, phone, name, roles
-/// (separated by `;`), locale, time_zone, status, last_seen_at; any other column becomes a
-/// custom attribute.
+/// (separated by `;`), locale, time_zone, status, last_seen_at, working_hours; any other
+/// column becomes a custom attribute.
 #[utoipa::path(post, path = "/imports/members", tag = "imports", params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportReport), (status = 422, body = Problem)))]

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tidings_app::App;
-use tidings_app::chase::ChasePlan;
+use tidings_app::chase::{ChasePlan, StepOutcome};
 use tidings_core::escalation::{Ladder, LadderDraft};
 use tidings_core::{Action, MessageId, TopicId};
 use utoipa::ToSchema;
@@ -122,6 +122,22 @@ pub async fn plan(
     Staff(caller): Staff,
     Path(id): Path<MessageId>,
 ) -> Result<axum::Json<ChasePlan>, ApiError> {
-    let plan = tidings_app::chase::plan(&app, &caller, id).await?;
+    let plan = tidings_app::chase::plan(&app, &caller, id, true).await?;
     Ok(axum::Json(plan.ok_or(tidings_app::AppError::NotFound("this message has no escalation ladder running"))?))
+}
+
+/// Run the message's next ladder step now, before its time (the steps after it keep their
+/// times); in the audit log. 409 when no step is left.
+#[utoipa::path(post, path = "/messages/{id}/chase/next", tag = "chase", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = StepOutcome), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn run_next(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(id): Path<MessageId>,
+) -> Result<axum::Json<StepOutcome>, ApiError> {
+    let ran = tidings_app::chase::run_now(&app, &caller, id).await?;
+    Ok(axum::Json(
+        ran.ok_or_else(|| tidings_app::AppError::Conflict("no ladder step is left to run for this message".into()))?,
+    ))
 }

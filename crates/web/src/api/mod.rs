@@ -14,6 +14,7 @@ pub(crate) mod inbox;
 mod ladders;
 mod members;
 mod messages;
+mod nominees;
 mod obligations;
 mod partner_channels;
 mod partners;
@@ -93,6 +94,8 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(partner_channels::list))
         .routes(routes!(partner_channels::bind, partner_channels::unbind))
         .routes(routes!(partner_channels::test))
+        .routes(routes!(nominees::list))
+        .routes(routes!(nominees::nominate, nominees::withdraw))
         .routes(routes!(members::list, members::create))
         .routes(routes!(members::show, members::update, members::delete))
         .routes(routes!(topics::list, topics::create))
@@ -143,6 +146,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(ladders::show, ladders::put, ladders::delete))
         .routes(routes!(ladders::topic_ladder, ladders::set_topic_ladder))
         .routes(routes!(ladders::plan))
+        .routes(routes!(ladders::run_next))
         .routes(routes!(channel_setup::defaults, channel_setup::set_defaults))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::show, webhooks::update, webhooks::delete))

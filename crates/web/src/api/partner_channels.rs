@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use tidings_app::partner_channels::{self, Binder, BindingView, TestPost};
+use tidings_app::partner_channels::{self, BindingView, PartnerAdmin, TestPost};
 use tidings_app::{App, AppError};
 use tidings_core::consent::Channel;
 use tidings_core::{Action, PartnerId};
@@ -52,7 +52,7 @@ pub async fn list(
     Staff(caller): Staff,
     Path(id): Path<PartnerId>,
 ) -> Result<axum::Json<Vec<BindingView>>, ApiError> {
-    Ok(axum::Json(partner_channels::of_partner(&app, Binder::Staff(&caller), id).await?))
+    Ok(axum::Json(partner_channels::of_partner(&app, PartnerAdmin::Staff(&caller), id).await?))
 }
 
 /// Bind a partner's Teams or Slack channel to its webhook URL, replacing one bound before.
@@ -67,7 +67,7 @@ pub async fn bind(
 ) -> Result<axum::Json<BindingView>, ApiError> {
     let channel = service(&channel)?;
     let label = draft.label.unwrap_or_default();
-    Ok(axum::Json(partner_channels::bind(&app, Binder::Staff(&caller), id, channel, &draft.url, &label).await?))
+    Ok(axum::Json(partner_channels::bind(&app, PartnerAdmin::Staff(&caller), id, channel, &draft.url, &label).await?))
 }
 
 /// Remove a partner's bound channel; posts still queued for it fail with the reason.
@@ -79,7 +79,7 @@ pub async fn unbind(
     Staff(caller): Staff,
     Path((id, channel)): Path<(PartnerId, String)>,
 ) -> Result<StatusCode, ApiError> {
-    partner_channels::unbind(&app, Binder::Staff(&caller), id, service(&channel)?).await?;
+    partner_channels::unbind(&app, PartnerAdmin::Staff(&caller), id, service(&channel)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -93,5 +93,5 @@ pub async fn test(
     Staff(caller): Staff,
     Path((id, channel)): Path<(PartnerId, String)>,
 ) -> Result<axum::Json<TestPost>, ApiError> {
-    Ok(axum::Json(partner_channels::test(&app, Binder::Staff(&caller), id, service(&channel)?).await?))
+    Ok(axum::Json(partner_channels::test(&app, PartnerAdmin::Staff(&caller), id, service(&channel)?).await?))
 }

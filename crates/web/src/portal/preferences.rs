@@ -42,6 +42,7 @@ struct PreferencesPage {
     locale: String,
     zones: &'static [String],
     time_zone: String,
+    working_hours: String,
     password_set: bool,
     /// Slack is configured, so members may turn its direct messages off.
     slack: bool,
@@ -169,6 +170,7 @@ async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<Stri
             locale,
             zones: TimeZone::known(),
             time_zone: settings.time_zone.to_string(),
+            working_hours: settings.working_hours.map(|w| w.to_string()).unwrap_or_default(),
             password_set,
             slack: app.channels.provides(tidings_core::consent::Channel::Slack),
             push_key,
@@ -213,6 +215,7 @@ pub async fn save(State(app): State<App>, signed: Signed, Form(fields): Form<Vec
         accept_terms: checked("accept_terms"),
         locale: value("locale"),
         time_zone: value("time_zone"),
+        working_hours: fields.iter().find(|(k, _)| k == "working_hours").map(|(_, v)| v.clone()),
         opt_in_text_version: format!("{OPT_IN_TEXT}/{}", signed.visitor.tr.code()),
         sms_opt_in_text_version: format!("{SMS_OPT_IN_TEXT}/{}", signed.visitor.tr.code()),
     };

@@ -8,7 +8,8 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use tidings_app::partner_channels::{self, Binder, BindingView};
+use tidings_app::nominees::{self, RoleAnswer};
+use tidings_app::partner_channels::{self, BindingView, PartnerAdmin};
 use tidings_app::team::{self, Colleague, CriticalStatus};
 use tidings_app::{App, AppError};
 use tidings_core::MessageId;
@@ -41,7 +42,46 @@ struct Row {
 struct TeamPage {
     frame: Frame,
     rows: Vec<Row>,
+    roles: Vec<RoleRow>,
     channels: Vec<ChannelRow>,
+}
+
+/// A role, and the select of who answers for it: (member id, "name · email", chosen).
+struct RoleRow {
+    key: &'static str,
+    name: String,
+    candidates: Vec<(String, String, bool)>,
+    named: Option<String>,
+}
+
+fn role_rows(tr: &Tr, zone: &tidings_core::TimeZone, answers: Vec<RoleAnswer>) -> Vec<RoleRow> {
+    answers
+        .into_iter()
+        .map(|a| {
+            let chosen = a.nominee.as_ref().map(|n| n.member_id);
+            let mut candidates: Vec<(String, String, bool)> = a
+                .candidates
+                .iter()
+                .map(|c| (c.member_id.to_string(), person(&c.name, &c.email), Some(c.member_id) == chosen))
+                .collect();
+            // Named before, and no longer listed (out of the role since): still shown.
+            if let Some(n) = a.nominee.as_ref().filter(|n| !a.candidates.iter().any(|c| c.member_id == n.member_id)) {
+                candidates.insert(0, (n.member_id.to_string(), person(&n.name, &n.email), true));
+            }
+            RoleRow {
+                key: a.role.as_str(),
+                name: tr.text(&format!("role-{}", a.role.as_str())),
+                candidates,
+                named: a.nominee.map(|n| {
+                    tr.text_with_all("team-role-named", &[("by", n.nominated_by), ("date", n.nominated_at.local(zone))])
+                }),
+            }
+        })
+        .collect()
+}
+
+fn person(name: &str, email: &str) -> String {
+    if name.is_empty() { email.to_owned() } else { format!("{name} · {email}") }
 }
 
 /// One service the partner can connect its shared channel on.
@@ -120,9 +160,12 @@ pub async fn show(State(app): State<App>, signed: Signed) -> PortalResult {
     let zone = &signed.member.profile.time_zone;
     let rows = statuses.into_iter().map(|s| row(&tr, zone, s)).collect();
     let partner = signed.member.profile.partner_id;
-    let bindings = partner_channels::of_partner(&app, Binder::Lead(&signed.member), partner).await.or_page(&tr)?;
+    let bindings =
+        partner_channels::of_partner(&app, PartnerAdmin::Lead(&signed.member), partner).await.or_page(&tr)?;
     let channels = channel_rows(&tr, zone, bindings);
-    Ok(render(StatusCode::OK, &TeamPage { frame, rows, channels }))
+    let answers = nominees::of_partner(&app, PartnerAdmin::Lead(&signed.member), partner).await.or_page(&tr)?;
+    let roles = role_rows(&tr, zone, answers);
+    Ok(render(StatusCode::OK, &TeamPage { frame, rows, roles, channels }))
 }
 
 #[derive(serde::Deserialize)]
@@ -142,7 +185,8 @@ pub async fn bind(
     if let Some(channel) = partner_channels::service_named(&channel) {
         let partner = signed.member.profile.partner_id;
         let done =
-            partner_channels::bind(&app, Binder::Lead(&signed.member), partner, channel, &form.url, &form.label).await;
+            partner_channels::bind(&app, PartnerAdmin::Lead(&signed.member), partner, channel, &form.url, &form.label)
+                .await;
         let note = match done {
             Ok(_) => tr.text("team-channel-bound"),
             Err(AppError::Forbidden(_)) => return Err(AppError::NotFound("page")).or_page(&tr),
@@ -157,7 +201,7 @@ pub async fn unbind(State(app): State<App>, signed: Signed, Path(channel): Path<
     let tr = signed.visitor.tr.clone();
     if let Some(channel) = partner_channels::service_named(&channel) {
         let partner = signed.member.profile.partner_id;
-        partner_channels::unbind(&app, Binder::Lead(&signed.member), partner, channel).await.or_page(&tr)?;
+        partner_channels::unbind(&app, PartnerAdmin::Lead(&signed.member), partner, channel).await.or_page(&tr)?;
         signed.flash(tr.text("team-channel-removed")).await;
     }
     Ok(Redirect::to("/portal/team#channels").into_response())
@@ -167,7 +211,8 @@ pub async fn test(State(app): State<App>, signed: Signed, Path(channel): Path<St
     let tr = signed.visitor.tr.clone();
     if let Some(channel) = partner_channels::service_named(&channel) {
         let partner = signed.member.profile.partner_id;
-        let tested = partner_channels::test(&app, Binder::Lead(&signed.member), partner, channel).await.or_page(&tr)?;
+        let tested =
+            partner_channels::test(&app, PartnerAdmin::Lead(&signed.member), partner, channel).await.or_page(&tr)?;
         let note = match tested.error {
             None => tr.text("team-channel-tested"),
             Some(reason) => tr.text_with("team-channel-test-failed", "reason", &reason),
@@ -182,4 +227,42 @@ pub async fn remind(State(app): State<App>, signed: Signed, Path(id): Path<Messa
     let emailed = team::remind(&app, &signed.member, id).await.or_page(&tr)?;
     signed.flash(tr.text_with("team-reminder-sent", "count", &emailed.to_string())).await;
     Ok(Redirect::to("/portal/team").into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct NomineeForm {
+    #[serde(default)]
+    member_id: String,
+}
+
+/// Names who answers for a role (an empty choice: nobody in particular).
+pub async fn nominate(
+    State(app): State<App>,
+    signed: Signed,
+    Path(role): Path<String>,
+    Form(form): Form<NomineeForm>,
+) -> PortalResult {
+    let tr = signed.visitor.tr.clone();
+    let Ok(role) = role.parse::<tidings_core::Role>() else {
+        return Err(AppError::NotFound("page")).or_page(&tr);
+    };
+    let partner = signed.member.profile.partner_id;
+    let lead = PartnerAdmin::Lead(&signed.member);
+    let done = match form.member_id.trim() {
+        "" => match nominees::withdraw(&app, lead, partner, role).await {
+            Err(AppError::NotFound(_)) => Ok(()),
+            other => other,
+        },
+        id => match id.parse::<tidings_core::MemberId>() {
+            Ok(member) => nominees::nominate(&app, lead, partner, role, member).await.map(|_| ()),
+            Err(_) => Err(AppError::invalid("member_id", "choose someone from the list")),
+        },
+    };
+    let note = match done {
+        Ok(()) => tr.text("team-role-saved"),
+        Err(AppError::Forbidden(_)) => return Err(AppError::NotFound("page")).or_page(&tr),
+        Err(e) => tr.text_with("team-role-refused", "reason", &e.to_string()),
+    };
+    signed.flash(note).await;
+    Ok(Redirect::to("/portal/team#roles").into_response())
 }

@@ -55,6 +55,11 @@ async fn the_demo_shows_an_email_arriving_and_a_report_number_moving(app: TestAp
     let report_page = format!("/admin/messages/{}/report", story.recall);
     let before = report_row(&console.get(&report_page).await.body, "Acknowledged");
     assert_eq!(before, i64::try_from(story.acknowledged).unwrap());
+    // The chase has begun: the recall's compliance page shows its ladder, the first step
+    // run, and the next one to run now.
+    let compliance = console.get(&format!("/admin/compliance/{}", story.recall)).await;
+    assert!(compliance.body.contains("Chase: Must-know recall"), "{}", compliance.body);
+    assert!(compliance.body.contains("Run Escalation 1 now"), "the leads are next");
     let list = console.get("/admin/mail").await;
     assert_eq!(list.status, 200);
     let email = portal_member.profile.email.to_string();

@@ -90,11 +90,14 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/topics/{id}/ladder",
         "/messages/{id}/chase",
         "/messages/{id}/compliance/partners/{partner_id}/escalate",
+        "/messages/{id}/chase/next",
+        "/partners/{id}/roles",
+        "/partners/{id}/roles/{role}",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 91);
+    assert_eq!(operations, 95);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }

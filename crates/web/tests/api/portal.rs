@@ -510,6 +510,24 @@ async fn preferences_are_changed_and_consent_recorded(app: TestApp) -> TestApp {
     assert!(bad.body.contains("Mars/Olympus"), "the error names the bad value");
     let (_, prefs) = app.admin(Method::GET, &format!("/api/v1/members/{member}/preferences"), None).await;
     assert_eq!(prefs["preferences"]["email_opted_in"], true, "nothing of a refused change is saved");
+
+    // Working hours of their own: reminders wait for them; a bad one is a clear error.
+    let form =
+        [("csrf", csrf.as_str()), ("locale", "de"), ("time_zone", "Europe/Vienna"), ("working_hours", "Mo-Fr 9-5")];
+    let bad = browser.post("/portal/preferences", &form).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("mon-fri 09:00-17:00"), "the error shows how to write them: {}", bad.body);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("email_opt_in", "on"),
+        ("locale", "de"),
+        ("time_zone", "Europe/Vienna"),
+        ("working_hours", "mon-thu 07:30-15:30\r\n"),
+    ];
+    assert_eq!(browser.post("/portal/preferences", &form).await.status, 303);
+    let (_, saved) = app.admin(Method::GET, &format!("/api/v1/members/{member}"), None).await;
+    assert_eq!(saved["working_hours"], "mon-thu 07:30-15:30", "{saved}");
+    assert!(browser.get("/portal/preferences").await.body.contains("value=\"mon-thu 07:30-15:30\""));
     app
 }
 
@@ -543,10 +561,27 @@ async fn a_partner_lead_sees_and_reminds_only_their_own_colleagues(app: TestApp)
     assert!(team.body.contains("1 of 2 acknowledged"), "Ana and Ben are Acme's; Cleo is not counted");
     assert!(team.body.contains("What your company must do"), "the obligation is shown");
     assert!(team.body.contains("<li>Everyone asked: 1 of 2 acknowledged</li>"), "{}", team.body);
-    assert!(team.body.contains(&emails[1]), "Ben has not acknowledged");
+    let (pending, roles) = team.body.split_once("id=\"roles\"").expect("the roles section follows");
+    assert!(pending.contains(&emails[1]), "Ben has not acknowledged");
     for other in [&emails[0], &emails[2], &emails[3]] {
-        assert!(!team.body.contains(other.as_str()), "{other} is not listed");
+        assert!(!pending.contains(other.as_str()), "{other} is not listed as outstanding");
     }
+    // Who answers for support: Lena may name Acme's support people (not Globex's).
+    assert!(roles.contains("Who answers for each role") && roles.contains(&emails[0]), "{roles}");
+    assert!(!roles.contains(&emails[2]), "Globex's people are not Lena's to name");
+    let ana_id = ids[0].as_str().unwrap();
+    let named = browser.post("/portal/team/roles/support", &[("csrf", &team.csrf()), ("member_id", ana_id)]).await;
+    assert_eq!((named.status, named.location.as_deref()), (303, Some("/portal/team#roles")));
+    let (_, answers) =
+        app.admin(Method::GET, &format!("/api/v1/partners/{}/roles", ana["partner_id"].as_str().unwrap()), None).await;
+    let support = answers.as_array().unwrap().iter().find(|a| a["role"] == "support").unwrap().clone();
+    assert_eq!(support["nominee"]["member_id"], ids[0], "{answers}");
+    assert_eq!(support["nominee"]["nominated_by"], "lena@acme.example");
+    let cleo = ids[2].as_str().unwrap();
+    let refused = browser.post("/portal/team/roles/support", &[("csrf", &team.csrf()), ("member_id", cleo)]).await;
+    assert_eq!(refused.status, 303);
+    let team = browser.get("/portal/team").await;
+    assert!(team.body.contains("does not work at this partner"), "the refusal is said: {}", team.body);
     let before = app.smtp.received().len();
     let reminded = browser.post(&format!("/portal/team/{recall}/remind"), &[("csrf", &team.csrf())]).await;
     assert_eq!((reminded.status, reminded.location.as_deref()), (303, Some("/portal/team")), "{}", reminded.body);

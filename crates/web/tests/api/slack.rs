@@ -120,6 +120,7 @@ async fn a_must_know_message_reaches_slack_users_and_says_who_has_none(app: Test
         accept_terms: false,
         locale: "en".into(),
         time_zone: "UTC".into(),
+        working_hours: None,
         opt_in_text_version: "portal-email-1/en".into(),
         sms_opt_in_text_version: "portal-sms-1/en".into(),
     };
