@@ -14,7 +14,7 @@ use crate::{FieldErrors, Slug, Timestamp};
 
 const HOUR_MS: i64 = 3_600_000;
 /// The most steps one ladder holds.
-const MOST_STEPS: usize = 10;
+pub const MOST_STEPS: usize = 10;
 /// The most times a ladder runs again after its first pass.
 const MOST_REPEATS: u8 = 5;
 /// The longest delay one step may have: a month.
@@ -35,12 +35,25 @@ pub enum StepTarget {
 }
 
 impl StepTarget {
+    pub const ALL: [Self; 3] = [Self::Members, Self::PartnerLead, Self::PartnerManager];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Members => "members",
             Self::PartnerLead => "partner_lead",
             Self::PartnerManager => "partner_manager",
         }
+    }
+}
+
+impl std::str::FromStr for StepTarget {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let wanted = text.trim();
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == wanted)
+            .ok_or_else(|| format!("'{wanted}' is not a target; known: members, partner_lead, partner_manager"))
     }
 }
 

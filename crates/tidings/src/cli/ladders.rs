@@ -36,13 +36,7 @@ fn step(text: &str) -> Result<LadderStep, String> {
     let (hours, target) = text.split_once(':').ok_or("write HOURS:TARGET, such as 24:members")?;
     let after_hours =
         hours.trim().trim_end_matches('h').parse::<u32>().map_err(|_| format!("'{hours}' is not hours"))?;
-    let target = match target.trim() {
-        "members" => StepTarget::Members,
-        "partner_lead" => StepTarget::PartnerLead,
-        "partner_manager" => StepTarget::PartnerManager,
-        other => return Err(format!("'{other}' is not a target; known: members, partner_lead, partner_manager")),
-    };
-    Ok(LadderStep { after_hours, target })
+    Ok(LadderStep { after_hours, target: target.parse::<StepTarget>()? })
 }
 
 /// `24h members, 24h partner_lead`.

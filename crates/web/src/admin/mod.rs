@@ -13,6 +13,7 @@ pub(crate) mod download;
 mod engagement;
 mod forms;
 mod home;
+mod ladders;
 mod mail;
 mod messages;
 mod overdue;
@@ -85,6 +86,9 @@ pub fn router(app: &App) -> Router<App> {
         .route("/engagement", get(engagement::show))
         .route("/topics", get(topics::list).post(topics::create))
         .route("/topics/{id}", post(topics::update))
+        .route("/ladders", get(ladders::list).post(ladders::save))
+        .route("/ladders/{key}/delete", post(ladders::delete))
+        .route("/ladders/topics/{id}", post(ladders::set_topic))
         .route("/partners", get(directory::partners))
         .route("/partners/export.csv", get(directory::export_partners))
         .route("/partners/{id}", get(directory::partner))

@@ -21,6 +21,7 @@ both_engines!(
     admins_manage_staff_and_api_tokens,
     the_directory_is_searched_exported_and_imported_with_a_preview,
     topic_policies_are_edited_per_role,
+    ladders_are_edited_and_given_to_topics,
     a_recall_goes_at_the_time_and_in_the_zone_its_author_chose,
     a_new_staff_password_signs_the_person_out_everywhere,
 );
@@ -297,6 +298,7 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/staff".into(), [Page, Refused, Refused, Refused]),
         ("/admin/partners".into(), [Page; 4]),
         ("/admin/topics".into(), [Page; 4]),
+        ("/admin/ladders".into(), [Page; 4]),
         ("/admin/members".into(), [Page; 4]),
         ("/admin/partners/export.csv".into(), [Page; 4]),
         ("/admin/import".into(), [Page, Refused, Refused, Refused]),
@@ -633,6 +635,66 @@ async fn topic_policies_are_edited_per_role(app: TestApp) -> TestApp {
     assert!(seen.body.contains(" disabled") && !seen.body.contains("Save Operations"), "authors read only");
     let refused = writer.post(&format!("/admin/topics/{id}"), &fields(&form)).await;
     assert_eq!(refused.status, 403);
+    app
+}
+
+async fn ladders_are_edited_and_given_to_topics(app: TestApp) -> TestApp {
+    tidings_app::demo::seed(&app.app).await.unwrap();
+    let admin = staff(&app, StaffRole::Admin).await;
+    let mut boss = signed_in(&app, &admin).await;
+    let page = boss.get("/admin/ladders").await;
+    assert!(page.body.contains("Must-know recall") && page.body.contains("Chases the must-know messages of"));
+    let form = |hours: &str| {
+        vec![
+            ("csrf", page.csrf()),
+            ("key", "security-advisory".to_owned()),
+            ("name", "Security advisory".to_owned()),
+            ("hours.0", hours.to_owned()),
+            ("target.0", "members".to_owned()),
+            ("hours.1", "48".to_owned()),
+            ("target.1", "partner_lead".to_owned()),
+            ("hours.2", "".to_owned()),
+            ("target.2", "".to_owned()),
+            ("repeat", "1".to_owned()),
+            ("any_hour", "1".to_owned()),
+        ]
+    };
+    let bad = boss.post("/admin/ladders", &fields(&form("12h"))).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("step 1: &#39;12h&#39; is not a whole number of hours"), "{}", bad.body);
+    let saved = boss.post("/admin/ladders", &fields(&form("12"))).await;
+    assert_eq!((saved.status, saved.location.as_deref()), (303, Some("/admin/ladders")), "{}", saved.body);
+    let (_, ladder) = app.admin(Method::GET, "/api/v1/ladders/security-advisory", None).await;
+    assert_eq!(
+        ladder["steps"],
+        json!([{"after_hours": 12, "target": "members"}, {"after_hours": 48, "target": "partner_lead"}])
+    );
+    assert_eq!((ladder["repeat"].clone(), ladder["working_hours_only"].clone()), (json!(1), json!(false)));
+
+    let (_, topics) = app.admin(Method::GET, "/api/v1/topics?limit=500", None).await;
+    let topic =
+        topics["items"].as_array().unwrap().iter().find(|t| t["key"] == "product-updates").unwrap()["id"].clone();
+    let topic = topic.as_str().unwrap();
+    let page = boss.get("/admin/ladders").await;
+    let picked = boss
+        .post(
+            &format!("/admin/ladders/topics/{topic}"),
+            &fields(&[("csrf", page.csrf()), ("ladder", "security-advisory".into())]),
+        )
+        .await;
+    assert_eq!(picked.status, 303, "{}", picked.body);
+    let (_, chosen) = app.admin(Method::GET, &format!("/api/v1/topics/{topic}/ladder"), None).await;
+    assert_eq!(chosen["ladder"], "security-advisory");
+
+    let author = staff(&app, StaffRole::Author).await;
+    let mut writer = signed_in(&app, &author).await;
+    let seen = writer.get("/admin/ladders").await;
+    assert!(seen.body.contains(" disabled") && !seen.body.contains("Save Security advisory"), "authors read only");
+    assert_eq!(writer.post("/admin/ladders", &fields(&form("12"))).await.status, 403);
+
+    let deleted = boss.post("/admin/ladders/security-advisory/delete", &fields(&[("csrf", page.csrf())])).await;
+    assert_eq!(deleted.status, 303);
+    assert_eq!(app.admin(Method::GET, "/api/v1/ladders/security-advisory", None).await.0, 404);
     app
 }
 

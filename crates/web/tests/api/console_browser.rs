@@ -167,6 +167,7 @@ async fn the_recall(app: &TestApp, chrome: &ChromeDriver) {
         "/admin/members".into(),
         "/admin/segments".into(),
         "/admin/topics".into(),
+        "/admin/ladders".into(),
         "/admin/engagement".into(),
     ];
     let mut too_wide = Vec::new();
