@@ -161,7 +161,11 @@ async fn queue_step(
     let message = tidings_store::messages::get(tx, running.message_id).await?;
     let topic = tidings_store::topics::get(tx, message.topic_id).await?;
     let channels = reminder_channels(app);
-    let slots = slots(tx, &running.ladder, message.importance, running.message_id, now).await?;
+    // The partner managers' notices are staff email, sent at once.
+    let slots = match step.target {
+        StepTarget::PartnerManager => Vec::new(),
+        _ => slots(tx, &running.ladder, message.importance, now).await?,
+    };
     let turn = match step.purpose {
         tidings_core::deliveries::Purpose::Reminder(n) => n,
         _ => 1,
@@ -192,17 +196,11 @@ async fn queue_step(
 /// Each time zone's and working hours' next slot from `now`, for the members a step may
 /// chase;
 /// none (send at once) for a must-know message whose ladder lets it through.
-async fn slots(
-    tx: &mut Tx,
-    ladder: &Ladder,
-    importance: Importance,
-    message: MessageId,
-    now: Timestamp,
-) -> Result<Vec<Slot>, AppError> {
+async fn slots(tx: &mut Tx, ladder: &Ladder, importance: Importance, now: Timestamp) -> Result<Vec<Slot>, AppError> {
     if importance == Importance::Critical && !ladder.working_hours_only {
         return Ok(Vec::new());
     }
-    let zones = chase::time_zones(tx, message, now).await?;
+    let zones = chase::time_zones(tx).await?;
     Ok(zones
         .into_iter()
         .map(|(time_zone, working_hours)| {

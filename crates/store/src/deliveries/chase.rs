@@ -65,11 +65,12 @@ const ANSWERS_FOR_QUOTA: &str = "(op.role_mask = 0 or ((m.roles & op.role_mask) 
 fn owing(f: &mut Filter, message: &str, now: Timestamp, counted_by_member: bool) -> String {
     let now = f.bind(Value::Int(now.as_millis()));
     let scope = if counted_by_member { format!(" and {ANSWERS_FOR_QUOTA}") } else { String::new() };
+    // The waiver is looked up per quota row (a few per partner), not per member.
     format!(
         "exists (select 1 from obligation_progress op where op.message_id = {message} \
-         and op.partner_id = m.partner_id and op.in_scope > 0 and op.met_at is null{scope}) \
-         and not exists (select 1 from obligation_waivers w where w.message_id = {message} \
-         and w.partner_id = m.partner_id and (w.kind = 'exempt' or w.until > {now}))"
+         and op.partner_id = m.partner_id and op.in_scope > 0 and op.met_at is null \
+         and not exists (select 1 from obligation_waivers w where w.message_id = op.message_id \
+         and w.partner_id = op.partner_id and (w.kind = 'exempt' or w.until > {now})){scope})"
     )
 }
 
@@ -151,13 +152,23 @@ async fn queue(tx: &mut Tx, c: &Chase<'_>, mut f: Filter, message: &str, source:
     choice.push_str(" end");
     let purpose = f.bind(Value::Text(c.purpose.to_string()));
     let now = f.bind(Value::Int(c.now.as_millis()));
+    // The fence keeps each channel's condition (with its lookups) evaluated once a row:
+    // unfenced, both engines copy it into every expression that names its flag.
+    let fence = match tx.dialect() {
+        crate::Dialect::Sqlite => " limit -1 offset 0",
+        crate::Dialect::Postgres => " offset 0",
+    };
+    // A reminder's purpose is written only by its own step, in the transaction that moves
+    // the ladder on, so none of its rows can exist yet; an escalation may (a partner
+    // escalated early has its lead's row of that step).
+    let conflict = if matches!(c.purpose, Purpose::Reminder(_)) { "" } else { " on conflict do nothing" };
     let sql = format!(
         "insert into deliveries (message_id, member_id, channel, purpose, status, attempts, due_at, updated_at) \
          select {message}, id, ch, {purpose}, 'queued', 0, due, {now} from ( \
          select id, due, {choice} as ch from ( \
          select x.*, {turn} % ({sum}) as t from ( \
-         select m.id, {due} as due{columns} {source}{partner}) x where {sum} > 0) y) z \
-         where ch is not null on conflict do nothing"
+         select m.id, {due} as due{columns} {source}{partner}{fence}) x where {sum} > 0) y) z \
+         where ch is not null{conflict}"
     );
     let queued = on_tx!(tx, |conn| bind_query(sqlx::query(AssertSqlSafe(sql)), &f.values)
         .execute(conn)
@@ -243,18 +254,25 @@ async fn count_withdrawn(tx: &mut Tx, message: MessageId, channels: Vec<(String,
     reports::add(tx, &deltas).await
 }
 
-/// The time zones and working hours (their own, else their partner's) of the members a
-/// step may chase (those of partners still owing), so that each pair's next slot is
-/// worked out once.
-pub async fn time_zones(tx: &mut Tx, message: MessageId, now: Timestamp) -> Result<Vec<(String, Option<String>)>> {
-    let mut f = Filter::default();
-    let message_ref = f.bind(Value::Uuid(message.as_uuid()));
-    let owing = owing(&mut f, &message_ref, now, false);
-    let sql = format!(
-        "select distinct m.time_zone, {MEMBER_HOURS} from members m where m.partner_id in \
-         (select partner_id from obligation_progress where message_id = {message_ref}) and {owing}"
-    );
-    Ok(on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &f.values).fetch_all(c).await)?)
+/// Every time zone members are in, each with every working hours that may apply there
+/// (members' own, partners', none), so that each pair's next slot is worked out once. More
+/// pairs than members have is harmless (a slot nobody matches); reading the directory
+/// this way is two plain scans, whatever the message.
+pub async fn time_zones(tx: &mut Tx) -> Result<Vec<(String, Option<String>)>> {
+    let own: Vec<(String, Option<String>)> =
+        on_tx!(tx, |c| sqlx::query_as("select distinct time_zone, working_hours from members").fetch_all(c).await)?;
+    let partners: Vec<(String,)> =
+        on_tx!(tx, |c| sqlx::query_as("select distinct working_hours from partners where working_hours is not null")
+            .fetch_all(c)
+            .await)?;
+    let mut pairs: std::collections::BTreeSet<(String, Option<String>)> = own.iter().cloned().collect();
+    for (zone, _) in &own {
+        pairs.insert((zone.clone(), None));
+        for (hours,) in &partners {
+            pairs.insert((zone.clone(), Some(hours.clone())));
+        }
+    }
+    Ok(pairs.into_iter().collect())
 }
 
 /// A colleague a lead's notice names: who still owes, and what their reminders came to.

@@ -275,14 +275,16 @@ pub(super) fn channel_condition(d: Dialect, channel: Channel) -> Option<String> 
         Dialect::Postgres => format!("coalesce((mp.channels ->> '{name}')::boolean, true)"),
     };
     let own = match channel {
+        // `in` over a whole table is looked up once (a hashed subplan, an ephemeral
+        // index), not once a member; both columns are not null, so `not in` is `not exists`.
         Channel::Email => "coalesce(mp.email_opted_in, false) \
-             and not exists (select 1 from email_suppressions s where s.email = m.email)"
+             and m.email not in (select s.email from email_suppressions s where s.email is not null)"
             .to_owned(),
         Channel::Sms => "m.phone is not null and coalesce(mp.sms_opted_in, false)".to_owned(),
         // A workplace chat needs no opt-in; the member may turn it off.
         Channel::Slack => return Some(open),
         // The member asked for notifications in a browser, which is the opt-in.
-        Channel::WebPush => "exists (select 1 from push_subscriptions ps where ps.member_id = m.id)".to_owned(),
+        Channel::WebPush => "m.id in (select ps.member_id from push_subscriptions ps)".to_owned(),
         Channel::Inbox | Channel::Popup | Channel::Teams | Channel::Webhook => {
             return None;
         }
