@@ -37,6 +37,7 @@ pub mod sign_in;
 pub mod sign_in_attempts;
 pub mod staff;
 pub mod staff_notices;
+pub mod statistics;
 pub mod suppressions;
 pub mod team;
 pub mod tokens;

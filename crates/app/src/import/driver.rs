@@ -93,8 +93,16 @@ pub(super) async fn run<P: Planner>(
             tx.commit().await?;
         }
     }
+    if !options.dry_run && !report.rolled_back && report.created + report.updated >= RESAMPLE_AFTER {
+        let mut tx = app.db.begin().await?;
+        tidings_store::statistics::refresh_directory(&mut tx).await?;
+        tx.commit().await?;
+    }
     Ok(report)
 }
+
+/// Rows written by one import after which the directory's statistics are sampled again.
+const RESAMPLE_AFTER: u64 = 10_000;
 
 /// The import's audit entry: its counts, not its rows.
 async fn audited<P: Planner>(app: &App, caller: &Caller, tx: &mut Tx, report: &ImportReport) -> Result<(), AppError> {

@@ -445,3 +445,15 @@ pub async fn sends_to_member(
     })?;
     rows.into_iter().map(chase_send).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lead_bit_is_the_one_the_partner_leads_index_names() {
+        // migrations/*/0035_partner_leads.sql indexes `(roles & 128) <> 0`; the lead step's
+        // query writes the same literal, or the index is not used.
+        assert_eq!(std::iter::once(Role::PartnerLead).collect::<Roles>().bits(), 128);
+    }
+}
