@@ -211,6 +211,22 @@ async fn slots(tx: &mut Tx, ladder: &Ladder, importance: Importance, now: Timest
         .collect())
 }
 
+/// The quiet hours of a broadcast: each time zone's next slot in the working hours a
+/// partner or member set (the instance's nine-to-five default applies to chasing only;
+/// people with no hours of their own or their partner's are sent to at once).
+pub(crate) async fn quiet_hours(app: &App, now: Timestamp) -> Result<Vec<Slot>, AppError> {
+    let mut tx = app.db.read().await?;
+    let zones = chase::time_zones(&mut tx).await?;
+    Ok(zones
+        .into_iter()
+        .filter_map(|(time_zone, working_hours)| {
+            let hours = working_hours.as_deref()?.parse::<WorkingHours>().ok()?;
+            let at = TimeZone::parse(&time_zone).map_or(now, |tz| hours.next_slot(&tz, now));
+            Some(Slot { time_zone, working_hours, at })
+        })
+        .collect())
+}
+
 /// A message's ladder, what ran and what comes next.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -92,6 +92,7 @@ pub(crate) async fn of_message(
         channels: &outside,
         posts: &posts,
         now,
+        slots: &[],
     };
     let (members, by_channel) = deliveries::reach(tx, &release).await?;
     let (partners, by_post) = deliveries::posts_reach(tx, &release).await?;

@@ -104,6 +104,14 @@ pub(crate) async fn fan_out(app: &App, id: MessageId) -> Result<ReleaseReport, A
         .copied()
         .filter(|c| !matches!(c, Channel::Inbox | Channel::Popup) && !served(*c) && !takes_posts(*c))
         .collect();
+    let now = app.clock.now();
+    // Quiet hours: outside the inbox, only a must-know message (or a test send, which its
+    // author waits for) reaches people outside the working hours their partner or they set.
+    let quiet = if message.importance == tidings_core::messages::Importance::Critical || message.audience.test_send {
+        Vec::new()
+    } else {
+        crate::chase::quiet_hours(app, now).await?
+    };
     let release = Release {
         message_id: id,
         rule: &rule,
@@ -111,7 +119,8 @@ pub(crate) async fn fan_out(app: &App, id: MessageId) -> Result<ReleaseReport, A
         policies: &topic.policies,
         channels: &outside,
         posts: &posts,
-        now: app.clock.now(),
+        now,
+        slots: &quiet,
     };
     let (mut recipients, mut queued) = (0, 0);
     loop {

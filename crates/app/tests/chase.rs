@@ -27,6 +27,7 @@ both_engines!(
     a_partner_manager_is_told_which_of_their_partners_still_owe,
     reminders_wait_for_the_members_own_hours_else_their_partners,
     a_lead_names_who_answers_for_a_role_and_the_ladder_follows,
+    a_need_to_know_email_keeps_quiet_hours_and_a_must_know_one_does_not,
     workers_racing_for_a_step_run_it_once,
 );
 
@@ -306,6 +307,44 @@ async fn a_lead_names_who_answers_for_a_role_and_the_ladder_follows(mut app: App
     nominees::withdraw(&app, lead, acme.id, Role::Support).await.unwrap();
     let roles = nominees::of_partner(&app, PartnerAdmin::Staff(&Caller::operator()), acme.id).await.unwrap();
     assert!(roles.iter().all(|r| r.nominee.is_none()));
+}
+
+async fn a_need_to_know_email_keeps_quiet_hours_and_a_must_know_one_does_not(mut app: App) {
+    app.channels = Channels::default().with(Channel::Email, Provider::Memory(Outbox::new()));
+    let (acme, beta) = (partner(&app, "Acme").await, partner(&app, "Beta").await);
+    let hours = PartnerDraft { working_hours: Some("mon-fri 09:00-17:00".into()), ..Default::default() };
+    tidings_app::partners::update(&app, &Caller::operator(), acme.id, &hours).await.unwrap();
+    member(&app, &acme, "ana@acme.example", "support", "Europe/Berlin", None).await;
+    member(&app, &beta, "kei@beta.example", "support", "Europe/Berlin", None).await;
+    let topic = tidings_core::TopicDraft { key: Some("news".into()), name: Some("News".into()), ..Default::default() };
+    tidings_app::topics::create(&app, &Caller::operator(), &topic).await.unwrap();
+    let send = |importance: &str| {
+        serde_json::json!({
+            "topic": "news", "importance": importance, "channels": ["inbox", "email"],
+            "content": {"variants": {"en": {"title": "Depot moves", "what_to_do": "Note the address."}}},
+            "audience": {"rule": "member.email exists"}
+        })
+    };
+    // Thursday 20:26 UTC, 22:26 in Berlin: after Acme's hours.
+    let now = app.clock.now().as_millis();
+    let mut due = Vec::new();
+    for importance in ["action", "critical"] {
+        let draft: tidings_core::messages::MessageDraft = serde_json::from_value(send(importance)).unwrap();
+        let id = tidings_app::messages::create(&app, &Caller::operator(), &draft).await.unwrap().id;
+        tidings_app::release::release(&app, &Caller::operator(), id).await.unwrap();
+        due.push(sends(&app, id, Purpose::Initial).await);
+    }
+    let queued = DeliveryStatus::Queued;
+    assert_eq!(
+        due[0],
+        [
+            // Acme's people get a need-to-know email in Acme's hours: Friday at nine.
+            ("ana@acme.example".into(), Channel::Email, queued, Some(at("2026-05-29T09:00[Europe/Berlin]"))),
+            // Beta set no hours: at once.
+            ("kei@beta.example".into(), Channel::Email, queued, Some(now)),
+        ]
+    );
+    assert!(due[1].iter().all(|d| d.3 == Some(now)), "a must-know email goes at once: {:?}", due[1]);
 }
 
 async fn a_ladder_edited_after_release_leaves_the_running_one_as_it_was(mut app: App) {

@@ -116,6 +116,7 @@ async fn run(
         channels: &[],
         posts: &[],
         now: NOW,
+        slots: &[],
     };
     let mut tx = db.begin().await.unwrap();
     let done = release_batch(&mut tx, &release, None, 10_000).await.unwrap();

@@ -74,6 +74,7 @@ fn agree(engine: Engine) {
                 channels: &OUTSIDE,
                 posts: &[],
                 now: NOW,
+                slots: &[],
             };
             let mut cursor = None;
             loop {

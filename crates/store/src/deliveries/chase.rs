@@ -60,6 +60,32 @@ const ANSWERS_FOR_QUOTA: &str = "(op.role_mask = 0 or ((m.roles & op.role_mask) 
     where n.partner_id = m.partner_id and n.role = op.role_mask and n.member_id <> m.id \
     and nm.status <> 'disabled')))";
 
+/// When a send to member `m` is due: their slot among `slots` (by time zone, and by
+/// working hours when any slot names some), else `default` (a bound parameter).
+pub(super) fn due_expression(f: &mut Filter, slots: &[Slot], default: &str) -> String {
+    // Only when someone has hours of their own is the slot looked up by zone and hours.
+    let own_hours = slots.iter().any(|s| s.working_hours.is_some());
+    let mut due = String::new();
+    for slot in slots {
+        let key = match (&slot.working_hours, own_hours) {
+            (_, false) => slot.time_zone.clone(),
+            (hours, true) => format!("{}|{}", slot.time_zone, hours.as_deref().unwrap_or_default()),
+        };
+        let key = f.bind(Value::Text(key));
+        let at = f.bind(Value::Int(slot.at.as_millis()));
+        due.push_str(&format!(" when {key} then {at}"));
+    }
+    if due.is_empty() {
+        return default.to_owned();
+    }
+    let subject = if own_hours {
+        format!("m.time_zone || '|' || coalesce({MEMBER_HOURS}, '')")
+    } else {
+        "m.time_zone".to_owned()
+    };
+    format!("case {subject}{due} else {default} end")
+}
+
 /// The partner of `m` still owes (a quota unmet, not exempt or snoozed); with
 /// `counted_by_member`, a quota the member's roles count toward.
 fn owing(f: &mut Filter, message: &str, now: Timestamp, counted_by_member: bool) -> String {
@@ -120,25 +146,8 @@ async fn queue(tx: &mut Tx, c: &Chase<'_>, mut f: Filter, message: &str, source:
         Some(p) => format!(" and m.partner_id = {}", f.bind(Value::Uuid(p.as_uuid()))),
         None => String::new(),
     };
-    // Only when someone has hours of their own is the slot looked up by zone and hours.
-    let own_hours = c.slots.iter().any(|s| s.working_hours.is_some());
-    let mut due = String::new();
-    for slot in c.slots {
-        let key = match (&slot.working_hours, own_hours) {
-            (_, false) => slot.time_zone.clone(),
-            (hours, true) => format!("{}|{}", slot.time_zone, hours.as_deref().unwrap_or_default()),
-        };
-        let key = f.bind(Value::Text(key));
-        let at = f.bind(Value::Int(slot.at.as_millis()));
-        due.push_str(&format!(" when {key} then {at}"));
-    }
     let default = f.bind(Value::Int(c.due_at.as_millis()));
-    let subject = if own_hours {
-        format!("m.time_zone || '|' || coalesce({MEMBER_HOURS}, '')")
-    } else {
-        "m.time_zone".to_owned()
-    };
-    let due = if due.is_empty() { default } else { format!("case {subject}{due} else {default} end") };
+    let due = due_expression(&mut f, c.slots, &default);
     let columns: String =
         flags.iter().map(|(o, _, cond)| format!(", case when {cond} then 1 else 0 end as {o}")).collect();
     let open: Vec<&str> = flags.iter().map(|(o, _, _)| o.as_str()).collect();

@@ -30,6 +30,9 @@ pub struct Release<'a> {
     /// The channels to post on to each reached partner's bound channel (Teams, Slack).
     pub posts: &'a [Channel],
     pub now: Timestamp,
+    /// When members of each time zone and working hours may be sent to outside the inbox
+    /// (quiet hours); anyone else at `now`.
+    pub slots: &'a [super::chase::Slot],
 }
 
 /// What one batch of a release wrote.
@@ -108,13 +111,14 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
     let channels: Vec<(Channel, String)> =
         r.channels.iter().filter_map(|c| outside_condition(d, r, *c, &mut f).map(|cond| (*c, cond))).collect();
     let flags: String = channels.iter().enumerate().map(|(i, (_, cond))| format!(", ({cond}) as ok{i}")).collect();
+    let due = super::chase::due_expression(&mut f, r.slots, &now);
     let inserts: String = channels
         .iter()
         .enumerate()
         .map(|(i, (channel, _))| {
             format!(
                 ", sent{i} as (insert into deliveries (message_id, member_id, channel, purpose, status, attempts, \
-                 due_at, updated_at) select {message}, id, '{channel}', 'initial', 'queued', 0, {now}, {now} \
+                 due_at, updated_at) select {message}, id, '{channel}', 'initial', 'queued', 0, due, {now} \
                  from chosen where ok{i} returning 1)",
                 channel = channel.as_str()
             )
@@ -142,7 +146,7 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
     // 0 is an int4 that does not decode as i64.
     let counted: String = (0..channels.len()).map(|i| format!(" + (select count(*) from sent{i})")).collect();
     let sql = format!(
-        "with chosen as materialized (select m.id, m.partner_id, m.roles{flags} {reached}), \
+        "with chosen as materialized (select m.id, m.partner_id, m.roles, {due} as due{flags} {reached}), \
          inbox as (insert into recipients (message_id, member_id, partner_id, roles, released_at) \
          select {message}, id, partner_id, roles, {now} from chosen returning 1){inserts}, \
          tallied as (insert into message_rollup_deltas (message_id, partner_id, roles, hour, channel, status, \
@@ -188,13 +192,13 @@ async fn fan_out_sqlite(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uuid>
         let mut f = Filter::default();
         let Some(condition) = outside_condition(d, r, *channel, &mut f) else { continue };
         let now = f.bind(Value::Int(r.now.as_millis()));
-        let now_again = f.bind(Value::Int(r.now.as_millis()));
+        let due = super::chase::due_expression(&mut f, r.slots, &now);
         let ids = range(&mut f, "r.member_id", lo, hi);
         let preference_ids = range(&mut f, "mp.member_id", lo, hi);
         let message = f.bind(Value::Uuid(r.message_id.as_uuid()));
         let sql = format!(
             "insert into deliveries (message_id, member_id, channel, purpose, status, attempts, due_at, \
-             updated_at) select r.message_id, r.member_id, '{channel}', 'initial', 'queued', 0, {now}, {now_again} \
+             updated_at) select r.message_id, r.member_id, '{channel}', 'initial', 'queued', 0, {due}, {now} \
              from recipients r join members m on m.id = r.member_id \
              left join member_preferences mp on mp.member_id = r.member_id and {preference_ids} \
              where {ids} and r.message_id = {message} and {condition}",
