@@ -6,6 +6,7 @@
 # many email deliveries, and EVENTS_PER_COPY events for each (10, so 10,000,000 events):
 # queued, sent, opens by people and machines, a click, views, reads and acknowledgments.
 # Reads, opens, clicks and acknowledgments are spread over the copies and over 10 days.
+# The message is chased by a two-step ladder whose first step (the reminders) has run.
 # Each page is requested REQUESTS times one after another (oha); the table gives the
 # latency of a whole page, database and rendering included, on SQLite and PostgreSQL.
 #
@@ -39,7 +40,7 @@ cat > "$WORK/message.json" <<'JSON'
    "what_changed": "A fault in **two lots**.", "why_it_matters": "Cells can overheat.",
    "what_to_do": "Pull the stock today.",
    "call_to_action": {"label": "Start the return", "url": "https://vendor.example/returns"}}}},
- "acknowledgment": {"statement": "We have pulled the affected stock", "due_at": "2020-01-01"},
+ "acknowledgment": {"statement": "We have pulled the affected stock", "due_at": "2020-01-01", "ladder": "bench-recall"},
  "audience": {"rule": "member.status = \"active\""}}
 JSON
 
@@ -109,8 +110,12 @@ for engine in $ENGINES; do
   URL_PSQL="$PG?options=-c%20search_path%3D$SCHEMA"
   import_directory "$BIN" "$URL"
   "$BIN" --database-url "$URL" topic create --key recalls --name Recalls > /dev/null
+  "$BIN" --database-url "$URL" ladder put bench-recall --name "Bench recall" --step 24:members --step 24:partner_lead > /dev/null
   id=$(release_message "$BIN" "$URL" "$WORK/message.json" recalls)
   engage "$engine" "$id"
+  # The ladder's first step has run: the compliance page shows the chase, and a partner's
+  # page lists its people's reminders.
+  "$BIN" --database-url "$URL" message chase "$id" > /dev/null
   # The rows above bypassed the send path and tracking, which keep the report's counts as
   # they write; the operator's recount builds the same counts from the rows.
   "$BIN" --database-url "$URL" message recount "$id" > /dev/null
