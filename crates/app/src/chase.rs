@@ -200,15 +200,7 @@ async fn slots(tx: &mut Tx, ladder: &Ladder, importance: Importance, now: Timest
     if importance == Importance::Critical && !ladder.working_hours_only {
         return Ok(Vec::new());
     }
-    let zones = chase::time_zones(tx).await?;
-    Ok(zones
-        .into_iter()
-        .map(|(time_zone, working_hours)| {
-            let hours = working_hours.as_deref().and_then(|w| w.parse::<WorkingHours>().ok()).unwrap_or_default();
-            let at = TimeZone::parse(&time_zone).map_or(now, |tz| hours.next_slot(&tz, now));
-            Slot { time_zone, working_hours, at }
-        })
-        .collect())
+    Ok(next_slots(chase::time_zones(tx).await?, Some(WorkingHours::default()), now))
 }
 
 /// The quiet hours of a broadcast: each time zone's next slot in the working hours a
@@ -216,15 +208,20 @@ async fn slots(tx: &mut Tx, ladder: &Ladder, importance: Importance, now: Timest
 /// people with no hours of their own or their partner's are sent to at once).
 pub(crate) async fn quiet_hours(app: &App, now: Timestamp) -> Result<Vec<Slot>, AppError> {
     let mut tx = app.db.read().await?;
-    let zones = chase::time_zones(&mut tx).await?;
-    Ok(zones
+    Ok(next_slots(chase::time_zones(&mut tx).await?, None, now))
+}
+
+/// Each (time zone, working hours) pair's next slot from `now`; a pair with no hours of
+/// its own takes `fallback`, or is left out (sent at once) without one.
+fn next_slots(zones: Vec<(String, Option<String>)>, fallback: Option<WorkingHours>, now: Timestamp) -> Vec<Slot> {
+    zones
         .into_iter()
         .filter_map(|(time_zone, working_hours)| {
-            let hours = working_hours.as_deref()?.parse::<WorkingHours>().ok()?;
+            let hours = working_hours.as_deref().and_then(|w| w.parse::<WorkingHours>().ok()).or(fallback)?;
             let at = TimeZone::parse(&time_zone).map_or(now, |tz| hours.next_slot(&tz, now));
             Some(Slot { time_zone, working_hours, at })
         })
-        .collect())
+        .collect()
 }
 
 /// A message's ladder, what ran and what comes next.
