@@ -275,6 +275,7 @@ pub async fn acknowledge(
     id: MessageId,
     content_hash: &str,
     origin: &Origin,
+    how: crate::evidence::record::AckContext,
 ) -> Result<AcknowledgeOutcome, AppError> {
     let mut tx = app.db.begin().await?;
     let (message, _, rendered) = load(&mut tx, member, id).await?;
@@ -304,6 +305,7 @@ pub async fn acknowledge(
         user_agent: origin.user_agent.clone(),
     };
     let recorded = store::acknowledge(&mut tx, &record).await?;
+    crate::evidence::record::acknowledged(&mut tx, &record, &rendered, how).await?;
     append(&mut tx, id, member.id, EventKind::Acknowledged, now, origin).await?;
     report_acknowledgment(&mut tx, &message, member, &record, recorded.partner_met).await?;
     tx.commit().await?;

@@ -18,6 +18,7 @@ mod dsn;
 pub mod engagement;
 mod error;
 pub mod events;
+pub mod evidence;
 pub mod export;
 pub mod groups;
 mod html;

@@ -178,7 +178,8 @@ pub async fn acknowledge_by_link(
     origin: &Origin,
 ) -> Result<(Rendered, AcknowledgeOutcome), AppError> {
     let subject = link_subject(app, link.token_use(), token).await?;
-    let outcome = inbox::acknowledge(app, &subject.member, subject.message.id, content_hash, origin).await?;
+    let how = crate::evidence::record::AckContext::LINK;
+    let outcome = inbox::acknowledge(app, &subject.member, subject.message.id, content_hash, origin, how).await?;
     let view = inbox::view(app, &subject.member, subject.message.id, origin).await?;
     Ok((view.rendered, outcome))
 }

@@ -91,7 +91,16 @@ async fn recall(app: &App) -> MessageId {
 async fn acknowledge(app: &App, member: &Member, id: MessageId) {
     let origin = Origin { ip: None, user_agent: None };
     let seen = tidings_app::inbox::view(app, member, id, &origin).await.unwrap();
-    tidings_app::inbox::acknowledge(app, member, id, &seen.rendered.content_hash, &origin).await.unwrap();
+    tidings_app::inbox::acknowledge(
+        app,
+        member,
+        id,
+        &seen.rendered.content_hash,
+        &origin,
+        tidings_app::evidence::record::AckContext::API,
+    )
+    .await
+    .unwrap();
 }
 
 /// The deliveries of `purpose`: (member's email, channel, status, due time).

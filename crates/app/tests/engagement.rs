@@ -42,7 +42,16 @@ async fn activity_and_rates_follow_what_members_do(app: App) {
     };
     let origin = Origin { ip: Some("192.0.2.1".into()), user_agent: Some("Browser".into()) };
     let shown = inbox::view(&app, &member_id, id, &origin).await.unwrap();
-    inbox::acknowledge(&app, &member_id, id, &shown.rendered.content_hash, &origin).await.unwrap();
+    inbox::acknowledge(
+        &app,
+        &member_id,
+        id,
+        &shown.rendered.content_hash,
+        &origin,
+        tidings_app::evidence::record::AckContext::API,
+    )
+    .await
+    .unwrap();
 
     let after = engagement::overview(&app, &operator, 90, 60).await.unwrap();
     assert_eq!(after.messages, 1);

@@ -205,16 +205,35 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
     assert_eq!(other.items.len(), 1, "the member without email consent still has it in the inbox");
     let view = inbox::view(&app, &member, id, &origin).await.unwrap();
     assert!(view.entry.needs_acknowledgment);
-    let wrong = inbox::acknowledge(&app, &member, id, "0000", &origin).await;
+    let wrong =
+        inbox::acknowledge(&app, &member, id, "0000", &origin, tidings_app::evidence::record::AckContext::API).await;
     assert!(matches!(wrong, Err(AppError::Conflict(_))), "an acknowledgment names the version shown: {wrong:?}");
-    let done = inbox::acknowledge(&app, &member, id, &view.rendered.content_hash, &origin).await.unwrap();
+    let done = inbox::acknowledge(
+        &app,
+        &member,
+        id,
+        &view.rendered.content_hash,
+        &origin,
+        tidings_app::evidence::record::AckContext::API,
+    )
+    .await
+    .unwrap();
     assert!(done.created);
     let evidence = &done.acknowledgment;
     assert_eq!(evidence.statement, "We have pulled the affected stock");
     assert_eq!(evidence.content_hash, view.rendered.content_hash);
     assert_eq!((evidence.ip.as_deref(), evidence.user_agent.as_deref()), (Some("192.0.2.7"), Some("Mail/1.0")));
     assert_eq!(evidence.partner_id, member.profile.partner_id);
-    let twice = inbox::acknowledge(&app, &member, id, &view.rendered.content_hash, &origin).await.unwrap();
+    let twice = inbox::acknowledge(
+        &app,
+        &member,
+        id,
+        &view.rendered.content_hash,
+        &origin,
+        tidings_app::evidence::record::AckContext::API,
+    )
+    .await
+    .unwrap();
     assert!(!twice.created && twice.acknowledgment == done.acknowledgment, "the first acknowledgment stands");
     assert!(inbox::pending_acknowledgments(&app, &member).await.unwrap().is_empty());
 
@@ -235,7 +254,15 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
     };
     assert!(matches!(inbox::view(&app, &outsider, id, &origin).await, Err(AppError::NotFound(_))));
     assert!(matches!(
-        inbox::acknowledge(&app, &outsider, id, &view.rendered.content_hash, &origin).await,
+        inbox::acknowledge(
+            &app,
+            &outsider,
+            id,
+            &view.rendered.content_hash,
+            &origin,
+            tidings_app::evidence::record::AckContext::API
+        )
+        .await,
         Err(AppError::NotFound(_))
     ));
 

@@ -10,6 +10,7 @@ pub mod deliveries;
 pub mod email;
 pub mod errors;
 pub mod escalation;
+pub mod evidence;
 pub mod groups;
 pub mod ids;
 pub mod locale;

@@ -230,9 +230,10 @@ pub struct Recorded {
 /// transaction.
 pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<Recorded> {
     crate::obligations::lock_for_acknowledgment(tx, a.message_id).await?;
-    let inserted = on_tx!(tx, |c| sqlx::query(
+    let inserted = on_tx!(tx, |c| {
+        sqlx::query(
         "insert into acknowledgments (message_id, member_id, partner_id, roles, locale, statement, content_hash, \
-         acknowledged_at, ip, user_agent) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict do nothing"
+         acknowledged_at, ip, user_agent, in_log) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) on conflict do nothing"
     )
     .bind(a.message_id.as_uuid())
     .bind(a.member_id.as_uuid())
@@ -246,7 +247,8 @@ pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<Recorded> {
     .bind(a.user_agent.clone())
     .execute(c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     if inserted == 0 {
         return Ok(Recorded { new: false, partner_met: false });
     }

@@ -17,6 +17,7 @@ pub mod consent;
 pub mod deliveries;
 pub mod engagement;
 pub mod events;
+pub mod evidence;
 pub mod groups;
 pub mod inbox;
 pub mod jobs;

@@ -143,19 +143,38 @@ impl<T: Requires + DeserializeOwned> FromRequest<App> for Permitted<T> {
 /// The member named by `Authorization: Bearer <member token>`: one Tidings issued (see
 /// `tidings_app::inbox`) or one the vendor's server signed for the widget (`tw1.`, see
 /// `tidings_app::widget`).
-pub struct MemberCaller(pub tidings_core::Member);
+pub struct MemberCaller(pub tidings_core::Member, pub MemberTokenKind);
+
+/// Which kind of token named the member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberTokenKind {
+    /// Issued by Tidings (`tidings member-token`, the inbox API).
+    Tidings,
+    /// Signed by the vendor's server for the widget.
+    Widget,
+}
+
+impl MemberCaller {
+    /// How an acknowledgment through this caller is recorded in the evidence log.
+    pub fn acknowledging(&self) -> tidings_app::evidence::record::AckContext {
+        use tidings_app::evidence::record::AckContext;
+        match self.1 {
+            MemberTokenKind::Tidings => AckContext::API,
+            MemberTokenKind::Widget => AckContext::WIDGET,
+        }
+    }
+}
 
 impl FromRequestParts<App> for MemberCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let bearer = bearer(parts)?.trim();
-        let member = if bearer.starts_with(tidings_app::widget::TOKEN_PREFIX) {
-            tidings_app::widget::authenticate(app, bearer).await?
+        if bearer.starts_with(tidings_app::widget::TOKEN_PREFIX) {
+            Ok(Self(tidings_app::widget::authenticate(app, bearer).await?, MemberTokenKind::Widget))
         } else {
-            tidings_app::inbox::authenticate(app, bearer).await?
-        };
-        Ok(Self(member))
+            Ok(Self(tidings_app::inbox::authenticate(app, bearer).await?, MemberTokenKind::Tidings))
+        }
     }
 }
 

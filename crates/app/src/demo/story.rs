@@ -127,7 +127,15 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
         match i % 5 {
             0 | 3 => {
                 let seen = crate::inbox::view(app, member, recall, &origin).await?;
-                crate::inbox::acknowledge(app, member, recall, &seen.rendered.content_hash, &origin).await?;
+                crate::inbox::acknowledge(
+                    app,
+                    member,
+                    recall,
+                    &seen.rendered.content_hash,
+                    &origin,
+                    crate::evidence::record::AckContext::DEMO,
+                )
+                .await?;
                 acknowledged += 1;
             }
             1 => {

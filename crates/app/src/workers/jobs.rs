@@ -46,6 +46,18 @@ pub const REGISTRY: &[Job] = &[
         every_ms: 5_000,
         run: |app| Box::pin(async { crate::reports::fold(app).await.map(|_| ()) }),
     },
+    // Gives the evidence log's new entries their places in its tree.
+    Job {
+        name: "sequence_evidence",
+        every_ms: 2_000,
+        run: |app| Box::pin(async { crate::evidence::sequence(app).await.map(|_| ()) }),
+    },
+    // Signs a checkpoint of the evidence log when it has grown.
+    Job {
+        name: "checkpoint_evidence",
+        every_ms: 60_000,
+        run: |app| Box::pin(async { crate::evidence::seal(app).await.map(|_| ()) }),
+    },
     // Forgets expired sign-in links and sessions.
     Job {
         name: "purge_expired",

@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::content::{CallToAction, Content, absolute_web_url};
 use crate::{Locale, MemberProfile, PartnerProfile};
@@ -278,24 +277,9 @@ fn markdown(source: &str) -> String {
     ammonia::clean(&html)
 }
 
+/// The evidence log's definition, so an evidence pack's verifier recomputes the same hash.
 fn content_hash(r: &Rendered) -> String {
-    let mut hasher = Sha256::new();
-    let cta = r.call_to_action.as_ref();
-    for part in [
-        r.locale.as_str(),
-        &r.title,
-        &r.summary,
-        &r.what_changed,
-        &r.why_it_matters,
-        &r.what_to_do,
-        cta.map_or("", |c| c.label.as_str()),
-        cta.map_or("", |c| c.url.as_str()),
-    ] {
-        // Length-prefixed, so moving text between fields changes the hash.
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part.as_bytes());
-    }
-    hex::encode(hasher.finalize())
+    crate::evidence::facts::ShownText::of(r).content_hash()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 mod audience;
 mod channels;
 mod data;
+mod evidence;
 mod ladders;
 mod messages;
 mod roles;
@@ -91,6 +92,9 @@ enum Command {
     /// Who answers for each role at a partner: reminders for what the role owes go to them.
     #[command(subcommand)]
     Role(roles::RoleCommand),
+    /// The evidence log: its key, checkpoints, packs for auditors, and their checks.
+    #[command(subcommand)]
+    Evidence(evidence::EvidenceCommand),
     /// Signed webhooks to the vendor's or a partner's systems.
     #[command(subcommand)]
     Webhook(webhooks::WebhookCommand),
@@ -229,6 +233,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::FakeProviders { listen, auth_token } = &cli.command {
         return serve::fake_providers_alone(*listen, auth_token.clone()).await;
     }
+    if let Command::Evidence(evidence::EvidenceCommand::Verify { pack, key }) = &cli.command {
+        return evidence::verify(pack, key.as_deref());
+    }
     if matches!(cli.command, Command::PrintConfig) {
         print!("{}", Config::example());
         return Ok(ExitCode::SUCCESS);
@@ -317,6 +324,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ladder(command) => ladders::run(&app, command).await?,
         Command::Channel(command) => channels::run(&app, command).await?,
         Command::Role(command) => roles::run(&app, command).await?,
+        Command::Evidence(command) => evidence::run(&app, command).await?,
         Command::Webhook(command) => webhooks::run(&app, command).await?,
         Command::Segment(command) => audience::segment(&app, command).await?,
         Command::Audience(command) => audience::audience(&app, command).await?,

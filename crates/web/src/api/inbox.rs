@@ -18,7 +18,7 @@ use crate::extract::{Json, MemberCaller, Path, Query, RequestOrigin};
     responses((status = 200, body = Page<InboxEntry>), (status = 401, body = Problem)))]
 pub async fn list(
     State(app): State<App>,
-    MemberCaller(member): MemberCaller,
+    MemberCaller(member, _): MemberCaller,
     Query(q): Query<InboxQuery>,
 ) -> Result<axum::Json<Page<InboxEntry>>, ApiError> {
     Ok(axum::Json(inbox::list(&app, &member, &q).await?.into()))
@@ -29,7 +29,7 @@ pub async fn list(
     responses((status = 200, body = Vec<InboxEntry>), (status = 401, body = Problem)))]
 pub async fn pending(
     State(app): State<App>,
-    MemberCaller(member): MemberCaller,
+    MemberCaller(member, _): MemberCaller,
 ) -> Result<axum::Json<Vec<InboxEntry>>, ApiError> {
     Ok(axum::Json(inbox::pending_acknowledgments(&app, &member).await?))
 }
@@ -39,7 +39,7 @@ pub async fn pending(
     responses((status = 200, body = InboxMessage), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn view(
     State(app): State<App>,
-    MemberCaller(member): MemberCaller,
+    MemberCaller(member, _): MemberCaller,
     Path(id): Path<MessageId>,
     RequestOrigin(origin): RequestOrigin,
 ) -> Result<axum::Json<InboxMessage>, ApiError> {
@@ -51,7 +51,7 @@ pub async fn view(
     responses((status = 200, body = Recipient), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn read(
     State(app): State<App>,
-    MemberCaller(member): MemberCaller,
+    MemberCaller(member, _): MemberCaller,
     Path(id): Path<MessageId>,
     RequestOrigin(origin): RequestOrigin,
 ) -> Result<axum::Json<Recipient>, ApiError> {
@@ -71,10 +71,11 @@ pub struct AcknowledgeRequest {
     responses((status = 200, body = AcknowledgeOutcome), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn acknowledge(
     State(app): State<App>,
-    MemberCaller(member): MemberCaller,
+    caller: MemberCaller,
     Path(id): Path<MessageId>,
     RequestOrigin(origin): RequestOrigin,
     Json(body): Json<AcknowledgeRequest>,
 ) -> Result<axum::Json<AcknowledgeOutcome>, ApiError> {
-    Ok(axum::Json(inbox::acknowledge(&app, &member, id, &body.content_hash, &origin).await?))
+    let how = caller.acknowledging();
+    Ok(axum::Json(inbox::acknowledge(&app, &caller.0, id, &body.content_hash, &origin, how).await?))
 }

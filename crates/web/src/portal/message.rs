@@ -107,7 +107,8 @@ pub async fn acknowledge(
     RequestOrigin(origin): RequestOrigin,
     Form(form): Form<AcknowledgeForm>,
 ) -> PortalResult {
-    inbox::acknowledge(&app, &signed.member, id, &form.content_hash, &origin).await.or_page(&signed.visitor.tr)?;
+    let how = tidings_app::evidence::record::AckContext::PORTAL;
+    inbox::acknowledge(&app, &signed.member, id, &form.content_hash, &origin, how).await.or_page(&signed.visitor.tr)?;
     signed.flash(signed.visitor.tr.text("message-acknowledged")).await;
     Ok(Redirect::to(&format!("/portal/messages/{id}")).into_response())
 }

@@ -1,0 +1,221 @@
+//! `tidings evidence audit`: the whole log held to itself, to its signed checkpoints and
+//! to the rows it records. It rebuilds the tree from the entries, so an entry altered,
+//! reordered, inserted or deleted, a node hash changed, a checkpoint rewritten, an
+//! acknowledgment row changed or one without its leaf, or a kept text changed, is named.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use tidings_core::evidence::facts::{self, Acknowledged, Committed, Fact, Leaf, ShownText};
+use tidings_core::evidence::note::Checkpoint;
+use tidings_core::evidence::tlog::{self, Frontier, Hash, Node};
+use tidings_core::{Action, Roles, Timestamp};
+use tidings_store::evidence::{self as store, AuditRow};
+
+use crate::{App, AppError, Caller};
+
+const PAGE: i64 = 5_000;
+/// Problems listed at most; the count goes on.
+const LISTED: usize = 200;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Audited {
+    pub leaves: u64,
+    pub checkpoints: u64,
+    pub acknowledgments: u64,
+    pub texts: u64,
+    /// Entries appended but not yet placed in the tree (the sequencer places them within
+    /// seconds).
+    pub waiting: i64,
+    /// Acknowledgments recorded before this instance kept an evidence log.
+    pub before_log: i64,
+    pub problems: Vec<String>,
+    /// All problems found, of which `problems` lists the first.
+    pub problem_count: u64,
+}
+
+impl Audited {
+    fn problem(&mut self, text: String) {
+        self.problem_count += 1;
+        if self.problems.len() < LISTED {
+            self.problems.push(text);
+        }
+    }
+}
+
+pub async fn audit(app: &App, caller: &Caller) -> Result<Audited, AppError> {
+    caller.require(Action::ReadDirectory, "audit the evidence log")?;
+    let mut out = Audited::default();
+    let key = super::public_key(app).await?;
+    let mut tx = app.db.read().await?;
+    let checkpoints = store::checkpoints(&mut tx).await?;
+    out.checkpoints = checkpoints.len() as u64;
+    for c in &checkpoints {
+        match Checkpoint::open(&c.note, &key) {
+            Ok(signed) if signed.size == c.size && signed.root == c.root => {}
+            Ok(_) => out.problem(format!("checkpoint of {} leaves: its row does not match its signed note", c.size)),
+            Err(e) => out.problem(format!("checkpoint of {} leaves: {e}", c.size)),
+        }
+    }
+    for pair in checkpoints.windows(2) {
+        let (old, new) = (&pair[0], &pair[1]);
+        let spans = tlog::consistency_spans(old.size, new.size).unwrap_or_default();
+        let checked = match store::span_hashes(&mut tx, &spans).await {
+            Ok(proof) => {
+                tlog::verify_consistency(old.size, new.size, &proof, &old.root, &new.root).map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = checked {
+            out.problem(format!("checkpoints of {} and {} leaves are not consistent: {e}", old.size, new.size));
+        }
+    }
+    let by_size: HashMap<u64, Hash> = checkpoints.iter().map(|c| (c.size, c.root)).collect();
+    let head = store::head(&mut tx, false).await?;
+
+    let mut frontier = Frontier::default();
+    let mut after = -1i64;
+    loop {
+        let page = store::audit_page(&mut tx, after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.position.unwrap_or(after);
+        let mut computed: Vec<(Node, Hash, i64)> = Vec::with_capacity(page.len() * 2);
+        for row in &page {
+            let position = row.position.unwrap_or_default();
+            if position as u64 != frontier.size() {
+                out.problem(format!(
+                    "entry {} is at position {position} where position {} was expected: an entry is missing, \
+                     repeated or moved",
+                    row.id,
+                    frontier.size()
+                ));
+            }
+            let leaf = tlog::leaf_hash(row.body.as_bytes());
+            computed.push((Node { level: 0, index: frontier.size() }, leaf, row.id));
+            frontier.append(leaf, |node, hash| computed.push((node, hash, row.id)));
+            if let Some(root) = by_size.get(&frontier.size())
+                && *root != frontier.root()
+            {
+                out.problem(format!(
+                    "the entries up to position {} do not hash to the signed checkpoint of {} leaves",
+                    position,
+                    frontier.size()
+                ));
+            }
+            out.leaves += 1;
+            check_row(&mut out, row);
+        }
+        let wanted: Vec<Node> = computed.iter().map(|(n, _, _)| *n).collect();
+        let stored = match store::nodes(&mut tx, &wanted).await {
+            Ok(s) => s,
+            Err(_) => partial_nodes(&mut tx, &wanted).await?,
+        };
+        for (node, hash, id) in &computed {
+            if stored.get(node) != Some(hash) {
+                out.problem(format!(
+                    "the tree's node at level {} index {} (over entry {id}) is not the hash of its entries",
+                    node.level, node.index
+                ));
+            }
+        }
+    }
+    if frontier.size() != head.size() || frontier.root() != head.root() {
+        out.problem(format!(
+            "the log's head says {} leaves with another root than the {} entries give",
+            head.size(),
+            frontier.size()
+        ));
+    }
+    let (missing, before_log) = store::acknowledgments_without_leaf(&mut tx, LISTED as i64).await?;
+    out.before_log = before_log;
+    for (message, member) in missing {
+        out.problem(format!("acknowledgment of message {message} by member {member} has no leaf in the log"));
+    }
+    let mut after_hash = String::new();
+    loop {
+        let page = store::texts_page(&mut tx, &after_hash, PAGE).await?;
+        let Some((last, _)) = page.last() else { break };
+        after_hash = last.clone();
+        for (hash, body) in &page {
+            out.texts += 1;
+            match serde_json::from_str::<ShownText>(body) {
+                Ok(text) if text.content_hash() == *hash => {}
+                _ => out.problem(format!("the kept text {hash} does not hash to its name")),
+            }
+        }
+    }
+    out.waiting = store::waiting(&mut tx).await?;
+    tx.rollback().await?;
+    Ok(out)
+}
+
+/// The nodes that exist of `wanted` (some are missing when the tree was tampered with).
+async fn partial_nodes(tx: &mut tidings_store::Tx, wanted: &[Node]) -> Result<HashMap<Node, Hash>, AppError> {
+    let mut found = HashMap::new();
+    for node in wanted {
+        if let Ok(one) = store::nodes(tx, std::slice::from_ref(node)).await {
+            found.extend(one);
+        }
+    }
+    Ok(found)
+}
+
+/// Holds an acknowledgment leaf to the row it records.
+fn check_row(out: &mut Audited, row: &AuditRow) {
+    let at = format!("entry {} (position {})", row.id, row.position.unwrap_or_default());
+    let leaf = match Leaf::parse(&row.body) {
+        Ok(l) => l,
+        Err(e) => return out.problem(format!("{at}: does not read as a leaf: {e}")),
+    };
+    if leaf.fact.kind() != row.kind || leaf.fact.message().map(|m| m.as_uuid()) != row.message_id {
+        out.problem(format!("{at}: its kind or message is not the one its leaf states"));
+    }
+    let Fact::Acknowledged(a) = &leaf.fact;
+    out.acknowledgments += 1;
+    let Some(member) = row.member_id else {
+        // An erased member: the leaf stands alone, with nothing left to hold it to.
+        return;
+    };
+    let Some(content_hash) = &row.ack_content_hash else {
+        return out.problem(format!("{at}: the acknowledgment it records (member {member}) is gone"));
+    };
+    let differs = |what: &str| format!("{at}: the acknowledgment row's {what} is not what the log recorded");
+    let salt = row.salt.as_ref().and_then(|s| <[u8; 32]>::try_from(s.as_slice()).ok());
+    match salt {
+        Some(salt) => {
+            if facts::commitment(&salt, Committed::Member, member) != a.member {
+                out.problem(differs("member"));
+            }
+            if row.ack_partner_id.map(|p| facts::commitment(&salt, Committed::Partner, p)).as_deref()
+                != Some(a.partner.as_str())
+            {
+                out.problem(differs("partner"));
+            }
+        }
+        None => out.problem(format!("{at}: member {member} has no salt to check the leaf's commitment")),
+    }
+    compare(out, &differs, row, content_hash, a);
+    if let Some(salt) = salt
+        && facts::origin_commitment(&salt, row.ack_ip.as_deref(), row.ack_user_agent.as_deref()) != a.origin
+    {
+        out.problem(differs("origin (IP address or user agent)"));
+    }
+}
+
+fn compare(out: &mut Audited, differs: &dyn Fn(&str) -> String, row: &AuditRow, content_hash: &str, a: &Acknowledged) {
+    if content_hash != a.content_hash {
+        out.problem(differs("text (content hash)"));
+    }
+    if row.ack_statement.as_deref() != Some(a.statement.as_str()) {
+        out.problem(differs("statement"));
+    }
+    if row.ack_locale.as_deref() != Some(a.locale.as_str()) {
+        out.problem(differs("language"));
+    }
+    if row.ack_roles.map(Roles::from_bits) != Some(a.roles) {
+        out.problem(differs("roles"));
+    }
+    if row.ack_at.map(Timestamp::from_millis) != Some(a.at) {
+        out.problem(differs("time"));
+    }
+}

@@ -1,0 +1,384 @@
+//! Evidence packs: what an auditor is handed for one message (or one partner's part of
+//! it), and the check they run on it without Tidings' database.
+//!
+//! A pack is a directory:
+//! - `checkpoint.txt`: a signed checkpoint of the log (c2sp.org/tlog-checkpoint);
+//! - `key.txt`: the public key that signed it (the auditor should hold their own copy);
+//! - `leaves.jsonl`: each of the message's leaves, with its position, its inclusion
+//!   proof to the checkpoint, and, unless the member was erased, who the leaf's
+//!   commitments stand for (name, email, partner and the salt that opens them);
+//! - `texts.jsonl`: every text acknowledged, by content hash;
+//! - `manifest.json`: what the pack holds;
+//! - `report.html`: the same for people, printable.
+//!
+//! Files are written and read a line at a time, so memory stays flat however many
+//! leaves a message has.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+use tidings_core::evidence::facts::{self, Committed, Fact, Leaf, ShownText};
+use tidings_core::evidence::note::{Checkpoint, VerifierKey};
+use tidings_core::evidence::tlog::{self, Hash};
+use tidings_core::{Action, MessageId, PartnerId, Timestamp};
+use tidings_store::evidence as store;
+use uuid::Uuid;
+
+use crate::html::escape;
+use crate::{App, AppError, Caller};
+
+pub const FORMAT: &str = "tidings-evidence-pack/1";
+/// Leaves read, proven and written per round trip.
+const PAGE: i64 = 2_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub message_id: MessageId,
+    pub title: String,
+    pub partner_id: Option<PartnerId>,
+    pub exported_at: Timestamp,
+    pub checkpoint_size: u64,
+    pub leaves: u64,
+    pub texts: u64,
+}
+
+/// Who a leaf's commitments stand for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Revealed {
+    pub member_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub partner_id: Uuid,
+    pub partner_name: String,
+    /// Hex; opens the leaf's member, partner and origin commitments.
+    pub salt: String,
+    /// Where an acknowledgment came from, which its leaf holds as a commitment.
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PackedLeaf {
+    pub position: u64,
+    /// The leaf's data exactly as hashed.
+    pub leaf: String,
+    /// Base64 hashes, from the leaf's sibling up (RFC 9162 2.1.3).
+    pub proof: Vec<String>,
+    /// `None` for an erased member, or a leaf about no one.
+    pub person: Option<Revealed>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PackedText {
+    content_hash: String,
+    text: ShownText,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+fn io(e: impl Into<anyhow::Error>) -> AppError {
+    AppError::Unexpected(e.into())
+}
+
+/// Writes the pack of `message` (of one partner's members when `partner` is given) into
+/// `dir`, which must not exist or be empty. The log is sealed first, so the pack proves
+/// everything recorded until now.
+pub async fn export(
+    app: &App,
+    caller: &Caller,
+    message: MessageId,
+    partner: Option<PartnerId>,
+    dir: &Path,
+) -> Result<Exported, AppError> {
+    caller.require(Action::ReadDirectory, "export evidence")?;
+    let msg = {
+        let mut tx = app.db.read().await?;
+        tidings_store::messages::get(&mut tx, message).await.map_err(crate::error::not_found("message"))?
+    };
+    if dir.exists() && std::fs::read_dir(dir).map_err(io)?.next().is_some() {
+        return Err(AppError::invalid(
+            "pack",
+            format!("{} is not empty: give a new directory for the pack", dir.display()),
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let checkpoint = super::seal(app).await?.ok_or(AppError::NotFound("evidence (the log is empty)"))?;
+    let key = super::public_key(app).await?;
+    std::fs::write(dir.join("checkpoint.txt"), &checkpoint.note).map_err(io)?;
+    std::fs::write(dir.join("key.txt"), format!("{}\n", key.encode())).map_err(io)?;
+
+    let mut leaves_out = BufWriter::new(File::create(dir.join("leaves.jsonl")).map_err(io)?);
+    let mut texts_out = BufWriter::new(File::create(dir.join("texts.jsonl")).map_err(io)?);
+    let mut report = Report::start(dir, &msg, partner, &checkpoint)?;
+    let mut texts_seen: HashSet<String> = HashSet::new();
+    let size = checkpoint.size;
+    let (mut after, mut leaves) = (-1i64, 0u64);
+    loop {
+        let mut tx = app.db.read().await?;
+        let page = store::entries(&mut tx, Some(message), partner, after, size as i64, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.position.unwrap_or(after);
+        let positions: Vec<u64> = page.iter().filter_map(|e| e.position).map(|p| p as u64).collect();
+        let spans: Vec<Vec<tlog::Span>> =
+            positions.iter().map(|p| tlog::inclusion_spans(*p, size).unwrap_or_default()).collect();
+        let all: Vec<tlog::Span> = spans.iter().flatten().copied().collect();
+        let hashes = store::span_hashes(&mut tx, &all).await?;
+        let ids: Vec<Uuid> = page.iter().filter_map(|e| e.member_id).collect();
+        let people = store::people(&mut tx, &ids).await?;
+        let origins = store::acknowledgment_origins(&mut tx, message, &ids).await?;
+        let mut hashes = hashes.into_iter();
+        for (entry, spans) in page.iter().zip(&spans) {
+            let proof: Vec<String> = hashes.by_ref().take(spans.len()).map(|h| STANDARD.encode(h)).collect();
+            let person = entry.member_id.and_then(|id| people.get(&id)).map(|p| {
+                let (ip, user_agent) = origins.get(&p.member_id).cloned().unwrap_or_default();
+                Revealed {
+                    member_id: p.member_id,
+                    name: p.name.clone(),
+                    email: p.email.clone(),
+                    partner_id: p.partner_id,
+                    partner_name: p.partner_name.clone(),
+                    salt: hex::encode(&p.salt),
+                    ip,
+                    user_agent,
+                }
+            });
+            let parsed = Leaf::parse(&entry.body).map_err(io)?;
+            if let Fact::Acknowledged(a) = &parsed.fact
+                && texts_seen.insert(a.content_hash.clone())
+                && let Some(body) = store::text(&mut tx, &a.content_hash).await?
+            {
+                let text: ShownText = serde_json::from_str(&body).map_err(io)?;
+                let line = PackedText { content_hash: a.content_hash.clone(), text };
+                writeln!(texts_out, "{}", serde_json::to_string(&line).map_err(io)?).map_err(io)?;
+            }
+            report.row(&parsed, person.as_ref())?;
+            let line = PackedLeaf {
+                position: entry.position.unwrap_or_default() as u64,
+                leaf: entry.body.clone(),
+                proof,
+                person,
+            };
+            writeln!(leaves_out, "{}", serde_json::to_string(&line).map_err(io)?).map_err(io)?;
+            leaves += 1;
+        }
+        tx.rollback().await?;
+    }
+    leaves_out.flush().map_err(io)?;
+    texts_out.flush().map_err(io)?;
+    report.finish(leaves)?;
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        message_id: message,
+        title: msg.title().to_owned(),
+        partner_id: partner,
+        exported_at: app.clock.now(),
+        checkpoint_size: size,
+        leaves,
+        texts: texts_seen.len() as u64,
+    };
+    std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest).map_err(io)?).map_err(io)?;
+    Ok(Exported { dir: dir.to_owned(), manifest })
+}
+
+/// The readable report, written as the leaves go by.
+struct Report {
+    out: BufWriter<File>,
+}
+
+impl Report {
+    fn start(
+        dir: &Path,
+        msg: &tidings_core::messages::Message,
+        partner: Option<PartnerId>,
+        checkpoint: &store::StoredCheckpoint,
+    ) -> Result<Self, AppError> {
+        let mut out = BufWriter::new(File::create(dir.join("report.html")).map_err(io)?);
+        let scope = partner.map(|p| format!(" (partner {p})")).unwrap_or_default();
+        let statement = msg.acknowledgment.as_ref().map(|a| a.statement.as_str()).unwrap_or("(none)");
+        write!(
+            out,
+            "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Evidence: {title}</title>\
+             <style>body{{font:14px system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse}}\
+             td,th{{border:1px solid #999;padding:.2rem .4rem;text-align:left}}code{{font-size:12px}}</style>\
+             <h1>Evidence: {title}{scope}</h1>\
+             <p>Message <code>{id}</code>. Statement to confirm: \u{201c}{statement}\u{201d}.</p>\
+             <p>Every row below is a leaf of the instance's evidence log, proven to be in the log's checkpoint of \
+             {size} leaves (signed {signed}). Run <code>tidings evidence verify</code> on this directory to check \
+             every proof, signature and text hash; it needs no database.</p>\
+             <table><thead><tr><th>Position</th><th>What</th><th>Who</th><th>Partner</th><th>Roles</th>\
+             <th>When</th><th>Where, how signed in</th><th>Text</th></tr></thead><tbody>",
+            title = escape(msg.title()),
+            id = msg.id,
+            statement = escape(statement),
+            size = checkpoint.size,
+            signed = checkpoint.signed_at,
+        )
+        .map_err(io)?;
+        Ok(Self { out })
+    }
+
+    fn row(&mut self, leaf: &Leaf, person: Option<&Revealed>) -> Result<(), AppError> {
+        let (who, partner) = match person {
+            Some(p) => (format!("{} &lt;{}&gt;", escape(&p.name), escape(&p.email)), escape(&p.partner_name)),
+            None => ("erased member".to_owned(), "(erased)".to_owned()),
+        };
+        match &leaf.fact {
+            Fact::Acknowledged(a) => write!(
+                self.out,
+                "<tr><td>acknowledged</td><td>{who}</td><td>{partner}</td><td>{roles}</td><td>{at}</td>\
+                 <td>{surface:?}, {auth:?}</td><td><code>{hash}</code></td></tr>",
+                roles = escape(&a.roles.to_string()),
+                at = a.at,
+                surface = a.surface,
+                auth = a.authentication,
+                hash = &a.content_hash[..a.content_hash.len().min(16)],
+            )
+            .map_err(io),
+        }
+    }
+
+    fn finish(mut self, leaves: u64) -> Result<(), AppError> {
+        writeln!(self.out, "</tbody></table><p>{leaves} leaves.</p></html>").map_err(io)?;
+        self.out.flush().map_err(io)
+    }
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Verified {
+    pub checkpoint_size: u64,
+    /// Whether the checkpoint was checked against a key the auditor gave, rather than the
+    /// pack's own `key.txt`.
+    pub own_key: bool,
+    pub leaves: u64,
+    pub acknowledgments: u64,
+    pub texts: u64,
+    pub people: u64,
+    pub erased: u64,
+    /// Each problem, naming the file and line; empty when every proof holds.
+    pub problems: Vec<String>,
+}
+
+/// Checks a pack with no database: the checkpoint's signature (by `key`, or the pack's own
+/// key when none is given), every leaf's inclusion proof, every text's hash, every
+/// revealed person's commitments, and that acknowledgments bind texts the pack carries.
+pub fn verify(dir: &Path, key: Option<&str>) -> Result<Verified, AppError> {
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).map_err(|e| AppError::invalid("pack", format!("{name}: {e}")))
+    };
+    let own_key = key.is_some();
+    let key_text = match key {
+        Some(k) => k.to_owned(),
+        None => read("key.txt")?,
+    };
+    let key = VerifierKey::parse(&key_text).map_err(|e| AppError::invalid("pack", format!("the public key: {e}")))?;
+    let note = read("checkpoint.txt")?;
+    let checkpoint =
+        Checkpoint::open(&note, &key).map_err(|e| AppError::invalid("pack", format!("checkpoint.txt: {e}")))?;
+    let manifest: Manifest = serde_json::from_str(&read("manifest.json")?)
+        .map_err(|e| AppError::invalid("pack", format!("manifest.json: {e}")))?;
+    let mut out = Verified { checkpoint_size: checkpoint.size, own_key, ..Verified::default() };
+    if manifest.checkpoint_size != checkpoint.size {
+        out.problems.push(format!(
+            "manifest.json: says the checkpoint has {} leaves, checkpoint.txt says {}",
+            manifest.checkpoint_size, checkpoint.size
+        ));
+    }
+
+    let mut texts: HashSet<String> = HashSet::new();
+    for (n, line) in lines(dir, "texts.jsonl")?.enumerate() {
+        let at = format!("texts.jsonl line {}", n + 1);
+        match serde_json::from_str::<PackedText>(&line.map_err(io)?) {
+            Ok(t) if t.text.content_hash() == t.content_hash => {
+                texts.insert(t.content_hash);
+            }
+            Ok(t) => out.problems.push(format!("{at}: the text does not hash to {}", t.content_hash)),
+            Err(e) => out.problems.push(format!("{at}: {e}")),
+        }
+    }
+    out.texts = texts.len() as u64;
+
+    let mut last: Option<u64> = None;
+    for (n, line) in lines(dir, "leaves.jsonl")?.enumerate() {
+        let line = line.map_err(io)?;
+        let at = format!("leaves.jsonl line {}", n + 1);
+        let packed: PackedLeaf = match serde_json::from_str(&line) {
+            Ok(p) => p,
+            Err(e) => {
+                out.problems.push(format!("{at}: {e}"));
+                continue;
+            }
+        };
+        let at = format!("{at} (position {})", packed.position);
+        out.leaves += 1;
+        if last.is_some_and(|l| packed.position <= l) {
+            out.problems.push(format!("{at}: out of order or repeated"));
+        }
+        last = Some(packed.position);
+        let proof: Option<Vec<Hash>> =
+            packed.proof.iter().map(|h| STANDARD.decode(h).ok().and_then(|b| b.try_into().ok())).collect();
+        let leaf_hash = tlog::leaf_hash(packed.leaf.as_bytes());
+        match proof.map(|p| tlog::verify_inclusion(packed.position, checkpoint.size, &leaf_hash, &p, &checkpoint.root))
+        {
+            Some(Ok(())) => {}
+            Some(Err(e)) => out.problems.push(format!("{at}: the leaf is not in the checkpoint's tree: {e}")),
+            None => out.problems.push(format!("{at}: the proof holds a value that is not a hash")),
+        }
+        let leaf = match Leaf::parse(&packed.leaf) {
+            Ok(l) => l,
+            Err(e) => {
+                out.problems.push(format!("{at}: the leaf does not read: {e}"));
+                continue;
+            }
+        };
+        if leaf.fact.message() != Some(manifest.message_id) {
+            out.problems.push(format!("{at}: the leaf is about another message"));
+        }
+        let Fact::Acknowledged(a) = &leaf.fact;
+        out.acknowledgments += 1;
+        if !texts.contains(&a.content_hash) {
+            out.problems.push(format!("{at}: the acknowledged text {} is not in texts.jsonl", a.content_hash));
+        }
+        match &packed.person {
+            Some(p) => {
+                out.people += 1;
+                match hex::decode(&p.salt).ok().and_then(|s| <[u8; 32]>::try_from(s).ok()) {
+                    Some(salt) => {
+                        if facts::commitment(&salt, Committed::Member, p.member_id) != a.member {
+                            out.problems.push(format!("{at}: the member named is not the one committed to"));
+                        }
+                        if facts::commitment(&salt, Committed::Partner, p.partner_id) != a.partner {
+                            out.problems.push(format!("{at}: the partner named is not the one committed to"));
+                        }
+                        if facts::origin_commitment(&salt, p.ip.as_deref(), p.user_agent.as_deref()) != a.origin {
+                            out.problems
+                                .push(format!("{at}: the IP address or user agent is not the one committed to"));
+                        }
+                    }
+                    None => out.problems.push(format!("{at}: the salt is not 32 bytes of hex")),
+                }
+            }
+            None => out.erased += 1,
+        }
+    }
+    if out.leaves != manifest.leaves {
+        out.problems.push(format!("leaves.jsonl: {} leaves, the manifest says {}", out.leaves, manifest.leaves));
+    }
+    Ok(out)
+}
+
+fn lines(dir: &Path, name: &str) -> Result<std::io::Lines<BufReader<File>>, AppError> {
+    let file = File::open(dir.join(name)).map_err(|e| AppError::invalid("pack", format!("{name}: {e}")))?;
+    Ok(BufReader::new(file).lines())
+}

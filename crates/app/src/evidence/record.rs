@@ -1,0 +1,69 @@
+//! Appending facts to the evidence log, inside the transaction that records them.
+
+use tidings_core::evidence::facts::{self, Acknowledged, Authentication, Committed, Fact, Leaf, ShownText, Surface};
+use tidings_core::messages::Rendered;
+use tidings_core::{MemberId, Timestamp};
+use tidings_store::Tx;
+use tidings_store::evidence::{self as store, NewEntry};
+
+use super::random32;
+use crate::AppError;
+
+/// How an acknowledgment was given: the surface that showed the text, and how the person
+/// was signed in there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AckContext {
+    pub surface: Surface,
+    pub authentication: Authentication,
+}
+
+impl AckContext {
+    /// The portal's message page, signed in to the portal.
+    pub const PORTAL: Self = Self::new(Surface::MessagePage, Authentication::PortalSession);
+    /// The page a message's signed link opens.
+    pub const LINK: Self = Self::new(Surface::LinkPage, Authentication::MessageLink);
+    /// The inbox API with a member token.
+    pub const API: Self = Self::new(Surface::Api, Authentication::MemberToken);
+    /// The widget with the vendor's token.
+    pub const WIDGET: Self = Self::new(Surface::Widget, Authentication::WidgetToken);
+    /// The demo's story.
+    pub const DEMO: Self = Self::new(Surface::Demo, Authentication::Demo);
+
+    pub const fn new(surface: Surface, authentication: Authentication) -> Self {
+        Self { surface, authentication }
+    }
+}
+
+async fn append(tx: &mut Tx, fact: &Fact, member: Option<MemberId>, at: Timestamp) -> Result<(), AppError> {
+    let body = Leaf::new(fact.clone()).to_json();
+    let entry = NewEntry { kind: fact.kind(), message: fact.message(), member, body: &body, at };
+    store::append(tx, &entry).await?;
+    Ok(())
+}
+
+/// The acknowledgment's leaf, and the exact text it binds.
+pub(crate) async fn acknowledged(
+    tx: &mut Tx,
+    record: &tidings_store::inbox::Acknowledgment,
+    rendered: &Rendered,
+    how: AckContext,
+) -> Result<(), AppError> {
+    let salt = store::member_salt(tx, record.member_id, random32()).await?;
+    let text = ShownText::of(rendered);
+    let json = serde_json::to_string(&text).map_err(|e| AppError::Unexpected(e.into()))?;
+    store::keep_text(tx, &rendered.content_hash, &json).await?;
+    let fact = Fact::Acknowledged(Acknowledged {
+        message: record.message_id,
+        content_hash: record.content_hash.clone(),
+        locale: record.locale.clone(),
+        statement: record.statement.clone(),
+        member: facts::commitment(&salt, Committed::Member, record.member_id.as_uuid()),
+        partner: facts::commitment(&salt, Committed::Partner, record.partner_id.as_uuid()),
+        roles: record.roles,
+        authentication: how.authentication,
+        surface: how.surface,
+        at: record.acknowledged_at,
+        origin: facts::origin_commitment(&salt, record.ip.as_deref(), record.user_agent.as_deref()),
+    });
+    append(tx, &fact, Some(record.member_id), record.acknowledged_at).await
+}

@@ -1,0 +1,240 @@
+//! The evidence log end to end, on both engines: acknowledgments become leaves, a pack
+//! proves them to a signed checkpoint and verifies with no database, and any change to
+//! the pack or to the database's evidence is named by `verify` or `audit`; erasing a
+//! member keeps every proof.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+
+use tidings_app::evidence::{self, audit, pack, record::AckContext};
+use tidings_app::inbox::Origin;
+use tidings_app::{App, Caller};
+use tidings_core::{Member, MemberDraft, MessageId, Partner, PartnerDraft};
+
+both_engines!(
+    unseeded:
+    acknowledgments_are_proven_by_a_pack_that_verifies_on_its_own,
+    a_changed_pack_is_named_by_verify,
+    a_changed_database_is_named_by_audit,
+    erasing_a_member_keeps_every_proof,
+);
+
+async fn partner(app: &App, name: &str) -> Partner {
+    let draft = PartnerDraft { name: Some(name.into()), partner_type: Some("dealer".into()), ..Default::default() };
+    tidings_app::partners::create(app, &Caller::operator(), &draft).await.unwrap()
+}
+
+async fn member(app: &App, partner: &Partner, email: &str) -> Member {
+    let draft = MemberDraft {
+        partner_id: Some(partner.id),
+        email: Some(email.into()),
+        name: Some(email.split('@').next().unwrap_or_default().into()),
+        roles: Some(vec!["support".into()]),
+        ..Default::default()
+    };
+    tidings_app::members::create(app, &Caller::operator(), &draft).await.unwrap()
+}
+
+/// A released must-know message that Ana (portal) and Bo (API) of Acme have acknowledged;
+/// Cy of Beta has not.
+async fn acknowledged_recall(app: &App) -> (MessageId, Vec<Member>) {
+    let (acme, beta) = (partner(app, "Acme").await, partner(app, "Beta").await);
+    let ana = member(app, &acme, "ana@acme.example").await;
+    let bo = member(app, &acme, "bo@acme.example").await;
+    let cy = member(app, &beta, "cy@beta.example").await;
+    let topic =
+        tidings_core::TopicDraft { key: Some("recalls".into()), name: Some("Recalls".into()), ..Default::default() };
+    tidings_app::topics::create(app, &Caller::operator(), &topic).await.unwrap();
+    let draft: tidings_core::messages::MessageDraft = serde_json::from_value(serde_json::json!({
+        "topic": "recalls",
+        "importance": "critical",
+        "content": {"variants": {"en": {"title": "Recall of lot 9", "summary": "Lot 9 overheats.",
+            "what_to_do": "1. Pull it.\n2. Tell us."}}},
+        "audience": {"rule": "member.email exists"},
+        "acknowledgment": {"statement": "Pulled."}
+    }))
+    .unwrap();
+    let id = tidings_app::messages::create(app, &Caller::operator(), &draft).await.unwrap().id;
+    tidings_app::release::release(app, &Caller::operator(), id).await.unwrap();
+    let origin = Origin { ip: Some("192.0.2.4".into()), user_agent: Some("Browser".into()) };
+    for (who, how) in [(&ana, AckContext::PORTAL), (&bo, AckContext::API)] {
+        let seen = tidings_app::inbox::view(app, who, id, &origin).await.unwrap();
+        tidings_app::inbox::acknowledge(app, who, id, &seen.rendered.content_hash, &origin, how).await.unwrap();
+    }
+    (id, vec![ana, bo, cy])
+}
+
+async fn export(app: &App, id: MessageId, dir: &Path) {
+    pack::export(app, &Caller::operator(), id, None, dir).await.unwrap();
+}
+
+async fn audited(app: &App) -> Vec<String> {
+    audit::audit(app, &Caller::operator()).await.unwrap().problems
+}
+
+async fn acknowledgments_are_proven_by_a_pack_that_verifies_on_its_own(app: App) {
+    let (id, _) = acknowledged_recall(&app).await;
+    let checkpoint = evidence::seal(&app).await.unwrap().expect("a checkpoint");
+    assert_eq!(checkpoint.size, 2, "one leaf per acknowledgment");
+    let key = evidence::public_key(&app).await.unwrap();
+    assert!(checkpoint.note.starts_with(&format!("{}\n2\n", key.name())), "{}", checkpoint.note);
+
+    let dir = tempfile::tempdir().unwrap();
+    export(&app, id, dir.path()).await;
+    let found = pack::verify(dir.path(), Some(&key.encode())).unwrap();
+    assert!(found.problems.is_empty(), "{:?}", found.problems);
+    assert_eq!((found.leaves, found.acknowledgments, found.texts, found.people, found.erased), (2, 2, 1, 2, 0));
+    assert!(found.own_key);
+    let leaves = std::fs::read_to_string(dir.path().join("leaves.jsonl")).unwrap();
+    assert!(leaves.contains(r#"\"authentication\":\"portal_session\",\"surface\":\"message_page\""#), "{leaves}");
+    assert!(!leaves.contains(r#"\"ip\""#), "the leaves hold the origin only as a commitment");
+    assert!(leaves.contains(r#""ip":"192.0.2.4","user_agent":"Browser""#), "the pack reveals it beside the leaf");
+    assert!(leaves.contains(r#"\"surface\":\"api\""#));
+    let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(report.contains("ana &lt;ana@acme.example&gt;") && report.contains("Recall of lot 9"), "{report}");
+    assert_eq!(audited(&app).await, Vec::<String>::new());
+
+    // A second acknowledgment changes nothing, in the table or the log.
+    let ana = tidings_app::members::find(&app, &Caller::operator(), "ana@acme.example").await.unwrap();
+    let origin = Origin { ip: None, user_agent: None };
+    let seen = tidings_app::inbox::view(&app, &ana, id, &origin).await.unwrap();
+    let again =
+        tidings_app::inbox::acknowledge(&app, &ana, id, &seen.rendered.content_hash, &origin, AckContext::PORTAL);
+    assert!(!again.await.unwrap().created);
+    assert_eq!(evidence::seal(&app).await.unwrap().map(|c| c.size), Some(2));
+}
+
+/// A change to one of a pack's files.
+type Edit = Box<dyn Fn(String) -> String>;
+
+/// Rewrites `file` of the pack in `dir` with `change`.
+fn edit(dir: &Path, file: &str, change: impl Fn(String) -> String) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let changed = change(text.clone());
+    assert_ne!(changed, text, "the edit of {file} changed nothing");
+    std::fs::write(path, changed).unwrap();
+}
+
+fn problems(dir: &Path, key: &str) -> String {
+    match pack::verify(dir, Some(key)) {
+        Ok(found) => found.problems.join("\n"),
+        Err(e) => e.to_string(),
+    }
+}
+
+async fn a_changed_pack_is_named_by_verify(app: App) {
+    let (id, _) = acknowledged_recall(&app).await;
+    let key = evidence::public_key(&app).await.unwrap().encode();
+    let fresh = |name: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        (dir, path)
+    };
+    let cases: Vec<(&str, &str, Edit, &str)> = vec![
+        ("statement", "leaves.jsonl", Box::new(|t| t.replacen("Pulled.", "Pulled!", 1)), "leaves.jsonl line 1"),
+        ("time", "leaves.jsonl", Box::new(|t| t.replacen("T", "X", 1)), "line 1"),
+        ("proof", "leaves.jsonl", Box::new(|t| t.replacen("\"proof\":[\"", "\"proof\":[\"AA", 1)), "line 1"),
+        ("order", "leaves.jsonl", Box::new(|t| t.lines().rev().map(|l| format!("{l}\n")).collect()), "out of order"),
+        ("leaf gone", "leaves.jsonl", Box::new(|t| t.lines().skip(1).map(|l| format!("{l}\n")).collect()), "1 leaves"),
+        (
+            "person",
+            "leaves.jsonl",
+            Box::new(|t| t.replacen("\"member_id\":\"01", "\"member_id\":\"02", 1)),
+            "not the one committed to",
+        ),
+        ("origin", "leaves.jsonl", Box::new(|t| t.replacen("192.0.2.4", "192.0.2.5", 1)), "IP address or user agent"),
+        ("text", "texts.jsonl", Box::new(|t| t.replacen("Pull it.", "Keep it.", 1)), "texts.jsonl line 1"),
+        ("checkpoint", "checkpoint.txt", Box::new(|t| t.replacen("\n2\n", "\n3\n", 1)), "checkpoint.txt"),
+    ];
+    evidence::seal(&app).await.unwrap();
+    for (what, file, change, named) in &cases {
+        let (_keep, dir) = fresh(what);
+        export(&app, id, &dir).await;
+        assert_eq!(problems(&dir, &key), "", "the untouched pack verifies");
+        edit(&dir, file, change);
+        let said = problems(&dir, &key);
+        assert!(said.contains(named), "{what}: expected '{named}' in: {said}");
+    }
+    // Checked against another key, even an intact pack proves nothing.
+    let (_keep, dir) = fresh("other key");
+    export(&app, id, &dir).await;
+    let other = tidings_core::evidence::note::SignerKey::from_seed("someone.else/log", [5; 32]).unwrap();
+    assert!(problems(&dir, &other.verifier().encode()).contains("no signature by someone.else/log"));
+}
+
+/// Runs `sql` on the test's database, whatever the engine.
+async fn sql(app: &App, sql: &str) {
+    app.db.execute_raw(sql).await.unwrap();
+}
+
+async fn a_changed_database_is_named_by_audit(app: App) {
+    acknowledged_recall(&app).await;
+    evidence::seal(&app).await.unwrap();
+    assert_eq!(audited(&app).await, Vec::<String>::new());
+    let ana = "(select id from members where email = 'ana@acme.example')";
+    let cases = [
+        (
+            format!("update acknowledgments set statement = 'We never did' where member_id = {ana}"),
+            format!("update acknowledgments set statement = 'Pulled.' where member_id = {ana}"),
+            "statement is not what the log recorded",
+        ),
+        (
+            format!("update acknowledgments set acknowledged_at = acknowledged_at - 1 where member_id = {ana}"),
+            format!("update acknowledgments set acknowledged_at = acknowledged_at + 1 where member_id = {ana}"),
+            "time is not what the log recorded",
+        ),
+        (
+            "update evidence_entries set body = replace(body, 'Pulled.', 'Pulled!') where position = 0".to_owned(),
+            "update evidence_entries set body = replace(body, 'Pulled!', 'Pulled.') where position = 0".to_owned(),
+            "is not the hash of its entries",
+        ),
+        (
+            // Two leaves swapped (in two steps, past the positions' unique index).
+            "update evidence_entries set position = position + 10; \
+             update evidence_entries set position = 11 - position"
+                .to_owned(),
+            "update evidence_entries set position = position + 10; \
+             update evidence_entries set position = 11 - position"
+                .to_owned(),
+            "is not the hash of its entries",
+        ),
+        (
+            "update evidence_nodes set hash = (select hash from evidence_nodes where level = 0 and idx = 1) \
+             where level = 0 and idx = 0"
+                .to_owned(),
+            String::new(),
+            "level 0 index 0",
+        ),
+    ];
+    for (change, undo, named) in &cases {
+        sql(&app, change).await;
+        let said = audited(&app).await.join("\n");
+        assert!(said.contains(named), "after `{change}`: expected '{named}' in: {said}");
+        if undo.is_empty() {
+            break;
+        }
+        sql(&app, undo).await;
+        assert_eq!(audited(&app).await, Vec::<String>::new(), "undone: `{undo}`");
+    }
+}
+
+async fn erasing_a_member_keeps_every_proof(app: App) {
+    let (id, people) = acknowledged_recall(&app).await;
+    evidence::seal(&app).await.unwrap();
+    tidings_app::members::delete(&app, &Caller::operator(), people[1].id).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    export(&app, id, dir.path()).await;
+    let key = evidence::public_key(&app).await.unwrap().encode();
+    let found = pack::verify(dir.path(), Some(&key)).unwrap();
+    assert!(found.problems.is_empty(), "{:?}", found.problems);
+    assert_eq!((found.leaves, found.people, found.erased), (2, 1, 1));
+    let leaves = std::fs::read_to_string(dir.path().join("leaves.jsonl")).unwrap();
+    assert!(!leaves.contains("bo@acme.example"), "nothing names the erased member");
+    let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(report.contains("erased member"));
+    assert_eq!(audited(&app).await, Vec::<String>::new());
+}

@@ -1,0 +1,477 @@
+//! The evidence log's tables: entries appended in the transaction of the fact they record,
+//! the sequencer that gives them their place in the Merkle tree, the tree's node hashes,
+//! signed checkpoints, the texts acknowledged, and members' salts (docs/evidence.md).
+
+use std::collections::HashMap;
+
+use sqlx::AssertSqlSafe;
+use tidings_core::evidence::tlog::{self, Frontier, Hash, Node};
+use tidings_core::{MemberId, MessageId, Timestamp};
+use uuid::Uuid;
+
+use crate::db::on_tx;
+use crate::sql::placeholders;
+use crate::{Dialect, Error, Result, Tx};
+
+/// A fact to append, its JSON exactly as it will be hashed.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEntry<'a> {
+    pub kind: &'a str,
+    pub message: Option<MessageId>,
+    /// The member the fact is about, kept beside the leaf (not in it) for the audit and
+    /// for exports; erasing the member sets it to null.
+    pub member: Option<MemberId>,
+    pub body: &'a str,
+    pub at: Timestamp,
+}
+
+pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "insert into evidence_entries (kind, message_id, member_id, body, recorded_at) values ($1, $2, $3, $4, $5)"
+    )
+    .bind(e.kind)
+    .bind(e.message.map(|m| m.as_uuid()))
+    .bind(e.member.map(|m| m.as_uuid()))
+    .bind(e.body)
+    .bind(e.at.as_millis())
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// The member's salt, storing `fresh` first if they have none.
+pub async fn member_salt(tx: &mut Tx, member: MemberId, fresh: [u8; 32]) -> Result<[u8; 32]> {
+    on_tx!(tx, |c| sqlx::query("insert into member_salts (member_id, salt) values ($1, $2) on conflict do nothing")
+        .bind(member.as_uuid())
+        .bind(fresh.to_vec())
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    let salt: Vec<u8> = on_tx!(tx, |c| sqlx::query_scalar("select salt from member_salts where member_id = $1")
+        .bind(member.as_uuid())
+        .fetch_one(c)
+        .await)?;
+    salt.try_into().map_err(|_| Error::corrupt("a member's salt is not 32 bytes"))
+}
+
+/// The salts of these members who still have one (erased members have none).
+pub async fn salts(tx: &mut Tx, members: &[Uuid]) -> Result<HashMap<Uuid, [u8; 32]>> {
+    let mut out = HashMap::new();
+    for chunk in members.chunks(500) {
+        let sql = format!(
+            "select member_id, salt from member_salts where member_id in ({})",
+            placeholders(tx.dialect(), 1, chunk.len())
+        );
+        let rows: Vec<(Uuid, Vec<u8>)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(c).await
+        })?;
+        for (id, salt) in rows {
+            out.insert(id, salt.try_into().map_err(|_| Error::corrupt("a member's salt is not 32 bytes"))?);
+        }
+    }
+    Ok(out)
+}
+
+/// Keeps the text a content hash covers (once per hash).
+pub async fn keep_text(tx: &mut Tx, content_hash: &str, body: &str) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "insert into evidence_texts (content_hash, body) values ($1, $2) on conflict do nothing"
+    )
+    .bind(content_hash)
+    .bind(body)
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn text(tx: &mut Tx, content_hash: &str) -> Result<Option<String>> {
+    let body: Option<String> =
+        on_tx!(tx, |c| sqlx::query_scalar("select body from evidence_texts where content_hash = $1")
+            .bind(content_hash)
+            .fetch_optional(c)
+            .await)?;
+    Ok(body)
+}
+
+/// The log as sequenced so far: its size and right edge. With `lock`, on PostgreSQL, the
+/// head row stays locked to the end of the transaction, so one sequencer runs at a time.
+pub async fn head(tx: &mut Tx, lock: bool) -> Result<Frontier> {
+    let sql = if lock && tx.dialect() == Dialect::Postgres {
+        "select size, edge from evidence_head where id = 1 for update"
+    } else {
+        "select size, edge from evidence_head where id = 1"
+    };
+    let (size, edge): (i64, Vec<u8>) = on_tx!(tx, |c| sqlx::query_as(sql).fetch_one(c).await)?;
+    let size = u64::try_from(size).map_err(Error::corrupt)?;
+    let nodes = edge
+        .chunks(32)
+        .map(|h| h.try_into().map_err(|_| Error::corrupt("a log edge hash is short")))
+        .collect::<Result<_>>()?;
+    Frontier::from_parts(size, nodes).ok_or_else(|| Error::corrupt("the log's edge does not match its size"))
+}
+
+/// Gives up to `max` waiting entries their places in the tree, in the order of their
+/// ids, with the node hashes they complete. Returns how many it placed.
+pub async fn integrate(tx: &mut Tx, max: i64) -> Result<u64> {
+    let mut frontier = head(tx, true).await?;
+    let waiting: Vec<(i64, String)> = on_tx!(tx, |c| sqlx::query_as(
+        "select id, body from evidence_entries where position is null order by id limit $1"
+    )
+    .bind(max)
+    .fetch_all(c)
+    .await)?;
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    let first = frontier.size();
+    let mut nodes: Vec<(Node, Hash)> = Vec::with_capacity(waiting.len() * 2);
+    for (_, body) in &waiting {
+        let leaf = tlog::leaf_hash(body.as_bytes());
+        nodes.push((Node { level: 0, index: frontier.size() }, leaf));
+        frontier.append(leaf, |node, hash| nodes.push((node, hash)));
+    }
+    place(tx, first, &waiting.iter().map(|(id, _)| *id).collect::<Vec<_>>()).await?;
+    insert_nodes(tx, &nodes).await?;
+    let edge: Vec<u8> = frontier.nodes().concat();
+    let size = i64::try_from(frontier.size()).map_err(Error::corrupt)?;
+    on_tx!(tx, |c| sqlx::query("update evidence_head set size = $1, edge = $2 where id = 1")
+        .bind(size)
+        .bind(edge)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(waiting.len() as u64)
+}
+
+/// Entry `ids[i]` takes position `first + i`: one statement per thousand entries.
+async fn place(tx: &mut Tx, first: u64, ids: &[i64]) -> Result<()> {
+    let first = i64::try_from(first).map_err(Error::corrupt)?;
+    for (n, chunk) in ids.chunks(1000).enumerate() {
+        let rows = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(tx.dialect(), 1 + i * 2, 2)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "with v (id, position) as (values {rows}) \
+             update evidence_entries set position = v.position from v where evidence_entries.id = v.id"
+        );
+        let base = first + (n * 1000) as i64;
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (i, id) in chunk.iter().enumerate() {
+                q = q.bind(*id).bind(base + i as i64);
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+async fn insert_nodes(tx: &mut Tx, nodes: &[(Node, Hash)]) -> Result<()> {
+    for chunk in nodes.chunks(1000) {
+        let rows = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(tx.dialect(), 1 + i * 3, 3)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("insert into evidence_nodes (level, idx, hash) values {rows}");
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (node, hash) in chunk {
+                q = q.bind(i64::from(node.level)).bind(node.index as i64).bind(hash.to_vec());
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// The hashes of these complete subtrees (each must be in the tree already).
+pub async fn nodes(tx: &mut Tx, wanted: &[Node]) -> Result<HashMap<Node, Hash>> {
+    let mut by_level: HashMap<u8, Vec<u64>> = HashMap::new();
+    for n in wanted {
+        by_level.entry(n.level).or_default().push(n.index);
+    }
+    let mut out = HashMap::with_capacity(wanted.len());
+    for (level, indexes) in by_level {
+        for chunk in indexes.chunks(500) {
+            let sql = format!(
+                "select idx, hash from evidence_nodes where level = {} and idx in ({})",
+                placeholders(tx.dialect(), 1, 1),
+                placeholders(tx.dialect(), 2, chunk.len())
+            );
+            let rows: Vec<(i64, Vec<u8>)> = on_tx!(tx, |c| {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(i64::from(level));
+                for i in chunk {
+                    q = q.bind(*i as i64);
+                }
+                q.fetch_all(c).await
+            })?;
+            for (idx, hash) in rows {
+                let hash = hash.try_into().map_err(|_| Error::corrupt("a log node hash is not 32 bytes"))?;
+                out.insert(Node { level, index: idx as u64 }, hash);
+            }
+        }
+    }
+    if out.len() < wanted.len() {
+        return Err(Error::corrupt("the evidence log is missing node hashes its proofs need"));
+    }
+    Ok(out)
+}
+
+/// The hashes of whole spans, each from its complete subtrees.
+pub async fn span_hashes(tx: &mut Tx, spans: &[tlog::Span]) -> Result<Vec<Hash>> {
+    let wanted: Vec<Node> = spans.iter().flat_map(|s| s.nodes()).collect();
+    let found = nodes(tx, &wanted).await?;
+    spans
+        .iter()
+        .map(|s| {
+            let parts: Vec<Hash> = s.nodes().iter().filter_map(|n| found.get(n).copied()).collect();
+            Ok(tlog::fold(&parts))
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    pub root: Hash,
+    /// The signed note.
+    pub note: String,
+    pub signed_at: Timestamp,
+}
+
+type CheckpointRow = (i64, Vec<u8>, String, i64);
+
+fn checkpoint(row: CheckpointRow) -> Result<StoredCheckpoint> {
+    let (size, root, note, at) = row;
+    Ok(StoredCheckpoint {
+        size: u64::try_from(size).map_err(Error::corrupt)?,
+        root: root.try_into().map_err(|_| Error::corrupt("a checkpoint's root is not 32 bytes"))?,
+        note,
+        signed_at: Timestamp::from_millis(at),
+    })
+}
+
+pub async fn put_checkpoint(tx: &mut Tx, c: &StoredCheckpoint) -> Result<()> {
+    on_tx!(tx, |conn| sqlx::query(
+        "insert into evidence_checkpoints (size, root, note, signed_at) values ($1, $2, $3, $4) on conflict do nothing"
+    )
+    .bind(c.size as i64)
+    .bind(c.root.to_vec())
+    .bind(c.note.clone())
+    .bind(c.signed_at.as_millis())
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn latest_checkpoint(tx: &mut Tx) -> Result<Option<StoredCheckpoint>> {
+    let row: Option<CheckpointRow> = on_tx!(tx, |c| sqlx::query_as(
+        "select size, root, note, signed_at from evidence_checkpoints order by size desc limit 1"
+    )
+    .fetch_optional(c)
+    .await)?;
+    row.map(checkpoint).transpose()
+}
+
+/// Every checkpoint, oldest first.
+pub async fn checkpoints(tx: &mut Tx) -> Result<Vec<StoredCheckpoint>> {
+    let rows: Vec<CheckpointRow> =
+        on_tx!(tx, |c| sqlx::query_as("select size, root, note, signed_at from evidence_checkpoints order by size")
+            .fetch_all(c)
+            .await)?;
+    rows.into_iter().map(checkpoint).collect()
+}
+
+/// An entry as stored, with its place in the tree once sequenced.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredEntry {
+    pub id: i64,
+    pub position: Option<i64>,
+    pub kind: String,
+    pub message_id: Option<Uuid>,
+    pub member_id: Option<Uuid>,
+    pub body: String,
+    pub recorded_at: i64,
+}
+
+const ENTRY: &str = "select id, position, kind, message_id, member_id, body, recorded_at from evidence_entries";
+
+/// Sequenced entries in tree order after position `after`, below `size`, `limit` at a
+/// time: of one message when `message` is given, and of one partner's members (those not
+/// erased) when `partner` is.
+pub async fn entries(
+    tx: &mut Tx,
+    message: Option<MessageId>,
+    partner: Option<tidings_core::PartnerId>,
+    after: i64,
+    size: i64,
+    limit: i64,
+) -> Result<Vec<StoredEntry>> {
+    let mut filter = crate::sql::Filter::default();
+    filter.push("position is not null".into());
+    let after = filter.bind(crate::sql::Value::Int(after));
+    filter.push(format!("position > {after}"));
+    let size = filter.bind(crate::sql::Value::Int(size));
+    filter.push(format!("position < {size}"));
+    if let Some(m) = message {
+        let m = filter.bind(crate::sql::Value::Uuid(m.as_uuid()));
+        filter.push(format!("message_id = {m}"));
+    }
+    if let Some(p) = partner {
+        let p = filter.bind(crate::sql::Value::Uuid(p.as_uuid()));
+        filter.push(format!("member_id in (select id from members where partner_id = {p})"));
+    }
+    let limit = filter.bind(crate::sql::Value::Int(limit));
+    let sql = format!("{ENTRY} {} order by position limit {limit}", filter.sql());
+    let rows: Vec<StoredEntry> =
+        on_tx!(tx, |c| crate::sql::bind_as(sqlx::query_as(AssertSqlSafe(sql)), &filter.values).fetch_all(c).await)?;
+    Ok(rows)
+}
+
+/// How many entries wait for the sequencer.
+pub async fn waiting(tx: &mut Tx) -> Result<i64> {
+    let n: i64 = on_tx!(tx, |c| sqlx::query_scalar("select count(*) from evidence_entries where position is null")
+        .fetch_one(c)
+        .await)?;
+    Ok(n)
+}
+
+/// Who a commitment in the log stands for, while the member exists: what an evidence pack
+/// reveals so an auditor can recompute the commitment.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Person {
+    pub member_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub partner_id: Uuid,
+    pub partner_name: String,
+    pub salt: Vec<u8>,
+}
+
+/// The people behind these member ids who are not erased.
+pub async fn people(tx: &mut Tx, members: &[Uuid]) -> Result<HashMap<Uuid, Person>> {
+    let mut out = HashMap::with_capacity(members.len());
+    for chunk in members.chunks(500) {
+        let sql = format!(
+            "select m.id as member_id, m.name, m.email, m.partner_id, p.name as partner_name, s.salt \
+             from members m join partners p on p.id = m.partner_id join member_salts s on s.member_id = m.id \
+             where m.id in ({})",
+            placeholders(tx.dialect(), 1, chunk.len())
+        );
+        let rows: Vec<Person> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(c).await
+        })?;
+        out.extend(rows.into_iter().map(|p| (p.member_id, p)));
+    }
+    Ok(out)
+}
+
+/// An entry with what the audit holds it to: the acknowledgment row it records (for an
+/// acknowledgment leaf) and the member's salt, while the member exists.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub position: Option<i64>,
+    pub kind: String,
+    pub message_id: Option<Uuid>,
+    pub member_id: Option<Uuid>,
+    pub body: String,
+    pub salt: Option<Vec<u8>>,
+    pub ack_partner_id: Option<Uuid>,
+    pub ack_roles: Option<i64>,
+    pub ack_locale: Option<String>,
+    pub ack_statement: Option<String>,
+    pub ack_content_hash: Option<String>,
+    pub ack_at: Option<i64>,
+    pub ack_ip: Option<String>,
+    pub ack_user_agent: Option<String>,
+}
+
+/// The whole log in tree order, `limit` entries after position `after`, each beside the
+/// row it records.
+pub async fn audit_page(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<AuditRow>> {
+    let rows: Vec<AuditRow> = on_tx!(tx, |c| sqlx::query_as(
+        "select e.id, e.position, e.kind, e.message_id, e.member_id, e.body, s.salt, \
+         a.partner_id as ack_partner_id, a.roles as ack_roles, a.locale as ack_locale, \
+         a.statement as ack_statement, a.content_hash as ack_content_hash, a.acknowledged_at as ack_at, \
+         a.ip as ack_ip, a.user_agent as ack_user_agent \
+         from evidence_entries e \
+         left join member_salts s on s.member_id = e.member_id \
+         left join acknowledgments a on e.kind = 'acknowledged' and a.message_id = e.message_id \
+           and a.member_id = e.member_id \
+         where e.position is not null and e.position > $1 order by e.position limit $2"
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(c)
+    .await)?;
+    Ok(rows)
+}
+
+/// Acknowledgment rows that claim to be in the log but have no leaf there (at most
+/// `limit`; an erased member's rows are passed over, as their leaves no longer name them),
+/// and how many were recorded before the log began.
+pub async fn acknowledgments_without_leaf(tx: &mut Tx, limit: i64) -> Result<(Vec<(Uuid, Uuid)>, i64)> {
+    let missing: Vec<(Uuid, Uuid)> = on_tx!(tx, |c| sqlx::query_as(
+        "select a.message_id, a.member_id from acknowledgments a where a.in_log = 1 and not exists ( \
+         select 1 from evidence_entries e where e.message_id = a.message_id and e.kind = 'acknowledged' \
+         and e.member_id = a.member_id) \
+         and exists (select 1 from members m where m.id = a.member_id) limit $1"
+    )
+    .bind(limit)
+    .fetch_all(c)
+    .await)?;
+    let before: i64 =
+        on_tx!(tx, |c| sqlx::query_scalar("select count(*) from acknowledgments where in_log = 0").fetch_one(c).await)?;
+    Ok((missing, before))
+}
+
+/// Every kept text, `limit` at a time after `after` (a content hash).
+pub async fn texts_page(tx: &mut Tx, after: &str, limit: i64) -> Result<Vec<(String, String)>> {
+    let rows: Vec<(String, String)> = on_tx!(tx, |c| sqlx::query_as(
+        "select content_hash, body from evidence_texts where content_hash > $1 order by content_hash limit $2"
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(c)
+    .await)?;
+    Ok(rows)
+}
+
+/// Where each of these members' acknowledgments of `message` came from (IP address, user
+/// agent), which the leaves hold only as commitments.
+pub async fn acknowledgment_origins(
+    tx: &mut Tx,
+    message: MessageId,
+    members: &[Uuid],
+) -> Result<HashMap<Uuid, (Option<String>, Option<String>)>> {
+    let mut out = HashMap::with_capacity(members.len());
+    for chunk in members.chunks(500) {
+        let sql = format!(
+            "select member_id, ip, user_agent from acknowledgments where message_id = {} and member_id in ({})",
+            placeholders(tx.dialect(), 1, 1),
+            placeholders(tx.dialect(), 2, chunk.len())
+        );
+        let rows: Vec<(Uuid, Option<String>, Option<String>)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid());
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(c).await
+        })?;
+        out.extend(rows.into_iter().map(|(id, ip, agent)| (id, (ip, agent))));
+    }
+    Ok(out)
+}
