@@ -18,6 +18,9 @@ use super::shell::{PageResult, Shell, render, when};
 
 /// The must-know messages a list shows.
 const LISTED: i64 = 100;
+/// Partners a compliance page lists at once, worst first; the filters and the CSV reach
+/// the rest.
+pub const PARTNERS_SHOWN: usize = 100;
 
 #[derive(Template)]
 #[template(path = "admin/compliance_list.html")]
@@ -36,7 +39,7 @@ pub fn states() -> Vec<&'static str> {
     tidings_core::obligations::PartnerState::ALL.iter().map(|s| s.as_str()).collect()
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, serde::Serialize, Default, Clone)]
 #[serde(default)]
 pub struct PartnerFilter {
     /// Part of a partner's name.
@@ -47,6 +50,36 @@ pub struct PartnerFilter {
     state: String,
     /// Reload the page every 30 seconds, to watch acknowledgments arrive.
     live: Option<String>,
+    /// How many of the matching partners to pass over (the list's pages).
+    #[serde(skip_serializing_if = "is_zero")]
+    from: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Where a page of the partner list stands, and the query strings of its neighbours.
+pub struct PartnerPager {
+    pub first: usize,
+    pub last: usize,
+    pub total: usize,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+impl PartnerPager {
+    fn of(filter: &PartnerFilter, total: usize) -> Self {
+        let query = |from: usize| serde_urlencoded::to_string(PartnerFilter { from, ..filter.clone() }).ok();
+        let from = filter.from.min(total);
+        Self {
+            first: from + 1,
+            last: (from + PARTNERS_SHOWN).min(total),
+            total,
+            previous: (from > 0).then(|| query(from.saturating_sub(PARTNERS_SHOWN))).flatten(),
+            next: (from + PARTNERS_SHOWN < total).then(|| query(from + PARTNERS_SHOWN)).flatten(),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -56,6 +89,7 @@ struct ReportPage {
     report: Report,
     partners: Vec<PartnerStanding>,
     filter: PartnerFilter,
+    pager: PartnerPager,
     /// The message's escalation ladder as it runs, if it has one.
     chase: Option<ChasePlan>,
     can_chase: bool,
@@ -69,16 +103,18 @@ pub async fn report(
 ) -> PageResult {
     let mut report = compliance::report(&app, &console.caller, message).await?;
     let needle = filter.q.trim().to_lowercase();
-    let partners = std::mem::take(&mut report.partners)
+    let matching: Vec<PartnerStanding> = std::mem::take(&mut report.partners)
         .into_iter()
         .filter(|p| filter.outstanding.is_none() || p.tally.outstanding() > 0)
         .filter(|p| filter.state.is_empty() || p.obligation.as_ref().is_some_and(|o| o.state.as_str() == filter.state))
         .filter(|p| needle.is_empty() || p.name.as_deref().is_some_and(|n| n.to_lowercase().contains(&needle)))
         .collect();
+    let pager = PartnerPager::of(&filter, matching.len());
+    let partners = matching.into_iter().skip(pager.first - 1).take(PARTNERS_SHOWN).collect();
     let chase = tidings_app::chase::plan(&app, &console.caller, message, false).await?;
     let can_chase = console.caller.role.may(tidings_core::Action::Compose);
     let shell = console.shell(format!("Compliance: {}", report.summary.title)).await;
-    Ok(render(StatusCode::OK, &ReportPage { shell, report, partners, filter, chase, can_chase }))
+    Ok(render(StatusCode::OK, &ReportPage { shell, report, partners, filter, pager, chase, can_chase }))
 }
 
 /// Runs the message's next ladder step now, before its time.
@@ -207,4 +243,25 @@ async fn evidence_page(
 pub async fn export(State(app): State<App>, console: Console, Path(message): Path<MessageId>) -> PageResult {
     let receiver = compliance::export_csv(&app, &console.caller, message).await?;
     Ok(super::download::chunks(&format!("acknowledgments-{message}.csv"), receiver))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_partner_list_pages_by_a_hundred_and_keeps_its_filters() {
+        let filter = PartnerFilter { q: "acme".into(), state: "overdue".into(), ..Default::default() };
+        let first = PartnerPager::of(&filter, 250);
+        assert_eq!((first.first, first.last, first.previous.as_deref()), (1, 100, None));
+        assert_eq!(first.next.as_deref(), Some("q=acme&state=overdue&from=100"));
+        let last = PartnerPager::of(&PartnerFilter { from: 200, ..filter.clone() }, 250);
+        assert_eq!((last.first, last.last, last.next.as_deref()), (201, 250, None));
+        assert_eq!(last.previous.as_deref(), Some("q=acme&state=overdue&from=100"));
+        let back = PartnerPager::of(&PartnerFilter { from: 100, ..filter.clone() }, 250);
+        assert_eq!(back.previous.as_deref(), Some("q=acme&state=overdue"), "the first page has no offset");
+        let past = PartnerPager::of(&PartnerFilter { from: 900, ..filter }, 250);
+        assert_eq!((past.first, past.last), (251, 250), "past the end: nothing listed, and the way back");
+        assert!(past.previous.is_some());
+    }
 }

@@ -158,6 +158,7 @@ async fn a_channel_manager_sends_a_recall_and_watches_acknowledgments_arrive(app
     let report = browser.get(&format!("/admin/compliance/{id}")).await;
     assert_eq!(report.status, 200);
     assert!(report.body.contains(&format!("<span class=\"figure\">{expected}</span> outstanding")));
+    assert!(report.body.contains("<p class=\"pager\">Partners 1&ndash;"), "the list says which partners it shows");
     let (_, audience) = app
         .admin(
             Method::POST,
