@@ -253,6 +253,7 @@ pub async fn read(app: &App, member: &Member, id: MessageId, origin: &Origin) ->
     let now = app.clock.now();
     if store::mark_read(&mut tx, id, member.id, now).await? {
         append(&mut tx, id, member.id, EventKind::Read, now, origin).await?;
+        crate::evidence::record::read(&mut tx, id, member.id, now, origin).await?;
     }
     let recipient = store::get(&mut tx, id, member.id).await?;
     tx.commit().await?;
@@ -306,6 +307,9 @@ pub async fn acknowledge(
     };
     let recorded = store::acknowledge(&mut tx, &record).await?;
     crate::evidence::record::acknowledged(&mut tx, &record, &rendered, how).await?;
+    if let (true, Some(partner)) = (recorded.partner_met, recorded.partner) {
+        crate::evidence::record::obligation_met(&mut tx, id, partner, now).await?;
+    }
     append(&mut tx, id, member.id, EventKind::Acknowledged, now, origin).await?;
     report_acknowledgment(&mut tx, &message, member, &record, recorded.partner_met).await?;
     tx.commit().await?;

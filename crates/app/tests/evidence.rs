@@ -38,8 +38,9 @@ async fn member(app: &App, partner: &Partner, email: &str) -> Member {
     tidings_app::members::create(app, &Caller::operator(), &draft).await.unwrap()
 }
 
-/// A released must-know message that Ana (portal) and Bo (API) of Acme have acknowledged;
-/// Cy of Beta has not.
+/// A released must-know message that Ana (portal, after reading it and consenting to
+/// email) and Bo (API) of Acme have acknowledged, which met Acme's obligation; Cy of Beta
+/// has not. The log: Ana's read, her consent, two acknowledgments, Acme's obligation met.
 async fn acknowledged_recall(app: &App) -> (MessageId, Vec<Member>) {
     let (acme, beta) = (partner(app, "Acme").await, partner(app, "Beta").await);
     let ana = member(app, &acme, "ana@acme.example").await;
@@ -60,6 +61,15 @@ async fn acknowledged_recall(app: &App) -> (MessageId, Vec<Member>) {
     let id = tidings_app::messages::create(app, &Caller::operator(), &draft).await.unwrap().id;
     tidings_app::release::release(app, &Caller::operator(), id).await.unwrap();
     let origin = Origin { ip: Some("192.0.2.4".into()), user_agent: Some("Browser".into()) };
+    // Ana opens it to read it first, and gives her consent to email.
+    tidings_app::inbox::read(app, &ana, id, &origin).await.unwrap();
+    let consent = tidings_app::consent::ConsentInput {
+        purpose: "email".into(),
+        granted: true,
+        lawful_basis: None,
+        text_version: "privacy-1".into(),
+    };
+    tidings_app::consent::record(app, &Caller::operator(), ana.id, &consent).await.unwrap();
     for (who, how) in [(&ana, AckContext::PORTAL), (&bo, AckContext::API)] {
         let seen = tidings_app::inbox::view(app, who, id, &origin).await.unwrap();
         tidings_app::inbox::acknowledge(app, who, id, &seen.rendered.content_hash, &origin, how).await.unwrap();
@@ -78,15 +88,18 @@ async fn audited(app: &App) -> Vec<String> {
 async fn acknowledgments_are_proven_by_a_pack_that_verifies_on_its_own(app: App) {
     let (id, _) = acknowledged_recall(&app).await;
     let checkpoint = evidence::seal(&app).await.unwrap().expect("a checkpoint");
-    assert_eq!(checkpoint.size, 2, "one leaf per acknowledgment");
+    assert_eq!(checkpoint.size, 5, "a read, a consent change, two acknowledgments, an obligation met");
     let key = evidence::public_key(&app).await.unwrap();
-    assert!(checkpoint.note.starts_with(&format!("{}\n2\n", key.name())), "{}", checkpoint.note);
+    assert!(checkpoint.note.starts_with(&format!("{}\n5\n", key.name())), "{}", checkpoint.note);
 
     let dir = tempfile::tempdir().unwrap();
     export(&app, id, dir.path()).await;
     let found = pack::verify(dir.path(), Some(&key.encode())).unwrap();
     assert!(found.problems.is_empty(), "{:?}", found.problems);
-    assert_eq!((found.leaves, found.acknowledgments, found.texts, found.people, found.erased), (2, 2, 1, 2, 0));
+    assert_eq!((found.leaves, found.acknowledgments, found.texts, found.people, found.erased), (4, 2, 1, 3, 0));
+    let whole = audit::audit(&app, &Caller::operator()).await.unwrap();
+    let kinds = (whole.acknowledgments, whole.reads, whole.consent_changes, whole.obligations_met);
+    assert_eq!(kinds, (2, 1, 1, 1), "the pack holds the message's four; the consent change is the member's");
     assert!(found.own_key);
     let leaves = std::fs::read_to_string(dir.path().join("leaves.jsonl")).unwrap();
     assert!(leaves.contains(r#"\"authentication\":\"portal_session\",\"surface\":\"message_page\""#), "{leaves}");
@@ -104,7 +117,7 @@ async fn acknowledgments_are_proven_by_a_pack_that_verifies_on_its_own(app: App)
     let again =
         tidings_app::inbox::acknowledge(&app, &ana, id, &seen.rendered.content_hash, &origin, AckContext::PORTAL);
     assert!(!again.await.unwrap().created);
-    assert_eq!(evidence::seal(&app).await.unwrap().map(|c| c.size), Some(2));
+    assert_eq!(evidence::seal(&app).await.unwrap().map(|c| c.size), Some(5));
 }
 
 /// A change to one of a pack's files.
@@ -135,11 +148,11 @@ async fn a_changed_pack_is_named_by_verify(app: App) {
         (dir, path)
     };
     let cases: Vec<(&str, &str, Edit, &str)> = vec![
-        ("statement", "leaves.jsonl", Box::new(|t| t.replacen("Pulled.", "Pulled!", 1)), "leaves.jsonl line 1"),
+        ("statement", "leaves.jsonl", Box::new(|t| t.replacen("Pulled.", "Pulled!", 1)), "leaves.jsonl line 2"),
         ("time", "leaves.jsonl", Box::new(|t| t.replacen("T", "X", 1)), "line 1"),
         ("proof", "leaves.jsonl", Box::new(|t| t.replacen("\"proof\":[\"", "\"proof\":[\"AA", 1)), "line 1"),
         ("order", "leaves.jsonl", Box::new(|t| t.lines().rev().map(|l| format!("{l}\n")).collect()), "out of order"),
-        ("leaf gone", "leaves.jsonl", Box::new(|t| t.lines().skip(1).map(|l| format!("{l}\n")).collect()), "1 leaves"),
+        ("leaf gone", "leaves.jsonl", Box::new(|t| t.lines().skip(1).map(|l| format!("{l}\n")).collect()), "3 leaves"),
         (
             "person",
             "leaves.jsonl",
@@ -148,7 +161,7 @@ async fn a_changed_pack_is_named_by_verify(app: App) {
         ),
         ("origin", "leaves.jsonl", Box::new(|t| t.replacen("192.0.2.4", "192.0.2.5", 1)), "IP address or user agent"),
         ("text", "texts.jsonl", Box::new(|t| t.replacen("Pull it.", "Keep it.", 1)), "texts.jsonl line 1"),
-        ("checkpoint", "checkpoint.txt", Box::new(|t| t.replacen("\n2\n", "\n3\n", 1)), "checkpoint.txt"),
+        ("checkpoint", "checkpoint.txt", Box::new(|t| t.replacen("\n5\n", "\n6\n", 1)), "checkpoint.txt"),
     ];
     evidence::seal(&app).await.unwrap();
     for (what, file, change, named) in &cases {
@@ -176,6 +189,7 @@ async fn a_changed_database_is_named_by_audit(app: App) {
     evidence::seal(&app).await.unwrap();
     assert_eq!(audited(&app).await, Vec::<String>::new());
     let ana = "(select id from members where email = 'ana@acme.example')";
+    let acme = "(select partner_id from members where email = 'ana@acme.example')";
     let cases = [
         (
             format!("update acknowledgments set statement = 'We never did' where member_id = {ana}"),
@@ -188,17 +202,37 @@ async fn a_changed_database_is_named_by_audit(app: App) {
             "time is not what the log recorded",
         ),
         (
-            "update evidence_entries set body = replace(body, 'Pulled.', 'Pulled!') where position = 0".to_owned(),
-            "update evidence_entries set body = replace(body, 'Pulled!', 'Pulled.') where position = 0".to_owned(),
+            "update evidence_entries set body = replace(body, 'Pulled.', 'Pulled!') where kind = 'acknowledged'"
+                .to_owned(),
+            "update evidence_entries set body = replace(body, 'Pulled!', 'Pulled.') where kind = 'acknowledged'"
+                .to_owned(),
             "is not the hash of its entries",
         ),
         (
+            format!("update consent_records set text_version = 'privacy-0' where member_id = {ana}"),
+            format!("update consent_records set text_version = 'privacy-1' where member_id = {ana}"),
+            "consent record",
+        ),
+        (
+            format!("update recipients set read_at = read_at + 5 where member_id = {ana}"),
+            format!("update recipients set read_at = read_at - 5 where member_id = {ana}"),
+            "copy's time read",
+        ),
+        (
+            format!("update obligation_progress set met_at = null where partner_id = {acme}"),
+            format!(
+                "update obligation_progress set met_at = (select max(acknowledged_at) from acknowledgments) \
+                 where in_scope > 0 and partner_id = {acme}"
+            ),
+            "quotas unmet that the log says were met",
+        ),
+        (
             // Two leaves swapped (in two steps, past the positions' unique index).
-            "update evidence_entries set position = position + 10; \
-             update evidence_entries set position = 11 - position"
+            "update evidence_entries set position = position + 10 where position < 2; \
+             update evidence_entries set position = 11 - position where position >= 10"
                 .to_owned(),
-            "update evidence_entries set position = position + 10; \
-             update evidence_entries set position = 11 - position"
+            "update evidence_entries set position = position + 10 where position < 2; \
+             update evidence_entries set position = 11 - position where position >= 10"
                 .to_owned(),
             "is not the hash of its entries",
         ),
@@ -231,7 +265,7 @@ async fn erasing_a_member_keeps_every_proof(app: App) {
     let key = evidence::public_key(&app).await.unwrap().encode();
     let found = pack::verify(dir.path(), Some(&key)).unwrap();
     assert!(found.problems.is_empty(), "{:?}", found.problems);
-    assert_eq!((found.leaves, found.people, found.erased), (2, 1, 1));
+    assert_eq!((found.leaves, found.people, found.erased), (4, 2, 1), "Ana's read and acknowledgment; Bo's");
     let leaves = std::fs::read_to_string(dir.path().join("leaves.jsonl")).unwrap();
     assert!(!leaves.contains("bo@acme.example"), "nothing names the erased member");
     let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();

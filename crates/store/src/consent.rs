@@ -87,6 +87,24 @@ impl From<PreferencesRow> for Preferences {
 
 /// Preferences of members by id; a member who never chose anything has the defaults
 /// (opted out), and suppression comes from the address's place on the suppression list.
+impl ConsentRecord {
+    /// The evidence log's leaf of this change, the member named by commitment.
+    pub fn fact(&self, salt: &[u8; 32]) -> tidings_core::evidence::facts::Fact {
+        use tidings_core::evidence::facts::{self, Committed, ConsentChanged, Fact};
+        Fact::Consent(ConsentChanged {
+            record: self.id,
+            member: facts::commitment(salt, Committed::Member, self.member_id.as_uuid()),
+            purpose: self.purpose.clone(),
+            granted: self.granted,
+            source: self.source.clone(),
+            lawful_basis: self.lawful_basis.clone(),
+            text_version: self.text_version.clone(),
+            recorded_by: self.recorded_by.clone(),
+            at: self.recorded_at,
+        })
+    }
+}
+
 const PREFERENCES: &str = "select m.id as member_id, mp.topics, mp.channels, mp.topic_channels, mp.email_opted_in, mp.sms_opted_in, \
     exists (select 1 from email_suppressions s where s.email = m.email) as email_suppressed \
     from members m left join member_preferences mp on mp.member_id = m.id";
@@ -96,7 +114,7 @@ pub async fn record(tx: &mut Tx, r: &ConsentRecord) -> Result<()> {
     on_tx!(tx, |c| {
         sqlx::query(
         "insert into consent_records (id, member_id, purpose, granted, source, lawful_basis, text_version, recorded_by, \
-         recorded_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+         recorded_at, in_log) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)"
     )
     .bind(r.id)
     .bind(r.member_id.as_uuid())
@@ -112,6 +130,8 @@ pub async fn record(tx: &mut Tx, r: &ConsentRecord) -> Result<()> {
     .map(|r| r.rows_affected())
     })?;
     ensure_row(tx, r.member_id, r.recorded_at).await?;
+    let salt = crate::evidence::member_salt(tx, r.member_id).await?;
+    crate::evidence::append_fact(tx, &r.fact(&salt), Some(r.member_id), Some(r.id)).await?;
     // The column is named by the purpose, which the table's check constraint limits to these three.
     let sql = match r.purpose.as_str() {
         "email" => "update member_preferences set email_opted_in = $2, updated_at = $3 where member_id = $1",
@@ -135,11 +155,11 @@ pub async fn record_many(tx: &mut Tx, records: &[&ConsentRecord]) -> Result<()> 
     const RECORD_COLUMNS: usize = 9;
     for chunk in records.chunks(500) {
         let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(tx.dialect(), i * RECORD_COLUMNS + 1, RECORD_COLUMNS)))
+            .map(|i| format!("({}, 1)", placeholders(tx.dialect(), i * RECORD_COLUMNS + 1, RECORD_COLUMNS)))
             .collect();
         let sql = format!(
             "insert into consent_records (id, member_id, purpose, granted, source, lawful_basis, text_version, \
-             recorded_by, recorded_at) values {}",
+             recorded_by, recorded_at, in_log) values {}",
             rows.join(", ")
         );
         on_tx!(tx, |c| {
@@ -158,6 +178,13 @@ pub async fn record_many(tx: &mut Tx, records: &[&ConsentRecord]) -> Result<()> 
             }
             q.execute(c).await.map(|r| r.rows_affected())
         })?;
+        let members: Vec<MemberId> = chunk.iter().map(|r| r.member_id).collect();
+        let salts = crate::evidence::salts_for(tx, &members).await?;
+        let facts: Vec<_> = chunk
+            .iter()
+            .filter_map(|r| salts.get(&r.member_id).map(|salt| (r.fact(salt), Some(r.member_id), Some(r.id))))
+            .collect();
+        crate::evidence::append_facts(tx, &facts).await?;
         for (purpose, column) in [("email", "email_opted_in"), ("sms", "sms_opted_in"), ("terms", "terms_accepted")] {
             // One row per member: an upsert may not touch the same row twice.
             let latest: HashMap<MemberId, &ConsentRecord> =

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use sqlx::AssertSqlSafe;
+use tidings_core::evidence::facts::{Fact, Leaf};
 use tidings_core::evidence::tlog::{self, Frontier, Hash, Node};
 use tidings_core::{MemberId, MessageId, Timestamp};
 use uuid::Uuid;
@@ -21,17 +22,21 @@ pub struct NewEntry<'a> {
     /// The member the fact is about, kept beside the leaf (not in it) for the audit and
     /// for exports; erasing the member sets it to null.
     pub member: Option<MemberId>,
+    /// The row it records, where message and member do not name it (a consent record).
+    pub reference: Option<Uuid>,
     pub body: &'a str,
     pub at: Timestamp,
 }
 
 pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> Result<()> {
     on_tx!(tx, |c| sqlx::query(
-        "insert into evidence_entries (kind, message_id, member_id, body, recorded_at) values ($1, $2, $3, $4, $5)"
+        "insert into evidence_entries (kind, message_id, member_id, ref_id, body, recorded_at) \
+         values ($1, $2, $3, $4, $5, $6)"
     )
     .bind(e.kind)
     .bind(e.message.map(|m| m.as_uuid()))
     .bind(e.member.map(|m| m.as_uuid()))
+    .bind(e.reference)
     .bind(e.body)
     .bind(e.at.as_millis())
     .execute(c)
@@ -40,11 +45,77 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The member's salt, storing `fresh` first if they have none.
-pub async fn member_salt(tx: &mut Tx, member: MemberId, fresh: [u8; 32]) -> Result<[u8; 32]> {
+/// Appends `fact` as a leaf, in the caller's transaction.
+pub async fn append_fact(tx: &mut Tx, fact: &Fact, member: Option<MemberId>, reference: Option<Uuid>) -> Result<()> {
+    let body = Leaf::new(fact.clone()).to_json();
+    let entry = NewEntry { kind: fact.kind(), message: fact.message(), member, reference, body: &body, at: fact.at() };
+    append(tx, &entry).await
+}
+
+/// Appends many leaves in a few multi-row statements (an import's consent records).
+pub async fn append_facts(tx: &mut Tx, facts: &[(Fact, Option<MemberId>, Option<Uuid>)]) -> Result<()> {
+    const COLUMNS: usize = 6;
+    for chunk in facts.chunks(500) {
+        let rows = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(tx.dialect(), 1 + i * COLUMNS, COLUMNS)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "insert into evidence_entries (kind, message_id, member_id, ref_id, body, recorded_at) values {rows}"
+        );
+        let bodies: Vec<String> = chunk.iter().map(|(f, _, _)| Leaf::new(f.clone()).to_json()).collect();
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for ((fact, member, reference), body) in chunk.iter().zip(&bodies) {
+                q = q
+                    .bind(fact.kind())
+                    .bind(fact.message().map(|m| m.as_uuid()))
+                    .bind(member.map(|m| m.as_uuid()))
+                    .bind(*reference)
+                    .bind(body.clone())
+                    .bind(fact.at().as_millis());
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+fn fresh_salt() -> Vec<u8> {
+    let mut salt = [0u8; 32];
+    let _ = getrandom::fill(&mut salt);
+    salt.to_vec()
+}
+
+/// The salts of these members, made now for those who have none.
+pub async fn salts_for(tx: &mut Tx, members: &[MemberId]) -> Result<HashMap<MemberId, [u8; 32]>> {
+    let mut out = HashMap::with_capacity(members.len());
+    for chunk in members.chunks(500) {
+        let rows = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(tx.dialect(), 1 + i * 2, 2)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("insert into member_salts (member_id, salt) values {rows} on conflict do nothing");
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for m in chunk {
+                q = q.bind(m.as_uuid()).bind(fresh_salt());
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+        let ids: Vec<Uuid> = chunk.iter().map(|m| m.as_uuid()).collect();
+        for (id, salt) in salts(tx, &ids).await? {
+            out.insert(MemberId::from_uuid(id), salt);
+        }
+    }
+    Ok(out)
+}
+
+/// The member's salt, made now if they have none.
+pub async fn member_salt(tx: &mut Tx, member: MemberId) -> Result<[u8; 32]> {
     on_tx!(tx, |c| sqlx::query("insert into member_salts (member_id, salt) values ($1, $2) on conflict do nothing")
         .bind(member.as_uuid())
-        .bind(fresh.to_vec())
+        .bind(fresh_salt())
         .execute(c)
         .await
         .map(|_| ()))?;
@@ -193,11 +264,12 @@ async fn insert_nodes(tx: &mut Tx, nodes: &[(Node, Hash)]) -> Result<()> {
 
 /// The hashes of these complete subtrees (each must be in the tree already).
 pub async fn nodes(tx: &mut Tx, wanted: &[Node]) -> Result<HashMap<Node, Hash>> {
+    let unique: std::collections::BTreeSet<Node> = wanted.iter().copied().collect();
     let mut by_level: HashMap<u8, Vec<u64>> = HashMap::new();
-    for n in wanted {
+    for n in &unique {
         by_level.entry(n.level).or_default().push(n.index);
     }
-    let mut out = HashMap::with_capacity(wanted.len());
+    let mut out = HashMap::with_capacity(unique.len());
     for (level, indexes) in by_level {
         for chunk in indexes.chunks(500) {
             let sql = format!(
@@ -218,7 +290,7 @@ pub async fn nodes(tx: &mut Tx, wanted: &[Node]) -> Result<HashMap<Node, Hash>> 
             }
         }
     }
-    if out.len() < wanted.len() {
+    if out.len() < unique.len() {
         return Err(Error::corrupt("the evidence log is missing node hashes its proofs need"));
     }
     Ok(out)
@@ -397,6 +469,21 @@ pub struct AuditRow {
     pub ack_at: Option<i64>,
     pub ack_ip: Option<String>,
     pub ack_user_agent: Option<String>,
+    /// For a read: when the copy says it was read.
+    pub read_at: Option<i64>,
+    /// For a consent change: its record's columns.
+    pub consent_member: Option<Uuid>,
+    pub consent_purpose: Option<String>,
+    pub consent_granted: Option<bool>,
+    pub consent_source: Option<String>,
+    pub consent_basis: Option<String>,
+    pub consent_text_version: Option<String>,
+    pub consent_recorded_by: Option<String>,
+    pub consent_at: Option<i64>,
+    /// The entry's reference (a consent record, or an obligation's partner).
+    pub ref_id: Option<Uuid>,
+    /// For an obligation met: the partner's quotas in scope still unmet.
+    pub unmet_quotas: Option<i64>,
 }
 
 /// The whole log in tree order, `limit` entries after position `after`, each beside the
@@ -406,11 +493,19 @@ pub async fn audit_page(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<Audit
         "select e.id, e.position, e.kind, e.message_id, e.member_id, e.body, s.salt, \
          a.partner_id as ack_partner_id, a.roles as ack_roles, a.locale as ack_locale, \
          a.statement as ack_statement, a.content_hash as ack_content_hash, a.acknowledged_at as ack_at, \
-         a.ip as ack_ip, a.user_agent as ack_user_agent \
+         a.ip as ack_ip, a.user_agent as ack_user_agent, r.read_at, \
+         c.member_id as consent_member, c.purpose as consent_purpose, c.granted as consent_granted, \
+         c.source as consent_source, c.lawful_basis as consent_basis, c.text_version as consent_text_version, \
+         c.recorded_by as consent_recorded_by, c.recorded_at as consent_at, e.ref_id, \
+         case when e.kind = 'obligation_met' then (select count(*) from obligation_progress o \
+           where o.message_id = e.message_id and o.partner_id = e.ref_id and o.in_scope > 0 \
+           and o.met_at is null) end as unmet_quotas \
          from evidence_entries e \
          left join member_salts s on s.member_id = e.member_id \
          left join acknowledgments a on e.kind = 'acknowledged' and a.message_id = e.message_id \
            and a.member_id = e.member_id \
+         left join recipients r on e.kind = 'read' and r.message_id = e.message_id and r.member_id = e.member_id \
+         left join consent_records c on e.kind = 'consent' and c.id = e.ref_id \
          where e.position is not null and e.position > $1 order by e.position limit $2"
     )
     .bind(after)
@@ -418,6 +513,21 @@ pub async fn audit_page(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<Audit
     .fetch_all(c)
     .await)?;
     Ok(rows)
+}
+
+/// Consent records that claim to be in the log but have no leaf there (at most `limit`;
+/// an erased member's records go with them), and how many came before the log began.
+pub async fn consent_without_leaf(tx: &mut Tx, limit: i64) -> Result<(Vec<Uuid>, i64)> {
+    let missing: Vec<Uuid> = on_tx!(tx, |c| sqlx::query_scalar(
+        "select c.id from consent_records c where c.in_log = 1 and not exists ( \
+         select 1 from evidence_entries e where e.ref_id = c.id and e.kind = 'consent') limit $1"
+    )
+    .bind(limit)
+    .fetch_all(c)
+    .await)?;
+    let before: i64 =
+        on_tx!(tx, |c| sqlx::query_scalar("select count(*) from consent_records where in_log = 0").fetch_one(c).await)?;
+    Ok((missing, before))
 }
 
 /// Acknowledgment rows that claim to be in the log but have no leaf there (at most

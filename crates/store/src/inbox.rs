@@ -223,6 +223,8 @@ pub struct Recorded {
     pub new: bool,
     /// It met its partner's obligation on the message.
     pub partner_met: bool,
+    /// The partner the copy was counted for at release.
+    pub partner: Option<PartnerId>,
 }
 
 /// Records an acknowledgment once: a second one changes nothing. The recipient row is
@@ -250,7 +252,7 @@ pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<Recorded> {
     .map(|r| r.rows_affected())
     })?;
     if inserted == 0 {
-        return Ok(Recorded { new: false, partner_met: false });
+        return Ok(Recorded { new: false, partner_met: false, partner: None });
     }
     // Acknowledging is reading too, for one who acknowledges from an email's link.
     for step in [Step::Acknowledged, Step::Read] {
@@ -281,7 +283,8 @@ pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<Recorded> {
         let why = "the partner met its obligation before this was sent";
         crate::deliveries::chase::withdraw_for_partner(tx, a.message_id, partner, a.acknowledged_at, why).await?;
     }
-    Ok(Recorded { new: true, partner_met })
+    let partner = copy.and_then(|(p, _)| p).map(PartnerId::from_uuid);
+    Ok(Recorded { new: true, partner_met, partner })
 }
 
 const ACK: &str = "select message_id, member_id, partner_id, roles, locale, statement, content_hash, acknowledged_at, \

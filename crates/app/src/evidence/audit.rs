@@ -23,12 +23,17 @@ pub struct Audited {
     pub leaves: u64,
     pub checkpoints: u64,
     pub acknowledgments: u64,
+    pub reads: u64,
+    pub consent_changes: u64,
+    pub obligations_met: u64,
     pub texts: u64,
     /// Entries appended but not yet placed in the tree (the sequencer places them within
     /// seconds).
     pub waiting: i64,
     /// Acknowledgments recorded before this instance kept an evidence log.
     pub before_log: i64,
+    /// Consent changes recorded before this instance kept an evidence log.
+    pub consent_before_log: i64,
     pub problems: Vec<String>,
     /// All problems found, of which `problems` lists the first.
     pub problem_count: u64,
@@ -131,6 +136,11 @@ pub async fn audit(app: &App, caller: &Caller) -> Result<Audited, AppError> {
     for (message, member) in missing {
         out.problem(format!("acknowledgment of message {message} by member {member} has no leaf in the log"));
     }
+    let (missing, before_log) = store::consent_without_leaf(&mut tx, LISTED as i64).await?;
+    out.consent_before_log = before_log;
+    for record in missing {
+        out.problem(format!("consent record {record} has no leaf in the log"));
+    }
     let mut after_hash = String::new();
     loop {
         let page = store::texts_page(&mut tx, &after_hash, PAGE).await?;
@@ -160,7 +170,7 @@ async fn partial_nodes(tx: &mut tidings_store::Tx, wanted: &[Node]) -> Result<Ha
     Ok(found)
 }
 
-/// Holds an acknowledgment leaf to the row it records.
+/// Holds a leaf to the row it records.
 fn check_row(out: &mut Audited, row: &AuditRow) {
     let at = format!("entry {} (position {})", row.id, row.position.unwrap_or_default());
     let leaf = match Leaf::parse(&row.body) {
@@ -170,35 +180,70 @@ fn check_row(out: &mut Audited, row: &AuditRow) {
     if leaf.fact.kind() != row.kind || leaf.fact.message().map(|m| m.as_uuid()) != row.message_id {
         out.problem(format!("{at}: its kind or message is not the one its leaf states"));
     }
-    let Fact::Acknowledged(a) = &leaf.fact;
-    out.acknowledgments += 1;
-    let Some(member) = row.member_id else {
-        // An erased member: the leaf stands alone, with nothing left to hold it to.
-        return;
-    };
-    let Some(content_hash) = &row.ack_content_hash else {
-        return out.problem(format!("{at}: the acknowledgment it records (member {member}) is gone"));
-    };
-    let differs = |what: &str| format!("{at}: the acknowledgment row's {what} is not what the log recorded");
+    let differs = |what: &str| format!("{at}: the {what} is not what the log recorded");
     let salt = row.salt.as_ref().and_then(|s| <[u8; 32]>::try_from(s.as_slice()).ok());
-    match salt {
-        Some(salt) => {
-            if facts::commitment(&salt, Committed::Member, member) != a.member {
-                out.problem(differs("member"));
+    if let (Some(member), Some(committed)) = (row.member_id, leaf.fact.member()) {
+        match salt {
+            Some(salt) if facts::commitment(&salt, Committed::Member, member) == committed => {}
+            Some(_) => out.problem(differs("member")),
+            None => out.problem(format!("{at}: member {member} has no salt to check the leaf's commitment")),
+        }
+    }
+    match &leaf.fact {
+        Fact::Acknowledged(a) => {
+            out.acknowledgments += 1;
+            // An erased member: the leaf stands alone, with nothing left to hold it to.
+            let Some(member) = row.member_id else { return };
+            let Some(content_hash) = &row.ack_content_hash else {
+                return out.problem(format!("{at}: the acknowledgment it records (member {member}) is gone"));
+            };
+            let differs = |what: &str| format!("{at}: the acknowledgment row's {what} is not what the log recorded");
+            if let Some(salt) = salt {
+                if row.ack_partner_id.map(|p| facts::commitment(&salt, Committed::Partner, p)).as_deref()
+                    != Some(a.partner.as_str())
+                {
+                    out.problem(differs("partner"));
+                }
+                if facts::origin_commitment(&salt, row.ack_ip.as_deref(), row.ack_user_agent.as_deref()) != a.origin {
+                    out.problem(differs("origin (IP address or user agent)"));
+                }
             }
-            if row.ack_partner_id.map(|p| facts::commitment(&salt, Committed::Partner, p)).as_deref()
-                != Some(a.partner.as_str())
-            {
-                out.problem(differs("partner"));
+            compare(out, &differs, row, content_hash, a);
+        }
+        Fact::Read(r) => {
+            out.reads += 1;
+            if row.member_id.is_some() && row.read_at.map(Timestamp::from_millis) != Some(r.at) {
+                out.problem(differs("copy's time read"));
             }
         }
-        None => out.problem(format!("{at}: member {member} has no salt to check the leaf's commitment")),
-    }
-    compare(out, &differs, row, content_hash, a);
-    if let Some(salt) = salt
-        && facts::origin_commitment(&salt, row.ack_ip.as_deref(), row.ack_user_agent.as_deref()) != a.origin
-    {
-        out.problem(differs("origin (IP address or user agent)"));
+        Fact::Consent(c) => {
+            out.consent_changes += 1;
+            if row.member_id.is_none() {
+                return;
+            }
+            if row.ref_id != Some(c.record) || row.consent_purpose.is_none() {
+                return out.problem(format!("{at}: the consent record {} it records is gone", c.record));
+            }
+            let same = row.consent_member == row.member_id
+                && row.consent_purpose.as_deref() == Some(c.purpose.as_str())
+                && row.consent_granted == Some(c.granted)
+                && row.consent_source.as_deref() == Some(c.source.as_str())
+                && row.consent_basis.as_deref() == Some(c.lawful_basis.as_str())
+                && row.consent_text_version.as_deref() == Some(c.text_version.as_str())
+                && row.consent_recorded_by.as_deref() == Some(c.recorded_by.as_str())
+                && row.consent_at.map(Timestamp::from_millis) == Some(c.at);
+            if !same {
+                out.problem(differs(&format!("consent record {}", c.record)));
+            }
+        }
+        Fact::ObligationMet(o) => {
+            out.obligations_met += 1;
+            if row.ref_id != Some(o.partner.as_uuid()) {
+                out.problem(format!("{at}: its partner is not the one its leaf states"));
+            } else if row.unmet_quotas.unwrap_or(1) > 0 {
+                out.problem(format!("{at}: partner {} has quotas unmet that the log says were met", o.partner));
+            }
+        }
     }
 }
 

@@ -140,8 +140,11 @@ pub async fn export(
         let mut hashes = hashes.into_iter();
         for (entry, spans) in page.iter().zip(&spans) {
             let proof: Vec<String> = hashes.by_ref().take(spans.len()).map(|h| STANDARD.encode(h)).collect();
+            let parsed = Leaf::parse(&entry.body).map_err(io)?;
+            let acknowledged = matches!(parsed.fact, Fact::Acknowledged(_));
             let person = entry.member_id.and_then(|id| people.get(&id)).map(|p| {
-                let (ip, user_agent) = origins.get(&p.member_id).cloned().unwrap_or_default();
+                let (ip, user_agent) =
+                    if acknowledged { origins.get(&p.member_id).cloned().unwrap_or_default() } else { (None, None) };
                 Revealed {
                     member_id: p.member_id,
                     name: p.name.clone(),
@@ -153,7 +156,6 @@ pub async fn export(
                     user_agent,
                 }
             });
-            let parsed = Leaf::parse(&entry.body).map_err(io)?;
             if let Fact::Acknowledged(a) = &parsed.fact
                 && texts_seen.insert(a.content_hash.clone())
                 && let Some(body) = store::text(&mut tx, &a.content_hash).await?
@@ -216,8 +218,8 @@ impl Report {
              <p>Every row below is a leaf of the instance's evidence log, proven to be in the log's checkpoint of \
              {size} leaves (signed {signed}). Run <code>tidings evidence verify</code> on this directory to check \
              every proof, signature and text hash; it needs no database.</p>\
-             <table><thead><tr><th>Position</th><th>What</th><th>Who</th><th>Partner</th><th>Roles</th>\
-             <th>When</th><th>Where, how signed in</th><th>Text</th></tr></thead><tbody>",
+             <table><thead><tr><th>What</th><th>Who</th><th>Partner</th><th>Roles</th>\
+             <th>When</th><th>Details</th><th>Text</th></tr></thead><tbody>",
             title = escape(msg.title()),
             id = msg.id,
             statement = escape(statement),
@@ -233,19 +235,33 @@ impl Report {
             Some(p) => (format!("{} &lt;{}&gt;", escape(&p.name), escape(&p.email)), escape(&p.partner_name)),
             None => ("erased member".to_owned(), "(erased)".to_owned()),
         };
-        match &leaf.fact {
-            Fact::Acknowledged(a) => write!(
-                self.out,
-                "<tr><td>acknowledged</td><td>{who}</td><td>{partner}</td><td>{roles}</td><td>{at}</td>\
-                 <td>{surface:?}, {auth:?}</td><td><code>{hash}</code></td></tr>",
-                roles = escape(&a.roles.to_string()),
-                at = a.at,
-                surface = a.surface,
-                auth = a.authentication,
-                hash = &a.content_hash[..a.content_hash.len().min(16)],
-            )
-            .map_err(io),
-        }
+        let (what, roles, detail, text) = match &leaf.fact {
+            Fact::Acknowledged(a) => (
+                "acknowledged",
+                a.roles.to_string(),
+                format!("{:?}, {:?}", a.surface, a.authentication),
+                a.content_hash[..a.content_hash.len().min(16)].to_owned(),
+            ),
+            Fact::Read(_) => ("read", String::new(), String::new(), String::new()),
+            Fact::ObligationMet(o) => {
+                ("obligation met", String::new(), format!("partner {}", o.partner), String::new())
+            }
+            Fact::Consent(c) => ("consent", String::new(), c.purpose.clone(), String::new()),
+        };
+        let (who, partner) = match (leaf.fact.member(), person) {
+            (None, _) => (String::new(), String::new()),
+            (Some(_), None) => ("erased member".to_owned(), "(erased)".to_owned()),
+            (Some(_), Some(_)) => (who, partner),
+        };
+        write!(
+            self.out,
+            "<tr><td>{what}</td><td>{who}</td><td>{partner}</td><td>{roles}</td><td>{at}</td><td>{detail}</td>\
+             <td><code>{text}</code></td></tr>",
+            roles = escape(&roles),
+            at = leaf.fact.at(),
+            detail = escape(&detail),
+        )
+        .map_err(io)
     }
 
     fn finish(mut self, leaves: u64) -> Result<(), AppError> {
@@ -264,6 +280,7 @@ pub struct Verified {
     pub leaves: u64,
     pub acknowledgments: u64,
     pub texts: u64,
+    /// Leaves whose person the pack names, and whose commitments it opened.
     pub people: u64,
     pub erased: u64,
     /// Each problem, naming the file and line; empty when every proof holds.
@@ -345,31 +362,32 @@ pub fn verify(dir: &Path, key: Option<&str>) -> Result<Verified, AppError> {
         if leaf.fact.message() != Some(manifest.message_id) {
             out.problems.push(format!("{at}: the leaf is about another message"));
         }
-        let Fact::Acknowledged(a) = &leaf.fact;
-        out.acknowledgments += 1;
-        if !texts.contains(&a.content_hash) {
-            out.problems.push(format!("{at}: the acknowledged text {} is not in texts.jsonl", a.content_hash));
-        }
-        match &packed.person {
-            Some(p) => {
-                out.people += 1;
-                match hex::decode(&p.salt).ok().and_then(|s| <[u8; 32]>::try_from(s).ok()) {
-                    Some(salt) => {
-                        if facts::commitment(&salt, Committed::Member, p.member_id) != a.member {
-                            out.problems.push(format!("{at}: the member named is not the one committed to"));
-                        }
-                        if facts::commitment(&salt, Committed::Partner, p.partner_id) != a.partner {
-                            out.problems.push(format!("{at}: the partner named is not the one committed to"));
-                        }
-                        if facts::origin_commitment(&salt, p.ip.as_deref(), p.user_agent.as_deref()) != a.origin {
-                            out.problems
-                                .push(format!("{at}: the IP address or user agent is not the one committed to"));
-                        }
-                    }
-                    None => out.problems.push(format!("{at}: the salt is not 32 bytes of hex")),
-                }
+        if let Fact::Acknowledged(a) = &leaf.fact {
+            out.acknowledgments += 1;
+            if !texts.contains(&a.content_hash) {
+                out.problems.push(format!("{at}: the acknowledged text {} is not in texts.jsonl", a.content_hash));
             }
-            None => out.erased += 1,
+        }
+        let Some(committed) = leaf.fact.member() else { continue };
+        let Some(p) = &packed.person else {
+            out.erased += 1;
+            continue;
+        };
+        out.people += 1;
+        let Some(salt) = hex::decode(&p.salt).ok().and_then(|s| <[u8; 32]>::try_from(s).ok()) else {
+            out.problems.push(format!("{at}: the salt is not 32 bytes of hex"));
+            continue;
+        };
+        if facts::commitment(&salt, Committed::Member, p.member_id) != committed {
+            out.problems.push(format!("{at}: the member named is not the one committed to"));
+        }
+        if let Fact::Acknowledged(a) = &leaf.fact {
+            if facts::commitment(&salt, Committed::Partner, p.partner_id) != a.partner {
+                out.problems.push(format!("{at}: the partner named is not the one committed to"));
+            }
+            if facts::origin_commitment(&salt, p.ip.as_deref(), p.user_agent.as_deref()) != a.origin {
+                out.problems.push(format!("{at}: the IP address or user agent is not the one committed to"));
+            }
         }
     }
     if out.leaves != manifest.leaves {

@@ -1,12 +1,13 @@
 //! Appending facts to the evidence log, inside the transaction that records them.
 
-use tidings_core::evidence::facts::{self, Acknowledged, Authentication, Committed, Fact, Leaf, ShownText, Surface};
+use tidings_core::evidence::facts::{
+    self, Acknowledged, Authentication, Committed, Fact, ObligationMet, Read, ShownText, Surface,
+};
 use tidings_core::messages::Rendered;
-use tidings_core::{MemberId, Timestamp};
+use tidings_core::{MemberId, MessageId, PartnerId, Timestamp};
 use tidings_store::Tx;
-use tidings_store::evidence::{self as store, NewEntry};
+use tidings_store::evidence as store;
 
-use super::random32;
 use crate::AppError;
 
 /// How an acknowledgment was given: the surface that showed the text, and how the person
@@ -34,13 +35,6 @@ impl AckContext {
     }
 }
 
-async fn append(tx: &mut Tx, fact: &Fact, member: Option<MemberId>, at: Timestamp) -> Result<(), AppError> {
-    let body = Leaf::new(fact.clone()).to_json();
-    let entry = NewEntry { kind: fact.kind(), message: fact.message(), member, body: &body, at };
-    store::append(tx, &entry).await?;
-    Ok(())
-}
-
 /// The acknowledgment's leaf, and the exact text it binds.
 pub(crate) async fn acknowledged(
     tx: &mut Tx,
@@ -48,7 +42,7 @@ pub(crate) async fn acknowledged(
     rendered: &Rendered,
     how: AckContext,
 ) -> Result<(), AppError> {
-    let salt = store::member_salt(tx, record.member_id, random32()).await?;
+    let salt = store::member_salt(tx, record.member_id).await?;
     let text = ShownText::of(rendered);
     let json = serde_json::to_string(&text).map_err(|e| AppError::Unexpected(e.into()))?;
     store::keep_text(tx, &rendered.content_hash, &json).await?;
@@ -65,5 +59,37 @@ pub(crate) async fn acknowledged(
         at: record.acknowledged_at,
         origin: facts::origin_commitment(&salt, record.ip.as_deref(), record.user_agent.as_deref()),
     });
-    append(tx, &fact, Some(record.member_id), record.acknowledged_at).await
+    store::append_fact(tx, &fact, Some(record.member_id), None).await?;
+    Ok(())
+}
+
+/// The read's leaf.
+pub(crate) async fn read(
+    tx: &mut Tx,
+    message: MessageId,
+    member: MemberId,
+    at: Timestamp,
+    origin: &crate::inbox::Origin,
+) -> Result<(), AppError> {
+    let salt = store::member_salt(tx, member).await?;
+    let fact = Fact::Read(Read {
+        message,
+        member: facts::commitment(&salt, Committed::Member, member.as_uuid()),
+        at,
+        origin: facts::origin_commitment(&salt, origin.ip.as_deref(), origin.user_agent.as_deref()),
+    });
+    store::append_fact(tx, &fact, Some(member), None).await?;
+    Ok(())
+}
+
+/// The leaf of a partner's obligation met.
+pub(crate) async fn obligation_met(
+    tx: &mut Tx,
+    message: MessageId,
+    partner: PartnerId,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    let fact = Fact::ObligationMet(ObligationMet { message, partner, at });
+    store::append_fact(tx, &fact, None, Some(partner.as_uuid())).await?;
+    Ok(())
 }

@@ -111,23 +111,88 @@ pub struct Acknowledged {
     pub origin: String,
 }
 
+/// A member opened a message to read it (in the portal, the widget or the API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Read {
+    pub message: MessageId,
+    pub member: String,
+    pub at: Timestamp,
+    pub origin: String,
+}
+
+/// A member's consent given or withdrawn (email, SMS, the terms).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentChanged {
+    /// The consent record's id.
+    pub record: Uuid,
+    pub member: String,
+    pub purpose: String,
+    pub granted: bool,
+    pub source: String,
+    pub lawful_basis: String,
+    pub text_version: String,
+    /// `member`, or the staff member's or token's name.
+    pub recorded_by: String,
+    pub at: Timestamp,
+}
+
+/// A partner met its obligation on a must-know message: the acknowledgment that
+/// completed its quotas came at `at`. Partners are companies: named in the clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObligationMet {
+    pub message: MessageId,
+    pub partner: crate::PartnerId,
+    pub at: Timestamp,
+}
+
 /// A fact the log records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fact {
     Acknowledged(Acknowledged),
+    Read(Read),
+    Consent(ConsentChanged),
+    ObligationMet(ObligationMet),
 }
 
 impl Fact {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Acknowledged(_) => "acknowledged",
+            Self::Read(_) => "read",
+            Self::Consent(_) => "consent",
+            Self::ObligationMet(_) => "obligation_met",
         }
     }
 
     pub fn message(&self) -> Option<MessageId> {
         match self {
             Self::Acknowledged(a) => Some(a.message),
+            Self::Read(r) => Some(r.message),
+            Self::ObligationMet(o) => Some(o.message),
+            Self::Consent(_) => None,
+        }
+    }
+
+    /// The member commitment the leaf holds, if it is about one member.
+    pub fn member(&self) -> Option<&str> {
+        match self {
+            Self::Acknowledged(a) => Some(&a.member),
+            Self::Read(r) => Some(&r.member),
+            Self::Consent(c) => Some(&c.member),
+            Self::ObligationMet(_) => None,
+        }
+    }
+
+    pub fn at(&self) -> Timestamp {
+        match self {
+            Self::Acknowledged(a) => a.at,
+            Self::Read(r) => r.at,
+            Self::Consent(c) => c.at,
+            Self::ObligationMet(o) => o.at,
         }
     }
 }
