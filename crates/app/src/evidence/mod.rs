@@ -89,3 +89,46 @@ pub async fn seal(app: &App) -> Result<Option<StoredCheckpoint>, AppError> {
     tx.commit().await?;
     Ok(Some(stored))
 }
+
+/// Where the evidence log stands, for the console and the API.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LogStatus {
+    /// The public key that checks the checkpoints (`name+keyid+base64`), for auditors.
+    pub public_key: String,
+    /// Leaves placed in the tree.
+    pub size: u64,
+    /// Entries appended and waiting for the sequencer (placed within seconds).
+    pub waiting: i64,
+    /// The newest signed checkpoint, if any.
+    pub checkpoint: Option<CheckpointView>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CheckpointView {
+    pub size: u64,
+    /// Base64, as in the note.
+    pub root: String,
+    /// The signed note (c2sp.org/tlog-checkpoint), exactly as signed.
+    pub note: String,
+    pub signed_at: tidings_core::Timestamp,
+}
+
+pub async fn status(app: &App, caller: &crate::Caller) -> Result<LogStatus, AppError> {
+    caller.require(tidings_core::Action::ReadDirectory, "read the evidence log")?;
+    let public_key = public_key(app).await?.encode();
+    let mut tx = app.db.read().await?;
+    let head = store::head(&mut tx, false).await?;
+    let waiting = store::waiting(&mut tx).await?;
+    let latest = store::latest_checkpoint(&mut tx).await?;
+    tx.rollback().await?;
+    use base64::Engine;
+    let checkpoint = latest.map(|c| CheckpointView {
+        size: c.size,
+        root: base64::engine::general_purpose::STANDARD.encode(c.root),
+        note: c.note,
+        signed_at: c.signed_at,
+    });
+    Ok(LogStatus { public_key, size: head.size(), waiting, checkpoint })
+}

@@ -170,6 +170,8 @@ struct EvidencePage {
     more: bool,
     printed_at: String,
     printed_by: String,
+    /// The evidence log's key and newest checkpoint.
+    log: tidings_app::evidence::LogStatus,
 }
 
 struct EvidenceRow {
@@ -237,6 +239,7 @@ async fn evidence_page(
         more,
         printed_at: when(app.clock.now()),
         printed_by: format!("{} <{}>", console.person.name, console.person.email),
+        log: tidings_app::evidence::status(app, &console.caller).await?,
     })
 }
 

@@ -8,6 +8,7 @@ mod audit;
 mod channel_setup;
 mod compliance;
 mod consent;
+mod evidence;
 mod groups;
 mod imports;
 pub(crate) mod inbox;
@@ -138,6 +139,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(compliance::report))
         .routes(routes!(compliance::partner))
         .routes(routes!(compliance::export))
+        .routes(routes!(evidence::status))
         .routes(routes!(channel_setup::overview))
         .routes(routes!(obligations::queue))
         .routes(routes!(obligations::decide, obligations::undo))

@@ -220,6 +220,15 @@ async fn a_channel_manager_sends_a_recall_and_watches_acknowledgments_arrive(app
     let evidence = browser.get(&format!("/admin/compliance/{id}/evidence")).await;
     assert!(evidence.body.contains("1 of") && evidence.body.contains("127.0.0.1"), "{}", evidence.body);
     assert!(!evidence.body.contains("signed file"), "it claims no signature it does not have");
+    assert!(evidence.body.contains("Proof an auditor checks without Tidings"), "{}", evidence.body);
+    assert!(
+        evidence.body.contains("/tidings-evidence/")
+            && evidence.body.contains(&format!("tidings evidence export {id}"))
+    );
+    let (status, log) = app.admin(Method::GET, "/api/v1/evidence", None).await;
+    assert_eq!(status, 200, "{log}");
+    assert!(log["size"].as_u64().unwrap_or_default() + log["waiting"].as_u64().unwrap_or_default() > 0, "{log}");
+    assert!(log["public_key"].as_str().is_some_and(|k| k.contains("/tidings-evidence/")), "{log}");
     let report = browser.get(&format!("/admin/messages/{id}/report")).await;
     assert_eq!(report.status, 200);
     assert!(report.body.contains(&format!("<tr><th scope=\"row\">Audience</th><td class=\"num\">{expected}</td>")));

@@ -93,11 +93,12 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/messages/{id}/chase/next",
         "/partners/{id}/roles",
         "/partners/{id}/roles/{role}",
+        "/evidence",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 95);
+    assert_eq!(operations, 96);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }
