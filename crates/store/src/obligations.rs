@@ -133,13 +133,29 @@ impl Row {
     }
 }
 
+/// A row as `sqlite_json_rows` reads it: partner (hex), quota, then the `Row`'s columns.
+type JsonProgress = (String, i64, i64, Option<i64>, i64, i64, Option<i64>);
+
 const COLUMNS: &str = "partner_id, role_mask, wanted, in_scope, acknowledged, met_at from obligation_progress";
 
 /// Every reached partner's progress, quota by quota in the obligation's order; empty
 /// until the release's fan-out is done.
 pub async fn of_message(tx: &mut Tx, message: MessageId) -> Result<HashMap<PartnerId, Vec<QuotaProgress>>> {
     let sql = format!("select {COLUMNS} where message_id = $1 order by partner_id, quota");
-    let rows: Vec<Row> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid()).fetch_all(c).await)?;
+    let rows: Vec<Row> = if tx.dialect() == Dialect::Sqlite {
+        let sql = format!("select quota, {COLUMNS} where message_id = $1");
+        let columns = "hex(partner_id), quota, role_mask, wanted, in_scope, acknowledged, met_at";
+        let mut raw: Vec<JsonProgress> = crate::sql::sqlite_json_rows(tx, columns, &sql, message.as_uuid()).await?;
+        // An aggregate's order is not the subquery's: the quotas' order is restored here.
+        raw.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        raw.into_iter()
+            .map(|(p, _, role_mask, wanted, in_scope, acknowledged, met_at)| {
+                Ok(Row { partner_id: crate::sql::hex_id(&p)?, role_mask, wanted, in_scope, acknowledged, met_at })
+            })
+            .collect::<Result<_>>()?
+    } else {
+        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid()).fetch_all(c).await)?
+    };
     let mut out: HashMap<PartnerId, Vec<QuotaProgress>> = HashMap::new();
     for r in &rows {
         out.entry(PartnerId::from_uuid(r.partner_id)).or_default().push(r.progress()?);

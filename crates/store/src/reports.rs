@@ -353,8 +353,47 @@ fn both_tables(columns: &str, condition: &str) -> String {
 pub async fn of_message(tx: &mut Tx, message: MessageId) -> Result<HashMap<Key, Counts>> {
     let rows = both_tables(KEY_COLUMNS, "message_id = $1");
     let sql = format!("select {KEY_COLUMNS}, {} group by {KEY_COLUMNS}", summed(&rows));
-    let rows: Vec<Row> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid()).fetch_all(c).await)?;
+    let rows: Vec<Row> = if tx.dialect() == Dialect::Sqlite {
+        let columns = format!("hex(partner_id), roles, hour, channel, status, {}", value_columns());
+        let raw: Vec<JsonRow> = crate::sql::sqlite_json_rows(tx, &columns, &sql, message.as_uuid()).await?;
+        raw.into_iter().map(Row::try_from).collect::<Result<_>>()?
+    } else {
+        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid()).fetch_all(c).await)?
+    };
     rows.iter().map(|r| Ok((r.key()?, r.counts))).collect()
+}
+
+/// A `Row` as `sqlite_json_rows` reads it: the key, the nine counts, the latest acknowledgment.
+type JsonRow = (String, i64, i64, String, String, i64, i64, i64, i64, i64, i64, i64, i64, i64, Option<i64>);
+
+impl TryFrom<JsonRow> for Row {
+    type Error = Error;
+
+    fn try_from(row: JsonRow) -> Result<Self> {
+        let (partner, roles, hour, channel, status, recipients, opened, clicked, read, acknowledged) =
+            (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9);
+        let (machine_opened, scanner_clicked, unsubscribed, deliveries, last) =
+            (row.10, row.11, row.12, row.13, row.14);
+        Ok(Self {
+            partner_id: crate::sql::hex_id(&partner)?,
+            roles,
+            hour,
+            channel,
+            status,
+            counts: Counts {
+                recipients,
+                opened,
+                clicked,
+                read,
+                acknowledged,
+                machine_opened,
+                scanner_clicked,
+                unsubscribed,
+                deliveries,
+                last_acknowledged_at: last,
+            },
+        })
+    }
 }
 
 /// What a report labels a partner's row with.
@@ -375,8 +414,16 @@ pub async fn partner_labels(tx: &mut Tx, message: MessageId) -> Result<HashMap<P
          select partner_id from message_rollups where {partner_rows} \
          union select partner_id from message_rollup_deltas where {partner_rows})"
     );
-    let rows: Vec<(Uuid, String, String, String, Option<String>)> =
-        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid()).fetch_all(c).await)?;
+    let rows: Vec<(Uuid, String, String, String, Option<String>)> = if tx.dialect() == Dialect::Sqlite {
+        let columns = "hex(id), name, partner_type, tier, region";
+        let raw: Vec<(String, String, String, String, Option<String>)> =
+            crate::sql::sqlite_json_rows(tx, columns, &sql, message.as_uuid()).await?;
+        raw.into_iter()
+            .map(|(id, n, t, tier, r)| Ok((crate::sql::hex_id(&id)?, n, t, tier, r)))
+            .collect::<Result<_>>()?
+    } else {
+        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid()).fetch_all(c).await)?
+    };
     Ok(rows
         .into_iter()
         .map(|(id, name, partner_type, tier, region)| {

@@ -132,3 +132,25 @@ pub(crate) fn cursor(after: Option<&str>) -> Option<Uuid> {
 pub fn clamp_limit(limit: Option<u32>) -> usize {
     limit.map_or(50, |l| l.clamp(1, 500)) as usize
 }
+
+/// The rows of `select` (with `$1` bound to `id`) as one JSON array of arrays of
+/// `columns`, on SQLite. sqlx hands each SQLite row over value by value, which for the
+/// ten thousand partners of a report cost three times the query itself
+/// (docs/benchmarks.md); one JSON value crosses at once. Blob ids go in `columns` as
+/// `hex(...)` and come back as text.
+pub(crate) async fn sqlite_json_rows<T: serde::de::DeserializeOwned>(
+    tx: &mut crate::Tx,
+    columns: &str,
+    select: &str,
+    id: Uuid,
+) -> crate::Result<Vec<T>> {
+    let sql = format!("select json_group_array(json_array({columns})) from ({select})");
+    let json: String =
+        crate::db::on_tx!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(c).await)?;
+    serde_json::from_str(&json).map_err(crate::Error::corrupt)
+}
+
+/// An id that `sqlite_json_rows` read as hex.
+pub(crate) fn hex_id(text: &str) -> crate::Result<Uuid> {
+    Uuid::try_parse(text).map_err(crate::Error::corrupt)
+}
