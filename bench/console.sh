@@ -12,6 +12,7 @@
 #
 #   bench/console.sh
 #   MEMBERS=100000 ENGINES=SQLite bench/console.sh
+#   KEEP_DB=/tmp/console.db ENGINES=SQLite bench/console.sh   # and keep the database
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MEMBERS=${MEMBERS:-1000000}
@@ -159,5 +160,10 @@ for engine in $ENGINES; do
   fi)
   load "$engine: one partner /admin/compliance/ID/partners/PID" "$base/admin/compliance/$id/partners/$partner" "$cookie"
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+  # KEEP_DB=FILE keeps the SQLite database, to profile a page against it afterwards.
+  if [ "$engine" = SQLite ] && [ -n "${KEEP_DB:-}" ]; then
+    sqlite3 "$WORK/bench.db" "vacuum into '$KEEP_DB'"
+    echo "<!-- the SQLite database is kept at $KEEP_DB; message $id -->"
+  fi
   if [ "$engine" = SQLite ]; then rm -f "$WORK"/bench.db*; fi
 done

@@ -48,6 +48,7 @@ pub async fn release(app: &App, caller: &Caller, id: MessageId) -> Result<Releas
     // The audience must still build (a segment may have been deleted since it was written).
     build(app, &mut tx, &message.audience).await?;
     store::start_release(&mut tx, id, message.state, app.clock.now()).await?;
+    crate::evidence::record::released(&mut tx, id, app.clock.now()).await?;
     audit::entry(caller, "message.release", id.as_uuid()).before(&message.state).write(app, &mut tx).await?;
     tx.commit().await?;
     fan_out(app, id).await
@@ -73,6 +74,7 @@ pub async fn test_send(app: &App, caller: &Caller, id: MessageId) -> Result<Rele
     }
     store::insert(&mut tx, &copy).await?;
     store::start_release(&mut tx, copy.id, MessageState::Draft, now).await?;
+    crate::evidence::record::released(&mut tx, copy.id, now).await?;
     audit::entry(caller, "message.test_send", id.as_uuid())
         .after(&serde_json::json!({ "test_copy": copy.id }))
         .write(app, &mut tx)
@@ -176,7 +178,10 @@ pub async fn tick(app: &App) -> Result<(), AppError> {
     for id in due {
         let mut tx = app.db.begin().await?;
         match store::start_release(&mut tx, id, MessageState::Scheduled, now).await {
-            Ok(()) => tx.commit().await?,
+            Ok(()) => {
+                crate::evidence::record::released(&mut tx, id, now).await?;
+                tx.commit().await?
+            }
             // Another process released it first.
             Err(tidings_store::Error::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),

@@ -88,18 +88,21 @@ async fn audited(app: &App) -> Vec<String> {
 async fn acknowledgments_are_proven_by_a_pack_that_verifies_on_its_own(app: App) {
     let (id, _) = acknowledged_recall(&app).await;
     let checkpoint = evidence::seal(&app).await.unwrap().expect("a checkpoint");
-    assert_eq!(checkpoint.size, 5, "a read, a consent change, two acknowledgments, an obligation met");
+    assert_eq!(checkpoint.size, 6, "the release, a read, a consent change, two acknowledgments, an obligation met");
     let key = evidence::public_key(&app).await.unwrap();
-    assert!(checkpoint.note.starts_with(&format!("{}\n5\n", key.name())), "{}", checkpoint.note);
+    assert!(checkpoint.note.starts_with(&format!("{}\n6\n", key.name())), "{}", checkpoint.note);
 
     let dir = tempfile::tempdir().unwrap();
     export(&app, id, dir.path()).await;
     let found = pack::verify(dir.path(), Some(&key.encode())).unwrap();
     assert!(found.problems.is_empty(), "{:?}", found.problems);
-    assert_eq!((found.leaves, found.acknowledgments, found.texts, found.people, found.erased), (4, 2, 1, 3, 0));
+    assert_eq!((found.leaves, found.acknowledgments, found.texts, found.people, found.erased), (5, 2, 1, 3, 0));
     let whole = audit::audit(&app, &Caller::operator()).await.unwrap();
-    let kinds = (whole.acknowledgments, whole.reads, whole.consent_changes, whole.obligations_met);
-    assert_eq!(kinds, (2, 1, 1, 1), "the pack holds the message's four; the consent change is the member's");
+    let kinds = (whole.releases, whole.acknowledgments, whole.reads, whole.consent_changes, whole.obligations_met);
+    assert_eq!(kinds, (1, 2, 1, 1, 1), "the pack holds the message's five; the consent change is the member's");
+    let released = std::fs::read_to_string(dir.path().join("leaves.jsonl")).unwrap();
+    assert!(released.lines().next().unwrap().contains(r#"\"kind\":\"released\""#), "the release comes first");
+    assert!(released.contains(r#"\"what_to_do\":\"1. Pull it.\\n2. Tell us.\""#), "word for word: {released}");
     assert!(found.own_key);
     let leaves = std::fs::read_to_string(dir.path().join("leaves.jsonl")).unwrap();
     assert!(leaves.contains(r#"\"authentication\":\"portal_session\",\"surface\":\"message_page\""#), "{leaves}");
@@ -117,7 +120,7 @@ async fn acknowledgments_are_proven_by_a_pack_that_verifies_on_its_own(app: App)
     let again =
         tidings_app::inbox::acknowledge(&app, &ana, id, &seen.rendered.content_hash, &origin, AckContext::PORTAL);
     assert!(!again.await.unwrap().created);
-    assert_eq!(evidence::seal(&app).await.unwrap().map(|c| c.size), Some(5));
+    assert_eq!(evidence::seal(&app).await.unwrap().map(|c| c.size), Some(6));
 }
 
 /// A change to one of a pack's files.
@@ -148,11 +151,11 @@ async fn a_changed_pack_is_named_by_verify(app: App) {
         (dir, path)
     };
     let cases: Vec<(&str, &str, Edit, &str)> = vec![
-        ("statement", "leaves.jsonl", Box::new(|t| t.replacen("Pulled.", "Pulled!", 1)), "leaves.jsonl line 2"),
+        ("statement", "leaves.jsonl", Box::new(|t| t.replacen("Pulled.", "Pulled!", 1)), "leaves.jsonl line 1"),
         ("time", "leaves.jsonl", Box::new(|t| t.replacen("T", "X", 1)), "line 1"),
         ("proof", "leaves.jsonl", Box::new(|t| t.replacen("\"proof\":[\"", "\"proof\":[\"AA", 1)), "line 1"),
         ("order", "leaves.jsonl", Box::new(|t| t.lines().rev().map(|l| format!("{l}\n")).collect()), "out of order"),
-        ("leaf gone", "leaves.jsonl", Box::new(|t| t.lines().skip(1).map(|l| format!("{l}\n")).collect()), "3 leaves"),
+        ("leaf gone", "leaves.jsonl", Box::new(|t| t.lines().skip(1).map(|l| format!("{l}\n")).collect()), "4 leaves"),
         (
             "person",
             "leaves.jsonl",
@@ -161,7 +164,7 @@ async fn a_changed_pack_is_named_by_verify(app: App) {
         ),
         ("origin", "leaves.jsonl", Box::new(|t| t.replacen("192.0.2.4", "192.0.2.5", 1)), "IP address or user agent"),
         ("text", "texts.jsonl", Box::new(|t| t.replacen("Pull it.", "Keep it.", 1)), "texts.jsonl line 1"),
-        ("checkpoint", "checkpoint.txt", Box::new(|t| t.replacen("\n5\n", "\n6\n", 1)), "checkpoint.txt"),
+        ("checkpoint", "checkpoint.txt", Box::new(|t| t.replacen("\n6\n", "\n7\n", 1)), "checkpoint.txt"),
     ];
     evidence::seal(&app).await.unwrap();
     for (what, file, change, named) in &cases {
@@ -189,6 +192,11 @@ async fn a_changed_database_is_named_by_audit(app: App) {
     evidence::seal(&app).await.unwrap();
     assert_eq!(audited(&app).await, Vec::<String>::new());
     let ana = "(select id from members where email = 'ana@acme.example')";
+    // A message's content is JSON text on SQLite and jsonb on PostgreSQL.
+    let text_replaced = |from: &str, to: &str| match app.db.dialect() {
+        tidings_store::Dialect::Sqlite => format!("replace(content, '{from}', '{to}')"),
+        tidings_store::Dialect::Postgres => format!("replace(content::text, '{from}', '{to}')::jsonb"),
+    };
     let acme = "(select partner_id from members where email = 'ana@acme.example')";
     let cases = [
         (
@@ -207,6 +215,11 @@ async fn a_changed_database_is_named_by_audit(app: App) {
             "update evidence_entries set body = replace(body, 'Pulled!', 'Pulled.') where kind = 'acknowledged'"
                 .to_owned(),
             "is not the hash of its entries",
+        ),
+        (
+            format!("update messages set content = {}", text_replaced("Pull it.", "Keep it.")),
+            format!("update messages set content = {}", text_replaced("Keep it.", "Pull it.")),
+            "text is not what the log says was released",
         ),
         (
             format!("update consent_records set text_version = 'privacy-0' where member_id = {ana}"),
@@ -265,7 +278,7 @@ async fn erasing_a_member_keeps_every_proof(app: App) {
     let key = evidence::public_key(&app).await.unwrap().encode();
     let found = pack::verify(dir.path(), Some(&key)).unwrap();
     assert!(found.problems.is_empty(), "{:?}", found.problems);
-    assert_eq!((found.leaves, found.people, found.erased), (4, 2, 1), "Ana's read and acknowledgment; Bo's");
+    assert_eq!((found.leaves, found.people, found.erased), (5, 2, 1), "Ana's read and acknowledgment; Bo's");
     let leaves = std::fs::read_to_string(dir.path().join("leaves.jsonl")).unwrap();
     assert!(!leaves.contains("bo@acme.example"), "nothing names the erased member");
     let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();

@@ -22,6 +22,7 @@ const LISTED: usize = 200;
 pub struct Audited {
     pub leaves: u64,
     pub checkpoints: u64,
+    pub releases: u64,
     pub acknowledgments: u64,
     pub reads: u64,
     pub consent_changes: u64,
@@ -109,6 +110,9 @@ pub async fn audit(app: &App, caller: &Caller) -> Result<Audited, AppError> {
             }
             out.leaves += 1;
             check_row(&mut out, row);
+            if row.kind == "released" {
+                check_release(&mut tx, &mut out, row).await?;
+            }
         }
         let wanted: Vec<Node> = computed.iter().map(|(n, _, _)| *n).collect();
         let stored = match store::nodes(&mut tx, &wanted).await {
@@ -157,6 +161,30 @@ pub async fn audit(app: &App, caller: &Caller) -> Result<Audited, AppError> {
     out.waiting = store::waiting(&mut tx).await?;
     tx.rollback().await?;
     Ok(out)
+}
+
+/// Holds a release's leaf to the message: a released message cannot change, so its text
+/// in every language must still be word for word what the leaf says went out.
+async fn check_release(tx: &mut tidings_store::Tx, out: &mut Audited, row: &AuditRow) -> Result<(), AppError> {
+    let Ok(Leaf { fact: Fact::Released(r), .. }) = Leaf::parse(&row.body) else { return Ok(()) };
+    let at = format!("entry {} (position {})", row.id, row.position.unwrap_or_default());
+    match tidings_store::messages::get(tx, r.message).await {
+        Ok(m) => {
+            let now: std::collections::BTreeMap<String, tidings_core::messages::Variant> =
+                m.content.variants.iter().map(|(l, v)| (l.to_string(), v.clone())).collect();
+            if now != r.variants {
+                out.problem(format!("{at}: message {}'s text is not what the log says was released", r.message));
+            }
+            if m.acknowledgment.as_ref().map(|a| &a.statement) != r.statement.as_ref() {
+                out.problem(format!("{at}: message {}'s statement is not what the log says was released", r.message));
+            }
+        }
+        Err(tidings_store::Error::NotFound) => {
+            out.problem(format!("{at}: message {} it records is gone", r.message));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
 }
 
 /// The nodes that exist of `wanted` (some are missing when the tree was tampered with).
@@ -236,6 +264,8 @@ fn check_row(out: &mut Audited, row: &AuditRow) {
                 out.problem(differs(&format!("consent record {}", c.record)));
             }
         }
+        // Held to the message by `check_release`.
+        Fact::Released(_) => out.releases += 1,
         Fact::ObligationMet(o) => {
             out.obligations_met += 1;
             if row.ref_id != Some(o.partner.as_uuid()) {

@@ -243,6 +243,12 @@ impl Report {
                 a.content_hash[..a.content_hash.len().min(16)].to_owned(),
             ),
             Fact::Read(_) => ("read", String::new(), String::new(), String::new()),
+            Fact::Released(r) => (
+                "released",
+                String::new(),
+                format!("{:?}; languages: {}", r.importance, r.variants.keys().cloned().collect::<Vec<_>>().join(", ")),
+                String::new(),
+            ),
             Fact::ObligationMet(o) => {
                 ("obligation met", String::new(), format!("partner {}", o.partner), String::new())
             }

@@ -93,3 +93,18 @@ pub(crate) async fn obligation_met(
     store::append_fact(tx, &fact, None, Some(partner.as_uuid())).await?;
     Ok(())
 }
+
+/// The leaf of a message's release: the version that went out, word for word.
+pub(crate) async fn released(tx: &mut Tx, message: MessageId, at: Timestamp) -> Result<(), AppError> {
+    let m = tidings_store::messages::get(tx, message).await?;
+    let fact = Fact::Released(facts::Released {
+        message,
+        importance: m.importance,
+        statement: m.acknowledgment.as_ref().map(|a| a.statement.clone()),
+        due_at: m.acknowledgment.as_ref().and_then(|a| a.due_at),
+        variants: m.content.variants.iter().map(|(locale, v)| (locale.to_string(), v.clone())).collect(),
+        at,
+    });
+    store::append_fact(tx, &fact, None, None).await?;
+    Ok(())
+}

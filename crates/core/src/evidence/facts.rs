@@ -148,10 +148,26 @@ pub struct ObligationMet {
     pub at: Timestamp,
 }
 
+/// A message released: the version that went out, its text word for word in every
+/// language (the source each member's copy is rendered from), and what it asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Released {
+    pub message: MessageId,
+    pub importance: crate::messages::Importance,
+    /// The statement a member confirms, for a message that asks for acknowledgment.
+    pub statement: Option<String>,
+    pub due_at: Option<Timestamp>,
+    /// Each language's text, by language tag.
+    pub variants: std::collections::BTreeMap<String, crate::messages::Variant>,
+    pub at: Timestamp,
+}
+
 /// A fact the log records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fact {
+    Released(Released),
     Acknowledged(Acknowledged),
     Read(Read),
     Consent(ConsentChanged),
@@ -161,6 +177,7 @@ pub enum Fact {
 impl Fact {
     pub fn kind(&self) -> &'static str {
         match self {
+            Self::Released(_) => "released",
             Self::Acknowledged(_) => "acknowledged",
             Self::Read(_) => "read",
             Self::Consent(_) => "consent",
@@ -170,6 +187,7 @@ impl Fact {
 
     pub fn message(&self) -> Option<MessageId> {
         match self {
+            Self::Released(r) => Some(r.message),
             Self::Acknowledged(a) => Some(a.message),
             Self::Read(r) => Some(r.message),
             Self::ObligationMet(o) => Some(o.message),
@@ -183,12 +201,13 @@ impl Fact {
             Self::Acknowledged(a) => Some(&a.member),
             Self::Read(r) => Some(&r.member),
             Self::Consent(c) => Some(&c.member),
-            Self::ObligationMet(_) => None,
+            Self::ObligationMet(_) | Self::Released(_) => None,
         }
     }
 
     pub fn at(&self) -> Timestamp {
         match self {
+            Self::Released(r) => r.at,
             Self::Acknowledged(a) => a.at,
             Self::Read(r) => r.at,
             Self::Consent(c) => c.at,
