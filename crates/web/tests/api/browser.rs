@@ -403,6 +403,10 @@ async fn the_whole_visit(app: &TestApp, chrome: &ChromeDriver, size: &str, width
     let popup = driver.find(By::Css("dialog.popup")).await.unwrap();
     assert!(popup.is_displayed().await.unwrap());
     assert!(popup.text().await.unwrap().contains("Wir haben die betroffene Ware gesperrt"));
+    // It shows the statement but not the whole text, so it takes no acknowledgment itself:
+    // it leads to the message page, which shows all the text the acknowledgment binds.
+    let acknowledging = popup.find_all(By::Css("form[action$='/acknowledge']")).await.unwrap();
+    assert!(acknowledging.is_empty(), "the pop-up leads to the whole text before any acknowledgment");
     // Keyboard users land in the pop-up, on its main action.
     let focused = driver.active_element().await.unwrap();
     assert_eq!(focused.text().await.unwrap(), "Lesen und bestätigen");
