@@ -153,6 +153,9 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
     let mut tx = app.db.begin().await?;
     settings::put(&mut tx, PORTAL_MEMBER, &portal_member.id.to_string()).await?;
     tx.commit().await?;
+    // The evidence of it all is signed at once, so the evidence page and
+    // `tidings evidence export` have a checkpoint from the first minute.
+    crate::evidence::seal(app).await?;
     Ok(Story { recall, update, draft, opted_in, acknowledged, portal_member })
 }
 

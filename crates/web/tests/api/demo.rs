@@ -60,6 +60,13 @@ async fn the_demo_shows_an_email_arriving_and_a_report_number_moving(app: TestAp
     let compliance = console.get(&format!("/admin/compliance/{}", story.recall)).await;
     assert!(compliance.body.contains("Chase: Must-know recall"), "{}", compliance.body);
     assert!(compliance.body.contains("Run Escalation 1 now"), "the leads are next");
+    // Its evidence is signed already: a checkpoint covers the release, the consent given and
+    // every acknowledgment.
+    let evidence = console.get(&format!("/admin/compliance/{}/evidence", story.recall)).await;
+    assert!(evidence.body.contains("Newest signed checkpoint</th><td>") && !evidence.body.contains("none yet"));
+    let (_, log) = app.admin(Method::GET, "/api/v1/evidence", None).await;
+    let signed = log["checkpoint"]["size"].as_u64().unwrap_or_default();
+    assert!(signed > 250 + story.acknowledged as u64, "{log}");
     let list = console.get("/admin/mail").await;
     assert_eq!(list.status, 200);
     let email = portal_member.profile.email.to_string();
