@@ -41,12 +41,22 @@ fn origin_for(public_url: &str) -> String {
 /// The key that signs checkpoints, made at first use and kept in the database; its name
 /// is the log's origin.
 pub async fn signer(app: &App) -> Result<SignerKey, AppError> {
-    let mut tx = app.db.begin().await?;
-    let stored = tidings_store::settings::get_or_insert(&mut tx, KEY, || {
-        SignerKey::from_seed(&origin_for(&app.public_url), random32()).map(|k| k.encode()).unwrap_or_default()
-    })
-    .await?;
-    tx.commit().await?;
+    // Read first: a write transaction on every evidence page would queue for SQLite's writer.
+    let mut tx = app.db.read().await?;
+    let stored = tidings_store::settings::get(&mut tx, KEY).await?;
+    tx.rollback().await?;
+    let stored = match stored {
+        Some(key) => key,
+        None => {
+            let mut tx = app.db.begin().await?;
+            let stored = tidings_store::settings::get_or_insert(&mut tx, KEY, || {
+                SignerKey::from_seed(&origin_for(&app.public_url), random32()).map(|k| k.encode()).unwrap_or_default()
+            })
+            .await?;
+            tx.commit().await?;
+            stored
+        }
+    };
     SignerKey::parse(&stored).map_err(|e| AppError::Unexpected(anyhow::anyhow!("the evidence signing key: {e}")))
 }
 
