@@ -192,12 +192,10 @@ pub async fn record_many(tx: &mut Tx, records: &[&ConsentRecord]) -> Result<()> 
             if latest.is_empty() {
                 continue;
             }
-            let rows: Vec<String> =
-                (0..latest.len()).map(|i| format!("({})", placeholders(tx.dialect(), i * 3 + 1, 3))).collect();
+            let rows = crate::sql::value_rows(tx.dialect(), latest.len(), 3);
             let sql = format!(
-                "insert into member_preferences (member_id, {column}, updated_at) values {} \
-                 on conflict (member_id) do update set {column} = excluded.{column}, updated_at = excluded.updated_at",
-                rows.join(", ")
+                "insert into member_preferences (member_id, {column}, updated_at) values {rows} \
+                 on conflict (member_id) do update set {column} = excluded.{column}, updated_at = excluded.updated_at"
             );
             on_tx!(tx, |c| {
                 let mut q = sqlx::query(AssertSqlSafe(sql));

@@ -11,7 +11,7 @@ use tidings_core::{MemberId, MessageId, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, placeholders};
+use crate::sql::{Filter, Page, Value, bind_as, clamp_limit};
 use crate::{Error, Result, Tx};
 
 /// An event to append.
@@ -52,12 +52,9 @@ const CHUNK: usize = 100;
 /// Appends events, many per statement.
 pub async fn append(tx: &mut Tx, events: &[NewEvent]) -> Result<()> {
     for chunk in events.chunks(CHUNK) {
-        let rows: Vec<String> =
-            (0..chunk.len()).map(|i| format!("({})", placeholders(tx.dialect(), i * COLUMNS + 1, COLUMNS))).collect();
-        let sql = format!(
-            "insert into events (message_id, member_id, channel, purpose, kind, at, detail) values {}",
-            rows.join(", ")
-        );
+        let rows = crate::sql::value_rows(tx.dialect(), chunk.len(), COLUMNS);
+        let sql =
+            format!("insert into events (message_id, member_id, channel, purpose, kind, at, detail) values {rows}");
         on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for e in chunk {

@@ -11,7 +11,7 @@ use tidings_core::{MemberId, MessageId, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::sql::placeholders;
+use crate::sql::{placeholders, value_rows};
 use crate::{Dialect, Error, Result, Tx};
 
 /// A fact to append, its JSON exactly as it will be hashed.
@@ -56,10 +56,7 @@ pub async fn append_fact(tx: &mut Tx, fact: &Fact, member: Option<MemberId>, ref
 pub async fn append_facts(tx: &mut Tx, facts: &[(Fact, Option<MemberId>, Option<Uuid>)]) -> Result<()> {
     const COLUMNS: usize = 6;
     for chunk in facts.chunks(500) {
-        let rows = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(tx.dialect(), 1 + i * COLUMNS, COLUMNS)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = value_rows(tx.dialect(), chunk.len(), COLUMNS);
         let sql = format!(
             "insert into evidence_entries (kind, message_id, member_id, ref_id, body, recorded_at) values {rows}"
         );
@@ -87,43 +84,34 @@ fn fresh_salt() -> Vec<u8> {
     salt.to_vec()
 }
 
-/// The salts of these members, made now for those who have none.
+/// The salts of these members, made now for those who have none. Most have one already
+/// (it is read on every acknowledgment and read), so they are looked up before anything
+/// is written.
 pub async fn salts_for(tx: &mut Tx, members: &[MemberId]) -> Result<HashMap<MemberId, [u8; 32]>> {
-    let mut out = HashMap::with_capacity(members.len());
-    for chunk in members.chunks(500) {
-        let rows = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(tx.dialect(), 1 + i * 2, 2)))
-            .collect::<Vec<_>>()
-            .join(", ");
+    let ids: Vec<Uuid> = members.iter().map(|m| m.as_uuid()).collect();
+    let mut found = salts(tx, &ids).await?;
+    let missing: Vec<Uuid> = ids.iter().filter(|id| !found.contains_key(id)).copied().collect();
+    for chunk in missing.chunks(500) {
+        let rows = value_rows(tx.dialect(), chunk.len(), 2);
         let sql = format!("insert into member_salts (member_id, salt) values {rows} on conflict do nothing");
         on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql));
-            for m in chunk {
-                q = q.bind(m.as_uuid()).bind(fresh_salt());
+            for id in chunk {
+                q = q.bind(*id).bind(fresh_salt());
             }
             q.execute(c).await.map(|_| ())
         })?;
-        let ids: Vec<Uuid> = chunk.iter().map(|m| m.as_uuid()).collect();
-        for (id, salt) in salts(tx, &ids).await? {
-            out.insert(MemberId::from_uuid(id), salt);
-        }
     }
-    Ok(out)
+    if !missing.is_empty() {
+        // Read back: a racing transaction's salt wins over ours.
+        found.extend(salts(tx, &missing).await?);
+    }
+    Ok(found.into_iter().map(|(id, salt)| (MemberId::from_uuid(id), salt)).collect())
 }
 
 /// The member's salt, made now if they have none.
 pub async fn member_salt(tx: &mut Tx, member: MemberId) -> Result<[u8; 32]> {
-    on_tx!(tx, |c| sqlx::query("insert into member_salts (member_id, salt) values ($1, $2) on conflict do nothing")
-        .bind(member.as_uuid())
-        .bind(fresh_salt())
-        .execute(c)
-        .await
-        .map(|_| ()))?;
-    let salt: Vec<u8> = on_tx!(tx, |c| sqlx::query_scalar("select salt from member_salts where member_id = $1")
-        .bind(member.as_uuid())
-        .fetch_one(c)
-        .await)?;
-    salt.try_into().map_err(|_| Error::corrupt("a member's salt is not 32 bytes"))
+    salts_for(tx, &[member]).await?.remove(&member).ok_or_else(|| Error::corrupt("a member's salt was not kept"))
 }
 
 /// The salts of these members who still have one (erased members have none).
@@ -224,10 +212,7 @@ pub async fn integrate(tx: &mut Tx, max: i64) -> Result<u64> {
 async fn place(tx: &mut Tx, first: u64, ids: &[i64]) -> Result<()> {
     let first = i64::try_from(first).map_err(Error::corrupt)?;
     for (n, chunk) in ids.chunks(1000).enumerate() {
-        let rows = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(tx.dialect(), 1 + i * 2, 2)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = value_rows(tx.dialect(), chunk.len(), 2);
         let sql = format!(
             "with v (id, position) as (values {rows}) \
              update evidence_entries set position = v.position from v where evidence_entries.id = v.id"
@@ -246,10 +231,7 @@ async fn place(tx: &mut Tx, first: u64, ids: &[i64]) -> Result<()> {
 
 async fn insert_nodes(tx: &mut Tx, nodes: &[(Node, Hash)]) -> Result<()> {
     for chunk in nodes.chunks(1000) {
-        let rows = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(tx.dialect(), 1 + i * 3, 3)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = value_rows(tx.dialect(), chunk.len(), 3);
         let sql = format!("insert into evidence_nodes (level, idx, hash) values {rows}");
         on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql));

@@ -86,10 +86,8 @@ pub async fn insert_many<M: Borrow<Member> + Sync>(tx: &mut Tx, members: &[M]) -
         return copy_members(t, members).await;
     }
     for chunk in members.chunks(INSERT_BATCH) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(tx.dialect(), i * COLUMN_COUNT + 1, COLUMN_COUNT)))
-            .collect();
-        let sql = format!("insert into members ({COLUMNS}) values {}", rows.join(", "));
+        let rows = crate::sql::value_rows(tx.dialect(), chunk.len(), COLUMN_COUNT);
+        let sql = format!("insert into members ({COLUMNS}) values {rows}");
         on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for m in chunk {

@@ -20,7 +20,6 @@ use tidings_core::{MemberId, MessageId, PartnerId, Roles, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::sql::placeholders;
 use crate::{Dialect, Error, Result, Tx};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -234,12 +233,10 @@ pub async fn add(tx: &mut Tx, deltas: &[(MessageId, Key, Counts)]) -> Result<()>
     let d = tx.dialect();
     // Well under the 32,766 parameters SQLite allows in a statement.
     for chunk in deltas.chunks(1000) {
-        let rows: Vec<String> =
-            (0..chunk.len()).map(|i| format!("({})", placeholders(d, i * COLUMNS + 1, COLUMNS))).collect();
+        let rows = crate::sql::value_rows(d, chunk.len(), COLUMNS);
         let sql = format!(
-            "insert into message_rollup_deltas (message_id, {KEY_COLUMNS}, {}) values {}",
+            "insert into message_rollup_deltas (message_id, {KEY_COLUMNS}, {}) values {rows}",
             value_columns(),
-            rows.join(", ")
         );
         on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql));

@@ -73,6 +73,12 @@ pub(crate) fn placeholders(dialect: Dialect, start: usize, count: usize) -> Stri
     }
 }
 
+/// `rows` parenthesised rows of `columns` placeholders each, for a multi-row `values`
+/// list: `(?, ?), (?, ?)` on SQLite, `($1, $2), ($3, $4)` on PostgreSQL.
+pub(crate) fn value_rows(dialect: Dialect, rows: usize, columns: usize) -> String {
+    (0..rows).map(|i| format!("({})", placeholders(dialect, i * columns + 1, columns))).collect::<Vec<_>>().join(", ")
+}
+
 pub(crate) fn bind_as<'q, DB, O>(
     mut query: QueryAs<'q, DB, O, DB::Arguments>,
     values: &[Value],
