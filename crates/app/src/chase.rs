@@ -21,7 +21,7 @@ use crate::{App, AppError, Caller};
 pub const CHANNEL_ORDER: [Channel; 4] = [Channel::Email, Channel::Slack, Channel::Sms, Channel::WebPush];
 
 /// The channels of `CHANNEL_ORDER` this instance can send, in order.
-fn reminder_channels(app: &App) -> Vec<Channel> {
+pub(crate) fn reminder_channels(app: &App) -> Vec<Channel> {
     CHANNEL_ORDER.into_iter().filter(|c| app.channels.provides(*c)).collect()
 }
 

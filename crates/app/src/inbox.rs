@@ -218,6 +218,8 @@ pub struct InboxMessage {
     pub rendered: Rendered,
     /// The evidence, once the member acknowledged.
     pub acknowledgment_record: Option<Acknowledgment>,
+    /// The latest correction, for a message corrected after it went out.
+    pub correction: Option<crate::corrections::CorrectionShown>,
 }
 
 /// Loads the member's copy and renders it; `NotFound` when it never reached them.
@@ -241,9 +243,10 @@ pub async fn view(app: &App, member: &Member, id: MessageId, origin: &Origin) ->
         append(&mut tx, id, member.id, EventKind::Viewed, now, origin).await?;
     }
     let record = store::acknowledgment(&mut tx, id, member.id).await?;
+    let correction = crate::corrections::shown(&mut tx, &message, member.id, rendered.locale.as_str()).await?;
     tx.commit().await?;
     let e = entry(&message, &recipient, rendered.title.clone(), rendered.summary.clone());
-    Ok(InboxMessage { entry: e, rendered, acknowledgment_record: record })
+    Ok(InboxMessage { entry: e, rendered, acknowledgment_record: record, correction })
 }
 
 /// Marks the message read (the first time counts).
@@ -295,6 +298,7 @@ pub async fn acknowledge(
     let now = app.clock.now();
     let record = Acknowledgment {
         message_id: id,
+        version: message.version,
         member_id: member.id,
         partner_id: member.profile.partner_id,
         roles: member.profile.roles,
@@ -308,7 +312,7 @@ pub async fn acknowledge(
     let recorded = store::acknowledge(&mut tx, &record).await?;
     crate::evidence::record::acknowledged(&mut tx, &record, &rendered, how).await?;
     if let (true, Some(partner)) = (recorded.partner_met, recorded.partner) {
-        crate::evidence::record::obligation_met(&mut tx, id, partner, now).await?;
+        crate::evidence::record::obligation_met(&mut tx, id, message.version, partner, now).await?;
     }
     append(&mut tx, id, member.id, EventKind::Acknowledged, now, origin).await?;
     report_acknowledgment(&mut tx, &message, member, &record, recorded.partner_met).await?;

@@ -12,6 +12,7 @@ pub mod chase;
 pub mod clock;
 pub mod compliance;
 pub mod consent;
+pub mod corrections;
 pub mod csv_cells;
 pub mod demo;
 mod dsn;

@@ -297,6 +297,7 @@ pub(crate) fn draft_copy(original: Message, caller: &Caller, now: Timestamp) -> 
     Message {
         id: MessageId::new(),
         state: MessageState::Draft,
+        version: 1,
         send_at: None,
         created_by: caller.name.clone(),
         created_at: now,

@@ -219,7 +219,7 @@ async fn a_changed_database_is_named_by_audit(app: App) {
         (
             format!("update messages set content = {}", text_replaced("Pull it.", "Keep it.")),
             format!("update messages set content = {}", text_replaced("Keep it.", "Pull it.")),
-            "text is not what the log says was released",
+            "as it stands is not what the log says was released",
         ),
         (
             format!("update consent_records set text_version = 'privacy-0' where member_id = {ana}"),

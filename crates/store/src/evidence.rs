@@ -24,19 +24,22 @@ pub struct NewEntry<'a> {
     pub member: Option<MemberId>,
     /// The row it records, where message and member do not name it (a consent record).
     pub reference: Option<Uuid>,
+    /// The message version it is about (an acknowledgment's, a correction's).
+    pub version: Option<u32>,
     pub body: &'a str,
     pub at: Timestamp,
 }
 
 pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> Result<()> {
     on_tx!(tx, |c| sqlx::query(
-        "insert into evidence_entries (kind, message_id, member_id, ref_id, body, recorded_at) \
-         values ($1, $2, $3, $4, $5, $6)"
+        "insert into evidence_entries (kind, message_id, member_id, ref_id, version, body, recorded_at) \
+         values ($1, $2, $3, $4, $5, $6, $7)"
     )
     .bind(e.kind)
     .bind(e.message.map(|m| m.as_uuid()))
     .bind(e.member.map(|m| m.as_uuid()))
     .bind(e.reference)
+    .bind(e.version.map(i64::from))
     .bind(e.body)
     .bind(e.at.as_millis())
     .execute(c)
@@ -48,17 +51,25 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> Result<()> {
 /// Appends `fact` as a leaf, in the caller's transaction.
 pub async fn append_fact(tx: &mut Tx, fact: &Fact, member: Option<MemberId>, reference: Option<Uuid>) -> Result<()> {
     let body = Leaf::new(fact.clone()).to_json();
-    let entry = NewEntry { kind: fact.kind(), message: fact.message(), member, reference, body: &body, at: fact.at() };
+    let entry = NewEntry {
+        kind: fact.kind(),
+        message: fact.message(),
+        member,
+        reference,
+        version: fact.version(),
+        body: &body,
+        at: fact.at(),
+    };
     append(tx, &entry).await
 }
 
 /// Appends many leaves in a few multi-row statements (an import's consent records).
 pub async fn append_facts(tx: &mut Tx, facts: &[(Fact, Option<MemberId>, Option<Uuid>)]) -> Result<()> {
-    const COLUMNS: usize = 6;
+    const COLUMNS: usize = 7;
     for chunk in facts.chunks(500) {
         let rows = value_rows(tx.dialect(), chunk.len(), COLUMNS);
         let sql = format!(
-            "insert into evidence_entries (kind, message_id, member_id, ref_id, body, recorded_at) values {rows}"
+            "insert into evidence_entries (kind, message_id, member_id, ref_id, version, body, recorded_at) values {rows}"
         );
         let bodies: Vec<String> = chunk.iter().map(|(f, _, _)| Leaf::new(f.clone()).to_json()).collect();
         on_tx!(tx, |c| {
@@ -69,6 +80,7 @@ pub async fn append_facts(tx: &mut Tx, facts: &[(Fact, Option<MemberId>, Option<
                     .bind(fact.message().map(|m| m.as_uuid()))
                     .bind(member.map(|m| m.as_uuid()))
                     .bind(*reference)
+                    .bind(fact.version().map(i64::from))
                     .bind(body.clone())
                     .bind(fact.at().as_millis());
             }
@@ -466,6 +478,9 @@ pub struct AuditRow {
     pub ref_id: Option<Uuid>,
     /// For an obligation met: the partner's quotas in scope still unmet.
     pub unmet_quotas: Option<i64>,
+    /// For an obligation met: the message's current version (a material correction
+    /// since asks again, so an earlier version's obligation met is history).
+    pub message_version: Option<i64>,
 }
 
 /// The whole log in tree order, `limit` entries after position `after`, each beside the
@@ -473,19 +488,26 @@ pub struct AuditRow {
 pub async fn audit_page(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<AuditRow>> {
     let rows: Vec<AuditRow> = on_tx!(tx, |c| sqlx::query_as(
         "select e.id, e.position, e.kind, e.message_id, e.member_id, e.body, s.salt, \
-         a.partner_id as ack_partner_id, a.roles as ack_roles, a.locale as ack_locale, \
-         a.statement as ack_statement, a.content_hash as ack_content_hash, a.acknowledged_at as ack_at, \
-         a.ip as ack_ip, a.user_agent as ack_user_agent, r.read_at, \
+         coalesce(a.partner_id, sa.partner_id) as ack_partner_id, coalesce(a.roles, sa.roles) as ack_roles, \
+         coalesce(a.locale, sa.locale) as ack_locale, coalesce(a.statement, sa.statement) as ack_statement, \
+         coalesce(a.content_hash, sa.content_hash) as ack_content_hash, \
+         coalesce(a.acknowledged_at, sa.acknowledged_at) as ack_at, \
+         case when a.member_id is not null then a.ip else sa.ip end as ack_ip, \
+         case when a.member_id is not null then a.user_agent else sa.user_agent end as ack_user_agent, r.read_at, \
          c.member_id as consent_member, c.purpose as consent_purpose, c.granted as consent_granted, \
          c.source as consent_source, c.lawful_basis as consent_basis, c.text_version as consent_text_version, \
          c.recorded_by as consent_recorded_by, c.recorded_at as consent_at, e.ref_id, \
          case when e.kind = 'obligation_met' then (select count(*) from obligation_progress o \
            where o.message_id = e.message_id and o.partner_id = e.ref_id and o.in_scope > 0 \
-           and o.met_at is null) end as unmet_quotas \
+           and o.met_at is null) end as unmet_quotas, \
+         case when e.kind = 'obligation_met' then (select m.version from messages m where m.id = e.message_id) \
+           end as message_version \
          from evidence_entries e \
          left join member_salts s on s.member_id = e.member_id \
          left join acknowledgments a on e.kind = 'acknowledged' and a.message_id = e.message_id \
-           and a.member_id = e.member_id \
+           and a.member_id = e.member_id and a.version = coalesce(e.version, 1) \
+         left join superseded_acknowledgments sa on e.kind = 'acknowledged' and sa.message_id = e.message_id \
+           and sa.member_id = e.member_id and sa.version = coalesce(e.version, 1) \
          left join recipients r on e.kind = 'read' and r.message_id = e.message_id and r.member_id = e.member_id \
          left join consent_records c on e.kind = 'consent' and c.id = e.ref_id \
          where e.position is not null and e.position > $1 order by e.position limit $2"
@@ -516,18 +538,38 @@ pub async fn consent_without_leaf(tx: &mut Tx, limit: i64) -> Result<(Vec<Uuid>,
 /// `limit`; an erased member's rows are passed over, as their leaves no longer name them),
 /// and how many were recorded before the log began.
 pub async fn acknowledgments_without_leaf(tx: &mut Tx, limit: i64) -> Result<(Vec<(Uuid, Uuid)>, i64)> {
-    let missing: Vec<(Uuid, Uuid)> = on_tx!(tx, |c| sqlx::query_as(
-        "select a.message_id, a.member_id from acknowledgments a where a.in_log = 1 and not exists ( \
-         select 1 from evidence_entries e where e.message_id = a.message_id and e.kind = 'acknowledged' \
-         and e.member_id = a.member_id) \
-         and exists (select 1 from members m where m.id = a.member_id) limit $1"
+    let mut missing: Vec<(Uuid, Uuid)> = Vec::new();
+    for table in ["acknowledgments", "superseded_acknowledgments"] {
+        let sql = format!(
+            "select a.message_id, a.member_id from {table} a where a.in_log = 1 and not exists ( \
+             select 1 from evidence_entries e where e.message_id = a.message_id and e.kind = 'acknowledged' \
+             and e.member_id = a.member_id and coalesce(e.version, 1) = a.version) \
+             and exists (select 1 from members m where m.id = a.member_id) limit $1"
+        );
+        let rows: Vec<(Uuid, Uuid)> =
+            on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(limit).fetch_all(c).await)?;
+        missing.extend(rows);
+    }
+    let before: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+        "select (select count(*) from acknowledgments where in_log = 0) \
+         + (select count(*) from superseded_acknowledgments where in_log = 0)"
+    )
+    .fetch_one(c)
+    .await)?;
+    Ok((missing, before))
+}
+
+/// Corrections (versions after the first) with no leaf in the log, at most `limit`.
+pub async fn corrections_without_leaf(tx: &mut Tx, limit: i64) -> Result<Vec<(Uuid, i64)>> {
+    let rows: Vec<(Uuid, i64)> = on_tx!(tx, |c| sqlx::query_as(
+        "select v.message_id, v.version from message_versions v where v.kind <> 'original' and not exists ( \
+         select 1 from evidence_entries e where e.message_id = v.message_id and e.kind = 'corrected' \
+         and e.version = v.version) limit $1"
     )
     .bind(limit)
     .fetch_all(c)
     .await)?;
-    let before: i64 =
-        on_tx!(tx, |c| sqlx::query_scalar("select count(*) from acknowledgments where in_log = 0").fetch_one(c).await)?;
-    Ok((missing, before))
+    Ok(rows)
 }
 
 /// Every kept text, `limit` at a time after `after` (a content hash).
@@ -543,27 +585,32 @@ pub async fn texts_page(tx: &mut Tx, after: &str, limit: i64) -> Result<Vec<(Str
 }
 
 /// Where each of these members' acknowledgments of `message` came from (IP address, user
-/// agent), which the leaves hold only as commitments.
+/// agent), by member and version (a material correction sets the earlier ones aside),
+/// which the leaves hold only as commitments.
 pub async fn acknowledgment_origins(
     tx: &mut Tx,
     message: MessageId,
     members: &[Uuid],
-) -> Result<HashMap<Uuid, (Option<String>, Option<String>)>> {
+) -> Result<HashMap<(Uuid, u32), (Option<String>, Option<String>)>> {
     let mut out = HashMap::with_capacity(members.len());
     for chunk in members.chunks(500) {
-        let sql = format!(
-            "select member_id, ip, user_agent from acknowledgments where message_id = {} and member_id in ({})",
-            placeholders(tx.dialect(), 1, 1),
-            placeholders(tx.dialect(), 2, chunk.len())
-        );
-        let rows: Vec<(Uuid, Option<String>, Option<String>)> = on_tx!(tx, |c| {
-            let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid());
-            for id in chunk {
-                q = q.bind(*id);
+        for table in ["acknowledgments", "superseded_acknowledgments"] {
+            let sql = format!(
+                "select member_id, version, ip, user_agent from {table} where message_id = {} and member_id in ({})",
+                placeholders(tx.dialect(), 1, 1),
+                placeholders(tx.dialect(), 2, chunk.len())
+            );
+            let rows: Vec<(Uuid, i64, Option<String>, Option<String>)> = on_tx!(tx, |c| {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid());
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(c).await
+            })?;
+            for (id, version, ip, agent) in rows {
+                out.insert((id, u32::try_from(version).map_err(Error::corrupt)?), (ip, agent));
             }
-            q.fetch_all(c).await
-        })?;
-        out.extend(rows.into_iter().map(|(id, ip, agent)| (id, (ip, agent))));
+        }
     }
     Ok(out)
 }

@@ -169,6 +169,8 @@ fn parse_cursor(text: &str) -> Option<(i64, Uuid)> {
 #[cfg_attr(feature = "openapi", schema(as = AcknowledgmentRecord))]
 pub struct Acknowledgment {
     pub message_id: MessageId,
+    /// The message's version acknowledged: 1 as released, more after corrections.
+    pub version: u32,
     pub member_id: MemberId,
     pub partner_id: PartnerId,
     /// The member's roles when they acknowledged.
@@ -186,8 +188,9 @@ pub struct Acknowledgment {
 }
 
 #[derive(sqlx::FromRow)]
-struct AckRow {
+pub(crate) struct AckRow {
     message_id: Uuid,
+    version: i64,
     member_id: Uuid,
     partner_id: Uuid,
     roles: i64,
@@ -203,6 +206,7 @@ impl From<AckRow> for Acknowledgment {
     fn from(r: AckRow) -> Self {
         Self {
             message_id: MessageId::from_uuid(r.message_id),
+            version: u32::try_from(r.version).unwrap_or(u32::MAX),
             member_id: MemberId::from_uuid(r.member_id),
             partner_id: PartnerId::from_uuid(r.partner_id),
             roles: Roles::from_bits(r.roles),
@@ -234,22 +238,24 @@ pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<Recorded> {
     crate::obligations::lock_for_acknowledgment(tx, a.message_id).await?;
     let inserted = on_tx!(tx, |c| {
         sqlx::query(
-        "insert into acknowledgments (message_id, member_id, partner_id, roles, locale, statement, content_hash, \
-         acknowledged_at, ip, user_agent, in_log) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) on conflict do nothing"
-    )
-    .bind(a.message_id.as_uuid())
-    .bind(a.member_id.as_uuid())
-    .bind(a.partner_id.as_uuid())
-    .bind(a.roles.bits())
-    .bind(a.locale.clone())
-    .bind(a.statement.clone())
-    .bind(a.content_hash.clone())
-    .bind(a.acknowledged_at.as_millis())
-    .bind(a.ip.clone())
-    .bind(a.user_agent.clone())
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "insert into acknowledgments (message_id, member_id, partner_id, roles, locale, statement, content_hash, \
+         acknowledged_at, ip, user_agent, in_log, version) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) \
+         on conflict do nothing",
+        )
+        .bind(a.message_id.as_uuid())
+        .bind(a.member_id.as_uuid())
+        .bind(a.partner_id.as_uuid())
+        .bind(a.roles.bits())
+        .bind(a.locale.clone())
+        .bind(a.statement.clone())
+        .bind(a.content_hash.clone())
+        .bind(a.acknowledged_at.as_millis())
+        .bind(a.ip.clone())
+        .bind(a.user_agent.clone())
+        .bind(i64::from(a.version))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     if inserted == 0 {
         return Ok(Recorded { new: false, partner_met: false, partner: None });
@@ -287,7 +293,7 @@ pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<Recorded> {
     Ok(Recorded { new: true, partner_met, partner })
 }
 
-const ACK: &str = "select message_id, member_id, partner_id, roles, locale, statement, content_hash, acknowledged_at, \
+const ACK: &str = "select message_id, version, member_id, partner_id, roles, locale, statement, content_hash, acknowledged_at, \
     ip, user_agent from acknowledgments";
 
 pub async fn acknowledgment(tx: &mut Tx, message: MessageId, member: MemberId) -> Result<Option<Acknowledgment>> {

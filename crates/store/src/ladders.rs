@@ -195,6 +195,18 @@ pub async fn stop(tx: &mut Tx, message: MessageId) -> Result<()> {
     Ok(())
 }
 
+/// Sets a stopped ladder's next step due at `at` (a material correction asks everyone
+/// again, so it chases again).
+pub async fn resume(tx: &mut Tx, message: MessageId, at: Timestamp) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query("update message_ladders set next_due_at = $2 where message_id = $1")
+        .bind(message.as_uuid())
+        .bind(at.as_millis())
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
 /// A step that ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepRun {

@@ -14,6 +14,7 @@ pub mod audit;
 pub mod channel_setup;
 pub mod compliance;
 pub mod consent;
+pub mod corrections;
 pub mod deliveries;
 pub mod engagement;
 pub mod events;
@@ -43,6 +44,7 @@ pub mod suppressions;
 pub mod team;
 pub mod tokens;
 pub mod topics;
+pub mod versions;
 pub mod waivers;
 pub mod webhooks;
 

@@ -25,6 +25,7 @@ struct MessageRow {
     audience: Json<AudienceDraft>,
     channels: Option<Json<Vec<Channel>>>,
     acknowledgment: Option<Json<Acknowledgment>>,
+    version: i64,
     send_at: Option<i64>,
     time_zone: String,
     expires_at: Option<i64>,
@@ -33,7 +34,7 @@ struct MessageRow {
     updated_at: i64,
 }
 
-const SELECT: &str = "select id, topic_id, importance, state, content, audience, channels, acknowledgment, send_at, \
+const SELECT: &str = "select id, topic_id, importance, state, content, audience, channels, acknowledgment, version, send_at, \
     time_zone, expires_at, created_by, created_at, updated_at from messages";
 
 impl TryFrom<MessageRow> for Message {
@@ -48,6 +49,7 @@ impl TryFrom<MessageRow> for Message {
             audience: r.audience.0,
             channels: r.channels.map(|c| c.0),
             acknowledgment: r.acknowledgment.map(|a| a.0),
+            version: u32::try_from(r.version).map_err(Error::corrupt)?,
             send_at: r.send_at.map(Timestamp::from_millis),
             time_zone: TimeZone::parse(&r.time_zone).map_err(Error::corrupt)?,
             expires_at: r.expires_at.map(Timestamp::from_millis),

@@ -127,6 +127,7 @@ async fn run(
         let m = &people[c.order[i]];
         Acknowledgment {
             message_id: message,
+            version: 1,
             member_id: m.id,
             partner_id: m.profile.partner_id,
             roles: m.profile.roles,

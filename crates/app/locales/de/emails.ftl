@@ -6,6 +6,8 @@ email-reminder-subject = Erinnerung: { $title }
 email-reminder-intro = { $lead } bittet Sie, eine Pflichtlektüre zu lesen und zu bestätigen:
 
 chase-reminder-title = Erinnerung: { $title }
+chase-correction-title = Korrigiert: { $title }
+chase-correction-intro = Diese Nachricht wurde nach dem Versand korrigiert. Bitte lesen Sie sie erneut und bestätigen Sie den korrigierten Text.
 chase-lead-title = Noch offen bei { $partner }: { $title }
 chase-lead-intro = { $count } Ihrer Kolleginnen und Kollegen haben dies noch nicht bestätigt. Bitte sorgen Sie dafür:
 chase-state-reminded = per { $channel } erinnert

@@ -48,6 +48,14 @@ message-ack-button = Ich bestätige
 message-ack-due = Bitte bestätigen Sie bis { $date }.
 message-ack-done = Sie haben dies am { $date } bestätigt.
 message-acknowledged = Danke: Ihre Bestätigung ist gespeichert.
+message-corrected-title = Korrigiert am { $date }
+message-corrected-material = Diese Korrektur ändert, was Sie wissen oder tun sollen: Bitte lesen Sie die Nachricht erneut und bestätigen Sie sie.
+message-corrected-editorial = Diese Korrektur ändert nicht, was Sie tun sollen.
+message-corrected-changes = Was die Korrektur geändert hat
+message-corrected-earlier = Sie haben Version { $version } am { $date } bestätigt. Diese Bestätigung bleibt für den damals gezeigten Text erhalten.
+message-field-title = Titel
+message-field-summary = Zusammenfassung
+message-field-call-to-action = Link
 
 popup-label = Pflichtlektüre: wartet auf Ihre Bestätigung
 popup-read = Lesen und bestätigen

@@ -6,6 +6,8 @@ email-reminder-subject = Reminder: { $title }
 email-reminder-intro = { $lead } asks you to read and acknowledge a must-know message:
 
 chase-reminder-title = Reminder: { $title }
+chase-correction-title = Corrected: { $title }
+chase-correction-intro = This message was corrected after it went out. Please read it again and acknowledge the corrected text.
 chase-lead-title = Still outstanding at { $partner }: { $title }
 chase-lead-intro = { $count } of your colleagues have not acknowledged this yet. Please make sure they do:
 chase-state-reminded = reminded by { $channel }

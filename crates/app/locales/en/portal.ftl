@@ -48,6 +48,14 @@ message-ack-button = I confirm
 message-ack-due = Please confirm by { $date }.
 message-ack-done = You confirmed this on { $date }.
 message-acknowledged = Thank you: your acknowledgment is recorded.
+message-corrected-title = Corrected { $date }
+message-corrected-material = This correction changes what you are asked to know or do: please read the message again and confirm it.
+message-corrected-editorial = This correction does not change what you are asked to do.
+message-corrected-changes = What the correction changed
+message-corrected-earlier = You confirmed version { $version } on { $date }. That confirmation stays on record for the text you were shown then.
+message-field-title = Title
+message-field-summary = Summary
+message-field-call-to-action = Link
 
 popup-label = Must know: waiting for your acknowledgment
 popup-read = Read and acknowledge

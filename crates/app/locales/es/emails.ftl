@@ -6,6 +6,8 @@ email-reminder-subject = Recordatorio: { $title }
 email-reminder-intro = { $lead } le pide que lea y confirme un mensaje imprescindible:
 
 chase-reminder-title = Recordatorio: { $title }
+chase-correction-title = Corregido: { $title }
+chase-correction-intro = Este mensaje se corrigió después de enviarse. Léalo de nuevo y confirme el texto corregido.
 chase-lead-title = Pendiente en { $partner }: { $title }
 chase-lead-intro = { $count } de sus colegas aún no lo han confirmado. Asegúrese de que lo hagan:
 chase-state-reminded = recordado por { $channel }

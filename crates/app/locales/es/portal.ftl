@@ -48,6 +48,14 @@ message-ack-button = Confirmo
 message-ack-due = Confirme antes del { $date }.
 message-ack-done = Lo confirmó el { $date }.
 message-acknowledged = Gracias: su confirmación ha quedado registrada.
+message-corrected-title = Corregido el { $date }
+message-corrected-material = Esta corrección cambia lo que debe saber o hacer: lea el mensaje de nuevo y confírmelo.
+message-corrected-editorial = Esta corrección no cambia lo que debe hacer.
+message-corrected-changes = Qué cambió la corrección
+message-corrected-earlier = Confirmó la versión { $version } el { $date }. Esa confirmación queda registrada para el texto que se le mostró entonces.
+message-field-title = Título
+message-field-summary = Resumen
+message-field-call-to-action = Enlace
 
 popup-label = Imprescindible: pendiente de su confirmación
 popup-read = Leer y confirmar

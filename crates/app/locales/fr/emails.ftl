@@ -6,6 +6,8 @@ email-reminder-subject = Rappel : { $title }
 email-reminder-intro = { $lead } vous demande de lire et de confirmer un message à connaître absolument :
 
 chase-reminder-title = Rappel : { $title }
+chase-correction-title = Corrigé : { $title }
+chase-correction-intro = Ce message a été corrigé après son envoi. Merci de le relire et de confirmer le texte corrigé.
 chase-lead-title = En attente chez { $partner } : { $title }
 chase-lead-intro = { $count } de vos collègues n'ont pas encore confirmé. Veillez à ce qu'ils le fassent :
 chase-state-reminded = relancé par { $channel }

@@ -48,6 +48,14 @@ message-ack-button = Je confirme
 message-ack-due = Merci de confirmer avant le { $date }.
 message-ack-done = Vous l’avez confirmé le { $date }.
 message-acknowledged = Merci : votre confirmation est enregistrée.
+message-corrected-title = Corrigé le { $date }
+message-corrected-material = Cette correction change ce que vous devez savoir ou faire : merci de relire le message et de le confirmer.
+message-corrected-editorial = Cette correction ne change pas ce que vous devez faire.
+message-corrected-changes = Ce que la correction a changé
+message-corrected-earlier = Vous avez confirmé la version { $version } le { $date }. Cette confirmation reste enregistrée pour le texte qui vous était montré.
+message-field-title = Titre
+message-field-summary = Résumé
+message-field-call-to-action = Lien
 
 popup-label = À connaître absolument : en attente de votre confirmation
 popup-read = Lire et confirmer

@@ -1,6 +1,6 @@
 //! What `serve --demo` adds to the seeded directory so that a newcomer sees the product
 //! at work in its first minutes: most members opted in to email, a must-know recall
-//! released (some partners have acknowledged, most have not), a need-to-know product
+//! released and then corrected (some partners have acknowledged, most have not), a need-to-know product
 //! update released, and a draft to try test sends and scheduling on. Kept apart from
 //! [`super::seed`], whose plain directory the tests count on.
 
@@ -26,7 +26,8 @@ pub struct Story {
     pub draft: MessageId,
     /// Members opted in to email.
     pub opted_in: usize,
-    /// Recall recipients who had acknowledged before the demo started.
+    /// Recall recipients who have acknowledged its corrected text (others acknowledged
+    /// only the text as first released).
     pub acknowledged: usize,
     /// A recall recipient who has neither read nor acknowledged it: the portal the demo
     /// opens, with the recall's pop-up waiting.
@@ -55,6 +56,23 @@ fn recall_draft(due_at: &str) -> serde_json::Value {
             "due_at": due_at,
             "obligation": {"roles": {"support": 1, "operations": 1}}
         }
+    })
+}
+
+/// The recall's material correction: a second lot, and a longer look back.
+fn recall_correction() -> serde_json::Value {
+    let mut content = recall_draft("")["content"].clone();
+    let en = &mut content["variants"]["en"];
+    en["what_changed"] = serde_json::json!(
+        "Testing found that X-200 power units from lots 44 and 45 can overheat when run at full load for more than two hours."
+    );
+    en["what_to_do"] = serde_json::json!(
+        "1. Stop selling X-200 units from lots 44 and 45 today.\n2. Pull them from stock and quarantine them.\n3. Contact customers who bought them in the last 90 days."
+    );
+    serde_json::json!({
+        "kind": "material",
+        "note": "Lot 45 came off the same production run and is affected too; customers of the last 90 days need a call.",
+        "content": content
     })
 }
 
@@ -120,7 +138,6 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
 
     let recipients = recipients(app, &operator, recall).await?;
     let origin = Origin { ip: Some("192.0.2.10".into()), user_agent: Some("Tidings demo".into()) };
-    let mut acknowledged = 0;
     let mut portal_member = None;
     for (i, member) in recipients.iter().enumerate() {
         // About two in five acknowledge, one in five only reads, the rest have not looked.
@@ -136,7 +153,6 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
                     crate::evidence::record::AckContext::DEMO,
                 )
                 .await?;
-                acknowledged += 1;
             }
             1 => {
                 crate::inbox::read(app, member, recall, &origin).await?;
@@ -146,6 +162,17 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
         }
     }
     let portal_member = portal_member.ok_or(AppError::NotFound("a recall recipient for the demo portal"))?;
+    // Then lot 45 turned out to be affected too: a material correction asks everyone
+    // again; half of those who had acknowledged have confirmed the corrected text.
+    let correction = serde_json::from_value(recall_correction()).map_err(|e| AppError::Unexpected(e.into()))?;
+    crate::corrections::correct(app, &operator, recall, &correction).await?;
+    let mut acknowledged = 0;
+    for member in recipients.iter().step_by(5) {
+        let seen = crate::inbox::view(app, member, recall, &origin).await?;
+        let how = crate::evidence::record::AckContext::DEMO;
+        crate::inbox::acknowledge(app, member, recall, &seen.rendered.content_hash, &origin, how).await?;
+        acknowledged += 1;
+    }
     // The chase has begun: a lead named who answers for support, and the ladder's first
     // step ran (its reminders wait for each person's working hours).
     name_who_answers_for_support(app, &recipients).await?;

@@ -27,6 +27,7 @@ pub struct Audited {
     pub reads: u64,
     pub consent_changes: u64,
     pub obligations_met: u64,
+    pub corrections: u64,
     pub texts: u64,
     /// Entries appended but not yet placed in the tree (the sequencer places them within
     /// seconds).
@@ -110,8 +111,8 @@ pub async fn audit(app: &App, caller: &Caller) -> Result<Audited, AppError> {
             }
             out.leaves += 1;
             check_row(&mut out, row);
-            if row.kind == "released" {
-                check_release(&mut tx, &mut out, row).await?;
+            if row.kind == "released" || row.kind == "corrected" {
+                check_text(&mut tx, &mut out, row).await?;
             }
         }
         let wanted: Vec<Node> = computed.iter().map(|(n, _, _)| *n).collect();
@@ -140,6 +141,9 @@ pub async fn audit(app: &App, caller: &Caller) -> Result<Audited, AppError> {
     for (message, member) in missing {
         out.problem(format!("acknowledgment of message {message} by member {member} has no leaf in the log"));
     }
+    for (message, version) in store::corrections_without_leaf(&mut tx, LISTED as i64).await? {
+        out.problem(format!("version {version} of message {message} (a correction) has no leaf in the log"));
+    }
     let (missing, before_log) = store::consent_without_leaf(&mut tx, LISTED as i64).await?;
     out.consent_before_log = before_log;
     for record in missing {
@@ -163,26 +167,54 @@ pub async fn audit(app: &App, caller: &Caller) -> Result<Audited, AppError> {
     Ok(out)
 }
 
-/// Holds a release's leaf to the message: a released message cannot change, so its text
-/// in every language must still be word for word what the leaf says went out.
-async fn check_release(tx: &mut tidings_store::Tx, out: &mut Audited, row: &AuditRow) -> Result<(), AppError> {
-    let Ok(Leaf { fact: Fact::Released(r), .. }) = Leaf::parse(&row.body) else { return Ok(()) };
+/// Holds a release's or a correction's leaf to the text kept of that version: a message
+/// that went out changes only by corrections, each kept whole, so every version's text in
+/// every language must still be word for word what the log says; and the message's
+/// current text must be its latest version's.
+async fn check_text(tx: &mut tidings_store::Tx, out: &mut Audited, row: &AuditRow) -> Result<(), AppError> {
     let at = format!("entry {} (position {})", row.id, row.position.unwrap_or_default());
-    match tidings_store::messages::get(tx, r.message).await {
-        Ok(m) => {
-            let now: std::collections::BTreeMap<String, tidings_core::messages::Variant> =
-                m.content.variants.iter().map(|(l, v)| (l.to_string(), v.clone())).collect();
-            if now != r.variants {
-                out.problem(format!("{at}: message {}'s text is not what the log says was released", r.message));
-            }
-            if m.acknowledgment.as_ref().map(|a| &a.statement) != r.statement.as_ref() {
-                out.problem(format!("{at}: message {}'s statement is not what the log says was released", r.message));
-            }
+    let (message, version, variants, statement) = match Leaf::parse(&row.body) {
+        Ok(Leaf { fact: Fact::Released(r), .. }) => (r.message, 1, r.variants, r.statement),
+        Ok(Leaf { fact: Fact::Corrected(c), .. }) => {
+            out.corrections += 1;
+            (c.message, c.version, c.variants, c.statement)
         }
+        _ => return Ok(()),
+    };
+    let m = match tidings_store::messages::get(tx, message).await {
+        Ok(m) => m,
         Err(tidings_store::Error::NotFound) => {
-            out.problem(format!("{at}: message {} it records is gone", r.message));
+            out.problem(format!("{at}: message {message} it records is gone"));
+            return Ok(());
         }
         Err(e) => return Err(e.into()),
+    };
+    let named = |content: &tidings_core::messages::Content| -> std::collections::BTreeMap<String, _> {
+        content.variants.iter().map(|(l, v)| (l.to_string(), v.clone())).collect()
+    };
+    let kept = match tidings_store::versions::get(tx, message, version).await? {
+        Some(v) => Some((named(&v.content), v.acknowledgment.map(|a| a.statement))),
+        None if version == 1 && m.version == 1 => None,
+        None => {
+            out.problem(format!("{at}: version {version} of message {message} is not kept"));
+            return Ok(());
+        }
+    };
+    let current = (named(&m.content), m.acknowledgment.as_ref().map(|a| a.statement.clone()));
+    let what = if version == 1 { "released" } else { "its correction" };
+    let mut hold = |kept: &(std::collections::BTreeMap<String, _>, Option<String>), whose: &str| {
+        if kept.0 != variants {
+            out.problem(format!("{at}: the text of {whose} is not what the log says was {what}"));
+        }
+        if kept.1 != statement {
+            out.problem(format!("{at}: the statement of {whose} is not what the log says was {what}"));
+        }
+    };
+    if let Some(kept) = &kept {
+        hold(kept, &format!("version {version} of message {message}"));
+    }
+    if version == m.version {
+        hold(&current, &format!("message {message} as it stands"));
     }
     Ok(())
 }
@@ -266,11 +298,15 @@ fn check_row(out: &mut Audited, row: &AuditRow) {
         }
         // Held to the message by `check_release`.
         Fact::Released(_) => out.releases += 1,
+        // Held to the kept version by `check_text`.
+        Fact::Corrected(_) => {}
         Fact::ObligationMet(o) => {
             out.obligations_met += 1;
+            // A material correction since asked everyone again: this one is history.
+            let current = row.message_version.is_none_or(|v| v == i64::from(o.version));
             if row.ref_id != Some(o.partner.as_uuid()) {
                 out.problem(format!("{at}: its partner is not the one its leaf states"));
-            } else if row.unmet_quotas.unwrap_or(1) > 0 {
+            } else if current && row.unmet_quotas.unwrap_or(1) > 0 {
                 out.problem(format!("{at}: partner {} has quotas unmet that the log says were met", o.partner));
             }
         }

@@ -102,9 +102,10 @@ pub async fn export(
     dir: &Path,
 ) -> Result<Exported, AppError> {
     caller.require(Action::ReadDirectory, "export evidence")?;
-    let msg = {
+    let (msg, versions) = {
         let mut tx = app.db.read().await?;
-        tidings_store::messages::get(&mut tx, message).await.map_err(crate::error::not_found("message"))?
+        let msg = tidings_store::messages::get(&mut tx, message).await.map_err(crate::error::not_found("message"))?;
+        (msg, tidings_store::versions::list(&mut tx, message).await?)
     };
     if dir.exists() && std::fs::read_dir(dir).map_err(io)?.next().is_some() {
         return Err(AppError::invalid(
@@ -120,7 +121,7 @@ pub async fn export(
 
     let mut leaves_out = BufWriter::new(File::create(dir.join("leaves.jsonl")).map_err(io)?);
     let mut texts_out = BufWriter::new(File::create(dir.join("texts.jsonl")).map_err(io)?);
-    let mut report = Report::start(dir, &msg, partner, &checkpoint)?;
+    let mut report = Report::start(dir, &msg, &versions, partner, &checkpoint)?;
     let mut texts_seen: HashSet<String> = HashSet::new();
     let size = checkpoint.size;
     let (mut after, mut leaves) = (-1i64, 0u64);
@@ -141,10 +142,15 @@ pub async fn export(
         for (entry, spans) in page.iter().zip(&spans) {
             let proof: Vec<String> = hashes.by_ref().take(spans.len()).map(|h| STANDARD.encode(h)).collect();
             let parsed = Leaf::parse(&entry.body).map_err(io)?;
-            let acknowledged = matches!(parsed.fact, Fact::Acknowledged(_));
+            let acknowledged = match &parsed.fact {
+                Fact::Acknowledged(a) => Some(a.version),
+                _ => None,
+            };
             let person = entry.member_id.and_then(|id| people.get(&id)).map(|p| {
-                let (ip, user_agent) =
-                    if acknowledged { origins.get(&p.member_id).cloned().unwrap_or_default() } else { (None, None) };
+                let (ip, user_agent) = match acknowledged {
+                    Some(version) => origins.get(&(p.member_id, version)).cloned().unwrap_or_default(),
+                    None => (None, None),
+                };
                 Revealed {
                     member_id: p.member_id,
                     name: p.name.clone(),
@@ -202,6 +208,7 @@ impl Report {
     fn start(
         dir: &Path,
         msg: &tidings_core::messages::Message,
+        versions: &[tidings_store::versions::Version],
         partner: Option<PartnerId>,
         checkpoint: &store::StoredCheckpoint,
     ) -> Result<Self, AppError> {
@@ -217,7 +224,7 @@ impl Report {
              <p>Message <code>{id}</code>. Statement to confirm: \u{201c}{statement}\u{201d}.</p>\
              <p>Every row below is a leaf of the instance's evidence log, proven to be in the log's checkpoint of \
              {size} leaves (signed {signed}). Run <code>tidings evidence verify</code> on this directory to check \
-             every proof, signature and text hash; it needs no database.</p>\
+             every proof, signature and text hash; it needs no database.</p>{corrections}\
              <table><thead><tr><th>What</th><th>Who</th><th>Partner</th><th>Roles</th>\
              <th>When</th><th>Details</th><th>Text</th></tr></thead><tbody>",
             title = escape(msg.title()),
@@ -225,6 +232,7 @@ impl Report {
             statement = escape(statement),
             size = checkpoint.size,
             signed = checkpoint.signed_at,
+            corrections = corrections(versions),
         )
         .map_err(io)?;
         Ok(Self { out })
@@ -239,7 +247,7 @@ impl Report {
             Fact::Acknowledged(a) => (
                 "acknowledged",
                 a.roles.to_string(),
-                format!("{:?}, {:?}", a.surface, a.authentication),
+                format!("version {}; {:?}, {:?}", a.version, a.surface, a.authentication),
                 a.content_hash[..a.content_hash.len().min(16)].to_owned(),
             ),
             Fact::Read(_) => ("read", String::new(), String::new(), String::new()),
@@ -253,6 +261,12 @@ impl Report {
                 ("obligation met", String::new(), format!("partner {}", o.partner), String::new())
             }
             Fact::Consent(c) => ("consent", String::new(), c.purpose.clone(), String::new()),
+            Fact::Corrected(c) => (
+                "corrected",
+                String::new(),
+                format!("version {} ({}) by {}: {}", c.version, c.correction, c.by, c.note),
+                String::new(),
+            ),
         };
         let (who, partner) = match (leaf.fact.member(), person) {
             (None, _) => (String::new(), String::new()),
@@ -274,6 +288,33 @@ impl Report {
         writeln!(self.out, "</tbody></table><p>{leaves} leaves.</p></html>").map_err(io)?;
         self.out.flush().map_err(io)
     }
+}
+
+/// The message's versions, when it was corrected: each acknowledgment below names the
+/// version it confirmed.
+fn corrections(versions: &[tidings_store::versions::Version]) -> String {
+    if versions.len() < 2 {
+        return String::new();
+    }
+    let rows: String = versions
+        .iter()
+        .map(|v| {
+            let kind = v.correction.map_or("as released", |k| k.as_str());
+            format!(
+                "<tr><td>{}</td><td>{kind}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                v.version,
+                v.created_at,
+                escape(&v.created_by),
+                escape(&v.note)
+            )
+        })
+        .collect();
+    format!(
+        "<h2>Versions</h2><p>The text was corrected after it went out. A material correction asked everyone to \
+         acknowledge again; earlier acknowledgments stay bound to the text they confirmed.</p>\
+         <table><thead><tr><th>Version</th><th>Kind</th><th>When</th><th>By</th><th>Why</th></tr></thead>\
+         <tbody>{rows}</tbody></table><h2>Leaves</h2>"
+    )
 }
 
 /// What `verify` found.

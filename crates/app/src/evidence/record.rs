@@ -48,6 +48,7 @@ pub(crate) async fn acknowledged(
     store::keep_text(tx, &rendered.content_hash, &json).await?;
     let fact = Fact::Acknowledged(Acknowledged {
         message: record.message_id,
+        version: record.version,
         content_hash: record.content_hash.clone(),
         locale: record.locale.clone(),
         statement: record.statement.clone(),
@@ -86,10 +87,11 @@ pub(crate) async fn read(
 pub(crate) async fn obligation_met(
     tx: &mut Tx,
     message: MessageId,
+    version: u32,
     partner: PartnerId,
     at: Timestamp,
 ) -> Result<(), AppError> {
-    let fact = Fact::ObligationMet(ObligationMet { message, partner, at });
+    let fact = Fact::ObligationMet(ObligationMet { message, version, partner, at });
     store::append_fact(tx, &fact, None, Some(partner.as_uuid())).await?;
     Ok(())
 }
@@ -104,6 +106,29 @@ pub(crate) async fn released(tx: &mut Tx, message: MessageId, at: Timestamp) -> 
         due_at: m.acknowledgment.as_ref().and_then(|a| a.due_at),
         variants: m.content.variants.iter().map(|(locale, v)| (locale.to_string(), v.clone())).collect(),
         at,
+    });
+    store::append_fact(tx, &fact, None, None).await?;
+    Ok(())
+}
+
+/// The leaf of a correction: the new version, why, and its text word for word.
+pub(crate) async fn corrected(
+    tx: &mut Tx,
+    message: MessageId,
+    version: &tidings_store::versions::Version,
+) -> Result<(), AppError> {
+    let Some(correction) = version.correction else {
+        return Err(AppError::Unexpected(anyhow::anyhow!("the version as released is no correction")));
+    };
+    let fact = Fact::Corrected(facts::Corrected {
+        message,
+        version: version.version,
+        correction,
+        note: version.note.clone(),
+        by: version.created_by.clone(),
+        statement: version.acknowledgment.as_ref().map(|a| a.statement.clone()),
+        variants: version.content.variants.iter().map(|(locale, v)| (locale.to_string(), v.clone())).collect(),
+        at: version.created_at,
     });
     store::append_fact(tx, &fact, None, None).await?;
     Ok(())

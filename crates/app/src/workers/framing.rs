@@ -16,6 +16,7 @@ pub(super) enum Framing {
     Release,
     Reminder,
     LeadNotice,
+    Correction,
 }
 
 impl Framing {
@@ -23,6 +24,7 @@ impl Framing {
         match purpose {
             Purpose::Reminder(_) => Self::Reminder,
             Purpose::Escalation(_) => Self::LeadNotice,
+            Purpose::Correction(_) => Self::Correction,
             Purpose::Initial | Purpose::Sequence(_) => Self::Release,
         }
     }
@@ -47,6 +49,11 @@ pub(super) fn frame(rendered: &mut Rendered, wording: Wording<'_>, partner: &str
     match wording.framing {
         Framing::Release => {}
         Framing::Reminder => rendered.title = tr.text_with("chase-reminder-title", "title", &rendered.title),
+        Framing::Correction => {
+            rendered.title = tr.text_with("chase-correction-title", "title", &rendered.title);
+            let intro = tr.text("chase-correction-intro");
+            rendered.what_changed = format!("<p><strong>{}</strong></p>{}", escape(&intro), rendered.what_changed);
+        }
         Framing::LeadNotice => {
             let title = std::mem::take(&mut rendered.title);
             rendered.title = tr.text_with_all("chase-lead-title", &[("partner", partner.to_owned()), ("title", title)]);

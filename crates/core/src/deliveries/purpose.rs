@@ -18,6 +18,8 @@ pub enum Purpose {
     Escalation(u16),
     /// The n-th step of a lifecycle sequence (from 1).
     Sequence(u16),
+    /// The notice that the message was corrected materially, as version n.
+    Correction(u16),
 }
 
 impl Purpose {
@@ -35,12 +37,13 @@ impl fmt::Display for Purpose {
             Self::Reminder(n) => write!(f, "reminder-{n}"),
             Self::Escalation(n) => write!(f, "escalation-{n}"),
             Self::Sequence(n) => write!(f, "sequence-{n}"),
+            Self::Correction(n) => write!(f, "correction-{n}"),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a delivery purpose (initial, reminder-N, escalation-N or sequence-N, N from 1)")]
+#[error("'{0}' is not a delivery purpose (initial, reminder-N, escalation-N, sequence-N or correction-N, N from 1)")]
 pub struct PurposeError(String);
 
 impl FromStr for Purpose {
@@ -61,6 +64,7 @@ impl FromStr for Purpose {
             "reminder" => Ok(Self::Reminder(n)),
             "escalation" => Ok(Self::Escalation(n)),
             "sequence" => Ok(Self::Sequence(n)),
+            "correction" => Ok(Self::Correction(n)),
             _ => Err(bad()),
         }
     }

@@ -94,6 +94,10 @@ pub enum Surface {
 #[serde(deny_unknown_fields)]
 pub struct Acknowledged {
     pub message: MessageId,
+    /// The message's version acknowledged (1 as released; leaves from before corrections
+    /// existed hold none and mean 1).
+    #[serde(default = "first_version")]
+    pub version: u32,
     /// SHA-256 of the exact rendered text the member was shown (its language and
     /// personalization), which the evidence pack carries.
     pub content_hash: String,
@@ -109,6 +113,10 @@ pub struct Acknowledged {
     pub at: Timestamp,
     /// A commitment to the IP address and user agent (`origin_commitment`).
     pub origin: String,
+}
+
+fn first_version() -> u32 {
+    1
 }
 
 /// A member opened a message to read it (in the portal, the widget or the API).
@@ -144,6 +152,9 @@ pub struct ConsentChanged {
 #[serde(deny_unknown_fields)]
 pub struct ObligationMet {
     pub message: MessageId,
+    /// The version whose acknowledgments met it (a material correction asks again).
+    #[serde(default = "first_version")]
+    pub version: u32,
     pub partner: crate::PartnerId,
     pub at: Timestamp,
 }
@@ -163,6 +174,23 @@ pub struct Released {
     pub at: Timestamp,
 }
 
+/// A released message's text corrected, as a new version: why, whether everyone must
+/// acknowledge again, and the new text word for word in every language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Corrected {
+    pub message: MessageId,
+    pub version: u32,
+    /// `material` (everyone acknowledges again) or `editorial`.
+    pub correction: crate::messages::CorrectionKind,
+    pub note: String,
+    /// The staff member who corrected it.
+    pub by: String,
+    pub statement: Option<String>,
+    pub variants: std::collections::BTreeMap<String, crate::messages::Variant>,
+    pub at: Timestamp,
+}
+
 /// A fact the log records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -172,6 +200,7 @@ pub enum Fact {
     Read(Read),
     Consent(ConsentChanged),
     ObligationMet(ObligationMet),
+    Corrected(Corrected),
 }
 
 impl Fact {
@@ -182,6 +211,7 @@ impl Fact {
             Self::Read(_) => "read",
             Self::Consent(_) => "consent",
             Self::ObligationMet(_) => "obligation_met",
+            Self::Corrected(_) => "corrected",
         }
     }
 
@@ -191,7 +221,18 @@ impl Fact {
             Self::Acknowledged(a) => Some(a.message),
             Self::Read(r) => Some(r.message),
             Self::ObligationMet(o) => Some(o.message),
+            Self::Corrected(c) => Some(c.message),
             Self::Consent(_) => None,
+        }
+    }
+
+    /// The message version the fact is about, where it names one.
+    pub fn version(&self) -> Option<u32> {
+        match self {
+            Self::Acknowledged(a) => Some(a.version),
+            Self::Corrected(c) => Some(c.version),
+            Self::ObligationMet(o) => Some(o.version),
+            _ => None,
         }
     }
 
@@ -201,7 +242,7 @@ impl Fact {
             Self::Acknowledged(a) => Some(&a.member),
             Self::Read(r) => Some(&r.member),
             Self::Consent(c) => Some(&c.member),
-            Self::ObligationMet(_) | Self::Released(_) => None,
+            Self::ObligationMet(_) | Self::Released(_) | Self::Corrected(_) => None,
         }
     }
 
@@ -212,6 +253,7 @@ impl Fact {
             Self::Read(r) => r.at,
             Self::Consent(c) => c.at,
             Self::ObligationMet(o) => o.at,
+            Self::Corrected(c) => c.at,
         }
     }
 }
@@ -298,6 +340,7 @@ mod tests {
     fn a_leaf_reads_back_as_written_and_names_its_kind() -> Result<(), serde_json::Error> {
         let leaf = Leaf::new(Fact::Acknowledged(Acknowledged {
             message: MessageId::new(),
+            version: 2,
             content_hash: "ab".repeat(32),
             locale: "en".into(),
             statement: "We have pulled the stock".into(),
@@ -313,6 +356,13 @@ mod tests {
         assert!(json.starts_with(r#"{"v":1,"kind":"acknowledged","message":""#), "{json}");
         assert!(json.contains(r#""at":"2025-12-06T05:46:40.123Z""#), "{json}");
         assert_eq!(Leaf::parse(&json)?, leaf);
+        Ok(())
+    }
+
+    #[test]
+    fn an_acknowledgment_leaf_from_before_corrections_is_of_version_1() -> Result<(), serde_json::Error> {
+        let json = r#"{"v":1,"kind":"acknowledged","message":"0193a000-0000-7000-8000-000000000000","content_hash":"ab","locale":"en","statement":"s","member":"m","partner":"p","roles":[],"authentication":"portal_session","surface":"message_page","at":"2026-12-07T09:14:02.117Z","origin":"o"}"#;
+        assert_eq!(Leaf::parse(json)?.fact.version(), Some(1));
         Ok(())
     }
 

@@ -23,6 +23,9 @@ pub struct Message {
     /// The author's choice of channels; `None` means the defaults for the importance.
     pub channels: Option<Vec<Channel>>,
     pub acknowledgment: Option<Acknowledgment>,
+    /// 1 as released; each correction of the released text adds one.
+    #[serde(default = "first_version")]
+    pub version: u32,
     /// When a scheduled message is released.
     pub send_at: Option<Timestamp>,
     /// The author's time zone: a send time or due date given without an offset is read in
@@ -34,6 +37,10 @@ pub struct Message {
     pub created_by: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+fn first_version() -> u32 {
+    1
 }
 
 impl Message {
@@ -106,6 +113,7 @@ impl MessageDraft {
             audience: AudienceDraft::default(),
             channels: None,
             acknowledgment: None,
+            version: 1,
             send_at: None,
             time_zone: TimeZone::utc(),
             expires_at: None,

@@ -2,6 +2,8 @@
 //! life. Rendering, personalization and delivery build on these types.
 
 mod content;
+mod correction;
+pub mod diff;
 mod importance;
 mod lifecycle;
 mod message;
@@ -9,6 +11,7 @@ mod render;
 
 pub use content::absolute_web_url;
 pub use content::{Acknowledgment, CallToAction, Content, ContentDraft, Variant, VariantDraft};
+pub use correction::{Correction, CorrectionDraft, CorrectionKind};
 pub use importance::Importance;
 pub use lifecycle::{MessageError, MessageState};
 pub use message::{AcknowledgmentDraft, Message, MessageDraft};

@@ -406,7 +406,8 @@ fn chase_send(row: ChaseRow) -> Result<ChaseSend> {
 
 const CHASE_COLUMNS: &str = "d.message_id, d.member_id, case when m.name = '' then m.email else m.name end, \
     d.purpose, d.channel, d.status, d.due_at, d.updated_at, d.error";
-const CHASE_PURPOSES: &str = "(d.purpose like 'reminder-%' or d.purpose like 'escalation-%')";
+const CHASE_PURPOSES: &str =
+    "(d.purpose like 'reminder-%' or d.purpose like 'escalation-%' or d.purpose like 'correction-%')";
 
 /// The reminders and escalations of `message` to the partner's people, in the order they
 /// were last moved, at most `limit` (read from the partner's members, so a message to a

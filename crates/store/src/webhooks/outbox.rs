@@ -106,14 +106,17 @@ pub async fn claim(tx: &mut Tx, now: Timestamp, lease_until: Timestamp, limit: u
     let sql = format!(
         "update webhook_deliveries set status = 'sending', attempts = attempts + 1, due_at = $1, updated_at = $2 \
          where id in (select d.id from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id \
-         where d.due_at <= $2 and e.enabled order by d.due_at limit {limit} {lock}) \
+         where d.due_at <= $2 and e.enabled order by d.due_at, d.id limit {limit} {lock}) \
          returning id, endpoint_id, payload, attempts"
     );
-    let rows: Vec<ClaimedRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
+    let mut rows: Vec<ClaimedRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
         .bind(lease_until.as_millis())
         .bind(now.as_millis())
         .fetch_all(c)
         .await)?;
+    // RETURNING keeps no order: oldest first (ids are time-ordered), so they start in the
+    // order the events happened.
+    rows.sort_by_key(|r| r.id);
     let mut claimed = Vec::with_capacity(rows.len());
     for r in rows {
         let endpoint = WebhookId::from_uuid(r.endpoint_id);

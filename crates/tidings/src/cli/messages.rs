@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use serde::Serialize;
 use tidings_app::events::EventQuery;
-use tidings_app::{App, Caller, events, inbox, members, messages, release, topics};
+use tidings_app::{App, Caller, corrections, events, inbox, members, messages, release, topics};
 use tidings_core::MessageId;
 use tidings_core::deliveries::EventKind;
-use tidings_core::messages::{MessageDraft, MessageState};
+use tidings_core::messages::{CorrectionDraft, MessageDraft, MessageState};
 use tidings_store::messages::MessageFilter;
 
 use super::fail;
@@ -96,6 +96,22 @@ pub enum MessageCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Correct a message that went out, from a JSON file shaped like the API's
+    /// `POST /messages/{id}/corrections` body (kind, note, content, statement).
+    Correct {
+        id: MessageId,
+        /// The JSON file ('-' for standard input).
+        #[arg(long)]
+        file: PathBuf,
+        /// material (everyone acknowledges again) or editorial, instead of `kind` in the file.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Why the text changed, instead of `note` in the file.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Every version of a corrected message, with what changed, as JSON.
+    Versions { id: MessageId },
     /// Build the message's report counts again from its copies and deliveries (after
     /// restoring a backup or changing rows by hand).
     Recount { id: MessageId },
@@ -113,7 +129,7 @@ fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_draft(file: &PathBuf) -> anyhow::Result<MessageDraft> {
+fn read_draft<T: serde::de::DeserializeOwned>(file: &PathBuf) -> anyhow::Result<T> {
     let text = if file.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())?
     } else {
@@ -126,7 +142,7 @@ pub async fn run(app: &App, command: MessageCommand) -> anyhow::Result<ExitCode>
     let caller = Caller::operator();
     match command {
         MessageCommand::Create { file, topic } => {
-            let mut draft = read_draft(&file)?;
+            let mut draft: MessageDraft = read_draft(&file)?;
             if let Some(key) = topic {
                 draft.topic_id = Some(topics::get_by_key(app, &caller, &key).await.map_err(fail)?.id);
             }
@@ -151,6 +167,20 @@ pub async fn run(app: &App, command: MessageCommand) -> anyhow::Result<ExitCode>
                 }
             }
         }
+        MessageCommand::Correct { id, file, kind, note } => {
+            let mut draft: CorrectionDraft = read_draft(&file)?;
+            draft.kind = kind.or(draft.kind);
+            draft.note = note.or(draft.note);
+            let done = corrections::correct(app, &caller, id, &draft).await.map_err(fail)?;
+            println!(
+                "version {} ({}): {} acknowledgments set aside, {} notices queued",
+                done.version.version,
+                done.version.correction.map_or("", |k| k.as_str()),
+                done.acknowledgments_set_aside,
+                done.notices_queued
+            );
+        }
+        MessageCommand::Versions { id } => print_json(&corrections::versions(app, &caller, id).await.map_err(fail)?)?,
         MessageCommand::Show { id } => print_json(&messages::get(app, &caller, id).await.map_err(fail)?)?,
         MessageCommand::Preview { id, member } => {
             print_json(&messages::preview(app, &caller, id, &member).await.map_err(fail)?)?

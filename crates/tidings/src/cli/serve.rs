@@ -43,8 +43,9 @@ pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) 
         }
         if let Some(story) = &story {
             println!(
-                "Demo messages: a must-know recall ({} of its recipients have acknowledged), a product update, \
-                 and a draft to try test sends on; {} members opted in to email.",
+                "Demo messages: a must-know recall, corrected once ({} of its recipients have acknowledged \
+                 the corrected text), a product update, and a draft to try test sends on; {} members opted in \
+                 to email.",
                 story.acknowledged, story.opted_in
             );
         }

@@ -285,14 +285,8 @@ impl ComposeForm {
         errors.finish(|| Some(draft))
     }
 
-    pub fn draft(&self) -> Result<MessageDraft, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let topic_id = if self.topic_id.is_empty() {
-            errors.add("topic_id", "choose a topic");
-            None
-        } else {
-            errors.check("topic_id", self.topic_id.parse::<TopicId>().map_err(|_| "no such topic"))
-        };
+    /// The text, every language, as the form has it.
+    pub fn content(&self) -> ContentDraft {
         let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         let variants = self
             .variants
@@ -315,6 +309,18 @@ impl ComposeForm {
                 (v.locale.clone(), draft)
             })
             .collect();
+        ContentDraft { default_locale: text(&self.default_locale), variants }
+    }
+
+    pub fn draft(&self) -> Result<MessageDraft, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let topic_id = if self.topic_id.is_empty() {
+            errors.add("topic_id", "choose a topic");
+            None
+        } else {
+            errors.check("topic_id", self.topic_id.parse::<TopicId>().map_err(|_| "no such topic"))
+        };
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         let audience = match self.audience() {
             Ok(a) => Some(a),
             Err(e) => {
@@ -355,7 +361,7 @@ impl ComposeForm {
                 topic_id,
                 topic: None,
                 importance: Some(self.importance.clone()),
-                content: Some(ContentDraft { default_locale: text(&self.default_locale), variants }),
+                content: Some(self.content()),
                 audience,
                 // An empty list asks for the importance's defaults.
                 channels: Some(self.channels.clone()),

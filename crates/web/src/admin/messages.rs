@@ -273,6 +273,10 @@ struct MessagePage {
     /// Where the scheduled send falls on recipients' clocks, for the zones (most members
     /// first) that differ from the message's: the zone, the local time, how many members.
     recipients_local: Vec<(String, String, i64)>,
+    /// Every version, once the message was corrected.
+    versions: Vec<tidings_app::corrections::VersionWithChanges>,
+    /// It went out: its text can be corrected.
+    correctable: bool,
 }
 
 /// The scheduled send on the clocks of the audience's largest time zones other than the
@@ -330,7 +334,10 @@ async fn message_page(app: &App, console: &Console, id: MessageId, query: ShowQu
     };
     let approval = tidings_app::approvals::status(app, caller, id).await?;
     let released_at = messages::released_at(app, caller, id).await?;
+    let versions = super::corrections::versions(app, console, id).await?;
     Ok(MessagePage {
+        versions,
+        correctable: matches!(message.state, MessageState::Sending | MessageState::Sent),
         by_email: message.effective_channels().contains(&tidings_core::consent::Channel::Email),
         recipients_local: recipients_local(&message, &audience),
         zones: tidings_core::TimeZone::known(),

@@ -8,6 +8,7 @@ mod audit;
 mod charts;
 mod compliance;
 pub(crate) mod console;
+mod corrections;
 mod directory;
 pub(crate) mod download;
 mod engagement;
@@ -68,6 +69,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/messages/{id}/test-email", post(messages::test_email))
         .route("/messages/{id}/copy", post(messages::copy))
         .route("/messages/{id}/approve", post(messages::approve))
+        .route("/messages/{id}/correct", get(corrections::show).post(corrections::submit))
         .route("/settings", get(settings::show).post(settings::save))
         .route("/segments", get(segments::list).post(segments::create))
         .route("/segments/new", get(segments::new))

@@ -172,6 +172,7 @@ pub fn purpose_label(purpose: impl Value<tidings_core::deliveries::Purpose>) -> 
     match purpose.value() {
         Purpose::Reminder(n) => format!("Reminder {n}"),
         Purpose::Escalation(n) => format!("Escalation {n}"),
+        Purpose::Correction(n) => format!("Correction {n}"),
         other => other.to_string(),
     }
 }

@@ -8,6 +8,7 @@ mod audit;
 mod channel_setup;
 mod compliance;
 mod consent;
+mod corrections;
 mod evidence;
 mod groups;
 mod imports;
@@ -111,6 +112,8 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(messages::unschedule))
         .routes(routes!(messages::cancel))
         .routes(routes!(messages::copy))
+        .routes(routes!(corrections::correct))
+        .routes(routes!(corrections::versions))
         .routes(routes!(approvals::status, approvals::approve))
         .routes(routes!(approvals::policy, approvals::set_policy))
         .routes(routes!(messages::preview))

@@ -3,7 +3,7 @@
 
 use tidings_app::approvals::ApprovalPolicy;
 use tidings_app::consent::{ConsentInput, PreferencesPatch};
-use tidings_core::messages::MessageDraft;
+use tidings_core::messages::{CorrectionDraft, MessageDraft};
 use tidings_core::{Action, KeyedDraft, MemberDraft, PartnerDraft, TopicDraft};
 
 use crate::extract::Requires;
@@ -11,6 +11,11 @@ use crate::extract::Requires;
 impl Requires for MessageDraft {
     const ACTION: Action = Action::Compose;
     const DOING: &'static str = "compose messages";
+}
+
+impl Requires for CorrectionDraft {
+    const ACTION: Action = Action::Compose;
+    const DOING: &'static str = "correct messages";
 }
 
 impl Requires for super::messages::ScheduleRequest {

@@ -9,9 +9,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use tidings_app::App;
+use tidings_app::corrections::CorrectionShown;
 use tidings_app::inbox::{self, InboxMessage};
 use tidings_core::MessageId;
-use tidings_core::messages::CallToAction;
+use tidings_core::messages::diff::Change;
+use tidings_core::messages::{CallToAction, CorrectionKind};
 
 use super::inbox::importance_label;
 use super::page::{Frame, OrPage, PortalResult, render};
@@ -33,6 +35,78 @@ struct Shown {
     content_hash: String,
 }
 
+/// A word diff's run as the page marks it up.
+struct RunShown {
+    removed: bool,
+    added: bool,
+    text: String,
+}
+
+struct FieldShown {
+    label: String,
+    runs: Vec<RunShown>,
+}
+
+struct CorrectionPart {
+    title: String,
+    note: String,
+    what_it_means: String,
+    earlier: Vec<String>,
+    changes: Vec<FieldShown>,
+}
+
+impl CorrectionPart {
+    fn new(tr: &tidings_app::i18n::Tr, zone: &tidings_core::TimeZone, c: CorrectionShown) -> Self {
+        let what_it_means = match c.correction {
+            CorrectionKind::Material => tr.text("message-corrected-material"),
+            CorrectionKind::Editorial => tr.text("message-corrected-editorial"),
+        };
+        let earlier = c
+            .earlier_acknowledgments
+            .iter()
+            .map(|a| {
+                let values = [("version", a.version.to_string()), ("date", a.acknowledged_at.local(zone))];
+                tr.text_with_all("message-corrected-earlier", &values)
+            })
+            .collect();
+        let changes = c
+            .changes
+            .into_iter()
+            .map(|f| FieldShown {
+                label: tr.text(field_label(&f.field)),
+                runs: f
+                    .runs
+                    .into_iter()
+                    .map(|r| RunShown {
+                        removed: r.change == Change::Removed,
+                        added: r.change == Change::Added,
+                        text: r.text,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Self {
+            title: tr.text_with("message-corrected-title", "date", &c.corrected_at.local(zone)),
+            note: c.note,
+            what_it_means,
+            earlier,
+            changes,
+        }
+    }
+}
+
+/// The heading a field of the message goes under on this page.
+fn field_label(field: &str) -> &'static str {
+    match field {
+        "title" => "message-field-title",
+        "summary" => "message-field-summary",
+        "what_changed" => "message-what-changed",
+        "why_it_matters" => "message-why-it-matters",
+        "what_to_do" => "message-what-to-do",
+        _ => "message-field-call-to-action",
+    }
+}
+
 struct AckShown {
     statement: String,
     due: Option<String>,
@@ -45,6 +119,7 @@ pub(crate) struct MessagePage {
     frame: Frame,
     m: Shown,
     ack: Option<AckShown>,
+    correction: Option<CorrectionPart>,
     /// Where the acknowledgment form posts.
     ack_action: String,
     /// A link back to the inbox (not on the page an email's link opens).
@@ -55,7 +130,8 @@ impl MessagePage {
     /// The message as this member sees it, in their time zone and the frame's language.
     pub(crate) fn new(frame: Frame, zone: &tidings_core::TimeZone, message: InboxMessage, ack_action: String) -> Self {
         let tr = frame.tr.clone();
-        let InboxMessage { entry, rendered, acknowledgment_record } = message;
+        let InboxMessage { entry, rendered, acknowledgment_record, correction } = message;
+        let correction = correction.map(|c| CorrectionPart::new(&tr, zone, c));
         let ack = entry.acknowledgment.as_ref().map(|ask| AckShown {
             // Once acknowledged, the statement as it was confirmed.
             statement: acknowledgment_record.as_ref().map_or_else(|| ask.statement.clone(), |r| r.statement.clone()),
@@ -76,7 +152,7 @@ impl MessagePage {
             call_to_action: rendered.call_to_action,
             content_hash: rendered.content_hash,
         };
-        Self { frame, m, ack, ack_action, back: false }
+        Self { frame, m, ack, correction, ack_action, back: false }
     }
 }
 

@@ -10,6 +10,7 @@ mod browse;
 mod browser;
 mod console;
 mod console_browser;
+mod corrections;
 mod demo;
 mod directory;
 mod errors;

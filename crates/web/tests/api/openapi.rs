@@ -94,11 +94,13 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/partners/{id}/roles",
         "/partners/{id}/roles/{role}",
         "/evidence",
+        "/messages/{id}/corrections",
+        "/messages/{id}/versions",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 96);
+    assert_eq!(operations, 98);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }
