@@ -2,9 +2,10 @@
 //! acknowledged, by partner and member, with the evidence of each acknowledgment. Every
 //! staff role reads it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
+use tidings_core::attestation::{Answers, Rollup};
 use tidings_core::messages::Message;
 use tidings_core::obligations::{self, PartnerState, QuotaProgress};
 use tidings_core::{Action, MemberId, MessageId, PartnerId, Timestamp};
@@ -113,6 +114,17 @@ pub async fn report(app: &App, caller: &Caller, message: MessageId) -> Result<Re
             *states.entry(standing.state).or_default() += 1;
             p.obligation = Some(standing);
             p.quotas = quotas;
+        }
+    }
+    if let Some(form) = m.acknowledgment.as_ref().and_then(|a| a.attestation.as_ref()) {
+        let mut totals: HashMap<PartnerId, Rollup> = HashMap::new();
+        for (partner, json) in store::attestations(&mut tx, message).await? {
+            if let Ok(answers) = serde_json::from_str::<Answers>(&json) {
+                totals.entry(partner).or_insert_with(|| Rollup::new(form)).add(&answers);
+            }
+        }
+        for p in &mut partners {
+            p.attestation = Some(totals.remove(&p.partner_id).unwrap_or_else(|| Rollup::new(form)));
         }
     }
     partners.sort_by_key(|p| p.obligation.as_ref().map(|o| o.state));
@@ -244,7 +256,15 @@ async fn write_pages(
 ) -> Result<(), AppError> {
     let fail = |e: csv::Error| AppError::Unexpected(anyhow::anyhow!("writing the export: {e}"));
     let mut csv = SafeWriter::new(Vec::new());
-    csv.write_record(HEADER).map_err(fail)?;
+    // The attestation's answers follow, a column per field of the form.
+    let form = {
+        let m = messages::get(&mut app.db.read().await?, message).await?;
+        m.acknowledgment.and_then(|a| a.attestation)
+    };
+    let keys: Vec<String> = form.iter().flat_map(|f| f.fields.iter().map(|f| f.key.to_string())).collect();
+    let header: Vec<String> =
+        HEADER.iter().map(|h| (*h).to_owned()).chain(keys.iter().map(|k| format!("answer.{k}"))).collect();
+    csv.write_record(&header).map_err(fail)?;
     let mut names = std::collections::HashMap::<PartnerId, String>::new();
     let mut after: Option<MemberId> = None;
     loop {
@@ -263,7 +283,11 @@ async fn write_pages(
             let time = |t: Option<Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
             let e = s.evidence.as_ref();
             let roles: Vec<&str> = s.roles.iter().map(|r| r.as_str()).collect();
-            let record = [
+            let answers = keys.iter().map(|k| {
+                let answer = e.and_then(|e| e.attestation.as_ref()).and_then(|a| a.0.get(k));
+                answer.map(|a| a.display()).unwrap_or_default()
+            });
+            let record: Vec<String> = [
                 s.member_id.to_string(),
                 s.name.clone().unwrap_or_else(|| "(erased)".into()),
                 s.email.clone().unwrap_or_default(),
@@ -278,7 +302,10 @@ async fn write_pages(
                 e.map(|e| e.content_hash.clone()).unwrap_or_default(),
                 e.and_then(|e| e.ip.clone()).unwrap_or_default(),
                 e.and_then(|e| e.user_agent.clone()).unwrap_or_default(),
-            ];
+            ]
+            .into_iter()
+            .chain(answers)
+            .collect();
             csv.write_record(&record).map_err(fail)?;
         }
         let chunk = std::mem::replace(&mut csv, SafeWriter::new(Vec::new())).into_inner().map_err(unwritten)?;

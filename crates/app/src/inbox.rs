@@ -4,6 +4,7 @@
 //! established by authentication and never reaches past them.
 
 use serde::{Deserialize, Serialize};
+use tidings_core::attestation::Given;
 use tidings_core::deliveries::EventKind;
 use tidings_core::messages::{self, Importance, Message, Personalization, Rendered};
 use tidings_core::{Action, Member, MemberId, MemberStatus, MessageId, Partner, Timestamp, TopicId};
@@ -278,6 +279,7 @@ pub async fn acknowledge(
     member: &Member,
     id: MessageId,
     content_hash: &str,
+    answers: &Given,
     origin: &Origin,
     how: crate::evidence::record::AckContext,
 ) -> Result<AcknowledgeOutcome, AppError> {
@@ -295,6 +297,11 @@ pub async fn acknowledge(
             "the text you saw is not the current version of this message: reload it, read it, then acknowledge".into(),
         ));
     }
+    let attestation = match &ask.attestation {
+        Some(form) => Some(form.answer(answers)?),
+        None if answers.is_empty() => None,
+        None => return Err(AppError::invalid("answers", "this message asks for no answers")),
+    };
     let now = app.clock.now();
     let record = Acknowledgment {
         message_id: id,
@@ -308,6 +315,7 @@ pub async fn acknowledge(
         acknowledged_at: now,
         ip: origin.ip.clone(),
         user_agent: origin.user_agent.clone(),
+        attestation,
     };
     let recorded = store::acknowledge(&mut tx, &record).await?;
     crate::evidence::record::acknowledged(&mut tx, &record, &rendered, how).await?;

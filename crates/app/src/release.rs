@@ -133,6 +133,9 @@ pub(crate) async fn fan_out(app: &App, id: MessageId) -> Result<ReleaseReport, A
             break;
         }
         let batch = deliveries::release_batch(&mut tx, &release, cursor, BATCH).await?;
+        if message.importance == tidings_core::messages::Importance::Critical && !message.audience.test_send {
+            inbox_leaves(&mut tx, id, cursor, batch.cursor, release.now).await?;
+        }
         if let Some(ask) = message.acknowledgment.as_ref().filter(|_| batch.done) {
             tidings_store::obligations::start(&mut tx, id, &ask.obligation).await?;
             if !message.audience.test_send {
@@ -226,4 +229,28 @@ async fn start_ladder(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A must-know message's copies put in this batch's inboxes, each a leaf of the evidence
+/// log in the batch's transaction.
+async fn inbox_leaves(
+    tx: &mut tidings_store::Tx,
+    id: MessageId,
+    after: Option<tidings_core::MemberId>,
+    upto: Option<tidings_core::MemberId>,
+    now: tidings_core::Timestamp,
+) -> Result<(), AppError> {
+    use crate::evidence::record::{Delivery, delivered};
+    let members = tidings_store::inbox::copies_between(tx, id, after, upto).await?;
+    let leaves: Vec<Delivery> = members
+        .into_iter()
+        .map(|member| Delivery {
+            message: id,
+            member,
+            channel: Channel::Inbox,
+            purpose: tidings_core::deliveries::Purpose::Initial,
+            outcome: tidings_core::evidence::facts::DeliveryOutcome::InInbox,
+        })
+        .collect();
+    delivered(tx, &leaves, now).await
 }

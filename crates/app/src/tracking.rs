@@ -175,11 +175,13 @@ pub async fn acknowledge_by_link(
     link: PageLink,
     token: &str,
     content_hash: &str,
+    answers: &tidings_core::attestation::Given,
     origin: &Origin,
 ) -> Result<(Rendered, AcknowledgeOutcome), AppError> {
     let subject = link_subject(app, link.token_use(), token).await?;
     let how = crate::evidence::record::AckContext::LINK;
-    let outcome = inbox::acknowledge(app, &subject.member, subject.message.id, content_hash, origin, how).await?;
+    let id = subject.message.id;
+    let outcome = inbox::acknowledge(app, &subject.member, id, content_hash, answers, origin, how).await?;
     let view = inbox::view(app, &subject.member, subject.message.id, origin).await?;
     Ok((view.rendered, outcome))
 }

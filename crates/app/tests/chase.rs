@@ -96,6 +96,7 @@ async fn acknowledge(app: &App, member: &Member, id: MessageId) {
         member,
         id,
         &seen.rendered.content_hash,
+        &Default::default(),
         &origin,
         tidings_app::evidence::record::AckContext::API,
     )

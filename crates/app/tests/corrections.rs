@@ -68,7 +68,9 @@ async fn acknowledged_recall(app: &App) -> (MessageId, Vec<Member>) {
 
 async fn acknowledge(app: &App, who: &Member, id: MessageId) -> Result<bool, AppError> {
     let seen = inbox::view(app, who, id, &ORIGIN).await?;
-    let done = inbox::acknowledge(app, who, id, &seen.rendered.content_hash, &ORIGIN, AckContext::PORTAL).await?;
+    let done =
+        inbox::acknowledge(app, who, id, &seen.rendered.content_hash, &Default::default(), &ORIGIN, AckContext::PORTAL)
+            .await?;
     Ok(done.created)
 }
 
@@ -117,6 +119,10 @@ async fn a_material_correction_asks_everyone_again_and_keeps_what_was_confirmed(
     };
     assert_eq!(sends(ana.id).await, [(Purpose::Correction(2), Channel::Email)]);
     assert_eq!(sends(bo.id).await, []);
+    // The notice goes; as a must-know message's send, it is a leaf of the log.
+    let mut cache = tidings_app::workers::deliver::Cache::default();
+    let config = tidings_app::workers::deliver::WorkerConfig::default();
+    while tidings_app::workers::deliver::work_once(&app, &config, &mut cache).await.unwrap() > 0 {}
 
     // Ana's page shows the correction, what changed and that her earlier confirmation stands
     // for the old text; the old text can no longer be acknowledged.
@@ -133,7 +139,7 @@ async fn a_material_correction_asks_everyone_again_and_keeps_what_was_confirmed(
         (shown.earlier_acknowledgments[0].version, shown.earlier_acknowledgments[0].content_hash.as_str()),
         (1, old_hash.as_str())
     );
-    let stale = inbox::acknowledge(&app, ana, id, &old_hash, &ORIGIN, AckContext::PORTAL).await;
+    let stale = inbox::acknowledge(&app, ana, id, &old_hash, &Default::default(), &ORIGIN, AckContext::PORTAL).await;
     assert!(matches!(stale, Err(AppError::Conflict(_))), "{stale:?}");
 
     // Acme owes again until both have confirmed the new text.
@@ -166,6 +172,9 @@ async fn a_material_correction_asks_everyone_again_and_keeps_what_was_confirmed(
     assert_eq!((found.acknowledgments, found.texts), (4, 2), "two texts confirmed: version 1's and version 2's");
     let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(report.contains("Versions") && report.contains("Lot 10 is affected too."), "{report}");
+    let leaves = std::fs::read_to_string(dir.path().join("leaves.jsonl")).unwrap();
+    let notice = r#"\"channel\":\"email\",\"purpose\":\"correction-2\",\"outcome\":\"sent\""#;
+    assert!(leaves.contains(notice), "the correction's email to Ana: {leaves}");
 }
 
 async fn an_editorial_correction_leaves_acknowledgments_standing(app: App) {

@@ -47,6 +47,7 @@ async fn activity_and_rates_follow_what_members_do(app: App) {
         &member_id,
         id,
         &shown.rendered.content_hash,
+        &Default::default(),
         &origin,
         tidings_app::evidence::record::AckContext::API,
     )

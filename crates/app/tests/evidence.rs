@@ -72,7 +72,9 @@ async fn acknowledged_recall(app: &App) -> (MessageId, Vec<Member>) {
     tidings_app::consent::record(app, &Caller::operator(), ana.id, &consent).await.unwrap();
     for (who, how) in [(&ana, AckContext::PORTAL), (&bo, AckContext::API)] {
         let seen = tidings_app::inbox::view(app, who, id, &origin).await.unwrap();
-        tidings_app::inbox::acknowledge(app, who, id, &seen.rendered.content_hash, &origin, how).await.unwrap();
+        tidings_app::inbox::acknowledge(app, who, id, &seen.rendered.content_hash, &Default::default(), &origin, how)
+            .await
+            .unwrap();
     }
     (id, vec![ana, bo, cy])
 }
@@ -88,18 +90,22 @@ async fn audited(app: &App) -> Vec<String> {
 async fn acknowledgments_are_proven_by_a_pack_that_verifies_on_its_own(app: App) {
     let (id, _) = acknowledged_recall(&app).await;
     let checkpoint = evidence::seal(&app).await.unwrap().expect("a checkpoint");
-    assert_eq!(checkpoint.size, 6, "the release, a read, a consent change, two acknowledgments, an obligation met");
+    assert_eq!(
+        checkpoint.size, 9,
+        "the release, three copies in inboxes, a read, a consent change, two acknowledgments, an obligation met"
+    );
     let key = evidence::public_key(&app).await.unwrap();
-    assert!(checkpoint.note.starts_with(&format!("{}\n6\n", key.name())), "{}", checkpoint.note);
+    assert!(checkpoint.note.starts_with(&format!("{}\n9\n", key.name())), "{}", checkpoint.note);
 
     let dir = tempfile::tempdir().unwrap();
     export(&app, id, dir.path()).await;
     let found = pack::verify(dir.path(), Some(&key.encode())).unwrap();
     assert!(found.problems.is_empty(), "{:?}", found.problems);
-    assert_eq!((found.leaves, found.acknowledgments, found.texts, found.people, found.erased), (5, 2, 1, 3, 0));
+    assert_eq!((found.leaves, found.acknowledgments, found.texts, found.people, found.erased), (8, 2, 1, 6, 0));
     let whole = audit::audit(&app, &Caller::operator()).await.unwrap();
-    let kinds = (whole.releases, whole.acknowledgments, whole.reads, whole.consent_changes, whole.obligations_met);
-    assert_eq!(kinds, (1, 2, 1, 1, 1), "the pack holds the message's five; the consent change is the member's");
+    let kinds = (whole.releases, whole.deliveries, whole.acknowledgments, whole.reads, whole.consent_changes);
+    assert_eq!(kinds, (1, 3, 2, 1, 1), "the pack holds the message's eight; the consent change is the member's");
+    assert_eq!(whole.obligations_met, 1);
     let released = std::fs::read_to_string(dir.path().join("leaves.jsonl")).unwrap();
     assert!(released.lines().next().unwrap().contains(r#"\"kind\":\"released\""#), "the release comes first");
     assert!(released.contains(r#"\"what_to_do\":\"1. Pull it.\\n2. Tell us.\""#), "word for word: {released}");
@@ -109,6 +115,11 @@ async fn acknowledgments_are_proven_by_a_pack_that_verifies_on_its_own(app: App)
     assert!(!leaves.contains(r#"\"ip\""#), "the leaves hold the origin only as a commitment");
     assert!(leaves.contains(r#""ip":"192.0.2.4","user_agent":"Browser""#), "the pack reveals it beside the leaf");
     assert!(leaves.contains(r#"\"surface\":\"api\""#));
+    assert!(
+        leaves.contains(r#"\"kind\":\"delivered\",\"message\""#)
+            && leaves.contains(r#"\"channel\":\"inbox\",\"purpose\":\"initial\",\"outcome\":\"in_inbox\""#),
+        "each copy put in an inbox is a leaf: {leaves}"
+    );
     let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(report.contains("ana &lt;ana@acme.example&gt;") && report.contains("Recall of lot 9"), "{report}");
     assert_eq!(audited(&app).await, Vec::<String>::new());
@@ -117,10 +128,18 @@ async fn acknowledgments_are_proven_by_a_pack_that_verifies_on_its_own(app: App)
     let ana = tidings_app::members::find(&app, &Caller::operator(), "ana@acme.example").await.unwrap();
     let origin = Origin { ip: None, user_agent: None };
     let seen = tidings_app::inbox::view(&app, &ana, id, &origin).await.unwrap();
-    let again =
-        tidings_app::inbox::acknowledge(&app, &ana, id, &seen.rendered.content_hash, &origin, AckContext::PORTAL);
+    let none = Default::default();
+    let again = tidings_app::inbox::acknowledge(
+        &app,
+        &ana,
+        id,
+        &seen.rendered.content_hash,
+        &none,
+        &origin,
+        AckContext::PORTAL,
+    );
     assert!(!again.await.unwrap().created);
-    assert_eq!(evidence::seal(&app).await.unwrap().map(|c| c.size), Some(6));
+    assert_eq!(evidence::seal(&app).await.unwrap().map(|c| c.size), Some(9));
 }
 
 /// A change to one of a pack's files.
@@ -155,7 +174,7 @@ async fn a_changed_pack_is_named_by_verify(app: App) {
         ("time", "leaves.jsonl", Box::new(|t| t.replacen("T", "X", 1)), "line 1"),
         ("proof", "leaves.jsonl", Box::new(|t| t.replacen("\"proof\":[\"", "\"proof\":[\"AA", 1)), "line 1"),
         ("order", "leaves.jsonl", Box::new(|t| t.lines().rev().map(|l| format!("{l}\n")).collect()), "out of order"),
-        ("leaf gone", "leaves.jsonl", Box::new(|t| t.lines().skip(1).map(|l| format!("{l}\n")).collect()), "4 leaves"),
+        ("leaf gone", "leaves.jsonl", Box::new(|t| t.lines().skip(1).map(|l| format!("{l}\n")).collect()), "7 leaves"),
         (
             "person",
             "leaves.jsonl",
@@ -164,7 +183,7 @@ async fn a_changed_pack_is_named_by_verify(app: App) {
         ),
         ("origin", "leaves.jsonl", Box::new(|t| t.replacen("192.0.2.4", "192.0.2.5", 1)), "IP address or user agent"),
         ("text", "texts.jsonl", Box::new(|t| t.replacen("Pull it.", "Keep it.", 1)), "texts.jsonl line 1"),
-        ("checkpoint", "checkpoint.txt", Box::new(|t| t.replacen("\n6\n", "\n7\n", 1)), "checkpoint.txt"),
+        ("checkpoint", "checkpoint.txt", Box::new(|t| t.replacen("\n9\n", "\n10\n", 1)), "checkpoint.txt"),
     ];
     evidence::seal(&app).await.unwrap();
     for (what, file, change, named) in &cases {
@@ -278,7 +297,11 @@ async fn erasing_a_member_keeps_every_proof(app: App) {
     let key = evidence::public_key(&app).await.unwrap().encode();
     let found = pack::verify(dir.path(), Some(&key)).unwrap();
     assert!(found.problems.is_empty(), "{:?}", found.problems);
-    assert_eq!((found.leaves, found.people, found.erased), (5, 2, 1), "Ana's read and acknowledgment; Bo's");
+    assert_eq!(
+        (found.leaves, found.people, found.erased),
+        (8, 4, 2),
+        "Ana's copy, read and acknowledgment, Cy's copy; Bo's copy and acknowledgment"
+    );
     let leaves = std::fs::read_to_string(dir.path().join("leaves.jsonl")).unwrap();
     assert!(!leaves.contains("bo@acme.example"), "nothing names the erased member");
     let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();

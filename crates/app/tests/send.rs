@@ -205,14 +205,23 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
     assert_eq!(other.items.len(), 1, "the member without email consent still has it in the inbox");
     let view = inbox::view(&app, &member, id, &origin).await.unwrap();
     assert!(view.entry.needs_acknowledgment);
-    let wrong =
-        inbox::acknowledge(&app, &member, id, "0000", &origin, tidings_app::evidence::record::AckContext::API).await;
+    let wrong = inbox::acknowledge(
+        &app,
+        &member,
+        id,
+        "0000",
+        &Default::default(),
+        &origin,
+        tidings_app::evidence::record::AckContext::API,
+    )
+    .await;
     assert!(matches!(wrong, Err(AppError::Conflict(_))), "an acknowledgment names the version shown: {wrong:?}");
     let done = inbox::acknowledge(
         &app,
         &member,
         id,
         &view.rendered.content_hash,
+        &Default::default(),
         &origin,
         tidings_app::evidence::record::AckContext::API,
     )
@@ -229,6 +238,7 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
         &member,
         id,
         &view.rendered.content_hash,
+        &Default::default(),
         &origin,
         tidings_app::evidence::record::AckContext::API,
     )
@@ -259,6 +269,7 @@ async fn a_critical_message_is_mailed_read_and_acknowledged_with_evidence(app: A
             &outsider,
             id,
             &view.rendered.content_hash,
+            &Default::default(),
             &origin,
             tidings_app::evidence::record::AckContext::API
         )

@@ -1,6 +1,7 @@
 //! The Tidings domain: value types that cannot hold invalid values, entities, and the
 //! rules over them. Pure: no I/O, no async, time arrives as an argument.
 
+pub mod attestation;
 pub mod attributes;
 pub mod audiences;
 pub mod catalog;

@@ -54,6 +54,8 @@ pub struct PartnerStanding {
     /// fan-out is done), and its progress quota by quota.
     pub obligation: Option<tidings_core::obligations::ObligationStanding>,
     pub quotas: Vec<tidings_core::obligations::QuotaProgress>,
+    /// What its people stated they did, added up, when the message asks (its attestation).
+    pub attestation: Option<tidings_core::attestation::Rollup>,
 }
 
 /// Every partner the message reached, those with the most outstanding first: from the
@@ -83,6 +85,7 @@ pub async fn by_partner(
                 last_acknowledged_at: c.last_acknowledged_at.map(Timestamp::from_millis),
                 obligation: None,
                 quotas: Vec::new(),
+                attestation: None,
             }
         })
         .collect();
@@ -123,6 +126,8 @@ pub struct Evidence {
     pub content_hash: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The answers to the message's attestation form.
+    pub attestation: Option<tidings_core::attestation::Answers>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -140,13 +145,15 @@ struct StandingRow {
     content_hash: Option<String>,
     ip: Option<String>,
     user_agent: Option<String>,
+    attestation: Option<String>,
 }
 
 impl From<StandingRow> for Standing {
     fn from(r: StandingRow) -> Self {
+        let attestation = r.attestation.and_then(|a| serde_json::from_str(&a).ok());
         let evidence = match (r.locale, r.statement, r.content_hash) {
             (Some(locale), Some(statement), Some(content_hash)) => {
-                Some(Evidence { locale, statement, content_hash, ip: r.ip, user_agent: r.user_agent })
+                Some(Evidence { locale, statement, content_hash, ip: r.ip, user_agent: r.user_agent, attestation })
             }
             _ => None,
         };
@@ -165,7 +172,7 @@ impl From<StandingRow> for Standing {
 }
 
 const STANDING: &str = "select r.member_id, r.partner_id, m.name, m.email, m.roles, r.released_at, r.read_at, \
-     r.acknowledged_at, a.locale, a.statement, a.content_hash, a.ip, a.user_agent from recipients r \
+     r.acknowledged_at, a.locale, a.statement, a.content_hash, a.ip, a.user_agent, a.attestation from recipients r \
      left join members m on m.id = r.member_id \
      left join acknowledgments a on a.message_id = r.message_id and a.member_id = r.member_id";
 
@@ -194,4 +201,16 @@ pub async fn page(tx: &mut Tx, message: MessageId, after: Option<MemberId>, limi
         .fetch_all(c)
         .await)?;
     Ok(rows.into_iter().map(Standing::from).collect())
+}
+
+/// Every partner's answers to the message's attestation form, as kept: the compliance
+/// page adds them up per partner.
+pub async fn attestations(tx: &mut Tx, message: MessageId) -> Result<Vec<(PartnerId, String)>> {
+    let rows: Vec<(Uuid, String)> = on_tx!(tx, |c| sqlx::query_as(
+        "select partner_id, attestation from acknowledgments where message_id = $1 and attestation is not null"
+    )
+    .bind(message.as_uuid())
+    .fetch_all(c)
+    .await)?;
+    Ok(rows.into_iter().map(|(p, a)| (PartnerId::from_uuid(p), a)).collect())
 }

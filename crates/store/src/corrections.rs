@@ -14,9 +14,9 @@ pub async fn ask_again(tx: &mut Tx, message: MessageId, now: Timestamp) -> Resul
     let m = message.as_uuid();
     let moved = on_tx!(tx, |c| sqlx::query(
         "insert into superseded_acknowledgments (message_id, member_id, version, partner_id, roles, locale, \
-         statement, content_hash, acknowledged_at, ip, user_agent, in_log, superseded_at) \
+         statement, content_hash, acknowledged_at, ip, user_agent, in_log, attestation, superseded_at) \
          select message_id, member_id, version, partner_id, roles, locale, statement, content_hash, acknowledged_at, \
-         ip, user_agent, in_log, $2 from acknowledgments where message_id = $1 on conflict do nothing"
+         ip, user_agent, in_log, attestation, $2 from acknowledgments where message_id = $1 on conflict do nothing"
     )
     .bind(m)
     .bind(now.as_millis())
@@ -40,7 +40,7 @@ pub async fn ask_again(tx: &mut Tx, message: MessageId, now: Timestamp) -> Resul
 pub async fn superseded(tx: &mut Tx, message: MessageId, member: MemberId) -> Result<Vec<Acknowledgment>> {
     let rows: Vec<crate::inbox::AckRow> = on_tx!(tx, |c| sqlx::query_as(
         "select message_id, version, member_id, partner_id, roles, locale, statement, content_hash, \
-         acknowledged_at, ip, user_agent from superseded_acknowledgments \
+         acknowledged_at, ip, user_agent, attestation from superseded_acknowledgments \
          where message_id = $1 and member_id = $2 order by version"
     )
     .bind(message.as_uuid())

@@ -463,6 +463,8 @@ pub struct AuditRow {
     pub ack_at: Option<i64>,
     pub ack_ip: Option<String>,
     pub ack_user_agent: Option<String>,
+    /// The answers to the attestation form, as kept.
+    pub ack_attestation: Option<String>,
     /// For a read: when the copy says it was read.
     pub read_at: Option<i64>,
     /// For a consent change: its record's columns.
@@ -481,6 +483,8 @@ pub struct AuditRow {
     /// For an obligation met: the message's current version (a material correction
     /// since asks again, so an earlier version's obligation met is history).
     pub message_version: Option<i64>,
+    /// For a delivery: whether the member's copy of the message exists (1) or not (0).
+    pub copies: Option<i64>,
 }
 
 /// The whole log in tree order, `limit` entries after position `after`, each beside the
@@ -493,7 +497,8 @@ pub async fn audit_page(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<Audit
          coalesce(a.content_hash, sa.content_hash) as ack_content_hash, \
          coalesce(a.acknowledged_at, sa.acknowledged_at) as ack_at, \
          case when a.member_id is not null then a.ip else sa.ip end as ack_ip, \
-         case when a.member_id is not null then a.user_agent else sa.user_agent end as ack_user_agent, r.read_at, \
+         case when a.member_id is not null then a.user_agent else sa.user_agent end as ack_user_agent, \
+         case when a.member_id is not null then a.attestation else sa.attestation end as ack_attestation, r.read_at, \
          c.member_id as consent_member, c.purpose as consent_purpose, c.granted as consent_granted, \
          c.source as consent_source, c.lawful_basis as consent_basis, c.text_version as consent_text_version, \
          c.recorded_by as consent_recorded_by, c.recorded_at as consent_at, e.ref_id, \
@@ -501,7 +506,9 @@ pub async fn audit_page(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<Audit
            where o.message_id = e.message_id and o.partner_id = e.ref_id and o.in_scope > 0 \
            and o.met_at is null) end as unmet_quotas, \
          case when e.kind = 'obligation_met' then (select m.version from messages m where m.id = e.message_id) \
-           end as message_version \
+           end as message_version, \
+         case when e.kind = 'delivered' then (select count(*) from recipients c2 where c2.message_id = e.message_id \
+           and c2.member_id = e.member_id) end as copies \
          from evidence_entries e \
          left join member_salts s on s.member_id = e.member_id \
          left join acknowledgments a on e.kind = 'acknowledged' and a.message_id = e.message_id \
@@ -584,31 +591,42 @@ pub async fn texts_page(tx: &mut Tx, after: &str, limit: i64) -> Result<Vec<(Str
     Ok(rows)
 }
 
-/// Where each of these members' acknowledgments of `message` came from (IP address, user
-/// agent), by member and version (a material correction sets the earlier ones aside),
-/// which the leaves hold only as commitments.
-pub async fn acknowledgment_origins(
+/// What a pack reveals beside each of these members' acknowledgment leaves of `message`,
+/// by member and version (a material correction sets the earlier ones aside): where it
+/// came from (IP address, user agent), which the leaf holds only as a commitment, and the
+/// answers to the attestation form, which it holds only as a hash.
+#[derive(Debug, Clone, Default)]
+pub struct AckDetails {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub attestation: Option<String>,
+}
+
+pub async fn acknowledgment_details(
     tx: &mut Tx,
     message: MessageId,
     members: &[Uuid],
-) -> Result<HashMap<(Uuid, u32), (Option<String>, Option<String>)>> {
+) -> Result<HashMap<(Uuid, u32), AckDetails>> {
     let mut out = HashMap::with_capacity(members.len());
     for chunk in members.chunks(500) {
         for table in ["acknowledgments", "superseded_acknowledgments"] {
             let sql = format!(
-                "select member_id, version, ip, user_agent from {table} where message_id = {} and member_id in ({})",
+                "select member_id, version, ip, user_agent, attestation from {table} where message_id = {} \
+                 and member_id in ({})",
                 placeholders(tx.dialect(), 1, 1),
                 placeholders(tx.dialect(), 2, chunk.len())
             );
-            let rows: Vec<(Uuid, i64, Option<String>, Option<String>)> = on_tx!(tx, |c| {
+            type Row = (Uuid, i64, Option<String>, Option<String>, Option<String>);
+            let rows: Vec<Row> = on_tx!(tx, |c| {
                 let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid());
                 for id in chunk {
                     q = q.bind(*id);
                 }
                 q.fetch_all(c).await
             })?;
-            for (id, version, ip, agent) in rows {
-                out.insert((id, u32::try_from(version).map_err(Error::corrupt)?), (ip, agent));
+            for (id, version, ip, user_agent, attestation) in rows {
+                let version = u32::try_from(version).map_err(Error::corrupt)?;
+                out.insert((id, version), AckDetails { ip, user_agent, attestation });
             }
         }
     }

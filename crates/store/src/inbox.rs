@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
+use tidings_core::attestation::Answers;
 use tidings_core::messages::{Importance, Message};
 use tidings_core::{MemberId, MessageId, PartnerId, Roles, Timestamp, TopicId};
 use uuid::Uuid;
@@ -185,6 +186,8 @@ pub struct Acknowledgment {
     pub acknowledged_at: Timestamp,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The answers to the message's attestation form, when it has one.
+    pub attestation: Option<Answers>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -200,6 +203,7 @@ pub(crate) struct AckRow {
     acknowledged_at: i64,
     ip: Option<String>,
     user_agent: Option<String>,
+    attestation: Option<String>,
 }
 
 impl From<AckRow> for Acknowledgment {
@@ -216,6 +220,9 @@ impl From<AckRow> for Acknowledgment {
             acknowledged_at: Timestamp::from_millis(r.acknowledged_at),
             ip: r.ip,
             user_agent: r.user_agent,
+            // Written from checked answers: a row that does not read back is shown as none
+            // (and the evidence audit names it).
+            attestation: r.attestation.and_then(|a| serde_json::from_str(&a).ok()),
         }
     }
 }
@@ -239,7 +246,8 @@ pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<Recorded> {
     let inserted = on_tx!(tx, |c| {
         sqlx::query(
             "insert into acknowledgments (message_id, member_id, partner_id, roles, locale, statement, content_hash, \
-         acknowledged_at, ip, user_agent, in_log, version) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) \
+         acknowledged_at, ip, user_agent, in_log, version, attestation) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12) \
          on conflict do nothing",
         )
         .bind(a.message_id.as_uuid())
@@ -253,6 +261,7 @@ pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<Recorded> {
         .bind(a.ip.clone())
         .bind(a.user_agent.clone())
         .bind(i64::from(a.version))
+        .bind(a.attestation.as_ref().map(Answers::to_json))
         .execute(c)
         .await
         .map(|r| r.rows_affected())
@@ -294,7 +303,7 @@ pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<Recorded> {
 }
 
 const ACK: &str = "select message_id, version, member_id, partner_id, roles, locale, statement, content_hash, acknowledged_at, \
-    ip, user_agent from acknowledgments";
+    ip, user_agent, attestation from acknowledgments";
 
 pub async fn acknowledgment(tx: &mut Tx, message: MessageId, member: MemberId) -> Result<Option<Acknowledgment>> {
     let sql = format!("{ACK} where message_id = $1 and member_id = $2");
@@ -406,4 +415,24 @@ pub async fn partner_acknowledgments(tx: &mut Tx, message: MessageId, partner: P
     .fetch_one(c)
     .await)?;
     Ok(row)
+}
+
+/// The members whose copies of `message` lie after `after` up to `upto` (to the end when
+/// `None`), in member id order: one release batch's.
+pub async fn copies_between(
+    tx: &mut Tx,
+    message: MessageId,
+    after: Option<MemberId>,
+    upto: Option<MemberId>,
+) -> Result<Vec<MemberId>> {
+    let ids: Vec<Uuid> = on_tx!(tx, |c| sqlx::query_scalar(
+        "select member_id from recipients where message_id = $1 and member_id > $2 and member_id <= $3 \
+         order by member_id"
+    )
+    .bind(message.as_uuid())
+    .bind(after.map_or(Uuid::nil(), |a| a.as_uuid()))
+    .bind(upto.map_or(Uuid::max(), |u| u.as_uuid()))
+    .fetch_all(c)
+    .await)?;
+    Ok(ids.into_iter().map(MemberId::from_uuid).collect())
 }

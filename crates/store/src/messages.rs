@@ -240,3 +240,22 @@ pub async fn released_critical(tx: &mut Tx, limit: i64) -> Result<Vec<(Message, 
     }
     Ok(found)
 }
+
+/// Which of these messages are must-know (their deliveries are evidence).
+pub async fn critical_among(tx: &mut Tx, ids: &[MessageId]) -> Result<std::collections::HashSet<MessageId>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "select id from messages where importance = 'critical' and id in ({})",
+        placeholders(tx.dialect(), 1, ids.len())
+    );
+    let rows: Vec<Uuid> = on_tx!(tx, |c| {
+        let mut q = sqlx::query_scalar(AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(id.as_uuid());
+        }
+        q.fetch_all(c).await
+    })?;
+    Ok(rows.into_iter().map(MessageId::from_uuid).collect())
+}

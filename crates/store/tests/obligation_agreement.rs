@@ -137,6 +137,7 @@ async fn run(
             acknowledged_at: at(i),
             ip: None,
             user_agent: None,
+            attestation: None,
         }
     };
     for i in 0..c.early {

@@ -139,8 +139,12 @@ async fn killed_mid_burst(engine: Engine) {
     assert!(checkpoint.size >= confirmed.len() as u64);
     let found = audit::audit(&app, &Caller::operator()).await.unwrap();
     assert!(found.problems.is_empty(), "{:?}", found.problems);
-    assert_eq!(found.releases, 1);
-    assert_eq!(found.acknowledgments + 1, checkpoint.size, "one leaf per acknowledgment row, each in the table");
+    assert_eq!((found.releases, found.deliveries), (1, members.len() as u64), "the release and each inbox copy");
+    assert_eq!(
+        found.acknowledgments + 1 + found.deliveries,
+        checkpoint.size,
+        "one leaf per acknowledgment row, each in the table"
+    );
     t.cleanup().await;
 }
 
@@ -153,7 +157,7 @@ async fn a_pack_verifies_with_the_database_gone() {
     for m in &members[..2] {
         let hash = tidings_app::inbox::view(&app, m, id, &origin).await.unwrap().rendered.content_hash;
         let how = tidings_app::evidence::record::AckContext::PORTAL;
-        tidings_app::inbox::acknowledge(&app, m, id, &hash, &origin, how).await.unwrap();
+        tidings_app::inbox::acknowledge(&app, m, id, &hash, &Default::default(), &origin, how).await.unwrap();
     }
     let tidings = |args: &[&str], database: &str| {
         Command::new(env!("CARGO_BIN_EXE_tidings"))
@@ -171,7 +175,7 @@ async fn a_pack_verifies_with_the_database_gone() {
     let pack_arg = pack.to_str().unwrap();
     let exported = tidings(&["evidence", "export", &id.to_string(), "--out", pack_arg], &t.url);
     assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
-    assert!(String::from_utf8_lossy(&exported.stdout).contains("3 leaves, 1 texts"));
+    assert!(String::from_utf8_lossy(&exported.stdout).contains("6 leaves, 1 texts"));
 
     // No database at all: a URL that names nothing that exists.
     t.cleanup().await;
@@ -179,7 +183,7 @@ async fn a_pack_verifies_with_the_database_gone() {
     let verified = tidings(&["evidence", "verify", pack_arg, "--key", &key], nowhere);
     let said = String::from_utf8_lossy(&verified.stdout);
     assert!(verified.status.success(), "{said}{}", String::from_utf8_lossy(&verified.stderr));
-    assert!(said.contains("every proof holds") && said.contains("3 leaves (2 acknowledgments)"), "{said}");
+    assert!(said.contains("every proof holds") && said.contains("6 leaves (2 acknowledgments)"), "{said}");
 
     let leaves = pack.join("leaves.jsonl");
     let text = std::fs::read_to_string(&leaves).unwrap();

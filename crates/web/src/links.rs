@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use serde::Deserialize;
 use tidings_app::tracking::PageLink;
 use tidings_app::{App, AppError, tracking};
 
@@ -135,21 +134,17 @@ async fn acknowledge_page<const FROM: bool>(
     }
 }
 
-#[derive(Deserialize)]
-struct AckForm {
-    content_hash: String,
-}
-
 /// The deliberate press of the page's button.
 async fn acknowledge<const FROM: bool>(
     State(app): State<App>,
     axum::extract::Path(token): axum::extract::Path<String>,
     RequestOrigin(origin): RequestOrigin,
     headers: HeaderMap,
-    Form(form): Form<AckForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let link = link_of(FROM);
-    let acknowledged = tracking::acknowledge_by_link(&app, link, &token, &form.content_hash, &origin).await;
+    let (hash, answers) = crate::portal::message::acknowledgment_fields(&pairs);
+    let acknowledged = tracking::acknowledge_by_link(&app, link, &token, &hash, &answers, &origin).await;
     match (acknowledged, tracking::acknowledgment_page(&app, link, &token, &origin).await) {
         (Ok(_), Ok((member, view))) => {
             let mut frame = frame_for(&member);

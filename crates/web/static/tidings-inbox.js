@@ -58,6 +58,29 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+/** One field of a message's attestation form, as inputs named by its key. */
+function attestationField(f) {
+  const label = f.label + (f.required === false ? " (optional)" : "");
+  if (f.type === "choice" || f.type === "choices") {
+    const kind = f.multiple ? "checkbox" : "radio";
+    return el("fieldset", {}, el("legend", {}, label), ...f.options.map((o) =>
+      el("label", {}, el("input", { type: kind, name: f.key, value: o }), ` ${o}`)));
+  }
+  const props = { name: f.key, id: `tidings-${f.key}` };
+  if (f.required !== false) props.required = "";
+  let input;
+  if (f.type === "number") {
+    input = el("input", { ...props, type: "number", step: "1" });
+    if (f.min != null) input.setAttribute("min", f.min);
+    if (f.max != null) input.setAttribute("max", f.max);
+  } else if (f.type === "text" || f.type === "serials") {
+    input = el("textarea", { ...props, rows: "3" });
+  } else {
+    input = el("input", { ...props, type: "text" });
+  }
+  return el("p", {}, el("label", { for: props.id }, label), el("br"), input);
+}
+
 class TidingsInbox extends HTMLElement {
   static observedAttributes = ["src", "token"];
 
@@ -80,7 +103,12 @@ class TidingsInbox extends HTMLElement {
       headers: { Authorization: `Bearer ${this.getAttribute("token") || ""}`, "Content-Type": "application/json" },
       body: body ? JSON.stringify(body) : undefined,
     });
-    if (!response.ok) throw new Error(`${response.status}`);
+    if (!response.ok) {
+      // A problem document says what to fix, field by field.
+      const problem = await response.json().catch(() => ({}));
+      const fields = (problem.errors || []).map((e) => e.message).join("; ");
+      throw new Error(fields || problem.detail || `${response.status}`);
+    }
     return response.json();
   }
 
@@ -128,11 +156,28 @@ class TidingsInbox extends HTMLElement {
       if (m.acknowledgment) {
         parts.push(el("p", { class: "statement" }, m.acknowledgment.statement));
         if (m.needs_acknowledgment) {
-          parts.push(el("button", { class: "primary", type: "button", onclick: async () => {
-            await this.call(`/inbox/${encodeURIComponent(id)}/acknowledge`, { content_hash: r.content_hash });
+          // The attestation form, when the message asks what the member did.
+          const fields = (m.acknowledgment.attestation && m.acknowledgment.attestation.fields) || [];
+          const form = el("form", { class: "attestation" }, ...fields.map((f) => attestationField(f)));
+          const failed = el("p", { class: "error", role: "alert" });
+          form.append(failed, el("button", { class: "primary", type: "submit" }, TEXT.acknowledge));
+          form.addEventListener("submit", async (event) => {
+            event.preventDefault();
+            const answers = {};
+            for (const [name, value] of new FormData(form)) {
+              if (value === "") continue;
+              answers[name] = name in answers ? [].concat(answers[name], value) : value;
+            }
+            try {
+              await this.call(`/inbox/${encodeURIComponent(id)}/acknowledge`, { content_hash: r.content_hash, answers });
+            } catch (e) {
+              failed.textContent = e.message || TEXT.failed;
+              return;
+            }
             this.dispatchEvent(new CustomEvent("tidings:acknowledged", { detail: { message_id: id } }));
             this.showMessage(id);
-          } }, TEXT.acknowledge));
+          });
+          parts.push(form);
         } else {
           parts.push(el("p", {}, `✓ ${TEXT.acknowledged}`));
         }

@@ -54,9 +54,38 @@ fn recall_draft(due_at: &str) -> serde_json::Value {
         "acknowledgment": {
             "statement": "I have pulled lot 44 from stock and will contact affected customers.",
             "due_at": due_at,
-            "obligation": {"roles": {"support": 1, "operations": 1}}
+            "obligation": {"roles": {"support": 1, "operations": 1}},
+            "attestation": {"fields": [
+                {"key": "units", "label": "Units quarantined", "type": "number", "min": 0, "max": 100000},
+                {"key": "customers", "label": "Customers contacted", "type": "number", "min": 0, "max": 100000},
+                {"key": "serials", "label": "Serial numbers quarantined", "type": "serials", "max": 500, "required": false}
+            ]}
         }
     })
+}
+
+/// A demo member acknowledges what they were shown, stating what they did (the `n`-th of
+/// them: the numbers vary, some list serial numbers).
+async fn acknowledge_with_answers(
+    app: &App,
+    member: &Member,
+    recall: MessageId,
+    n: usize,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    let seen = crate::inbox::view(app, member, recall, origin).await?;
+    let mut answers = tidings_core::attestation::Given::new();
+    answers.insert("units".into(), serde_json::json!(n * 7 % 40 + 2));
+    answers.insert("customers".into(), serde_json::json!(n % 6));
+    if n.is_multiple_of(3) {
+        answers.insert(
+            "serials".into(),
+            serde_json::json!([format!("X200-44-{:04}", n * 11), format!("X200-44-{:04}", n * 11 + 1)]),
+        );
+    }
+    let how = crate::evidence::record::AckContext::DEMO;
+    crate::inbox::acknowledge(app, member, recall, &seen.rendered.content_hash, &answers, origin, how).await?;
+    Ok(())
 }
 
 /// The recall's material correction: a second lot, and a longer look back.
@@ -143,16 +172,7 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
         // About two in five acknowledge, one in five only reads, the rest have not looked.
         match i % 5 {
             0 | 3 => {
-                let seen = crate::inbox::view(app, member, recall, &origin).await?;
-                crate::inbox::acknowledge(
-                    app,
-                    member,
-                    recall,
-                    &seen.rendered.content_hash,
-                    &origin,
-                    crate::evidence::record::AckContext::DEMO,
-                )
-                .await?;
+                acknowledge_with_answers(app, member, recall, i, &origin).await?;
             }
             1 => {
                 crate::inbox::read(app, member, recall, &origin).await?;
@@ -168,9 +188,7 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
     crate::corrections::correct(app, &operator, recall, &correction).await?;
     let mut acknowledged = 0;
     for member in recipients.iter().step_by(5) {
-        let seen = crate::inbox::view(app, member, recall, &origin).await?;
-        let how = crate::evidence::record::AckContext::DEMO;
-        crate::inbox::acknowledge(app, member, recall, &seen.rendered.content_hash, &origin, how).await?;
+        acknowledge_with_answers(app, member, recall, acknowledged, &origin).await?;
         acknowledged += 1;
     }
     // The chase has begun: a lead named who answers for support, and the ladder's first

@@ -28,6 +28,7 @@ pub struct Audited {
     pub consent_changes: u64,
     pub obligations_met: u64,
     pub corrections: u64,
+    pub deliveries: u64,
     pub texts: u64,
     /// Entries appended but not yet placed in the tree (the sequencer places them within
     /// seconds).
@@ -300,6 +301,12 @@ fn check_row(out: &mut Audited, row: &AuditRow) {
         Fact::Released(_) => out.releases += 1,
         // Held to the kept version by `check_text`.
         Fact::Corrected(_) => {}
+        Fact::Delivered(_) => {
+            out.deliveries += 1;
+            if row.member_id.is_some() && row.copies.unwrap_or(0) == 0 {
+                out.problem(format!("{at}: the member's copy of the message it was delivered from is gone"));
+            }
+        }
         Fact::ObligationMet(o) => {
             out.obligations_met += 1;
             // A material correction since asked everyone again: this one is history.
@@ -328,5 +335,11 @@ fn compare(out: &mut Audited, differs: &dyn Fn(&str) -> String, row: &AuditRow, 
     }
     if row.ack_at.map(Timestamp::from_millis) != Some(a.at) {
         out.problem(differs("time"));
+    }
+    let answered = row.ack_attestation.as_deref().map(|json| {
+        serde_json::from_str::<tidings_core::attestation::Answers>(json).map(|a| a.hash()).unwrap_or_default()
+    });
+    if answered != a.attestation {
+        out.problem(differs("answers to the attestation"));
     }
 }

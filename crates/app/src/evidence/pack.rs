@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
+use tidings_core::attestation::Answers;
 use tidings_core::evidence::facts::{self, Committed, Fact, Leaf, ShownText};
 use tidings_core::evidence::note::{Checkpoint, VerifierKey};
 use tidings_core::evidence::tlog::{self, Hash};
@@ -72,6 +73,9 @@ pub struct PackedLeaf {
     pub proof: Vec<String>,
     /// `None` for an erased member, or a leaf about no one.
     pub person: Option<Revealed>,
+    /// The answers to the attestation form, whose hash an acknowledgment leaf holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers: Option<Answers>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -137,7 +141,7 @@ pub async fn export(
         let hashes = store::span_hashes(&mut tx, &all).await?;
         let ids: Vec<Uuid> = page.iter().filter_map(|e| e.member_id).collect();
         let people = store::people(&mut tx, &ids).await?;
-        let origins = store::acknowledgment_origins(&mut tx, message, &ids).await?;
+        let details = store::acknowledgment_details(&mut tx, message, &ids).await?;
         let mut hashes = hashes.into_iter();
         for (entry, spans) in page.iter().zip(&spans) {
             let proof: Vec<String> = hashes.by_ref().take(spans.len()).map(|h| STANDARD.encode(h)).collect();
@@ -146,11 +150,13 @@ pub async fn export(
                 Fact::Acknowledged(a) => Some(a.version),
                 _ => None,
             };
+            let detail = match (acknowledged, entry.member_id) {
+                (Some(version), Some(member)) => details.get(&(member, version)).cloned().unwrap_or_default(),
+                _ => store::AckDetails::default(),
+            };
+            let answers = detail.attestation.as_deref().and_then(|a| serde_json::from_str::<Answers>(a).ok());
             let person = entry.member_id.and_then(|id| people.get(&id)).map(|p| {
-                let (ip, user_agent) = match acknowledged {
-                    Some(version) => origins.get(&(p.member_id, version)).cloned().unwrap_or_default(),
-                    None => (None, None),
-                };
+                let (ip, user_agent) = (detail.ip.clone(), detail.user_agent.clone());
                 Revealed {
                     member_id: p.member_id,
                     name: p.name.clone(),
@@ -170,12 +176,13 @@ pub async fn export(
                 let line = PackedText { content_hash: a.content_hash.clone(), text };
                 writeln!(texts_out, "{}", serde_json::to_string(&line).map_err(io)?).map_err(io)?;
             }
-            report.row(&parsed, person.as_ref())?;
+            report.row(&parsed, person.as_ref(), answers.as_ref())?;
             let line = PackedLeaf {
                 position: entry.position.unwrap_or_default() as u64,
                 leaf: entry.body.clone(),
                 proof,
                 person,
+                answers,
             };
             writeln!(leaves_out, "{}", serde_json::to_string(&line).map_err(io)?).map_err(io)?;
             leaves += 1;
@@ -238,7 +245,7 @@ impl Report {
         Ok(Self { out })
     }
 
-    fn row(&mut self, leaf: &Leaf, person: Option<&Revealed>) -> Result<(), AppError> {
+    fn row(&mut self, leaf: &Leaf, person: Option<&Revealed>, answers: Option<&Answers>) -> Result<(), AppError> {
         let (who, partner) = match person {
             Some(p) => (format!("{} &lt;{}&gt;", escape(&p.name), escape(&p.email)), escape(&p.partner_name)),
             None => ("erased member".to_owned(), "(erased)".to_owned()),
@@ -247,7 +254,19 @@ impl Report {
             Fact::Acknowledged(a) => (
                 "acknowledged",
                 a.roles.to_string(),
-                format!("version {}; {:?}, {:?}", a.version, a.surface, a.authentication),
+                format!(
+                    "version {}; {:?}, {:?}{}",
+                    a.version,
+                    a.surface,
+                    a.authentication,
+                    answers
+                        .map(|list| {
+                            let said: Vec<String> =
+                                list.0.iter().map(|(k, v)| format!("{k}: {}", v.display())).collect();
+                            format!("; stated: {}", said.join(", "))
+                        })
+                        .unwrap_or_default()
+                ),
                 a.content_hash[..a.content_hash.len().min(16)].to_owned(),
             ),
             Fact::Read(_) => ("read", String::new(), String::new(), String::new()),
@@ -261,6 +280,9 @@ impl Report {
                 ("obligation met", String::new(), format!("partner {}", o.partner), String::new())
             }
             Fact::Consent(c) => ("consent", String::new(), c.purpose.clone(), String::new()),
+            Fact::Delivered(d) => {
+                ("delivered", String::new(), format!("{} ({}): {:?}", d.channel, d.purpose, d.outcome), String::new())
+            }
             Fact::Corrected(c) => (
                 "corrected",
                 String::new(),
@@ -326,6 +348,8 @@ pub struct Verified {
     pub own_key: bool,
     pub leaves: u64,
     pub acknowledgments: u64,
+    /// Acknowledgments whose attestation answers the pack carries and their hash matches.
+    pub attestations: u64,
     pub texts: u64,
     /// Leaves whose person the pack names, and whose commitments it opened.
     pub people: u64,
@@ -413,6 +437,14 @@ pub fn verify(dir: &Path, key: Option<&str>) -> Result<Verified, AppError> {
             out.acknowledgments += 1;
             if !texts.contains(&a.content_hash) {
                 out.problems.push(format!("{at}: the acknowledged text {} is not in texts.jsonl", a.content_hash));
+            }
+            // The answers stand beside the leaf, which holds their hash.
+            match (&a.attestation, &packed.answers) {
+                (Some(hash), Some(answers)) if answers.hash() == *hash => out.attestations += 1,
+                (Some(_), Some(_)) => out.problems.push(format!("{at}: the answers are not the ones the leaf binds")),
+                (Some(_), None) => out.problems.push(format!("{at}: the leaf binds answers that the pack lacks")),
+                (None, Some(_)) => out.problems.push(format!("{at}: answers beside a leaf that binds none")),
+                (None, None) => {}
             }
         }
         let Some(committed) = leaf.fact.member() else { continue };

@@ -59,6 +59,7 @@ pub(crate) async fn acknowledged(
         surface: how.surface,
         at: record.acknowledged_at,
         origin: facts::origin_commitment(&salt, record.ip.as_deref(), record.user_agent.as_deref()),
+        attestation: record.attestation.as_ref().map(|a| a.hash()),
     });
     store::append_fact(tx, &fact, Some(record.member_id), None).await?;
     Ok(())
@@ -131,5 +132,41 @@ pub(crate) async fn corrected(
         at: version.created_at,
     });
     store::append_fact(tx, &fact, None, None).await?;
+    Ok(())
+}
+
+/// One send (or inbox copy) of a must-know message, for its leaf.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Delivery {
+    pub message: MessageId,
+    pub member: MemberId,
+    pub channel: tidings_core::consent::Channel,
+    pub purpose: tidings_core::deliveries::Purpose,
+    pub outcome: facts::DeliveryOutcome,
+}
+
+/// The leaves of these deliveries of must-know messages, in a few statements.
+pub(crate) async fn delivered(tx: &mut Tx, deliveries: &[Delivery], at: Timestamp) -> Result<(), AppError> {
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let members: Vec<MemberId> = deliveries.iter().map(|d| d.member).collect();
+    let salts = store::salts_for(tx, &members).await?;
+    let facts: Vec<(Fact, Option<MemberId>, Option<uuid::Uuid>)> = deliveries
+        .iter()
+        .filter_map(|d| {
+            let salt = salts.get(&d.member)?;
+            let fact = Fact::Delivered(facts::Delivered {
+                message: d.message,
+                member: facts::commitment(salt, Committed::Member, d.member.as_uuid()),
+                channel: d.channel,
+                purpose: d.purpose,
+                outcome: d.outcome,
+                at,
+            });
+            Some((fact, Some(d.member), None))
+        })
+        .collect();
+    store::append_facts(tx, &facts).await?;
     Ok(())
 }

@@ -450,6 +450,37 @@ async fn push(
     Outcome::Permanent(reasons.join("; "))
 }
 
+/// The evidence leaves of a batch's sends of must-know messages: each one handed to its
+/// provider, refused, failed or suppressed, as its event says.
+async fn delivery_leaves(tx: &mut tidings_store::Tx, events: &[NewEvent], now: Timestamp) -> Result<(), AppError> {
+    use tidings_core::evidence::facts::DeliveryOutcome;
+    let mut ids: Vec<MessageId> = events.iter().map(|e| e.message_id).collect();
+    ids.sort_unstable_by_key(|id| id.as_uuid());
+    ids.dedup();
+    let critical = tidings_store::messages::critical_among(tx, &ids).await?;
+    let leaves: Vec<crate::evidence::record::Delivery> = events
+        .iter()
+        .filter(|e| critical.contains(&e.message_id))
+        .filter_map(|e| {
+            let outcome = match e.kind {
+                EventKind::Sent => DeliveryOutcome::Sent,
+                EventKind::Bounced => DeliveryOutcome::Bounced,
+                EventKind::Failed => DeliveryOutcome::Failed,
+                EventKind::Suppressed => DeliveryOutcome::Suppressed,
+                _ => return None,
+            };
+            Some(crate::evidence::record::Delivery {
+                message: e.message_id,
+                member: e.member_id,
+                channel: e.channel?,
+                purpose: e.purpose.unwrap_or_default(),
+                outcome,
+            })
+        })
+        .collect();
+    crate::evidence::record::delivered(tx, &leaves, now).await
+}
+
 /// Saves a batch's outcomes, the events they make, and suppressions for hard bounces.
 async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, Attempted)>) -> Result<(), AppError> {
     let now = app.clock.now();
@@ -511,6 +542,7 @@ async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, Attempted)>
         });
     }
     events::append(&mut tx, &new_events).await?;
+    delivery_leaves(&mut tx, &new_events, now).await?;
     report_failures(&mut tx, &settled, &saved, now).await?;
     if !bounced.is_empty() {
         for member in members::get_many(&mut tx, &bounced).await? {

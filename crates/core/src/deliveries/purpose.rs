@@ -88,8 +88,10 @@ impl utoipa::PartialSchema for Purpose {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some("^(initial|(reminder|escalation|sequence)-[1-9][0-9]{0,4})$"))
-            .description(Some("Why the delivery was sent: the release, or a reminder, escalation or sequence step"))
+            .pattern(Some("^(initial|(reminder|escalation|sequence|correction)-[1-9][0-9]{0,4})$"))
+            .description(Some(
+                "Why the delivery was sent: the release, a reminder, an escalation or sequence step, or a correction's notice",
+            ))
             .into()
     }
 }

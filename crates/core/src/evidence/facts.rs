@@ -113,6 +113,9 @@ pub struct Acknowledged {
     pub at: Timestamp,
     /// A commitment to the IP address and user agent (`origin_commitment`).
     pub origin: String,
+    /// The hash of the answers to the message's attestation form (`Answers::hash`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<String>,
 }
 
 fn first_version() -> u32 {
@@ -174,6 +177,36 @@ pub struct Released {
     pub at: Timestamp,
 }
 
+/// A must-know message reached a member: their copy put in their portal inbox at release
+/// (`channel` `inbox`), or a send on an outside channel handed to its provider or refused
+/// (`outcome` `sent`, `bounced`, `failed` or `suppressed`), for the release or a reminder,
+/// escalation or correction notice (`purpose`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivered {
+    pub message: MessageId,
+    pub member: String,
+    pub channel: crate::consent::Channel,
+    pub purpose: crate::deliveries::Purpose,
+    pub outcome: DeliveryOutcome,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryOutcome {
+    /// In the member's portal inbox.
+    InInbox,
+    /// The channel's provider took it (an SMTP server's 250, an API's acceptance).
+    Sent,
+    /// The provider refused the address for good.
+    Bounced,
+    /// It could not be sent after every attempt.
+    Failed,
+    /// Not sent: the address is suppressed or the member cannot be reached there.
+    Suppressed,
+}
+
 /// A released message's text corrected, as a new version: why, whether everyone must
 /// acknowledge again, and the new text word for word in every language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,6 +234,7 @@ pub enum Fact {
     Consent(ConsentChanged),
     ObligationMet(ObligationMet),
     Corrected(Corrected),
+    Delivered(Delivered),
 }
 
 impl Fact {
@@ -212,6 +246,7 @@ impl Fact {
             Self::Consent(_) => "consent",
             Self::ObligationMet(_) => "obligation_met",
             Self::Corrected(_) => "corrected",
+            Self::Delivered(_) => "delivered",
         }
     }
 
@@ -222,6 +257,7 @@ impl Fact {
             Self::Read(r) => Some(r.message),
             Self::ObligationMet(o) => Some(o.message),
             Self::Corrected(c) => Some(c.message),
+            Self::Delivered(d) => Some(d.message),
             Self::Consent(_) => None,
         }
     }
@@ -242,6 +278,7 @@ impl Fact {
             Self::Acknowledged(a) => Some(&a.member),
             Self::Read(r) => Some(&r.member),
             Self::Consent(c) => Some(&c.member),
+            Self::Delivered(d) => Some(&d.member),
             Self::ObligationMet(_) | Self::Released(_) | Self::Corrected(_) => None,
         }
     }
@@ -254,6 +291,7 @@ impl Fact {
             Self::Consent(c) => c.at,
             Self::ObligationMet(o) => o.at,
             Self::Corrected(c) => c.at,
+            Self::Delivered(d) => d.at,
         }
     }
 }
@@ -351,6 +389,7 @@ mod tests {
             surface: Surface::MessagePage,
             at: Timestamp::from_millis(1_765_000_000_123),
             origin: origin_commitment(&[1; 32], Some("192.0.2.1"), None),
+            attestation: None,
         }));
         let json = leaf.to_json();
         assert!(json.starts_with(r#"{"v":1,"kind":"acknowledged","message":""#), "{json}");

@@ -59,6 +59,9 @@ pub struct Acknowledgment {
     /// The escalation ladder that chases it (its key), else the topic's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ladder: Option<crate::Slug>,
+    /// What members state they did, answered when they acknowledge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<crate::attestation::AttestationForm>,
 }
 
 impl Acknowledgment {

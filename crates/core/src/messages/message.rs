@@ -68,6 +68,9 @@ pub struct AcknowledgmentDraft {
     /// The key of the escalation ladder that chases the message; the topic's ladder when
     /// not given or "".
     pub ladder: Option<String>,
+    /// A short form members fill in when they acknowledge ("units quarantined: 14");
+    /// `{"fields": []}` removes it.
+    pub attestation: Option<crate::attestation::AttestationForm>,
 }
 
 /// Raw message input; every field optional so a draft can change a stored message.
@@ -181,9 +184,15 @@ impl MessageDraft {
                         None | Some("") => None,
                         Some(key) => errors.check("acknowledgment.ladder", crate::Slug::parse(key)),
                     };
+                    let attestation = match &a.attestation {
+                        Some(form) if form.fields.is_empty() => None,
+                        Some(form) => form.validate("acknowledgment.attestation", &mut errors),
+                        // Unchanged when not given.
+                        None => m.acknowledgment.as_ref().and_then(|a| a.attestation.clone()),
+                    };
                     match (statement, obligation) {
                         (Some(statement), Some(obligation)) => {
-                            Some(Acknowledgment { statement, due_at, obligation, ladder })
+                            Some(Acknowledgment { statement, due_at, obligation, ladder, attestation })
                         }
                         _ => None,
                     }
@@ -225,6 +234,7 @@ mod tests {
                 due_at: Some("2026-12-01".into()),
                 obligation: None,
                 ladder: None,
+                attestation: None,
             }),
             ..Default::default()
         }

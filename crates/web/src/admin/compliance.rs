@@ -93,6 +93,8 @@ struct ReportPage {
     /// The message's escalation ladder as it runs, if it has one.
     chase: Option<ChasePlan>,
     can_chase: bool,
+    /// The message asks members what they did: a column adds up their answers.
+    stated: bool,
 }
 
 pub async fn report(
@@ -110,11 +112,12 @@ pub async fn report(
         .filter(|p| needle.is_empty() || p.name.as_deref().is_some_and(|n| n.to_lowercase().contains(&needle)))
         .collect();
     let pager = PartnerPager::of(&filter, matching.len());
-    let partners = matching.into_iter().skip(pager.first - 1).take(PARTNERS_SHOWN).collect();
+    let partners: Vec<PartnerStanding> = matching.into_iter().skip(pager.first - 1).take(PARTNERS_SHOWN).collect();
     let chase = tidings_app::chase::plan(&app, &console.caller, message, false).await?;
     let can_chase = console.caller.role.may(tidings_core::Action::Compose);
     let shell = console.shell(format!("Compliance: {}", report.summary.title)).await;
-    Ok(render(StatusCode::OK, &ReportPage { shell, report, partners, filter, pager, chase, can_chase }))
+    let stated = partners.iter().any(|p| p.attestation.is_some());
+    Ok(render(StatusCode::OK, &ReportPage { shell, report, partners, filter, pager, chase, can_chase, stated }))
 }
 
 /// Runs the message's next ladder step now, before its time.

@@ -4,6 +4,7 @@
 //! choices into a rule: each group of checked values is one `in (...)` condition, all
 //! joined by `and`, with the written rule.
 
+use tidings_core::attestation::AttestationForm;
 use tidings_core::audiences::AudienceDraft;
 use tidings_core::messages::{AcknowledgmentDraft, CallToAction, ContentDraft, Message, MessageDraft, VariantDraft};
 use tidings_core::obligations::ObligationDraft;
@@ -40,6 +41,8 @@ pub struct ComposeForm {
     pub ack_roles: std::collections::BTreeMap<String, String>,
     /// Due this many hours after the release, when no due time is given.
     pub ack_within_hours: String,
+    /// The attestation form, a field a line (`AttestationForm::parse_lines`).
+    pub ack_attestation: String,
     pub expires_at: String,
     /// The author's IANA zone, in which the due time and expiry are read.
     pub time_zone: String,
@@ -161,6 +164,7 @@ impl ComposeForm {
                 "ack_due" => form.ack_due = value,
                 "ack_ladder" => form.ack_ladder = value,
                 "ack_within_hours" => form.ack_within_hours = value,
+                "ack_attestation" => form.ack_attestation = value,
                 role if role.starts_with("ack_role_") => {
                     form.ack_roles.insert(role.trim_start_matches("ack_role_").to_owned(), value);
                 }
@@ -246,6 +250,12 @@ impl ComposeForm {
                 .flat_map(|a| a.obligation.quotas.iter())
                 .filter_map(|q| Some((q.role?.as_str().to_owned(), q.count?.to_string())))
                 .collect(),
+            ack_attestation: m
+                .acknowledgment
+                .as_ref()
+                .and_then(|a| a.attestation.as_ref())
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             ack_within_hours: m
                 .acknowledgment
                 .as_ref()
@@ -350,11 +360,20 @@ impl ComposeForm {
         };
         let obligation =
             ObligationDraft { every_recipient: None, roles: (!roles.is_empty()).then_some(roles), within_hours };
+        // No lines: no form (an empty one removes a form the message had).
+        let attestation = match AttestationForm::parse_lines(&self.ack_attestation) {
+            Ok(form) => Some(form.unwrap_or(AttestationForm { fields: Vec::new() })),
+            Err(e) => {
+                e.iter().for_each(|e| errors.add(&e.field, e.message.clone()));
+                None
+            }
+        };
         let acknowledgment = Some(AcknowledgmentDraft {
             due_at: statement.as_ref().and(text(&self.ack_due)),
             statement,
             obligation: Some(obligation),
             ladder: Some(self.ack_ladder.trim().to_owned()),
+            attestation,
         });
         errors.finish(|| {
             Some(MessageDraft {

@@ -63,6 +63,12 @@ pub async fn read(
 pub struct AcknowledgeRequest {
     /// The `content_hash` of the version the member was shown.
     content_hash: String,
+    /// Answers to the message's attestation form, by field key: a whole number, a string
+    /// (a choice, a text, a file reference; serial numbers one a line) or a list of
+    /// strings (choices, serial numbers).
+    #[serde(default)]
+    #[schema(value_type = Object, additional_properties)]
+    answers: tidings_core::attestation::Given,
 }
 
 /// Acknowledge the message: records the member, time, IP, user agent and the content hash
@@ -77,5 +83,6 @@ pub async fn acknowledge(
     Json(body): Json<AcknowledgeRequest>,
 ) -> Result<axum::Json<AcknowledgeOutcome>, ApiError> {
     let how = caller.acknowledging();
-    Ok(axum::Json(inbox::acknowledge(&app, &caller.0, id, &body.content_hash, &origin, how).await?))
+    let answers = &body.answers;
+    Ok(axum::Json(inbox::acknowledge(&app, &caller.0, id, &body.content_hash, answers, &origin, how).await?))
 }

@@ -15,6 +15,7 @@ use tidings_core::MessageId;
 use tidings_core::messages::diff::Change;
 use tidings_core::messages::{CallToAction, CorrectionKind};
 
+use super::attestation::{self, AskedField};
 use super::inbox::importance_label;
 use super::page::{Frame, OrPage, PortalResult, render};
 use super::visitor::Signed;
@@ -111,6 +112,10 @@ struct AckShown {
     statement: String,
     due: Option<String>,
     done: Option<String>,
+    /// The attestation form's fields, asked with the acknowledgment.
+    asked: Vec<AskedField>,
+    /// Once acknowledged, what the member stated: each label and answer.
+    stated: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -137,6 +142,11 @@ impl MessagePage {
             statement: acknowledgment_record.as_ref().map_or_else(|| ask.statement.clone(), |r| r.statement.clone()),
             due: ask.due_at.map(|due| due.stated(zone)),
             done: acknowledgment_record.as_ref().map(|r| r.acknowledged_at.local(zone)),
+            asked: attestation::fields(ask.attestation.as_ref()),
+            stated: attestation::stated(
+                ask.attestation.as_ref(),
+                acknowledgment_record.as_ref().and_then(|r| r.attestation.as_ref()),
+            ),
         });
         let m = Shown {
             lang: rendered.locale.to_string(),
@@ -170,10 +180,10 @@ pub async fn show(
     Ok(render(StatusCode::OK, &page))
 }
 
-#[derive(Deserialize)]
-pub struct AcknowledgeForm {
-    #[serde(default)]
-    content_hash: String,
+/// The form's content hash, and its attestation answers (`answer.KEY`).
+pub(crate) fn acknowledgment_fields(pairs: &[(String, String)]) -> (String, tidings_core::attestation::Given) {
+    let hash = pairs.iter().find(|(n, _)| n == "content_hash").map(|(_, v)| v.clone()).unwrap_or_default();
+    (hash, attestation::answers_from(pairs))
 }
 
 pub async fn acknowledge(
@@ -181,10 +191,12 @@ pub async fn acknowledge(
     signed: Signed,
     Path(id): Path<MessageId>,
     RequestOrigin(origin): RequestOrigin,
-    Form(form): Form<AcknowledgeForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PortalResult {
     let how = tidings_app::evidence::record::AckContext::PORTAL;
-    inbox::acknowledge(&app, &signed.member, id, &form.content_hash, &origin, how).await.or_page(&signed.visitor.tr)?;
+    let (hash, answers) = acknowledgment_fields(&pairs);
+    let done = inbox::acknowledge(&app, &signed.member, id, &hash, &answers, &origin, how).await;
+    done.or_page(&signed.visitor.tr)?;
     signed.flash(signed.visitor.tr.text("message-acknowledged")).await;
     Ok(Redirect::to(&format!("/portal/messages/{id}")).into_response())
 }

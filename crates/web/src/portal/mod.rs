@@ -3,6 +3,7 @@
 //! checked for its CSRF token by one middleware; sign-in requests are rate limited per
 //! client address (`limits`).
 
+mod attestation;
 mod inbox;
 pub(crate) mod limits;
 pub(crate) mod message;

@@ -89,7 +89,11 @@ async fn the_demo_shows_an_email_arriving_and_a_report_number_moving(app: TestAp
     let mut reader = Browser::new(&app);
     let page = reader.get(&link).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let done = reader.post(&link, &[("content_hash", &page.field("content_hash"))]).await;
+    // The recall asks what was done: the link's page has the form, answered as a browser posts it.
+    assert!(page.body.contains("name=\"answer.units\""), "{}", page.body);
+    let hash = page.field("content_hash");
+    let answers = [("content_hash", hash.as_str()), ("answer.units", "3"), ("answer.customers", "1")];
+    let done = reader.post(&link, &answers).await;
     assert_eq!(done.status, 200, "{}", done.body);
     tidings_app::reports::fold(&app.app).await.unwrap();
     let after = report_row(&console.get(&report_page).await.body, "Acknowledged");

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod attestation;
 mod audiences;
 mod audit;
 mod browse;
