@@ -20,6 +20,8 @@ both_engines!(
     a_changed_pack_is_named_by_verify,
     a_changed_database_is_named_by_audit,
     erasing_a_member_keeps_every_proof,
+    a_rotated_key_leads_auditors_from_the_old_key_to_the_new,
+    a_rotation_cut_short_is_finished_by_the_next_seal,
 );
 
 async fn partner(app: &App, name: &str) -> Partner {
@@ -306,5 +308,76 @@ async fn erasing_a_member_keeps_every_proof(app: App) {
     assert!(!leaves.contains("bo@acme.example"), "nothing names the erased member");
     let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(report.contains("erased member"));
+    assert_eq!(audited(&app).await, Vec::<String>::new());
+}
+
+async fn a_rotated_key_leads_auditors_from_the_old_key_to_the_new(app: App) {
+    let (id, people) = acknowledged_recall(&app).await;
+    evidence::seal(&app).await.unwrap();
+    let first = evidence::public_key(&app).await.unwrap().encode();
+    let reader = Caller { role: tidings_core::StaffRole::Analyst, ..Caller::operator() };
+    assert!(evidence::keys::rotate(&app, &reader).await.is_err(), "admins rotate keys");
+    let rotated = evidence::keys::rotate(&app, &Caller::operator()).await.unwrap();
+    assert_eq!(rotated.previous, first);
+    let second = evidence::public_key(&app).await.unwrap().encode();
+    assert_eq!(rotated.next, second);
+    assert_ne!(first, second);
+    // Cy acknowledges after the rotation; then the key is rotated once more.
+    let origin = Origin { ip: None, user_agent: None };
+    let seen = tidings_app::inbox::view(&app, &people[2], id, &origin).await.unwrap();
+    let none = Default::default();
+    let hash = &seen.rendered.content_hash;
+    tidings_app::inbox::acknowledge(&app, &people[2], id, hash, &none, &origin, AckContext::PORTAL).await.unwrap();
+    evidence::keys::rotate(&app, &Caller::operator()).await.unwrap();
+    let third = evidence::public_key(&app).await.unwrap().encode();
+    let history: Vec<String> = evidence::keys::history(&app).await.unwrap().iter().map(|k| k.encode()).collect();
+    assert_eq!(history, [first.clone(), second.clone(), third.clone()]);
+    let whole = audit::audit(&app, &Caller::operator()).await.unwrap();
+    assert!(whole.problems.is_empty(), "{:?}", whole.problems);
+    assert_eq!(whole.key_rotations, 2);
+
+    // A pack signed by the third key verifies for an auditor holding any of the three.
+    let dir = tempfile::tempdir().unwrap();
+    export(&app, id, dir.path()).await;
+    for (key, followed) in [(&first, 2), (&second, 1), (&third, 0)] {
+        let found = pack::verify(dir.path(), Some(key)).unwrap();
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+        assert_eq!(found.keys_followed, followed);
+    }
+    // Without the rotations, the first key proves nothing about it.
+    let keys = dir.path().join("keys.jsonl");
+    let kept = std::fs::read_to_string(&keys).unwrap();
+    std::fs::write(&keys, "").unwrap();
+    assert!(problems(dir.path(), &first).contains("no signature by"), "{}", problems(dir.path(), &first));
+    std::fs::write(&keys, kept.replacen("\"proof\":[\"", "\"proof\":[\"AA", 1)).unwrap();
+    assert!(problems(dir.path(), &first).contains("keys.jsonl line 1"), "{}", problems(dir.path(), &first));
+
+    // A retired key dropped from the database breaks the chain the log records.
+    sql(&app, &format!("delete from evidence_retired_keys where verifier = '{first}'")).await;
+    let said = audited(&app).await.join("\n");
+    assert!(said.contains("the retired keys kept are not the ones the log's key rotations retired"), "{said}");
+}
+
+/// A rotation whose process died after it stored the successor and its leaf, before any
+/// signing: the worker's next seal signs with both keys and switches.
+async fn a_rotation_cut_short_is_finished_by_the_next_seal(app: App) {
+    acknowledged_recall(&app).await;
+    evidence::seal(&app).await.unwrap();
+    let old = evidence::public_key(&app).await.unwrap();
+    let next = tidings_core::evidence::note::SignerKey::from_seed(old.name(), [9; 32]).unwrap();
+    let fact = tidings_core::evidence::facts::Fact::KeyRotated(tidings_core::evidence::facts::KeyRotated {
+        previous: old.encode(),
+        next: next.verifier().encode(),
+        at: app.clock.now(),
+    });
+    let mut tx = app.db.begin().await.unwrap();
+    tidings_store::settings::put(&mut tx, "evidence_next_signing_key", &next.encode()).await.unwrap();
+    tidings_store::evidence::append_fact(&mut tx, &fact, None, None).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let checkpoint = evidence::seal(&app).await.unwrap().unwrap();
+    assert_eq!(evidence::public_key(&app).await.unwrap(), next.verifier(), "the successor signs now");
+    let note = tidings_core::evidence::note::Checkpoint::open(&checkpoint.note, &old);
+    assert!(note.is_ok(), "the retiring key signed the checkpoint past its rotation");
     assert_eq!(audited(&app).await, Vec::<String>::new());
 }

@@ -338,6 +338,23 @@ pub async fn put_checkpoint(tx: &mut Tx, c: &StoredCheckpoint) -> Result<()> {
     Ok(())
 }
 
+/// Stores `c`, replacing a checkpoint of the same size (one the old key alone signed,
+/// while a rotation's co-signed one was being made).
+pub async fn replace_checkpoint(tx: &mut Tx, c: &StoredCheckpoint) -> Result<()> {
+    on_tx!(tx, |conn| sqlx::query(
+        "insert into evidence_checkpoints (size, root, note, signed_at) values ($1, $2, $3, $4) \
+         on conflict (size) do update set note = excluded.note, signed_at = excluded.signed_at"
+    )
+    .bind(c.size as i64)
+    .bind(c.root.to_vec())
+    .bind(c.note.clone())
+    .bind(c.signed_at.as_millis())
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
 pub async fn latest_checkpoint(tx: &mut Tx) -> Result<Option<StoredCheckpoint>> {
     let row: Option<CheckpointRow> = on_tx!(tx, |c| sqlx::query_as(
         "select size, root, note, signed_at from evidence_checkpoints order by size desc limit 1"
@@ -631,4 +648,33 @@ pub async fn acknowledgment_details(
         }
     }
     Ok(out)
+}
+
+/// The public keys retired by rotations, oldest first.
+pub async fn retired_keys(tx: &mut Tx) -> Result<Vec<String>> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar("select verifier from evidence_retired_keys order by retired_at, verifier")
+        .fetch_all(c)
+        .await)?)
+}
+
+pub async fn retire_key(tx: &mut Tx, verifier: &str, at: Timestamp) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "insert into evidence_retired_keys (verifier, retired_at) values ($1, $2) on conflict do nothing"
+    )
+    .bind(verifier)
+    .bind(at.as_millis())
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// The log's key rotations in tree order: each leaf's position and data.
+pub async fn rotations(tx: &mut Tx) -> Result<Vec<(i64, String)>> {
+    Ok(on_tx!(tx, |c| sqlx::query_as(
+        "select position, body from evidence_entries where kind = 'key_rotated' and position is not null \
+         order by position"
+    )
+    .fetch_all(c)
+    .await)?)
 }

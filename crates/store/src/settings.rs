@@ -30,6 +30,12 @@ pub async fn put(tx: &mut Tx, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// Removes the value under `key`, if any.
+pub async fn delete(tx: &mut Tx, key: &str) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query("delete from settings where key = $1").bind(key).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
 /// The value under `key`, if any.
 pub async fn get(tx: &mut Tx, key: &str) -> Result<Option<String>> {
     let value: Option<String> = on_tx!(tx, |c| sqlx::query_scalar("select value from settings where key = $1")

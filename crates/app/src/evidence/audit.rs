@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
+use tidings_core::evidence::facts::KeyRotated;
 use tidings_core::evidence::facts::{self, Acknowledged, Committed, Fact, Leaf, ShownText};
-use tidings_core::evidence::note::Checkpoint;
+use tidings_core::evidence::note::{Checkpoint, VerifierKey};
 use tidings_core::evidence::tlog::{self, Frontier, Hash, Node};
 use tidings_core::{Action, Roles, Timestamp};
 use tidings_store::evidence::{self as store, AuditRow};
@@ -29,6 +30,7 @@ pub struct Audited {
     pub obligations_met: u64,
     pub corrections: u64,
     pub deliveries: u64,
+    pub key_rotations: u64,
     pub texts: u64,
     /// Entries appended but not yet placed in the tree (the sequencer places them within
     /// seconds).
@@ -54,16 +56,36 @@ impl Audited {
 pub async fn audit(app: &App, caller: &Caller) -> Result<Audited, AppError> {
     caller.require(Action::ReadDirectory, "audit the evidence log")?;
     let mut out = Audited::default();
-    let key = super::public_key(app).await?;
+    let keys = super::keys::history(app).await?;
+    let current = super::public_key(app).await?;
     let mut tx = app.db.read().await?;
     let checkpoints = store::checkpoints(&mut tx).await?;
     out.checkpoints = checkpoints.len() as u64;
+    let rotations = rotations(&mut tx, &mut out).await?;
+    let retired = store::retired_keys(&mut tx).await?;
+    check_key_chain(&mut out, &rotations, &retired, &current);
+    let mut before = 0u64;
     for c in &checkpoints {
-        match Checkpoint::open(&c.note, &key) {
-            Ok(signed) if signed.size == c.size && signed.root == c.root => {}
-            Ok(_) => out.problem(format!("checkpoint of {} leaves: its row does not match its signed note", c.size)),
-            Err(e) => out.problem(format!("checkpoint of {} leaves: {e}", c.size)),
+        // Signed by the key of its time; the first checkpoint past a rotation, by the
+        // retiring key too.
+        let passed: Vec<&(u64, KeyRotated)> = rotations.iter().filter(|(p, _)| *p < c.size).collect();
+        let current =
+            passed.last().map_or_else(|| keys.first().map(VerifierKey::encode), |(_, r)| Some(r.next.clone()));
+        let mut wanted: Vec<String> = current.into_iter().collect();
+        wanted.extend(passed.iter().filter(|(p, _)| *p >= before).map(|(_, r)| r.previous.clone()));
+        for text in wanted {
+            let opened = VerifierKey::parse(&text)
+                .map_err(|e| e.to_string())
+                .and_then(|key| Checkpoint::open(&c.note, &key).map_err(|e| e.to_string()));
+            match opened {
+                Ok(signed) if signed.size == c.size && signed.root == c.root => {}
+                Ok(_) => {
+                    out.problem(format!("checkpoint of {} leaves: its row does not match its signed note", c.size))
+                }
+                Err(e) => out.problem(format!("checkpoint of {} leaves: {e}", c.size)),
+            }
         }
+        before = c.size;
     }
     for pair in checkpoints.windows(2) {
         let (old, new) = (&pair[0], &pair[1]);
@@ -220,6 +242,39 @@ async fn check_text(tx: &mut tidings_store::Tx, out: &mut Audited, row: &AuditRo
     Ok(())
 }
 
+/// The log's key rotations, in tree order, with their positions.
+async fn rotations(tx: &mut tidings_store::Tx, out: &mut Audited) -> Result<Vec<(u64, KeyRotated)>, AppError> {
+    let mut found = Vec::new();
+    for (position, body) in store::rotations(tx).await? {
+        match Leaf::parse(&body) {
+            Ok(Leaf { fact: Fact::KeyRotated(r), .. }) => found.push((position as u64, r)),
+            _ => out.problem(format!("the key rotation at position {position} does not read")),
+        }
+    }
+    out.key_rotations = found.len() as u64;
+    Ok(found)
+}
+
+/// The rotations chain one to the next, the keys they retire are the ones kept as
+/// retired, and the last names the current key.
+fn check_key_chain(out: &mut Audited, rotations: &[(u64, KeyRotated)], retired: &[String], current: &VerifierKey) {
+    for pair in rotations.windows(2) {
+        if pair[0].1.next != pair[1].1.previous {
+            out.problem(format!("the key rotation at position {} retires a key that was not signing", pair[1].0));
+        }
+    }
+    let mut named: Vec<&str> = rotations.iter().map(|(_, r)| r.previous.as_str()).collect();
+    let mut kept: Vec<&str> = retired.iter().map(String::as_str).collect();
+    named.sort_unstable();
+    kept.sort_unstable();
+    if named != kept {
+        out.problem("the retired keys kept are not the ones the log's key rotations retired".to_owned());
+    }
+    if rotations.last().is_some_and(|(_, r)| r.next != current.encode()) {
+        out.problem("the signing key is not the one the log's last key rotation named".to_owned());
+    }
+}
+
 /// The nodes that exist of `wanted` (some are missing when the tree was tampered with).
 async fn partial_nodes(tx: &mut tidings_store::Tx, wanted: &[Node]) -> Result<HashMap<Node, Hash>, AppError> {
     let mut found = HashMap::new();
@@ -301,6 +356,8 @@ fn check_row(out: &mut Audited, row: &AuditRow) {
         Fact::Released(_) => out.releases += 1,
         // Held to the kept version by `check_text`.
         Fact::Corrected(_) => {}
+        // Held to the key history by `check_key_chain`.
+        Fact::KeyRotated(_) => {}
         Fact::Delivered(_) => {
             out.deliveries += 1;
             if row.member_id.is_some() && row.copies.unwrap_or(0) == 0 {

@@ -5,6 +5,8 @@
 //! a checkpoint, which `verify` checks with no database at all.
 
 pub mod audit;
+pub mod handover;
+pub mod keys;
 pub mod pack;
 pub mod record;
 
@@ -82,6 +84,8 @@ pub async fn sequence(app: &App) -> Result<u64, AppError> {
 /// Places every waiting entry in the tree, then signs a checkpoint of the tree if it grew.
 /// Returns the newest checkpoint (none while the log is empty).
 pub async fn seal(app: &App) -> Result<Option<StoredCheckpoint>, AppError> {
+    // A rotation left halfway is finished first: its checkpoint is the co-signed one.
+    keys::finish(app).await?;
     sequence(app).await?;
     let mut tx = app.db.read().await?;
     let head = store::head(&mut tx, false).await?;

@@ -4,6 +4,7 @@
 //! A pack is a directory:
 //! - `checkpoint.txt`: a signed checkpoint of the log (c2sp.org/tlog-checkpoint);
 //! - `key.txt`: the public key that signed it (the auditor should hold their own copy);
+//! - `keys.jsonl`: the log's key rotations, so an auditor's earlier key leads to it;
 //! - `leaves.jsonl`: each of the message's leaves, with its position, its inclusion
 //!   proof to the checkpoint, and, unless the member was erased, who the leaf's
 //!   commitments stand for (name, email, partner and the salt that opens them);
@@ -122,6 +123,9 @@ pub async fn export(
     let key = super::public_key(app).await?;
     std::fs::write(dir.join("checkpoint.txt"), &checkpoint.note).map_err(io)?;
     std::fs::write(dir.join("key.txt"), format!("{}\n", key.encode())).map_err(io)?;
+    let handovers = super::handover::of_log(&mut app.db.read().await?, checkpoint.size).await?;
+    let keys: String = handovers.iter().filter_map(|h| serde_json::to_string(h).ok()).map(|l| l + "\n").collect();
+    std::fs::write(dir.join("keys.jsonl"), keys).map_err(io)?;
 
     let mut leaves_out = BufWriter::new(File::create(dir.join("leaves.jsonl")).map_err(io)?);
     let mut texts_out = BufWriter::new(File::create(dir.join("texts.jsonl")).map_err(io)?);
@@ -283,6 +287,7 @@ impl Report {
             Fact::Delivered(d) => {
                 ("delivered", String::new(), format!("{} ({}): {:?}", d.channel, d.purpose, d.outcome), String::new())
             }
+            Fact::KeyRotated(k) => ("signing key rotated", String::new(), format!("to {}", k.next), String::new()),
             Fact::Corrected(c) => (
                 "corrected",
                 String::new(),
@@ -346,6 +351,8 @@ pub struct Verified {
     /// Whether the checkpoint was checked against a key the auditor gave, rather than the
     /// pack's own `key.txt`.
     pub own_key: bool,
+    /// Key rotations followed from the key given to the one that signed the checkpoint.
+    pub keys_followed: u64,
     pub leaves: u64,
     pub acknowledgments: u64,
     /// Acknowledgments whose attestation answers the pack carries and their hash matches.
@@ -371,12 +378,19 @@ pub fn verify(dir: &Path, key: Option<&str>) -> Result<Verified, AppError> {
         None => read("key.txt")?,
     };
     let key = VerifierKey::parse(&key_text).map_err(|e| AppError::invalid("pack", format!("the public key: {e}")))?;
+    // An earlier key is followed through the log's rotations to the one that signed.
+    let mut rotation_problems = Vec::new();
+    let (key, keys_followed) = super::handover::follow(dir, key, &mut rotation_problems);
     let note = read("checkpoint.txt")?;
-    let checkpoint =
-        Checkpoint::open(&note, &key).map_err(|e| AppError::invalid("pack", format!("checkpoint.txt: {e}")))?;
+    let checkpoint = Checkpoint::open(&note, &key).map_err(|e| {
+        // Say why trust did not reach the signing key, when a rotation broke the chain.
+        let why: String = rotation_problems.iter().map(|p| format!("; {p}")).collect();
+        AppError::invalid("pack", format!("checkpoint.txt: {e}{why}"))
+    })?;
     let manifest: Manifest = serde_json::from_str(&read("manifest.json")?)
         .map_err(|e| AppError::invalid("pack", format!("manifest.json: {e}")))?;
-    let mut out = Verified { checkpoint_size: checkpoint.size, own_key, ..Verified::default() };
+    let mut out = Verified { checkpoint_size: checkpoint.size, own_key, keys_followed, ..Verified::default() };
+    out.problems.extend(rotation_problems);
     if manifest.checkpoint_size != checkpoint.size {
         out.problems.push(format!(
             "manifest.json: says the checkpoint has {} leaves, checkpoint.txt says {}",

@@ -207,6 +207,17 @@ pub enum DeliveryOutcome {
     Suppressed,
 }
 
+/// The key that signs the log's checkpoints was replaced: the checkpoint that first
+/// includes this leaf is signed by both, so whoever trusts `previous` comes to trust
+/// `next` (keys as `name+keyid+base64`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRotated {
+    pub previous: String,
+    pub next: String,
+    pub at: Timestamp,
+}
+
 /// A released message's text corrected, as a new version: why, whether everyone must
 /// acknowledge again, and the new text word for word in every language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,6 +246,7 @@ pub enum Fact {
     ObligationMet(ObligationMet),
     Corrected(Corrected),
     Delivered(Delivered),
+    KeyRotated(KeyRotated),
 }
 
 impl Fact {
@@ -247,6 +259,7 @@ impl Fact {
             Self::ObligationMet(_) => "obligation_met",
             Self::Corrected(_) => "corrected",
             Self::Delivered(_) => "delivered",
+            Self::KeyRotated(_) => "key_rotated",
         }
     }
 
@@ -258,7 +271,7 @@ impl Fact {
             Self::ObligationMet(o) => Some(o.message),
             Self::Corrected(c) => Some(c.message),
             Self::Delivered(d) => Some(d.message),
-            Self::Consent(_) => None,
+            Self::Consent(_) | Self::KeyRotated(_) => None,
         }
     }
 
@@ -279,7 +292,7 @@ impl Fact {
             Self::Read(r) => Some(&r.member),
             Self::Consent(c) => Some(&c.member),
             Self::Delivered(d) => Some(&d.member),
-            Self::ObligationMet(_) | Self::Released(_) | Self::Corrected(_) => None,
+            Self::ObligationMet(_) | Self::Released(_) | Self::Corrected(_) | Self::KeyRotated(_) => None,
         }
     }
 
@@ -292,6 +305,7 @@ impl Fact {
             Self::ObligationMet(o) => o.at,
             Self::Corrected(c) => c.at,
             Self::Delivered(d) => d.at,
+            Self::KeyRotated(k) => k.at,
         }
     }
 }

@@ -122,6 +122,15 @@ impl SignerKey {
         blob.extend_from_slice(&signature.to_bytes());
         Ok(format!("{text}\n{DASH}{} {}\n", self.name, STANDARD.encode(blob)))
     }
+
+    /// `note` with this key's signature added beside those it has: a checkpoint signed by
+    /// the key being retired and by its successor.
+    pub fn cosign(&self, note: &str) -> Result<String, NoteError> {
+        let split = note.rfind("\n\n").ok_or(NoteError::Malformed)?;
+        let signed = self.sign(&note[..split + 1])?;
+        let own = &signed[split + 2..];
+        Ok(format!("{note}{own}"))
+    }
 }
 
 fn check_text(text: &str) -> Result<(), NoteError> {
@@ -231,6 +240,20 @@ impl Checkpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cosigned_note_opens_with_either_key() -> Result<(), NoteError> {
+        let old = SignerKey::from_seed("example.com/log", [1; 32])?;
+        let new = SignerKey::from_seed("example.com/log", [2; 32])?;
+        let checkpoint = Checkpoint { origin: "example.com/log".into(), size: 3, root: [7; 32] };
+        let note = new.cosign(&checkpoint.sign(&old)?)?;
+        assert_eq!(Checkpoint::open(&note, &old.verifier())?, checkpoint);
+        assert_eq!(Checkpoint::open(&note, &new.verifier())?, checkpoint);
+        assert_eq!(note.matches("\u{2014} example.com/log ").count(), 2);
+        let other = SignerKey::from_seed("example.com/log", [3; 32])?;
+        assert!(Checkpoint::open(&note, &other.verifier()).is_err());
+        Ok(())
+    }
 
     // The example of golang.org/x/mod/sumdb/note, the format's reference implementation.
     const GO_SIGNER: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";

@@ -15,8 +15,16 @@ use super::fail;
 #[derive(Debug, Subcommand)]
 pub enum EvidenceCommand {
     /// Print the public key that checks this instance's checkpoints: give it to auditors,
-    /// who check packs against their own copy.
-    Key,
+    /// who check packs against their own copy. With --all, every key the log has had,
+    /// oldest first.
+    Key {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Replace the signing key: the rotation is a leaf of the log, and the checkpoint that
+    /// first holds it is signed by both keys, so auditors holding the old key are led to
+    /// the new one. Prints the new public key.
+    RotateKey,
     /// Place every waiting entry in the log and sign a checkpoint now (the worker does it
     /// every few seconds).
     Checkpoint,
@@ -53,6 +61,9 @@ pub fn verify(pack_dir: &Path, key: Option<&str>) -> anyhow::Result<ExitCode> {
         found.checkpoint_size,
         if found.own_key { "checked with the key given" } else { "checked with the pack's own key.txt: pass --key" }
     );
+    if found.keys_followed > 0 {
+        println!("{} key rotations followed from the key given to the one that signed", found.keys_followed);
+    }
     println!(
         "{} leaves ({} acknowledgments), {} texts, {} people named, {} erased",
         found.leaves, found.acknowledgments, found.texts, found.people, found.erased
@@ -71,7 +82,21 @@ pub fn verify(pack_dir: &Path, key: Option<&str>) -> anyhow::Result<ExitCode> {
 pub async fn run(app: &App, command: EvidenceCommand) -> anyhow::Result<ExitCode> {
     let caller = Caller::operator();
     match command {
-        EvidenceCommand::Key => println!("{}", evidence::public_key(app).await.map_err(fail)?.encode()),
+        EvidenceCommand::Key { all: false } => println!("{}", evidence::public_key(app).await.map_err(fail)?.encode()),
+        EvidenceCommand::Key { all: true } => {
+            for key in evidence::keys::history(app).await.map_err(fail)? {
+                println!("{}", key.encode());
+            }
+        }
+        EvidenceCommand::RotateKey => {
+            let done = evidence::keys::rotate(app, &caller).await.map_err(fail)?;
+            println!("{}", done.next);
+            eprintln!(
+                "rotated: the checkpoint of {} leaves is signed by the retired key {} and by the new one above; \
+                 packs lead auditors holding the retired key to the new one",
+                done.checkpoint_size, done.previous
+            );
+        }
         EvidenceCommand::Checkpoint => match evidence::seal(app).await.map_err(fail)? {
             Some(c) => print!("{}", c.note),
             None => println!("the log is empty: nothing to sign yet"),

@@ -71,6 +71,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/messages/{id}/approve", post(messages::approve))
         .route("/messages/{id}/correct", get(corrections::show).post(corrections::submit))
         .route("/settings", get(settings::show).post(settings::save))
+        .route("/settings/evidence-key/rotate", post(settings::rotate_evidence_key))
         .route("/segments", get(segments::list).post(segments::create))
         .route("/segments/new", get(segments::new))
         .route("/segments/{id}", get(segments::show).post(segments::update))

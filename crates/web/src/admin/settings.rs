@@ -25,6 +25,8 @@ struct SettingsPage {
     importances: [(Importance, &'static str); 3],
     channels: tidings_app::channel_setup::Overview,
     defaults: tidings_app::channel_defaults::ChannelDefaults,
+    /// Every key that has signed the evidence log, the current one last.
+    evidence_keys: Vec<String>,
 }
 
 pub async fn show(State(app): State<App>, console: Console) -> PageResult {
@@ -40,6 +42,7 @@ pub async fn show(State(app): State<App>, console: Console) -> PageResult {
             ],
             channels: tidings_app::channel_setup::overview(&app, &console.caller).await?,
             defaults: tidings_app::channel_defaults::defaults(&app, &console.caller).await?,
+            evidence_keys: tidings_app::evidence::keys::history(&app).await?.iter().map(|k| k.encode()).collect(),
             shell: console.shell("Settings").await,
         })
     };
@@ -95,4 +98,17 @@ pub fn has_default(defaults: &ChannelDefaults, i: &Importance, c: &Channel) -> b
 
 pub fn names_topic(policy: &ApprovalPolicy, t: &Topic) -> bool {
     policy.topics.contains(&t.id)
+}
+
+/// Replaces the evidence log's signing key.
+pub async fn rotate_evidence_key(State(app): State<App>, console: Console) -> PageResult {
+    let done = tidings_app::evidence::keys::rotate(&app, &console.caller).await?;
+    console
+        .flash(format!(
+            "The evidence key was rotated: the checkpoint of {} leaves is signed by the old key and the new one. \
+             Give auditors the new public key; packs lead those holding the old one to it.",
+            done.checkpoint_size
+        ))
+        .await;
+    Ok(Redirect::to("/admin/settings#evidence-heading").into_response())
 }

@@ -143,6 +143,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(compliance::partner))
         .routes(routes!(compliance::export))
         .routes(routes!(evidence::status))
+        .routes(routes!(evidence::rotate_key))
         .routes(routes!(channel_setup::overview))
         .routes(routes!(obligations::queue))
         .routes(routes!(obligations::decide, obligations::undo))

@@ -323,6 +323,7 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/segments".into(), [Done, Done, Refused, Refused]),
         (format!("/admin/messages/{draft_id}/approve"), [Done, Refused, Done, Refused]),
         ("/admin/settings".into(), [Done, Refused, Refused, Refused]),
+        ("/admin/settings/evidence-key/rotate".into(), [Done, Refused, Refused, Refused]),
     ];
     for (i, role) in StaffRole::ALL.into_iter().enumerate() {
         let email = staff(&app, role).await;
@@ -479,6 +480,10 @@ async fn a_must_know_message_waits_for_a_second_persons_approval(app: TestApp) -
     let settings = boss.get("/admin/settings").await;
     assert!(settings.body.contains("value=\"critical\" checked"));
     assert!(settings.body.contains("Web push public key (VAPID)"), "the channels' setup is on the settings page");
+    let rotated = boss.post("/admin/settings/evidence-key/rotate", &[("csrf", &settings.csrf())]).await;
+    assert_eq!(rotated.status, 303);
+    let settings = boss.get("/admin/settings").await;
+    assert!(settings.body.contains("The evidence key was rotated") && settings.body.contains("Earlier keys"));
 
     let mut writer = signed_in(&app, &author).await;
     let form = writer.get("/admin/messages/new").await;

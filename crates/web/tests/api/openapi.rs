@@ -96,11 +96,12 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/evidence",
         "/messages/{id}/corrections",
         "/messages/{id}/versions",
+        "/evidence/rotate-key",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 98);
+    assert_eq!(operations, 99);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }
