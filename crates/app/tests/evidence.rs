@@ -124,6 +124,9 @@ async fn acknowledgments_are_proven_by_a_pack_that_verifies_on_its_own(app: App)
     );
     let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(report.contains("ana &lt;ana@acme.example&gt;") && report.contains("Recall of lot 9"), "{report}");
+    let pdf = std::fs::read(dir.path().join("report.pdf")).unwrap();
+    let has = |needle: &[u8]| pdf.windows(needle.len()).any(|w| w == needle);
+    assert!(pdf.starts_with(b"%PDF-") && has(b"Evidence: Recall of lot 9") && has(b"ana <ana@acme.example>"));
     assert_eq!(audited(&app).await, Vec::<String>::new());
 
     // A second acknowledgment changes nothing, in the table or the log.

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod handover;
 pub mod keys;
 pub mod pack;
+mod pdf;
 pub mod record;
 
 use tidings_core::evidence::note::{Checkpoint, SignerKey, VerifierKey};

@@ -10,7 +10,7 @@
 //!   commitments stand for (name, email, partner and the salt that opens them);
 //! - `texts.jsonl`: every text acknowledged, by content hash;
 //! - `manifest.json`: what the pack holds;
-//! - `report.html`: the same for people, printable.
+//! - `report.html` and `report.pdf`: the same for people, to read, print and file.
 //!
 //! Files are written and read a line at a time, so memory stays flat however many
 //! leaves a message has.
@@ -213,6 +213,9 @@ pub async fn export(
 /// The readable report, written as the leaves go by.
 struct Report {
     out: BufWriter<File>,
+    /// The same, as a PDF (written at the end).
+    pdf: super::pdf::PdfReport,
+    dir: PathBuf,
 }
 
 impl Report {
@@ -246,12 +249,29 @@ impl Report {
             corrections = corrections(versions),
         )
         .map_err(io)?;
-        Ok(Self { out })
+        let mut pdf = super::pdf::PdfReport::default();
+        pdf.heading(&format!("Evidence: {}{scope}", msg.title()));
+        pdf.line(&format!("Message {}. Statement to confirm: \u{201c}{statement}\u{201d}.", msg.id));
+        pdf.line(&format!(
+            "Every row is a leaf of the instance's evidence log, proven to be in its checkpoint of {} leaves \
+             (signed {}). Run `tidings evidence verify` on the pack's directory to check every proof, signature \
+             and text hash; it needs no database.",
+            checkpoint.size, checkpoint.signed_at
+        ));
+        if versions.len() > 1 {
+            pdf.heading("Versions");
+            for v in versions {
+                let kind = v.correction.map_or("as released", |k| k.as_str());
+                pdf.line(&format!("{}  {kind}  {}  by {}  {}", v.version, v.created_at, v.created_by, v.note));
+            }
+        }
+        pdf.heading("Leaves: when, what, who, partner, roles, details, text");
+        Ok(Self { out, pdf, dir: dir.to_owned() })
     }
 
     fn row(&mut self, leaf: &Leaf, person: Option<&Revealed>, answers: Option<&Answers>) -> Result<(), AppError> {
         let (who, partner) = match person {
-            Some(p) => (format!("{} &lt;{}&gt;", escape(&p.name), escape(&p.email)), escape(&p.partner_name)),
+            Some(p) => (format!("{} <{}>", p.name, p.email), p.partner_name.clone()),
             None => ("erased member".to_owned(), "(erased)".to_owned()),
         };
         let (what, roles, detail, text) = match &leaf.fact {
@@ -259,10 +279,10 @@ impl Report {
                 "acknowledged",
                 a.roles.to_string(),
                 format!(
-                    "version {}; {:?}, {:?}{}",
+                    "version {}; {}, {}{}",
                     a.version,
-                    a.surface,
-                    a.authentication,
+                    named(&a.surface),
+                    named(&a.authentication),
                     answers
                         .map(|list| {
                             let said: Vec<String> =
@@ -277,16 +297,23 @@ impl Report {
             Fact::Released(r) => (
                 "released",
                 String::new(),
-                format!("{:?}; languages: {}", r.importance, r.variants.keys().cloned().collect::<Vec<_>>().join(", ")),
+                format!(
+                    "{}; languages: {}",
+                    r.importance.as_str(),
+                    r.variants.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
                 String::new(),
             ),
             Fact::ObligationMet(o) => {
                 ("obligation met", String::new(), format!("partner {}", o.partner), String::new())
             }
             Fact::Consent(c) => ("consent", String::new(), c.purpose.clone(), String::new()),
-            Fact::Delivered(d) => {
-                ("delivered", String::new(), format!("{} ({}): {:?}", d.channel, d.purpose, d.outcome), String::new())
-            }
+            Fact::Delivered(d) => (
+                "delivered",
+                String::new(),
+                format!("{} ({}): {}", d.channel, d.purpose, named(&d.outcome)),
+                String::new(),
+            ),
             Fact::KeyRotated(k) => ("signing key rotated", String::new(), format!("to {}", k.next), String::new()),
             Fact::Corrected(c) => (
                 "corrected",
@@ -300,12 +327,15 @@ impl Report {
             (Some(_), None) => ("erased member".to_owned(), "(erased)".to_owned()),
             (Some(_), Some(_)) => (who, partner),
         };
+        let at = leaf.fact.at();
+        self.pdf.row(&format!("{at}  {what}  {who}  {partner}  {roles}  {detail}  {text}"));
         write!(
             self.out,
             "<tr><td>{what}</td><td>{who}</td><td>{partner}</td><td>{roles}</td><td>{at}</td><td>{detail}</td>\
              <td><code>{text}</code></td></tr>",
+            who = escape(&who),
+            partner = escape(&partner),
             roles = escape(&roles),
-            at = leaf.fact.at(),
             detail = escape(&detail),
         )
         .map_err(io)
@@ -313,7 +343,18 @@ impl Report {
 
     fn finish(mut self, leaves: u64) -> Result<(), AppError> {
         writeln!(self.out, "</tbody></table><p>{leaves} leaves.</p></html>").map_err(io)?;
-        self.out.flush().map_err(io)
+        self.out.flush().map_err(io)?;
+        self.pdf.line("");
+        self.pdf.line(&format!("{leaves} leaves."));
+        self.pdf.finish(&self.dir.join("report.pdf")).map_err(io)
+    }
+}
+
+/// A value's name as the leaves spell it (`portal_session`, `in_inbox`).
+fn named(value: &impl Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
     }
 }
 

@@ -127,6 +127,9 @@ async fn widget_in_a_vendor_page(app: &TestApp, chrome: &ChromeDriver) {
             .unwrap()
             .contains("Wir haben die betroffene Ware gesperrt")
     );
+    // The message asks what was done: the widget shows the form's fields.
+    root.find(By::Css("input[name='units']")).await.unwrap().send_keys("7").await.unwrap();
+    root.find(By::Css("input[name='massnahme'][value='Zurückgesandt']")).await.unwrap().click().await.unwrap();
     shot(&driver, "widget", "02-message").await;
     confirm.click().await.unwrap();
     // The component re-renders after the POST: an element read mid-render may be gone.
@@ -148,6 +151,14 @@ async fn widget_in_a_vendor_page(app: &TestApp, chrome: &ChromeDriver) {
         crate::helpers::read(app.call(Method::GET, "/api/v1/inbox/pending-acknowledgments", Some(&token), None).await)
             .await;
     assert_eq!(pending.as_array().unwrap().len(), 0, "the acknowledgment is recorded");
+    let recall = items_id(app, &token).await;
+    let (_, seen) =
+        crate::helpers::read(app.call(Method::GET, &format!("/api/v1/inbox/{recall}"), Some(&token), None).await).await;
+    assert_eq!(
+        seen["acknowledgment_record"]["attestation"],
+        json!({"massnahme": "Zurückgesandt", "units": 7}),
+        "the widget posted the answers"
+    );
     driver.quit().await.unwrap();
 }
 
@@ -259,6 +270,17 @@ pub(crate) async fn shot_named(driver: &WebDriver, name: &str) {
     audit(driver, name).await;
 }
 
+/// The member's must-know message (the recall).
+async fn items_id(app: &TestApp, token: &str) -> String {
+    let (_, list) = crate::helpers::read(
+        app.call(Method::GET, "/api/v1/inbox?needs_acknowledgment=false", Some(token), None).await,
+    )
+    .await;
+    let items = list["items"].as_array().cloned().unwrap_or_default();
+    let recall = items.iter().find(|m| m["importance"] == "critical").unwrap_or_else(|| panic!("{list}"));
+    recall["message_id"].as_str().unwrap().to_owned()
+}
+
 /// axe-core from npm (`.ci/run` installs it): `TIDINGS_AXE`, or the bench cache.
 fn axe() -> Option<&'static str> {
     static AXE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
@@ -343,8 +365,11 @@ async fn data(app: &TestApp, size: &str) -> (String, String) {
                     "what_to_do": "Ware heute aus dem Lager nehmen.",
                     "call_to_action": {"label": "Rücksendung starten", "url": "https://vendor.example/returns"}}}}});
         if ack {
-            body["acknowledgment"] =
-                json!({"statement": "Wir haben die betroffene Ware gesperrt", "due_at": "2099-01-15"});
+            body["acknowledgment"] = json!({"statement": "Wir haben die betroffene Ware gesperrt", "due_at": "2099-01-15",
+                "attestation": {"fields": [
+                    {"key": "units", "label": "Gesperrte Einheiten", "type": "number", "min": 0, "max": 100000},
+                    {"key": "massnahme", "label": "Maßnahme", "type": "choice", "options": ["Gesperrt", "Zurückgesandt"]},
+                    {"key": "serials", "label": "Seriennummern", "type": "serials", "required": false}]}});
         }
         body
     };
@@ -353,8 +378,15 @@ async fn data(app: &TestApp, size: &str) -> (String, String) {
         (&safety, "critical", "Rückruf der Chargen A1 und B2", true),
     ] {
         let created = admin(app, Method::POST, "/api/v1/messages", message(topic, importance, title, ack)).await;
-        admin(app, Method::POST, &format!("/api/v1/messages/{}/release", created["id"].as_str().unwrap()), json!({}))
-            .await;
+        let id = created["id"].as_str().unwrap();
+        admin(app, Method::POST, &format!("/api/v1/messages/{id}/release"), json!({})).await;
+        if ack {
+            // Corrected once (material): the message page says why and shows what changed.
+            let mut content = message(topic, importance, title, ack)["content"].clone();
+            content["variants"]["de"]["what_to_do"] = json!("Ware heute aus dem Lager nehmen und melden.");
+            let correction = json!({"kind": "material", "note": "Bitte auch melden.", "content": content});
+            admin(app, Method::POST, &format!("/api/v1/messages/{id}/corrections"), correction).await;
+        }
     }
     let later = message(&safety, "action", "Neue Preisliste", false);
     (email, serde_json::to_string(&later).unwrap())
@@ -413,9 +445,15 @@ async fn the_whole_visit(app: &TestApp, chrome: &ChromeDriver, size: &str, width
     shot(&driver, size, "04-popup").await;
     popup.find(By::Css("a.button.primary")).await.unwrap().click().await.unwrap();
     shows(&driver, "Was sich ändert").await;
+    shows(&driver, "Bitte auch melden.").await;
+    // The acknowledgment asks what was done: the number and the choice are required.
+    driver.find(By::Id("answer.units")).await.unwrap().send_keys("14").await.unwrap();
+    driver.find(By::Css("input[name='answer.massnahme'][value='Gesperrt']")).await.unwrap().click().await.unwrap();
+    driver.find(By::Id("answer.serials")).await.unwrap().send_keys("SN-1\nSN-2").await.unwrap();
     shot(&driver, size, "05-message").await;
     driver.find(By::Css("section.acknowledgment button")).await.unwrap().click().await.unwrap();
     shows(&driver, "Danke: Ihre Bestätigung ist gespeichert").await;
+    shows(&driver, "<dt>Gesperrte Einheiten</dt><dd>14</dd>").await;
     shot(&driver, size, "06-acknowledged").await;
 
     // No pop-up any more; an older message found by search.
