@@ -12,10 +12,13 @@
 #
 #   bench/release.sh                       # 1,000,000 members
 #   MEMBERS=100000 bench/release.sh
+#   IMPORTANCE=critical bench/release.sh   # a must-know message: each inbox copy is also a
+#                                          # leaf of the evidence log (docs/evidence.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MEMBERS=${MEMBERS:-1000000}
 PARTNERS=${PARTNERS:-10000}
+IMPORTANCE=${IMPORTANCE:-action}
 BATCH=10000
 PG=${TIDINGS_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 SCHEMA=tidings_bench_release
@@ -26,8 +29,8 @@ trap 'rm -rf "$WORK"; psql -q "$PG" -c "drop schema if exists $SCHEMA cascade" >
 cargo build --release -q -p tidings
 BIN=$TARGET/release/tidings
 python3 bench/gen_directory.py "$MEMBERS" "$WORK" "$PARTNERS" opt-in
-cat > "$WORK/message.json" <<'JSON'
-{"importance": "action",
+cat > "$WORK/message.json" <<JSON
+{"importance": "$IMPORTANCE", "channels": ["inbox", "email"],
  "content": {"variants": {"en": {"title": "Price list for Q1", "what_changed": "New prices from 1 January.",
    "what_to_do": "Update your quotes."}}},
  "audience": {"rule": "member.status = \"active\""}}

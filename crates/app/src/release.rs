@@ -240,17 +240,20 @@ async fn inbox_leaves(
     upto: Option<tidings_core::MemberId>,
     now: tidings_core::Timestamp,
 ) -> Result<(), AppError> {
-    use crate::evidence::record::{Delivery, delivered};
-    let members = tidings_store::inbox::copies_between(tx, id, after, upto).await?;
-    let leaves: Vec<Delivery> = members
+    use crate::evidence::record::{Delivery, delivered_salted};
+    let copies = tidings_store::evidence::salts_of_copies(tx, id, after, upto).await?;
+    let leaves: Vec<(Delivery, [u8; 32])> = copies
         .into_iter()
-        .map(|member| Delivery {
-            message: id,
-            member,
-            channel: Channel::Inbox,
-            purpose: tidings_core::deliveries::Purpose::Initial,
-            outcome: tidings_core::evidence::facts::DeliveryOutcome::InInbox,
+        .map(|(member, salt)| {
+            let delivery = Delivery {
+                message: id,
+                member,
+                channel: Channel::Inbox,
+                purpose: tidings_core::deliveries::Purpose::Initial,
+                outcome: tidings_core::evidence::facts::DeliveryOutcome::InInbox,
+            };
+            (delivery, salt)
         })
         .collect();
-    delivered(tx, &leaves, now).await
+    delivered_salted(tx, &leaves, now).await
 }

@@ -63,8 +63,26 @@ pub async fn append_fact(tx: &mut Tx, fact: &Fact, member: Option<MemberId>, ref
     append(tx, &entry).await
 }
 
-/// Appends many leaves in a few multi-row statements (an import's consent records).
+/// Appends many leaves (an import's consent records, a release batch's inbox copies): on
+/// PostgreSQL with `COPY`, on SQLite in a few multi-row statements.
 pub async fn append_facts(tx: &mut Tx, facts: &[(Fact, Option<MemberId>, Option<Uuid>)]) -> Result<()> {
+    if let crate::db::TxInner::Postgres(t) = &mut tx.0
+        && !facts.is_empty()
+    {
+        let mut rows = crate::copy_in::Rows::with_capacity(facts.len() * 400);
+        for (fact, member, reference) in facts {
+            rows.text(fact.kind())
+                .optional_plain(fact.message().map(|m| m.as_uuid()))
+                .optional_plain(member.map(|m| m.as_uuid()))
+                .optional_plain(*reference)
+                .optional_plain(fact.version())
+                .text(&Leaf::new(fact.clone()).to_json())
+                .plain(fact.at().as_millis())
+                .end_row();
+        }
+        let columns = "kind, message_id, member_id, ref_id, version, body, recorded_at";
+        return rows.copy_into(t, "evidence_entries", columns).await;
+    }
     const COLUMNS: usize = 7;
     for chunk in facts.chunks(500) {
         let rows = value_rows(tx.dialect(), chunk.len(), COLUMNS);
@@ -146,6 +164,53 @@ pub async fn salts(tx: &mut Tx, members: &[Uuid]) -> Result<HashMap<Uuid, [u8; 3
         }
     }
     Ok(out)
+}
+
+/// The salts of the members whose copies of `message` lie after `after` up to `upto` (to
+/// the end when `None`), made in the database for those who have none: one release
+/// batch's, in two statements over the member id range rather than lists of ids.
+pub async fn salts_of_copies(
+    tx: &mut Tx,
+    message: MessageId,
+    after: Option<MemberId>,
+    upto: Option<MemberId>,
+) -> Result<Vec<(MemberId, [u8; 32])>> {
+    // 32 bytes from the database's strong random source: two random UUIDs (122 random bits
+    // each) on PostgreSQL, SQLite's randomblob.
+    let random = match tx.dialect() {
+        Dialect::Postgres => "uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())",
+        Dialect::Sqlite => "randomblob(32)",
+    };
+    let range = "r.message_id = $1 and r.member_id > $2 and r.member_id <= $3";
+    let make = format!(
+        "insert into member_salts (member_id, salt) select r.member_id, {random} from recipients r \
+         where {range} and not exists (select 1 from member_salts s where s.member_id = r.member_id) \
+         on conflict do nothing"
+    );
+    let read = format!(
+        "select r.member_id, s.salt from recipients r join member_salts s on s.member_id = r.member_id \
+         where {range} order by r.member_id"
+    );
+    let (lo, hi) = (after.map_or(Uuid::nil(), |a| a.as_uuid()), upto.map_or(Uuid::max(), |u| u.as_uuid()));
+    on_tx!(tx, |c| sqlx::query(AssertSqlSafe(make))
+        .bind(message.as_uuid())
+        .bind(lo)
+        .bind(hi)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    let rows: Vec<(Uuid, Vec<u8>)> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(read))
+        .bind(message.as_uuid())
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(c)
+        .await)?;
+    rows.into_iter()
+        .map(|(id, salt)| {
+            let salt = salt.try_into().map_err(|_| Error::corrupt("a member's salt is not 32 bytes"))?;
+            Ok((MemberId::from_uuid(id), salt))
+        })
+        .collect()
 }
 
 /// Keeps the text a content hash covers (once per hash).

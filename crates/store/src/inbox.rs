@@ -416,23 +416,3 @@ pub async fn partner_acknowledgments(tx: &mut Tx, message: MessageId, partner: P
     .await)?;
     Ok(row)
 }
-
-/// The members whose copies of `message` lie after `after` up to `upto` (to the end when
-/// `None`), in member id order: one release batch's.
-pub async fn copies_between(
-    tx: &mut Tx,
-    message: MessageId,
-    after: Option<MemberId>,
-    upto: Option<MemberId>,
-) -> Result<Vec<MemberId>> {
-    let ids: Vec<Uuid> = on_tx!(tx, |c| sqlx::query_scalar(
-        "select member_id from recipients where message_id = $1 and member_id > $2 and member_id <= $3 \
-         order by member_id"
-    )
-    .bind(message.as_uuid())
-    .bind(after.map_or(Uuid::nil(), |a| a.as_uuid()))
-    .bind(upto.map_or(Uuid::max(), |u| u.as_uuid()))
-    .fetch_all(c)
-    .await)?;
-    Ok(ids.into_iter().map(MemberId::from_uuid).collect())
-}

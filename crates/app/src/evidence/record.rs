@@ -152,10 +152,20 @@ pub(crate) async fn delivered(tx: &mut Tx, deliveries: &[Delivery], at: Timestam
     }
     let members: Vec<MemberId> = deliveries.iter().map(|d| d.member).collect();
     let salts = store::salts_for(tx, &members).await?;
+    let salted: Vec<(Delivery, [u8; 32])> =
+        deliveries.iter().filter_map(|d| salts.get(&d.member).map(|salt| (*d, *salt))).collect();
+    delivered_salted(tx, &salted, at).await
+}
+
+/// The leaves of these deliveries, each beside its member's salt.
+pub(crate) async fn delivered_salted(
+    tx: &mut Tx,
+    deliveries: &[(Delivery, [u8; 32])],
+    at: Timestamp,
+) -> Result<(), AppError> {
     let facts: Vec<(Fact, Option<MemberId>, Option<uuid::Uuid>)> = deliveries
         .iter()
-        .filter_map(|d| {
-            let salt = salts.get(&d.member)?;
+        .map(|(d, salt)| {
             let fact = Fact::Delivered(facts::Delivered {
                 message: d.message,
                 member: facts::commitment(salt, Committed::Member, d.member.as_uuid()),
@@ -164,7 +174,7 @@ pub(crate) async fn delivered(tx: &mut Tx, deliveries: &[Delivery], at: Timestam
                 outcome: d.outcome,
                 at,
             });
-            Some((fact, Some(d.member), None))
+            (fact, Some(d.member), None)
         })
         .collect();
     store::append_facts(tx, &facts).await?;
