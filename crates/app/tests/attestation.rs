@@ -11,7 +11,7 @@ use tidings_app::evidence::{self, audit, pack, record::AckContext};
 use tidings_app::inbox::{self, Origin};
 use tidings_app::{App, AppError, Caller};
 use tidings_core::attestation::{Answer, Given};
-use tidings_core::{Member, MemberDraft, MessageId, PartnerDraft};
+use tidings_core::{Member, MessageId};
 
 both_engines!(
     unseeded:
@@ -24,25 +24,7 @@ const ORIGIN: Origin = Origin { ip: None, user_agent: None };
 /// A released recall asking for units quarantined, the action taken and serial numbers,
 /// to Ana and Bo of Acme and Cy of Beta.
 async fn recall(app: &App) -> (MessageId, Vec<Member>) {
-    let mut people = Vec::new();
-    for (partner, emails) in [("Acme", &["ana@acme.example", "bo@acme.example"][..]), ("Beta", &["cy@beta.example"])] {
-        let draft =
-            PartnerDraft { name: Some(partner.into()), partner_type: Some("dealer".into()), ..Default::default() };
-        let partner = tidings_app::partners::create(app, &Caller::operator(), &draft).await.unwrap();
-        for email in emails {
-            let draft = MemberDraft {
-                partner_id: Some(partner.id),
-                email: Some((*email).into()),
-                name: Some(email.split('@').next().unwrap().into()),
-                roles: Some(vec!["support".into()]),
-                ..Default::default()
-            };
-            people.push(tidings_app::members::create(app, &Caller::operator(), &draft).await.unwrap());
-        }
-    }
-    let topic =
-        tidings_core::TopicDraft { key: Some("recalls".into()), name: Some("Recalls".into()), ..Default::default() };
-    tidings_app::topics::create(app, &Caller::operator(), &topic).await.unwrap();
+    let people = common::recall_directory(app).await;
     let draft = serde_json::from_value(json!({
         "topic": "recalls",
         "importance": "critical",

@@ -16,7 +16,7 @@ use tidings_core::consent::Channel;
 use tidings_core::deliveries::Purpose;
 use tidings_core::messages::CorrectionDraft;
 use tidings_core::messages::diff::Change;
-use tidings_core::{Member, MemberDraft, MessageId, PartnerDraft};
+use tidings_core::{Member, MessageId};
 
 both_engines!(
     unseeded:
@@ -31,25 +31,7 @@ const ORIGIN: Origin = Origin { ip: None, user_agent: None };
 /// A released recall that Ana and Bo of Acme acknowledged (meeting Acme's obligation);
 /// Cy of Beta has not.
 async fn acknowledged_recall(app: &App) -> (MessageId, Vec<Member>) {
-    let mut people = Vec::new();
-    for (partner, emails) in [("Acme", &["ana@acme.example", "bo@acme.example"][..]), ("Beta", &["cy@beta.example"])] {
-        let draft =
-            PartnerDraft { name: Some(partner.into()), partner_type: Some("dealer".into()), ..Default::default() };
-        let partner = tidings_app::partners::create(app, &Caller::operator(), &draft).await.unwrap();
-        for email in emails {
-            let draft = MemberDraft {
-                partner_id: Some(partner.id),
-                email: Some((*email).into()),
-                name: Some(email.split('@').next().unwrap().into()),
-                roles: Some(vec!["support".into()]),
-                ..Default::default()
-            };
-            people.push(tidings_app::members::create(app, &Caller::operator(), &draft).await.unwrap());
-        }
-    }
-    let topic =
-        tidings_core::TopicDraft { key: Some("recalls".into()), name: Some("Recalls".into()), ..Default::default() };
-    tidings_app::topics::create(app, &Caller::operator(), &topic).await.unwrap();
+    let people = common::recall_directory(app).await;
     let draft = serde_json::from_value(serde_json::json!({
         "topic": "recalls",
         "importance": "critical",

@@ -389,34 +389,30 @@ fn checkpoint(row: CheckpointRow) -> Result<StoredCheckpoint> {
     })
 }
 
+/// Stores `c`; a checkpoint of the same size already stored stays.
 pub async fn put_checkpoint(tx: &mut Tx, c: &StoredCheckpoint) -> Result<()> {
-    on_tx!(tx, |conn| sqlx::query(
-        "insert into evidence_checkpoints (size, root, note, signed_at) values ($1, $2, $3, $4) on conflict do nothing"
-    )
-    .bind(c.size as i64)
-    .bind(c.root.to_vec())
-    .bind(c.note.clone())
-    .bind(c.signed_at.as_millis())
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
-    Ok(())
+    store_checkpoint(tx, c, "do nothing").await
 }
 
 /// Stores `c`, replacing a checkpoint of the same size (one the old key alone signed,
 /// while a rotation's co-signed one was being made).
 pub async fn replace_checkpoint(tx: &mut Tx, c: &StoredCheckpoint) -> Result<()> {
-    on_tx!(tx, |conn| sqlx::query(
+    store_checkpoint(tx, c, "do update set note = excluded.note, signed_at = excluded.signed_at").await
+}
+
+async fn store_checkpoint(tx: &mut Tx, c: &StoredCheckpoint, on_conflict: &'static str) -> Result<()> {
+    let sql = format!(
         "insert into evidence_checkpoints (size, root, note, signed_at) values ($1, $2, $3, $4) \
-         on conflict (size) do update set note = excluded.note, signed_at = excluded.signed_at"
-    )
-    .bind(c.size as i64)
-    .bind(c.root.to_vec())
-    .bind(c.note.clone())
-    .bind(c.signed_at.as_millis())
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+         on conflict (size) {on_conflict}"
+    );
+    on_tx!(tx, |conn| sqlx::query(AssertSqlSafe(sql))
+        .bind(c.size as i64)
+        .bind(c.root.to_vec())
+        .bind(c.note.clone())
+        .bind(c.signed_at.as_millis())
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 

@@ -35,3 +35,29 @@ where
         t.cleanup().await;
     }
 }
+
+/// Ana and Bo of Acme and Cy of Beta (dealers; each in support), and the topic `recalls`.
+pub async fn recall_directory(app: &App) -> Vec<tidings_core::Member> {
+    use tidings_app::Caller;
+    use tidings_core::{MemberDraft, PartnerDraft};
+    let mut people = Vec::new();
+    for (partner, emails) in [("Acme", &["ana@acme.example", "bo@acme.example"][..]), ("Beta", &["cy@beta.example"])] {
+        let draft =
+            PartnerDraft { name: Some(partner.into()), partner_type: Some("dealer".into()), ..Default::default() };
+        let partner = tidings_app::partners::create(app, &Caller::operator(), &draft).await.expect("a partner");
+        for email in emails {
+            let draft = MemberDraft {
+                partner_id: Some(partner.id),
+                email: Some((*email).into()),
+                name: email.split('@').next().map(str::to_owned),
+                roles: Some(vec!["support".into()]),
+                ..Default::default()
+            };
+            people.push(tidings_app::members::create(app, &Caller::operator(), &draft).await.expect("a member"));
+        }
+    }
+    let topic =
+        tidings_core::TopicDraft { key: Some("recalls".into()), name: Some("Recalls".into()), ..Default::default() };
+    tidings_app::topics::create(app, &Caller::operator(), &topic).await.expect("the topic");
+    people
+}
