@@ -62,8 +62,8 @@ async fn answers_are_checked_kept_bound_and_added_up(app: App) {
 
     // Refused, with each problem named, and nothing recorded.
     let said = fields_of(acknowledge(&app, ana, id, json!({"units": "many", "action": "Sold"})).await.unwrap_err());
-    assert!(said.iter().any(|s| s == "answers.units: must be a whole number"), "{said:?}");
-    assert!(said.iter().any(|s| s.starts_with("answers.action: choose from")), "{said:?}");
+    assert!(said.iter().any(|s| s == "answers.units: Units quarantined: must be a whole number"), "{said:?}");
+    assert!(said.iter().any(|s| s.starts_with("answers.action: Action: choose from")), "{said:?}");
     let said = fields_of(acknowledge(&app, ana, id, json!({})).await.unwrap_err());
     assert!(said.iter().any(|s| s.contains("Units quarantined is required")), "{said:?}");
     assert!(inbox::view(&app, ana, id, &ORIGIN).await.unwrap().acknowledgment_record.is_none());

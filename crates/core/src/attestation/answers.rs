@@ -159,7 +159,8 @@ impl AttestationForm {
                 Ok(a) => {
                     out.insert(field.key.to_string(), a);
                 }
-                Err(e) => errors.add(&at, e),
+                // Named by its label too: a member reads it beside the form, not the key.
+                Err(e) => errors.add(&at, format!("{}: {e}", field.label)),
             }
         }
         errors.finish(|| Some(Answers(out)))

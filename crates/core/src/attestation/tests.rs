@@ -61,9 +61,9 @@ fn answers_are_checked_and_kept_in_one_shape() {
         .to_string();
     for said in [
         "answers.colour: is not a field of this form",
-        "answers.units: must be at least 0",
-        "answers.action: choose from: Quarantined, Returned, Destroyed",
-        "answers.serials: each serial number",
+        "answers.units: Units quarantined: must be at least 0",
+        "answers.action: What did you do?: choose from: Quarantined, Returned, Destroyed",
+        "answers.serials: Serial numbers: each serial number",
     ] {
         assert!(errors.contains(said), "{said} not in {errors}");
     }

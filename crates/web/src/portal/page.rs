@@ -88,7 +88,12 @@ struct ErrorPage {
 pub fn failure(tr: &Tr, error: AppError) -> Response {
     let text = match &error {
         AppError::NotFound(_) | AppError::Forbidden(_) => tr.text("error-not-found"),
-        AppError::Invalid(errors) => errors.to_string(),
+        // An attestation's answers name their label: the form's keys mean nothing to a member.
+        AppError::Invalid(errors) => errors
+            .iter()
+            .map(|e| if e.field.starts_with("answers.") { e.message.clone() } else { e.to_string() })
+            .collect::<Vec<_>>()
+            .join("; "),
         AppError::Conflict(reason) => reason.clone(),
         AppError::TooMany(_) => tr.text("error-too-many"),
         AppError::Unauthorized => tr.text("sign-in-link-failed"),

@@ -54,6 +54,7 @@ async fn members_state_what_they_did_and_the_console_adds_it_up(app: TestApp) ->
     let missing = ben.post(&path, &[("csrf", &csrf), ("content_hash", &hash)]).await;
     assert_eq!(missing.status, 400, "{}", missing.body);
     assert!(missing.body.contains("Units quarantined is required"), "{}", missing.body);
+    assert!(!missing.body.contains("answers.units"), "the member reads labels, not keys");
     let answers = [
         ("csrf", csrf.as_str()),
         ("content_hash", hash.as_str()),
