@@ -12,17 +12,17 @@ use crate::{Result, Tx};
 /// Sets aside every acknowledgment of `message` and asks again; returns how many.
 pub async fn ask_again(tx: &mut Tx, message: MessageId, now: Timestamp) -> Result<u64> {
     let m = message.as_uuid();
-    let moved = on_tx!(tx, |c| sqlx::query(
-        "insert into superseded_acknowledgments (message_id, member_id, version, partner_id, roles, locale, \
-         statement, content_hash, acknowledged_at, ip, user_agent, in_log, attestation, superseded_at) \
-         select message_id, member_id, version, partner_id, roles, locale, statement, content_hash, acknowledged_at, \
-         ip, user_agent, in_log, attestation, $2 from acknowledgments where message_id = $1 on conflict do nothing"
-    )
-    .bind(m)
-    .bind(now.as_millis())
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let columns = crate::inbox::ACK_COLUMNS;
+    let move_aside = format!(
+        "insert into superseded_acknowledgments ({columns}, in_log, superseded_at) \
+         select {columns}, in_log, $2 from acknowledgments where message_id = $1 on conflict do nothing"
+    );
+    let moved = on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(move_aside))
+        .bind(m)
+        .bind(now.as_millis())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     let statements = [
         "delete from acknowledgments where message_id = $1",
         "update recipients set acknowledged_at = null where message_id = $1 and acknowledged_at is not null",
@@ -38,15 +38,15 @@ pub async fn ask_again(tx: &mut Tx, message: MessageId, now: Timestamp) -> Resul
 /// The member's acknowledgments of earlier versions of `message` that a material
 /// correction set aside, oldest first.
 pub async fn superseded(tx: &mut Tx, message: MessageId, member: MemberId) -> Result<Vec<Acknowledgment>> {
-    let rows: Vec<crate::inbox::AckRow> = on_tx!(tx, |c| sqlx::query_as(
-        "select message_id, version, member_id, partner_id, roles, locale, statement, content_hash, \
-         acknowledged_at, ip, user_agent, attestation from superseded_acknowledgments \
-         where message_id = $1 and member_id = $2 order by version"
-    )
-    .bind(message.as_uuid())
-    .bind(member.as_uuid())
-    .fetch_all(c)
-    .await)?;
+    let sql = format!(
+        "select {} from superseded_acknowledgments where message_id = $1 and member_id = $2 order by version",
+        crate::inbox::ACK_COLUMNS
+    );
+    let rows: Vec<crate::inbox::AckRow> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(message.as_uuid())
+        .bind(member.as_uuid())
+        .fetch_all(c)
+        .await)?;
     Ok(rows.into_iter().map(Acknowledgment::from).collect())
 }
 

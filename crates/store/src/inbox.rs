@@ -302,11 +302,12 @@ pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<Recorded> {
     Ok(Recorded { new: true, partner_met, partner })
 }
 
-const ACK: &str = "select message_id, version, member_id, partner_id, roles, locale, statement, content_hash, acknowledged_at, \
-    ip, user_agent, attestation from acknowledgments";
+/// The columns an `AckRow` reads, from `acknowledgments` or `superseded_acknowledgments`.
+pub(crate) const ACK_COLUMNS: &str = "message_id, version, member_id, partner_id, roles, locale, statement, \
+    content_hash, acknowledged_at, ip, user_agent, attestation";
 
 pub async fn acknowledgment(tx: &mut Tx, message: MessageId, member: MemberId) -> Result<Option<Acknowledgment>> {
-    let sql = format!("{ACK} where message_id = $1 and member_id = $2");
+    let sql = format!("select {ACK_COLUMNS} from acknowledgments where message_id = $1 and member_id = $2");
     let row: Option<AckRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
         .bind(message.as_uuid())
         .bind(member.as_uuid())
