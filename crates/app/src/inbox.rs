@@ -257,7 +257,9 @@ pub async fn read(app: &App, member: &Member, id: MessageId, origin: &Origin) ->
     let now = app.clock.now();
     if store::mark_read(&mut tx, id, member.id, now).await? {
         append(&mut tx, id, member.id, EventKind::Read, now, origin).await?;
-        crate::evidence::record::read(&mut tx, id, member.id, now, origin).await?;
+        if app.evidence_log {
+            crate::evidence::record::read(&mut tx, id, member.id, now, origin).await?;
+        }
     }
     let recipient = store::get(&mut tx, id, member.id).await?;
     tx.commit().await?;
@@ -273,7 +275,8 @@ pub struct AcknowledgeOutcome {
 }
 
 /// Records the member's acknowledgment of exactly the version they were shown. The
-/// client answers only after the durable commit.
+/// client answers only after the durable commit, which the acknowledgment writer shares
+/// among the acknowledgments that arrive together (`acknowledging`).
 pub async fn acknowledge(
     app: &App,
     member: &Member,
@@ -283,10 +286,11 @@ pub async fn acknowledge(
     origin: &Origin,
     how: crate::evidence::record::AckContext,
 ) -> Result<AcknowledgeOutcome, AppError> {
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.read().await?;
     let (message, _, rendered) = load(&mut tx, member, id).await?;
-    if let Some(existing) = store::acknowledgment(&mut tx, id, member.id).await? {
-        tx.rollback().await?;
+    let existing = store::acknowledgment(&mut tx, id, member.id).await?;
+    tx.rollback().await?;
+    if let Some(existing) = existing {
         return Ok(AcknowledgeOutcome { created: false, acknowledgment: existing });
     }
     let Some(ask) = &message.acknowledgment else {
@@ -302,7 +306,7 @@ pub async fn acknowledge(
         None if answers.is_empty() => None,
         None => return Err(AppError::invalid("answers", "this message asks for no answers")),
     };
-    let now = app.clock.now();
+    let shown = tidings_core::evidence::facts::ShownText::of(&rendered);
     let record = Acknowledgment {
         message_id: id,
         version: message.version,
@@ -312,51 +316,21 @@ pub async fn acknowledge(
         locale: rendered.locale.to_string(),
         statement: ask.statement.clone(),
         content_hash: rendered.content_hash.clone(),
-        acknowledged_at: now,
+        acknowledged_at: app.clock.now(),
         ip: origin.ip.clone(),
         user_agent: origin.user_agent.clone(),
         attestation,
     };
-    let recorded = store::acknowledge(&mut tx, &record).await?;
-    crate::evidence::record::acknowledged(&mut tx, &record, &rendered, how).await?;
-    if let (true, Some(partner)) = (recorded.partner_met, recorded.partner) {
-        crate::evidence::record::obligation_met(&mut tx, id, message.version, partner, now).await?;
-    }
-    append(&mut tx, id, member.id, EventKind::Acknowledged, now, origin).await?;
-    report_acknowledgment(&mut tx, &message, member, &record, recorded.partner_met).await?;
-    tx.commit().await?;
-    Ok(AcknowledgeOutcome { created: true, acknowledgment: record })
-}
-
-/// The webhook events an acknowledgment makes, in its transaction: the acknowledgment, and
-/// the partner's obligation met when this one met it.
-async fn report_acknowledgment(
-    tx: &mut Tx,
-    message: &Message,
-    member: &Member,
-    record: &Acknowledgment,
-    partner_met: bool,
-) -> Result<(), AppError> {
-    use tidings_core::webhooks::EventType;
-    use tidings_store::webhooks::{Scope, any_subscribed};
-    let partner = member.profile.partner_id;
-    let at = record.acknowledged_at;
-    let data = serde_json::json!({
-        "message_id": message.id, "title": message.title(), "member_id": member.id,
-        "email": member.profile.email, "partner_id": partner, "statement": record.statement,
-        "content_hash": record.content_hash, "locale": record.locale, "acknowledged_at": at.to_rfc3339(),
-    });
-    crate::webhooks::emit(tx, EventType::AcknowledgmentRecorded, Scope::Partner(partner), data, at).await?;
-    if partner_met && any_subscribed(tx, EventType::ObligationMet).await? {
-        let (_, acknowledged) = store::partner_acknowledgments(tx, message.id, partner).await?;
-        let obligation = message.acknowledgment.as_ref().map(|a| a.obligation.describe()).unwrap_or_default();
-        let data = serde_json::json!({
-            "message_id": message.id, "title": message.title(), "partner_id": partner,
-            "obligation": obligation, "acknowledged": acknowledged, "met_at": at.to_rfc3339(),
-        });
-        crate::webhooks::emit(tx, EventType::ObligationMet, Scope::Partner(partner), data, at).await?;
-    }
-    Ok(())
+    let work = crate::acknowledging::Acknowledging {
+        record,
+        shown: serde_json::to_string(&shown).map_err(|e| AppError::Unexpected(e.into()))?,
+        how,
+        origin: origin.clone(),
+        title: message.title().to_owned(),
+        email: member.profile.email.to_string(),
+        obligation: ask.obligation.describe(),
+    };
+    app.acks.write(&app.db, app.evidence_log, work).await
 }
 
 async fn append(

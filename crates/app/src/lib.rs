@@ -1,6 +1,7 @@
 //! Use cases: each public function checks who is asking, applies the domain rules and
 //! writes through the store in one transaction.
 
+pub mod acknowledging;
 pub mod approvals;
 pub mod audiences;
 pub mod audit;
@@ -123,6 +124,11 @@ pub struct App {
     pub mail_catcher: Option<tidings_channels::catcher::MailCatcher>,
     /// The demo's stand-in SMS and Slack providers' catch, when they run.
     pub chat_catcher: Option<tidings_channels::fake::ChatCatcher>,
+    /// Acknowledgments and reads append their leaves to the evidence log (on unless
+    /// configured off, which exists to measure what the log costs).
+    pub evidence_log: bool,
+    /// Group-commits acknowledgments.
+    pub acks: acknowledging::AckWriter,
 }
 
 impl App {
@@ -142,6 +148,8 @@ impl App {
             retry: RetryPolicy::default(),
             mail_catcher: None,
             chat_catcher: None,
+            evidence_log: true,
+            acks: acknowledging::AckWriter::default(),
         }
     }
 

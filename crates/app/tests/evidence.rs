@@ -22,6 +22,7 @@ both_engines!(
     erasing_a_member_keeps_every_proof,
     a_rotated_key_leads_auditors_from_the_old_key_to_the_new,
     a_rotation_cut_short_is_finished_by_the_next_seal,
+    a_burst_of_acknowledgments_shares_commits_and_each_keeps_its_leaf,
 );
 
 async fn partner(app: &App, name: &str) -> Partner {
@@ -383,4 +384,51 @@ async fn a_rotation_cut_short_is_finished_by_the_next_seal(app: App) {
     let note = tidings_core::evidence::note::Checkpoint::open(&checkpoint.note, &old);
     assert!(note.is_ok(), "the retiring key signed the checkpoint past its rotation");
     assert_eq!(audited(&app).await, Vec::<String>::new());
+}
+
+/// Forty members of four partners acknowledge at once, and ten of them twice: the
+/// writer's group commits record each once (the repeat answers with the first record),
+/// with its leaf, its partner's obligation met once, and the report counting forty.
+async fn a_burst_of_acknowledgments_shares_commits_and_each_keeps_its_leaf(app: App) {
+    let mut people = Vec::new();
+    for p in 0..4 {
+        let partner = partner(&app, &format!("Partner {p}")).await;
+        for m in 0..10 {
+            people.push(member(&app, &partner, &format!("m{m}@p{p}.example")).await);
+        }
+    }
+    let topic =
+        tidings_core::TopicDraft { key: Some("recalls".into()), name: Some("Recalls".into()), ..Default::default() };
+    tidings_app::topics::create(&app, &Caller::operator(), &topic).await.unwrap();
+    let draft: tidings_core::messages::MessageDraft = serde_json::from_value(serde_json::json!({
+        "topic": "recalls", "importance": "critical",
+        "content": {"variants": {"en": {"title": "Recall of lot 9", "what_to_do": "Pull it."}}},
+        "audience": {"rule": "member.email exists"}, "acknowledgment": {"statement": "Pulled."}
+    }))
+    .unwrap();
+    let id = tidings_app::messages::create(&app, &Caller::operator(), &draft).await.unwrap().id;
+    tidings_app::release::release(&app, &Caller::operator(), id).await.unwrap();
+    let origin = Origin::default();
+    let hash = tidings_app::inbox::view(&app, &people[0], id, &origin).await.unwrap().rendered.content_hash;
+    let mut burst = tokio::task::JoinSet::new();
+    for who in people.iter().chain(&people[..10]).cloned() {
+        let (app, hash) = (app.clone(), hash.clone());
+        burst.spawn(async move {
+            let (given, origin) = (Default::default(), Origin::default());
+            let done = tidings_app::inbox::acknowledge(&app, &who, id, &hash, &given, &origin, AckContext::API);
+            (who.id, done.await.unwrap())
+        });
+    }
+    let outcomes = burst.join_all().await;
+    let created = outcomes.iter().filter(|(_, o)| o.created).count();
+    assert_eq!(created, 40, "each member once");
+    for (member, outcome) in &outcomes {
+        assert_eq!(outcome.acknowledgment.member_id, *member);
+    }
+    evidence::seal(&app).await.unwrap();
+    let whole = audit::audit(&app, &Caller::operator()).await.unwrap();
+    assert!(whole.problems.is_empty(), "{:?}", whole.problems);
+    assert_eq!((whole.acknowledgments, whole.obligations_met), (40, 4));
+    let report = tidings_app::reports::report(&app, &Caller::operator(), id).await.unwrap();
+    assert_eq!((report.funnel.acknowledged, report.funnel.read), (40, 40));
 }

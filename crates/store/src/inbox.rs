@@ -2,6 +2,8 @@
 //! first; what the member viewed, read and acknowledged; and the acknowledgment evidence.
 //! Every query here is scoped by member id: the caller decides whose inbox it is.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
 use tidings_core::attestation::Answers;
@@ -238,68 +240,91 @@ pub struct Recorded {
     pub partner: Option<PartnerId>,
 }
 
-/// Records an acknowledgment once: a second one changes nothing. The recipient row is
-/// marked acknowledged (and read), and the partner's obligation moved, in the same
-/// transaction.
-pub async fn acknowledge(tx: &mut Tx, a: &Acknowledgment) -> Result<Recorded> {
-    crate::obligations::lock_for_acknowledgment(tx, a.message_id).await?;
-    let inserted = on_tx!(tx, |c| {
-        sqlx::query(
-            "insert into acknowledgments (message_id, member_id, partner_id, roles, locale, statement, content_hash, \
-         acknowledged_at, ip, user_agent, in_log, version, attestation) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12) \
-         on conflict do nothing",
-        )
-        .bind(a.message_id.as_uuid())
-        .bind(a.member_id.as_uuid())
-        .bind(a.partner_id.as_uuid())
-        .bind(a.roles.bits())
-        .bind(a.locale.clone())
-        .bind(a.statement.clone())
-        .bind(a.content_hash.clone())
-        .bind(a.acknowledged_at.as_millis())
-        .bind(a.ip.clone())
-        .bind(a.user_agent.clone())
-        .bind(i64::from(a.version))
-        .bind(a.attestation.as_ref().map(Answers::to_json))
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
-    if inserted == 0 {
-        return Ok(Recorded { new: false, partner_met: false, partner: None });
-    }
-    // Acknowledging is reading too, for one who acknowledges from an email's link.
-    for step in [Step::Acknowledged, Step::Read] {
-        reports::reach(tx, a.message_id, a.member_id, step, a.acknowledged_at).await?;
-    }
-    // The obligation counts the copy's partner and roles, as at release.
-    let copy: Option<(Option<Uuid>, i64)> = on_tx!(tx, |c| sqlx::query_as(
-        "select partner_id, roles from recipients where message_id = $1 and member_id = $2"
-    )
-    .bind(a.message_id.as_uuid())
-    .bind(a.member_id.as_uuid())
-    .fetch_optional(c)
-    .await)?;
-    let partner_met = match copy {
-        Some((Some(partner), roles)) => {
-            let partner = PartnerId::from_uuid(partner);
-            crate::obligations::acknowledged(tx, a.message_id, partner, Roles::from_bits(roles), a.acknowledged_at)
-                .await?
+/// Records acknowledgments, each once: a second one changes nothing. Each recipient row
+/// is marked acknowledged (and read), each partner's obligation moved, and the chase
+/// stopped, in the caller's transaction, with a few statements for the whole group (a
+/// group commit). Every record of a message is counted at its first record's time: the
+/// group's one moment. `in_log`: each will have its leaf in the evidence log. The
+/// answers are in the records' order.
+pub async fn acknowledge_many(tx: &mut Tx, records: &[Acknowledgment], in_log: bool) -> Result<Vec<Recorded>> {
+    let mut out = vec![Recorded { new: false, partner_met: false, partner: None }; records.len()];
+    let mut messages: Vec<MessageId> = records.iter().map(|a| a.message_id).collect();
+    messages.sort_unstable_by_key(|m| m.as_uuid());
+    messages.dedup();
+    for message in messages {
+        let group: Vec<usize> = (0..records.len()).filter(|&i| records[i].message_id == message).collect();
+        let at = records[group[0]].acknowledged_at;
+        crate::obligations::lock_for_acknowledgment(tx, message).await?;
+        let new = insert_acknowledgments(tx, group.iter().map(|&i| &records[i]), in_log).await?;
+        let mut members: Vec<MemberId> = new.iter().copied().collect();
+        members.sort_unstable_by_key(|m| m.as_uuid());
+        // Acknowledging is reading too, for one who acknowledges from an email's link.
+        let copies = reports::reach_many(tx, message, &members, Step::Acknowledged, at).await?;
+        reports::reach_many(tx, message, &members, Step::Read, at).await?;
+        // The obligation counts the copy's partner and roles, as at release.
+        let counted: Vec<(PartnerId, Roles)> = copies.iter().filter_map(|c| Some((c.partner?, c.roles))).collect();
+        let met = crate::obligations::acknowledged_many(tx, message, &counted, at).await?;
+        // Chasing stops at once: the members' queued reminders, and once a partner has
+        // met its obligation, every reminder and escalation to its people.
+        crate::deliveries::chase::withdraw_for_members(tx, message, &members, at).await?;
+        for partner in &met {
+            let why = "the partner met its obligation before this was sent";
+            crate::deliveries::chase::withdraw_for_partner(tx, message, *partner, at, why).await?;
         }
-        _ => false,
-    };
-    // Chasing stops at once: the member's queued reminders, and once the partner has met
-    // its obligation, every reminder and escalation to its people.
-    let chase = crate::deliveries::chase::withdraw_for_member(tx, a.message_id, a.member_id, a.acknowledged_at);
-    chase.await?;
-    if let (true, Some((Some(partner), _))) = (partner_met, copy) {
-        let partner = PartnerId::from_uuid(partner);
-        let why = "the partner met its obligation before this was sent";
-        crate::deliveries::chase::withdraw_for_partner(tx, a.message_id, partner, a.acknowledged_at, why).await?;
+        let partner_of: HashMap<MemberId, Option<PartnerId>> = copies.iter().map(|c| (c.member, c.partner)).collect();
+        let mut unreported: HashSet<PartnerId> = met.into_iter().collect();
+        let mut unanswered = new;
+        for i in group {
+            if !unanswered.remove(&records[i].member_id) {
+                continue;
+            }
+            let partner = partner_of.get(&records[i].member_id).copied().flatten();
+            let partner_met = partner.is_some_and(|p| unreported.remove(&p));
+            out[i] = Recorded { new: true, partner_met, partner };
+        }
     }
-    let partner = copy.and_then(|(p, _)| p).map(PartnerId::from_uuid);
-    Ok(Recorded { new: true, partner_met, partner })
+    Ok(out)
+}
+
+/// Inserts the rows not there yet; returns the members whose row is new.
+async fn insert_acknowledgments<'a>(
+    tx: &mut Tx,
+    records: impl Iterator<Item = &'a Acknowledgment>,
+    in_log: bool,
+) -> Result<HashSet<MemberId>> {
+    const COLUMNS: usize = 13;
+    let records: Vec<&Acknowledgment> = records.collect();
+    let mut new = HashSet::new();
+    for chunk in records.chunks(500) {
+        let rows = crate::sql::value_rows(tx.dialect(), chunk.len(), COLUMNS);
+        let sql = format!(
+            "insert into acknowledgments (message_id, member_id, partner_id, roles, locale, statement, content_hash, \
+             acknowledged_at, ip, user_agent, in_log, version, attestation) values {rows} \
+             on conflict do nothing returning member_id"
+        );
+        let inserted: Vec<(Uuid,)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for a in chunk {
+                q = q
+                    .bind(a.message_id.as_uuid())
+                    .bind(a.member_id.as_uuid())
+                    .bind(a.partner_id.as_uuid())
+                    .bind(a.roles.bits())
+                    .bind(a.locale.clone())
+                    .bind(a.statement.clone())
+                    .bind(a.content_hash.clone())
+                    .bind(a.acknowledged_at.as_millis())
+                    .bind(a.ip.clone())
+                    .bind(a.user_agent.clone())
+                    .bind(i64::from(in_log))
+                    .bind(i64::from(a.version))
+                    .bind(a.attestation.as_ref().map(Answers::to_json));
+            }
+            q.fetch_all(c).await
+        })?;
+        new.extend(inserted.into_iter().map(|(m,)| MemberId::from_uuid(m)));
+    }
+    Ok(new)
 }
 
 /// The columns an `AckRow` reads, from `acknowledgments` or `superseded_acknowledgments`.

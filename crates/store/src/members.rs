@@ -319,3 +319,25 @@ pub async fn touch(tx: &mut Tx, id: MemberId, at: Timestamp) -> Result<()> {
     .map(|_| ()))?;
     Ok(())
 }
+
+/// `touch` for many members at once.
+pub async fn touch_many(tx: &mut Tx, ids: &[MemberId], at: Timestamp) -> Result<()> {
+    let d = tx.dialect();
+    for chunk in ids.chunks(500) {
+        // Numbered and anonymous parameters do not mix on SQLite: bound in text order.
+        let [first, second] = [1, 2].map(|i| crate::sql::placeholders(d, i, 1));
+        let list = crate::sql::placeholders(d, 3, chunk.len());
+        let sql = format!(
+            "update members set last_seen_at = {first} where (last_seen_at is null or last_seen_at < {second}) \
+             and id in ({list})"
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(at.as_millis()).bind(at.as_millis());
+            for id in chunk {
+                q = q.bind(id.as_uuid());
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}

@@ -73,43 +73,98 @@ pub async fn lock_for_acknowledgment(tx: &mut Tx, message: MessageId) -> Result<
     Ok(())
 }
 
-/// Counts an acknowledgment by a member of `partner` holding `roles` (as at release) in
-/// each quota it counts toward. Returns whether it met the partner's obligation: every
-/// quota that asks anything of the partner is met now, and one was met by this one.
-pub async fn acknowledged(
+/// A partner's row for one quota, as `acknowledged_many` moves it.
+#[derive(sqlx::FromRow)]
+struct QuotaRow {
+    partner_id: Uuid,
+    quota: i64,
+    role_mask: i64,
+    wanted: Option<i64>,
+    in_scope: i64,
+    acknowledged: i64,
+    met_at: Option<i64>,
+}
+
+/// Counts acknowledgments, each by a member of a partner holding some roles (as at
+/// release), in each quota they count toward, all at `at`. Returns the partners whose
+/// obligation they met: every quota that asks anything of the partner is met now, and
+/// one was met by these. The rows are read (locked on PostgreSQL), moved here, and
+/// written back in one statement.
+pub async fn acknowledged_many(
     tx: &mut Tx,
     message: MessageId,
-    partner: PartnerId,
-    roles: Roles,
+    copies: &[(PartnerId, Roles)],
     at: Timestamp,
-) -> Result<bool> {
-    let sql = format!(
-        "update obligation_progress set acknowledged = acknowledged + 1, met_at = case when met_at is null \
-         and in_scope > 0 and acknowledged + 1 >= {NEEDED} then $4 else met_at end \
-         where message_id = $1 and partner_id = $2 and (role_mask = 0 or (role_mask & $3) <> 0)"
-    );
-    let moved = on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
-        .bind(message.as_uuid())
-        .bind(partner.as_uuid())
-        .bind(roles.bits())
-        .bind(at.as_millis())
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    if moved == 0 {
-        return Ok(false);
+) -> Result<Vec<PartnerId>> {
+    let mut partners: Vec<PartnerId> = copies.iter().map(|(p, _)| *p).collect();
+    partners.sort_unstable_by_key(|p| p.as_uuid());
+    partners.dedup();
+    let d = tx.dialect();
+    let lock = if d == Dialect::Postgres { " for update" } else { "" };
+    let mut rows = Vec::new();
+    for chunk in partners.chunks(500) {
+        // Numbered and anonymous parameters do not mix on SQLite: bound in text order.
+        let (first, ids) = (crate::sql::placeholders(d, 1, 1), crate::sql::placeholders(d, 2, chunk.len()));
+        let sql = format!(
+            "select partner_id, quota, role_mask, wanted, in_scope, acknowledged, met_at from obligation_progress \
+             where message_id = {first} and partner_id in ({ids}) order by partner_id, quota{lock}"
+        );
+        let found: Vec<QuotaRow> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid());
+            for p in chunk {
+                q = q.bind(p.as_uuid());
+            }
+            q.fetch_all(c).await
+        })?;
+        rows.extend(found);
     }
-    let (open, just_met): (i64, i64) = on_tx!(tx, |c| sqlx::query_as(
-        "select coalesce(sum(case when in_scope > 0 and met_at is null then 1 else 0 end), 0), \
-         coalesce(sum(case when met_at = $3 then 1 else 0 end), 0) \
-         from obligation_progress where message_id = $1 and partner_id = $2"
-    )
-    .bind(message.as_uuid())
-    .bind(partner.as_uuid())
-    .bind(at.as_millis())
-    .fetch_one(c)
-    .await)?;
-    Ok(open == 0 && just_met > 0)
+    let mut roles_of: HashMap<Uuid, Vec<Roles>> = HashMap::new();
+    for (partner, roles) in copies {
+        roles_of.entry(partner.as_uuid()).or_default().push(*roles);
+    }
+    let mut moved: Vec<(Uuid, i64, i64, Option<i64>)> = Vec::new();
+    let mut open: HashMap<Uuid, bool> = HashMap::new();
+    let mut met_now: Vec<Uuid> = Vec::new();
+    for QuotaRow { partner_id: partner, quota, role_mask, wanted, in_scope, acknowledged, met_at } in rows {
+        let held = roles_of.get(&partner).map_or(&[][..], Vec::as_slice);
+        let counted = held.iter().filter(|roles| role_mask == 0 || roles.bits() & role_mask != 0).count();
+        let added = i64::try_from(counted).map_err(Error::corrupt)?;
+        let needed = match wanted {
+            Some(w) if w <= in_scope => w,
+            _ => in_scope,
+        };
+        let total = acknowledged + added;
+        let met = match met_at {
+            None if added > 0 && in_scope > 0 && total >= needed => {
+                met_now.push(partner);
+                Some(at.as_millis())
+            }
+            other => other,
+        };
+        *open.entry(partner).or_default() |= in_scope > 0 && met.is_none();
+        if added > 0 {
+            moved.push((partner, quota, total, met));
+        }
+    }
+    for chunk in moved.chunks(500) {
+        let rows = crate::sql::value_rows(d, chunk.len(), 5);
+        let sql = format!(
+            "with v (message_id, partner_id, quota, acknowledged, met_at) as (values {rows}) \
+             update obligation_progress set acknowledged = v.acknowledged, met_at = v.met_at from v \
+             where obligation_progress.message_id = v.message_id and obligation_progress.partner_id = v.partner_id \
+             and obligation_progress.quota = v.quota"
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (partner, quota, total, met) in chunk {
+                q = q.bind(message.as_uuid()).bind(*partner).bind(*quota).bind(*total).bind(*met);
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    met_now.sort_unstable();
+    met_now.dedup();
+    Ok(met_now.into_iter().filter(|p| open.get(p) == Some(&false)).map(PartnerId::from_uuid).collect())
 }
 
 #[derive(sqlx::FromRow)]

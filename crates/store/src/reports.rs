@@ -209,6 +209,103 @@ pub async fn reach(tx: &mut Tx, message: MessageId, member: MemberId, step: Step
     Ok(true)
 }
 
+/// A member's copy of a message, as `reach_many` found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reached {
+    pub member: MemberId,
+    /// The partner and roles the copy was counted for at release.
+    pub partner: Option<PartnerId>,
+    pub roles: Roles,
+    /// This was the first time the member reached the step.
+    pub first: bool,
+}
+
+/// `reach` for many members at once, all at `at` (a group commit's moment): one read of
+/// their copies (locked on PostgreSQL, as the single `is null` update locks one), one
+/// update of those reaching the step for the first time, and their differences summed
+/// by key. Returns every copy found, members without one left out.
+pub async fn reach_many(
+    tx: &mut Tx,
+    message: MessageId,
+    members: &[MemberId],
+    step: Step,
+    at: Timestamp,
+) -> Result<Vec<Reached>> {
+    let column = step.column();
+    let d = tx.dialect();
+    let lock = if d == Dialect::Postgres { " for update" } else { "" };
+    let mut copies = Vec::with_capacity(members.len());
+    for chunk in members.chunks(500) {
+        // Numbered and anonymous parameters do not mix on SQLite: bound in text order.
+        let (first, ids) = (crate::sql::placeholders(d, 1, 1), crate::sql::placeholders(d, 2, chunk.len()));
+        let sql = format!(
+            "select member_id, partner_id, roles, {column} is null from recipients \
+             where message_id = {first} and member_id in ({ids}) order by member_id{lock}"
+        );
+        let rows: Vec<(Uuid, Option<Uuid>, i64, bool)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid());
+            for m in chunk {
+                q = q.bind(m.as_uuid());
+            }
+            q.fetch_all(c).await
+        })?;
+        copies.extend(rows.into_iter().map(|(member, partner, roles, first)| Reached {
+            member: MemberId::from_uuid(member),
+            partner: partner.map(PartnerId::from_uuid),
+            roles: Roles::from_bits(roles),
+            first,
+        }));
+    }
+    let firsts: Vec<MemberId> = copies.iter().filter(|c| c.first).map(|c| c.member).collect();
+    for chunk in firsts.chunks(500) {
+        let [value, first] = [1, 2].map(|i| crate::sql::placeholders(d, i, 1));
+        let ids = crate::sql::placeholders(d, 3, chunk.len());
+        let sql =
+            format!("update recipients set {column} = {value} where message_id = {first} and member_id in ({ids})");
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(at.as_millis()).bind(message.as_uuid());
+            for m in chunk {
+                q = q.bind(m.as_uuid());
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    let mut one = step.one();
+    if step == Step::Acknowledged {
+        one.last_acknowledged_at = Some(at.as_millis());
+    }
+    let mut sums: HashMap<Key, Counts> = HashMap::new();
+    for copy in copies.iter().filter(|c| c.first) {
+        *sums.entry(Key::Partner(copy.partner)).or_default() += one;
+        *sums.entry(Key::Roles(copy.roles)).or_default() += one;
+        if step.charted() {
+            *sums.entry(Key::Period(hour_of(at))).or_default() += step.one();
+        }
+    }
+    if matches!(step, Step::Read | Step::Acknowledged) {
+        for chunk in firsts.chunks(500) {
+            let (first, ids) = (crate::sql::placeholders(d, 1, 1), crate::sql::placeholders(d, 2, chunk.len()));
+            let sql = format!(
+                "select channel from deliveries where message_id = {first} and member_id in ({ids}) \
+                 and purpose = 'initial'"
+            );
+            let channels: Vec<(String,)> = on_tx!(tx, |c| {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(message.as_uuid());
+                for m in chunk {
+                    q = q.bind(m.as_uuid());
+                }
+                q.fetch_all(c).await
+            })?;
+            for (channel,) in channels {
+                *sums.entry(Key::Channel(channel.parse().map_err(Error::corrupt)?)).or_default() += step.one();
+            }
+        }
+    }
+    let deltas: Vec<(MessageId, Key, Counts)> = sums.into_iter().map(|(key, n)| (message, key, n)).collect();
+    add(tx, &deltas).await?;
+    Ok(copies)
+}
+
 /// Counts the copies of each partner's members, once a release's fan-out is done: one
 /// grouped read of the message's copies in key order. Counted batch by batch, a
 /// million members in random id order touched most partners in every batch: 630,000

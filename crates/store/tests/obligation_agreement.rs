@@ -3,7 +3,10 @@
 //! random roles, with some acknowledging while the release is still fanning out and the
 //! rest after it in random order, each partner's rows (in scope, acknowledged, when met)
 //! and its state equal an in-memory count, and exactly the acknowledgment that completes a
-//! partner reports it; on SQLite and PostgreSQL.
+//! partner reports it; on SQLite and PostgreSQL. After the start they are written in
+//! groups of random sizes, as the acknowledgment writer's group commits write them: a
+//! group's acknowledgments share its first one's time, and the partner is reported by the
+//! group's first acknowledgment from it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,7 +19,7 @@ use tidings_core::consent::{TopicPolicies, TopicPolicy};
 use tidings_core::obligations::{self, Obligation, Quota, QuotaProgress};
 use tidings_core::*;
 use tidings_store::deliveries::{Release, release_batch};
-use tidings_store::inbox::{Acknowledgment, acknowledge};
+use tidings_store::inbox::{Acknowledgment, acknowledge_many};
 use tidings_store::testing::{Engine, TestDb};
 use tidings_store::{Db, members, obligations as store, partners};
 
@@ -39,6 +42,22 @@ struct Case {
     order: Vec<usize>,
     /// How many of them acknowledge before the release's fan-out is done.
     early: usize,
+    /// The sizes of the groups the others are written in, one by one past the last.
+    groups: Vec<usize>,
+}
+
+impl Case {
+    /// The first acknowledgment of the group the i-th is written in.
+    fn group_start(&self, i: usize) -> usize {
+        let mut start = self.early;
+        for size in &self.groups {
+            if i < start + size {
+                return start;
+            }
+            start += size;
+        }
+        if i < self.early { i } else { i.max(start) }
+    }
 }
 
 fn case(people: usize) -> impl Strategy<Value = Case> {
@@ -46,9 +65,10 @@ fn case(people: usize) -> impl Strategy<Value = Case> {
     let quota = (role, prop::option::of(1u32..4)).prop_map(|(role, count)| Quota { role, count });
     let quotas = prop::collection::vec(quota, 1..4);
     let order = Just((0..people).collect::<Vec<_>>()).prop_shuffle();
-    (quotas, order, 0..people, 0..people).prop_map(|(quotas, mut order, taken, early)| {
+    let groups = prop::collection::vec(1usize..6, 0..10);
+    (quotas, order, 0..people, 0..people, groups).prop_map(|(quotas, mut order, taken, early, groups)| {
         order.truncate(taken);
-        Case { early: early.min(order.len()), quotas, order }
+        Case { early: early.min(order.len()), quotas, order, groups }
     })
 }
 
@@ -142,20 +162,28 @@ async fn run(
     };
     for i in 0..c.early {
         let mut tx = db.begin().await.unwrap();
-        assert!(!acknowledge(&mut tx, &ack(i)).await.unwrap().partner_met, "no rows yet: nothing is met");
+        let recorded = acknowledge_many(&mut tx, &[ack(i)], true).await.unwrap();
+        assert!(!recorded[0].partner_met, "no rows yet: nothing is met");
         tx.commit().await.unwrap();
     }
     let mut tx = db.begin().await.unwrap();
     store::start(&mut tx, message, obligation).await.unwrap();
     tx.commit().await.unwrap();
-    for i in c.early..c.order.len() {
+    let mut start = c.early;
+    while start < c.order.len() {
+        let end = (start..c.order.len()).take_while(|&i| c.group_start(i) == start).last().unwrap() + 1;
+        let group: Vec<Acknowledgment> = (start..end).map(ack).collect();
         let mut tx = db.begin().await.unwrap();
-        let recorded = acknowledge(&mut tx, &ack(i)).await.unwrap();
+        let recorded = acknowledge_many(&mut tx, &group, true).await.unwrap();
         tx.commit().await.unwrap();
-        if recorded.partner_met {
-            let partner = people[c.order[i]].profile.partner_id;
-            assert!(completions.insert(partner, i).is_none(), "a partner is met once");
+        for (i, r) in (start..end).zip(recorded) {
+            assert!(r.new, "each member acknowledges once");
+            if r.partner_met {
+                let partner = people[c.order[i]].profile.partner_id;
+                assert!(completions.insert(partner, i).is_none(), "a partner is met once");
+            }
         }
+        start = end;
     }
     let mut tx = db.read().await.unwrap();
     (store::of_message(&mut tx, message).await.unwrap(), completions)
@@ -190,7 +218,7 @@ fn expect(people: &[Member], c: &Case) -> (Progress, HashMap<PartnerId, usize>) 
                 let early: Vec<usize> = acked.iter().copied().filter(|a| *a < c.early).collect();
                 // Met while the release was still fanning out: the start records the
                 // latest of the early acknowledgments in scope.
-                if i < c.early { at(*early.last().unwrap()) } else { at(i) }
+                if i < c.early { at(*early.last().unwrap()) } else { at(c.group_start(i)) }
             });
             met_by.push(if row.waived() { None } else { Some(completing) });
             rows.push(row);
@@ -201,7 +229,10 @@ fn expect(people: &[Member], c: &Case) -> (Progress, HashMap<PartnerId, usize>) 
         if !asked.is_empty() && asked.iter().all(Option::is_some) {
             let last = asked.iter().flatten().copied().max().unwrap();
             if last >= c.early {
-                completions.insert(partner, last);
+                // The group's first acknowledgment by one of the partner's reached members.
+                let start = c.group_start(last);
+                let first = (start..=last).find(|&j| mine.iter().any(|m| m.id == people[c.order[j]].id)).unwrap();
+                completions.insert(partner, first);
             }
         }
         progress.insert(partner, rows);

@@ -38,6 +38,22 @@ pub struct Config {
     pub slack: SlackSettings,
     pub web_push: WebPushSettings,
     pub outbound: OutboundSettings,
+    pub evidence: EvidenceSettings,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvidenceSettings {
+    /// Acknowledgments and reads append their leaves to the evidence log. Off, they are
+    /// recorded without (and `evidence audit` counts them as outside the log): it exists
+    /// to measure what the log costs (`bench/acknowledge.sh`), not for production.
+    pub log: bool,
+}
+
+impl Default for EvidenceSettings {
+    fn default() -> Self {
+        Self { log: true }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
@@ -284,6 +300,7 @@ impl Default for Config {
             slack: SlackSettings::default(),
             web_push: WebPushSettings::default(),
             outbound: OutboundSettings::default(),
+            evidence: EvidenceSettings::default(),
         }
     }
 }

@@ -1,9 +1,8 @@
 //! Appending facts to the evidence log, inside the transaction that records them.
 
 use tidings_core::evidence::facts::{
-    self, Acknowledged, Authentication, Committed, Fact, ObligationMet, Read, ShownText, Surface,
+    self, Acknowledged, Authentication, Committed, Fact, ObligationMet, Read, Surface,
 };
-use tidings_core::messages::Rendered;
 use tidings_core::{MemberId, MessageId, PartnerId, Timestamp};
 use tidings_store::Tx;
 use tidings_store::evidence as store;
@@ -35,33 +34,55 @@ impl AckContext {
     }
 }
 
-/// The acknowledgment's leaf, and the exact text it binds.
-pub(crate) async fn acknowledged(
+/// An acknowledgment to log: the record, the JSON of the exact text shown (`ShownText`),
+/// and how it was given.
+pub(crate) struct Shown<'a> {
+    pub record: &'a tidings_store::inbox::Acknowledgment,
+    pub text: &'a str,
+    pub how: AckContext,
+}
+
+/// The leaves of a group of acknowledgments, and of the obligations they met (message,
+/// version, partner, when), with the exact texts they bind: one read of the members'
+/// salts and one append for the whole group.
+pub(crate) async fn acknowledged_many(
     tx: &mut Tx,
-    record: &tidings_store::inbox::Acknowledgment,
-    rendered: &Rendered,
-    how: AckContext,
+    acks: &[Shown<'_>],
+    met: &[(MessageId, u32, PartnerId, Timestamp)],
 ) -> Result<(), AppError> {
-    let salt = store::member_salt(tx, record.member_id).await?;
-    let text = ShownText::of(rendered);
-    let json = serde_json::to_string(&text).map_err(|e| AppError::Unexpected(e.into()))?;
-    store::keep_text(tx, &rendered.content_hash, &json).await?;
-    let fact = Fact::Acknowledged(Acknowledged {
-        message: record.message_id,
-        version: record.version,
-        content_hash: record.content_hash.clone(),
-        locale: record.locale.clone(),
-        statement: record.statement.clone(),
-        member: facts::commitment(&salt, Committed::Member, record.member_id.as_uuid()),
-        partner: facts::commitment(&salt, Committed::Partner, record.partner_id.as_uuid()),
-        roles: record.roles,
-        authentication: how.authentication,
-        surface: how.surface,
-        at: record.acknowledged_at,
-        origin: facts::origin_commitment(&salt, record.ip.as_deref(), record.user_agent.as_deref()),
-        attestation: record.attestation.as_ref().map(|a| a.hash()),
-    });
-    store::append_fact(tx, &fact, Some(record.member_id), None).await?;
+    let members: Vec<MemberId> = acks.iter().map(|a| a.record.member_id).collect();
+    let salts = store::salts_for(tx, &members).await?;
+    let mut kept = std::collections::HashSet::new();
+    let mut facts = Vec::with_capacity(acks.len() + met.len());
+    for Shown { record, text, how } in acks {
+        if kept.insert(record.content_hash.as_str()) {
+            store::keep_text(tx, &record.content_hash, text).await?;
+        }
+        let salt = salts
+            .get(&record.member_id)
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no salt was made for a member")))?;
+        let fact = Fact::Acknowledged(Acknowledged {
+            message: record.message_id,
+            version: record.version,
+            content_hash: record.content_hash.clone(),
+            locale: record.locale.clone(),
+            statement: record.statement.clone(),
+            member: facts::commitment(salt, Committed::Member, record.member_id.as_uuid()),
+            partner: facts::commitment(salt, Committed::Partner, record.partner_id.as_uuid()),
+            roles: record.roles,
+            authentication: how.authentication,
+            surface: how.surface,
+            at: record.acknowledged_at,
+            origin: facts::origin_commitment(salt, record.ip.as_deref(), record.user_agent.as_deref()),
+            attestation: record.attestation.as_ref().map(|a| a.hash()),
+        });
+        facts.push((fact, Some(record.member_id), None));
+    }
+    for &(message, version, partner, at) in met {
+        let fact = Fact::ObligationMet(ObligationMet { message, version, partner, at });
+        facts.push((fact, None, Some(partner.as_uuid())));
+    }
+    store::append_facts(tx, &facts).await?;
     Ok(())
 }
 
@@ -81,19 +102,6 @@ pub(crate) async fn read(
         origin: facts::origin_commitment(&salt, origin.ip.as_deref(), origin.user_agent.as_deref()),
     });
     store::append_fact(tx, &fact, Some(member), None).await?;
-    Ok(())
-}
-
-/// The leaf of a partner's obligation met.
-pub(crate) async fn obligation_met(
-    tx: &mut Tx,
-    message: MessageId,
-    version: u32,
-    partner: PartnerId,
-    at: Timestamp,
-) -> Result<(), AppError> {
-    let fact = Fact::ObligationMet(ObligationMet { message, version, partner, at });
-    store::append_fact(tx, &fact, None, Some(partner.as_uuid())).await?;
     Ok(())
 }
 

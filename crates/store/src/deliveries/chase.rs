@@ -211,24 +211,34 @@ async fn count_queued(tx: &mut Tx, c: &Chase<'_>) -> Result<()> {
     reports::add(tx, &deltas).await
 }
 
-/// Withdraws the member's queued reminders of `message`: they acknowledged.
-pub async fn withdraw_for_member(
+/// Withdraws the queued reminders of `message` to these members, who acknowledged it.
+pub async fn withdraw_for_members(
     tx: &mut Tx,
     message: MessageId,
-    member: tidings_core::MemberId,
+    members: &[tidings_core::MemberId],
     now: Timestamp,
 ) -> Result<()> {
-    let sql = "update deliveries set status = 'suppressed', due_at = null, updated_at = $3, \
-               error = 'acknowledged before the reminder was sent' \
-               where message_id = $1 and member_id = $2 and purpose like 'reminder-%' and status = 'queued' \
-               returning channel";
-    let channels: Vec<(String,)> = on_tx!(tx, |c| sqlx::query_as(sql)
-        .bind(message.as_uuid())
-        .bind(member.as_uuid())
-        .bind(now.as_millis())
-        .fetch_all(c)
-        .await)?;
-    count_withdrawn(tx, message, channels).await
+    let d = tx.dialect();
+    for chunk in members.chunks(500) {
+        // Numbered and anonymous parameters do not mix on SQLite: bound in text order.
+        let [at, first] = [1, 2].map(|i| crate::sql::placeholders(d, i, 1));
+        let ids = crate::sql::placeholders(d, 3, chunk.len());
+        let sql = format!(
+            "update deliveries set status = 'suppressed', due_at = null, updated_at = {at}, \
+             error = 'acknowledged before the reminder was sent' \
+             where message_id = {first} and member_id in ({ids}) and purpose like 'reminder-%' \
+             and status = 'queued' returning channel"
+        );
+        let channels: Vec<(String,)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(now.as_millis()).bind(message.as_uuid());
+            for m in chunk {
+                q = q.bind(m.as_uuid());
+            }
+            q.fetch_all(c).await
+        })?;
+        count_withdrawn(tx, message, channels).await?;
+    }
+    Ok(())
 }
 
 /// Withdraws every queued reminder and escalation of `message` to the partner's people,

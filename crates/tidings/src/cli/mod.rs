@@ -269,6 +269,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         retry: config.retry,
         mail_catcher: catcher,
         chat_catcher: fakes.as_ref().map(|f| f.catcher.clone()),
+        evidence_log: config.evidence.log,
         ..app
     };
     let app = app.with_stored_signing_key().await.map_err(|e| anyhow::anyhow!("loading the signing key: {e}"))?;

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Acknowledgment benchmark: durable acknowledgments of a must-know message over HTTP, each
+# from a different member, with the evidence log on and, in the same run, off.
+#
+# MEMBERS members, two must-know messages released to all of them. The server (release
+# build, --no-worker) runs twice per engine: first with the evidence log off
+# (TIDINGS_EVIDENCE__LOG=false) acknowledging the first message, then with it on (the
+# default) acknowledging the second. Each time the load generator
+# (crates/tidings/examples/ack_load.rs) signs a widget token per member, as a vendor's
+# server would, and sends `POST /widget/v1/inbox/{id}/acknowledge` at RATE a second for
+# SECONDS, open loop (latency counts from when a request was due), on one thread of the
+# same 2 cores. Every answer comes after the acknowledgment's commit.
+#
+#   bench/acknowledge.sh
+#   ENGINES=SQLite RATE_SQLITE=3000 SECONDS_EACH=10 bench/acknowledge.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MEMBERS=${MEMBERS:-100000}
+PARTNERS=${PARTNERS:-1000}
+RATE_SQLITE=${RATE_SQLITE:-2000}
+RATE_POSTGRESQL=${RATE_POSTGRESQL:-5000}
+SECONDS_EACH=${SECONDS_EACH:-15}
+ENGINES=${ENGINES:-"SQLite PostgreSQL"}
+PG=${TIDINGS_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+SCHEMA=tidings_bench_ack
+TARGET=${CARGO_TARGET_DIR:-target}
+WORK=$(mktemp -d)
+cleanup() {
+  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+  psql -q "$PG" -c "drop schema if exists $SCHEMA cascade" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+source bench/lib.sh
+
+cargo build --release -q -p tidings --bin tidings --example ack_load
+BIN=$TARGET/release/tidings
+LOAD=$TARGET/release/examples/ack_load
+python3 bench/gen_directory.py "$MEMBERS" "$WORK" "$PARTNERS" > /dev/null
+python3 -c 'import csv, sys
+rows = csv.DictReader(open(sys.argv[1]))
+print("\n".join(r["email"] for r in rows if r.get("status", "active") == "active"))' "$WORK/members.csv" > "$WORK/emails"
+cat > "$WORK/message.json" <<'JSON'
+{"importance": "critical",
+ "content": {"variants": {"en": {"title": "Recall: X-200 lot 44", "what_changed": "Lot 44 can overheat.",
+   "why_it_matters": "A unit overheated at a customer's site.", "what_to_do": "Pull lot 44 from stock."}}},
+ "audience": {"rule": "member.status = \"active\""},
+ "acknowledgment": {"statement": "We have pulled lot 44 from stock."}}
+JSON
+
+serve() { # database url, evidence log on (true) or off (false): starts the server, sets BASE
+  local port
+  port=$(free_port)
+  BASE="http://127.0.0.1:$port"
+  TIDINGS_PUBLIC_URL=$BASE TIDINGS_LOG__LEVEL=warn TIDINGS_EVIDENCE__LOG=$2 "$BIN" --database-url "$1" \
+    serve --no-worker --listen "127.0.0.1:$port" > "$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do curl -sf "$BASE/readyz" > /dev/null 2>&1 && break; sleep 0.1; done
+}
+
+stop() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
+
+load() { # label, message id, rate: one table row
+  local token hash
+  token=$("$BIN" --database-url "$URL" widget-token "$(head -1 "$WORK/emails")" --minutes 60)
+  hash=$(curl -sf -H "Authorization: Bearer $token" "$BASE/widget/v1/inbox/$2" |
+    python3 -c 'import json, sys
+def find(v):
+    if isinstance(v, dict):
+        if "content_hash" in v: return v["content_hash"]
+        v = list(v.values())
+    if isinstance(v, list):
+        for x in v:
+            h = find(x)
+            if h: return h
+print(find(json.load(sys.stdin)))')
+  "$LOAD" "$BASE" "$2" "$hash" "$SECRET" "$WORK/emails" "$3" "$SECONDS_EACH" > "$WORK/load.json"
+  python3 - "$1" "$3" "$WORK/load.json" <<'PY'
+import json, sys
+label, rate, r = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
+codes = ", ".join(f"{k}: {v}" for k, v in r["statuses"].items())
+print(f"| {label} | {rate} | {r['per_second']:.0f} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | "
+      f"{r['p999_ms']:.2f} ms | {codes} |")
+PY
+}
+
+echo "| run | offered/s | acknowledged/s | p50 | p99 | p99.9 | status codes |"
+echo "|---|---|---|---|---|---|---|"
+for engine in $ENGINES; do
+  fresh_database "$engine"
+  import_directory "$BIN" "$URL"
+  "$BIN" --database-url "$URL" topic create --key recalls --name Recalls > /dev/null
+  first=$(release_message "$BIN" "$URL" "$WORK/message.json" recalls)
+  second=$(release_message "$BIN" "$URL" "$WORK/message.json" recalls)
+  [ "$engine" = PostgreSQL ] && psql -q "$PG" -c "vacuum analyze" > /dev/null
+  SECRET=$("$BIN" --database-url "$URL" widget-secret)
+  rate_var=RATE_$(echo "$engine" | tr '[:lower:]' '[:upper:]')
+  rate=${!rate_var}
+
+  serve "$URL" false
+  load "$engine: evidence log off" "$first" "$rate"
+  stop
+  serve "$URL" true
+  load "$engine: evidence log on" "$second" "$rate"
+  stop
+  leaves=$("$BIN" --database-url "$URL" evidence audit 2>&1 | tail -3 | tr '\n' ' ')
+  echo "|  | audit after the runs: ${leaves:0:150} | | | | | |"
+done
