@@ -6,8 +6,11 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use crate::Result;
@@ -36,20 +39,34 @@ pub struct Tx(pub(crate) TxInner);
 pub(crate) enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+    /// Reading on PostgreSQL: a connection without `BEGIN` and `ROLLBACK`. At PostgreSQL's
+    /// READ COMMITTED each statement takes its own snapshot either way, so a read-only
+    /// transaction bought nothing but two round trips.
+    PostgresRead(PoolConnection<Postgres>),
+}
+
+/// The connection a transaction runs its statements on.
+pub(crate) enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+impl Tx {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match &mut self.0 {
+            TxInner::Sqlite(t) => Conn::Sqlite(t),
+            TxInner::Postgres(t) => Conn::Postgres(t),
+            TxInner::PostgresRead(c) => Conn::Postgres(c),
+        }
+    }
 }
 
 /// Expands `$body` once per engine, so the SQL text is written once.
 macro_rules! on_tx {
     ($tx:expr, |$c:ident| $body:expr) => {
-        match &mut $tx.0 {
-            $crate::db::TxInner::Sqlite(t) => {
-                let $c = &mut **t;
-                $body
-            }
-            $crate::db::TxInner::Postgres(t) => {
-                let $c = &mut **t;
-                $body
-            }
+        match $tx.conn() {
+            $crate::db::Conn::Sqlite($c) => $body,
+            $crate::db::Conn::Postgres($c) => $body,
         }
     };
 }
@@ -167,7 +184,7 @@ impl Db {
     pub async fn read(&self) -> Result<Tx> {
         Ok(Tx(match &self.0 {
             Pool::Sqlite { readers, .. } => TxInner::Sqlite(readers.begin().await?),
-            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+            Pool::Postgres(pool) => TxInner::PostgresRead(pool.acquire().await?),
         }))
     }
 
@@ -194,6 +211,7 @@ impl Tx {
         match self.0 {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
+            TxInner::PostgresRead(_) => {}
         }
         Ok(())
     }
@@ -202,6 +220,7 @@ impl Tx {
         match self.0 {
             TxInner::Sqlite(t) => t.rollback().await?,
             TxInner::Postgres(t) => t.rollback().await?,
+            TxInner::PostgresRead(_) => {}
         }
         Ok(())
     }
@@ -209,7 +228,7 @@ impl Tx {
     pub fn dialect(&self) -> Dialect {
         match self.0 {
             TxInner::Sqlite(_) => Dialect::Sqlite,
-            TxInner::Postgres(_) => Dialect::Postgres,
+            TxInner::Postgres(_) | TxInner::PostgresRead(_) => Dialect::Postgres,
         }
     }
 }
@@ -225,21 +244,21 @@ impl Db {
     #[cfg(feature = "testing")]
     pub async fn schema_outline(&self) -> Result<Vec<(String, Vec<String>)>> {
         let mut tx = self.read().await?;
-        let pairs: Vec<(String, String)> = match &mut tx.0 {
-            TxInner::Sqlite(t) => {
+        let pairs: Vec<(String, String)> = match tx.conn() {
+            Conn::Sqlite(c) => {
                 sqlx::query_as(
                     "select m.name, p.name from sqlite_master m join pragma_table_info(m.name) p \
                      where m.type = 'table' and m.name not like 'sqlite_%' and m.name <> '_sqlx_migrations'",
                 )
-                .fetch_all(&mut **t)
+                .fetch_all(c)
                 .await?
             }
-            TxInner::Postgres(t) => {
+            Conn::Postgres(c) => {
                 sqlx::query_as(
                     "select table_name::text, column_name::text from information_schema.columns \
                      where table_schema = current_schema() and table_name <> '_sqlx_migrations'",
                 )
-                .fetch_all(&mut **t)
+                .fetch_all(c)
                 .await?
             }
         };

@@ -141,9 +141,10 @@ pub async fn export(
         let positions: Vec<u64> = page.iter().filter_map(|e| e.position).map(|p| p as u64).collect();
         let spans: Vec<Vec<tlog::Span>> =
             positions.iter().map(|p| tlog::inclusion_spans(*p, size).unwrap_or_default()).collect();
-        let all: Vec<tlog::Span> = spans.iter().flatten().copied().collect();
-        let hashes = store::span_hashes(&mut tx, &all).await?;
-        let ids: Vec<Uuid> = page.iter().filter_map(|e| e.member_id).collect();
+        let hashes = span_hashes(&mut tx, &page, &spans).await?;
+        let mut ids: Vec<Uuid> = page.iter().filter_map(|e| e.member_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
         let people = store::people(&mut tx, &ids).await?;
         let details = store::acknowledgment_details(&mut tx, message, &ids).await?;
         let mut hashes = hashes.into_iter();
@@ -208,6 +209,36 @@ pub async fn export(
     };
     std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest).map_err(io)?).map_err(io)?;
     Ok(Exported { dir: dir.to_owned(), manifest })
+}
+
+/// The hashes of the spans of a page's proofs, in order. A message's leaves mostly sit
+/// side by side in the log, so the page's own leaves make most of the subtrees its proofs
+/// carry; only those beside the page are looked up.
+async fn span_hashes(
+    tx: &mut tidings_store::Tx,
+    page: &[store::StoredEntry],
+    spans: &[Vec<tlog::Span>],
+) -> Result<Vec<tlog::Hash>, AppError> {
+    let leaves: Vec<(u64, tlog::Hash)> = page
+        .iter()
+        .filter_map(|e| Some((u64::try_from(e.position?).ok()?, tlog::leaf_hash(e.body.as_bytes()))))
+        .collect();
+    let mut known = tlog::subtrees_of(&leaves);
+    let mut missing: Vec<tlog::Node> =
+        spans.iter().flatten().flat_map(|s| s.nodes()).filter(|n| !known.contains_key(n)).collect();
+    missing.sort_unstable();
+    missing.dedup();
+    known.extend(store::nodes(tx, &missing).await?);
+    spans
+        .iter()
+        .flatten()
+        .map(|s| {
+            let parts: Option<Vec<tlog::Hash>> = s.nodes().iter().map(|n| known.get(n).copied()).collect();
+            parts.map(|p| tlog::fold(&p)).ok_or_else(|| {
+                AppError::Unexpected(anyhow::anyhow!("the evidence log is missing node hashes its proofs need"))
+            })
+        })
+        .collect()
 }
 
 /// The readable report, written as the leaves go by.

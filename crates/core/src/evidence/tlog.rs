@@ -68,6 +68,32 @@ impl Span {
     }
 }
 
+/// Every complete subtree made only of the given leaves (position and leaf hash, in
+/// increasing position), with its hash: what a run of neighbouring leaves proves about
+/// itself, so that only the subtrees beside the run need looking up.
+pub fn subtrees_of(leaves: &[(u64, Hash)]) -> std::collections::HashMap<Node, Hash> {
+    let mut known: std::collections::HashMap<Node, Hash> =
+        leaves.iter().map(|(index, hash)| (Node { level: 0, index: *index }, *hash)).collect();
+    let mut level: Vec<(u64, Hash)> = leaves.to_vec();
+    for height in 0u8..63 {
+        let mut up = Vec::with_capacity(level.len() / 2);
+        for pair in level.windows(2) {
+            let ((left, l), (right, r)) = (pair[0], pair[1]);
+            if left % 2 == 0 && right == left + 1 {
+                up.push((left / 2, node_hash(&l, &r)));
+            }
+        }
+        if up.is_empty() {
+            break;
+        }
+        for (index, hash) in &up {
+            known.insert(Node { level: height + 1, index: *index }, *hash);
+        }
+        level = up;
+    }
+    known
+}
+
 /// The hash of a span from the hashes of its `nodes()`, in their order.
 pub fn fold(nodes: &[Hash]) -> Hash {
     let mut iter = nodes.iter().rev();
@@ -311,6 +337,26 @@ mod tests {
             n => {
                 let k = split(n as u64) as usize;
                 node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
+            }
+        }
+    }
+
+    proptest! {
+        /// The subtrees a run of leaves makes are the stored ones, and all of them.
+        #[test]
+        fn subtrees_of_a_run_are_the_complete_subtrees_inside_it(size in 1u64..300, a in 0u64..300, b in 0u64..300) {
+            let leaves: Vec<Hash> = (0..size).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+            let all = all_nodes(&leaves);
+            let (start, end) = (a.min(b) % size, (a.max(b) % size) + 1);
+            let run: Vec<(u64, Hash)> = (start..end.max(start + 1)).map(|i| (i, leaves[i as usize])).collect();
+            let made = subtrees_of(&run);
+            let inside = |n: &Node| n.first_leaf() >= start && n.first_leaf() + n.leaves() <= end.max(start + 1);
+            for (node, hash) in &made {
+                prop_assert!(inside(node));
+                prop_assert_eq!(all.get(node), Some(hash));
+            }
+            for node in all.keys().filter(|n| inside(n)) {
+                prop_assert!(made.contains_key(node), "{:?} is missing", node);
             }
         }
     }
