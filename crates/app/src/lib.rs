@@ -129,8 +129,6 @@ pub struct App {
     pub evidence_log: bool,
     /// Group-commits acknowledgments.
     pub acks: acknowledging::AckWriter,
-    /// The widget secret, read at most once a second.
-    pub widget_secret: widget::SecretCache,
 }
 
 impl App {
@@ -152,7 +150,6 @@ impl App {
             chat_catcher: None,
             evidence_log: true,
             acks: acknowledging::AckWriter::default(),
-            widget_secret: widget::SecretCache::default(),
         }
     }
 

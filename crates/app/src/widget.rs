@@ -12,9 +12,6 @@
 //! secret (`tidings widget-secret`), used as its UTF-8 text. Any fault in a token is the
 //! same 401, whatever it was.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{KeyInit, Mac};
@@ -46,48 +43,15 @@ pub struct WidgetClaims {
     pub exp: i64,
 }
 
-/// The widget secret as this process last read it, and when: every widget request
-/// checks a token with it, and reading it from the database each time cost three round
-/// trips. A rotation here replaces it at once; one made by another process of the
-/// instance is seen within `SECRET_FRESH`.
-#[derive(Clone, Default)]
-pub struct SecretCache(Arc<Mutex<Option<(String, Instant)>>>);
-
-impl std::fmt::Debug for SecretCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretCache")
-    }
-}
-
-const SECRET_FRESH: Duration = Duration::from_secs(1);
-
-impl SecretCache {
-    fn fresh(&self) -> Option<String> {
-        let held = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        held.as_ref().filter(|(_, at)| at.elapsed() < SECRET_FRESH).map(|(s, _)| s.clone())
-    }
-
-    fn keep(&self, secret: &str) {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((secret.to_owned(), Instant::now()));
-    }
-}
-
 /// The instance's widget secret, made on first use (read without a write after that).
 pub async fn secret(app: &App) -> Result<String, AppError> {
-    if let Some(secret) = app.widget_secret.fresh() {
+    if let Some(secret) = settings::get(&mut app.db.read().await?, SETTING).await? {
         return Ok(secret);
     }
-    let secret = match settings::get(&mut app.db.read().await?, SETTING).await? {
-        Some(secret) => secret,
-        None => {
-            let made = new_secret("tws_")?;
-            let mut tx = app.db.begin().await?;
-            let secret = settings::get_or_insert(&mut tx, SETTING, || made).await?;
-            tx.commit().await?;
-            secret
-        }
-    };
-    app.widget_secret.keep(&secret);
+    let made = new_secret("tws_")?;
+    let mut tx = app.db.begin().await?;
+    let secret = settings::get_or_insert(&mut tx, SETTING, || made).await?;
+    tx.commit().await?;
     Ok(secret)
 }
 
@@ -99,7 +63,6 @@ pub async fn rotate_secret(app: &App, caller: &Caller) -> Result<String, AppErro
     settings::put(&mut tx, SETTING, &secret).await?;
     crate::audit::entry(caller, "widget.rotate_secret", None).write(app, &mut tx).await?;
     tx.commit().await?;
-    app.widget_secret.keep(&secret);
     Ok(secret)
 }
 

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod handover;
 pub mod keys;
+mod leaf_check;
 pub mod pack;
 mod pdf;
 pub mod record;

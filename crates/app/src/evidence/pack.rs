@@ -24,9 +24,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use tidings_core::attestation::Answers;
-use tidings_core::evidence::facts::{self, Committed, Fact, Leaf, ShownText};
+use tidings_core::evidence::facts::{Fact, Leaf, ShownText};
 use tidings_core::evidence::note::{Checkpoint, VerifierKey};
-use tidings_core::evidence::tlog::{self, Hash};
+use tidings_core::evidence::tlog;
 use tidings_core::{Action, MessageId, PartnerId, Timestamp};
 use tidings_store::evidence as store;
 use uuid::Uuid;
@@ -37,6 +37,8 @@ use crate::{App, AppError, Caller};
 pub const FORMAT: &str = "tidings-evidence-pack/1";
 /// Leaves read, proven and written per round trip.
 const PAGE: i64 = 2_000;
+/// Lines of `leaves.jsonl` read, then checked on two threads, at a time.
+const LINES_AT_ONCE: usize = 8_192;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
@@ -132,21 +134,15 @@ pub async fn export(
     let mut report = Report::start(dir, &msg, &versions, partner, &checkpoint)?;
     let mut texts_seen: HashSet<String> = HashSet::new();
     let size = checkpoint.size;
-    let (mut after, mut leaves) = (-1i64, 0u64);
+    let mut leaves = 0u64;
+    // The next page is read while this one is written: the database's work and the
+    // hashing and writing each have a core.
+    let mut next = tokio::spawn(fetch(app.clone(), message, partner, -1, size));
     loop {
-        let mut tx = app.db.read().await?;
-        let page = store::entries(&mut tx, Some(message), partner, after, size as i64, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.position.unwrap_or(after);
-        let positions: Vec<u64> = page.iter().filter_map(|e| e.position).map(|p| p as u64).collect();
-        let spans: Vec<Vec<tlog::Span>> =
-            positions.iter().map(|p| tlog::inclusion_spans(*p, size).unwrap_or_default()).collect();
-        let hashes = span_hashes(&mut tx, &page, &spans).await?;
-        let mut ids: Vec<Uuid> = page.iter().filter_map(|e| e.member_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let people = store::people(&mut tx, &ids).await?;
-        let details = store::acknowledgment_details(&mut tx, message, &ids).await?;
+        let fetched = next.await.map_err(|e| AppError::Unexpected(e.into()))??;
+        let Some(Fetched { page, spans, hashes, people, details }) = fetched else { break };
+        let after = page.last().and_then(|e| e.position).unwrap_or_default();
+        next = tokio::spawn(fetch(app.clone(), message, partner, after, size));
         let mut hashes = hashes.into_iter();
         for (entry, spans) in page.iter().zip(&spans) {
             let proof: Vec<String> = hashes.by_ref().take(spans.len()).map(|h| STANDARD.encode(h)).collect();
@@ -175,7 +171,7 @@ pub async fn export(
             });
             if let Fact::Acknowledged(a) = &parsed.fact
                 && texts_seen.insert(a.content_hash.clone())
-                && let Some(body) = store::text(&mut tx, &a.content_hash).await?
+                && let Some(body) = store::text(&mut app.db.read().await?, &a.content_hash).await?
             {
                 let text: ShownText = serde_json::from_str(&body).map_err(io)?;
                 let line = PackedText { content_hash: a.content_hash.clone(), text };
@@ -192,7 +188,6 @@ pub async fn export(
             writeln!(leaves_out, "{}", serde_json::to_string(&line).map_err(io)?).map_err(io)?;
             leaves += 1;
         }
-        tx.rollback().await?;
     }
     leaves_out.flush().map_err(io)?;
     texts_out.flush().map_err(io)?;
@@ -209,6 +204,44 @@ pub async fn export(
     };
     std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest).map_err(io)?).map_err(io)?;
     Ok(Exported { dir: dir.to_owned(), manifest })
+}
+
+/// A page of a pack: the message's next leaves, their proofs' spans and the spans'
+/// hashes, and the people and acknowledgments they name.
+struct Fetched {
+    page: Vec<store::StoredEntry>,
+    spans: Vec<Vec<tlog::Span>>,
+    hashes: Vec<tlog::Hash>,
+    people: std::collections::HashMap<Uuid, store::Person>,
+    details: std::collections::HashMap<(Uuid, u32), store::AckDetails>,
+}
+
+/// The page after position `after` of the tree of `size` leaves; `None` past the last.
+async fn fetch(
+    app: App,
+    message: MessageId,
+    partner: Option<PartnerId>,
+    after: i64,
+    size: u64,
+) -> Result<Option<Fetched>, AppError> {
+    let mut tx = app.db.read().await?;
+    let page = store::entries(&mut tx, Some(message), partner, after, size as i64, PAGE).await?;
+    if page.is_empty() {
+        return Ok(None);
+    }
+    let spans: Vec<Vec<tlog::Span>> = page
+        .iter()
+        .filter_map(|e| e.position)
+        .map(|p| tlog::inclusion_spans(p as u64, size).unwrap_or_default())
+        .collect();
+    let hashes = span_hashes(&mut tx, &page, &spans).await?;
+    let mut ids: Vec<Uuid> = page.iter().filter_map(|e| e.member_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let people = store::people(&mut tx, &ids).await?;
+    let details = store::acknowledgment_details(&mut tx, message, &ids).await?;
+    tx.rollback().await?;
+    Ok(Some(Fetched { page, spans, hashes, people, details }))
 }
 
 /// The hashes of the spans of a page's proofs, in order. A message's leaves mostly sit
@@ -229,16 +262,22 @@ async fn span_hashes(
     missing.sort_unstable();
     missing.dedup();
     known.extend(store::nodes(tx, &missing).await?);
-    spans
-        .iter()
-        .flatten()
-        .map(|s| {
-            let parts: Option<Vec<tlog::Hash>> = s.nodes().iter().map(|n| known.get(n).copied()).collect();
-            parts.map(|p| tlog::fold(&p)).ok_or_else(|| {
-                AppError::Unexpected(anyhow::anyhow!("the evidence log is missing node hashes its proofs need"))
-            })
-        })
-        .collect()
+    // Neighbours' proofs share their upper spans: each is folded once.
+    let mut folded: std::collections::HashMap<(u64, u64), tlog::Hash> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(spans.iter().map(Vec::len).sum());
+    for s in spans.iter().flatten() {
+        if let Some(hash) = folded.get(&(s.start, s.end)) {
+            out.push(*hash);
+            continue;
+        }
+        let parts: Option<Vec<tlog::Hash>> = s.nodes().iter().map(|n| known.get(n).copied()).collect();
+        let hash = parts.map(|p| tlog::fold(&p)).ok_or_else(|| {
+            AppError::Unexpected(anyhow::anyhow!("the evidence log is missing node hashes its proofs need"))
+        })?;
+        folded.insert((s.start, s.end), hash);
+        out.push(hash);
+    }
+    Ok(out)
 }
 
 /// The readable report, written as the leaves go by.
@@ -483,75 +522,39 @@ pub fn verify(dir: &Path, key: Option<&str>) -> Result<Verified, AppError> {
     }
     out.texts = texts.len() as u64;
 
+    let context = super::leaf_check::Context {
+        size: checkpoint.size,
+        root: checkpoint.root,
+        message: manifest.message_id,
+        texts: &texts,
+    };
     let mut last: Option<u64> = None;
-    for (n, line) in lines(dir, "leaves.jsonl")?.enumerate() {
-        let line = line.map_err(io)?;
-        let at = format!("leaves.jsonl line {}", n + 1);
-        let packed: PackedLeaf = match serde_json::from_str(&line) {
-            Ok(p) => p,
-            Err(e) => {
-                out.problems.push(format!("{at}: {e}"));
-                continue;
-            }
-        };
-        let at = format!("{at} (position {})", packed.position);
-        out.leaves += 1;
-        if last.is_some_and(|l| packed.position <= l) {
-            out.problems.push(format!("{at}: out of order or repeated"));
+    let mut leaves = lines(dir, "leaves.jsonl")?.enumerate();
+    loop {
+        let chunk: Vec<(usize, String)> = leaves
+            .by_ref()
+            .take(LINES_AT_ONCE)
+            .map(|(n, l)| l.map(|l| (n, l)))
+            .collect::<Result<_, _>>()
+            .map_err(io)?;
+        if chunk.is_empty() {
+            break;
         }
-        last = Some(packed.position);
-        let proof: Option<Vec<Hash>> =
-            packed.proof.iter().map(|h| STANDARD.decode(h).ok().and_then(|b| b.try_into().ok())).collect();
-        let leaf_hash = tlog::leaf_hash(packed.leaf.as_bytes());
-        match proof.map(|p| tlog::verify_inclusion(packed.position, checkpoint.size, &leaf_hash, &p, &checkpoint.root))
-        {
-            Some(Ok(())) => {}
-            Some(Err(e)) => out.problems.push(format!("{at}: the leaf is not in the checkpoint's tree: {e}")),
-            None => out.problems.push(format!("{at}: the proof holds a value that is not a hash")),
-        }
-        let leaf = match Leaf::parse(&packed.leaf) {
-            Ok(l) => l,
-            Err(e) => {
-                out.problems.push(format!("{at}: the leaf does not read: {e}"));
-                continue;
+        for checked in super::leaf_check::check_all(&chunk, &context) {
+            if let Some(position) = checked.position {
+                out.leaves += 1;
+                if last.is_some_and(|l| position <= l) {
+                    out.problems.push(format!("{}: out of order or repeated", checked.at));
+                }
+                last = Some(position);
             }
-        };
-        if leaf.fact.message() != Some(manifest.message_id) {
-            out.problems.push(format!("{at}: the leaf is about another message"));
-        }
-        if let Fact::Acknowledged(a) = &leaf.fact {
-            out.acknowledgments += 1;
-            if !texts.contains(&a.content_hash) {
-                out.problems.push(format!("{at}: the acknowledged text {} is not in texts.jsonl", a.content_hash));
-            }
-            // The answers stand beside the leaf, which holds their hash.
-            match (&a.attestation, &packed.answers) {
-                (Some(hash), Some(answers)) if answers.hash() == *hash => out.attestations += 1,
-                (Some(_), Some(_)) => out.problems.push(format!("{at}: the answers are not the ones the leaf binds")),
-                (Some(_), None) => out.problems.push(format!("{at}: the leaf binds answers that the pack lacks")),
-                (None, Some(_)) => out.problems.push(format!("{at}: answers beside a leaf that binds none")),
-                (None, None) => {}
-            }
-        }
-        let Some(committed) = leaf.fact.member() else { continue };
-        let Some(p) = &packed.person else {
-            out.erased += 1;
-            continue;
-        };
-        out.people += 1;
-        let Some(salt) = hex::decode(&p.salt).ok().and_then(|s| <[u8; 32]>::try_from(s).ok()) else {
-            out.problems.push(format!("{at}: the salt is not 32 bytes of hex"));
-            continue;
-        };
-        if facts::commitment(&salt, Committed::Member, p.member_id) != committed {
-            out.problems.push(format!("{at}: the member named is not the one committed to"));
-        }
-        if let Fact::Acknowledged(a) = &leaf.fact {
-            if facts::commitment(&salt, Committed::Partner, p.partner_id) != a.partner {
-                out.problems.push(format!("{at}: the partner named is not the one committed to"));
-            }
-            if facts::origin_commitment(&salt, p.ip.as_deref(), p.user_agent.as_deref()) != a.origin {
-                out.problems.push(format!("{at}: the IP address or user agent is not the one committed to"));
+            out.problems.extend(checked.problems);
+            out.acknowledgments += u64::from(checked.acknowledgment);
+            out.attestations += u64::from(checked.attestation);
+            match checked.person {
+                Some(true) => out.people += 1,
+                Some(false) => out.erased += 1,
+                None => {}
             }
         }
     }
