@@ -42,13 +42,7 @@ python3 bench/gen_directory.py "$MEMBERS" "$WORK" "$PARTNERS" > /dev/null
 python3 -c 'import csv, sys
 rows = csv.DictReader(open(sys.argv[1]))
 print("\n".join(r["email"] for r in rows if r.get("status", "active") == "active"))' "$WORK/members.csv" > "$WORK/emails"
-cat > "$WORK/message.json" <<'JSON'
-{"importance": "critical",
- "content": {"variants": {"en": {"title": "Recall: X-200 lot 44", "what_changed": "Lot 44 can overheat.",
-   "why_it_matters": "A unit overheated at a customer's site.", "what_to_do": "Pull lot 44 from stock."}}},
- "audience": {"rule": "member.status = \"active\""},
- "acknowledgment": {"statement": "We have pulled lot 44 from stock."}}
-JSON
+write_recall "$WORK/message.json"
 
 serve() { # database url, evidence log on (true) or off (false): starts the server, sets BASE
   local port

@@ -27,13 +27,7 @@ source bench/lib.sh
 cargo build --release -q -p tidings --bin tidings --example ack_fill
 BIN=$TARGET/release/tidings
 python3 bench/gen_directory.py "$MEMBERS" "$WORK" "$PARTNERS" > /dev/null
-cat > "$WORK/message.json" <<'JSON'
-{"importance": "critical",
- "content": {"variants": {"en": {"title": "Recall: X-200 lot 44", "what_changed": "Lot 44 can overheat.",
-   "why_it_matters": "A unit overheated at a customer's site.", "what_to_do": "Pull lot 44 from stock."}}},
- "audience": {"rule": "member.status = \"active\""},
- "acknowledgment": {"statement": "We have pulled lot 44 from stock."}}
-JSON
+write_recall "$WORK/message.json"
 
 timed() { # label, command...: wall time, peak RSS and the first line of output
   local label=$1; shift

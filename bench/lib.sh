@@ -30,6 +30,17 @@ write_price_list() {
 JSON
 }
 
+# A must-know recall to every active member, asking for an acknowledgment, to FILE.
+write_recall() {
+  cat > "$1" <<'JSON'
+{"importance": "critical",
+ "content": {"variants": {"en": {"title": "Recall: X-200 lot 44", "what_changed": "Lot 44 can overheat.",
+   "why_it_matters": "A unit overheated at a customer's site.", "what_to_do": "Pull lot 44 from stock."}}},
+ "audience": {"rule": "member.status = \"active\""},
+ "acknowledgment": {"statement": "We have pulled lot 44 from stock."}}
+JSON
+}
+
 # BINARY URL: imports $WORK/partners.csv and $WORK/members.csv (bench/gen_directory.py).
 import_directory() {
   "$1" --database-url "$2" import partners "$WORK/partners.csv" > /dev/null
