@@ -41,7 +41,7 @@ pub async fn correct(
     let mut tx = app.db.begin().await?;
     let message = tidings_store::messages::get(&mut tx, id).await.map_err(not_found("message"))?;
     let correction = draft.validate(&message)?;
-    check_personalization(&mut tx, id, &correction.content).await?;
+    check_personalization(&mut tx, &message, &correction.content).await?;
     let released_at = tidings_store::messages::released_at(&mut tx, id).await?.unwrap_or(message.updated_at);
     let version = versions::correct(&mut tx, &message, released_at, &correction, &caller.name, now).await?;
     crate::evidence::record::corrected(&mut tx, id, &version).await?;
@@ -71,14 +71,16 @@ pub async fn correct(
 
 /// The corrected text must render for the people who read it: it is tried with some of
 /// the recipients, and a field they lack refuses the correction.
-async fn check_personalization(tx: &mut Tx, id: MessageId, content: &messages::Content) -> Result<(), AppError> {
+async fn check_personalization(tx: &mut Tx, message: &Message, content: &messages::Content) -> Result<(), AppError> {
+    let id = message.id;
     if !content.is_personalized() {
         return Ok(());
     }
     for member_id in store::some_recipients(tx, id, PERSONALIZATION_SAMPLE).await? {
         let Ok(member) = members::get(tx, member_id).await else { continue };
         let partner = partners::get(tx, member.profile.partner_id).await?;
-        if let Some(e) = messages::check(content, &Personalization::of(&member.profile, &partner.profile)).first() {
+        let who = Personalization::of(&member.profile, &partner.profile).for_message(message);
+        if let Some(e) = messages::check(content, &who).first() {
             let mut errors = FieldErrors::new();
             errors.add(
                 &format!("content.{}", e.field),

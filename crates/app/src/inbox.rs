@@ -158,6 +158,7 @@ async fn list_in(
         .items
         .iter()
         .map(|i| {
+            let who = who.with_event_of(&i.message);
             let (_, title, summary) = messages::headline(&i.message.content, &member.profile.locale, &who)
                 .unwrap_or_else(|_| (member.profile.locale.clone(), String::new(), String::new()));
             entry(&i.message, &i.recipient, title, summary)
@@ -228,7 +229,7 @@ async fn load(tx: &mut Tx, member: &Member, id: MessageId) -> Result<(Message, R
     let recipient = store::get(tx, id, member.id).await.map_err(not_found("message"))?;
     let message = tidings_store::messages::get(tx, id).await?;
     let partner = partner_of(tx, member).await?;
-    let who = Personalization::of(&member.profile, &partner.profile);
+    let who = Personalization::of(&member.profile, &partner.profile).for_message(&message);
     let rendered = messages::render(&message.content, &member.profile.locale, &who)
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("a released message does not render: {e}")))?;
     Ok((message, recipient, rendered))

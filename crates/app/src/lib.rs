@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod audiences;
 pub mod audit;
 pub mod auth;
+pub mod automation;
 pub mod channel_defaults;
 pub mod channel_report;
 pub mod channel_setup;

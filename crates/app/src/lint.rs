@@ -59,7 +59,8 @@ pub async fn lint(app: &App, caller: &Caller, id: MessageId) -> Result<Vec<Warni
     for member_id in sample.iter().take(PERSONALIZATION_SAMPLE) {
         let member = members::get(&mut tx, *member_id).await?;
         let partner = partners::get(&mut tx, member.profile.partner_id).await?;
-        let errors = messages::check(&message.content, &Personalization::of(&member.profile, &partner.profile));
+        let who = Personalization::of(&member.profile, &partner.profile).for_message(&message);
+        let errors = messages::check(&message.content, &who);
         if let Some(e) = errors.into_iter().next() {
             unknown += 1;
             first_error.get_or_insert_with(|| format!("{}: {}", e.field, e.message));

@@ -363,7 +363,7 @@ pub async fn preview(app: &App, caller: &Caller, id: MessageId, member: &str) ->
     let message = store::get(&mut tx, id).await.map_err(not_found("message"))?;
     let member = crate::audiences::find_member(&mut tx, member).await?;
     let partner = partners::get(&mut tx, member.profile.partner_id).await?;
-    let who = Personalization::of(&member.profile, &partner.profile);
+    let who = Personalization::of(&member.profile, &partner.profile).for_message(&message);
     let mut errors = FieldErrors::new();
     for e in messages::check(&message.content, &who) {
         errors.add(&format!("content.{}", e.field), e.message);

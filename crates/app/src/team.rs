@@ -86,6 +86,7 @@ pub async fn overview(app: &App, lead: &Member) -> Result<Vec<CriticalStatus>, A
     for id in order {
         let copies = by_message.remove(&id).unwrap_or_default();
         let message = tidings_store::messages::get(&mut tx, id).await?;
+        let who = who.with_event_of(&message);
         let title = messages::headline(&message.content, &lead.profile.locale, &who).map(|h| h.1).unwrap_or_default();
         let mut pending: Vec<Colleague> = copies
             .iter()
@@ -183,7 +184,7 @@ async fn reminder_emails(
         .map(|m| {
             let tr = Tr::for_locale(m.profile.locale.as_str());
             // The title as this colleague reads it: their language, their name.
-            let who = Personalization::of(&m.profile, &partner.profile);
+            let who = Personalization::of(&m.profile, &partner.profile).for_message(&message);
             let title = messages::headline(&message.content, &m.profile.locale, &who)
                 .map(|h| h.1)
                 .unwrap_or_else(|_| status.title.clone());

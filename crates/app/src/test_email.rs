@@ -67,7 +67,7 @@ pub async fn send(
     let partner = partners::get(&mut tx, member.profile.partner_id).await?;
     let topic = topics::get(&mut tx, message.topic_id).await?;
     drop(tx);
-    let who = Personalization::of(&member.profile, &partner.profile);
+    let who = Personalization::of(&member.profile, &partner.profile).for_message(&message);
     let rendered = messages::render(&message.content, &member.profile.locale, &who)
         .map_err(|e| AppError::invalid(&format!("content.{}", e.field), e.message))?;
     let layout = Layout::new(&message, rendered, &topic.name)

@@ -37,6 +37,12 @@ impl Email {
         &self.0
     }
 
+    /// An address that reaches nobody (`.invalid` is reserved by RFC 2606), for a profile
+    /// that stands in where there is no member.
+    pub fn nobody() -> Self {
+        Self("nobody@tidings.invalid".to_owned())
+    }
+
     pub fn domain(&self) -> &str {
         self.0.rsplit_once('@').map_or("", |(_, d)| d)
     }

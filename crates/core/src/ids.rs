@@ -22,6 +22,7 @@ pub enum TokenKind {}
 pub enum SegmentKind {}
 pub enum MessageKind {}
 pub enum WebhookKind {}
+pub enum PartnerEventKind {}
 
 pub type PartnerId = Id<PartnerKind>;
 pub type MemberId = Id<MemberKind>;
@@ -32,6 +33,7 @@ pub type TokenId = Id<TokenKind>;
 pub type SegmentId = Id<SegmentKind>;
 pub type MessageId = Id<MessageKind>;
 pub type WebhookId = Id<WebhookKind>;
+pub type PartnerEventId = Id<PartnerEventKind>;
 
 impl<T> Id<T> {
     /// A new, time-ordered identifier.

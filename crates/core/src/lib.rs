@@ -4,6 +4,7 @@
 pub mod attestation;
 pub mod attributes;
 pub mod audiences;
+pub mod automation;
 pub mod catalog;
 pub mod consent;
 pub mod country;
@@ -38,7 +39,9 @@ pub use country::Country;
 pub use email::Email;
 pub use errors::{FieldError, FieldErrors};
 pub use groups::{GroupKey, PartnerGroup};
-pub use ids::{GroupId, Id, MemberId, MessageId, PartnerId, SegmentId, StaffId, TokenId, TopicId, WebhookId};
+pub use ids::{
+    GroupId, Id, MemberId, MessageId, PartnerEventId, PartnerId, SegmentId, StaffId, TokenId, TopicId, WebhookId,
+};
 pub use locale::Locale;
 pub use members::{Member, MemberDraft, MemberProfile, MemberStatus, Role, Roles};
 pub use partners::{LifecycleStage, Partner, PartnerDraft, PartnerProfile};

@@ -190,6 +190,8 @@ fn condition(c: &Condition, d: Dialect, now: Timestamp, f: &mut Filter) -> Strin
         Field::Member(MemberField::LastSeen) => time("m.last_seen_at", &c.test, now, f),
         Field::Partner(PartnerField::Id) => ids("p.id", &c.test, f),
         Field::Member(MemberField::Id) => ids("m.id", &c.test, f),
+        // The parser lets event fields into trigger conditions only, which are never compiled.
+        Field::Event(_) => "(1 = 0)".into(),
         field => text(&column(field, d), folds(field), &c.test, d, f),
     }
 }

@@ -7,7 +7,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 use tidings_core::audiences::AudienceDraft;
 use tidings_core::consent::Channel;
-use tidings_core::messages::{Acknowledgment, Content, Importance, Message, MessageState};
+use tidings_core::messages::{Acknowledgment, Content, Importance, Message, MessageState, TriggeredBy};
 use tidings_core::{MessageId, TimeZone, Timestamp, TopicId};
 use uuid::Uuid;
 
@@ -32,10 +32,11 @@ struct MessageRow {
     created_by: String,
     created_at: i64,
     updated_at: i64,
+    triggered_by: Option<Json<TriggeredBy>>,
 }
 
 const SELECT: &str = "select id, topic_id, importance, state, content, audience, channels, acknowledgment, version, send_at, \
-    time_zone, expires_at, created_by, created_at, updated_at from messages";
+    time_zone, expires_at, created_by, created_at, updated_at, triggered_by from messages";
 
 impl TryFrom<MessageRow> for Message {
     type Error = Error;
@@ -56,6 +57,7 @@ impl TryFrom<MessageRow> for Message {
             created_by: r.created_by,
             created_at: Timestamp::from_millis(r.created_at),
             updated_at: Timestamp::from_millis(r.updated_at),
+            triggered_by: r.triggered_by.map(|t| t.0),
         })
     }
 }
@@ -64,8 +66,8 @@ pub async fn insert(tx: &mut Tx, m: &Message) -> Result<()> {
     on_tx!(tx, |c| {
         sqlx::query(
         "insert into messages (id, topic_id, importance, state, content, audience, channels, acknowledgment, send_at, \
-         expires_at, created_by, created_at, updated_at, time_zone) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+         expires_at, created_by, created_at, updated_at, time_zone, triggered_by) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     )
     .bind(m.id.as_uuid())
     .bind(m.topic_id.as_uuid())
@@ -81,6 +83,7 @@ pub async fn insert(tx: &mut Tx, m: &Message) -> Result<()> {
     .bind(m.created_at.as_millis())
     .bind(m.updated_at.as_millis())
     .bind(m.time_zone.as_str())
+    .bind(m.triggered_by.clone().map(Json))
     .execute(c)
     .await
     .map(|r| r.rows_affected())

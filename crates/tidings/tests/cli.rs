@@ -534,3 +534,46 @@ async fn fake_providers_answer_like_the_real_apis_and_count_what_they_got() {
     child.wait().unwrap();
     assert!(rest.contains("2 messages received"), "{rest}");
 }
+
+#[tokio::test]
+async fn events_are_posted_and_triggers_set_from_the_command_line() {
+    let db = TestDb::sqlite().await;
+    tidings_app::demo::seed(&tidings_app::App::new(db.db.clone(), Default::default())).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("trigger.json");
+    let trigger = serde_json::json!({"key": "deal-approved", "name": "Deal approved", "event_type": "deal.approved",
+        "topic": "incentives", "recipients": "partner_leads", "channels": ["inbox"],
+        "content": {"variants": {"en": {"title": "{{ event.deal_name }} approved"}}}});
+    std::fs::write(&file, trigger.to_string()).unwrap();
+    let (ok, out, err) = output(tidings(&db.url).args(["trigger", "put"]).arg(&file));
+    assert!(ok && out.contains("created deal-approved: deal.approved\tpartner_leads"), "{out}{err}");
+    let (ok, types, _) = output(tidings(&db.url).args(["event", "types"]));
+    assert!(ok && types.contains("deal.rejected\tbuilt in\tdeal_id*, reason*"), "{types}");
+
+    let post = |key: &str, data: &str| {
+        output(tidings(&db.url).args([
+            "event",
+            "post",
+            "--type",
+            "deal.approved",
+            "--partner",
+            "P-1001",
+            "--key",
+            key,
+            "--data",
+            data,
+        ]))
+    };
+    let (ok, _, err) = post("k-1", "{\"deal_name\": \"Hospital\"}");
+    assert!(!ok && err.contains("data.deal_id: is required"), "{err}");
+    let (ok, _, err) = post("k-1", "{deal_id}");
+    assert!(!ok && err.contains("data: is not JSON"), "{err}");
+    let (ok, out, err) = post("k-1", r#"{"deal_id": "D-1", "deal_name": "Hospital"}"#);
+    assert!(ok && out.contains("taken in") && out.contains("deal-approved: sent message"), "{out}{err}");
+    let (ok, out, _) = post("k-1", r#"{"deal_id": "D-1", "deal_name": "Hospital"}"#);
+    assert!(ok && out.contains("nothing applied again"), "{out}");
+    let (_, list, _) = output(tidings(&db.url).args(["event", "list"]));
+    assert_eq!(list.lines().count(), 1, "{list}");
+    let (_, triggers, _) = output(tidings(&db.url).args(["trigger", "list"]));
+    assert!(triggers.contains("deal-approved\tdeal.approved\tpartner_leads\tsent 1\tlet pass 0"), "{triggers}");
+}

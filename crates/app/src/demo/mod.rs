@@ -3,6 +3,7 @@
 //! the five standard topics, a few partner groups and one admin. Deterministic, so every
 //! demo looks the same.
 
+mod deals;
 mod story;
 
 use std::collections::BTreeSet;

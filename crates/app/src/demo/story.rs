@@ -1,7 +1,8 @@
 //! What `serve --demo` adds to the seeded directory so that a newcomer sees the product
 //! at work in its first minutes: most members opted in to email, a must-know recall
 //! released and then corrected (some partners have acknowledged, most have not), a need-to-know product
-//! update released, and a draft to try test sends and scheduling on. Kept apart from
+//! update released, a draft to try test sends and scheduling on, and a CRM's deal events
+//! answered by triggers. Kept apart from
 //! [`super::seed`], whose plain directory the tests count on.
 
 use tidings_core::consent::Channel;
@@ -32,6 +33,8 @@ pub struct Story {
     /// A recall recipient who has neither read nor acknowledged it: the portal the demo
     /// opens, with the recall's pop-up waiting.
     pub portal_member: Member,
+    /// Events from "the CRM" that triggers answered.
+    pub events: usize,
 }
 
 /// The recall: must know, to the support, operations and lead people of distributors and
@@ -195,13 +198,16 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
     // step ran (its reminders wait for each person's working hours).
     name_who_answers_for_support(app, &recipients).await?;
     crate::chase::run_now(app, &operator, recall).await?;
+    // A morning's deals from the CRM, answered by the demo's triggers.
+    let people = members::list(&mut app.db.read().await?, &MemberFilter::default(), None, Some(40)).await?.items;
+    let events = super::deals::deal_flow(app, &people).await?;
     let mut tx = app.db.begin().await?;
     settings::put(&mut tx, PORTAL_MEMBER, &portal_member.id.to_string()).await?;
     tx.commit().await?;
     // The evidence of it all is signed at once, so the evidence page and
     // `tidings evidence export` have a checkpoint from the first minute.
     crate::evidence::seal(app).await?;
-    Ok(Story { recall, update, draft, opted_in, acknowledged, portal_member })
+    Ok(Story { recall, update, draft, opted_in, acknowledged, portal_member, events })
 }
 
 /// Subscribes the browsers of the first distributor's people to notifications, at the

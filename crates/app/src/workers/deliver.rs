@@ -286,7 +286,7 @@ fn lay_out(
     (topic, member, partner): (&Topic, &Member, &Partner),
     wording: Wording<'_>,
 ) -> Option<Result<Layout, String>> {
-    let who = Personalization::of(&member.profile, &partner.profile);
+    let who = Personalization::of(&member.profile, &partner.profile).for_message(message);
     match messages::render(&message.content, &member.profile.locale, &who) {
         Ok(mut rendered) => {
             framing::frame(&mut rendered, wording, &partner.profile.name);

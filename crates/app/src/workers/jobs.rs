@@ -36,6 +36,8 @@ impl std::fmt::Debug for Job {
 pub const REGISTRY: &[Job] = &[
     // Releases scheduled messages, resumes interrupted releases, and marks messages sent.
     Job { name: "release_scheduled", every_ms: 1_000, run: |app| Box::pin(crate::release::tick(app)) },
+    // Answers the events that came in with their triggers' messages.
+    Job { name: "fire_triggers", every_ms: 1_000, run: |app| Box::pin(crate::automation::firing::run_due(app)) },
     // Runs escalation ladders' steps that have come due.
     Job { name: "chase", every_ms: 60_000, run: |app| Box::pin(crate::chase::tick(app)) },
     // Sends escalation ladders' notices to partner managers.

@@ -71,7 +71,7 @@ async fn attempt(
     let Some(poster) = app.channels.poster() else {
         return Outcome::Transient("posting to partners' channels is not set up".into());
     };
-    let who = Personalization::of_partner(&partner.profile);
+    let who = Personalization::of_partner(&partner.profile).for_message(message);
     let rendered = match messages::render(&message.content, &message.content.default_locale, &who) {
         Ok(r) => r,
         Err(e) => return Outcome::Permanent(format!("the message does not render: {e}")),

@@ -23,6 +23,16 @@ impl Rule {
             Rule::Condition(c) => matches!(c.field, Field::Partner(_)),
         }
     }
+
+    /// Whether any condition reads a member field: a trigger's condition about an event
+    /// that names no member cannot hold then.
+    pub fn reads_member(&self) -> bool {
+        match self {
+            Rule::And(rules) | Rule::Or(rules) => rules.iter().any(Rule::reads_member),
+            Rule::Not(inner) => inner.reads_member(),
+            Rule::Condition(c) => matches!(c.field, Field::Member(_)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +45,9 @@ pub struct Condition {
 pub enum Field {
     Partner(PartnerField),
     Member(MemberField),
+    /// A field of the event a trigger answers (`event.progress`); only trigger conditions
+    /// read it.
+    Event(AttrKey),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,7 +146,9 @@ impl Field {
                 | MemberField::Email,
             ) => FieldKind::Text,
             Self::Member(MemberField::LastSeen) => FieldKind::Time,
-            Self::Partner(PartnerField::Attribute(_)) | Self::Member(MemberField::Attribute(_)) => FieldKind::Attribute,
+            Self::Partner(PartnerField::Attribute(_)) | Self::Member(MemberField::Attribute(_)) | Self::Event(_) => {
+                FieldKind::Attribute
+            }
         }
     }
 
@@ -164,6 +179,7 @@ impl fmt::Display for Field {
             Self::Member(MemberField::LastSeen) => "member.last_seen",
             Self::Member(MemberField::Email) => "member.email",
             Self::Member(MemberField::Attribute(k)) => return write!(f, "member.attr.{k}"),
+            Self::Event(k) => return write!(f, "event.{k}"),
         };
         f.write_str(name)
     }

@@ -15,6 +15,8 @@ pub struct Subject<'a> {
     /// The stored ids, for `partner.id` and `member.id` (absent for a member not yet saved).
     pub partner_id: Option<crate::PartnerId>,
     pub member_id: Option<crate::MemberId>,
+    /// The data of the event a trigger's condition is asked about.
+    pub event: Option<&'a crate::Attributes>,
 }
 
 impl<'a> Subject<'a> {
@@ -24,6 +26,7 @@ impl<'a> Subject<'a> {
             member: &member.profile,
             partner_id: Some(partner.id),
             member_id: Some(member.id),
+            event: None,
         }
     }
 }
@@ -125,6 +128,7 @@ fn actual<'a>(field: &Field, s: Subject<'a>) -> Actual<'a> {
         Field::Member(MemberField::LastSeen) => Actual::Time(m.last_seen_at.map(Timestamp::as_millis)),
         Field::Member(MemberField::Email) => Actual::Text(Some(m.email.to_string())),
         Field::Member(MemberField::Attribute(k)) => Actual::Attribute(m.attributes.get(k.as_str())),
+        Field::Event(k) => Actual::Attribute(s.event.and_then(|e| e.get(k.as_str()))),
     }
 }
 

@@ -18,4 +18,4 @@ pub use ast::{CmpOp, Condition, Field, FieldKind, MemberField, PartnerField, Rul
 pub use audience::{Audience, AudienceExplanation, ConditionOutcome, Part, PartOutcome};
 pub use draft::AudienceDraft;
 pub use eval::{Explanation, Subject, attribute_number, fold};
-pub use parser::{RuleError, parse};
+pub use parser::{RuleError, parse, parse_condition};

@@ -36,6 +36,16 @@ impl std::error::Error for RuleError {}
 
 /// Parses and checks `text` against the vendor's vocabularies in `catalog`.
 pub fn parse(text: &str, catalog: &Catalog) -> Result<Rule, RuleError> {
+    parse_with(text, catalog, false)
+}
+
+/// As [`parse`], for a trigger's condition, which may also read the event's data
+/// (`event.progress >= 0.8`).
+pub fn parse_condition(text: &str, catalog: &Catalog) -> Result<Rule, RuleError> {
+    parse_with(text, catalog, true)
+}
+
+fn parse_with(text: &str, catalog: &Catalog, events: bool) -> Result<Rule, RuleError> {
     if text.len() > MAX_RULE_BYTES {
         return Err(RuleError::at(0, format!("the rule is longer than {MAX_RULE_BYTES} characters")));
     }
@@ -43,7 +53,7 @@ pub fn parse(text: &str, catalog: &Catalog) -> Result<Rule, RuleError> {
     if tokens.is_empty() {
         return Err(RuleError::at(0, "the rule is empty: write a condition such as partner.tier = \"growth\"".into()));
     }
-    let mut parser = Parser { tokens, at: 0, end: text.len(), catalog, depth: 0 };
+    let mut parser = Parser { tokens, at: 0, end: text.len(), catalog, depth: 0, events };
     let rule = parser.or()?;
     if let Some((offset, token)) = parser.peek() {
         return Err(RuleError::at(
@@ -60,6 +70,8 @@ struct Parser<'a> {
     end: usize,
     catalog: &'a Catalog,
     depth: usize,
+    /// Whether `event.<field>` may be read (trigger conditions).
+    events: bool,
 }
 
 impl Parser<'_> {
@@ -219,6 +231,14 @@ impl Parser<'_> {
             ["member", "email"] => Field::Member(MemberField::Email),
             ["partner", "attr", name] => Field::Partner(PartnerField::Attribute(attr_key(name, start)?)),
             ["member", "attr", name] => Field::Member(MemberField::Attribute(attr_key(name, start)?)),
+            ["event", name] if self.events => Field::Event(attr_key(name, start)?),
+            ["event", ..] if !self.events => {
+                return Err(RuleError::at(
+                    start,
+                    "event fields are read by trigger conditions only; an audience reads partner and member fields"
+                        .into(),
+                ));
+            }
             _ => {
                 return Err(RuleError::at(
                     start,

@@ -49,7 +49,7 @@ fn subject_data() -> (crate::PartnerProfile, crate::MemberProfile) {
 #[test]
 fn the_issue_example_parses_and_matches() {
     let (p, m) = subject_data();
-    let s = Subject { partner: &p, member: &m, partner_id: None, member_id: None };
+    let s = Subject { partner: &p, member: &m, partner_id: None, member_id: None, event: None };
     let r = rule(
         r#"partner.tier in ("strategic", "growth") and member.role = "support" and not partner.group = "emea-pilot""#,
     );
@@ -68,7 +68,7 @@ fn the_issue_example_parses_and_matches() {
 #[test]
 fn each_operator_evaluates_as_documented() {
     let (p, m) = subject_data();
-    let s = Subject { partner: &p, member: &m, partner_id: None, member_id: None };
+    let s = Subject { partner: &p, member: &m, partner_id: None, member_id: None, event: None };
     let cases = [
         ("partner.type = \"Distributor\"", true),
         ("partner.type != \"reseller\"", true),
@@ -176,4 +176,19 @@ proptest! {
         let printed = first.to_string();
         prop_assert_eq!(rule(&printed), first, "{}", printed);
     }
+}
+
+#[test]
+fn trigger_conditions_read_the_event_and_audiences_may_not() {
+    assert!(error("event.progress >= 0.8").contains("trigger conditions only"), "{}", error("event.progress >= 0.8"));
+    let condition = parse_condition("event.progress >= 0.8 and partner.tier = \"strategic\"", &Catalog::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (p, m) = subject_data();
+    let near = crate::automation::event::condition_fields(&serde_json::json!({"progress": 0.85}));
+    let far = crate::automation::event::condition_fields(&serde_json::json!({"progress": 0.5}));
+    let subject = |event| Subject { partner: &p, member: &m, partner_id: None, member_id: None, event };
+    assert!(condition.matches(subject(Some(&near)), NOW));
+    assert!(!condition.matches(subject(Some(&far)), NOW));
+    assert!(!condition.matches(subject(None), NOW), "no event: its fields are absent");
+    assert_eq!(condition.to_string(), "event.progress >= 0.8 and partner.tier = \"strategic\"");
 }

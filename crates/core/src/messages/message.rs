@@ -37,6 +37,21 @@ pub struct Message {
     pub created_by: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The trigger and event this message answers; absent for a message an author wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triggered_by: Option<TriggeredBy>,
+}
+
+/// What a triggered message answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TriggeredBy {
+    pub trigger: crate::Slug,
+    pub event_id: crate::PartnerEventId,
+    pub event_type: crate::automation::EventType,
+    /// The event's data as the message's template reads it (`{{ event.<field> }}`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Value,
 }
 
 fn first_version() -> u32 {
@@ -123,6 +138,7 @@ impl MessageDraft {
             created_by: created_by.to_owned(),
             created_at: now,
             updated_at: now,
+            triggered_by: None,
         };
         match self.overlay(blank, now) {
             Ok(m) if errors.is_empty() => Ok(m),

@@ -14,5 +14,5 @@ pub use content::{Acknowledgment, CallToAction, Content, ContentDraft, Variant, 
 pub use correction::{Correction, CorrectionDraft, CorrectionKind};
 pub use importance::Importance;
 pub use lifecycle::{MessageError, MessageState};
-pub use message::{AcknowledgmentDraft, Message, MessageDraft};
+pub use message::{AcknowledgmentDraft, Message, MessageDraft, TriggeredBy};
 pub use render::{MemberFields, PartnerFields, Personalization, RenderError, Rendered, check, headline, render};

@@ -21,6 +21,10 @@ const OUTPUT_MAX: usize = 256 * 1024;
 pub struct Personalization {
     pub member: MemberFields,
     pub partner: PartnerFields,
+    /// The data of the event a trigger's message answers, as `{{ event.deal_id }}`; absent
+    /// from other messages, where naming it is an error.
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub event: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -56,7 +60,7 @@ impl Personalization {
             roles: Vec::new(),
             attr: BTreeMap::new(),
         };
-        Self { member, partner: PartnerFields::of(partner) }
+        Self { member, partner: PartnerFields::of(partner), event: serde_json::Value::Null }
     }
 
     pub fn of(member: &MemberProfile, partner: &PartnerProfile) -> Self {
@@ -70,7 +74,24 @@ impl Personalization {
                 attr: attributes(&member.attributes),
             },
             partner: PartnerFields::of(partner),
+            event: serde_json::Value::Null,
         }
+    }
+
+    /// These fields for `message`: borrowed, or with its event's data if it answers one.
+    pub fn with_event_of(&self, message: &super::Message) -> std::borrow::Cow<'_, Self> {
+        match &message.triggered_by {
+            None => std::borrow::Cow::Borrowed(self),
+            Some(_) => std::borrow::Cow::Owned(self.clone().for_message(message)),
+        }
+    }
+
+    /// With the data of the event the message answers, if it answers one.
+    pub fn for_message(mut self, message: &super::Message) -> Self {
+        if let Some(t) = &message.triggered_by {
+            self.event = t.data.clone();
+        }
+        self
     }
 }
 
@@ -260,7 +281,7 @@ fn describe(e: &minijinja::Error) -> String {
         minijinja::ErrorKind::UndefinedError => {
             "uses a field that does not exist (known: member.name, member.first_name, member.email, member.locale, \
              member.roles, member.attr.<name>, partner.name, partner.type, partner.tier, partner.region, \
-             partner.country, partner.attr.<name>)"
+             partner.country, partner.attr.<name>, and in a trigger's message event.<field>)"
                 .to_owned()
         }
         _ => format!("the personalization does not work: {}", e.detail().unwrap_or("invalid template")),

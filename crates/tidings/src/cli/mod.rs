@@ -1,6 +1,7 @@
 //! The command line.
 
 mod audience;
+mod automation;
 mod channels;
 mod data;
 mod evidence;
@@ -86,6 +87,12 @@ enum Command {
     /// Escalation ladders: who is chased about an unacknowledged must-know message, when.
     #[command(subcommand)]
     Ladder(ladders::LadderCommand),
+    /// Events from the vendor's CRM or PRM: post one, list them, their types.
+    #[command(subcommand)]
+    Event(automation::EventCommand),
+    /// Triggers: what answers an event with a message.
+    #[command(subcommand)]
+    Trigger(automation::TriggerCommand),
     /// Partners' shared Teams and Slack channels, bound by their webhook URLs.
     #[command(subcommand)]
     Channel(channels::ChannelCommand),
@@ -323,6 +330,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Topic(command) => topics::run(&app, command).await?,
         Command::Ladder(command) => ladders::run(&app, command).await?,
+        Command::Event(command) => automation::event(&app, command).await?,
+        Command::Trigger(command) => automation::trigger(&app, command).await?,
         Command::Channel(command) => channels::run(&app, command).await?,
         Command::Role(command) => roles::run(&app, command).await?,
         Command::Evidence(command) => evidence::run(&app, command).await?,

@@ -87,6 +87,8 @@ struct PartnerPage {
     members: Vec<Member>,
     channels: Vec<super::partner_channels::ServiceRow>,
     may_write: bool,
+    /// What the vendor's CRM or PRM reported about them, newest first.
+    events: Vec<tidings_core::automation::PartnerEvent>,
 }
 
 pub async fn partner(State(app): State<App>, console: Console, Path(id): Path<PartnerId>) -> PageResult {
@@ -106,6 +108,7 @@ pub async fn partner(State(app): State<App>, console: Console, Path(id): Path<Pa
             members,
             channels: super::partner_channels::rows(bindings),
             may_write: console.caller.role.may(Action::WriteDirectory),
+            events: recent_events(&app, &console, Some(id), None).await?,
         })
     };
     let page = page.await?;
@@ -161,6 +164,7 @@ struct MemberPage {
     partner: Option<Partner>,
     timeline: Vec<TimelineItem>,
     consent: Vec<ConsentRecord>,
+    events: Vec<tidings_core::automation::PartnerEvent>,
 }
 
 pub async fn member(State(app): State<App>, console: Console, Path(id): Path<MemberId>) -> PageResult {
@@ -176,10 +180,23 @@ pub async fn member(State(app): State<App>, console: Console, Path(id): Path<Mem
             partner,
             timeline,
             consent,
+            events: recent_events(&app, &console, None, Some(id)).await?,
         })
     };
     let page = page.await?;
     Ok(render(StatusCode::OK, &page))
+}
+
+/// The latest events about a partner or member.
+async fn recent_events(
+    app: &App,
+    console: &Console,
+    partner_id: Option<PartnerId>,
+    member_id: Option<MemberId>,
+) -> Result<Vec<tidings_core::automation::PartnerEvent>, AppError> {
+    let q =
+        tidings_app::automation::events::EventQuery { partner_id, member_id, limit: Some(20), ..Default::default() };
+    Ok(tidings_app::automation::events::list(app, &console.caller, &q).await?.items)
 }
 
 pub async fn export_partners(State(app): State<App>, console: Console) -> Response {

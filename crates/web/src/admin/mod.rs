@@ -5,6 +5,7 @@
 //! and every page asks the app, as the signed-in person, for what their role allows.
 
 mod audit;
+mod automation;
 mod charts;
 mod compliance;
 pub(crate) mod console;
@@ -89,6 +90,12 @@ pub fn router(app: &App) -> Router<App> {
         .route("/engagement", get(engagement::show))
         .route("/topics", get(topics::list).post(topics::create))
         .route("/topics/{id}", post(topics::update))
+        .route("/automation", get(automation::show))
+        .route("/automation/events", post(automation::post))
+        .route("/automation/triggers", post(automation::save))
+        .route("/automation/triggers/new", get(automation::new))
+        .route("/automation/triggers/{key}", get(automation::edit))
+        .route("/automation/triggers/{key}/delete", post(automation::delete))
         .route("/ladders", get(ladders::list).post(ladders::save))
         .route("/ladders/{key}/delete", post(ladders::delete))
         .route("/ladders/topics/{id}", post(ladders::set_topic))

@@ -31,6 +31,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("/admin/segments", "Segments", Action::ReadDirectory),
     ("/admin/topics", "Topics", Action::ReadDirectory),
     ("/admin/ladders", "Ladders", Action::ReadDirectory),
+    ("/admin/automation", "Automation", Action::ReadDirectory),
     ("/admin/compliance", "Compliance", Action::ReadDirectory),
     ("/admin/overdue", "Overdue", Action::ReadDirectory),
     ("/admin/engagement", "Engagement", Action::ReadDirectory),

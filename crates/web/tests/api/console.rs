@@ -22,6 +22,7 @@ both_engines!(
     the_directory_is_searched_exported_and_imported_with_a_preview,
     topic_policies_are_edited_per_role,
     ladders_are_edited_and_given_to_topics,
+    triggers_are_made_and_events_posted_from_the_console,
     a_recall_goes_at_the_time_and_in_the_zone_its_author_chose,
     a_new_staff_password_signs_the_person_out_everywhere,
 );
@@ -309,6 +310,8 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/partners".into(), [Page; 4]),
         ("/admin/topics".into(), [Page; 4]),
         ("/admin/ladders".into(), [Page; 4]),
+        ("/admin/automation".into(), [Page; 4]),
+        ("/admin/automation/triggers/new".into(), [Page, Page, Refused, Refused]),
         ("/admin/members".into(), [Page; 4]),
         ("/admin/partners/export.csv".into(), [Page; 4]),
         ("/admin/import".into(), [Page, Refused, Refused, Refused]),
@@ -768,5 +771,81 @@ async fn a_new_staff_password_signs_the_person_out_everywhere(app: TestApp) -> T
     tidings_app::passwords::set_staff(&app.app, &Caller::operator(), &email, "another long passphrase").await.unwrap();
     let gone = browser.get("/admin").await;
     assert_eq!((gone.status, gone.location.as_deref()), (303, Some("/admin/sign-in")), "{}", gone.body);
+    app
+}
+
+async fn triggers_are_made_and_events_posted_from_the_console(app: TestApp) -> TestApp {
+    tidings_app::demo::seed(&app.app).await.unwrap();
+    let admin = staff(&app, StaffRole::Admin).await;
+    let mut boss = signed_in(&app, &admin).await;
+    let form = boss.get("/admin/automation/triggers/new").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let trigger = |title: &str| {
+        vec![
+            ("csrf", form.csrf()),
+            ("key", "deal-rejected".to_owned()),
+            ("name", "Deal rejected".to_owned()),
+            ("event_type", "deal.rejected".to_owned()),
+            ("condition", String::new()),
+            ("recipients", "member".to_owned()),
+            ("topic", "incentives".to_owned()),
+            ("importance", "action".to_owned()),
+            ("channels", "inbox".to_owned()),
+            ("delay_minutes", "0".to_owned()),
+            ("enabled", "1".to_owned()),
+            ("title", title.to_owned()),
+            // As a browser posts a textarea: CRLF line ends.
+            ("why_it_matters", "The reason:\r\n{{ event.reason }}".to_owned()),
+            ("what_to_do", "Register it again.".to_owned()),
+        ]
+    };
+    let bad = boss.post("/admin/automation/triggers", &fields(&trigger("Deal {{ event.deal_number }} rejected"))).await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("Nothing was saved") && bad.body.contains("reads event.deal_number"), "{}", bad.body);
+    assert!(bad.body.contains("Deal {{ event.deal_number }} rejected"), "what was typed stays");
+    let saved = boss.post("/admin/automation/triggers", &fields(&trigger("Deal {{ event.deal_id }} rejected"))).await;
+    assert_eq!((saved.status, saved.location.as_deref()), (303, Some("/admin/automation")), "{}", saved.body);
+    let (_, t) = app.admin(Method::GET, "/api/v1/triggers/deal-rejected", None).await;
+    assert_eq!((t["recipients"].as_str(), t["channels"].clone()), (Some("member"), json!(["inbox"])), "{t}");
+    let edit = boss.get("/admin/automation/triggers/deal-rejected").await;
+    assert!(edit.body.contains("Deal {{ event.deal_id }} rejected"), "{}", edit.body);
+
+    let (_, members) = app.admin(Method::GET, "/api/v1/members?limit=1", None).await;
+    let email = members["items"][0]["email"].as_str().unwrap().to_owned();
+    let page = boss.get("/admin/automation").await;
+    let event = |data: &str| {
+        vec![
+            ("csrf", page.csrf()),
+            ("event_type", "deal.rejected".to_owned()),
+            ("partner", String::new()),
+            ("member", email.clone()),
+            ("idempotency_key", "console-1".to_owned()),
+            ("data", data.to_owned()),
+        ]
+    };
+    let refused = boss.post("/admin/automation/events", &fields(&event("{deal_id: 1}"))).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("is not JSON") && refused.body.contains("{deal_id: 1}"), "{}", refused.body);
+    let missing = boss.post("/admin/automation/events", &fields(&event(r#"{"deal_id": "D-1"}"#))).await;
+    assert_eq!(missing.status, 422);
+    assert!(missing.body.contains("Reason</strong>: is required"), "{}", missing.body);
+    let posted = boss
+        .post("/admin/automation/events", &fields(&event(r#"{"deal_id": "D-1", "reason": "Out of territory"}"#)))
+        .await;
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let waiting = boss.get("/admin/automation").await;
+    assert!(waiting.body.contains("waiting for the next run"), "{}", waiting.body);
+    tidings_app::automation::firing::run_due(&app.app).await.unwrap();
+    let answered = boss.get("/admin/automation").await;
+    assert!(answered.body.contains("message sent"), "{}", answered.body);
+
+    let author = staff(&app, StaffRole::Author).await;
+    let mut writer = signed_in(&app, &author).await;
+    let seen = writer.get("/admin/automation").await;
+    assert!(!seen.body.contains("Post the event"), "posting events is for admins");
+    assert_eq!(writer.post("/admin/automation/events", &fields(&event("{}"))).await.status, 403);
+    let deleted = boss.post("/admin/automation/triggers/deal-rejected/delete", &fields(&[("csrf", page.csrf())])).await;
+    assert_eq!(deleted.status, 303);
+    assert_eq!(app.admin(Method::GET, "/api/v1/triggers/deal-rejected", None).await.0, 404);
     app
 }

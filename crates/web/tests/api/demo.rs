@@ -52,6 +52,11 @@ async fn the_demo_shows_an_email_arriving_and_a_report_number_moving(app: TestAp
     let mut console = signed_in(&app, &admin).await;
     let home = console.get("/admin").await;
     assert!(home.body.contains("href=\"/admin/mail\""), "admins find the mail catcher in the menu");
+    // The CRM's deals of the morning were answered by the demo's triggers.
+    assert_eq!(story.events, 8, "{story:?}");
+    let automation = console.get("/admin/automation").await;
+    assert!(automation.body.contains("Deal rejected, with the reason"), "{}", automation.body);
+    assert_eq!(automation.body.matches("message sent").count(), 8, "each event answered: {}", automation.body);
     let report_page = format!("/admin/messages/{}/report", story.recall);
     let before = report_row(&console.get(&report_page).await.body, "Acknowledged");
     assert_eq!(before, i64::try_from(story.acknowledged).unwrap());

@@ -7,6 +7,7 @@ mod helpers;
 mod attestation;
 mod audiences;
 mod audit;
+mod automation;
 mod browse;
 mod browser;
 mod console;

@@ -97,11 +97,18 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/messages/{id}/corrections",
         "/messages/{id}/versions",
         "/evidence/rotate-key",
+        "/events",
+        "/events/batch",
+        "/events/{id}",
+        "/event-types",
+        "/event-types/{name}",
+        "/triggers",
+        "/triggers/{key}",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 99);
+    assert_eq!(operations, 110);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }

@@ -1,0 +1,204 @@
+//! `/events`: events from the vendor's CRM or PRM, one at a time or in batches;
+//! `/event-types`: the built-in types and custom ones with their schemas; `/triggers`:
+//! what answers an event with a message.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use tidings_app::App;
+use tidings_app::automation::event_types::{self, EventTypeDraft, EventTypeInfo};
+use tidings_app::automation::events::{self, EventDetail, EventQuery};
+use tidings_app::automation::intake::{self, BatchItem, Received};
+use tidings_app::automation::triggers::{self, TriggerSummary};
+use tidings_core::automation::{EventInput, PartnerEvent, Trigger, TriggerDraft};
+use tidings_core::{Action, PartnerEventId};
+use utoipa::ToSchema;
+
+use super::Page;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Path, Permitted, Query, Requires, Staff};
+
+impl Requires for EventInput {
+    const ACTION: Action = Action::WriteDirectory;
+    const DOING: &'static str = "post events";
+}
+
+/// Many events in one request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventBatch {
+    /// 1 to 1,000 events, taken in in one transaction; an invalid one is reported and the
+    /// others are taken in.
+    pub events: Vec<EventInput>,
+}
+
+impl Requires for EventBatch {
+    const ACTION: Action = Action::WriteDirectory;
+    const DOING: &'static str = "post events";
+}
+
+/// What happened to each event of a batch, in order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchOutcome {
+    pub created: usize,
+    pub repeats: usize,
+    pub invalid: usize,
+    pub items: Vec<BatchItem>,
+}
+
+/// Take in an event (admin tokens): 201 when new, 200 with the stored event when the same
+/// idempotency key and body came before, 409 when the key was used for another body.
+/// Its triggers run within seconds.
+#[utoipa::path(post, path = "/events", tag = "automation", request_body = EventInput,
+    responses((status = 201, body = Received, description = "taken in"),
+        (status = 200, body = Received, description = "a repeat: nothing applied again"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn post(
+    State(app): State<App>,
+    Permitted(caller, input): Permitted<EventInput>,
+) -> Result<(StatusCode, axum::Json<Received>), ApiError> {
+    let received = intake::post(&app, &caller, &input).await?;
+    let status = if received.repeat { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, axum::Json(received)))
+}
+
+/// Take in up to 1,000 events at once; each is reported as `created`, `repeat` or
+/// `invalid` (with its errors).
+#[utoipa::path(post, path = "/events/batch", tag = "automation", request_body = EventBatch,
+    responses((status = 200, body = BatchOutcome), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn post_batch(
+    State(app): State<App>,
+    Permitted(caller, batch): Permitted<EventBatch>,
+) -> Result<axum::Json<BatchOutcome>, ApiError> {
+    let items = intake::post_batch(&app, &caller, &batch.events).await?;
+    let count = |s: &str| items.iter().filter(|i| i.status == s).count();
+    Ok(axum::Json(BatchOutcome {
+        created: count("created"),
+        repeats: count("repeat"),
+        invalid: count("invalid"),
+        items,
+    }))
+}
+
+/// Events taken in, newest first, by partner, member or type.
+#[utoipa::path(get, path = "/events", tag = "automation", params(EventQuery),
+    responses((status = 200, body = Page<PartnerEvent>), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn list(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Query(q): Query<EventQuery>,
+) -> Result<axum::Json<Page<PartnerEvent>>, ApiError> {
+    Ok(axum::Json(events::list(&app, &caller, &q).await?.into()))
+}
+
+/// One event and what each trigger did with it.
+#[utoipa::path(get, path = "/events/{id}", tag = "automation", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = EventDetail), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn show(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(id): Path<PartnerEventId>,
+) -> Result<axum::Json<EventDetail>, ApiError> {
+    Ok(axum::Json(events::get(&app, &caller, id).await?))
+}
+
+/// The event types: built in, and declared with their schemas.
+#[utoipa::path(get, path = "/event-types", tag = "automation",
+    responses((status = 200, body = Vec<EventTypeInfo>), (status = 401, body = Problem)))]
+pub async fn types(State(app): State<App>, Staff(caller): Staff) -> Result<axum::Json<Vec<EventTypeInfo>>, ApiError> {
+    Ok(axum::Json(event_types::list(&app, &caller).await?))
+}
+
+impl Requires for EventTypeDraft {
+    const ACTION: Action = Action::Configure;
+    const DOING: &'static str = "declare event types";
+}
+
+/// Declare a custom event type and the fields its data holds (admins).
+#[utoipa::path(put, path = "/event-types/{name}", tag = "automation", params(("name" = String, Path)),
+    request_body = EventTypeDraft,
+    responses((status = 200, body = EventTypeInfo), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn put_type(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    Permitted(caller, draft): Permitted<EventTypeDraft>,
+) -> Result<axum::Json<EventTypeInfo>, ApiError> {
+    Ok(axum::Json(event_types::put(&app, &caller, &name, &draft).await?))
+}
+
+/// Remove a custom event type; events taken in keep their data.
+#[utoipa::path(delete, path = "/event-types/{name}", tag = "automation", params(("name" = String, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn delete_type(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    event_types::delete(&app, &caller, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every trigger, with how often it sent and let events pass.
+#[utoipa::path(get, path = "/triggers", tag = "automation",
+    responses((status = 200, body = Vec<TriggerSummary>), (status = 401, body = Problem)))]
+pub async fn triggers(
+    State(app): State<App>,
+    Staff(caller): Staff,
+) -> Result<axum::Json<Vec<TriggerSummary>>, ApiError> {
+    Ok(axum::Json(triggers::list(&app, &caller).await?))
+}
+
+/// One trigger.
+#[utoipa::path(get, path = "/triggers/{key}", tag = "automation", params(("key" = tidings_core::Slug, Path)),
+    responses((status = 200, body = TriggerSummary), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn trigger(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(key): Path<String>,
+) -> Result<axum::Json<TriggerSummary>, ApiError> {
+    Ok(axum::Json(triggers::get(&app, &caller, &key).await?))
+}
+
+impl Requires for TriggerDraft {
+    const ACTION: Action = Action::Compose;
+    const DOING: &'static str = "change triggers";
+}
+
+/// Create or replace the trigger `key` (authors; approvers too where the approval policy
+/// holds its messages). Its message may read the event as `{{ event.<field> }}`.
+#[utoipa::path(put, path = "/triggers/{key}", tag = "automation", params(("key" = tidings_core::Slug, Path)),
+    request_body = TriggerDraft,
+    responses((status = 200, body = Trigger, description = "replaced"), (status = 201, body = Trigger, description = "created"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_trigger(
+    State(app): State<App>,
+    Path(key): Path<String>,
+    Permitted(caller, draft): Permitted<TriggerDraft>,
+) -> Result<(StatusCode, axum::Json<Trigger>), ApiError> {
+    if draft.key.as_deref().is_some_and(|k| k.trim() != key.trim()) {
+        return Err(tidings_app::AppError::invalid("key", "differs from the key in the path").into());
+    }
+    let draft = TriggerDraft { key: Some(key), ..draft };
+    let (trigger, created) = triggers::put(&app, &caller, &draft).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(trigger)))
+}
+
+/// Delete a trigger; the messages it sent stay.
+#[utoipa::path(delete, path = "/triggers/{key}", tag = "automation", params(("key" = tidings_core::Slug, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn delete_trigger(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(key): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    triggers::delete(&app, &caller, &key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
