@@ -34,6 +34,7 @@ pub mod passwords;
 pub mod push;
 pub mod reports;
 pub mod segments;
+pub mod sequences;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;

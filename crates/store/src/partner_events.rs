@@ -116,7 +116,7 @@ pub async fn get(tx: &mut Tx, id: PartnerEventId) -> Result<PartnerEvent> {
 pub struct EventFilter {
     pub partner: Option<PartnerId>,
     pub member: Option<MemberId>,
-    pub event_type: Option<EventType>,
+    pub event_type: Option<String>,
 }
 
 /// Events newest first; `after` is the last id of the page before.
@@ -137,7 +137,7 @@ pub async fn list(
         f.push(format!("member_id = {n}"));
     }
     if let Some(t) = &filter.event_type {
-        let n = f.bind(Value::Text(t.as_str().to_owned()));
+        let n = f.bind(Value::Text(t.clone()));
         f.push(format!("type = {n}"));
     }
     if let Some(after) = cursor(after) {
@@ -156,7 +156,9 @@ pub async fn list(
 /// taken by one worker; the caller removes each with [`done`] in the same transaction.
 pub async fn take_pending(tx: &mut Tx, now: Timestamp, limit: i64) -> Result<Vec<PartnerEventId>> {
     let lock = if tx.dialect() == Dialect::Postgres { "for update skip locked" } else { "" };
-    let sql = format!("select event_id from pending_triggers where due_at <= $1 order by due_at limit $2 {lock}");
+    // Ties in time go in id order, which is the order they came in on one node.
+    let sql =
+        format!("select event_id from pending_triggers where due_at <= $1 order by due_at, event_id limit $2 {lock}");
     let rows: Vec<(Uuid,)> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(now.as_millis())
         .bind(limit)
@@ -173,6 +175,16 @@ pub async fn done(tx: &mut Tx, id: PartnerEventId) -> Result<()> {
         .await
         .map(|_| ()))?;
     Ok(())
+}
+
+/// Whether the event still waits for its triggers.
+pub async fn is_pending(tx: &mut Tx, id: PartnerEventId) -> Result<bool> {
+    let row: Option<(i64,)> =
+        on_tx!(tx, |c| sqlx::query_as("select due_at from pending_triggers where event_id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(c)
+            .await)?;
+    Ok(row.is_some())
 }
 
 /// How many events wait for their triggers.

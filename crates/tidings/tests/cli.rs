@@ -576,4 +576,18 @@ async fn events_are_posted_and_triggers_set_from_the_command_line() {
     assert_eq!(list.lines().count(), 1, "{list}");
     let (_, triggers, _) = output(tidings(&db.url).args(["trigger", "list"]));
     assert!(triggers.contains("deal-approved\tdeal.approved\tpartner_leads\tsent 1\tlet pass 0"), "{triggers}");
+
+    let sequence = serde_json::json!({"key": "onboarding", "name": "Onboarding", "entry_event": "member.created",
+        "goal_event": "deal.registered", "topic": "announcements",
+        "steps": [{"name": "Welcome", "content": {"variants": {"en": {"title": "Welcome"}}}}]});
+    std::fs::write(&file, sequence.to_string()).unwrap();
+    let (ok, out, err) = output(tidings(&db.url).args(["sequence", "put"]).arg(&file));
+    assert!(ok && out.contains("created onboarding: 1 steps, enrols on member.created"), "{out}{err}");
+    let (_, ids, _) = output(tidings(&db.url).args(["audience", "members", "--rule", "member.role = \"sales\""]));
+    let member = ids.lines().next().unwrap().to_owned();
+    let (ok, _, err) =
+        output(tidings(&db.url).args(["event", "post", "--type", "member.created", "--member", &member]));
+    assert!(ok, "{err}");
+    let (_, list, _) = output(tidings(&db.url).args(["sequence", "list"]));
+    assert!(list.contains("onboarding\tmember.created -> deal.registered\t1 steps\tentered 1\tin it 1"), "{list}");
 }

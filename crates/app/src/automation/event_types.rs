@@ -47,7 +47,7 @@ pub async fn list(app: &App, caller: &Caller) -> Result<Vec<EventTypeInfo>, AppE
 fn name_of(text: &str) -> Result<EventType, AppError> {
     let name = EventType::parse(text).map_err(|e| AppError::invalid("name", e.to_string()))?;
     if name.built_in().is_some() {
-        return Err(AppError::invalid("name", format!("{name} is built in: its schema cannot be changed")));
+        return Err(AppError::Conflict(format!("{name} is built in: it cannot be declared again or removed")));
     }
     Ok(name)
 }
@@ -76,7 +76,11 @@ pub async fn put(app: &App, caller: &Caller, name: &str, draft: &EventTypeDraft)
 /// Removes a custom type; events already taken in keep their data.
 pub async fn delete(app: &App, caller: &Caller, name: &str) -> Result<(), AppError> {
     caller.require(Action::Configure, "declare event types")?;
-    let name = name_of(name)?;
+    // No custom type can have a name that is not a type name.
+    let name = match name_of(name) {
+        Err(AppError::Invalid(_)) => return Err(AppError::NotFound("event type")),
+        other => other?,
+    };
     let mut tx = app.db.begin().await?;
     let before = store::get_type(&mut tx, &name).await.map_err(not_found("event type"))?;
     store::delete_type(&mut tx, &name).await?;

@@ -2,7 +2,7 @@
 //! with what each trigger did with it.
 
 use serde::{Deserialize, Serialize};
-use tidings_core::automation::{EventType, PartnerEvent};
+use tidings_core::automation::PartnerEvent;
 use tidings_core::{Action, MemberId, PartnerEventId, PartnerId};
 use tidings_store::Page;
 use tidings_store::partner_events::{self as store, EventFilter};
@@ -17,9 +17,9 @@ use crate::{App, AppError, Caller};
 pub struct EventQuery {
     pub partner_id: Option<PartnerId>,
     pub member_id: Option<MemberId>,
+    /// Only events of this type (none match a name that is no type); "" for any.
     #[serde(rename = "type")]
-    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
-    pub event_type: Option<EventType>,
+    pub event_type: Option<String>,
     pub after: Option<String>,
     /// 1 to 500; 50 by default.
     #[serde(default, deserialize_with = "tidings_core::page_limit::deserialize")]
@@ -29,7 +29,8 @@ pub struct EventQuery {
 
 pub async fn list(app: &App, caller: &Caller, q: &EventQuery) -> Result<Page<PartnerEvent>, AppError> {
     caller.require(Action::ReadDirectory, "read events")?;
-    let filter = EventFilter { partner: q.partner_id, member: q.member_id, event_type: q.event_type.clone() };
+    let event_type = q.event_type.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
+    let filter = EventFilter { partner: q.partner_id, member: q.member_id, event_type };
     Ok(store::list(&mut app.db.read().await?, &filter, q.after.as_deref(), q.limit).await?)
 }
 
@@ -39,6 +40,8 @@ pub async fn list(app: &App, caller: &Caller, q: &EventQuery) -> Result<Page<Par
 pub struct EventDetail {
     pub event: PartnerEvent,
     pub firings: Vec<Firing>,
+    /// Its triggers and sequences have not run yet.
+    pub waiting: bool,
 }
 
 pub async fn get(app: &App, caller: &Caller, id: PartnerEventId) -> Result<EventDetail, AppError> {
@@ -46,5 +49,6 @@ pub async fn get(app: &App, caller: &Caller, id: PartnerEventId) -> Result<Event
     let mut tx = app.db.read().await?;
     let event = store::get(&mut tx, id).await.map_err(not_found("event"))?;
     let firings = triggers::firings_of_event(&mut tx, id).await?;
-    Ok(EventDetail { event, firings })
+    let waiting = store::is_pending(&mut tx, id).await?;
+    Ok(EventDetail { event, firings, waiting })
 }

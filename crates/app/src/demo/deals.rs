@@ -1,10 +1,12 @@
 //! The demo's deal flow: triggers that answer a CRM's deal registrations, approvals and
-//! rejections (with the reason), incentive progress and claim deadlines, and a morning's
+//! rejections (with the reason), incentive progress and claim deadlines; onboarding
+//! sequences for new people and new partners that end on a first deal; and a morning's
 //! worth of such events from "the CRM", already answered, so the Automation page and the
 //! members' inboxes show it working from the first minute.
 
+use tidings_core::automation::sequence::SequenceDraft;
 use tidings_core::automation::{EventInput, TriggerDraft};
-use tidings_core::{Member, Role};
+use tidings_core::{Member, PartnerId, Role};
 
 use crate::{App, AppError, Caller};
 
@@ -50,16 +52,76 @@ fn triggers() -> serde_json::Value {
     ])
 }
 
-/// Saves the demo's triggers, posts a morning's events from "the CRM" about the people of
-/// the first partners, and runs the triggers; returns how many events went in.
-pub async fn deal_flow(app: &App, people: &[Member]) -> Result<usize, AppError> {
+fn sequences() -> serde_json::Value {
+    serde_json::json!([
+        {"key": "onboarding", "name": "Onboarding a new person", "entry_event": "member.created",
+         "goal_event": "deal.registered", "topic": "announcements",
+         "steps": [
+            {"name": "Welcome", "channels": ["inbox"], "content": {"variants": {"en": {
+                "title": "Welcome to the partner program, {{ member.first_name }}",
+                "what_to_do": "Open the partner portal and look around: your messages, and what you hear about, are here."}}}},
+            {"name": "Profile", "after_minutes": 1440, "condition": "member.attr.profile_complete != true", "channels": ["inbox"],
+             "content": {"variants": {"en": {"title": "Complete your portal profile",
+                "what_to_do": "Add your phone number and choose your topics, so urgent notices reach you."}}}},
+            {"name": "First training", "after_minutes": 2880, "condition": "member.attr.trained != true", "channels": ["inbox"],
+             "content": {"variants": {"en": {"title": "Take your first training",
+                "what_to_do": "The X-200 essentials course takes 40 minutes."}}}},
+            {"name": "First deal", "after_minutes": 5760, "importance": "action",
+             "content": {"variants": {"en": {"title": "Register your first deal",
+                "why_it_matters": "A registered deal is protected for you while it is reviewed.",
+                "what_to_do": "Register it in the portal's deal area."}}}}
+         ]},
+        {"key": "partner-activation", "name": "Activating a new partner", "entry_event": "partner.created",
+         "goal_event": "deal.registered", "topic": "announcements",
+         "steps": [
+            {"name": "Kick-off", "channels": ["inbox"], "content": {"variants": {"en": {
+                "title": "Welcome to the program, {{ partner.name }}",
+                "what_to_do": "Book your kick-off call with your partner manager."}}}},
+            {"name": "Nudge", "after_minutes": 10080, "importance": "action", "content": {"variants": {"en": {
+                "title": "Ready for your first deal?",
+                "what_to_do": "Your partner manager can walk your sales team through deal registration."}}}}
+         ]}
+    ])
+}
+
+/// Saves the demo's triggers and sequences, posts a morning's events from "the CRM" about
+/// the people of the first partners (new people and partners first, then their deals), and
+/// runs them; returns how many events went in.
+pub async fn deal_flow(app: &App, people: &[Member], partners: &[PartnerId]) -> Result<usize, AppError> {
     let operator = Caller::operator();
-    let drafts: Vec<TriggerDraft> =
-        serde_json::from_value(triggers()).map_err(|e| AppError::Unexpected(anyhow::anyhow!("a demo trigger: {e}")))?;
+    let unexpected = |e: serde_json::Error| AppError::Unexpected(anyhow::anyhow!("a demo automation: {e}"));
+    let drafts: Vec<TriggerDraft> = serde_json::from_value(triggers()).map_err(unexpected)?;
     for draft in &drafts {
         crate::automation::triggers::put(app, &operator, draft).await?;
     }
+    let drafts: Vec<SequenceDraft> = serde_json::from_value(sequences()).map_err(unexpected)?;
+    for draft in &drafts {
+        crate::automation::sequences::put(app, &operator, draft).await?;
+    }
     let sales: Vec<&Member> = people.iter().filter(|m| m.profile.roles.contains(Role::Sales)).take(3).collect();
+    // New people (the sales people among them register deals below) and new partners.
+    let mut joined: Vec<EventInput> = people
+        .iter()
+        .filter(|m| !m.profile.roles.contains(Role::PartnerLead))
+        .take(6)
+        .chain(sales.iter().copied())
+        .map(|m| {
+            let key = format!("crm-member-{}", m.id);
+            event(&key, "member.created", None, Some(m.profile.email.as_str()), serde_json::json!({}))
+        })
+        .collect();
+    for p in partners {
+        joined.push(event(
+            &format!("crm-partner-{p}"),
+            "partner.created",
+            Some(&p.to_string()),
+            None,
+            serde_json::json!({}),
+        ));
+    }
+    let mut taken = crate::automation::intake::post_batch(app, &operator, &joined).await?;
+    crate::automation::firing::run_due(app).await?;
+    crate::automation::sequences::advance(app).await?;
     let mut events = Vec::new();
     for (i, m) in sales.iter().enumerate() {
         let deal = format!("D-{}", 4711 + i);
@@ -95,7 +157,7 @@ pub async fn deal_flow(app: &App, people: &[Member]) -> Result<usize, AppError> 
             serde_json::json!({"claim_id": "MDF-881", "deadline": "2026-12-20", "program": "Marketing development funds", "amount": 3_200, "currency": "EUR"}),
         ));
     }
-    let taken = crate::automation::intake::post_batch(app, &operator, &events).await?;
+    taken.extend(crate::automation::intake::post_batch(app, &operator, &events).await?);
     crate::automation::firing::run_due(app).await?;
     crate::release::tick(app).await?;
     Ok(taken.iter().filter(|t| t.status == "created").count())

@@ -200,7 +200,10 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
     crate::chase::run_now(app, &operator, recall).await?;
     // A morning's deals from the CRM, answered by the demo's triggers.
     let people = members::list(&mut app.db.read().await?, &MemberFilter::default(), None, Some(40)).await?.items;
-    let events = super::deals::deal_flow(app, &people).await?;
+    let partners =
+        tidings_store::partners::list(&mut app.db.read().await?, &Default::default(), None, Some(40)).await?;
+    let newest: Vec<tidings_core::PartnerId> = partners.items.iter().rev().take(3).map(|p| p.id).collect();
+    let events = super::deals::deal_flow(app, &people, &newest).await?;
     let mut tx = app.db.begin().await?;
     settings::put(&mut tx, PORTAL_MEMBER, &portal_member.id.to_string()).await?;
     tx.commit().await?;

@@ -38,6 +38,12 @@ pub const REGISTRY: &[Job] = &[
     Job { name: "release_scheduled", every_ms: 1_000, run: |app| Box::pin(crate::release::tick(app)) },
     // Answers the events that came in with their triggers' messages.
     Job { name: "fire_triggers", every_ms: 1_000, run: |app| Box::pin(crate::automation::firing::run_due(app)) },
+    // Moves on the sequences' runs whose next step is due.
+    Job {
+        name: "advance_sequences",
+        every_ms: 10_000,
+        run: |app| Box::pin(crate::automation::sequences::advance(app)),
+    },
     // Runs escalation ladders' steps that have come due.
     Job { name: "chase", every_ms: 60_000, run: |app| Box::pin(crate::chase::tick(app)) },
     // Sends escalation ladders' notices to partner managers.

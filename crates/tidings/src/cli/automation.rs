@@ -1,13 +1,14 @@
-//! `tidings event` and `tidings trigger`: events as a CRM posts them, and the triggers
-//! that answer them.
+//! `tidings event`, `tidings trigger` and `tidings sequence`: events as a CRM posts them,
+//! the triggers that answer them, and the sequences they enrol people in.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
 use tidings_app::automation::events::EventQuery;
-use tidings_app::automation::{event_types, events, firing, intake, triggers};
+use tidings_app::automation::{event_types, events, firing, intake, sequences, triggers};
 use tidings_app::{App, Caller};
+use tidings_core::automation::sequence::SequenceDraft;
 use tidings_core::automation::{EventInput, Trigger, TriggerDraft};
 
 use super::fail;
@@ -82,7 +83,7 @@ pub async fn event(app: &App, command: EventCommand) -> anyhow::Result<ExitCode>
             }
         }
         EventCommand::List { event_type, limit } => {
-            let event_type = event_type.as_deref().map(parse_type).transpose()?;
+            let event_type = event_type.as_deref().map(parse_type).transpose()?.map(|t| t.to_string());
             let q = EventQuery { event_type, limit: Some(limit), ..Default::default() };
             for e in events::list(app, &caller, &q).await.map_err(fail)?.items {
                 let member = e.member_id.map(|m| m.to_string()).unwrap_or_else(|| "-".into());
@@ -134,6 +135,52 @@ pub async fn trigger(app: &App, command: TriggerCommand) -> anyhow::Result<ExitC
         }
         TriggerCommand::Delete { key } => {
             triggers::delete(app, &caller, &key).await.map_err(fail)?;
+            println!("deleted {key}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SequenceCommand {
+    /// List sequences, a line each: key, entry and goal events, steps, then how many entered,
+    /// are in it now, met the goal, ran out of steps.
+    List,
+    /// Create or replace a sequence from a JSON file (as PUT /api/v1/sequences/{key} takes it).
+    Put { file: PathBuf },
+    /// Delete a sequence (the people in it are taken out).
+    Delete { key: String },
+}
+
+pub async fn sequence(app: &App, command: SequenceCommand) -> anyhow::Result<ExitCode> {
+    let caller = Caller::operator();
+    match command {
+        SequenceCommand::List => {
+            for s in sequences::list(app, &caller).await.map_err(fail)? {
+                let (q, f) = (&s.sequence, &s.funnel);
+                let goal = q.goal_event.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
+                let now: i64 = f.waiting_at.iter().sum();
+                println!(
+                    "{}\t{} -> {goal}\t{} steps\tentered {}\tin it {now}\tgoal met {}\tran out {}",
+                    q.key,
+                    q.entry_event,
+                    q.steps.len(),
+                    f.entered,
+                    f.converted,
+                    f.finished
+                );
+            }
+        }
+        SequenceCommand::Put { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let draft: SequenceDraft =
+                serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not a sequence: {e}", file.display()))?;
+            let (s, created) = sequences::put(app, &caller, &draft).await.map_err(fail)?;
+            let verb = if created { "created" } else { "replaced" };
+            println!("{verb} {}: {} steps, enrols on {}", s.key, s.steps.len(), s.entry_event);
+        }
+        SequenceCommand::Delete { key } => {
+            sequences::delete(app, &caller, &key).await.map_err(fail)?;
             println!("deleted {key}");
         }
     }

@@ -93,6 +93,9 @@ enum Command {
     /// Triggers: what answers an event with a message.
     #[command(subcommand)]
     Trigger(automation::TriggerCommand),
+    /// Sequences: steps an event enrols a member or partner in, until their goal.
+    #[command(subcommand)]
+    Sequence(automation::SequenceCommand),
     /// Partners' shared Teams and Slack channels, bound by their webhook URLs.
     #[command(subcommand)]
     Channel(channels::ChannelCommand),
@@ -332,6 +335,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ladder(command) => ladders::run(&app, command).await?,
         Command::Event(command) => automation::event(&app, command).await?,
         Command::Trigger(command) => automation::trigger(&app, command).await?,
+        Command::Sequence(command) => automation::sequence(&app, command).await?,
         Command::Channel(command) => channels::run(&app, command).await?,
         Command::Role(command) => roles::run(&app, command).await?,
         Command::Evidence(command) => evidence::run(&app, command).await?,

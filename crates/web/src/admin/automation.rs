@@ -37,6 +37,7 @@ pub struct EventRow {
 struct AutomationPage {
     shell: Shell,
     triggers: Vec<TriggerSummary>,
+    sequences: Vec<tidings_app::automation::sequences::SequenceSummary>,
     events: Vec<EventRow>,
     types: Vec<EventTypeInfo>,
     can_compose: bool,
@@ -97,13 +98,14 @@ async fn page(app: &App, console: &Console, post: PostForm, errors: Option<Field
             partner,
             member,
             data,
-            waiting: firings.is_empty(),
+            waiting: detail.waiting,
             firings,
         });
     }
     let page = AutomationPage {
         shell: console.shell("Automation").await,
         triggers,
+        sequences: tidings_app::automation::sequences::list(app, caller).await?,
         events,
         types,
         can_compose: caller.role.may(Action::Compose),

@@ -23,6 +23,7 @@ mod partner_channels;
 mod people;
 mod report;
 mod segments;
+mod sequences;
 mod settings;
 mod shell;
 mod sign_in;
@@ -96,6 +97,10 @@ pub fn router(app: &App) -> Router<App> {
         .route("/automation/triggers/new", get(automation::new))
         .route("/automation/triggers/{key}", get(automation::edit))
         .route("/automation/triggers/{key}/delete", post(automation::delete))
+        .route("/automation/sequences", post(sequences::save))
+        .route("/automation/sequences/new", get(sequences::new))
+        .route("/automation/sequences/{key}", get(sequences::show))
+        .route("/automation/sequences/{key}/delete", post(sequences::delete))
         .route("/ladders", get(ladders::list).post(ladders::save))
         .route("/ladders/{key}/delete", post(ladders::delete))
         .route("/ladders/topics/{id}", post(ladders::set_topic))

@@ -1,6 +1,6 @@
 //! `/events`: events from the vendor's CRM or PRM, one at a time or in batches;
 //! `/event-types`: the built-in types and custom ones with their schemas; `/triggers`:
-//! what answers an event with a message.
+//! what answers an event with a message; `/sequences`: steps an event enrols people in.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,7 +9,9 @@ use tidings_app::App;
 use tidings_app::automation::event_types::{self, EventTypeDraft, EventTypeInfo};
 use tidings_app::automation::events::{self, EventDetail, EventQuery};
 use tidings_app::automation::intake::{self, BatchItem, Received};
+use tidings_app::automation::sequences::{self, SequenceSummary};
 use tidings_app::automation::triggers::{self, TriggerSummary};
+use tidings_core::automation::sequence::{Sequence, SequenceDraft};
 use tidings_core::automation::{EventInput, PartnerEvent, Trigger, TriggerDraft};
 use tidings_core::{Action, PartnerEventId};
 use utoipa::ToSchema;
@@ -117,11 +119,12 @@ impl Requires for EventTypeDraft {
     const DOING: &'static str = "declare event types";
 }
 
-/// Declare a custom event type and the fields its data holds (admins).
+/// Declare a custom event type and the fields its data holds (admins); 409 for a
+/// built-in type's name.
 #[utoipa::path(put, path = "/event-types/{name}", tag = "automation", params(("name" = String, Path)),
     request_body = EventTypeDraft,
     responses((status = 200, body = EventTypeInfo), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 422, body = Problem)))]
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_type(
     State(app): State<App>,
     Path(name): Path<String>,
@@ -130,10 +133,10 @@ pub async fn put_type(
     Ok(axum::Json(event_types::put(&app, &caller, &name, &draft).await?))
 }
 
-/// Remove a custom event type; events taken in keep their data.
+/// Remove a custom event type; events taken in keep their data. 409 for a built-in type.
 #[utoipa::path(delete, path = "/event-types/{name}", tag = "automation", params(("name" = String, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 422, body = Problem)))]
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn delete_type(
     State(app): State<App>,
     Staff(caller): Staff,
@@ -200,5 +203,66 @@ pub async fn delete_trigger(
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     triggers::delete(&app, &caller, &key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every sequence, with where its runs stand (entered, waiting at each step, reached each
+/// step, converted, finished, exited).
+#[utoipa::path(get, path = "/sequences", tag = "automation",
+    responses((status = 200, body = Vec<SequenceSummary>), (status = 401, body = Problem)))]
+pub async fn sequences(
+    State(app): State<App>,
+    Staff(caller): Staff,
+) -> Result<axum::Json<Vec<SequenceSummary>>, ApiError> {
+    Ok(axum::Json(sequences::list(&app, &caller).await?))
+}
+
+/// One sequence and its funnel.
+#[utoipa::path(get, path = "/sequences/{key}", tag = "automation", params(("key" = tidings_core::Slug, Path)),
+    responses((status = 200, body = SequenceSummary), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn sequence(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(key): Path<String>,
+) -> Result<axum::Json<SequenceSummary>, ApiError> {
+    Ok(axum::Json(sequences::get(&app, &caller, &key).await?))
+}
+
+impl Requires for SequenceDraft {
+    const ACTION: Action = Action::Compose;
+    const DOING: &'static str = "change sequences";
+}
+
+/// Create or replace the sequence `key` (authors): its entry event, goal event and steps.
+/// Runs under way go on with the steps as saved.
+#[utoipa::path(put, path = "/sequences/{key}", tag = "automation", params(("key" = tidings_core::Slug, Path)),
+    request_body = SequenceDraft,
+    responses((status = 200, body = Sequence, description = "replaced"), (status = 201, body = Sequence, description = "created"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_sequence(
+    State(app): State<App>,
+    Path(key): Path<String>,
+    Permitted(caller, draft): Permitted<SequenceDraft>,
+) -> Result<(StatusCode, axum::Json<Sequence>), ApiError> {
+    if draft.key.as_deref().is_some_and(|k| k.trim() != key.trim()) {
+        return Err(tidings_app::AppError::invalid("key", "differs from the key in the path").into());
+    }
+    let draft = SequenceDraft { key: Some(key), ..draft };
+    let (sequence, created) = sequences::put(&app, &caller, &draft).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(sequence)))
+}
+
+/// Delete a sequence; its runs under way end as exited.
+#[utoipa::path(delete, path = "/sequences/{key}", tag = "automation", params(("key" = tidings_core::Slug, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn delete_sequence(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(key): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    sequences::delete(&app, &caller, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -59,7 +59,7 @@ use utoipa_axum::routes;
         (name = "sending", description = "Releasing messages, their events and reports, bounces"),
         (name = "compliance", description = "Who acknowledged each must-know message, partner by partner, and the evidence as CSV"),
         (name = "chase", description = "Escalation ladders: reminders to who has not acknowledged, then their partner's lead, then the partner manager; a message's chase and a dry run of its next step"),
-        (name = "automation", description = "Events from the vendor's CRM or PRM (deal registered, approved, rejected with a reason; incentive progress; claim deadlines; custom types with a declared schema), idempotent by key, and the triggers that answer them with messages filled from the event's data"),
+        (name = "automation", description = "Events from the vendor's CRM or PRM (deal registered, approved, rejected with a reason; incentive progress; claim deadlines; custom types with a declared schema), idempotent by key, and the triggers that answer them with messages filled from the event's data; sequences (onboarding, activation) an event enrols a member or partner in, step by step until their goal event"),
         (name = "audit", description = "The audit log of staff actions (admins only)"),
         (name = "inbox", description = "A member's own inbox, with a member token: one from POST /members/{id}/token, or one the vendor's server signs for the embeddable inbox (tw1., see docs/widget.md). The same operations are served under /widget/v1/inbox to the origins in [widget] allowed_origins (CORS)."),
     )
@@ -157,6 +157,8 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(automation::put_type, automation::delete_type))
         .routes(routes!(automation::triggers))
         .routes(routes!(automation::trigger, automation::put_trigger, automation::delete_trigger))
+        .routes(routes!(automation::sequences))
+        .routes(routes!(automation::sequence, automation::put_sequence, automation::delete_sequence))
         .routes(routes!(ladders::list))
         .routes(routes!(ladders::show, ladders::put, ladders::delete))
         .routes(routes!(ladders::topic_ladder, ladders::set_topic_ladder))

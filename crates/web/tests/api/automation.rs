@@ -85,6 +85,18 @@ async fn a_crm_posts_deal_events_and_the_partners_people_hear_back(t: TestApp) -
     let (_, triggers) = t.admin(Method::GET, "/api/v1/triggers", None).await;
     let sent: Vec<i64> = triggers.as_array().unwrap().iter().map(|t| t["firings"]["sent"].as_i64().unwrap()).collect();
     assert_eq!(sent, [1, 1], "{triggers}");
+    let onboarding = json!({"name": "Onboarding", "entry_event": "member.created", "goal_event": "deal.registered",
+        "topic": "deals", "steps": [{"name": "Welcome"}]});
+    let (s, problem) = t.admin(Method::PUT, "/api/v1/sequences/onboarding", Some(onboarding.clone())).await;
+    assert_eq!(s, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "steps[0].content", "{problem}");
+    let mut fixed = onboarding;
+    fixed["steps"][0]["content"] = json!({"variants": {"en": {"title": "Welcome"}}});
+    let (s, body) = t.admin(Method::PUT, "/api/v1/sequences/onboarding", Some(fixed)).await;
+    assert_eq!(s, 201, "{body}");
+    let (s, listed) = t.admin(Method::GET, "/api/v1/sequences", None).await;
+    assert_eq!((s, listed[0]["funnel"]["entered"].as_i64()), (200, Some(0)), "{listed}");
+    assert_eq!(t.admin(Method::DELETE, "/api/v1/event-types/deal.approved", None).await.0, 409, "built in");
     let (s, types) = t.admin(Method::GET, "/api/v1/event-types", None).await;
     assert_eq!(s, 200);
     assert!(types.as_array().unwrap().iter().any(|t| t["name"] == "deal.rejected" && t["built_in"] == true));

@@ -23,6 +23,7 @@ both_engines!(
     topic_policies_are_edited_per_role,
     ladders_are_edited_and_given_to_topics,
     triggers_are_made_and_events_posted_from_the_console,
+    sequences_are_made_from_the_console_and_show_their_funnel,
     a_recall_goes_at_the_time_and_in_the_zone_its_author_chose,
     a_new_staff_password_signs_the_person_out_everywhere,
 );
@@ -312,6 +313,7 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/ladders".into(), [Page; 4]),
         ("/admin/automation".into(), [Page; 4]),
         ("/admin/automation/triggers/new".into(), [Page, Page, Refused, Refused]),
+        ("/admin/automation/sequences/new".into(), [Page, Page, Refused, Refused]),
         ("/admin/members".into(), [Page; 4]),
         ("/admin/partners/export.csv".into(), [Page; 4]),
         ("/admin/import".into(), [Page, Refused, Refused, Refused]),
@@ -847,5 +849,77 @@ async fn triggers_are_made_and_events_posted_from_the_console(app: TestApp) -> T
     let deleted = boss.post("/admin/automation/triggers/deal-rejected/delete", &fields(&[("csrf", page.csrf())])).await;
     assert_eq!(deleted.status, 303);
     assert_eq!(app.admin(Method::GET, "/api/v1/triggers/deal-rejected", None).await.0, 404);
+    app
+}
+
+async fn sequences_are_made_from_the_console_and_show_their_funnel(app: TestApp) -> TestApp {
+    tidings_app::demo::seed(&app.app).await.unwrap();
+    let author = staff(&app, StaffRole::Author).await;
+    let mut writer = signed_in(&app, &author).await;
+    let form = writer.get("/admin/automation/sequences/new").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let sequence = |wait: &str| {
+        vec![
+            ("csrf", form.csrf()),
+            ("key", "onboarding".to_owned()),
+            ("name", "Onboarding".to_owned()),
+            ("entry_event", "member.created".to_owned()),
+            ("entry_condition", String::new()),
+            ("goal_event", "deal.registered".to_owned()),
+            ("topic", "announcements".to_owned()),
+            ("enabled", "1".to_owned()),
+            ("name.0", "Welcome".to_owned()),
+            ("wait.0", "0".to_owned()),
+            ("condition.0", String::new()),
+            ("importance.0", "info".to_owned()),
+            ("title.0", "Welcome, {{ member.first_name }}".to_owned()),
+            ("what_to_do.0", "Look around.\r\nThen tell us.".to_owned()),
+            ("name.1", "Profile".to_owned()),
+            ("wait.1", wait.to_owned()),
+            ("condition.1", "member.attr.profile_complete != true".to_owned()),
+            ("importance.1", "info".to_owned()),
+            ("title.1", "Complete your profile".to_owned()),
+            ("what_to_do.1", String::new()),
+            // A blank row is left out.
+            ("name.2", String::new()),
+            ("wait.2", String::new()),
+            ("condition.2", String::new()),
+            ("importance.2", "info".to_owned()),
+            ("title.2", String::new()),
+            ("what_to_do.2", String::new()),
+        ]
+    };
+    let bad = writer.post("/admin/automation/sequences", &fields(&sequence("a day"))).await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("&#39;a day&#39; is not a number of hours"), "{}", bad.body);
+    assert!(bad.body.contains("Complete your profile"), "what was typed stays");
+    let saved = writer.post("/admin/automation/sequences", &fields(&sequence("24"))).await;
+    assert_eq!(
+        (saved.status, saved.location.as_deref()),
+        (303, Some("/admin/automation/sequences/onboarding")),
+        "{}",
+        saved.body
+    );
+    let (_, s) = app.admin(Method::GET, "/api/v1/sequences/onboarding", None).await;
+    assert_eq!(s["steps"].as_array().map(Vec::len), Some(2), "{s}");
+    assert_eq!(s["steps"][1]["after_minutes"], 1440);
+
+    let (_, members) = app.admin(Method::GET, "/api/v1/members?limit=2", None).await;
+    for (i, m) in members["items"].as_array().unwrap().iter().enumerate() {
+        let event = json!({"idempotency_key": format!("joined-{i}"), "type": "member.created", "member": m["email"]});
+        assert_eq!(app.admin(Method::POST, "/api/v1/events", Some(event)).await.0, 201);
+    }
+    tidings_app::automation::firing::run_due(&app.app).await.unwrap();
+    tidings_app::automation::sequences::advance(&app.app).await.unwrap();
+    let page = writer.get("/admin/automation/sequences/onboarding").await;
+    assert!(page.body.contains("How far people got") && page.body.contains("1. Welcome"), "{}", page.body);
+    let list = writer.get("/admin/automation").await;
+    assert!(list.body.contains(">Onboarding</a>"), "{}", list.body);
+    let analyst = staff(&app, StaffRole::Analyst).await;
+    let mut reader = signed_in(&app, &analyst).await;
+    assert_eq!(reader.post("/admin/automation/sequences", &fields(&sequence("24"))).await.status, 403);
+    let deleted = writer.post("/admin/automation/sequences/onboarding/delete", &fields(&[("csrf", form.csrf())])).await;
+    assert_eq!(deleted.status, 303);
+    assert_eq!(app.admin(Method::GET, "/api/v1/sequences/onboarding", None).await.0, 404);
     app
 }

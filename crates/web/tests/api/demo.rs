@@ -53,10 +53,18 @@ async fn the_demo_shows_an_email_arriving_and_a_report_number_moving(app: TestAp
     let home = console.get("/admin").await;
     assert!(home.body.contains("href=\"/admin/mail\""), "admins find the mail catcher in the menu");
     // The CRM's deals of the morning were answered by the demo's triggers.
-    assert_eq!(story.events, 8, "{story:?}");
+    // 9 people and 3 partners joined, then 8 deal and incentive events came.
+    assert_eq!(story.events, 20, "{story:?}");
     let automation = console.get("/admin/automation").await;
     assert!(automation.body.contains("Deal rejected, with the reason"), "{}", automation.body);
     assert_eq!(automation.body.matches("message sent").count(), 8, "each event answered: {}", automation.body);
+    // The new people are in onboarding: the three who registered a deal met its goal.
+    let (_, onboarding) = app.admin(Method::GET, "/api/v1/sequences/onboarding", None).await;
+    let funnel = &onboarding["funnel"];
+    assert_eq!((funnel["entered"].as_i64(), funnel["converted"].as_i64()), (Some(9), Some(3)), "{onboarding}");
+    assert_eq!(funnel["reached"][0].as_i64(), Some(9), "everyone was welcomed: {onboarding}");
+    let page = console.get("/admin/automation/sequences/partner-activation").await;
+    assert!(page.body.contains("How far people got") && page.body.contains("1. Kick-off"), "{}", page.body);
     let report_page = format!("/admin/messages/{}/report", story.recall);
     let before = report_row(&console.get(&report_page).await.body, "Acknowledged");
     assert_eq!(before, i64::try_from(story.acknowledged).unwrap());

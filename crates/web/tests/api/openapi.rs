@@ -104,11 +104,13 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/event-types/{name}",
         "/triggers",
         "/triggers/{key}",
+        "/sequences",
+        "/sequences/{key}",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 110);
+    assert_eq!(operations, 114);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }

@@ -1,0 +1,274 @@
+//! Sequences: saved under a key and checked like triggers; entered on their entry event
+//! (the member it names, or its partner when it names none), left on their goal event,
+//! and moved on step by step by the `advance_sequences` job, each step a message to the
+//! member (or the partner's leads) unless its condition passes them over.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use tidings_core::automation::event::condition_fields;
+use tidings_core::automation::sequence::{RunState, Sequence, SequenceDraft};
+use tidings_core::automation::{PartnerEvent, Recipients};
+use tidings_core::{Action, FieldErrors, Slug, Timestamp};
+use tidings_store::sequences::{self as store, EventRole, NewRun, Run, SequenceFunnel};
+use tidings_store::{Tx, topics};
+
+use super::compose::{About, Spec, make};
+use crate::error::not_found;
+use crate::{App, AppError, Caller, audit};
+
+const WRITE: &str = "change sequences";
+const READ: &str = "read sequences";
+/// Runs moved on per transaction.
+const BATCH: i64 = 100;
+const MINUTE_MS: i64 = 60_000;
+
+/// A sequence with where its runs stand.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SequenceSummary {
+    #[serde(flatten)]
+    pub sequence: Sequence,
+    pub funnel: SequenceFunnel,
+}
+
+fn key(text: &str) -> Result<Slug, AppError> {
+    Slug::parse(text).map_err(|e| AppError::invalid("key", e.to_string()))
+}
+
+pub async fn list(app: &App, caller: &Caller) -> Result<Vec<SequenceSummary>, AppError> {
+    caller.require(Action::ReadDirectory, READ)?;
+    let mut tx = app.db.read().await?;
+    let mut out = Vec::new();
+    for sequence in store::list(&mut tx).await? {
+        let funnel = store::funnel(&mut tx, &sequence.key, sequence.steps.len()).await?;
+        out.push(SequenceSummary { sequence, funnel });
+    }
+    Ok(out)
+}
+
+pub async fn get(app: &App, caller: &Caller, key_text: &str) -> Result<SequenceSummary, AppError> {
+    caller.require(Action::ReadDirectory, READ)?;
+    let key = key(key_text)?;
+    let mut tx = app.db.read().await?;
+    let sequence = store::get(&mut tx, &key).await.map_err(not_found("sequence"))?;
+    let funnel = store::funnel(&mut tx, &key, sequence.steps.len()).await?;
+    Ok(SequenceSummary { sequence, funnel })
+}
+
+/// Saves the sequence under its key; runs under way go on with the steps as saved now
+/// (a step they have passed is not sent again). Returns it and whether it is new.
+pub async fn put(app: &App, caller: &Caller, draft: &SequenceDraft) -> Result<(Sequence, bool), AppError> {
+    caller.require(Action::Compose, WRITE)?;
+    let mut tx = app.db.begin().await?;
+    let draft = with_topic_id(&mut tx, draft).await?;
+    let before = match draft.key.as_deref().map(Slug::parse) {
+        Some(Ok(k)) => match store::get(&mut tx, &k).await {
+            Ok(s) => Some(s),
+            Err(tidings_store::Error::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        },
+        _ => None,
+    };
+    let sequence = draft.validate(app.clock.now(), before.as_ref().map(|b| b.created_at))?;
+    check_references(app, &mut tx, caller, &sequence).await?;
+    let created = store::put(&mut tx, &sequence).await?;
+    let mut entry = audit::entry(caller, "sequence.put", None).after(&sequence);
+    if let Some(before) = &before {
+        entry = entry.before(before);
+    }
+    entry.write(app, &mut tx).await?;
+    tx.commit().await?;
+    Ok((sequence, created))
+}
+
+/// Deletes the sequence; its runs under way end as exited.
+pub async fn delete(app: &App, caller: &Caller, key_text: &str) -> Result<(), AppError> {
+    caller.require(Action::Compose, WRITE)?;
+    let key = key(key_text)?;
+    let mut tx = app.db.begin().await?;
+    let before = store::get(&mut tx, &key).await.map_err(not_found("sequence"))?;
+    store::delete(&mut tx, &key, app.clock.now()).await?;
+    audit::entry(caller, "sequence.delete", None).before(&before).write(app, &mut tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn with_topic_id(tx: &mut Tx, draft: &SequenceDraft) -> Result<SequenceDraft, AppError> {
+    let Some(key) = draft.topic.as_deref().map(str::trim).filter(|k| !k.is_empty()) else {
+        return Ok(draft.clone());
+    };
+    match topics::get_by_key(tx, key).await {
+        Ok(t) => Ok(SequenceDraft { topic_id: Some(t.id), topic: None, ..draft.clone() }),
+        Err(tidings_store::Error::NotFound) => Err(AppError::invalid("topic", format!("no topic has the key '{key}'"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn check_references(app: &App, tx: &mut Tx, caller: &Caller, s: &Sequence) -> Result<(), AppError> {
+    let mut errors = FieldErrors::new();
+    match topics::get(tx, s.topic_id).await {
+        Ok(_) => {}
+        Err(tidings_store::Error::NotFound) => errors.add("topic_id", "no such topic"),
+        Err(e) => return Err(e.into()),
+    }
+    for (field, t) in [("entry_event", Some(&s.entry_event)), ("goal_event", s.goal_event.as_ref())] {
+        if let Some(t) = t
+            && super::intake::schema_of(tx, t).await?.is_none()
+        {
+            errors.add(field, super::intake::unknown_type(t));
+        }
+    }
+    if let Some(text) = &s.entry_condition
+        && let Err(e) = tidings_core::audiences::parse_condition(text, &app.catalog)
+    {
+        errors.add("entry_condition", e.to_string());
+    }
+    let policy = crate::approvals::policy_in(tx).await?;
+    let held = |importance| policy.importances.contains(&importance) || policy.topics.contains(&s.topic_id);
+    for (i, step) in s.steps.iter().enumerate() {
+        if let Some(text) = &step.condition
+            && let Err(e) = tidings_core::audiences::parse(text, &app.catalog)
+        {
+            errors.add(&format!("steps[{i}].condition"), e.to_string());
+        }
+        for channel in step.channels.iter().flatten() {
+            if !crate::messages::can_reach_someone(app, tx, *channel).await? {
+                errors.add(&format!("steps[{i}].channels"), format!("{channel} can reach nobody on this server yet"));
+            }
+        }
+        if held(step.importance) && !caller.role.may(Action::Approve) {
+            return Err(AppError::Forbidden("save a sequence whose messages the approval policy holds for approval"));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(AppError::Invalid(errors)) }
+}
+
+/// What an event does to sequences, in its own transaction: it ends the runs whose goal it
+/// is (its member's, and its partner's), then enrols its member (or, naming none, its
+/// partner) in the sequences it starts, unless they are in them already.
+pub(crate) async fn on_event(
+    app: &App,
+    tx: &mut Tx,
+    event: &PartnerEvent,
+    about: &About,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let goals = store::with_event(tx, &event.event_type, EventRole::Goal).await?;
+    if !goals.is_empty() {
+        let keys: Vec<&str> = goals.iter().map(|s| s.key.as_str()).collect();
+        store::convert(tx, &keys, event.partner_id, about.member.as_ref().map(|m| m.id), now).await?;
+    }
+    for s in store::with_event(tx, &event.event_type, EventRole::Entry).await? {
+        if let Some(text) = &s.entry_condition {
+            // A condition that no longer reads enrols nobody; the sequence's page shows none entering.
+            if !about.holds(app, text, Some(&condition_fields(&event.data)), now).unwrap_or(false) {
+                continue;
+            }
+        }
+        let first = s.steps.first().map_or(0, |f| i64::from(f.after_minutes));
+        let run = NewRun {
+            sequence_key: s.key.clone(),
+            partner_id: event.partner_id,
+            member_id: about.member.as_ref().map(|m| m.id),
+            first_due_at: Timestamp::from_millis(event.received_at.as_millis() + first * MINUTE_MS),
+            entered_at: now,
+            event_id: Some(event.id),
+        };
+        store::enrol(tx, &run).await?;
+    }
+    Ok(())
+}
+
+/// Moves on every run whose next step is due: the job `advance_sequences`.
+pub async fn advance(app: &App) -> Result<(), AppError> {
+    let mut sequences: HashMap<String, Option<Sequence>> = HashMap::new();
+    loop {
+        let now = app.clock.now();
+        let mut tx = app.db.begin().await?;
+        let due = store::take_due(&mut tx, now, BATCH).await?;
+        if due.is_empty() {
+            tx.rollback().await?;
+            return Ok(());
+        }
+        for run in &due {
+            if !sequences.contains_key(&run.sequence_key) {
+                let found = match Slug::parse(&run.sequence_key) {
+                    Ok(k) => match store::get(&mut tx, &k).await {
+                        Ok(s) => Some(s),
+                        Err(tidings_store::Error::NotFound) => None,
+                        Err(e) => return Err(e.into()),
+                    },
+                    Err(_) => None,
+                };
+                sequences.insert(run.sequence_key.clone(), found);
+            }
+            let sequence = sequences.get(&run.sequence_key).and_then(Option::as_ref);
+            step(app, &mut tx, sequence, run, now).await?;
+        }
+        tx.commit().await?;
+        if (due.len() as i64) < BATCH {
+            return Ok(());
+        }
+    }
+}
+
+/// One run's due step: its message (or why none), then the run moves on or ends.
+async fn step(app: &App, tx: &mut Tx, sequence: Option<&Sequence>, run: &Run, now: Timestamp) -> Result<(), AppError> {
+    let Some(sequence) = sequence else {
+        return Ok(store::move_on(tx, run.id, run.next_step, None, RunState::Exited, now).await?);
+    };
+    let Some(step) = sequence.steps.get(run.next_step) else {
+        return Ok(store::move_on(tx, run.id, run.next_step, None, RunState::Finished, now).await?);
+    };
+    let about = About::read(tx, run.partner_id, run.member_id).await?;
+    if run.member_id.is_some() && about.member.is_none() {
+        // The member was erased or removed since they entered.
+        return Ok(store::move_on(tx, run.id, run.next_step, None, RunState::Exited, now).await?);
+    }
+    let held = match &step.condition {
+        Some(text) => about.holds(app, text, None, now),
+        None => Ok(true),
+    };
+    let outcome = match held {
+        Ok(false) => Err("passed_over: the step's condition did not hold".to_owned()),
+        Err(why) => Err(format!("failed: {why}")),
+        Ok(true) => {
+            let recipients = if run.member_id.is_some() { Recipients::Member } else { Recipients::PartnerLeads };
+            match about.audience(recipients, &[]) {
+                None => Err("no_recipient".to_owned()),
+                Some(audience) => {
+                    let spec = Spec {
+                        topic_id: sequence.topic_id,
+                        importance: step.importance,
+                        channels: step.channels.as_deref(),
+                        content: &step.content,
+                        audience,
+                        send_at: now,
+                        created_by: format!("sequence:{}", sequence.key),
+                        triggered_by: None,
+                    };
+                    make(app, tx, &about, spec, now).await?
+                }
+            }
+        }
+    };
+    let (message_id, text) = match &outcome {
+        Ok(m) => (Some(m.id), "sent".to_owned()),
+        Err(why) => (None, why.clone()),
+    };
+    if store::record_step(tx, run.id, run.next_step, message_id, &text, now).await?
+        && let Ok(message) = &outcome
+    {
+        tidings_store::messages::insert(tx, message).await?;
+    }
+    let next = run.next_step + 1;
+    match sequence.steps.get(next) {
+        Some(after) => {
+            let due = Timestamp::from_millis(run.next_due_at.as_millis() + i64::from(after.after_minutes) * MINUTE_MS);
+            store::move_on(tx, run.id, next, Some(due), RunState::Active, now).await?;
+        }
+        None => store::move_on(tx, run.id, next, None, RunState::Finished, now).await?,
+    }
+    Ok(())
+}
