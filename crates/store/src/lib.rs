@@ -43,6 +43,7 @@ pub mod staff;
 pub mod staff_notices;
 pub mod statistics;
 pub mod suppressions;
+pub mod tasks;
 pub mod team;
 pub mod tokens;
 pub mod topics;

@@ -590,4 +590,15 @@ async fn events_are_posted_and_triggers_set_from_the_command_line() {
     assert!(ok, "{err}");
     let (_, list, _) = output(tidings(&db.url).args(["sequence", "list"]));
     assert!(list.contains("onboarding\tmember.created -> deal.registered\t1 steps\tentered 1\tin it 1"), "{list}");
+
+    // The demo directory's every tenth partner has gone quiet.
+    let (ok, found, err) = output(tidings(&db.url).args(["task", "find-silent"]));
+    assert!(ok && err.contains("4 partner(s) have gone quiet") && found.contains("new task"), "{found}{err}");
+    let (_, tasks, _) = output(tidings(&db.url).args(["task", "list"]));
+    assert_eq!(tasks.lines().count(), 4, "{tasks}");
+    let id = tasks.split('\t').next().unwrap().to_owned();
+    let (ok, _, err) = output(tidings(&db.url).args(["task", "done", &id]));
+    assert!(ok, "{err}");
+    let (_, tasks, _) = output(tidings(&db.url).args(["task", "list", "--state", "done"]));
+    assert_eq!(tasks.lines().count(), 1, "{tasks}");
 }

@@ -7,4 +7,5 @@ pub mod events;
 pub mod firing;
 pub mod intake;
 pub mod sequences;
+pub mod silence;
 pub mod triggers;

@@ -35,6 +35,8 @@ pub struct Story {
     pub portal_member: Member,
     /// Events from "the CRM" that triggers answered.
     pub events: usize,
+    /// Partners found gone quiet, each with a task for its manager.
+    pub quiet_partners: usize,
 }
 
 /// The recall: must know, to the support, operations and lead people of distributors and
@@ -204,13 +206,15 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
         tidings_store::partners::list(&mut app.db.read().await?, &Default::default(), None, Some(40)).await?;
     let newest: Vec<tidings_core::PartnerId> = partners.items.iter().rev().take(3).map(|p| p.id).collect();
     let events = super::deals::deal_flow(app, &people, &newest).await?;
+    // Every tenth partner has gone quiet: their managers have tasks from the first minute.
+    let quiet_partners = crate::automation::silence::find(app).await?.len();
     let mut tx = app.db.begin().await?;
     settings::put(&mut tx, PORTAL_MEMBER, &portal_member.id.to_string()).await?;
     tx.commit().await?;
     // The evidence of it all is signed at once, so the evidence page and
     // `tidings evidence export` have a checkpoint from the first minute.
     crate::evidence::seal(app).await?;
-    Ok(Story { recall, update, draft, opted_in, acknowledged, portal_member, events })
+    Ok(Story { recall, update, draft, opted_in, acknowledged, portal_member, events, quiet_partners })
 }
 
 /// Subscribes the browsers of the first distributor's people to notifications, at the

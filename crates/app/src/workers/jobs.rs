@@ -44,6 +44,12 @@ pub const REGISTRY: &[Job] = &[
         every_ms: 10_000,
         run: |app| Box::pin(crate::automation::sequences::advance(app)),
     },
+    // Finds partners gone quiet and opens tasks for their managers.
+    Job {
+        name: "find_silent_partners",
+        every_ms: 86_400_000,
+        run: |app| Box::pin(async { crate::automation::silence::find(app).await.map(|_| ()) }),
+    },
     // Runs escalation ladders' steps that have come due.
     Job { name: "chase", every_ms: 60_000, run: |app| Box::pin(crate::chase::tick(app)) },
     // Sends escalation ladders' notices to partner managers.

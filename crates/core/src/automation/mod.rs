@@ -4,6 +4,7 @@
 
 pub mod event;
 pub mod sequence;
+pub mod silence;
 pub mod trigger;
 
 pub use event::{DataKind, EventInput, EventSchema, EventType, FieldSpec, PartnerEvent};

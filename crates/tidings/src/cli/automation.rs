@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use tidings_app::automation::events::EventQuery;
-use tidings_app::automation::{event_types, events, firing, intake, sequences, triggers};
+use tidings_app::automation::{event_types, events, firing, intake, sequences, silence, triggers};
 use tidings_app::{App, Caller};
 use tidings_core::automation::sequence::SequenceDraft;
 use tidings_core::automation::{EventInput, Trigger, TriggerDraft};
@@ -182,6 +182,45 @@ pub async fn sequence(app: &App, command: SequenceCommand) -> anyhow::Result<Exi
         SequenceCommand::Delete { key } => {
             sequences::delete(app, &caller, &key).await.map_err(fail)?;
             println!("deleted {key}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Tasks, a line each: id, partner, for whom, what was found.
+    List {
+        /// open, done or all.
+        #[arg(long, default_value = "open")]
+        state: String,
+    },
+    /// Look for partners gone quiet now, as the daily job does, and open their tasks.
+    FindSilent,
+    /// Mark a task done.
+    Done { id: uuid::Uuid },
+}
+
+pub async fn task(app: &App, command: TaskCommand) -> anyhow::Result<ExitCode> {
+    let caller = Caller::operator();
+    match command {
+        TaskCommand::List { state } => {
+            for t in silence::tasks(app, &caller, Some(&state), false).await.map_err(fail)? {
+                let manager = t.staff_email.unwrap_or_else(|| "-".into());
+                println!("{}\t{}\t{manager}\t{}", t.id, t.partner_name, t.details.join("; "));
+            }
+        }
+        TaskCommand::FindSilent => {
+            let found = silence::find_now(app, &caller).await.map_err(fail)?;
+            for f in &found {
+                let task = if f.new_task { "new task" } else { "task brought up to date" };
+                println!("{}\t{task}\t{}", f.partner_name, f.findings.join("; "));
+            }
+            eprintln!("{} partner(s) have gone quiet", found.len());
+        }
+        TaskCommand::Done { id } => {
+            silence::done(app, &caller, id).await.map_err(fail)?;
+            println!("done {id}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -96,6 +96,9 @@ enum Command {
     /// Sequences: steps an event enrols a member or partner in, until their goal.
     #[command(subcommand)]
     Sequence(automation::SequenceCommand),
+    /// Tasks for staff: partners gone quiet, with what was found.
+    #[command(subcommand)]
+    Task(automation::TaskCommand),
     /// Partners' shared Teams and Slack channels, bound by their webhook URLs.
     #[command(subcommand)]
     Channel(channels::ChannelCommand),
@@ -336,6 +339,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Event(command) => automation::event(&app, command).await?,
         Command::Trigger(command) => automation::trigger(&app, command).await?,
         Command::Sequence(command) => automation::sequence(&app, command).await?,
+        Command::Task(command) => automation::task(&app, command).await?,
         Command::Channel(command) => channels::run(&app, command).await?,
         Command::Role(command) => roles::run(&app, command).await?,
         Command::Evidence(command) => evidence::run(&app, command).await?,

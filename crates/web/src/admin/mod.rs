@@ -27,6 +27,7 @@ mod sequences;
 mod settings;
 mod shell;
 mod sign_in;
+mod tasks;
 mod topics;
 mod webhooks;
 
@@ -97,6 +98,9 @@ pub fn router(app: &App) -> Router<App> {
         .route("/automation/triggers/new", get(automation::new))
         .route("/automation/triggers/{key}", get(automation::edit))
         .route("/automation/triggers/{key}/delete", post(automation::delete))
+        .route("/tasks", get(tasks::list))
+        .route("/tasks/find", post(tasks::find))
+        .route("/tasks/{id}/done", post(tasks::done))
         .route("/automation/sequences", post(sequences::save))
         .route("/automation/sequences/new", get(sequences::new))
         .route("/automation/sequences/{key}", get(sequences::show))

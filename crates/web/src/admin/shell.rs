@@ -32,6 +32,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("/admin/topics", "Topics", Action::ReadDirectory),
     ("/admin/ladders", "Ladders", Action::ReadDirectory),
     ("/admin/automation", "Automation", Action::ReadDirectory),
+    ("/admin/tasks", "Tasks", Action::ReadDirectory),
     ("/admin/compliance", "Compliance", Action::ReadDirectory),
     ("/admin/overdue", "Overdue", Action::ReadDirectory),
     ("/admin/engagement", "Engagement", Action::ReadDirectory),

@@ -10,8 +10,11 @@ use tidings_app::automation::event_types::{self, EventTypeDraft, EventTypeInfo};
 use tidings_app::automation::events::{self, EventDetail, EventQuery};
 use tidings_app::automation::intake::{self, BatchItem, Received};
 use tidings_app::automation::sequences::{self, SequenceSummary};
+use tidings_app::automation::silence::{self, Finding, Task};
 use tidings_app::automation::triggers::{self, TriggerSummary};
 use tidings_core::automation::sequence::{Sequence, SequenceDraft};
+use tidings_core::automation::silence::SilencePolicy;
+
 use tidings_core::automation::{EventInput, PartnerEvent, Trigger, TriggerDraft};
 use tidings_core::{Action, PartnerEventId};
 use utoipa::ToSchema;
@@ -265,4 +268,86 @@ pub async fn delete_sequence(
 ) -> Result<StatusCode, ApiError> {
     sequences::delete(&app, &caller, &key).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TaskQuery {
+    /// `open` (the default), `done` or `all`.
+    pub state: Option<TaskState>,
+    /// Only the caller's own (a signed-in partner manager's).
+    #[serde(default)]
+    pub mine: bool,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    Open,
+    Done,
+    All,
+}
+
+/// Tasks Tidings found for the vendor's staff: partners gone quiet, each with what was
+/// found ("two open deals with no update for 45 days or more: D-1, D-2").
+#[utoipa::path(get, path = "/tasks", tag = "automation", params(TaskQuery),
+    responses((status = 200, body = Vec<Task>), (status = 400, body = Problem), (status = 401, body = Problem)))]
+pub async fn tasks(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Query(q): Query<TaskQuery>,
+) -> Result<axum::Json<Vec<Task>>, ApiError> {
+    let state = match q.state {
+        None | Some(TaskState::Open) => "open",
+        Some(TaskState::Done) => "done",
+        Some(TaskState::All) => "all",
+    };
+    Ok(axum::Json(silence::tasks(&app, &caller, Some(state), q.mine).await?))
+}
+
+/// Mark an open task done (authors and admins).
+#[utoipa::path(post, path = "/tasks/{id}/done", tag = "automation", params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn task_done(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(id): Path<uuid::Uuid>,
+) -> Result<StatusCode, ApiError> {
+    silence::done(&app, &caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// When a partner counts as silent (thresholds in days, per tier) and what is done about it.
+#[utoipa::path(get, path = "/settings/silent-partners", tag = "automation",
+    responses((status = 200, body = SilencePolicy), (status = 401, body = Problem)))]
+pub async fn silence_policy(
+    State(app): State<App>,
+    Staff(caller): Staff,
+) -> Result<axum::Json<SilencePolicy>, ApiError> {
+    Ok(axum::Json(silence::policy(&app, &caller).await?))
+}
+
+impl Requires for SilencePolicy {
+    const ACTION: Action = Action::Configure;
+    const DOING: &'static str = "change the silent-partner policy";
+}
+
+/// Change the silent-partner policy (admins).
+#[utoipa::path(put, path = "/settings/silent-partners", tag = "automation", request_body = SilencePolicy,
+    responses((status = 200, body = SilencePolicy), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn set_silence_policy(
+    State(app): State<App>,
+    Permitted(caller, policy): Permitted<SilencePolicy>,
+) -> Result<axum::Json<SilencePolicy>, ApiError> {
+    Ok(axum::Json(silence::set_policy(&app, &caller, &policy).await?))
+}
+
+/// Look for silent partners now, as the daily job does (admins): each one found, what was
+/// found, and whether a task was opened or brought up to date.
+#[utoipa::path(post, path = "/silent-partners/find", tag = "automation",
+    responses((status = 200, body = Vec<Finding>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn find_silent(State(app): State<App>, Staff(caller): Staff) -> Result<axum::Json<Vec<Finding>>, ApiError> {
+    Ok(axum::Json(silence::find_now(&app, &caller).await?))
 }

@@ -43,7 +43,7 @@ use utoipa_axum::routes;
     info(title = "Tidings API", description = "Partner communications: the partner directory, imports and, as they land, audiences, messages and evidence."),
     modifiers(&BearerAuth),
     // Named by query parameters only, which do not bring their schemas along.
-    components(schemas(tidings_core::Role, partner_channels::Service)),
+    components(schemas(tidings_core::Role, partner_channels::Service, automation::TaskState)),
     security(("bearer" = [])),
     tags(
         (name = "partners", description = "Partner organizations"),
@@ -159,6 +159,10 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(automation::trigger, automation::put_trigger, automation::delete_trigger))
         .routes(routes!(automation::sequences))
         .routes(routes!(automation::sequence, automation::put_sequence, automation::delete_sequence))
+        .routes(routes!(automation::tasks))
+        .routes(routes!(automation::task_done))
+        .routes(routes!(automation::silence_policy, automation::set_silence_policy))
+        .routes(routes!(automation::find_silent))
         .routes(routes!(ladders::list))
         .routes(routes!(ladders::show, ladders::put, ladders::delete))
         .routes(routes!(ladders::topic_ladder, ladders::set_topic_ladder))

@@ -314,6 +314,8 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/automation".into(), [Page; 4]),
         ("/admin/automation/triggers/new".into(), [Page, Page, Refused, Refused]),
         ("/admin/automation/sequences/new".into(), [Page, Page, Refused, Refused]),
+        ("/admin/tasks".into(), [Page; 4]),
+        ("/admin/tasks?mine=true&done=true".into(), [Page; 4]),
         ("/admin/members".into(), [Page; 4]),
         ("/admin/partners/export.csv".into(), [Page; 4]),
         ("/admin/import".into(), [Page, Refused, Refused, Refused]),
@@ -329,6 +331,7 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         (format!("/admin/messages/{draft_id}/approve"), [Done, Refused, Done, Refused]),
         ("/admin/settings".into(), [Done, Refused, Refused, Refused]),
         ("/admin/settings/evidence-key/rotate".into(), [Done, Refused, Refused, Refused]),
+        ("/admin/tasks/find".into(), [Done, Refused, Refused, Refused]),
     ];
     for (i, role) in StaffRole::ALL.into_iter().enumerate() {
         let email = staff(&app, role).await;

@@ -63,6 +63,12 @@ async fn the_demo_shows_an_email_arriving_and_a_report_number_moving(app: TestAp
     let funnel = &onboarding["funnel"];
     assert_eq!((funnel["entered"].as_i64(), funnel["converted"].as_i64()), (Some(9), Some(3)), "{onboarding}");
     assert_eq!(funnel["reached"][0].as_i64(), Some(9), "everyone was welcomed: {onboarding}");
+    // Every tenth partner had gone quiet, and one of them came back this morning to
+    // acknowledge the recall: a task for each of the other three, saying for how long.
+    assert_eq!(story.quiet_partners, 3, "{story:?}");
+    let tasks = console.get("/admin/tasks").await;
+    assert_eq!(tasks.body.matches("has gone quiet").count(), 3, "{}", tasks.body);
+    assert!(tasks.body.contains("has been active for"), "{}", tasks.body);
     let page = console.get("/admin/automation/sequences/partner-activation").await;
     assert!(page.body.contains("How far people got") && page.body.contains("1. Kick-off"), "{}", page.body);
     let report_page = format!("/admin/messages/{}/report", story.recall);
