@@ -119,20 +119,8 @@ async fn with_default_channels(app: &App, tx: &mut Tx, mut m: Message) -> Result
 /// The draft with its topic named by id: a topic given by key (`"topic": "support"`) is
 /// looked up, as the command line does.
 async fn with_topic_id(tx: &mut Tx, draft: &MessageDraft) -> Result<MessageDraft, AppError> {
-    let Some(key) = draft.topic.as_deref().map(str::trim).filter(|k| !k.is_empty()) else {
-        return Ok(draft.clone());
-    };
-    let topic = match topics::get_by_key(tx, key).await {
-        Ok(t) => t,
-        Err(tidings_store::Error::NotFound) => {
-            return Err(AppError::invalid("topic", format!("no topic has the key '{key}'")));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if draft.topic_id.is_some_and(|id| id != topic.id) {
-        return Err(AppError::invalid("topic", "names another topic than topic_id: give one of them"));
-    }
-    Ok(MessageDraft { topic_id: Some(topic.id), topic: None, ..draft.clone() })
+    let topic_id = crate::topics::named(tx, draft.topic.as_deref(), draft.topic_id).await?;
+    Ok(MessageDraft { topic_id, topic: None, ..draft.clone() })
 }
 
 pub async fn create(app: &App, caller: &Caller, draft: &MessageDraft) -> Result<Message, AppError> {

@@ -70,3 +70,24 @@ pub async fn get_by_key(app: &App, caller: &Caller, key: &str) -> Result<Topic, 
     let mut tx = app.db.read().await?;
     topics::get_by_key(&mut tx, key.trim()).await.map_err(not_found("topic"))
 }
+
+/// The topic a draft names: `topic_id`, or the topic whose key is `key` (as the command
+/// line and the console name topics), looked up; given both, they must agree.
+pub(crate) async fn named(
+    tx: &mut tidings_store::Tx,
+    key: Option<&str>,
+    id: Option<TopicId>,
+) -> Result<Option<TopicId>, AppError> {
+    let Some(key) = key.map(str::trim).filter(|k| !k.is_empty()) else { return Ok(id) };
+    let topic = match topics::get_by_key(tx, key).await {
+        Ok(t) => t,
+        Err(tidings_store::Error::NotFound) => {
+            return Err(AppError::invalid("topic", format!("no topic has the key '{key}'")));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if id.is_some_and(|id| id != topic.id) {
+        return Err(AppError::invalid("topic", "names another topic than topic_id: give one of them"));
+    }
+    Ok(Some(topic.id))
+}

@@ -9,8 +9,8 @@ mod common;
 
 use tidings_app::automation::{event_types, events, firing, intake, triggers};
 use tidings_app::{App, AppError, Caller, inbox};
+use tidings_core::Member;
 use tidings_core::automation::{EventInput, TriggerDraft};
-use tidings_core::{Member, MemberDraft};
 
 both_engines!(
     unseeded:
@@ -116,14 +116,7 @@ async fn a_rejected_deal_tells_its_member_why_once_whatever_the_repeats(app: App
 async fn a_condition_on_the_data_picks_events_and_roles_pick_people(app: App) {
     let people = common::recall_directory(&app).await;
     let op = Caller::operator();
-    let lead = MemberDraft {
-        partner_id: Some(people[0].profile.partner_id),
-        email: Some("lee@acme.example".into()),
-        name: Some("Lee".into()),
-        roles: Some(vec!["partner_lead".into()]),
-        ..Default::default()
-    };
-    let lead = tidings_app::members::create(&app, &op, &lead).await.unwrap();
+    let lead = common::acme_lead(&app, people[0].profile.partner_id).await;
     // Multiplying is refused in templates; a trigger says so when it is saved.
     let refused = triggers::put(
         &app,

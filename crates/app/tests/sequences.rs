@@ -108,14 +108,7 @@ async fn a_member_goes_step_by_step_and_leaves_on_the_goal(app: App) {
 async fn a_partner_enters_on_its_own_event_and_leaves_on_its_first_deal(app: App) {
     let people = common::recall_directory(&app).await;
     let op = Caller::operator();
-    let lead = MemberDraft {
-        partner_id: Some(people[0].profile.partner_id),
-        email: Some("lee@acme.example".into()),
-        name: Some("Lee".into()),
-        roles: Some(vec!["partner_lead".into()]),
-        ..Default::default()
-    };
-    let lead = tidings_app::members::create(&app, &op, &lead).await.unwrap();
+    let lead = common::acme_lead(&app, people[0].profile.partner_id).await;
     let draft: SequenceDraft = serde_json::from_value(serde_json::json!({
         "key": "partner-activation", "name": "Partner activation", "entry_event": "partner.created",
         "goal_event": "deal.registered", "topic": "recalls",

@@ -9,7 +9,6 @@ mod common;
 
 use tidings_app::automation::{firing, intake, sequences, silence};
 use tidings_app::{App, Caller};
-use tidings_core::MemberDraft;
 use tidings_core::automation::EventInput;
 use tidings_core::automation::silence::{SilenceAction, SilencePolicy};
 
@@ -84,14 +83,7 @@ async fn a_quiet_partner_gets_one_specific_task_and_an_active_one_none(app: App)
 async fn a_policy_can_enrol_quiet_partners_in_a_reactivation_sequence(app: App) {
     let people = common::recall_directory(&app).await;
     let op = Caller::operator();
-    let lead = MemberDraft {
-        partner_id: Some(people[0].profile.partner_id),
-        email: Some("lee@acme.example".into()),
-        name: Some("Lee".into()),
-        roles: Some(vec!["partner_lead".into()]),
-        ..Default::default()
-    };
-    let lead = tidings_app::members::create(&app, &op, &lead).await.unwrap();
+    let lead = common::acme_lead(&app, people[0].profile.partner_id).await;
     let reactivation = serde_json::from_value(serde_json::json!({
         "key": "reactivation", "name": "Reactivation", "entry_event": "partner.created", "topic": "recalls",
         "steps": [{"name": "Check in", "channels": ["inbox"],

@@ -95,14 +95,8 @@ pub async fn delete(app: &App, caller: &Caller, key_text: &str) -> Result<(), Ap
 }
 
 async fn with_topic_id(tx: &mut Tx, draft: &SequenceDraft) -> Result<SequenceDraft, AppError> {
-    let Some(key) = draft.topic.as_deref().map(str::trim).filter(|k| !k.is_empty()) else {
-        return Ok(draft.clone());
-    };
-    match topics::get_by_key(tx, key).await {
-        Ok(t) => Ok(SequenceDraft { topic_id: Some(t.id), topic: None, ..draft.clone() }),
-        Err(tidings_store::Error::NotFound) => Err(AppError::invalid("topic", format!("no topic has the key '{key}'"))),
-        Err(e) => Err(e.into()),
-    }
+    let topic_id = crate::topics::named(tx, draft.topic.as_deref(), draft.topic_id).await?;
+    Ok(SequenceDraft { topic_id, topic: None, ..draft.clone() })
 }
 
 async fn check_references(app: &App, tx: &mut Tx, caller: &Caller, s: &Sequence) -> Result<(), AppError> {

@@ -30,6 +30,13 @@ pub async fn policy(app: &App, caller: &Caller) -> Result<SilencePolicy, AppErro
 pub async fn set_policy(app: &App, caller: &Caller, policy: &SilencePolicy) -> Result<SilencePolicy, AppError> {
     caller.require(Action::Configure, "change the silent-partner policy")?;
     policy.validate()?;
+    if let Some(tier) = policy.tiers.keys().find(|t| !app.catalog.partner_tiers.contains(t)) {
+        let known: Vec<&str> = app.catalog.partner_tiers.iter().map(|t| t.as_str()).collect();
+        return Err(AppError::invalid(
+            &format!("tiers.{tier}"),
+            format!("'{tier}' is not a partner tier; known: {}", known.join(", ")),
+        ));
+    }
     let mut tx = app.db.begin().await?;
     if let Some(key) = &policy.sequence
         && let Err(e) = tidings_store::sequences::get(&mut tx, key).await

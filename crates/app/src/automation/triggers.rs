@@ -88,20 +88,8 @@ pub async fn delete(app: &App, caller: &Caller, key_text: &str) -> Result<(), Ap
 }
 
 async fn with_topic_id(tx: &mut Tx, draft: &TriggerDraft) -> Result<TriggerDraft, AppError> {
-    let Some(key) = draft.topic.as_deref().map(str::trim).filter(|k| !k.is_empty()) else {
-        return Ok(draft.clone());
-    };
-    let topic = match topics::get_by_key(tx, key).await {
-        Ok(t) => t,
-        Err(tidings_store::Error::NotFound) => {
-            return Err(AppError::invalid("topic", format!("no topic has the key '{key}'")));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if draft.topic_id.is_some_and(|id| id != topic.id) {
-        return Err(AppError::invalid("topic", "names another topic than topic_id: give one of them"));
-    }
-    Ok(TriggerDraft { topic_id: Some(topic.id), topic: None, ..draft.clone() })
+    let topic_id = crate::topics::named(tx, draft.topic.as_deref(), draft.topic_id).await?;
+    Ok(TriggerDraft { topic_id, topic: None, ..draft.clone() })
 }
 
 async fn check_references(app: &App, tx: &mut Tx, t: &Trigger) -> Result<(), AppError> {

@@ -61,3 +61,16 @@ pub async fn recall_directory(app: &App) -> Vec<tidings_core::Member> {
     tidings_app::topics::create(app, &Caller::operator(), &topic).await.expect("the topic");
     people
 }
+
+/// Lee, the lead of Acme (from [`recall_directory`]).
+pub async fn acme_lead(app: &App, acme: tidings_core::PartnerId) -> tidings_core::Member {
+    use tidings_app::Caller;
+    let draft = tidings_core::MemberDraft {
+        partner_id: Some(acme),
+        email: Some("lee@acme.example".into()),
+        name: Some("Lee".into()),
+        roles: Some(vec!["partner_lead".into()]),
+        ..Default::default()
+    };
+    tidings_app::members::create(app, &Caller::operator(), &draft).await.expect("the lead")
+}

@@ -3,6 +3,7 @@
 //! deadline), and the triggers that answer such an event with a message of their own.
 
 pub mod event;
+mod parts;
 pub mod sequence;
 pub mod silence;
 pub mod trigger;

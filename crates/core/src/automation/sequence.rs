@@ -144,29 +144,13 @@ impl SequenceStepDraft {
             errors.add(&format!("{at}.after_minutes"), format!("must be at most {MOST_WAIT_MINUTES} (90 days)"));
         }
         let condition = optional_rule(errors, &format!("{at}.condition"), self.condition.as_deref());
-        let importance = match self.importance.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
-            Some(i) => errors.check(&format!("{at}.importance"), i.parse::<Importance>()),
-            None => Some(Importance::Info),
-        };
-        let channels = match &self.channels {
-            Some(list) if !list.is_empty() => Some(
-                list.iter().filter_map(|c| errors.check(&format!("{at}.channels"), c.parse::<Channel>())).collect(),
-            ),
-            _ => None,
-        };
-        let content = match &self.content {
-            Some(c) => match c.validate() {
-                Ok(content) => Some(content),
-                Err(e) => {
-                    e.iter().for_each(|e| errors.add(&format!("{at}.content.{}", e.field), e.message.clone()));
-                    None
-                }
-            },
-            None => {
-                errors.add(&format!("{at}.content"), "is required: at least a title in the default locale");
-                None
-            }
-        };
+        let (importance, channels, content) = super::parts::message_parts(
+            errors,
+            &format!("{at}."),
+            self.importance.as_deref(),
+            self.channels.as_deref(),
+            self.content.as_ref(),
+        );
         if errors.len() > before {
             return None;
         }

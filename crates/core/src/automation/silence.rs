@@ -11,9 +11,10 @@ use crate::{FieldErrors, Slug, Timestamp};
 
 const DAY_MS: i64 = 86_400_000;
 
-/// When a partner counts as silent: each threshold in days, 0 to leave it out.
+/// When a partner counts as silent: each threshold in days, 0 to leave it out. Read from
+/// a JSON object only (serde would also take an array of the fields in order).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, try_from = "serde_json::Map<String, serde_json::Value>")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Thresholds {
     /// No one active (signed in, read, acknowledged) for this many days.
@@ -26,7 +27,39 @@ pub struct Thresholds {
     pub require_training: Option<bool>,
 }
 
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for Thresholds {
+    type Error = String;
+    fn try_from(object: serde_json::Map<String, serde_json::Value>) -> Result<Self, Self::Error> {
+        let day = |name: &str| -> Result<Option<u32>, String> {
+            match object.get(name) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(v) => v
+                    .as_u64()
+                    .and_then(|d| u32::try_from(d).ok())
+                    .map(Some)
+                    .ok_or_else(|| format!("{name}: a whole number of days")),
+            }
+        };
+        if let Some(unknown) = object.keys().find(|k| !Self::FIELDS.contains(&k.as_str())) {
+            return Err(format!("unknown field `{unknown}`; known: {}", Self::FIELDS.join(", ")));
+        }
+        let require_training = match object.get("require_training") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::Bool(b)) => Some(*b),
+            Some(_) => return Err("require_training: true or false".into()),
+        };
+        Ok(Self {
+            inactive_days: day("inactive_days")?,
+            no_deal_days: day("no_deal_days")?,
+            stale_deal_days: day("stale_deal_days")?,
+            require_training,
+        })
+    }
+}
+
 impl Thresholds {
+    const FIELDS: [&'static str; 4] = ["inactive_days", "no_deal_days", "stale_deal_days", "require_training"];
+
     /// These thresholds, each one not set taken from `base`.
     fn over(self, base: Thresholds) -> Thresholds {
         Thresholds {
@@ -59,7 +92,7 @@ pub struct SilencePolicy {
     pub enabled: bool,
     pub thresholds: Thresholds,
     /// By tier key (`strategic`): overrides the thresholds above, field by field.
-    pub tiers: BTreeMap<String, Thresholds>,
+    pub tiers: BTreeMap<Slug, Thresholds>,
     pub action: SilenceAction,
     /// The sequence a silent partner enters, with `action: sequence`.
     pub sequence: Option<Slug>,
@@ -108,7 +141,7 @@ impl SilencePolicy {
 
     /// The thresholds for a partner of `tier`.
     pub fn for_tier(&self, tier: &str) -> Thresholds {
-        self.tiers.get(tier).map_or(self.thresholds, |t| t.over(self.thresholds))
+        self.tiers.iter().find(|(k, _)| k.as_str() == tier).map_or(self.thresholds, |(_, t)| t.over(self.thresholds))
     }
 }
 
@@ -227,7 +260,7 @@ mod tests {
     fn tiers_override_thresholds_field_by_field_and_zero_leaves_one_out() {
         let mut policy = SilencePolicy::default();
         policy.tiers.insert(
-            "strategic".into(),
+            Slug::parse("strategic").unwrap(),
             Thresholds {
                 inactive_days: Some(90),
                 no_deal_days: Some(0),
@@ -250,6 +283,17 @@ mod tests {
         assert!(findings(&busy, &SilencePolicy::default().thresholds, NOW).is_empty());
         let new = PartnerFacts { last_seen: None, last_deal: None, open_deals: vec![], since: ago(10), ..quiet() };
         assert!(findings(&new, &SilencePolicy::default().thresholds, NOW).is_empty());
+    }
+
+    #[test]
+    fn thresholds_are_read_from_an_object_only() {
+        let from = |v: serde_json::Value| serde_json::from_value::<SilencePolicy>(v);
+        assert!(from(serde_json::json!({"tiers": {"growth": [null, null]}})).is_err());
+        assert!(from(serde_json::json!({"tiers": {"": {}}})).is_err());
+        assert!(from(serde_json::json!({"thresholds": {"inactive_days": -1}})).is_err());
+        assert!(from(serde_json::json!({"thresholds": {"days": 1}})).is_err());
+        let p = from(serde_json::json!({"tiers": {"growth": {"inactive_days": 30}}})).unwrap();
+        assert_eq!(p.for_tier("growth").inactive_days, Some(30));
     }
 
     #[test]

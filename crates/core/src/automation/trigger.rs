@@ -157,29 +157,13 @@ impl TriggerDraft {
         if self.topic_id.is_none() {
             errors.add("topic", "is required: the topic's key or topic_id");
         }
-        let importance = match self.importance.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
-            Some(i) => errors.check("importance", i.parse::<Importance>()),
-            None => Some(Importance::Info),
-        };
-        let channels = match &self.channels {
-            Some(list) if !list.is_empty() => {
-                Some(list.iter().filter_map(|c| errors.check("channels", c.parse::<Channel>())).collect())
-            }
-            _ => None,
-        };
-        let content = match &self.content {
-            Some(c) => match c.validate() {
-                Ok(content) => Some(content),
-                Err(e) => {
-                    e.iter().for_each(|e| errors.add(&format!("content.{}", e.field), e.message.clone()));
-                    None
-                }
-            },
-            None => {
-                errors.add("content", "is required: at least a title in the default locale");
-                None
-            }
-        };
+        let (importance, channels, content) = super::parts::message_parts(
+            &mut errors,
+            "",
+            self.importance.as_deref(),
+            self.channels.as_deref(),
+            self.content.as_ref(),
+        );
         let delay_minutes = self.delay_minutes.unwrap_or(0);
         if delay_minutes > MOST_DELAY_MINUTES {
             errors.add("delay_minutes", format!("must be at most {MOST_DELAY_MINUTES} (90 days)"));
@@ -237,20 +221,7 @@ impl Trigger {
 /// The names after `event.` inside template tags (`{{ ... }}`, `{% ... %}`).
 fn fields_after_event(text: &str) -> Vec<String> {
     let mut names = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find(['{']) {
-        let after = &rest[open + 1..];
-        let close = match after.chars().next() {
-            Some('{') => "}}",
-            Some('%') => "%}",
-            _ => {
-                rest = after;
-                continue;
-            }
-        };
-        let inside = &after[1..];
-        let end = inside.find(close).unwrap_or(inside.len());
-        let tag = &inside[..end];
+    for tag in crate::messages::template_tags(text) {
         let mut from = 0;
         while let Some(at) = tag[from..].find("event.") {
             let start = from + at;
@@ -263,7 +234,6 @@ fn fields_after_event(text: &str) -> Vec<String> {
             }
             from = start + 6;
         }
-        rest = &inside[end..];
     }
     names
 }

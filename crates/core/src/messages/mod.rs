@@ -15,4 +15,6 @@ pub use correction::{Correction, CorrectionDraft, CorrectionKind};
 pub use importance::Importance;
 pub use lifecycle::{MessageError, MessageState};
 pub use message::{AcknowledgmentDraft, Message, MessageDraft, TriggeredBy};
-pub use render::{MemberFields, PartnerFields, Personalization, RenderError, Rendered, check, headline, render};
+pub use render::{
+    MemberFields, PartnerFields, Personalization, RenderError, Rendered, check, headline, render, template_tags,
+};

@@ -232,6 +232,22 @@ fn personalize(source: &str, who: &Personalization) -> Result<String, String> {
 /// template is refused before it runs: no `*` and no number above 9999 inside `{{ }}` or
 /// `{% %}`.
 fn refuse_bombs(source: &str) -> Result<(), String> {
+    for tag in template_tags(source) {
+        if tag.contains('*') {
+            return Err("the personalization may not multiply (`*`): it only fills in fields".into());
+        }
+        let longest_number = tag.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
+        if longest_number > 4 {
+            return Err("the personalization may not use numbers above 9999: it only fills in fields".into());
+        }
+    }
+    Ok(())
+}
+
+/// What stands inside each template tag of `source` (`{{ ... }}`, `{% ... %}`), in order;
+/// an unclosed tag runs to the end.
+pub fn template_tags(source: &str) -> Vec<&str> {
+    let mut tags = Vec::new();
     let mut rest = source;
     while let Some(start) = rest.find(['{']) {
         let after = &rest[start + 1..];
@@ -245,17 +261,10 @@ fn refuse_bombs(source: &str) -> Result<(), String> {
         };
         let inside = &after[1..];
         let end = inside.find(close).unwrap_or(inside.len());
-        let tag = &inside[..end];
-        if tag.contains('*') {
-            return Err("the personalization may not multiply (`*`): it only fills in fields".into());
-        }
-        let longest_number = tag.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
-        if longest_number > 4 {
-            return Err("the personalization may not use numbers above 9999: it only fills in fields".into());
-        }
+        tags.push(&inside[..end]);
         rest = &inside[end..];
     }
-    Ok(())
+    tags
 }
 
 /// A writer that refuses to grow past `OUTPUT_MAX`.

@@ -100,6 +100,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/automation/triggers/{key}/delete", post(automation::delete))
         .route("/tasks", get(tasks::list))
         .route("/tasks/find", post(tasks::find))
+        .route("/tasks/policy", post(tasks::save_policy))
         .route("/tasks/{id}/done", post(tasks::done))
         .route("/automation/sequences", post(sequences::save))
         .route("/automation/sequences/new", get(sequences::new))

@@ -97,6 +97,19 @@ async fn a_crm_posts_deal_events_and_the_partners_people_hear_back(t: TestApp) -
     let (s, listed) = t.admin(Method::GET, "/api/v1/sequences", None).await;
     assert_eq!((s, listed[0]["funnel"]["entered"].as_i64()), (200, Some(0)), "{listed}");
     assert_eq!(t.admin(Method::DELETE, "/api/v1/event-types/deal.approved", None).await.0, 409, "built in");
+    let policy = |tiers: serde_json::Value| json!({"thresholds": {"inactive_days": 30}, "tiers": tiers});
+    for bad in [json!({"growth": [null, null]}), json!({"": {}}), json!({"platinum": {"inactive_days": 5}})] {
+        let (s, problem) = t.admin(Method::PUT, "/api/v1/settings/silent-partners", Some(policy(bad.clone()))).await;
+        assert_eq!(s, 422, "{bad}: {problem}");
+    }
+    let (s, saved) = t
+        .admin(
+            Method::PUT,
+            "/api/v1/settings/silent-partners",
+            Some(policy(json!({"strategic": {"inactive_days": 14}}))),
+        )
+        .await;
+    assert_eq!((s, &saved["tiers"]["strategic"]["inactive_days"]), (200, &json!(14)), "{saved}");
     let (s, types) = t.admin(Method::GET, "/api/v1/event-types", None).await;
     assert_eq!(s, 200);
     assert!(types.as_array().unwrap().iter().any(|t| t["name"] == "deal.rejected" && t["built_in"] == true));

@@ -24,6 +24,7 @@ both_engines!(
     ladders_are_edited_and_given_to_topics,
     triggers_are_made_and_events_posted_from_the_console,
     sequences_are_made_from_the_console_and_show_their_funnel,
+    quiet_partners_are_found_and_their_tasks_done_from_the_console,
     a_recall_goes_at_the_time_and_in_the_zone_its_author_chose,
     a_new_staff_password_signs_the_person_out_everywhere,
 );
@@ -332,6 +333,7 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/settings".into(), [Done, Refused, Refused, Refused]),
         ("/admin/settings/evidence-key/rotate".into(), [Done, Refused, Refused, Refused]),
         ("/admin/tasks/find".into(), [Done, Refused, Refused, Refused]),
+        ("/admin/tasks/policy".into(), [Done, Refused, Refused, Refused]),
     ];
     for (i, role) in StaffRole::ALL.into_iter().enumerate() {
         let email = staff(&app, role).await;
@@ -924,5 +926,56 @@ async fn sequences_are_made_from_the_console_and_show_their_funnel(app: TestApp)
     let deleted = writer.post("/admin/automation/sequences/onboarding/delete", &fields(&[("csrf", form.csrf())])).await;
     assert_eq!(deleted.status, 303);
     assert_eq!(app.admin(Method::GET, "/api/v1/sequences/onboarding", None).await.0, 404);
+    app
+}
+
+async fn quiet_partners_are_found_and_their_tasks_done_from_the_console(app: TestApp) -> TestApp {
+    tidings_app::demo::seed(&app.app).await.unwrap();
+    let admin = staff(&app, StaffRole::Admin).await;
+    let mut boss = signed_in(&app, &admin).await;
+    let page = boss.get("/admin/tasks").await;
+    assert!(
+        page.body.contains("Nothing to do") && page.body.contains("When a partner counts as quiet"),
+        "{}",
+        page.body
+    );
+    let policy = |inactive: &str, action: &str| {
+        vec![
+            ("csrf", page.csrf()),
+            ("enabled", "1".to_owned()),
+            ("inactive_days", inactive.to_owned()),
+            ("no_deal_days", String::new()),
+            ("stale_deal_days", "45".to_owned()),
+            ("action", action.to_owned()),
+            ("sequence", String::new()),
+        ]
+    };
+    let refused = boss.post("/admin/tasks/policy", &fields(&policy("30", "sequence"))).await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("the key of the reactivation sequence"), "{}", refused.body);
+    let bad = boss.post("/admin/tasks/policy", &fields(&policy("a month", "task"))).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("is not a whole number of days"), "{}", bad.body);
+    let saved = boss.post("/admin/tasks/policy", &fields(&policy("65", "task"))).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let (_, stored) = app.admin(Method::GET, "/api/v1/settings/silent-partners", None).await;
+    assert_eq!(
+        stored["thresholds"],
+        json!({"inactive_days": 65, "no_deal_days": 0, "stale_deal_days": 45, "require_training": false})
+    );
+    let found = boss.post("/admin/tasks/find", &fields(&[("csrf", page.csrf())])).await;
+    assert_eq!(found.status, 303);
+    let listed = boss.get("/admin/tasks").await;
+    assert!(listed.body.contains("partner(s) have gone quiet"), "the flash says how many");
+    let quiet = listed.body.matches("has gone quiet</span>").count();
+    assert!(quiet >= 3, "every tenth demo partner is quiet: {}", listed.body);
+    let (_, tasks) = app.admin(Method::GET, "/api/v1/tasks", None).await;
+    let id = tasks[0]["id"].as_str().unwrap().to_owned();
+    let done = boss.post(&format!("/admin/tasks/{id}/done"), &fields(&[("csrf", page.csrf())])).await;
+    assert_eq!(done.status, 303);
+    let (_, open) = app.admin(Method::GET, "/api/v1/tasks", None).await;
+    assert_eq!(open.as_array().unwrap().len(), quiet - 1);
+    let finished = boss.get("/admin/tasks?done=true").await;
+    assert!(finished.body.contains(" by "), "{}", finished.body);
     app
 }

@@ -1,0 +1,41 @@
+//! What a trigger and a sequence step both hold of a message, checked the same way: its
+//! importance (nice to know by default), its channels (the importance's defaults when
+//! none) and its text, each fault named under `prefix`.
+
+use crate::FieldErrors;
+use crate::consent::Channel;
+use crate::messages::{Content, ContentDraft, Importance};
+
+/// (importance, channels, content); `None` where a fault was recorded.
+pub(crate) fn message_parts(
+    errors: &mut FieldErrors,
+    prefix: &str,
+    importance: Option<&str>,
+    channels: Option<&[String]>,
+    content: Option<&ContentDraft>,
+) -> (Option<Importance>, Option<Vec<Channel>>, Option<Content>) {
+    let importance = match importance.map(str::trim).filter(|i| !i.is_empty()) {
+        Some(i) => errors.check(&format!("{prefix}importance"), i.parse::<Importance>()),
+        None => Some(Importance::Info),
+    };
+    let channels = match channels {
+        Some(list) if !list.is_empty() => {
+            Some(list.iter().filter_map(|c| errors.check(&format!("{prefix}channels"), c.parse::<Channel>())).collect())
+        }
+        _ => None,
+    };
+    let content = match content {
+        Some(c) => match c.validate() {
+            Ok(content) => Some(content),
+            Err(e) => {
+                e.iter().for_each(|e| errors.add(&format!("{prefix}content.{}", e.field), e.message.clone()));
+                None
+            }
+        },
+        None => {
+            errors.add(&format!("{prefix}content"), "is required: at least a title in the default locale");
+            None
+        }
+    };
+    (importance, channels, content)
+}
