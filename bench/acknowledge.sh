@@ -45,16 +45,9 @@ print("\n".join(r["email"] for r in rows if r.get("status", "active") == "active
 write_recall "$WORK/message.json"
 
 serve() { # database url, evidence log on (true) or off (false): starts the server, sets BASE
-  local port
-  port=$(free_port)
-  BASE="http://127.0.0.1:$port"
-  TIDINGS_PUBLIC_URL=$BASE TIDINGS_LOG__LEVEL=warn TIDINGS_EVIDENCE__LOG=$2 "$BIN" --database-url "$1" \
-    serve --no-worker --listen "127.0.0.1:$port" > "$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 100); do curl -sf "$BASE/readyz" > /dev/null 2>&1 && break; sleep 0.1; done
+  SERVER_ENV=("TIDINGS_EVIDENCE__LOG=$2")
+  start_server "$BIN" "$1" --no-worker
 }
-
-stop() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
 
 load() { # label, message id, rate: one table row
   local token hash
@@ -95,13 +88,13 @@ for engine in $ENGINES; do
 
   serve "$URL" true
   SECONDS_EACH=5 load "$engine: warm-up, not compared" "${messages[4]}" "$rate"
-  stop
+  stop_server
   for run in 0 1 2 3; do
     log=$([ $((run % 2)) = 0 ] && echo false || echo true)
     [ "$engine" = PostgreSQL ] && psql -q "$PG" -c "checkpoint" > /dev/null
     serve "$URL" "$log"
     load "$engine: evidence log $([ "$log" = true ] && echo on || echo off)" "${messages[$run]}" "$rate"
-    stop
+    stop_server
   done
   # Every leaf placed and signed, then the whole log held to the database.
   "$BIN" --database-url "$URL" evidence checkpoint > /dev/null

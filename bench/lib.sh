@@ -71,3 +71,18 @@ ensure_oha() {
   OHA=$(command -v oha || echo "$CACHE/oha/bin/oha")
   [ -x "$OHA" ] || cargo install oha --locked --quiet --root "$CACHE/oha"
 }
+
+# BINARY URL [serve flags...]: `tidings serve` on a free port, with the variables in the
+# array SERVER_ENV (NAME=value) set for it, ready to answer; sets BASE and SERVER_PID.
+start_server() {
+  local bin=$1 url=$2 port
+  shift 2
+  port=$(free_port)
+  BASE="http://127.0.0.1:$port"
+  env TIDINGS_PUBLIC_URL="$BASE" TIDINGS_LOG__LEVEL=warn ${SERVER_ENV[@]+"${SERVER_ENV[@]}"} \
+    "$bin" --database-url "$url" serve --listen "127.0.0.1:$port" "$@" > "$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do curl -sf "$BASE/readyz" > /dev/null 2>&1 && break; sleep 0.1; done
+}
+
+stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
