@@ -1,10 +1,10 @@
-//! What a trigger and a sequence step both hold of a message, checked the same way: its
-//! importance (nice to know by default), its channels (the importance's defaults when
-//! none) and its text, each fault named under `prefix`.
+//! What triggers and sequences check the same way: their key and name, and of each
+//! message its importance (nice to know by default), its channels (the importance's
+//! defaults when none) and its text, each fault named under `prefix`.
 
-use crate::FieldErrors;
 use crate::consent::Channel;
 use crate::messages::{Content, ContentDraft, Importance};
+use crate::{FieldErrors, Slug};
 
 /// (importance, channels, content); `None` where a fault was recorded.
 pub(crate) fn message_parts(
@@ -38,4 +38,30 @@ pub(crate) fn message_parts(
         }
     };
     (importance, channels, content)
+}
+
+/// The key, required; `example` is shown when it is missing.
+pub(crate) fn key(errors: &mut FieldErrors, text: Option<&str>, example: &str) -> Option<Slug> {
+    match text {
+        Some(k) => errors.check("key", Slug::parse(k)),
+        None => {
+            errors.add("key", format!("is required (lowercase letters, digits and dashes, such as {example})"));
+            None
+        }
+    }
+}
+
+/// A required single line of up to 200 characters.
+pub(crate) fn required_line(errors: &mut FieldErrors, field: &str, text: Option<&str>) -> Option<String> {
+    match crate::text::identifier(text.unwrap_or_default(), 200) {
+        Ok(Some(n)) => Some(n),
+        Ok(None) => {
+            errors.add(field, "is required");
+            None
+        }
+        Err(e) => {
+            errors.add(field, e.to_string());
+            None
+        }
+    }
 }

@@ -83,14 +83,8 @@ impl SequenceDraft {
     /// and the rules against the vocabularies.
     pub fn validate(&self, now: Timestamp, created_at: Option<Timestamp>) -> Result<Sequence, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let key = match self.key.as_deref() {
-            Some(k) => errors.check("key", Slug::parse(k)),
-            None => {
-                errors.add("key", "is required (lowercase letters, digits and dashes, such as onboarding)");
-                None
-            }
-        };
-        let name = required_line(&mut errors, "name", self.name.as_deref());
+        let key = super::parts::key(&mut errors, self.key.as_deref(), "onboarding");
+        let name = super::parts::required_line(&mut errors, "name", self.name.as_deref());
         let entry_event = match self.entry_event.as_deref() {
             Some(t) => errors.check("entry_event", EventType::parse(t)),
             None => {
@@ -138,7 +132,7 @@ impl SequenceDraft {
 impl SequenceStepDraft {
     fn validate(&self, at: &str, errors: &mut FieldErrors) -> Option<SequenceStep> {
         let before = errors.len();
-        let name = required_line(errors, &format!("{at}.name"), self.name.as_deref());
+        let name = super::parts::required_line(errors, &format!("{at}.name"), self.name.as_deref());
         let after_minutes = self.after_minutes.unwrap_or(0);
         if after_minutes > MOST_WAIT_MINUTES {
             errors.add(&format!("{at}.after_minutes"), format!("must be at most {MOST_WAIT_MINUTES} (90 days)"));
@@ -162,20 +156,6 @@ impl SequenceStepDraft {
             channels,
             content: content?,
         })
-    }
-}
-
-fn required_line(errors: &mut FieldErrors, field: &str, text: Option<&str>) -> Option<String> {
-    match crate::text::identifier(text.unwrap_or_default(), 200) {
-        Ok(Some(n)) => Some(n),
-        Ok(None) => {
-            errors.add(field, "is required");
-            None
-        }
-        Err(e) => {
-            errors.add(field, e.to_string());
-            None
-        }
     }
 }
 

@@ -108,24 +108,8 @@ impl TriggerDraft {
     /// topic, the event type's schema, the condition against the vocabularies).
     pub fn validate(&self, now: Timestamp, created_at: Option<Timestamp>) -> Result<Trigger, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let key = match self.key.as_deref() {
-            Some(k) => errors.check("key", Slug::parse(k)),
-            None => {
-                errors.add("key", "is required (lowercase letters, digits and dashes, such as deal-rejected)");
-                None
-            }
-        };
-        let name = match crate::text::identifier(self.name.as_deref().unwrap_or_default(), 200) {
-            Ok(Some(n)) => Some(n),
-            Ok(None) => {
-                errors.add("name", "is required");
-                None
-            }
-            Err(e) => {
-                errors.add("name", e.to_string());
-                None
-            }
-        };
+        let key = super::parts::key(&mut errors, self.key.as_deref(), "deal-rejected");
+        let name = super::parts::required_line(&mut errors, "name", self.name.as_deref());
         let event_type = match self.event_type.as_deref() {
             Some(t) => errors.check("event_type", EventType::parse(t)),
             None => {

@@ -845,6 +845,14 @@ async fn triggers_are_made_and_events_posted_from_the_console(app: TestApp) -> T
     tidings_app::automation::firing::run_due(&app.app).await.unwrap();
     let answered = boss.get("/admin/automation").await;
     assert!(answered.body.contains("message sent"), "{}", answered.body);
+    let member = boss.get(&format!("/admin/members/{}", members["items"][0]["id"].as_str().unwrap())).await;
+    assert!(
+        member.body.contains("Events from the CRM") && member.body.contains("<code>deal.rejected</code>"),
+        "{}",
+        member.body
+    );
+    let partner = boss.get(&format!("/admin/partners/{}", members["items"][0]["partner_id"].as_str().unwrap())).await;
+    assert!(partner.body.contains("Out of territory"), "the partner's timeline has it too");
 
     let author = staff(&app, StaffRole::Author).await;
     let mut writer = signed_in(&app, &author).await;
