@@ -19,6 +19,7 @@ both_engines!(
     a_delay_holds_the_message_until_its_time,
     bad_events_and_triggers_are_refused_with_their_fields_named,
     repeats_racing_each_other_are_taken_in_once,
+    a_trigger_for_the_partner_manager_opens_a_task_per_event,
 );
 
 fn input(key: &str, event_type: &str, member: &str, data: serde_json::Value) -> EventInput {
@@ -258,4 +259,43 @@ async fn repeats_racing_each_other_are_taken_in_once(app: App) {
     let op = Caller::operator();
     let summary = triggers::get(&app, &op, "deal-rejected").await.unwrap();
     assert_eq!(summary.firings.sent, 1);
+}
+
+async fn a_trigger_for_the_partner_manager_opens_a_task_per_event(app: App) {
+    let people = common::recall_directory(&app).await;
+    let op = Caller::operator();
+    tidings_app::staff::add(&app, &op, "maria@vendor.example", "Maria Keller", tidings_core::StaffRole::Author)
+        .await
+        .unwrap();
+    let acme = tidings_app::partners::get(&app, &op, people[0].profile.partner_id).await.unwrap();
+    let managed =
+        tidings_core::PartnerDraft { partner_manager: Some("maria@vendor.example".into()), ..Default::default() };
+    tidings_app::partners::update(&app, &op, acme.id, &managed).await.unwrap();
+    put(
+        &app,
+        serde_json::json!({
+            "key": "rejected-tell-manager", "name": "Tell the manager of a rejection", "event_type": "deal.rejected",
+            "topic": "recalls", "recipients": "partner_manager",
+            "content": {"variants": {"en": {"title": "{{ partner.name }}: deal {{ event.deal_id }} rejected",
+                "summary": "{{ event.reason }}"}}}
+        }),
+    )
+    .await;
+    for (key, member) in [("r-1", "ana@acme.example"), ("r-2", "bo@acme.example"), ("r-3", "cy@beta.example")] {
+        let data = serde_json::json!({"deal_id": key, "reason": "Duplicate"});
+        intake::post(&app, &op, &input(key, "deal.rejected", member, data)).await.unwrap();
+    }
+    firing::run_due(&app).await.unwrap();
+    let tasks = tidings_app::automation::silence::tasks(&app, &op, None, false).await.unwrap();
+    let mut titles: Vec<&str> = tasks.iter().map(|t| t.title.as_str()).collect();
+    titles.sort_unstable();
+    assert_eq!(
+        titles,
+        ["Acme: deal r-1 rejected", "Acme: deal r-2 rejected"],
+        "one task per event; Beta has no manager"
+    );
+    assert_eq!(tasks[0].staff_email.as_deref(), Some("maria@vendor.example"));
+    assert_eq!(tasks[0].details, ["Duplicate"]);
+    let summary = triggers::get(&app, &op, "rejected-tell-manager").await.unwrap();
+    assert_eq!((summary.firings.sent, summary.firings.passed), (2, 1), "Beta's counts as let pass");
 }

@@ -15,7 +15,7 @@ use crate::{Result, Tx};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
     pub id: Uuid,
-    /// `silent_partner`.
+    /// `silent_partner`, or `trigger:<trigger key>:<event id>`.
     pub kind: String,
     pub partner_id: PartnerId,
     pub partner_name: String,
@@ -36,7 +36,7 @@ pub struct Task {
 /// A task to open.
 #[derive(Debug, Clone)]
 pub struct NewTask {
-    pub kind: &'static str,
+    pub kind: String,
     pub partner_id: PartnerId,
     pub staff_id: Option<StaffId>,
     pub title: String,
@@ -51,7 +51,7 @@ pub async fn open(tx: &mut Tx, t: &NewTask, now: Timestamp) -> Result<bool> {
          values ($1, $2, $3, $4, $5, $6, 'open', $7, $7) on conflict do nothing"
     )
     .bind(Uuid::now_v7())
-    .bind(t.kind)
+    .bind(t.kind.as_str())
     .bind(t.partner_id.as_uuid())
     .bind(t.staff_id.map(|s| s.as_uuid()))
     .bind(t.title.as_str())
@@ -68,7 +68,7 @@ pub async fn open(tx: &mut Tx, t: &NewTask, now: Timestamp) -> Result<bool> {
          where partner_id = $1 and kind = $2 and state = 'open'"
     )
     .bind(t.partner_id.as_uuid())
-    .bind(t.kind)
+    .bind(t.kind.as_str())
     .bind(t.title.as_str())
     .bind(Json(&t.details))
     .bind(t.staff_id.map(|s| s.as_uuid()))

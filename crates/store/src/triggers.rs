@@ -82,8 +82,8 @@ pub struct Firing {
     pub event_id: PartnerEventId,
     /// The message it made, if it made one.
     pub message_id: Option<MessageId>,
-    /// `sent` (a message was made; it goes at its time), `condition_not_met`,
-    /// `no_recipient` or `failed: <why>`.
+    /// `sent` (a message was made; it goes at its time), `task for <manager>` (a trigger
+    /// for the partner manager), `condition_not_met`, `no_recipient: ...` or `failed: <why>`.
     pub outcome: String,
     pub fired_at: Timestamp,
 }
@@ -131,7 +131,8 @@ pub async fn firings_of_event(tx: &mut Tx, event: PartnerEventId) -> Result<Vec<
     Ok(rows.into_iter().map(firing).collect())
 }
 
-/// A trigger's counts: events it answered with a message, and events it let pass.
+/// A trigger's counts: events it answered (a message, or a task for the partner manager),
+/// and events it let pass.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FiringCounts {
@@ -141,7 +142,8 @@ pub struct FiringCounts {
 
 pub async fn counts(tx: &mut Tx, key: &Slug) -> Result<FiringCounts> {
     let (sent, all): (i64, i64) = on_tx!(tx, |c| sqlx::query_as(
-        "select coalesce(sum(case when message_id is not null then 1 else 0 end), 0), count(*) \
+        "select coalesce(sum(case when message_id is not null or outcome like 'task for %' then 1 else 0 end), 0), \
+         count(*) \
          from trigger_firings where trigger_key = $1"
     )
     .bind(key.as_str())

@@ -62,7 +62,8 @@ impl About {
         Ok(rule.matches(subject, now))
     }
 
-    /// Exactly the people `recipients` names; `None` for the member when there is none.
+    /// Exactly the people `recipients` names; `None` for the member when there is none, and
+    /// for the partner manager, who is staff (a task, not a message).
     pub fn audience(&self, recipients: Recipients, roles: &[Role]) -> Option<AudienceDraft> {
         let in_partner = |more: &str| {
             let mut rule = format!("partner.id = \"{}\"", self.partner.id);
@@ -79,10 +80,11 @@ impl About {
                 let roles: Vec<String> = roles.iter().map(|r| format!("\"{}\"", r.as_str())).collect();
                 in_partner(&format!("member.role in ({})", roles.join(", ")))
             }
+            Recipients::PartnerManager => return None,
         })
     }
 
-    fn reader(&self) -> Personalization {
+    pub fn reader(&self) -> Personalization {
         match &self.member {
             Some(m) => Personalization::of(&m.profile, &self.partner.profile),
             None => Personalization::of_partner(&self.partner.profile),

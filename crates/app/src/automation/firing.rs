@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use tidings_core::Timestamp;
 use tidings_core::automation::event::condition_fields;
-use tidings_core::automation::{EventType, PartnerEvent, Trigger};
+use tidings_core::automation::{EventType, PartnerEvent, Recipients, Trigger};
 use tidings_core::messages::TriggeredBy;
 use tidings_store::Tx;
 use tidings_store::partner_events as events;
@@ -100,10 +100,13 @@ async fn answer(
             Err(why) => return Ok(Err(format!("failed: {why}"))),
         }
     }
+    let schema = super::intake::schema_of(tx, &event.event_type).await?.unwrap_or_default();
+    if trigger.recipients == Recipients::PartnerManager {
+        return Ok(Err(manager_task(tx, trigger, event, about, schema.for_template(&event.data), now).await?));
+    }
     let Some(audience) = about.audience(trigger.recipients, &trigger.roles) else {
         return Ok(Err("no_recipient: the event names no member".into()));
     };
-    let schema = super::intake::schema_of(tx, &event.event_type).await?.unwrap_or_default();
     let spec = Spec {
         topic_id: trigger.topic_id,
         importance: trigger.importance,
@@ -120,4 +123,38 @@ async fn answer(
         }),
     };
     make(app, tx, about, spec, now).await
+}
+
+/// A trigger for the partner's manager opens a task for them (one per event) with the
+/// message's title and summary filled from the event; the answer says so.
+async fn manager_task(
+    tx: &mut Tx,
+    trigger: &Trigger,
+    event: &PartnerEvent,
+    about: &About,
+    data: serde_json::Value,
+    now: Timestamp,
+) -> Result<String, AppError> {
+    let Some(email) = &about.partner.profile.partner_manager else {
+        return Ok("no_recipient: the partner has no partner manager".into());
+    };
+    let Some(manager) = tidings_store::staff::find_by_email(tx, email).await? else {
+        return Ok("no_recipient: the partner manager is no longer staff".into());
+    };
+    let mut who = about.reader();
+    who.event = data;
+    let locale = trigger.content.default_locale.clone();
+    let (_, title, summary) = match tidings_core::messages::headline(&trigger.content, &locale, &who) {
+        Ok(h) => h,
+        Err(e) => return Ok(format!("failed: the message cannot be filled: {e}")),
+    };
+    let task = tidings_store::tasks::NewTask {
+        kind: format!("trigger:{}:{}", trigger.key, event.id),
+        partner_id: about.partner.id,
+        staff_id: Some(manager.id),
+        title,
+        details: if summary.is_empty() { Vec::new() } else { vec![summary] },
+    };
+    tidings_store::tasks::open(tx, &task, now).await?;
+    Ok(format!("task for {email}"))
 }

@@ -143,7 +143,7 @@ async fn act(
     now: Timestamp,
 ) -> Result<Finding, AppError> {
     let task = NewTask {
-        kind: KIND,
+        kind: KIND.to_owned(),
         partner_id: p.id,
         staff_id: p.manager,
         title: format!("{} has gone quiet", p.name),

@@ -25,16 +25,20 @@ pub enum Recipients {
     PartnerLeads,
     /// The event's partner's active members, or those holding one of `roles`.
     PartnerMembers,
+    /// The vendor's manager of the event's partner: a task for them, with the message's
+    /// title and summary, on the console's Tasks page.
+    PartnerManager,
 }
 
 impl Recipients {
-    pub const ALL: [Self; 3] = [Self::Member, Self::PartnerLeads, Self::PartnerMembers];
+    pub const ALL: [Self; 4] = [Self::Member, Self::PartnerLeads, Self::PartnerMembers, Self::PartnerManager];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Member => "member",
             Self::PartnerLeads => "partner_leads",
             Self::PartnerMembers => "partner_members",
+            Self::PartnerManager => "partner_manager",
         }
     }
 }
@@ -43,10 +47,9 @@ impl std::str::FromStr for Recipients {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let wanted = text.trim();
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == wanted)
-            .ok_or_else(|| format!("'{wanted}' is not a recipient; known: member, partner_leads, partner_members"))
+        Self::ALL.into_iter().find(|r| r.as_str() == wanted).ok_or_else(|| {
+            format!("'{wanted}' is not a recipient; known: member, partner_leads, partner_members, partner_manager")
+        })
     }
 }
 
