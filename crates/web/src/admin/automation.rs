@@ -13,10 +13,11 @@ use tidings_app::automation::triggers::TriggerSummary;
 use tidings_app::{App, AppError};
 use tidings_core::automation::{EventInput, Trigger, TriggerDraft};
 use tidings_core::consent::Channel;
-use tidings_core::messages::{CallToAction, ContentDraft, Importance, VariantDraft};
+use tidings_core::messages::{ContentDraft, Importance};
 use tidings_core::{Action, FieldErrors, Role};
 
 use super::console::Console;
+use super::forms::VariantForm;
 use super::shell::{PageResult, Shell, render};
 
 /// An event as the list shows it.
@@ -184,13 +185,8 @@ pub struct TriggerForm {
     pub channels: Vec<String>,
     pub delay_minutes: String,
     pub enabled: bool,
-    pub title: String,
-    pub summary: String,
-    pub what_changed: String,
-    pub why_it_matters: String,
-    pub what_to_do: String,
-    pub cta_label: String,
-    pub cta_url: String,
+    /// The message in the default language.
+    pub text: VariantForm,
 }
 
 impl TriggerForm {
@@ -209,19 +205,22 @@ impl TriggerForm {
             channels: all("channels"),
             delay_minutes: one("delay_minutes"),
             enabled: pairs.iter().any(|(k, _)| k == "enabled"),
-            title: one("title"),
-            summary: one("summary"),
-            what_changed: one("what_changed"),
-            why_it_matters: one("why_it_matters"),
-            what_to_do: one("what_to_do"),
-            cta_label: one("cta_label"),
-            cta_url: one("cta_url"),
+            text: VariantForm {
+                locale: "en".into(),
+                title: one("title"),
+                summary: one("summary"),
+                what_changed: one("what_changed"),
+                why_it_matters: one("why_it_matters"),
+                what_to_do: one("what_to_do"),
+                cta_label: one("cta_label"),
+                cta_url: one("cta_url"),
+            },
         }
     }
 
     fn of(t: &Trigger, topic_key: String) -> Self {
-        let v = t.content.variants.get(&t.content.default_locale);
-        let text = |f: fn(&tidings_core::messages::Variant) -> &String| v.map(f).cloned().unwrap_or_default();
+        let locale = &t.content.default_locale;
+        let text = t.content.variants.get(locale).map(|v| VariantForm::of(locale.as_str(), v)).unwrap_or_default();
         Self {
             key: t.key.to_string(),
             name: t.name.clone(),
@@ -234,13 +233,7 @@ impl TriggerForm {
             channels: t.channels.iter().flatten().map(|c| c.as_str().to_owned()).collect(),
             delay_minutes: t.delay_minutes.to_string(),
             enabled: t.enabled,
-            title: text(|v| &v.title),
-            summary: text(|v| &v.summary),
-            what_changed: text(|v| &v.what_changed),
-            why_it_matters: text(|v| &v.why_it_matters),
-            what_to_do: text(|v| &v.what_to_do),
-            cta_label: v.and_then(|v| v.call_to_action.as_ref()).map(|c| c.label.clone()).unwrap_or_default(),
-            cta_url: v.and_then(|v| v.call_to_action.as_ref()).map(|c| c.url.clone()).unwrap_or_default(),
+            text,
         }
     }
 
@@ -251,18 +244,6 @@ impl TriggerForm {
             d => Some(d.parse::<u32>().map_err(|_| {
                 FieldErrors::single("delay_minutes", format!("'{d}' is not a whole number of minutes"))
             })?),
-        };
-        let call_to_action = match (some(&self.cta_label), some(&self.cta_url)) {
-            (None, None) => None,
-            (label, url) => Some(CallToAction { label: label.unwrap_or_default(), url: url.unwrap_or_default() }),
-        };
-        let variant = VariantDraft {
-            title: some(&self.title),
-            summary: some(&self.summary),
-            what_changed: some(&self.what_changed),
-            why_it_matters: some(&self.why_it_matters),
-            what_to_do: some(&self.what_to_do),
-            call_to_action,
         };
         Ok(TriggerDraft {
             key: some(&self.key),
@@ -275,7 +256,10 @@ impl TriggerForm {
             topic: some(&self.topic),
             importance: some(&self.importance),
             channels: Some(self.channels.clone()),
-            content: Some(ContentDraft { default_locale: None, variants: [("en".to_owned(), variant)].into() }),
+            content: Some(ContentDraft {
+                default_locale: None,
+                variants: [("en".to_owned(), self.text.draft())].into(),
+            }),
             delay_minutes,
             enabled: Some(self.enabled),
         })

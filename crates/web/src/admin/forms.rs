@@ -22,6 +22,39 @@ pub struct VariantForm {
     pub cta_url: String,
 }
 
+impl VariantForm {
+    /// A stored variant as the form shows it.
+    pub fn of(locale: &str, v: &tidings_core::messages::Variant) -> Self {
+        Self {
+            locale: locale.to_owned(),
+            title: v.title.clone(),
+            summary: v.summary.clone(),
+            what_changed: v.what_changed.clone(),
+            why_it_matters: v.why_it_matters.clone(),
+            what_to_do: v.what_to_do.clone(),
+            cta_label: v.call_to_action.as_ref().map(|c| c.label.clone()).unwrap_or_default(),
+            cta_url: v.call_to_action.as_ref().map(|c| c.url.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// The variant as typed: blank fields left out, a call to action when either half is given.
+    pub fn draft(&self) -> VariantDraft {
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let call_to_action = match (text(&self.cta_label), text(&self.cta_url)) {
+            (None, None) => None,
+            (label, url) => Some(CallToAction { label: label.unwrap_or_default(), url: url.unwrap_or_default() }),
+        };
+        VariantDraft {
+            title: text(&self.title),
+            summary: text(&self.summary),
+            what_changed: text(&self.what_changed),
+            why_it_matters: text(&self.why_it_matters),
+            what_to_do: text(&self.what_to_do),
+            call_to_action,
+        }
+    }
+}
+
 /// The roles an obligation may ask for, as the compose form lists them.
 pub fn obligation_roles() -> impl Iterator<Item = &'static str> {
     Role::ALL.into_iter().map(Role::as_str)
@@ -213,21 +246,7 @@ impl ComposeForm {
     }
 
     pub fn from_message(m: &Message) -> Self {
-        let variants = m
-            .content
-            .variants
-            .iter()
-            .map(|(locale, v)| VariantForm {
-                locale: locale.to_string(),
-                title: v.title.clone(),
-                summary: v.summary.clone(),
-                what_changed: v.what_changed.clone(),
-                why_it_matters: v.why_it_matters.clone(),
-                what_to_do: v.what_to_do.clone(),
-                cta_label: v.call_to_action.as_ref().map(|c| c.label.clone()).unwrap_or_default(),
-                cta_url: v.call_to_action.as_ref().map(|c| c.url.clone()).unwrap_or_default(),
-            })
-            .collect();
+        let variants = m.content.variants.iter().map(|(locale, v)| VariantForm::of(locale.as_str(), v)).collect();
         // As the author gave them: wall-clock times in the message's zone.
         let date = |t: Option<tidings_core::Timestamp>| t.map(|t| t.local(&m.time_zone)).unwrap_or_default();
         let a = &m.audience;
@@ -298,27 +317,7 @@ impl ComposeForm {
     /// The text, every language, as the form has it.
     pub fn content(&self) -> ContentDraft {
         let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        let variants = self
-            .variants
-            .iter()
-            .map(|v| {
-                let call_to_action = match (text(&v.cta_label), text(&v.cta_url)) {
-                    (None, None) => None,
-                    (label, url) => {
-                        Some(CallToAction { label: label.unwrap_or_default(), url: url.unwrap_or_default() })
-                    }
-                };
-                let draft = VariantDraft {
-                    title: text(&v.title),
-                    summary: text(&v.summary),
-                    what_changed: text(&v.what_changed),
-                    why_it_matters: text(&v.why_it_matters),
-                    what_to_do: text(&v.what_to_do),
-                    call_to_action,
-                };
-                (v.locale.clone(), draft)
-            })
-            .collect();
+        let variants = self.variants.iter().map(|v| (v.locale.clone(), v.draft())).collect();
         ContentDraft { default_locale: text(&self.default_locale), variants }
     }
 
