@@ -39,6 +39,10 @@ pub struct MemberExplanation {
     /// For a message on the given topic: which channels may reach the member, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub channels: Vec<ChannelDecision>,
+    /// For a message on the given topic: whether the member's nice-to-know messages wait
+    /// for a digest, and which layer (vendor, partner, member) decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<tidings_core::noise::DigestDecision>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -185,6 +189,7 @@ pub async fn explain(
     let partner = partners::get(&mut tx, member.profile.partner_id).await?;
     let explanation = audience.explain(Subject::new(&partner, &member), app.clock.now());
     let mut channels = Vec::new();
+    let mut digest = None;
     if let Some(key) = topic {
         let topic = topics::get_by_key(&mut tx, key.trim())
             .await
@@ -195,6 +200,8 @@ pub async fn explain(
             let decision = consent::may_reach(&member.profile, &prefs, topic_ref, channel);
             channels.push(ChannelDecision { channel, allowed: decision.allowed, reason: decision.reason });
         }
+        let policy = crate::noise::policy_in(&mut tx).await?;
+        digest = Some(tidings_core::noise::digest_decision(&member.profile, prefs.digest, &prefs.partner, &policy));
     }
     Ok(MemberExplanation {
         member_id: member.id,
@@ -202,6 +209,7 @@ pub async fn explain(
         partner: partner.profile.name,
         explanation,
         channels,
+        digest,
     })
 }
 

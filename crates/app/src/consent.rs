@@ -111,6 +111,8 @@ pub async fn history(app: &App, caller: &Caller, member: MemberId) -> Result<Vec
 pub struct PreferencesView {
     pub preferences: Preferences,
     pub topics: Vec<TopicChoice>,
+    /// Whether nice-to-know messages wait for a digest, and which layer decided.
+    pub digest: tidings_core::noise::DigestDecision,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -152,6 +154,9 @@ pub struct PreferencesPatch {
     pub channels: BTreeMap<String, bool>,
     /// Per topic key, channel to on (true) or off (false) for that topic alone.
     pub topic_channels: BTreeMap<String, BTreeMap<String, bool>>,
+    /// `off`, `daily` or `weekly`; `default` follows the partner's default, else the
+    /// vendor's policy.
+    pub digest: Option<String>,
 }
 
 pub async fn preferences(app: &App, caller: &Caller, member: MemberId) -> Result<PreferencesView, AppError> {
@@ -231,6 +236,15 @@ pub(crate) async fn apply(
         }
         prefs.topic_channels.retain(|_, c| !c.is_empty());
     }
+    if let Some(wanted) = patch.digest.as_deref() {
+        match wanted.trim() {
+            "default" => prefs.digest = None,
+            other => match other.parse::<tidings_core::noise::DigestFrequency>() {
+                Ok(f) => prefs.digest = Some(f),
+                Err(e) => errors.add("digest", format!("{e}, or default")),
+            },
+        }
+    }
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
@@ -292,5 +306,7 @@ pub(crate) async fn view(tx: &mut tidings_store::Tx, member: MemberId) -> Result
             None => break,
         }
     }
-    Ok(PreferencesView { preferences, topics: topics_shown })
+    let policy = crate::noise::policy_in(tx).await?;
+    let digest = tidings_core::noise::digest_decision(&m.profile, preferences.digest, &preferences.partner, &policy);
+    Ok(PreferencesView { preferences, topics: topics_shown, digest })
 }

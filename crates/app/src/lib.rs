@@ -34,6 +34,7 @@ pub mod lint;
 pub mod mail_catcher;
 pub mod members;
 pub mod messages;
+pub mod noise;
 pub mod nominees;
 pub mod overdue;
 pub mod partner_channels;

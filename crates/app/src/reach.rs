@@ -38,6 +38,11 @@ pub struct Reach {
     /// The partners those members belong to.
     pub partners: i64,
     pub channels: Vec<ChannelReach>,
+    /// Members who take this nice-to-know message in their digest email instead of its
+    /// channels; `null` when nobody is on a digest or the message is not nice to know.
+    pub held_for_digest: Option<i64>,
+    /// Members a frequency cap holds back to the inbox; `null` when no cap applies.
+    pub capped: Option<i64>,
 }
 
 /// Who the message will reach on each channel (staff who read the directory).
@@ -50,18 +55,26 @@ pub async fn reach(app: &App, caller: &Caller, id: MessageId) -> Result<Reach, A
 }
 
 /// Why members of the audience are not reached on `channel`.
-fn why_members_not_reached(app: &App, channel: Channel) -> String {
+fn why_members_not_reached(app: &App, channel: Channel, counts: &deliveries::ReachCounts) -> String {
     if !app.channels.provides(channel) {
         return format!("no {channel} provider is configured");
     }
-    match channel {
+    let mut held = Vec::new();
+    if let Some(n) = counts.digest.filter(|n| *n > 0) {
+        held.push(format!("{n} take nice-to-know messages in their digest"));
+    }
+    if let Some(n) = counts.capped.filter(|n| *n > 0) {
+        held.push(format!("{n} reached the frequency cap"));
+    }
+    let held = if held.is_empty() { String::new() } else { format!("{}; ", held.join(", ")) };
+    let why = match channel {
         Channel::Email => "the others have not opted in to email, turned it off, or their address bounced",
         Channel::Sms => "the others have no phone number, have not opted in to SMS, or turned it off",
         Channel::Slack => "the others turned Slack off, or no Slack user has their address",
         Channel::WebPush => "the others have not asked for notifications in a browser (portal preferences)",
         _ => "the others cannot be reached on it",
-    }
-    .to_owned()
+    };
+    format!("{held}{why}")
 }
 
 pub(crate) async fn of_message(
@@ -84,6 +97,7 @@ pub(crate) async fn of_message(
     } else {
         Vec::new()
     };
+    let noise = crate::noise::for_release(tx, message, now).await?;
     let release = Release {
         message_id: message.id,
         rule,
@@ -93,12 +107,14 @@ pub(crate) async fn of_message(
         posts: &posts,
         now,
         slots: &[],
+        noise: noise.as_noise(),
     };
-    let (members, by_channel) = deliveries::reach(tx, &release).await?;
+    let counts = deliveries::reach(tx, &release).await?;
+    let (members, by_channel) = (counts.members, counts.channels.clone());
     let (partners, by_post) = deliveries::posts_reach(tx, &release).await?;
     let mut reach = Vec::new();
     for (channel, reached) in by_channel {
-        let why_not = (reached < members).then(|| why_members_not_reached(app, channel));
+        let why_not = (reached < members).then(|| why_members_not_reached(app, channel, &counts));
         reach.push(ChannelReach { channel, unit: "members", reached, out_of: members, why_not });
     }
     for (channel, reached) in by_post {
@@ -106,5 +122,5 @@ pub(crate) async fn of_message(
             .then(|| format!("the other partners have no {} channel bound", crate::partner_channels::service(channel)));
         reach.push(ChannelReach { channel, unit: "partner_channels", reached, out_of: partners, why_not });
     }
-    Ok(Reach { members, partners, channels: reach })
+    Ok(Reach { members, partners, channels: reach, held_for_digest: counts.digest, capped: counts.capped })
 }

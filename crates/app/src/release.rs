@@ -89,6 +89,7 @@ pub(crate) async fn fan_out(app: &App, id: MessageId) -> Result<ReleaseReport, A
     let message = store::get(&mut tx, id).await?;
     let topic = topics::get(&mut tx, message.topic_id).await?;
     let rule = build(app, &mut tx, &message.audience).await?.to_rule();
+    let noise = crate::noise::for_release(&mut tx, &message, app.clock.now()).await?;
     drop(tx);
     let channels = message.effective_channels();
     // Slack DMs need the bot; without it a message naming Slack still posts to partners'
@@ -123,6 +124,7 @@ pub(crate) async fn fan_out(app: &App, id: MessageId) -> Result<ReleaseReport, A
         posts: &posts,
         now,
         slots: &quiet,
+        noise: noise.as_noise(),
     };
     let (mut recipients, mut queued) = (0, 0);
     loop {

@@ -34,6 +34,10 @@ pub struct Settings {
     pub time_zone: TimeZone,
     /// Their own working hours (`None`: their partner's).
     pub working_hours: Option<WorkingHours>,
+    /// Their own digest choice (`None`: their partner's default, else the vendor's), and
+    /// what applies with why.
+    pub digest_choice: Option<tidings_core::noise::DigestFrequency>,
+    pub digest: tidings_core::noise::DigestDecision,
 }
 
 /// A change from the preferences form; every field is the whole new state.
@@ -58,6 +62,8 @@ pub struct SettingsChange {
     pub opt_in_text_version: String,
     /// The same for the SMS opt-in, such as `portal-sms-1/de`.
     pub sms_opt_in_text_version: String,
+    /// `off`, `daily`, `weekly` or `default`; `None`: left as it is.
+    pub digest: Option<String>,
 }
 
 pub async fn settings(app: &App, member: &Member) -> Result<Settings, AppError> {
@@ -77,6 +83,8 @@ pub async fn settings(app: &App, member: &Member) -> Result<Settings, AppError> 
         locale: member.profile.locale.clone(),
         time_zone: member.profile.time_zone.clone(),
         working_hours: member.profile.working_hours,
+        digest_choice: prefs.digest,
+        digest: view.digest,
     })
 }
 
@@ -111,8 +119,12 @@ pub async fn change(app: &App, member: &Member, change: &SettingsChange) -> Resu
     if let Some(slack) = change.slack_channel {
         channels.insert(Channel::Slack.as_str().to_owned(), slack);
     }
-    let patch =
-        PreferencesPatch { topics: change.topics.clone(), channels, topic_channels: change.topic_channels.clone() };
+    let patch = PreferencesPatch {
+        topics: change.topics.clone(),
+        channels,
+        topic_channels: change.topic_channels.clone(),
+        digest: change.digest.clone(),
+    };
     consent::apply(app, &mut tx, &current, &patch).await?;
     if current.profile.locale != locale
         || current.profile.time_zone != time_zone

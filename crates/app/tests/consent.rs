@@ -110,6 +110,7 @@ async fn required_topics_cannot_be_turned_off(app: App) {
             "support".into(),
             BTreeMap::from([("email".into(), false), ("web_push".into(), true)]),
         )]),
+        ..Default::default()
     };
     let view = consent::set_preferences(&app, &caller, support_person.id, &choose).await.unwrap();
     let on = |k: &str| view.topics.iter().find(|t| t.key == k).map(|t| t.on);
@@ -134,6 +135,7 @@ async fn required_topics_cannot_be_turned_off(app: App) {
             ("gossip".into(), BTreeMap::from([("email".into(), false)])),
             ("support".into(), BTreeMap::from([("teams".into(), false)])),
         ]),
+        ..Default::default()
     };
     match consent::set_preferences(&app, &caller, sales_person.id, &unknown).await {
         Err(AppError::Invalid(e)) => {

@@ -132,6 +132,13 @@ pub struct Preferences {
     /// The address bounced hard or complained: never mail it.
     #[serde(default)]
     pub email_suppressed: bool,
+    /// The member's own digest choice; `None`: their partner's default, else the vendor's.
+    #[serde(default)]
+    pub digest: Option<crate::noise::DigestFrequency>,
+    /// What the member's partner set for its people (read with the member's choices; set
+    /// by the partner's admin, never through a member's preferences).
+    #[serde(default, skip_deserializing)]
+    pub partner: crate::noise::PartnerDefaults,
 }
 
 /// The topic of the message being sent.
@@ -159,16 +166,27 @@ impl Decision {
     }
 }
 
-/// Whether the member wants messages on this topic at all, and why.
+/// Whether the member wants messages on this topic at all, and why: the vendor's policy
+/// for their roles when it requires the topic, else the member's choice, else their
+/// partner's default for its people, else the vendor's default.
 pub fn topic_decision(member: &MemberProfile, prefs: &Preferences, topic: TopicRef<'_>) -> Decision {
     let policy = topic.policies.for_roles(member.roles);
     let choice = prefs.topics.get(topic.key).copied();
-    match (policy, choice) {
-        (TopicPolicy::Required, _) => Decision::yes(format!("topic {} is required for the member's role", topic.key)),
-        (_, Some(true)) => Decision::yes(format!("the member turned topic {} on", topic.key)),
-        (_, Some(false)) => Decision::no(format!("the member turned topic {} off", topic.key)),
-        (TopicPolicy::OptionalOn, None) => Decision::yes(format!("topic {} is on by default", topic.key)),
-        (TopicPolicy::OptionalOff, None) => {
+    let partner = prefs.partner.topics.get(topic.key).copied();
+    match (policy, choice, partner) {
+        (TopicPolicy::Required, _, _) => {
+            Decision::yes(format!("topic {} is required for the member's role", topic.key))
+        }
+        (_, Some(true), _) => Decision::yes(format!("the member turned topic {} on", topic.key)),
+        (_, Some(false), _) => Decision::no(format!("the member turned topic {} off", topic.key)),
+        (_, None, Some(true)) => {
+            Decision::yes(format!("their partner's admin turned topic {} on for the partner's people", topic.key))
+        }
+        (_, None, Some(false)) => {
+            Decision::no(format!("their partner's admin turned topic {} off for the partner's people", topic.key))
+        }
+        (TopicPolicy::OptionalOn, None, None) => Decision::yes(format!("topic {} is on by default", topic.key)),
+        (TopicPolicy::OptionalOff, None, None) => {
             Decision::no(format!("topic {} is off by default and the member has not turned it on", topic.key))
         }
     }
@@ -243,6 +261,25 @@ mod tests {
         assert_eq!(d.reason, "the member turned topic support off");
         let d = may_reach(&member("sales"), &Preferences::default(), topic, Channel::Inbox);
         assert_eq!(d.reason, "topic support is off by default and the member has not turned it on");
+    }
+
+    #[test]
+    fn the_partner_default_sits_between_the_vendor_and_the_member() {
+        let news = key("announcements");
+        let p = TopicPolicies { default: TopicPolicy::OptionalOff, by_role: BTreeMap::new() };
+        let topic = TopicRef { key: &news, policies: &p };
+        let mut prefs = Preferences::default();
+        prefs.partner.topics.insert(news.clone(), true);
+        assert_eq!(
+            may_reach(&member("sales"), &prefs, topic, Channel::Inbox).reason,
+            "their partner's admin turned topic announcements on for the partner's people; inbox is open"
+        );
+        prefs.topics.insert(news.clone(), false);
+        assert_eq!(topic_decision(&member("sales"), &prefs, topic).reason, "the member turned topic announcements off");
+        let required = policies(TopicPolicy::Required, None);
+        prefs.partner.topics.insert(news.clone(), false);
+        prefs.topics.clear();
+        assert!(topic_decision(&member("sales"), &prefs, TopicRef { key: &news, policies: &required }).allowed);
     }
 
     #[test]

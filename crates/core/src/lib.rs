@@ -18,6 +18,7 @@ pub mod ids;
 pub mod locale;
 pub mod members;
 pub mod messages;
+pub mod noise;
 pub mod obligations;
 #[cfg(feature = "openapi")]
 mod openapi;

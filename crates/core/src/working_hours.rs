@@ -121,6 +121,31 @@ impl WorkingHours {
     }
 }
 
+impl WorkingHours {
+    /// The next start of these hours after `at` in `zone`: the member's next morning (for
+    /// a daily digest), or with `weekly` the start of their week's first working day.
+    pub fn next_start(&self, zone: &TimeZone, at: Timestamp, weekly: bool) -> Timestamp {
+        let Ok(tz) = jiff::tz::TimeZone::get(zone.as_str()) else { return at };
+        let Ok(instant) = jiff::Timestamp::from_millisecond(at.as_millis()) else { return at };
+        let date = instant.to_zoned(tz.clone()).date();
+        let first_day = self.days.trailing_zeros() as usize;
+        for offset in 0..=14i32 {
+            let Ok(day) = date.checked_add(jiff::Span::new().days(offset)) else { break };
+            let weekday = usize::try_from(day.weekday().to_monday_zero_offset()).unwrap_or(0);
+            if self.days & (1 << weekday) == 0 || (weekly && weekday != first_day) {
+                continue;
+            }
+            let (h, m) = (i8::try_from(self.start / 60).unwrap_or(0), i8::try_from(self.start % 60).unwrap_or(0));
+            let Ok(start) = day.at(h, m, 0, 0).to_zoned(tz.clone()) else { continue };
+            let start = Timestamp::from_millis(start.timestamp().as_millisecond());
+            if start > at {
+                return start;
+            }
+        }
+        at
+    }
+}
+
 impl Serialize for WorkingHours {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -200,6 +225,27 @@ mod tests {
         // The same instant is night in Tokyo, and the slot is Tokyo's morning.
         let tokyo = TimeZone::parse("Asia/Tokyo").unwrap();
         assert_eq!(hours.next_slot(&tokyo, inside), at("Asia/Tokyo", "2026-12-07T09:00"));
+    }
+
+    #[test]
+    fn digests_go_at_the_start_of_the_next_working_morning_or_week() {
+        let hours = WorkingHours::default();
+        let berlin = TimeZone::parse("Europe/Berlin").unwrap();
+        // Wednesday 2026-12-02 10:15, inside hours: the daily digest is Thursday's morning.
+        let wednesday = at("Europe/Berlin", "2026-12-02T10:15");
+        assert_eq!(hours.next_start(&berlin, wednesday, false), at("Europe/Berlin", "2026-12-03T09:00"));
+        // Before that morning's start: the same morning.
+        let early = at("Europe/Berlin", "2026-12-03T06:00");
+        assert_eq!(hours.next_start(&berlin, early, false), at("Europe/Berlin", "2026-12-03T09:00"));
+        // Friday evening: Monday.
+        let friday = at("Europe/Berlin", "2026-12-04T18:00");
+        assert_eq!(hours.next_start(&berlin, friday, false), at("Europe/Berlin", "2026-12-07T09:00"));
+        // Weekly: the first working day's start, a Monday at nine, even from Monday at ten.
+        assert_eq!(hours.next_start(&berlin, wednesday, true), at("Europe/Berlin", "2026-12-07T09:00"));
+        let monday = at("Europe/Berlin", "2026-12-07T10:00");
+        assert_eq!(hours.next_start(&berlin, monday, true), at("Europe/Berlin", "2026-12-14T09:00"));
+        let tue_thu: WorkingHours = "tue-thu 08:00-12:00".parse().unwrap();
+        assert_eq!(tue_thu.next_start(&berlin, monday, true), at("Europe/Berlin", "2026-12-08T08:00"));
     }
 
     #[test]

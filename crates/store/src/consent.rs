@@ -70,6 +70,9 @@ struct PreferencesRow {
     email_opted_in: Option<bool>,
     sms_opted_in: Option<bool>,
     email_suppressed: bool,
+    digest: Option<String>,
+    partner_topics: Option<Json<BTreeMap<Slug, bool>>>,
+    partner_digest: Option<String>,
 }
 
 impl From<PreferencesRow> for Preferences {
@@ -81,6 +84,12 @@ impl From<PreferencesRow> for Preferences {
             email_opted_in: r.email_opted_in.unwrap_or(false),
             sms_opted_in: r.sms_opted_in.unwrap_or(false),
             email_suppressed: r.email_suppressed,
+            // The column's check holds only the three spellings.
+            digest: r.digest.and_then(|d| d.parse().ok()),
+            partner: tidings_core::noise::PartnerDefaults {
+                topics: r.partner_topics.map(|t| t.0).unwrap_or_default(),
+                digest: r.partner_digest.and_then(|d| d.parse().ok()),
+            },
         }
     }
 }
@@ -106,8 +115,10 @@ impl ConsentRecord {
 }
 
 const PREFERENCES: &str = "select m.id as member_id, mp.topics, mp.channels, mp.topic_channels, mp.email_opted_in, mp.sms_opted_in, \
-    exists (select 1 from email_suppressions s where s.email = m.email) as email_suppressed \
-    from members m left join member_preferences mp on mp.member_id = m.id";
+    exists (select 1 from email_suppressions s where s.email = m.email) as email_suppressed, mp.digest, \
+    pd.topics as partner_topics, pd.digest as partner_digest \
+    from members m left join member_preferences mp on mp.member_id = m.id \
+    left join partner_defaults pd on pd.partner_id = m.partner_id";
 
 /// Appends a record and applies it to the member's current state, in the caller's transaction.
 pub async fn record(tx: &mut Tx, r: &ConsentRecord) -> Result<()> {
@@ -258,19 +269,20 @@ pub async fn preferences_many(tx: &mut Tx, members: &[MemberId]) -> Result<HashM
     Ok(out)
 }
 
-/// Replaces the member's choices of topics and channels (and of channels per topic) with
-/// those of `choices`; its consent fields are not written here (see `record`).
+/// Replaces the member's choices of topics and channels (and of channels per topic) and
+/// their digest with those of `choices`; its consent fields are not written here (see `record`).
 pub async fn set_choices(tx: &mut Tx, member: MemberId, choices: &Preferences, now: Timestamp) -> Result<()> {
     ensure_row(tx, member, now).await?;
     let done = on_tx!(tx, |c| sqlx::query(
-        "update member_preferences set topics = $2, channels = $3, topic_channels = $4, updated_at = $5 \
-         where member_id = $1"
+        "update member_preferences set topics = $2, channels = $3, topic_channels = $4, updated_at = $5, \
+         digest = $6 where member_id = $1"
     )
     .bind(member.as_uuid())
     .bind(Json(choices.topics.clone()))
     .bind(Json(choices.channels.clone()))
     .bind(Json(choices.topic_channels.clone()))
     .bind(now.as_millis())
+    .bind(choices.digest.map(|d| d.as_str()))
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;

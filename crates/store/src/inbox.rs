@@ -363,6 +363,33 @@ pub async fn received_since(tx: &mut Tx, members: &[MemberId], since: Timestamp)
     Ok(total)
 }
 
+/// Of the (message, member) copies given, those the member has read: what a digest leaves
+/// out.
+pub async fn read_among(tx: &mut Tx, copies: &[(MessageId, MemberId)]) -> Result<HashSet<(MessageId, MemberId)>> {
+    let mut read = HashSet::new();
+    for chunk in copies.chunks(400) {
+        let members: HashSet<Uuid> = chunk.iter().map(|(_, m)| m.as_uuid()).collect();
+        let sql = format!(
+            "select message_id, member_id from recipients where read_at is not null and member_id in ({})",
+            crate::sql::placeholders(tx.dialect(), 1, members.len())
+        );
+        let rows: Vec<(Uuid, Uuid)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for m in &members {
+                q = q.bind(*m);
+            }
+            q.fetch_all(c).await
+        })?;
+        let wanted: HashSet<(MessageId, MemberId)> = chunk.iter().copied().collect();
+        read.extend(
+            rows.into_iter()
+                .map(|(message, member)| (MessageId::from_uuid(message), MemberId::from_uuid(member)))
+                .filter(|copy| wanted.contains(copy)),
+        );
+    }
+    Ok(read)
+}
+
 /// A person's first open or click of the email, kept on their copy for reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engagement {

@@ -28,6 +28,7 @@ pub mod messages;
 pub mod nominees;
 pub mod obligations;
 pub mod partner_channels;
+pub mod partner_defaults;
 pub mod partner_events;
 pub mod partners;
 pub mod passwords;

@@ -245,6 +245,25 @@ pub async fn released_critical(tx: &mut Tx, limit: i64) -> Result<Vec<(Message, 
 }
 
 /// Which of these messages are must-know (their deliveries are evidence).
+/// The messages of `importance` released at or after `since`, other than `except`: what a
+/// frequency cap counts.
+pub async fn released_since(
+    tx: &mut Tx,
+    importance: tidings_core::messages::Importance,
+    since: Timestamp,
+    except: MessageId,
+) -> Result<Vec<MessageId>> {
+    let rows: Vec<Uuid> = on_tx!(tx, |c| sqlx::query_scalar(
+        "select id from messages where importance = $1 and released_at >= $2 and id <> $3 order by id"
+    )
+    .bind(importance.as_str())
+    .bind(since.as_millis())
+    .bind(except.as_uuid())
+    .fetch_all(c)
+    .await)?;
+    Ok(rows.into_iter().map(MessageId::from_uuid).collect())
+}
+
 pub async fn critical_among(tx: &mut Tx, ids: &[MessageId]) -> Result<std::collections::HashSet<MessageId>> {
     if ids.is_empty() {
         return Ok(Default::default());

@@ -137,6 +137,7 @@ async fn run(
         posts: &[],
         now: NOW,
         slots: &[],
+        noise: Default::default(),
     };
     let mut tx = db.begin().await.unwrap();
     let done = release_batch(&mut tx, &release, None, 10_000).await.unwrap();

@@ -75,6 +75,7 @@ fn agree(engine: Engine) {
                 posts: &[],
                 now: NOW,
                 slots: &[],
+                noise: Default::default(),
             };
             let mut cursor = None;
             loop {

@@ -15,3 +15,7 @@ chase-state-waiting = eine Erinnerung per { $channel } folgt zu ihren Arbeitszei
 chase-state-failed = die Erinnerung per { $channel } ist fehlgeschlagen: { $reason }
 chase-state-unreachable = kein Kanal für Erinnerungen offen; nur das Portal zeigt es
 chase-state-not-yet = noch nicht erinnert
+
+email-digest-subject = Ihre Zusammenfassung: { $count } ungelesene Neuigkeiten
+email-digest-intro = Diese { $count } Nachrichten warten ungelesen in Ihrem Partnerportal:
+email-digest-change = Wie oft Sie diese Zusammenfassung erhalten, ändern Sie in Ihren Einstellungen:

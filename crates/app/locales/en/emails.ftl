@@ -15,3 +15,7 @@ chase-state-waiting = a reminder by { $channel } goes in their working hours
 chase-state-failed = the reminder by { $channel } failed: { $reason }
 chase-state-unreachable = no channel is open to remind them; only the portal shows it
 chase-state-not-yet = not reminded yet
+
+email-digest-subject = Your digest: { $count } updates you have not read
+email-digest-intro = Here are the { $count } nice-to-know messages waiting in your partner portal that you have not read yet:
+email-digest-change = Change how often you get this digest in your preferences:

@@ -15,3 +15,7 @@ chase-state-waiting = un recordatorio por { $channel } saldrá en su horario lab
 chase-state-failed = el recordatorio por { $channel } falló: { $reason }
 chase-state-unreachable = ningún canal abierto para recordárselo; solo el portal lo muestra
 chase-state-not-yet = aún no recordado
+
+email-digest-subject = Su resumen: { $count } novedades sin leer
+email-digest-intro = Estos { $count } mensajes le esperan sin leer en su portal de socios:
+email-digest-change = Cambie la frecuencia de este resumen en sus preferencias:

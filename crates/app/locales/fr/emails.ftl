@@ -15,3 +15,7 @@ chase-state-waiting = une relance par { $channel } partira pendant ses heures de
 chase-state-failed = la relance par { $channel } a échoué : { $reason }
 chase-state-unreachable = aucun canal ouvert pour le relancer ; seul le portail l'affiche
 chase-state-not-yet = pas encore relancé
+
+email-digest-subject = Votre résumé : { $count } nouveautés non lues
+email-digest-intro = Ces { $count } messages vous attendent, non lus, dans votre portail partenaire :
+email-digest-change = Choisissez la fréquence de ce résumé dans vos préférences :

@@ -4,6 +4,7 @@
 //! demo looks the same.
 
 mod deals;
+mod noise;
 mod story;
 
 use std::collections::BTreeSet;

@@ -37,6 +37,8 @@ pub struct Story {
     pub events: usize,
     /// Partners found gone quiet, each with a task for its manager.
     pub quiet_partners: usize,
+    /// People who took last week's nice-to-know news in a digest (sent as the demo starts).
+    pub digests: i64,
 }
 
 /// The recall: must know, to the support, operations and lead people of distributors and
@@ -206,6 +208,11 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
         tidings_store::partners::list(&mut app.db.read().await?, &Default::default(), None, Some(40)).await?;
     let newest: Vec<tidings_core::PartnerId> = partners.items.iter().rev().take(3).map(|p| p.id).collect();
     let events = super::deals::deal_flow(app, &people, &newest).await?;
+    // Last week's nice-to-know news waited for digests, which go out as the demo starts.
+    let reader =
+        people.iter().find(|m| m.profile.roles.contains(Role::Marketing) && m.profile.status == MemberStatus::Active);
+    let first_partner = partners.items.first().map(|p| p.id).ok_or(AppError::NotFound("a demo partner"))?;
+    let digests = super::noise::quiet_down(app, first_partner, reader).await?;
     // Every tenth partner has gone quiet: their managers have tasks from the first minute.
     let quiet_partners = crate::automation::silence::find(app).await?.len();
     let mut tx = app.db.begin().await?;
@@ -214,7 +221,7 @@ pub async fn tell(app: &App) -> Result<Story, AppError> {
     // The evidence of it all is signed at once, so the evidence page and
     // `tidings evidence export` have a checkpoint from the first minute.
     crate::evidence::seal(app).await?;
-    Ok(Story { recall, update, draft, opted_in, acknowledged, portal_member, events, quiet_partners })
+    Ok(Story { recall, update, draft, opted_in, acknowledged, portal_member, events, quiet_partners, digests })
 }
 
 /// Subscribes the browsers of the first distributor's people to notifications, at the

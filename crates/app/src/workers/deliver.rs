@@ -66,10 +66,11 @@ enum Lane {
     Deliveries(Channel),
     Posts,
     Webhooks,
+    Digests,
 }
 
 /// Runs until `stop` turns true: `config.loops` rounds side by side for email, one for each
-/// other lane, one for partners' channel posts and one for webhooks; the first email loop also runs the
+/// other lane, one for partners' channel posts, one for webhooks and one for digests; the first email loop also runs the
 /// registry's due jobs. Each finishes the round in progress before returning.
 pub async fn run(app: App, config: WorkerConfig, stop: watch::Receiver<bool>) {
     let mut loops = Vec::new();
@@ -82,6 +83,7 @@ pub async fn run(app: App, config: WorkerConfig, stop: watch::Receiver<bool>) {
     }
     loops.push(tokio::spawn(run_loop(app.clone(), config, stop.clone(), Lane::Posts, false)));
     loops.push(tokio::spawn(run_loop(app.clone(), config, stop.clone(), Lane::Webhooks, false)));
+    loops.push(tokio::spawn(run_loop(app.clone(), config, stop.clone(), Lane::Digests, false)));
     for l in loops {
         if let Err(e) = l.await {
             tracing::error!(error = %e, "a worker loop ended abnormally");
@@ -108,6 +110,7 @@ async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool
             Lane::Deliveries(channel) => work_lane(&app, &config, &mut cache, channel).await,
             Lane::Posts => super::post::work_posts(&app, &config).await,
             Lane::Webhooks => super::webhook::work_webhooks(&app, &config).await,
+            Lane::Digests => super::digest::work_digests(&app, &config).await,
         };
         let worked = match round {
             Ok(n) => n,
@@ -134,7 +137,7 @@ pub struct Cache {
     layouts: HashMap<(MessageId, Locale, Channel, Framing), Arc<Layout>>,
 }
 
-/// One round on every lane in turn, partners' channel posts and webhooks included (tests and tools
+/// One round on every lane in turn, partners' channel posts, webhooks and digests included (tests and tools
 /// that drive the queue by hand). Returns how many deliveries and posts it handled.
 pub async fn work_once(app: &App, config: &WorkerConfig, cache: &mut Cache) -> Result<usize, AppError> {
     let mut worked = 0;
@@ -143,6 +146,7 @@ pub async fn work_once(app: &App, config: &WorkerConfig, cache: &mut Cache) -> R
     }
     worked += super::post::work_posts(app, config).await?;
     worked += super::webhook::work_webhooks(app, config).await?;
+    worked += super::digest::work_digests(app, config).await?;
     Ok(worked)
 }
 
@@ -186,7 +190,7 @@ pub async fn work_lane(app: &App, config: &WorkerConfig, cache: &mut Cache, lane
 /// slowed down by a slow provider keeps its deliveries, so no other worker sends them
 /// again meanwhile, and the lease itself can stay short, so a dead worker's batch is taken
 /// over soon.
-async fn keep_leased<T>(
+pub(super) async fn keep_leased<T>(
     app: &App,
     config: &WorkerConfig,
     claimed: &[Claimed],
@@ -296,7 +300,7 @@ fn lay_out(
     }
 }
 
-fn unique<T: Ord + Copy>(items: impl Iterator<Item = T>) -> Vec<T> {
+pub(super) fn unique<T: Ord + Copy>(items: impl Iterator<Item = T>) -> Vec<T> {
     let mut v: Vec<T> = items.collect();
     v.sort();
     v.dedup();
@@ -304,7 +308,7 @@ fn unique<T: Ord + Copy>(items: impl Iterator<Item = T>) -> Vec<T> {
 }
 
 /// What an attempt came to, with whether a failure is the provider refusing the address.
-enum Attempted {
+pub(super) enum Attempted {
     Channel(Outcome),
     /// Tidings itself cannot send it (the message expired, the member is gone, the text
     /// does not render): failed without trying.
@@ -482,7 +486,7 @@ async fn delivery_leaves(tx: &mut tidings_store::Tx, events: &[NewEvent], now: T
 }
 
 /// Saves a batch's outcomes, the events they make, and suppressions for hard bounces.
-async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, Attempted)>) -> Result<(), AppError> {
+pub(super) async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, Attempted)>) -> Result<(), AppError> {
     let now = app.clock.now();
     let mut settled = Vec::with_capacity(results.len());
     let mut kinds = Vec::with_capacity(results.len());

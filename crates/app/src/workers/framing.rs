@@ -25,7 +25,7 @@ impl Framing {
             Purpose::Reminder(_) => Self::Reminder,
             Purpose::Escalation(_) => Self::LeadNotice,
             Purpose::Correction(_) => Self::Correction,
-            Purpose::Initial | Purpose::Sequence(_) => Self::Release,
+            Purpose::Initial | Purpose::Sequence(_) | Purpose::Digest => Self::Release,
         }
     }
 

@@ -3,6 +3,7 @@
 //! housekeeping one of those jobs does.
 
 pub mod deliver;
+mod digest;
 mod framing;
 pub mod housekeeping;
 pub mod jobs;

@@ -20,6 +20,9 @@ pub enum Purpose {
     Sequence(u16),
     /// The notice that the message was corrected materially, as version n.
     Correction(u16),
+    /// A nice-to-know message held for the member's digest email, sent with the others
+    /// due for them at once.
+    Digest,
 }
 
 impl Purpose {
@@ -38,19 +41,24 @@ impl fmt::Display for Purpose {
             Self::Escalation(n) => write!(f, "escalation-{n}"),
             Self::Sequence(n) => write!(f, "sequence-{n}"),
             Self::Correction(n) => write!(f, "correction-{n}"),
+            Self::Digest => f.write_str("digest"),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a delivery purpose (initial, reminder-N, escalation-N, sequence-N or correction-N, N from 1)")]
+#[error(
+    "'{0}' is not a delivery purpose (initial, digest, reminder-N, escalation-N, sequence-N or correction-N, N from 1)"
+)]
 pub struct PurposeError(String);
 
 impl FromStr for Purpose {
     type Err = PurposeError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s == "initial" {
-            return Ok(Self::Initial);
+        match s {
+            "initial" => return Ok(Self::Initial),
+            "digest" => return Ok(Self::Digest),
+            _ => {}
         }
         let bad = || PurposeError(s.to_owned());
         let (kind, n) = s.split_once('-').ok_or_else(bad)?;
@@ -88,9 +96,9 @@ impl utoipa::PartialSchema for Purpose {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some("^(initial|(reminder|escalation|sequence|correction)-[1-9][0-9]{0,4})$"))
+            .pattern(Some("^(initial|digest|(reminder|escalation|sequence|correction)-[1-9][0-9]{0,4})$"))
             .description(Some(
-                "Why the delivery was sent: the release, a reminder, an escalation or sequence step, or a correction's notice",
+                "Why the delivery was sent: the release, the member's digest, a reminder, an escalation or sequence step, or a correction's notice",
             ))
             .into()
     }
@@ -105,7 +113,13 @@ mod tests {
 
     #[test]
     fn every_purpose_reads_back_as_written() {
-        for p in [Purpose::Initial, Purpose::Reminder(1), Purpose::Escalation(12), Purpose::Sequence(u16::MAX)] {
+        for p in [
+            Purpose::Initial,
+            Purpose::Digest,
+            Purpose::Reminder(1),
+            Purpose::Escalation(12),
+            Purpose::Sequence(u16::MAX),
+        ] {
             assert_eq!(p.to_string().parse::<Purpose>(), Ok(p));
         }
     }

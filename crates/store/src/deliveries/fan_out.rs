@@ -11,6 +11,7 @@ use tidings_core::deliveries::DeliveryStatus;
 use tidings_core::{MemberId, MessageId, Role, Roles, Slug, Timestamp};
 use uuid::Uuid;
 
+use super::noise::{self, Noise};
 use crate::audiences::compile;
 use crate::db::on_tx;
 use crate::reports::{self, Counts, Key};
@@ -33,6 +34,40 @@ pub struct Release<'a> {
     /// When members of each time zone and working hours may be sent to outside the inbox
     /// (quiet hours); anyone else at `now`.
     pub slots: &'a [super::chase::Slot],
+    /// Frequency caps and digests.
+    pub noise: Noise<'a>,
+}
+
+/// One kind of delivery a release queues: a channel's first send, or the digest's item.
+struct Send {
+    channel: Channel,
+    purpose: &'static str,
+    /// Who gets it, over `members m`, `member_preferences mp` and `partner_defaults pd`.
+    condition: String,
+    due: String,
+}
+
+/// The deliveries a release queues, with their conditions and due times; `ids` limits a
+/// cap's count to the batch's members.
+fn sends(d: Dialect, r: &Release<'_>, f: &mut Filter, now: &str, ids: &str) -> Vec<Send> {
+    let mut out = Vec::new();
+    let digest_held = r.noise.digest.map(|digests| noise::held(&digests, f));
+    let capped = r.noise.cap.map(|cap| noise::capped(&cap, f, ids));
+    let quiet = super::chase::due_expression(f, r.slots, now);
+    for channel in r.channels {
+        let Some(mut condition) = outside_condition(d, r, *channel, f) else { continue };
+        for held_back in digest_held.iter().chain(&capped) {
+            condition = format!("{condition} and not ({held_back})");
+        }
+        out.push(Send { channel: *channel, purpose: "initial", condition, due: quiet.clone() });
+    }
+    if let (Some(digests), Some(held)) = (r.noise.digest, digest_held)
+        && let Some(email) = outside_condition(d, r, Channel::Email, f)
+    {
+        let due = noise::digest_due(&digests, f, now);
+        out.push(Send { channel: Channel::Email, purpose: "digest", condition: format!("{held} and {email}"), due });
+    }
+    out
 }
 
 /// What one batch of a release wrote.
@@ -95,6 +130,7 @@ fn reached(r: &Release<'_>, d: Dialect, f: &mut Filter, lo: Uuid, hi: Option<Uui
     let partners = if r.rule.reads_partner() { "join partners p on p.id = m.partner_id " } else { "" };
     format!(
         "from members m {partners}left join member_preferences mp on mp.member_id = m.id and {preference_ids} \
+         left join partner_defaults pd on pd.partner_id = m.partner_id \
          where {ids} and m.status <> 'disabled' and ({audience}) and {topic}"
     )
 }
@@ -108,19 +144,20 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
     let reached = reached(r, d, &mut f, lo, hi);
     let message = f.bind(Value::Uuid(r.message_id.as_uuid()));
     let now = f.bind(Value::Int(r.now.as_millis()));
-    let channels: Vec<(Channel, String)> =
-        r.channels.iter().filter_map(|c| outside_condition(d, r, *c, &mut f).map(|cond| (*c, cond))).collect();
-    let flags: String = channels.iter().enumerate().map(|(i, (_, cond))| format!(", ({cond}) as ok{i}")).collect();
-    let due = super::chase::due_expression(&mut f, r.slots, &now);
-    let inserts: String = channels
+    let counted_ids = range(&mut f, "d.member_id", lo, hi);
+    let sends = sends(d, r, &mut f, &now, &counted_ids);
+    let flags: String =
+        sends.iter().enumerate().map(|(i, s)| format!(", ({}) as ok{i}, {} as due{i}", s.condition, s.due)).collect();
+    let inserts: String = sends
         .iter()
         .enumerate()
-        .map(|(i, (channel, _))| {
+        .map(|(i, s)| {
             format!(
                 ", sent{i} as (insert into deliveries (message_id, member_id, channel, purpose, status, attempts, \
-                 due_at, updated_at) select {message}, id, '{channel}', 'initial', 'queued', 0, due, {now} \
+                 due_at, updated_at) select {message}, id, '{channel}', '{purpose}', 'queued', 0, due{i}, {now} \
                  from chosen where ok{i} returning 1)",
-                channel = channel.as_str()
+                channel = s.channel.as_str(),
+                purpose = s.purpose
             )
         })
         .collect();
@@ -128,10 +165,10 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
     // members sent to there), from the same rows (see `reports`; partners are counted
     // once the fan-out is done).
     let nil = f.bind(Value::Uuid(Uuid::nil()));
-    let tallied: String = channels
+    let tallied: String = sends
         .iter()
         .enumerate()
-        .map(|(i, (channel, _))| {
+        .map(|(i, Send { channel, .. })| {
             format!(
                 ", tallied{i} as (insert into message_rollup_deltas (message_id, partner_id, roles, hour, channel, \
                  status, deliveries, recipients) select {message}, {nil}, -1, -1, '{channel}', s.status, \
@@ -144,9 +181,9 @@ async fn fan_out_postgres(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uui
         .collect();
     // Starts from a bigint: a message for the inbox alone counts no deliveries, and a bare
     // 0 is an int4 that does not decode as i64.
-    let counted: String = (0..channels.len()).map(|i| format!(" + (select count(*) from sent{i})")).collect();
+    let counted: String = (0..sends.len()).map(|i| format!(" + (select count(*) from sent{i})")).collect();
     let sql = format!(
-        "with chosen as materialized (select m.id, m.partner_id, m.roles, {due} as due{flags} {reached}), \
+        "with chosen as materialized (select m.id, m.partner_id, m.roles{flags} {reached}), \
          inbox as (insert into recipients (message_id, member_id, partner_id, roles, released_at) \
          select {message}, id, partner_id, roles, {now} from chosen returning 1){inserts}, \
          tallied as (insert into message_rollup_deltas (message_id, partner_id, roles, hour, channel, status, \
@@ -188,33 +225,40 @@ async fn fan_out_sqlite(tx: &mut Tx, r: &Release<'_>, lo: Uuid, hi: Option<Uuid>
     on_tx!(tx, |c| bind_query(sqlx::query(AssertSqlSafe(sql)), &f.values).execute(c).await.map(|_| ()))?;
 
     let mut deliveries = 0;
-    for channel in r.channels {
+    let kinds = {
         let mut f = Filter::default();
-        let Some(condition) = outside_condition(d, r, *channel, &mut f) else { continue };
+        sends(d, r, &mut f, "0", "1 = 1").into_iter().map(|s| (s.channel, s.purpose)).collect::<Vec<_>>()
+    };
+    // Each kind with its own statement and parameters: SQLite binds them by position.
+    for (i, (channel, purpose)) in kinds.into_iter().enumerate() {
+        let mut f = Filter::default();
         let now = f.bind(Value::Int(r.now.as_millis()));
-        let due = super::chase::due_expression(&mut f, r.slots, &now);
+        let counted_ids = range(&mut f, "d.member_id", lo, hi);
+        let Some(send) = sends(d, r, &mut f, &now, &counted_ids).into_iter().nth(i) else { continue };
         let ids = range(&mut f, "r.member_id", lo, hi);
         let preference_ids = range(&mut f, "mp.member_id", lo, hi);
         let message = f.bind(Value::Uuid(r.message_id.as_uuid()));
         let sql = format!(
             "insert into deliveries (message_id, member_id, channel, purpose, status, attempts, due_at, \
-             updated_at) select r.message_id, r.member_id, '{channel}', 'initial', 'queued', 0, {due}, {now} \
+             updated_at) select r.message_id, r.member_id, '{channel}', '{purpose}', 'queued', 0, {due}, {now} \
              from recipients r join members m on m.id = r.member_id \
              left join member_preferences mp on mp.member_id = r.member_id and {preference_ids} \
+             left join partner_defaults pd on pd.partner_id = m.partner_id \
              where {ids} and r.message_id = {message} and {condition}",
-            channel = channel.as_str()
+            channel = channel.as_str(),
+            due = send.due,
+            condition = send.condition,
         );
         let written = on_tx!(tx, |c| bind_query(sqlx::query(AssertSqlSafe(sql)), &f.values)
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
         if written > 0 {
-            let key = Key::Delivery { channel: *channel, status: DeliveryStatus::Queued };
+            let key = Key::Delivery { channel, status: DeliveryStatus::Queued };
             let n = i64::try_from(written).unwrap_or(i64::MAX);
             let deliveries = Counts { deliveries: n, ..Counts::default() };
             let people = Counts { recipients: n, ..Counts::default() };
-            reports::add(tx, &[(r.message_id, key, deliveries), (r.message_id, Key::Channel(*channel), people)])
-                .await?;
+            reports::add(tx, &[(r.message_id, key, deliveries), (r.message_id, Key::Channel(channel), people)]).await?;
         }
         deliveries += written;
     }
@@ -243,7 +287,7 @@ fn range(f: &mut Filter, column: &str, lo: Uuid, hi: Option<Uuid>) -> String {
 }
 
 /// `topic_decision` in SQL: required for one of the member's roles, else the member's own
-/// choice, else on by default for one of their roles. A member without roles takes the
+/// choice, else their partner's default, else on by default for one of their roles. A member without roles takes the
 /// topic's default. The role masks come from the policies (code, not input).
 fn topic_condition(d: Dialect, key: &Slug, policies: &TopicPolicies, f: &mut Filter) -> String {
     let level = |r: Role| policies.by_role.get(&r).copied().unwrap_or(policies.default);
@@ -259,12 +303,14 @@ fn topic_condition(d: Dialect, key: &Slug, policies: &TopicPolicies, f: &mut Fil
         mask(TopicPolicy::OptionalOn),
         truth(policies.default >= TopicPolicy::OptionalOn)
     );
-    let choice = match d {
-        Dialect::Sqlite => format!("json_extract(mp.topics, {})", f.bind(Value::Text(format!("$.\"{key}\"")))),
-        Dialect::Postgres => format!("(mp.topics ->> {})::boolean", f.bind(Value::Text(key.to_string()))),
+    let choice = |table: &str, f: &mut Filter| match d {
+        Dialect::Sqlite => format!("json_extract({table}.topics, {})", f.bind(Value::Text(format!("$.\"{key}\"")))),
+        Dialect::Postgres => format!("({table}.topics ->> {})::boolean", f.bind(Value::Text(key.to_string()))),
     };
+    let (own, partner) = (choice("mp", f), choice("pd", f));
     format!(
-        "(case when {required} then 1 when {choice} is not null then (case when {choice} then 1 else 0 end) \
+        "(case when {required} then 1 when {own} is not null then (case when {own} then 1 else 0 end) \
+         when {partner} is not null then (case when {partner} then 1 else 0 end) \
          when {on} then 1 else 0 end) = 1"
     )
 }
@@ -318,25 +364,52 @@ pub(super) fn topic_channel_condition(d: Dialect, topic_key: &Slug, channel: Cha
     }
 }
 
-/// How many members the message would reach (the audience that takes the topic), and how
-/// many of them each outside channel may reach: what a release would write, counted.
-pub async fn reach(tx: &mut Tx, r: &Release<'_>) -> Result<(i64, Vec<(Channel, i64)>)> {
+/// What a release would write, counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReachCounts {
+    /// Members of the audience who take the topic.
+    pub members: i64,
+    /// Of them, how many each outside channel may reach now.
+    pub channels: Vec<(Channel, i64)>,
+    /// How many take the message in their digest instead (a nice-to-know message).
+    pub digest: Option<i64>,
+    /// How many a frequency cap holds back to the inbox.
+    pub capped: Option<i64>,
+}
+
+/// How many members the message would reach (the audience that takes the topic), how
+/// many of them each outside channel may reach, and how many noise control holds back.
+pub async fn reach(tx: &mut Tx, r: &Release<'_>) -> Result<ReachCounts> {
     let d = tx.dialect();
     let mut f = Filter::default();
     let reached = reached(r, d, &mut f, Uuid::nil(), None);
-    let channels: Vec<(Channel, String)> =
-        r.channels.iter().filter_map(|c| outside_condition(d, r, *c, &mut f).map(|cond| (*c, cond))).collect();
+    let now = f.bind(Value::Int(r.now.as_millis()));
+    let sends = sends(d, r, &mut f, &now, "1 = 1");
+    let digest = r.noise.digest.map(|digests| noise::held(&digests, &mut f));
+    let capped = r.noise.cap.map(|cap| noise::capped(&cap, &mut f, "1 = 1"));
+    let mut conditions: Vec<&str> = sends.iter().map(|s| s.condition.as_str()).collect();
+    conditions.extend(digest.iter().chain(&capped).map(String::as_str));
     let sums: String =
-        channels.iter().map(|(_, cond)| format!(", coalesce(sum(case when {cond} then 1 else 0 end), 0)")).collect();
+        conditions.iter().map(|cond| format!(", coalesce(sum(case when {cond} then 1 else 0 end), 0)")).collect();
     let sql = format!("select count(*){sums} {reached}");
-    // One row of counts: the audience, then one per channel.
+    // One row of counts: the audience, then one per condition.
     let counts: Vec<i64> = on_tx!(tx, |c| {
         use sqlx::Row;
         let row = bind_query(sqlx::query(AssertSqlSafe(sql)), &f.values).fetch_one(c).await?;
-        (0..=channels.len()).map(|i| row.try_get::<i64, _>(i)).collect::<std::result::Result<Vec<i64>, _>>()
+        (0..=conditions.len()).map(|i| row.try_get::<i64, _>(i)).collect::<std::result::Result<Vec<i64>, _>>()
     })?;
-    let audience = counts.first().copied().unwrap_or(0);
-    Ok((audience, channels.iter().map(|(c, _)| *c).zip(counts.into_iter().skip(1)).collect()))
+    let mut counts = counts.into_iter();
+    let members = counts.next().unwrap_or(0);
+    let mut channels = Vec::new();
+    for s in &sends {
+        let n = counts.next().unwrap_or(0);
+        if s.purpose == "initial" {
+            channels.push((s.channel, n));
+        }
+    }
+    let digest = digest.map(|_| counts.next().unwrap_or(0));
+    let capped = capped.map(|_| counts.next().unwrap_or(0));
+    Ok(ReachCounts { members, channels, digest, capped })
 }
 
 /// For each channel of `r.posts`: how many partners the message reaches, and how many of

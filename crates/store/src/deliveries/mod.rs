@@ -4,10 +4,11 @@
 
 pub mod chase;
 mod fan_out;
+pub mod noise;
 mod work;
 
-pub use fan_out::{Release, ReleaseBatch, fans_out, posts_reach, reach, release_batch, release_progress};
-pub use work::{Claimed, Settled, claim, renew_lease, settle};
+pub use fan_out::{ReachCounts, Release, ReleaseBatch, fans_out, posts_reach, reach, release_batch, release_progress};
+pub use work::{Claimed, Settled, claim, claim_digests, renew_lease, settle};
 
 use sqlx::AssertSqlSafe;
 use tidings_core::consent::Channel;
@@ -151,11 +152,13 @@ pub async fn of_message(tx: &mut Tx, message: MessageId) -> Result<Vec<Delivery>
 }
 
 /// Messages whose release is done and none of whose deliveries awaits an attempt: they
-/// move from sending to sent.
+/// move from sending to sent. Items waiting for members' digests do not hold a message in
+/// sending for a week.
 pub async fn finish_sent(tx: &mut Tx, now: Timestamp) -> Result<Vec<MessageId>> {
     let rows: Vec<(Uuid,)> = on_tx!(tx, |c| sqlx::query_as(
         "update messages set state = 'sent', updated_at = $1 where state = 'sending' and release_done \
-         and not exists (select 1 from deliveries d where d.message_id = messages.id and d.due_at is not null) \
+         and not exists (select 1 from deliveries d where d.message_id = messages.id and d.due_at is not null \
+         and d.purpose <> 'digest') \
          and not exists (select 1 from channel_posts p where p.message_id = messages.id and p.due_at is not null) \
          returning id"
     )

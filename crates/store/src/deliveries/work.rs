@@ -48,7 +48,9 @@ pub async fn claim(
     // The partial index `deliveries_leased` holds only deliveries being sent, so finding
     // the expired ones costs nothing when there are none. The channel is a literal from
     // `Channel::as_str`, so both indexes' leading column is matched.
-    let on = format!("channel = '{}'", channel.as_str());
+    // Digest items go out together per member (`claim_digests`); the index on due
+    // deliveries leaves them out under this very condition.
+    let on = format!("channel = '{}' and purpose <> 'digest'", channel.as_str());
     let expired = format!("{on} and status = 'sending' and due_at <= $2");
     let mut claimed = claim_where(tx, &expired, now, lease_until, limit).await?;
     if claimed.len() < limit {
@@ -87,17 +89,45 @@ async fn claim_where(
         .bind(now.as_millis())
         .fetch_all(c)
         .await)?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Claimed {
-                message_id: MessageId::from_uuid(r.message_id),
-                member_id: MemberId::from_uuid(r.member_id),
-                channel: r.channel.parse::<Channel>().map_err(Error::corrupt)?,
-                purpose: r.purpose.parse::<Purpose>().map_err(Error::corrupt)?,
-                attempts: u32::try_from(r.attempts).unwrap_or(0),
-            })
-        })
-        .collect()
+    rows.into_iter().map(claimed).collect()
+}
+
+fn claimed(r: ClaimedRow) -> Result<Claimed> {
+    Ok(Claimed {
+        message_id: MessageId::from_uuid(r.message_id),
+        member_id: MemberId::from_uuid(r.member_id),
+        channel: r.channel.parse::<Channel>().map_err(Error::corrupt)?,
+        purpose: r.purpose.parse::<Purpose>().map_err(Error::corrupt)?,
+        attempts: u32::try_from(r.attempts).unwrap_or(0),
+    })
+}
+
+/// Claims every due digest item of the members with the first due items, up to about
+/// `limit` items: a member's items are claimed together, so each member gets one email.
+pub async fn claim_digests(tx: &mut Tx, now: Timestamp, lease_until: Timestamp, limit: usize) -> Result<Vec<Claimed>> {
+    const DUE: &str = "purpose = 'digest' and due_at is not null and due_at <= $2";
+    let members = format!("select member_id from deliveries where {DUE} order by due_at limit {limit}");
+    let sql = match tx.dialect() {
+        Dialect::Sqlite => format!(
+            "update deliveries set status = 'sending', attempts = attempts + 1, due_at = $1, updated_at = $2 \
+             where {DUE} and member_id in ({members}) \
+             returning message_id, member_id, channel, purpose, attempts"
+        ),
+        Dialect::Postgres => format!(
+            "update deliveries d set status = 'sending', attempts = d.attempts + 1, due_at = $1, updated_at = $2 \
+             from (select message_id, member_id, channel, purpose from deliveries where {DUE} \
+             and member_id in ({members}) for update skip locked) c \
+             where d.message_id = c.message_id and d.member_id = c.member_id and d.channel = c.channel \
+             and d.purpose = c.purpose \
+             returning d.message_id, d.member_id, d.channel, d.purpose, d.attempts"
+        ),
+    };
+    let rows: Vec<ClaimedRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
+        .bind(lease_until.as_millis())
+        .bind(now.as_millis())
+        .fetch_all(c)
+        .await)?;
+    rows.into_iter().map(claimed).collect()
 }
 
 /// Moves the lease of deliveries still being sent on to `lease_until`, while a slow round

@@ -7,6 +7,7 @@ mod data;
 mod evidence;
 mod ladders;
 mod messages;
+mod noise;
 mod roles;
 mod serve;
 mod topics;
@@ -99,6 +100,9 @@ enum Command {
     /// Tasks for staff: partners gone quiet, with what was found.
     #[command(subcommand)]
     Task(automation::TaskCommand),
+    /// Noise control: frequency caps, digests, and a partner's defaults for its people.
+    #[command(subcommand)]
+    Noise(noise::NoiseCommand),
     /// Partners' shared Teams and Slack channels, bound by their webhook URLs.
     #[command(subcommand)]
     Channel(channels::ChannelCommand),
@@ -340,6 +344,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trigger(command) => automation::trigger(&app, command).await?,
         Command::Sequence(command) => automation::sequence(&app, command).await?,
         Command::Task(command) => automation::task(&app, command).await?,
+        Command::Noise(command) => noise::run(&app, command).await?,
         Command::Channel(command) => channels::run(&app, command).await?,
         Command::Role(command) => roles::run(&app, command).await?,
         Command::Evidence(command) => evidence::run(&app, command).await?,

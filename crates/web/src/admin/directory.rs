@@ -89,6 +89,9 @@ struct PartnerPage {
     may_write: bool,
     /// What the vendor's CRM or PRM reported about them, newest first.
     events: Vec<tidings_core::automation::PartnerEvent>,
+    /// What the partner set for its people, between the vendor's policy and each member.
+    defaults: tidings_app::noise::PartnerDefaultsView,
+    digest_frequencies: [tidings_core::noise::DigestFrequency; 3],
 }
 
 pub async fn partner(State(app): State<App>, console: Console, Path(id): Path<PartnerId>) -> PageResult {
@@ -109,6 +112,13 @@ pub async fn partner(State(app): State<App>, console: Console, Path(id): Path<Pa
             channels: super::partner_channels::rows(bindings),
             may_write: console.caller.role.may(Action::WriteDirectory),
             events: recent_events(&app, &console, Some(id), None).await?,
+            defaults: tidings_app::noise::partner_defaults(
+                &app,
+                tidings_app::partner_channels::PartnerAdmin::Staff(&console.caller),
+                id,
+            )
+            .await?,
+            digest_frequencies: tidings_core::noise::DigestFrequency::ALL,
         })
     };
     let page = page.await?;

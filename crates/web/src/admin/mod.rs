@@ -20,6 +20,7 @@ mod mail;
 mod messages;
 mod overdue;
 mod partner_channels;
+pub(crate) mod partner_defaults;
 mod people;
 mod report;
 mod segments;
@@ -75,6 +76,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/messages/{id}/correct", get(corrections::show).post(corrections::submit))
         .route("/settings", get(settings::show).post(settings::save))
         .route("/settings/evidence-key/rotate", post(settings::rotate_evidence_key))
+        .route("/settings/noise", post(settings::save_noise))
         .route("/segments", get(segments::list).post(segments::create))
         .route("/segments/new", get(segments::new))
         .route("/segments/{id}", get(segments::show).post(segments::update))
@@ -112,6 +114,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/partners", get(directory::partners))
         .route("/partners/export.csv", get(directory::export_partners))
         .route("/partners/{id}", get(directory::partner))
+        .route("/partners/{id}/defaults", post(partner_defaults::save))
         .route("/partners/{id}/channels/{channel}", post(partner_channels::bind))
         .route("/partners/{id}/channels/{channel}/remove", post(partner_channels::unbind))
         .route("/partners/{id}/channels/{channel}/test", post(partner_channels::test))

@@ -11,7 +11,8 @@ use tidings_app::channel_defaults::ChannelDefaults;
 use tidings_app::{App, AppError};
 use tidings_core::consent::Channel;
 use tidings_core::messages::Importance;
-use tidings_core::{Action, Topic};
+use tidings_core::noise::{DigestFrequency, NoisePolicy};
+use tidings_core::{Action, FieldErrors, Role, Topic};
 
 use super::console::Console;
 use super::shell::{PageResult, Shell, render};
@@ -27,10 +28,15 @@ struct SettingsPage {
     defaults: tidings_app::channel_defaults::ChannelDefaults,
     /// Every key that has signed the evidence log, the current one last.
     evidence_keys: Vec<String>,
+    noise: NoisePolicy,
+    digest_frequencies: [DigestFrequency; 3],
+    /// Each role and the digest the policy names for it, if any.
+    digest_roles: Vec<(Role, Option<DigestFrequency>)>,
 }
 
 pub async fn show(State(app): State<App>, console: Console) -> PageResult {
     console.caller.require(Action::Configure, "change settings")?;
+    let noise = tidings_app::noise::policy(&app, &console.caller).await?;
     let page = async {
         Ok::<_, AppError>(SettingsPage {
             policy: approvals::policy(&app, &console.caller).await?,
@@ -43,6 +49,9 @@ pub async fn show(State(app): State<App>, console: Console) -> PageResult {
             channels: tidings_app::channel_setup::overview(&app, &console.caller).await?,
             defaults: tidings_app::channel_defaults::defaults(&app, &console.caller).await?,
             evidence_keys: tidings_app::evidence::keys::history(&app).await?.iter().map(|k| k.encode()).collect(),
+            noise: noise.clone(),
+            digest_frequencies: DigestFrequency::ALL,
+            digest_roles: Role::ALL.iter().map(|r| (*r, noise.digest_by_role.get(r).copied())).collect(),
             shell: console.shell("Settings").await,
         })
     };
@@ -80,6 +89,52 @@ pub async fn save(State(app): State<App>, console: Console, Form(pairs): Form<Ve
     let _ = tidings_app::channel_defaults::set_defaults(&app, &console.caller, &defaults).await?;
     console.flash("Settings saved.").await;
     Ok(Redirect::to("/admin/settings").into_response())
+}
+
+/// Saves the noise policy from its form: an empty cap is no cap.
+pub async fn save_noise(
+    State(app): State<App>,
+    console: Console,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let mut errors = FieldErrors::new();
+    let mut policy = NoisePolicy::default();
+    let number = |errors: &mut FieldErrors, field: &str, value: &str| -> Option<u32> {
+        let value = value.trim();
+        if value.is_empty() {
+            return None;
+        }
+        errors.check(field, value.parse::<u32>().map_err(|_| format!("'{value}' is not a whole number")))
+    };
+    for (name, value) in &pairs {
+        match name.as_str() {
+            "info_cap" => policy.info_cap = number(&mut errors, name, value),
+            "action_cap" => policy.action_cap = number(&mut errors, name, value),
+            "window_days" => policy.window_days = number(&mut errors, name, value).unwrap_or(0),
+            "digest" => {
+                if let Some(f) = errors.check(name, value.parse::<DigestFrequency>()) {
+                    policy.digest = f;
+                }
+            }
+            other => {
+                let Some(role) = other.strip_prefix("digest_") else { continue };
+                if value.is_empty() {
+                    continue;
+                }
+                let role = errors.check(name, role.parse::<Role>());
+                let frequency = errors.check(name, value.parse::<DigestFrequency>());
+                if let (Some(role), Some(frequency)) = (role, frequency) {
+                    policy.digest_by_role.insert(role, frequency);
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors).into());
+    }
+    tidings_app::noise::set_policy(&app, &console.caller, &policy).await?;
+    console.flash("Noise control saved.").await;
+    Ok(Redirect::to("/admin/settings#noise").into_response())
 }
 
 /// Whether the policy names this importance (for the template's checkboxes).

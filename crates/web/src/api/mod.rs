@@ -17,6 +17,7 @@ pub(crate) mod inbox;
 mod ladders;
 mod members;
 mod messages;
+mod noise;
 mod nominees;
 mod obligations;
 mod partner_channels;
@@ -163,6 +164,8 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(automation::task_done))
         .routes(routes!(automation::silence_policy, automation::set_silence_policy))
         .routes(routes!(automation::find_silent))
+        .routes(routes!(noise::policy, noise::set_policy))
+        .routes(routes!(noise::partner_defaults, noise::set_partner_defaults))
         .routes(routes!(ladders::list))
         .routes(routes!(ladders::show, ladders::put, ladders::delete))
         .routes(routes!(ladders::topic_ladder, ladders::set_topic_ladder))

@@ -53,6 +53,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/team", get(team::show))
         .route("/team/{id}/remind", post(team::remind))
         .route("/team/roles/{role}", post(team::nominate))
+        .route("/team/defaults", post(team::save_defaults))
         .route("/team/channels/{channel}", post(team::bind))
         .route("/team/channels/{channel}/remove", post(team::unbind))
         .route("/team/channels/{channel}/test", post(team::test))

@@ -50,6 +50,26 @@ struct PreferencesPage {
     push_key: Option<String>,
     /// How many of the member's browsers get notifications.
     browsers: usize,
+    /// The digest choices: (value, label key), and the member's own.
+    digest_options: [(&'static str, &'static str); 4],
+    digest_choice: String,
+    /// What applies now, in the member's words.
+    digest_now: String,
+}
+
+const DIGEST_OPTIONS: [(&str, &str); 4] = [
+    ("default", "prefs-digest-default"),
+    ("off", "prefs-digest-off"),
+    ("daily", "prefs-digest-daily"),
+    ("weekly", "prefs-digest-weekly"),
+];
+
+fn digest_label(frequency: tidings_core::noise::DigestFrequency) -> &'static str {
+    match frequency {
+        tidings_core::noise::DigestFrequency::Off => "prefs-digest-off",
+        tidings_core::noise::DigestFrequency::Daily => "prefs-digest-daily",
+        tidings_core::noise::DigestFrequency::Weekly => "prefs-digest-weekly",
+    }
 }
 
 /// A channel the member can choose per topic on this page.
@@ -175,6 +195,9 @@ async fn page(app: &App, signed: &Signed, settings: Settings, error: Option<Stri
             slack: app.channels.provides(tidings_core::consent::Channel::Slack),
             push_key,
             browsers,
+            digest_options: DIGEST_OPTIONS,
+            digest_choice: settings.digest_choice.map_or("default", |f| f.as_str()).to_owned(),
+            digest_now: signed.visitor.tr.text(digest_label(settings.digest.frequency)),
             settings,
         },
         POLICY_WITH_PUSH,
@@ -218,6 +241,7 @@ pub async fn save(State(app): State<App>, signed: Signed, Form(fields): Form<Vec
         working_hours: fields.iter().find(|(k, _)| k == "working_hours").map(|(_, v)| v.clone()),
         opt_in_text_version: format!("{OPT_IN_TEXT}/{}", signed.visitor.tr.code()),
         sms_opt_in_text_version: format!("{SMS_OPT_IN_TEXT}/{}", signed.visitor.tr.code()),
+        digest: fields.iter().find(|(k, _)| k == "digest").map(|(_, v)| v.clone()),
     };
     match self_service::change(&app, &signed.member, &change).await {
         Ok(saved) => {

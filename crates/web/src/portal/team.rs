@@ -8,6 +8,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
+use tidings_app::noise;
 use tidings_app::nominees::{self, RoleAnswer};
 use tidings_app::partner_channels::{self, BindingView, PartnerAdmin};
 use tidings_app::team::{self, Colleague, CriticalStatus};
@@ -44,6 +45,10 @@ struct TeamPage {
     rows: Vec<Row>,
     roles: Vec<RoleRow>,
     channels: Vec<ChannelRow>,
+    /// The partner's defaults for its people: the digest ("" for the vendor's) and topics.
+    digest_options: [(&'static str, &'static str); 3],
+    defaults_digest: String,
+    default_topics: Vec<tidings_app::noise::DefaultTopic>,
 }
 
 /// A role, and the select of who answers for it: (member id, "name · email", chosen).
@@ -165,7 +170,42 @@ pub async fn show(State(app): State<App>, signed: Signed) -> PortalResult {
     let channels = channel_rows(&tr, zone, bindings);
     let answers = nominees::of_partner(&app, PartnerAdmin::Lead(&signed.member), partner).await.or_page(&tr)?;
     let roles = role_rows(&tr, zone, answers);
-    Ok(render(StatusCode::OK, &TeamPage { frame, rows, roles, channels }))
+    let defaults = noise::partner_defaults(&app, PartnerAdmin::Lead(&signed.member), partner).await.or_page(&tr)?;
+    let page = TeamPage {
+        frame,
+        rows,
+        roles,
+        channels,
+        digest_options: [
+            ("off", "prefs-digest-off"),
+            ("daily", "prefs-digest-daily"),
+            ("weekly", "prefs-digest-weekly"),
+        ],
+        defaults_digest: defaults.defaults.digest.map(|d| d.as_str().to_owned()).unwrap_or_default(),
+        default_topics: defaults.topics,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// Saves the partner's defaults for its people (the lead's own partner only).
+pub async fn save_defaults(
+    State(app): State<App>,
+    signed: Signed,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PortalResult {
+    let tr = signed.visitor.tr.clone();
+    let partner = signed.member.profile.partner_id;
+    let saved = match crate::admin::partner_defaults::input_from(&pairs) {
+        Ok(input) => noise::set_partner_defaults(&app, PartnerAdmin::Lead(&signed.member), partner, &input).await,
+        Err(e) => Err(e),
+    };
+    let note = match saved {
+        Ok(_) => tr.text("team-defaults-saved"),
+        Err(AppError::Forbidden(_)) => return Err(AppError::NotFound("page")).or_page(&tr),
+        Err(e) => tr.text_with("team-defaults-refused", "reason", &e.to_string()),
+    };
+    signed.flash(note).await;
+    Ok(Redirect::to("/portal/team#defaults").into_response())
 }
 
 #[derive(serde::Deserialize)]

@@ -88,6 +88,10 @@ async fn the_demo_shows_an_email_arriving_and_a_report_number_moving(app: TestAp
     assert!(signed > 250 + story.acknowledged as u64, "{log}");
     let list = console.get("/admin/mail").await;
     assert_eq!(list.status, 200);
+    // Last week's nice-to-know news waited for the marketing people's weekly digests and
+    // the first partner's daily ones, which went out as the demo started.
+    assert!(story.digests > 0, "{story:?}");
+    assert!(list.body.contains("Your digest: "), "{}", list.body);
     let email = portal_member.profile.email.to_string();
     let row = list
         .body

@@ -19,6 +19,7 @@ mod errors;
 mod imports;
 mod messages;
 mod never_ship;
+mod noise;
 mod openapi;
 mod partner_channels;
 pub(crate) mod portal;

@@ -110,11 +110,13 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
         "/tasks/{id}/done",
         "/settings/silent-partners",
         "/silent-partners/find",
+        "/settings/noise",
+        "/partners/{id}/defaults",
     ];
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 119);
+    assert_eq!(operations, 123);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }

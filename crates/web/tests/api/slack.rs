@@ -123,6 +123,7 @@ async fn a_must_know_message_reaches_slack_users_and_says_who_has_none(app: Test
         working_hours: None,
         opt_in_text_version: "portal-email-1/en".into(),
         sms_opt_in_text_version: "portal-sms-1/en".into(),
+        digest: None,
     };
     assert!(!tidings_app::self_service::change(&slack_app, &ana, &change).await.unwrap().slack_channel);
     let (_, copy) = app.admin_at(&base, Method::POST, &format!("/api/v1/messages/{id}/copy"), None).await;
