@@ -1,5 +1,5 @@
 //! A release and the consent function must agree: for random topic policies over members
-//! with random roles, choices, opt-ins and suppressions, the recipient and delivery rows
+//! with random roles, choices, partners' defaults, opt-ins and suppressions, the recipient and delivery rows
 //! the store writes (on SQLite and PostgreSQL, in random batch sizes) are exactly the
 //! members and channels `tidings_core::consent::may_reach` allows.
 
@@ -182,6 +182,12 @@ async fn seed(db: &Db) -> Vec<Person> {
             updated_at: NOW,
         };
         partners::insert(&mut tx, &partner).await.unwrap();
+        // The partner's layer, between the vendor's policy and each member's choice.
+        let mut defaults = tidings_core::noise::PartnerDefaults::default();
+        if rng.u8(..3) == 0 {
+            defaults.topics.insert(key.clone(), rng.bool());
+            tidings_store::partner_defaults::put(&mut tx, partner.id, &defaults, "test", NOW).await.unwrap();
+        }
         for j in 0..10 {
             let roles: Vec<String> =
                 Role::ALL.iter().filter(|_| rng.u8(..4) == 0).map(|r| r.as_str().to_owned()).collect();
@@ -200,7 +206,7 @@ async fn seed(db: &Db) -> Vec<Person> {
                 updated_at: NOW,
             };
             members::insert(&mut tx, &member).await.unwrap();
-            let mut prefs = Preferences::default();
+            let mut prefs = Preferences { partner: defaults.clone(), ..Preferences::default() };
             if rng.u8(..3) == 0 {
                 prefs.topics.insert(key.clone(), rng.bool());
             }

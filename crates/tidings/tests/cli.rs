@@ -601,4 +601,19 @@ async fn events_are_posted_and_triggers_set_from_the_command_line() {
     assert!(ok, "{err}");
     let (_, tasks, _) = output(tidings(&db.url).args(["task", "list", "--state", "done"]));
     assert_eq!(tasks.lines().count(), 1, "{tasks}");
+
+    // Noise control: the vendor's caps and digests, a partner's defaults.
+    let set = ["noise", "set", "--info-cap", "3", "--digest-role", "marketing=weekly"];
+    let (ok, policy, err) = output(tidings(&db.url).args(set));
+    assert!(
+        ok && policy.contains("nice to know\tat most 3 per 7 days") && policy.contains("digest marketing\tweekly"),
+        "{policy}{err}"
+    );
+    let (ok, _, err) = output(tidings(&db.url).args(["noise", "set", "--window-days", "90"]));
+    assert!(!ok && err.contains("window_days: must be between 1 and 31 days"), "{err}");
+    let partner = ["noise", "partner", "P-1001", "--digest", "daily", "--topic", "incentives=on"];
+    let (ok, defaults, err) = output(tidings(&db.url).args(partner));
+    assert!(ok && defaults.contains("digest\tdaily") && defaults.contains("topic incentives\ton"), "{defaults}{err}");
+    let (ok, _, err) = output(tidings(&db.url).args(["noise", "partner", "P-1001", "--topic", "incentives=maybe"]));
+    assert!(!ok && err.contains("write key=on, off or vendor"), "{err}");
 }

@@ -242,13 +242,7 @@ async fn load<'a>(app: &App, claimed: &[Claimed], cache: &'a mut Cache) -> Resul
         }
         cache.messages.insert(id, Arc::new(m));
     }
-    let member_ids = unique(claimed.iter().map(|c| c.member_id));
-    let members: HashMap<MemberId, Member> =
-        members::get_many(&mut tx, &member_ids).await?.into_iter().map(|m| (m.id, m)).collect();
-    let partner_ids = unique(members.values().map(|m| m.profile.partner_id));
-    let partners: HashMap<PartnerId, Partner> =
-        partners::get_many(&mut tx, &partner_ids).await?.into_iter().map(|p| (p.id, p)).collect();
-    let prefs = consent_store::preferences_many(&mut tx, &member_ids).await?;
+    let People { members, partners, prefs } = people(&mut tx, claimed).await?;
     let pushed: Vec<MemberId> = unique(claimed.iter().filter(|c| c.channel == Channel::WebPush).map(|c| c.member_id));
     let push =
         if pushed.is_empty() { HashMap::new() } else { tidings_store::push::of_members(&mut tx, &pushed).await? };
@@ -279,6 +273,25 @@ async fn load<'a>(app: &App, claimed: &[Claimed], cache: &'a mut Cache) -> Resul
         }
     }
     Ok(Context { cache, members, partners, prefs, push, outstanding })
+}
+
+/// The people a batch of deliveries goes to: each member, their partner and their
+/// preferences (with their partner's defaults), by id.
+pub(super) struct People {
+    pub(super) members: HashMap<MemberId, Member>,
+    pub(super) partners: HashMap<PartnerId, Partner>,
+    pub(super) prefs: HashMap<MemberId, Preferences>,
+}
+
+pub(super) async fn people(tx: &mut tidings_store::Tx, claimed: &[Claimed]) -> Result<People, AppError> {
+    let member_ids = unique(claimed.iter().map(|c| c.member_id));
+    let members: HashMap<MemberId, Member> =
+        members::get_many(tx, &member_ids).await?.into_iter().map(|m| (m.id, m)).collect();
+    let partner_ids = unique(members.values().map(|m| m.profile.partner_id));
+    let partners: HashMap<PartnerId, Partner> =
+        partners::get_many(tx, &partner_ids).await?.into_iter().map(|p| (p.id, p)).collect();
+    let prefs = consent_store::preferences_many(tx, &member_ids).await?;
+    Ok(People { members, partners, prefs })
 }
 
 /// The message as this member reads it, laid out for `channel`; `None` for a channel

@@ -13,9 +13,9 @@ use tidings_core::deliveries::Outcome;
 use tidings_core::messages::{self, Message, Personalization};
 use tidings_core::{Member, MemberId, MessageId, Partner, PartnerId, Timestamp, Topic, TopicId};
 use tidings_store::deliveries::{self, Claimed};
-use tidings_store::{consent as consent_store, members, messages as message_store, partners, topics};
+use tidings_store::{messages as message_store, topics};
 
-use super::deliver::{Attempted, WorkerConfig, keep_leased, record, unique};
+use super::deliver::{Attempted, People, WorkerConfig, keep_leased, people, record, unique};
 use crate::i18n::Tr;
 use crate::signing::TokenUse;
 use crate::{App, AppError};
@@ -67,13 +67,7 @@ async fn load(app: &App, claimed: &[Claimed]) -> Result<Batch, AppError> {
             slot.insert(topics::get(&mut tx, m.topic_id).await?);
         }
     }
-    let member_ids = unique(claimed.iter().map(|c| c.member_id));
-    let members: HashMap<MemberId, Member> =
-        members::get_many(&mut tx, &member_ids).await?.into_iter().map(|m| (m.id, m)).collect();
-    let partner_ids = unique(members.values().map(|m| m.profile.partner_id));
-    let partners: HashMap<PartnerId, Partner> =
-        partners::get_many(&mut tx, &partner_ids).await?.into_iter().map(|p| (p.id, p)).collect();
-    let prefs = consent_store::preferences_many(&mut tx, &member_ids).await?;
+    let People { members, partners, prefs } = people(&mut tx, claimed).await?;
     let copies: Vec<(MessageId, MemberId)> = claimed.iter().map(|c| (c.message_id, c.member_id)).collect();
     let read = tidings_store::inbox::read_among(&mut tx, &copies).await?;
     Ok(Batch { messages, topics: topics_read, members, partners, prefs, read })

@@ -68,17 +68,22 @@ async fn claim_where(
     lease_until: Timestamp,
     limit: usize,
 ) -> Result<Vec<Claimed>> {
+    claim_selected(tx, &format!("{condition} order by due_at limit {limit}"), now, lease_until).await
+}
+
+/// Leases the deliveries `select ... from deliveries where {selection}` picks.
+async fn claim_selected(tx: &mut Tx, selection: &str, now: Timestamp, lease_until: Timestamp) -> Result<Vec<Claimed>> {
     let sql = match tx.dialect() {
         Dialect::Sqlite => format!(
             "update deliveries set status = 'sending', attempts = attempts + 1, due_at = $1, updated_at = $2 \
              where (message_id, member_id, channel, purpose) in (select message_id, member_id, channel, purpose \
-             from deliveries where {condition} order by due_at limit {limit}) \
+             from deliveries where {selection}) \
              returning message_id, member_id, channel, purpose, attempts"
         ),
         Dialect::Postgres => format!(
             "update deliveries d set status = 'sending', attempts = d.attempts + 1, due_at = $1, updated_at = $2 \
-             from (select message_id, member_id, channel, purpose from deliveries where {condition} \
-             order by due_at limit {limit} for update skip locked) c \
+             from (select message_id, member_id, channel, purpose from deliveries where {selection} \
+             for update skip locked) c \
              where d.message_id = c.message_id and d.member_id = c.member_id and d.channel = c.channel \
              and d.purpose = c.purpose \
              returning d.message_id, d.member_id, d.channel, d.purpose, d.attempts"
@@ -107,27 +112,7 @@ fn claimed(r: ClaimedRow) -> Result<Claimed> {
 pub async fn claim_digests(tx: &mut Tx, now: Timestamp, lease_until: Timestamp, limit: usize) -> Result<Vec<Claimed>> {
     const DUE: &str = "purpose = 'digest' and due_at is not null and due_at <= $2";
     let members = format!("select member_id from deliveries where {DUE} order by due_at limit {limit}");
-    let sql = match tx.dialect() {
-        Dialect::Sqlite => format!(
-            "update deliveries set status = 'sending', attempts = attempts + 1, due_at = $1, updated_at = $2 \
-             where {DUE} and member_id in ({members}) \
-             returning message_id, member_id, channel, purpose, attempts"
-        ),
-        Dialect::Postgres => format!(
-            "update deliveries d set status = 'sending', attempts = d.attempts + 1, due_at = $1, updated_at = $2 \
-             from (select message_id, member_id, channel, purpose from deliveries where {DUE} \
-             and member_id in ({members}) for update skip locked) c \
-             where d.message_id = c.message_id and d.member_id = c.member_id and d.channel = c.channel \
-             and d.purpose = c.purpose \
-             returning d.message_id, d.member_id, d.channel, d.purpose, d.attempts"
-        ),
-    };
-    let rows: Vec<ClaimedRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .bind(lease_until.as_millis())
-        .bind(now.as_millis())
-        .fetch_all(c)
-        .await)?;
-    rows.into_iter().map(claimed).collect()
+    claim_selected(tx, &format!("{DUE} and member_id in ({members})"), now, lease_until).await
 }
 
 /// Moves the lease of deliveries still being sent on to `lease_until`, while a slow round

@@ -175,6 +175,9 @@ pub async fn audience(app: &App, command: AudienceCommand) -> anyhow::Result<Exi
             for c in &e.channels {
                 println!("  {:<8} {} ({})", c.channel.as_str(), if c.allowed { "open" } else { "closed" }, c.reason);
             }
+            if let Some(d) = &e.digest {
+                println!("  {:<8} {} ({})", "digest", d.frequency, d.reason);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -8,10 +8,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
-use tidings_app::App;
 use tidings_app::automation::silence::{self, Task};
-use tidings_core::Action;
+use tidings_app::{App, AppError};
 use tidings_core::automation::silence::{SilenceAction, SilencePolicy, Thresholds};
+use tidings_core::{Action, FieldErrors};
 
 use super::console::Console;
 use super::shell::{PageResult, Shell, render};
@@ -30,6 +30,8 @@ struct TasksPage {
     policy_sequence: String,
     /// (key, name) of the sequences a quiet partner may enter.
     sequences: Vec<(String, String)>,
+    /// Each tier of the catalog with its overrides (none set: all `None`).
+    tier_rows: Vec<(String, Thresholds)>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,6 +53,12 @@ pub async fn list(State(app): State<App>, console: Console, Query(q): Query<Task
         can_close: console.caller.role.may(Action::Compose),
         can_find: console.caller.role.may(Action::Configure),
         policy_sequence: policy.sequence.as_ref().map(ToString::to_string).unwrap_or_default(),
+        tier_rows: app
+            .catalog
+            .partner_tiers
+            .iter()
+            .map(|t| (t.to_string(), policy.tiers.get(t).cloned().unwrap_or_default()))
+            .collect(),
         policy,
         sequences: tidings_app::automation::sequences::list(&app, &console.caller)
             .await?
@@ -76,46 +84,65 @@ pub async fn find(State(app): State<App>, console: Console) -> PageResult {
     Ok(Redirect::to("/admin/tasks").into_response())
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct PolicyForm {
-    enabled: Option<String>,
-    inactive_days: String,
-    no_deal_days: String,
-    stale_deal_days: String,
-    require_training: Option<String>,
-    action: String,
-    sequence: String,
-}
-
-/// Saves the default thresholds and the action; tier overrides stay as the API set them.
-pub async fn save_policy(State(app): State<App>, console: Console, Form(form): Form<PolicyForm>) -> PageResult {
-    let days = |field: &str, text: &str| -> Result<Option<u32>, tidings_app::AppError> {
-        match text.trim() {
-            "" => Ok(Some(0)),
-            t => t.parse::<u32>().map(Some).map_err(|_| {
-                tidings_app::AppError::invalid(field, format!("'{t}' is not a whole number of days (0 leaves it out)"))
-            }),
+/// Saves the thresholds, each tier's overrides and the action.
+pub async fn save_policy(
+    State(app): State<App>,
+    console: Console,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
+    let checked = |name: &str| pairs.iter().any(|(k, _)| k == name);
+    let mut errors = FieldErrors::new();
+    let mut days = |field: &str, blank: Option<u32>| -> Option<u32> {
+        match value(field).trim() {
+            "" => blank,
+            t => errors.check(
+                field,
+                t.parse::<u32>().map_err(|_| format!("'{t}' is not a whole number of days (0 leaves it out)")),
+            ),
         }
     };
     let mut policy = silence::policy(&app, &console.caller).await?;
-    policy.enabled = form.enabled.is_some();
+    policy.enabled = checked("enabled");
     policy.thresholds = Thresholds {
-        inactive_days: days("inactive_days", &form.inactive_days)?,
-        no_deal_days: days("no_deal_days", &form.no_deal_days)?,
-        stale_deal_days: days("stale_deal_days", &form.stale_deal_days)?,
-        require_training: Some(form.require_training.is_some()),
+        inactive_days: days("inactive_days", Some(0)),
+        no_deal_days: days("no_deal_days", Some(0)),
+        stale_deal_days: days("stale_deal_days", Some(0)),
+        require_training: Some(checked("require_training")),
     };
-    policy.action = if form.action == "sequence" { SilenceAction::Sequence } else { SilenceAction::Task };
-    policy.sequence = match form.sequence.trim() {
+    policy.tiers.clear();
+    for tier in &app.catalog.partner_tiers {
+        let field = |name: &str| format!("tier:{tier}:{name}");
+        let overrides = Thresholds {
+            inactive_days: days(&field("inactive_days"), None),
+            no_deal_days: days(&field("no_deal_days"), None),
+            stale_deal_days: days(&field("stale_deal_days"), None),
+            require_training: match value(&field("require_training")) {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
+        };
+        if overrides != Thresholds::default() {
+            policy.tiers.insert(tier.clone(), overrides);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors).into());
+    }
+    policy.action = if value("action") == "sequence" { SilenceAction::Sequence } else { SilenceAction::Task };
+    policy.sequence = match value("sequence").trim() {
         "" => None,
-        key => Some(
-            tidings_core::Slug::parse(key).map_err(|e| tidings_app::AppError::invalid("sequence", e.to_string()))?,
-        ),
+        key => Some(tidings_core::Slug::parse(key).map_err(|e| AppError::invalid("sequence", e.to_string()))?),
     };
     silence::set_policy(&app, &console.caller, &policy).await?;
     console.flash("The silent-partner policy is saved; the next daily run follows it.").await;
     Ok(Redirect::to("/admin/tasks#policy").into_response())
+}
+
+/// A tier's override as the form shows it: "" for none (the defaults apply).
+pub fn tier_days(value: &Option<u32>) -> String {
+    value.map(|d| d.to_string()).unwrap_or_default()
 }
 
 /// A threshold as the form shows it ("" for one left out).

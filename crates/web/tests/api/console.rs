@@ -956,6 +956,10 @@ async fn quiet_partners_are_found_and_their_tasks_done_from_the_console(app: Tes
             ("stale_deal_days", "45".to_owned()),
             ("action", action.to_owned()),
             ("sequence", String::new()),
+            ("tier:strategic:inactive_days", "30".to_owned()),
+            ("tier:strategic:no_deal_days", String::new()),
+            ("tier:strategic:require_training", "yes".to_owned()),
+            ("tier:growth:inactive_days", String::new()),
         ]
     };
     let refused = boss.post("/admin/tasks/policy", &fields(&policy("30", "sequence"))).await;
@@ -970,6 +974,20 @@ async fn quiet_partners_are_found_and_their_tasks_done_from_the_console(app: Tes
     assert_eq!(
         stored["thresholds"],
         json!({"inactive_days": 65, "no_deal_days": 0, "stale_deal_days": 45, "require_training": false})
+    );
+    let tiers = stored["tiers"].as_object().unwrap();
+    assert_eq!(tiers.keys().collect::<Vec<_>>(), ["strategic"], "tiers left blank follow the defaults: {stored}");
+    assert_eq!(
+        (&tiers["strategic"]["inactive_days"], &tiers["strategic"]["require_training"]),
+        (&json!(30), &json!(true))
+    );
+    let shown = boss.get("/admin/tasks").await;
+    assert!(
+        shown
+            .body
+            .contains("name=\"tier:strategic:inactive_days\" aria-label=\"strategic: nobody active for\" value=\"30\""),
+        "{}",
+        shown.body
     );
     let found = boss.post("/admin/tasks/find", &fields(&[("csrf", page.csrf())])).await;
     assert_eq!(found.status, 303);
