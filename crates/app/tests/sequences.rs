@@ -18,6 +18,7 @@ both_engines!(
     a_member_goes_step_by_step_and_leaves_on_the_goal,
     a_partner_enters_on_its_own_event_and_leaves_on_its_first_deal,
     workers_racing_move_each_step_on_once,
+    a_rule_takes_in_the_members_it_selects_once_each,
 );
 
 const DAY: i64 = 86_400_000;
@@ -149,4 +150,28 @@ async fn workers_racing_move_each_step_on_once(app: App) {
     }
     let s = sequences::get(&app, &Caller::operator(), "onboarding").await.unwrap();
     assert_eq!(s.funnel.reached, vec![3, 0, 0]);
+}
+
+async fn a_rule_takes_in_the_members_it_selects_once_each(app: App) {
+    let people = common::recall_directory(&app).await;
+    let draft: SequenceDraft = serde_json::from_value(serde_json::json!({
+        "key": "acme-welcome", "name": "Welcome Acme", "entry_event": "member.created",
+        "entry_rule": "partner.name = \"Acme\"", "topic": "recalls",
+        "steps": [{"name": "Hello", "channels": ["inbox"], "content": {"variants": {"en": {"title": "Hello Acme"}}}}]
+    }))
+    .unwrap();
+    sequences::put(&app, &Caller::operator(), &draft).await.unwrap();
+    let bad = SequenceDraft { entry_rule: Some("member.shoe_size = 3".into()), ..draft.clone() };
+    let refused = sequences::put(&app, &Caller::operator(), &bad).await.unwrap_err().to_string();
+    assert!(refused.contains("entry_rule"), "{refused}");
+
+    assert_eq!(sequences::enrol_by_rule(&app).await.unwrap(), 2, "Ana and Bo of Acme, not Cy of Beta");
+    settle(&app).await;
+    assert_eq!(titles(&app, &people[0]).await, ["Hello Acme"]);
+    assert!(titles(&app, &people[2]).await.is_empty());
+    // They finished; the rule still selects them, and takes in nobody twice.
+    app.clock.advance(DAY);
+    settle(&app).await;
+    assert_eq!(sequences::enrol_by_rule(&app).await.unwrap(), 0);
+    assert_eq!(titles(&app, &people[1]).await, ["Hello Acme"]);
 }

@@ -154,6 +154,29 @@ pub async fn enrol(tx: &mut Tx, r: &NewRun) -> Result<bool> {
     Ok(n == 1)
 }
 
+/// Of `members`, those never in sequence `key` (in any state), with their partners: whom
+/// an entry rule may still take in.
+pub async fn never_entered(tx: &mut Tx, key: &Slug, members: &[MemberId]) -> Result<Vec<(MemberId, PartnerId)>> {
+    let mut out = Vec::new();
+    for chunk in members.chunks(500) {
+        let sql = format!(
+            "select m.id, m.partner_id from members m where m.id in ({}) and not exists \
+             (select 1 from sequence_runs r where r.sequence_key = {} and r.member_id = m.id)",
+            crate::sql::placeholders(tx.dialect(), 1, chunk.len()),
+            crate::sql::placeholders(tx.dialect(), chunk.len() + 1, 1),
+        );
+        let rows: Vec<(Uuid, Uuid)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for m in chunk {
+                q = q.bind(m.as_uuid());
+            }
+            q.bind(key.as_str()).fetch_all(c).await
+        })?;
+        out.extend(rows.into_iter().map(|(m, p)| (MemberId::from_uuid(m), PartnerId::from_uuid(p))));
+    }
+    Ok(out)
+}
+
 /// Ends as converted the active runs of `keys` whose subject met the goal: the member's
 /// own, and their partner's (a partner's onboarding ends with any of its people's first deal).
 pub async fn convert(

@@ -118,6 +118,11 @@ async fn check_references(app: &App, tx: &mut Tx, caller: &Caller, s: &Sequence)
     {
         errors.add("entry_condition", e.to_string());
     }
+    if let Some(text) = &s.entry_rule
+        && let Err(e) = tidings_core::audiences::parse(text, &app.catalog)
+    {
+        errors.add("entry_rule", e.to_string());
+    }
     let policy = crate::approvals::policy_in(tx).await?;
     let held = |importance| policy.importances.contains(&importance) || policy.topics.contains(&s.topic_id);
     for (i, step) in s.steps.iter().enumerate() {
@@ -205,6 +210,60 @@ pub async fn advance(app: &App) -> Result<(), AppError> {
             return Ok(());
         }
     }
+}
+
+/// Members a page of the rule entry reads at a time.
+const RULE_PAGE: usize = 5_000;
+
+/// Enters the active members each enabled sequence's entry rule selects and who were
+/// never in it, a page of member ids at a time; returns how many entered.
+pub async fn enrol_by_rule(app: &App) -> Result<u64, AppError> {
+    let sequences = {
+        let mut tx = app.db.read().await?;
+        store::list(&mut tx).await?
+    };
+    let mut entered = 0;
+    for s in sequences.iter().filter(|s| s.enabled && !s.steps.is_empty()) {
+        let Some(text) = s.entry_rule.as_deref() else { continue };
+        let rule = match tidings_core::audiences::parse(
+            &format!("({text}) and member.status = \"active\""),
+            &app.catalog,
+        ) {
+            Ok(rule) => rule,
+            Err(e) => {
+                tracing::warn!(sequence = %s.key, error = %e, "a sequence's entry rule no longer parses: nobody enters by it");
+                continue;
+            }
+        };
+        let mut after = None;
+        loop {
+            let now = app.clock.now();
+            let mut tx = app.db.begin().await?;
+            let page = tidings_store::audiences::member_ids(&mut tx, &rule, now, after, RULE_PAGE).await?;
+            let Some(last) = page.last().copied() else {
+                tx.rollback().await?;
+                break;
+            };
+            let first_due = Timestamp::from_millis(now.as_millis() + i64::from(s.steps[0].after_minutes) * 60_000);
+            for (member, partner) in store::never_entered(&mut tx, &s.key, &page).await? {
+                let run = NewRun {
+                    sequence_key: s.key.clone(),
+                    partner_id: partner,
+                    member_id: Some(member),
+                    first_due_at: first_due,
+                    entered_at: now,
+                    event_id: None,
+                };
+                entered += u64::from(store::enrol(&mut tx, &run).await?);
+            }
+            tx.commit().await?;
+            if page.len() < RULE_PAGE {
+                break;
+            }
+            after = Some(last);
+        }
+    }
+    Ok(entered)
 }
 
 /// One run's due step: its message (or why none), then the run moves on or ends.

@@ -44,6 +44,12 @@ pub const REGISTRY: &[Job] = &[
         every_ms: 10_000,
         run: |app| Box::pin(crate::automation::sequences::advance(app)),
     },
+    // Takes into each sequence with an entry rule the members it selects, once each.
+    Job {
+        name: "enrol_sequences_by_rule",
+        every_ms: 600_000,
+        run: |app| Box::pin(async { crate::automation::sequences::enrol_by_rule(app).await.map(|_| ()) }),
+    },
     // Finds partners gone quiet and opens tasks for their managers.
     Job {
         name: "find_silent_partners",

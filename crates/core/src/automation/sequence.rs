@@ -2,7 +2,8 @@
 //! from the event that enrols them (`member.created`: onboarding) until the event that
 //! is their goal (`deal.registered`: activated) or the last step. A member is never in
 //! the same sequence twice at once; a step whose condition does not hold for them is
-//! passed over.
+//! passed over. A sequence can also take in, once each, the members an audience rule
+//! selects.
 
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +54,10 @@ pub struct Sequence {
     pub entry_event: EventType,
     /// A rule the enrolling event must meet (as a trigger's condition), if any.
     pub entry_condition: Option<String>,
+    /// An audience rule whose active members enter too, once each, without an event
+    /// (checked every ten minutes): "growth-tier sales people", "members who never signed in".
+    #[serde(default)]
+    pub entry_rule: Option<String>,
     /// The event that ends the member's run as a success; none: they run every step.
     pub goal_event: Option<EventType>,
     pub topic_id: TopicId,
@@ -70,6 +75,8 @@ pub struct SequenceDraft {
     pub name: Option<String>,
     pub entry_event: Option<String>,
     pub entry_condition: Option<String>,
+    /// An audience rule whose active members enter too, once each.
+    pub entry_rule: Option<String>,
     pub goal_event: Option<String>,
     pub topic_id: Option<TopicId>,
     /// The topic's key, instead of `topic_id`.
@@ -93,6 +100,7 @@ impl SequenceDraft {
             }
         };
         let entry_condition = optional_rule(&mut errors, "entry_condition", self.entry_condition.as_deref());
+        let entry_rule = optional_rule(&mut errors, "entry_rule", self.entry_rule.as_deref());
         let goal_event = match self.goal_event.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
             Some(t) => errors.check("goal_event", EventType::parse(t)),
             None => None,
@@ -117,6 +125,7 @@ impl SequenceDraft {
                 name,
                 entry_event,
                 entry_condition,
+                entry_rule,
                 goal_event,
                 topic_id,
                 steps,
