@@ -80,6 +80,14 @@ fn sequences() -> serde_json::Value {
             {"name": "Nudge", "after_minutes": 10080, "importance": "action", "content": {"variants": {"en": {
                 "title": "Ready for your first deal?",
                 "what_to_do": "Your partner manager can walk your sales team through deal registration."}}}}
+         ]},
+        {"key": "growth-sales", "name": "Growth-tier sales kick-off", "entry_event": "training.completed",
+         "entry_rule": "member.role = \"sales\" and partner.tier = \"growth\"",
+         "goal_event": "deal.registered", "topic": "announcements",
+         "steps": [
+            {"name": "Sales kit", "channels": ["inbox"], "content": {"variants": {"en": {
+                "title": "Your growth-tier sales kit, {{ member.first_name }}",
+                "what_to_do": "Use the X-300 pitch deck and price calculator in the portal's sales area."}}}}
          ]}
     ])
 }
@@ -119,6 +127,8 @@ pub async fn deal_flow(app: &App, people: &[Member], partners: &[PartnerId]) -> 
             serde_json::json!({}),
         ));
     }
+    // Growth-tier sales people enter their kick-off by the sequence's rule, without an event.
+    crate::automation::sequences::enrol_by_rule(app).await?;
     let mut taken = crate::automation::intake::post_batch(app, &operator, &joined).await?;
     crate::automation::firing::run_due(app).await?;
     crate::automation::sequences::advance(app).await?;

@@ -63,6 +63,8 @@ async fn the_demo_shows_an_email_arriving_and_a_report_number_moving(app: TestAp
     let funnel = &onboarding["funnel"];
     assert_eq!((funnel["entered"].as_i64(), funnel["converted"].as_i64()), (Some(9), Some(3)), "{onboarding}");
     assert_eq!(funnel["reached"][0].as_i64(), Some(9), "everyone was welcomed: {onboarding}");
+    let (_, kick_off) = app.admin(Method::GET, "/api/v1/sequences/growth-sales", None).await;
+    assert!(kick_off["funnel"]["entered"].as_i64().unwrap() > 0, "entered by the rule: {kick_off}");
     // Every tenth partner had gone quiet, and one of them came back this morning to
     // acknowledge the recall: a task for each of the other three, saying for how long.
     assert_eq!(story.quiet_partners, 3, "{story:?}");
