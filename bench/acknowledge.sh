@@ -27,21 +27,14 @@ PG=${TIDINGS_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 SCHEMA=tidings_bench_ack
 TARGET=${CARGO_TARGET_DIR:-target}
 WORK=$(mktemp -d)
-cleanup() {
-  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
-  rm -rf "$WORK"
-  psql -q "$PG" -c "drop schema if exists $SCHEMA cascade" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 source bench/lib.sh
 
 cargo build --release -q -p tidings --bin tidings --example ack_load
 BIN=$TARGET/release/tidings
 LOAD=$TARGET/release/examples/ack_load
 python3 bench/gen_directory.py "$MEMBERS" "$WORK" "$PARTNERS" > /dev/null
-python3 -c 'import csv, sys
-rows = csv.DictReader(open(sys.argv[1]))
-print("\n".join(r["email"] for r in rows if r.get("status", "active") == "active"))' "$WORK/members.csv" > "$WORK/emails"
+write_active_emails
 write_recall "$WORK/message.json"
 
 serve() { # database url, evidence log on (true) or off (false): starts the server, sets BASE

@@ -23,12 +23,7 @@ SCHEMA=tidings_bench_console
 TARGET=${CARGO_TARGET_DIR:-target}
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/tidings-bench
 WORK=$(mktemp -d)
-cleanup() {
-  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
-  rm -rf "$WORK"
-  psql -q "$PG" -c "drop schema if exists $SCHEMA cascade" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 source bench/lib.sh
 
 ensure_oha

@@ -13,6 +13,22 @@ sink() { LD_LIBRARY_PATH="$POSTFIX/usr/lib/postfix" exec "$POSTFIX/usr/sbin/smtp
 # The sink refuses to run as root; it drops to nobody then.
 sink_user() { if [ "$(id -u)" = 0 ]; then echo "-u nobody"; fi; }
 
+# For `trap bench_cleanup EXIT`: stops the server a script started, removes $WORK and
+# drops the PostgreSQL schema $SCHEMA.
+bench_cleanup() {
+  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+  psql -q "$PG" -c "drop schema if exists $SCHEMA cascade" >/dev/null 2>&1 || true
+}
+
+# The emails of the active members of $WORK/members.csv (bench/gen_directory.py), a line
+# each, to $WORK/emails: whom a load generator acts as.
+write_active_emails() {
+  python3 -c 'import csv, sys
+rows = csv.DictReader(open(sys.argv[1]))
+print("\n".join(r["email"] for r in rows if r.get("status", "active") == "active"))' "$WORK/members.csv" > "$WORK/emails"
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

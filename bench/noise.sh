@@ -20,7 +20,7 @@ if [ -z "$BIN" ]; then
   BIN=${CARGO_TARGET_DIR:-target}/release/tidings
 fi
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"; psql -q "$PG" -c "drop schema if exists $SCHEMA cascade" >/dev/null 2>&1 || true' EXIT
+trap bench_cleanup EXIT
 source bench/lib.sh
 
 python3 bench/gen_directory.py "$MEMBERS" "$WORK" "$PARTNERS" opt-in > /dev/null
