@@ -1,15 +1,6 @@
-//! The acknowledgment writer: one task that group-commits. A request checks what it can
-//! on its own (the member's copy, the text they saw, the answers) and hands the record
-//! here; the writer takes everything that arrived while it was committing the last
-//! group, writes it in one transaction with a few statements for the whole group, and
-//! answers each request only after that commit. One durable commit costs about a
-//! millisecond however much it holds (../shared/PERFORMANCE.md), so under load a commit
-//! carries many acknowledgments, and alone an acknowledgment waits for nobody.
-//!
-//! A group that fails is written again one acknowledgment at a time, so that one bad
-//! record cannot refuse the others.
-
-use std::sync::{Arc, Mutex};
+//! The acknowledgment writer (a [`GroupWriter`]): a request checks what it can on its
+//! own (the member's copy, the text they saw, the answers) and hands the record here, to
+//! be written with whatever else arrived meanwhile, a few statements for the whole group.
 
 use tidings_core::deliveries::EventKind;
 use tidings_core::webhooks::EventType;
@@ -18,19 +9,14 @@ use tidings_store::events::NewEvent;
 use tidings_store::inbox::{self as store, Acknowledgment, Recorded};
 use tidings_store::webhooks::{Scope, any_subscribed};
 use tidings_store::{Db, Tx};
-use tokio::sync::{mpsc, oneshot};
 
 use crate::AppError;
 use crate::evidence::record::{AckContext, Shown};
+use crate::group_commit::{Committer, GroupWriter};
 use crate::inbox::{AcknowledgeOutcome, Origin};
 
-/// The most acknowledgments one commit carries.
-const MOST_IN_A_COMMIT: usize = 500;
-/// Requests waiting for the writer at most; more wait to be queued.
-const QUEUE: usize = 8192;
-
 /// An acknowledgment checked and ready to write.
-pub(crate) struct Acknowledging {
+pub struct Acknowledging {
     pub record: Acknowledgment,
     /// The JSON of the exact text shown, which the leaf binds.
     pub shown: String,
@@ -43,89 +29,29 @@ pub(crate) struct Acknowledging {
     pub obligation: String,
 }
 
-struct Pending {
-    work: Acknowledging,
-    answer: oneshot::Sender<Result<AcknowledgeOutcome, AppError>>,
+/// Writes a group of acknowledgments (with their leaves when `log`).
+#[derive(Clone)]
+pub struct AckCommit {
+    pub(crate) db: Db,
+    pub(crate) log: bool,
 }
 
-/// The handle to the writer, started on first use (in whatever runtime uses it, and
-/// again if that runtime has gone). It stops once every handle is dropped.
-#[derive(Clone, Default)]
-pub struct AckWriter(Arc<Mutex<Option<mpsc::Sender<Pending>>>>);
+impl Committer for AckCommit {
+    type Work = Acknowledging;
+    type Outcome = AcknowledgeOutcome;
+    const MOST: usize = 500;
+    const WHAT: &'static str = "acknowledgment";
 
-impl std::fmt::Debug for AckWriter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AckWriter")
+    fn commit(
+        &self,
+        group: &[Acknowledging],
+    ) -> impl Future<Output = Result<Vec<AcknowledgeOutcome>, AppError>> + Send {
+        commit(&self.db, self.log, group)
     }
 }
 
-impl AckWriter {
-    /// Writes the acknowledgment (with its leaf when `log`) and answers after the commit.
-    pub(crate) async fn write(&self, db: &Db, log: bool, work: Acknowledging) -> Result<AcknowledgeOutcome, AppError> {
-        let (answer, answered) = oneshot::channel();
-        let mut pending = Pending { work, answer };
-        for _ in 0..2 {
-            let queue = self.queue(db, log, false);
-            match queue.send(pending).await {
-                Ok(()) => {
-                    return answered
-                        .await
-                        .map_err(|_| AppError::Unexpected(anyhow::anyhow!("the acknowledgment writer stopped")))?;
-                }
-                // The runtime that ran the writer has ended: start another here.
-                Err(mpsc::error::SendError(back)) => {
-                    pending = back;
-                    self.queue(db, log, true);
-                }
-            }
-        }
-        Err(AppError::Unexpected(anyhow::anyhow!("the acknowledgment writer does not start")))
-    }
-
-    fn queue(&self, db: &Db, log: bool, restart: bool) -> mpsc::Sender<Pending> {
-        let mut slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match slot.as_ref() {
-            Some(queue) if !restart && !queue.is_closed() => queue.clone(),
-            _ => {
-                let (queue, arrivals) = mpsc::channel(QUEUE);
-                tokio::spawn(run(db.clone(), log, arrivals));
-                *slot = Some(queue.clone());
-                queue
-            }
-        }
-    }
-}
-
-async fn run(db: Db, log: bool, mut arrivals: mpsc::Receiver<Pending>) {
-    while let Some(first) = arrivals.recv().await {
-        let mut group = vec![first];
-        while group.len() < MOST_IN_A_COMMIT {
-            match arrivals.try_recv() {
-                Ok(next) => group.push(next),
-                Err(_) => break,
-            }
-        }
-        let (work, answers): (Vec<Acknowledging>, Vec<_>) = group.into_iter().map(|p| (p.work, p.answer)).unzip();
-        match commit(&db, log, &work).await {
-            Ok(outcomes) => {
-                for (answer, outcome) in answers.into_iter().zip(outcomes) {
-                    let _ = answer.send(Ok(outcome));
-                }
-            }
-            Err(e) if work.len() == 1 => {
-                if let Some(answer) = answers.into_iter().next() {
-                    let _ = answer.send(Err(e));
-                }
-            }
-            Err(_) => {
-                for (one, answer) in work.iter().zip(answers) {
-                    let outcome = commit(&db, log, std::slice::from_ref(one)).await;
-                    let _ = answer.send(outcome.and_then(|mut o| o.pop().ok_or_else(nothing_written)));
-                }
-            }
-        }
-    }
-}
+/// Group-commits acknowledgments.
+pub type AckWriter = GroupWriter<AckCommit>;
 
 fn nothing_written() -> AppError {
     AppError::Unexpected(anyhow::anyhow!("an acknowledgment was not written"))

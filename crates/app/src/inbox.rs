@@ -331,7 +331,8 @@ pub async fn acknowledge(
         email: member.profile.email.to_string(),
         obligation: ask.obligation.describe(),
     };
-    app.acks.write(&app.db, app.evidence_log, work).await
+    let committer = crate::acknowledging::AckCommit { db: app.db.clone(), log: app.evidence_log };
+    app.acks.write(&committer, work).await
 }
 
 async fn append(

@@ -23,6 +23,7 @@ mod error;
 pub mod events;
 pub mod evidence;
 pub mod export;
+pub mod group_commit;
 pub mod groups;
 mod html;
 pub mod i18n;
@@ -131,6 +132,8 @@ pub struct App {
     pub evidence_log: bool,
     /// Group-commits acknowledgments.
     pub acks: acknowledging::AckWriter,
+    /// Group-commits events from the vendor's systems.
+    pub events: automation::intake::EventWriter,
 }
 
 impl App {
@@ -152,6 +155,7 @@ impl App {
             chat_catcher: None,
             evidence_log: true,
             acks: acknowledging::AckWriter::default(),
+            events: automation::intake::EventWriter::default(),
         }
     }
 

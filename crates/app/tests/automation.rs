@@ -225,14 +225,23 @@ async fn bad_events_and_triggers_are_refused_with_their_fields_named(app: App) {
     assert!(matches!(triggers::put(&app, &author, &reads_missing).await, Err(AppError::Forbidden(_))));
     assert!(matches!(intake::post(&app, &author, &ok).await, Err(AppError::Forbidden(_))));
 
+    // A key twice in one batch: the same body is a repeat of the first, another is refused.
+    let twice = input("k-6", "deal.registered", "CY@beta.example", serde_json::json!({"deal_id": "D-10"}));
+    let clash = input("k-6", "deal.registered", "cy@beta.example", serde_json::json!({"deal_id": "D-11"}));
     let batch = [
         ok.clone(),
         no_reason.clone(),
         input("k-5", "deal.registered", "cy@beta.example", serde_json::json!({"deal_id": "D-9"})),
+        twice.clone(),
+        twice,
+        clash,
     ];
     let items = intake::post_batch(&app, &op, &batch).await.unwrap();
     let statuses: Vec<&str> = items.iter().map(|i| i.status).collect();
-    assert_eq!(statuses, ["repeat", "invalid", "created"]);
+    assert_eq!(statuses, ["repeat", "invalid", "created", "created", "repeat", "invalid"]);
+    assert_eq!(items[3].event_id, items[4].event_id);
+    let fields: Vec<&str> = items[5].errors.iter().flatten().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["idempotency_key"]);
 }
 
 async fn repeats_racing_each_other_are_taken_in_once(app: App) {

@@ -33,6 +33,7 @@ pub mod partner_events;
 pub mod partners;
 pub mod passwords;
 pub mod push;
+pub mod references;
 pub mod reports;
 pub mod segments;
 pub mod sequences;

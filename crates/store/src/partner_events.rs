@@ -1,6 +1,9 @@
 //! Events the vendor's systems post about partners and their people, each stored once
 //! under its idempotency key, and the queue of events whose triggers have yet to run.
 
+use std::borrow::Borrow;
+use std::collections::{HashMap, HashSet};
+
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 use tidings_core::automation::{EventType, PartnerEvent};
@@ -8,7 +11,7 @@ use tidings_core::{MemberId, PartnerEventId, PartnerId, Timestamp};
 use uuid::Uuid;
 
 use crate::db::on_tx;
-use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor};
+use crate::sql::{Filter, Page, Value, bind_as, clamp_limit, cursor, placeholders, value_rows};
 use crate::{Dialect, Error, Result, Tx};
 
 #[derive(sqlx::FromRow)]
@@ -54,54 +57,107 @@ pub enum Stored {
     KeyReused,
 }
 
-/// Stores the event unless its key is taken, and queues its triggers to run at
-/// `received_at`, in the caller's transaction.
-pub async fn insert(tx: &mut Tx, e: &PartnerEvent, body_hash: &str) -> Result<Stored> {
-    let inserted = on_tx!(tx, |c| {
-        sqlx::query(
-        "insert into partner_events (id, idempotency_key, body_hash, type, partner_id, member_id, data, occurred_at, \
-         received_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (idempotency_key) do nothing"
-    )
-    .bind(e.id.as_uuid())
-    .bind(e.idempotency_key.as_str())
-    .bind(body_hash)
-    .bind(e.event_type.as_str())
-    .bind(e.partner_id.as_uuid())
-    .bind(e.member_id.map(|m| m.as_uuid()))
-    .bind(Json(&e.data))
-    .bind(e.occurred_at.as_millis())
-    .bind(e.received_at.as_millis())
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
-    if inserted == 1 {
-        on_tx!(tx, |c| sqlx::query("insert into pending_triggers (event_id, due_at) values ($1, $2)")
-            .bind(e.id.as_uuid())
-            .bind(e.received_at.as_millis())
-            .execute(c)
-            .await
-            .map(|_| ()))?;
-        return Ok(Stored::New);
-    }
-    let earlier: Option<(String,)> =
-        on_tx!(tx, |c| sqlx::query_as("select body_hash from partner_events where idempotency_key = $1")
-            .bind(e.idempotency_key.as_str())
-            .fetch_optional(c)
-            .await)?;
-    match earlier {
-        Some((hash,)) if hash == body_hash => Ok(Stored::Repeat(by_key(tx, &e.idempotency_key).await?)),
-        Some(_) => Ok(Stored::KeyReused),
-        // Deleted between the two statements (its partner was): the key is free again.
-        None => Err(Error::Conflict("the event's key was released while it was stored: send it again".into())),
-    }
+/// An event ready to store, with what tells a repeat from another event under its key.
+#[derive(Debug, Clone)]
+pub struct NewPartnerEvent {
+    pub event: PartnerEvent,
+    pub body_hash: String,
 }
 
-async fn by_key(tx: &mut Tx, key: &str) -> Result<PartnerEvent> {
-    let sql = format!("{SELECT} where idempotency_key = $1");
-    let row: Option<EventRow> =
-        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(key).fetch_optional(c).await)?;
-    row.ok_or(Error::NotFound)?.try_into()
+/// Rows one insert statement carries (nine values a row, within SQLite's limit).
+const INSERT_BATCH: usize = 500;
+
+/// Stores each event unless its key is taken (before, or by an event earlier in the
+/// list) and queues the triggers of those stored to run at their `received_at`, in the
+/// caller's transaction, a few statements for all of them. Returns what each came to, in
+/// order.
+pub async fn insert_many<E: Borrow<NewPartnerEvent> + Sync>(tx: &mut Tx, events: &[E]) -> Result<Vec<Stored>> {
+    let events: Vec<&NewPartnerEvent> = events.iter().map(Borrow::borrow).collect();
+    let mut stored: HashSet<Uuid> = HashSet::with_capacity(events.len());
+    for chunk in events.chunks(INSERT_BATCH) {
+        let rows = value_rows(tx.dialect(), chunk.len(), 9);
+        let sql = format!(
+            "insert into partner_events (id, idempotency_key, body_hash, type, partner_id, member_id, data, \
+             occurred_at, received_at) values {rows} on conflict (idempotency_key) do nothing returning id"
+        );
+        let ids: Vec<(Uuid,)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for NewPartnerEvent { event: e, body_hash } in chunk {
+                q = q
+                    .bind(e.id.as_uuid())
+                    .bind(e.idempotency_key.as_str())
+                    .bind(body_hash.as_str())
+                    .bind(e.event_type.as_str())
+                    .bind(e.partner_id.as_uuid())
+                    .bind(e.member_id.map(|m| m.as_uuid()))
+                    .bind(Json(&e.data))
+                    .bind(e.occurred_at.as_millis())
+                    .bind(e.received_at.as_millis());
+            }
+            q.fetch_all(c).await
+        })?;
+        stored.extend(ids.into_iter().map(|(id,)| id));
+    }
+    let queued: Vec<&PartnerEvent> =
+        events.iter().map(|n| &n.event).filter(|e| stored.contains(&e.id.as_uuid())).collect();
+    for chunk in queued.chunks(INSERT_BATCH) {
+        let rows = value_rows(tx.dialect(), chunk.len(), 2);
+        let sql = format!("insert into pending_triggers (event_id, due_at) values {rows}");
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for e in chunk {
+                q = q.bind(e.id.as_uuid()).bind(e.received_at.as_millis());
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    let taken: Vec<String> = events
+        .iter()
+        .filter(|n| !stored.contains(&n.event.id.as_uuid()))
+        .map(|n| n.event.idempotency_key.clone())
+        .collect();
+    let first = by_keys(tx, &taken).await?;
+    events
+        .iter()
+        .map(|n| {
+            if stored.contains(&n.event.id.as_uuid()) {
+                return Ok(Stored::New);
+            }
+            match first.get(&n.event.idempotency_key) {
+                Some((hash, event)) if *hash == n.body_hash => Ok(Stored::Repeat(event.clone())),
+                Some(_) => Ok(Stored::KeyReused),
+                // Deleted between the two statements (its partner was): the key is free again.
+                None => Err(Error::Conflict("the event's key was released while it was stored: send it again".into())),
+            }
+        })
+        .collect()
+}
+
+/// The events stored under these keys, with their body hashes, by key.
+async fn by_keys(tx: &mut Tx, keys: &[String]) -> Result<HashMap<String, (String, PartnerEvent)>> {
+    let mut out = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(INSERT_BATCH) {
+        let sql = format!(
+            "select body_hash, id, idempotency_key, type, partner_id, member_id, data, occurred_at, received_at \
+             from partner_events where idempotency_key in ({})",
+            placeholders(tx.dialect(), 1, chunk.len())
+        );
+        let values: Vec<Value> = chunk.iter().cloned().map(Value::Text).collect();
+        let rows: Vec<HashedRow> =
+            on_tx!(tx, |c| bind_as(sqlx::query_as(AssertSqlSafe(sql)), &values).fetch_all(c).await)?;
+        for HashedRow { body_hash, event } in rows {
+            let event = PartnerEvent::try_from(event)?;
+            out.insert(event.idempotency_key.clone(), (body_hash, event));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(sqlx::FromRow)]
+struct HashedRow {
+    body_hash: String,
+    #[sqlx(flatten)]
+    event: EventRow,
 }
 
 pub async fn get(tx: &mut Tx, id: PartnerEventId) -> Result<PartnerEvent> {
