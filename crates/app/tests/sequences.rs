@@ -7,7 +7,7 @@
 
 mod common;
 
-use tidings_app::automation::{firing, intake, sequences};
+use tidings_app::automation::{firing, intake, sequences, stepping};
 use tidings_app::{App, Caller, inbox};
 use tidings_core::automation::EventInput;
 use tidings_core::automation::sequence::SequenceDraft;
@@ -56,7 +56,7 @@ async fn post(app: &App, key: &str, event_type: &str, member: Option<&str>, part
 /// Takes in what came, moves the runs on, and releases what they made.
 async fn settle(app: &App) {
     firing::run_due(app).await.unwrap();
-    sequences::advance(app).await.unwrap();
+    stepping::advance(app).await.unwrap();
     tidings_app::release::tick(app).await.unwrap();
 }
 
@@ -65,6 +65,11 @@ async fn titles(app: &App, member: &Member) -> Vec<String> {
     let mut titles: Vec<String> = page.items.into_iter().map(|i| i.title).collect();
     titles.reverse();
     titles
+}
+
+async fn message_ids(app: &App, member: &Member) -> Vec<tidings_core::MessageId> {
+    let page = inbox::list(app, member, &Default::default()).await.unwrap();
+    page.items.into_iter().map(|i| i.message_id).collect()
 }
 
 async fn a_member_goes_step_by_step_and_leaves_on_the_goal(app: App) {
@@ -80,6 +85,9 @@ async fn a_member_goes_step_by_step_and_leaves_on_the_goal(app: App) {
     post(&app, "m-bo", "member.created", Some("bo@acme.example"), None).await;
     settle(&app).await;
     assert_eq!(titles(&app, &people[0]).await, ["Welcome, ana"]);
+    assert_eq!(titles(&app, &people[1]).await, ["Welcome, bo"]);
+    // Runs due together share the step's message, filled for each reader.
+    assert_eq!(message_ids(&app, &people[0]).await, message_ids(&app, &people[1]).await);
     // Entering again while in it does nothing.
     post(&app, "m-ana-again", "member.created", Some("ana@acme.example"), None).await;
     settle(&app).await;
@@ -141,7 +149,7 @@ async fn workers_racing_move_each_step_on_once(app: App) {
         post(&app, &format!("m-{i}"), "member.created", Some(p.profile.email.as_str()), None).await;
     }
     firing::run_due(&app).await.unwrap();
-    let (a, b) = tokio::join!(sequences::advance(&app), sequences::advance(&app));
+    let (a, b) = tokio::join!(stepping::advance(&app), stepping::advance(&app));
     a.unwrap();
     b.unwrap();
     tidings_app::release::tick(&app).await.unwrap();

@@ -7,7 +7,7 @@
 
 mod common;
 
-use tidings_app::automation::{firing, intake, sequences, silence};
+use tidings_app::automation::{firing, intake, sequences, silence, stepping};
 use tidings_app::{App, Caller};
 use tidings_core::automation::EventInput;
 use tidings_core::automation::silence::{SilenceAction, SilencePolicy};
@@ -102,7 +102,7 @@ async fn a_policy_can_enrol_quiet_partners_in_a_reactivation_sequence(app: App) 
     let found = silence::find_now(&app, &op).await.unwrap();
     assert_eq!(found.len(), 1);
     assert!(found[0].entered_sequence);
-    sequences::advance(&app).await.unwrap();
+    stepping::advance(&app).await.unwrap();
     tidings_app::release::tick(&app).await.unwrap();
     let inbox = tidings_app::inbox::list(&app, &lead, &Default::default()).await.unwrap();
     let titles: Vec<String> = inbox.items.into_iter().map(|i| i.title).collect();

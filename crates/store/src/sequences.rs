@@ -2,6 +2,8 @@
 //! through. A run is taken by moving it on in the transaction that makes its step's
 //! message, so two workers never run one step twice.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
 use tidings_core::automation::EventType;
@@ -10,7 +12,11 @@ use tidings_core::{MemberId, MessageId, PartnerEventId, PartnerId, Slug, Timesta
 use uuid::Uuid;
 
 use crate::db::on_tx;
+use crate::sql::{placeholders, value_rows};
 use crate::{Dialect, Error, Result, Tx};
+
+/// Rows or ids one statement carries.
+const ROWS: usize = 500;
 
 fn decode(json: &str) -> Result<Sequence> {
     serde_json::from_str(json).map_err(Error::corrupt)
@@ -237,51 +243,104 @@ pub async fn take_due(tx: &mut Tx, now: Timestamp, limit: i64) -> Result<Vec<Run
         .collect()
 }
 
-/// Records a step of a run; `false` when it was recorded before.
-pub async fn record_step(
-    tx: &mut Tx,
-    run: Uuid,
-    step: usize,
-    message: Option<MessageId>,
-    outcome: &str,
-    at: Timestamp,
-) -> Result<bool> {
-    let n = on_tx!(tx, |c| sqlx::query(
-        "insert into sequence_run_steps (run_id, step, message_id, outcome, at) values ($1, $2, $3, $4, $5) \
-         on conflict do nothing"
-    )
-    .bind(run)
-    .bind(i64::try_from(step).map_err(Error::corrupt)?)
-    .bind(message.map(|m| m.as_uuid()))
-    .bind(outcome)
-    .bind(at.as_millis())
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(n == 1)
+/// Of `runs`, those whose step `step` was recorded before.
+pub async fn recorded(tx: &mut Tx, runs: &[Uuid], step: usize) -> Result<HashSet<Uuid>> {
+    let step = i64::try_from(step).map_err(Error::corrupt)?;
+    let mut out = HashSet::new();
+    for chunk in runs.chunks(ROWS) {
+        let sql = format!(
+            "select run_id from sequence_run_steps where step = {} and run_id in ({})",
+            placeholders(tx.dialect(), 1, 1),
+            placeholders(tx.dialect(), 2, chunk.len())
+        );
+        let rows: Vec<(Uuid,)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(step);
+            for run in chunk {
+                q = q.bind(*run);
+            }
+            q.fetch_all(c).await
+        })?;
+        out.extend(rows.into_iter().map(|(id,)| id));
+    }
+    Ok(out)
 }
 
-/// Moves the run on to `next_step` due at `due`, or ends it in `state` (with `due` none).
-pub async fn move_on(
-    tx: &mut Tx,
-    run: Uuid,
-    next_step: usize,
-    due: Option<Timestamp>,
-    state: RunState,
-    now: Timestamp,
-) -> Result<()> {
-    let left = (state != RunState::Active).then_some(now.as_millis());
-    on_tx!(tx, |c| sqlx::query(
-        "update sequence_runs set next_step = $2, next_due_at = $3, state = $4, left_at = $5 where id = $1"
-    )
-    .bind(run)
-    .bind(i64::try_from(next_step).map_err(Error::corrupt)?)
-    .bind(due.map(Timestamp::as_millis))
-    .bind(state.as_str())
-    .bind(left)
-    .execute(c)
-    .await
-    .map(|_| ()))?;
+/// A step of a run, as it went.
+#[derive(Debug, Clone)]
+pub struct StepRecord {
+    pub run: Uuid,
+    pub step: usize,
+    pub message: Option<MessageId>,
+    pub outcome: String,
+}
+
+/// Records steps of runs (one recorded before stays as it was).
+pub async fn record_steps(tx: &mut Tx, steps: &[StepRecord], at: Timestamp) -> Result<()> {
+    for chunk in steps.chunks(ROWS) {
+        let sql = format!(
+            "insert into sequence_run_steps (run_id, step, message_id, outcome, at) values {} on conflict do nothing",
+            value_rows(tx.dialect(), chunk.len(), 5)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for r in chunk {
+                q = q
+                    .bind(r.run)
+                    .bind(i64::try_from(r.step).unwrap_or(i64::MAX))
+                    .bind(r.message.map(|m| m.as_uuid()))
+                    .bind(r.outcome.as_str())
+                    .bind(at.as_millis());
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Where runs go next: on to a step due `after_ms` after the one they were due at, or out
+/// in a final state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    To { step: usize, after_ms: i64 },
+    End { step: usize, state: RunState },
+}
+
+/// Moves every run of `runs` the same way.
+pub async fn move_on(tx: &mut Tx, runs: &[Uuid], to: Move, now: Timestamp) -> Result<()> {
+    for chunk in runs.chunks(ROWS) {
+        let ids = placeholders(tx.dialect(), 3, chunk.len());
+        let (sql, step, value) = match to {
+            Move::To { step, after_ms } => (
+                format!(
+                    "update sequence_runs set next_step = {}, next_due_at = next_due_at + {}, state = 'active', \
+                     left_at = null where id in ({ids})",
+                    placeholders(tx.dialect(), 1, 1),
+                    placeholders(tx.dialect(), 2, 1)
+                ),
+                step,
+                after_ms,
+            ),
+            Move::End { step, state } => (
+                format!(
+                    "update sequence_runs set next_step = {}, next_due_at = null, left_at = {}, state = '{}' \
+                     where id in ({ids})",
+                    placeholders(tx.dialect(), 1, 1),
+                    placeholders(tx.dialect(), 2, 1),
+                    state.as_str()
+                ),
+                step,
+                now.as_millis(),
+            ),
+        };
+        let step = i64::try_from(step).map_err(Error::corrupt)?;
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(step).bind(value);
+            for run in chunk {
+                q = q.bind(*run);
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
     Ok(())
 }
 

@@ -590,6 +590,12 @@ async fn events_are_posted_and_triggers_set_from_the_command_line() {
     assert!(ok, "{err}");
     let (_, list, _) = output(tidings(&db.url).args(["sequence", "list"]));
     assert!(list.contains("onboarding\tmember.created -> deal.registered\t1 steps\tentered 1\tin it 1"), "{list}");
+    let (ok, out, err) = output(tidings(&db.url).args(["sequence", "advance"]));
+    assert!(ok && out.contains("1 steps taken"), "{out}{err}");
+    let (_, list, _) = output(tidings(&db.url).args(["sequence", "list"]));
+    assert!(list.contains("entered 1\tin it 0\tgoal met 0\tran out 1"), "{list}");
+    let (ok, out, err) = output(tidings(&db.url).args(["sequence", "enrol"]));
+    assert!(ok && out.contains("0 entered by their sequences' rules"), "{out}{err}");
 
     // The demo directory's every tenth partner has gone quiet.
     let (ok, found, err) = output(tidings(&db.url).args(["task", "find-silent"]));

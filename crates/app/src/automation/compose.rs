@@ -2,7 +2,7 @@
 //! asking a rule about them (and an event's data), addressing the message to exactly the
 //! people named, and making it, scheduled, checked that its template fills.
 
-use tidings_core::audiences::{AudienceDraft, Subject, parse_condition};
+use tidings_core::audiences::{AudienceDraft, Rule, Subject, parse_condition};
 use tidings_core::automation::Recipients;
 use tidings_core::consent::Channel;
 use tidings_core::messages::{self, Content, Importance, Message, MessageState, Personalization, TriggeredBy};
@@ -45,21 +45,8 @@ impl About {
         event: Option<&Attributes>,
         now: Timestamp,
     ) -> Result<bool, String> {
-        let rule =
-            parse_condition(condition, &app.catalog).map_err(|e| format!("the condition no longer reads: {e}"))?;
-        let member_id = self.member.as_ref().map(|m| m.id);
-        let stand_in;
-        let member = match &self.member {
-            Some(m) => &m.profile,
-            None if rule.reads_member() => return Ok(false),
-            None => {
-                stand_in = nobody(&self.partner);
-                &stand_in
-            }
-        };
-        let subject =
-            Subject { partner: &self.partner.profile, member, partner_id: Some(self.partner.id), member_id, event };
-        Ok(rule.matches(subject, now))
+        let rule = condition_rule(app, condition)?;
+        Ok(holds(&rule, &self.partner, self.member.as_ref(), event, now))
     }
 
     /// Exactly the people `recipients` names; `None` for the member when there is none, and
@@ -92,6 +79,39 @@ impl About {
     }
 }
 
+/// A saved condition, parsed; `Err` with the reason when it no longer reads.
+pub(crate) fn condition_rule(app: &App, condition: &str) -> Result<Rule, String> {
+    parse_condition(condition, &app.catalog).map_err(|e| format!("the condition no longer reads: {e}"))
+}
+
+/// Whether `rule` holds for the partner and (when there is one) the member, and the
+/// event's data. A rule that reads member fields does not hold without a member.
+pub(crate) fn holds(
+    rule: &Rule,
+    partner: &Partner,
+    member: Option<&Member>,
+    event: Option<&Attributes>,
+    now: Timestamp,
+) -> bool {
+    let stand_in;
+    let profile = match member {
+        Some(m) => &m.profile,
+        None if rule.reads_member() => return false,
+        None => {
+            stand_in = nobody(partner);
+            &stand_in
+        }
+    };
+    let subject = Subject {
+        partner: &partner.profile,
+        member: profile,
+        partner_id: Some(partner.id),
+        member_id: member.map(|m| m.id),
+        event,
+    };
+    rule.matches(subject, now)
+}
+
 /// An automated message before it is made.
 pub(crate) struct Spec<'a> {
     pub topic_id: TopicId,
@@ -118,11 +138,22 @@ pub(crate) async fn make(
     if tidings_store::audiences::count_members(tx, &rule, now).await? == 0 {
         return Ok(Err("no_recipient: nobody active matches".into()));
     }
+    let message = message(app, tx, spec, now).await?;
+    // A template that cannot be filled for them would fail every delivery.
+    match unfillable(&message, &about.reader()) {
+        Some(why) => Ok(Err(why)),
+        None => Ok(Ok(message)),
+    }
+}
+
+/// The message the spec describes, on the channels it names or the defaults for its
+/// importance.
+pub(crate) async fn message(app: &App, tx: &mut Tx, spec: Spec<'_>, now: Timestamp) -> Result<Message, AppError> {
     let channels = match spec.channels {
         Some(list) => list.to_vec(),
         None => crate::channel_defaults::resolve(app, tx, spec.importance).await?,
     };
-    let message = Message {
+    Ok(Message {
         id: MessageId::new(),
         topic_id: spec.topic_id,
         importance: spec.importance,
@@ -139,13 +170,13 @@ pub(crate) async fn make(
         created_at: now,
         updated_at: now,
         triggered_by: spec.triggered_by,
-    };
-    // A template that cannot be filled for them would fail every delivery.
-    let who = about.reader().for_message(&message);
-    if let Some(e) = messages::check(&message.content, &who).first() {
-        return Ok(Err(format!("failed: the message cannot be filled: {e}")));
-    }
-    Ok(Ok(message))
+    })
+}
+
+/// Why the message cannot be filled for this reader, if it cannot.
+pub(crate) fn unfillable(message: &Message, reader: &Personalization) -> Option<String> {
+    let who = reader.with_event_of(message);
+    messages::check(&message.content, &who).first().map(|e| format!("failed: the message cannot be filled: {e}"))
 }
 
 /// Stands in for the member where there is none and no member field is read.

@@ -8,4 +8,5 @@ pub mod firing;
 pub mod intake;
 pub mod sequences;
 pub mod silence;
+pub mod stepping;
 pub mod triggers;

@@ -1,26 +1,22 @@
 //! Sequences: saved under a key and checked like triggers; entered on their entry event
-//! (the member it names, or its partner when it names none), left on their goal event,
-//! and moved on step by step by the `advance_sequences` job, each step a message to the
-//! member (or the partner's leads) unless its condition passes them over.
-
-use std::collections::HashMap;
+//! (the member it names, or its partner when it names none) or their entry rule, left on
+//! their goal event, and moved on step by step by the `advance_sequences` job
+//! (`stepping`).
 
 use serde::Serialize;
+use tidings_core::automation::PartnerEvent;
 use tidings_core::automation::event::condition_fields;
-use tidings_core::automation::sequence::{RunState, Sequence, SequenceDraft};
-use tidings_core::automation::{PartnerEvent, Recipients};
+use tidings_core::automation::sequence::{Sequence, SequenceDraft};
 use tidings_core::{Action, FieldErrors, Slug, Timestamp};
-use tidings_store::sequences::{self as store, EventRole, NewRun, Run, SequenceFunnel};
+use tidings_store::sequences::{self as store, EventRole, NewRun, SequenceFunnel};
 use tidings_store::{Tx, topics};
 
-use super::compose::{About, Spec, make};
+use super::compose::About;
 use crate::error::not_found;
 use crate::{App, AppError, Caller, audit};
 
 const WRITE: &str = "change sequences";
 const READ: &str = "read sequences";
-/// Runs moved on per transaction.
-const BATCH: i64 = 100;
 const MINUTE_MS: i64 = 60_000;
 
 /// A sequence with where its runs stand.
@@ -179,39 +175,6 @@ pub(crate) async fn on_event(
     Ok(())
 }
 
-/// Moves on every run whose next step is due: the job `advance_sequences`.
-pub async fn advance(app: &App) -> Result<(), AppError> {
-    let mut sequences: HashMap<String, Option<Sequence>> = HashMap::new();
-    loop {
-        let now = app.clock.now();
-        let mut tx = app.db.begin().await?;
-        let due = store::take_due(&mut tx, now, BATCH).await?;
-        if due.is_empty() {
-            tx.rollback().await?;
-            return Ok(());
-        }
-        for run in &due {
-            if !sequences.contains_key(&run.sequence_key) {
-                let found = match Slug::parse(&run.sequence_key) {
-                    Ok(k) => match store::get(&mut tx, &k).await {
-                        Ok(s) => Some(s),
-                        Err(tidings_store::Error::NotFound) => None,
-                        Err(e) => return Err(e.into()),
-                    },
-                    Err(_) => None,
-                };
-                sequences.insert(run.sequence_key.clone(), found);
-            }
-            let sequence = sequences.get(&run.sequence_key).and_then(Option::as_ref);
-            step(app, &mut tx, sequence, run, now).await?;
-        }
-        tx.commit().await?;
-        if (due.len() as i64) < BATCH {
-            return Ok(());
-        }
-    }
-}
-
 /// Members a page of the rule entry reads at a time.
 const RULE_PAGE: usize = 5_000;
 
@@ -264,64 +227,4 @@ pub async fn enrol_by_rule(app: &App) -> Result<u64, AppError> {
         }
     }
     Ok(entered)
-}
-
-/// One run's due step: its message (or why none), then the run moves on or ends.
-async fn step(app: &App, tx: &mut Tx, sequence: Option<&Sequence>, run: &Run, now: Timestamp) -> Result<(), AppError> {
-    let Some(sequence) = sequence else {
-        return Ok(store::move_on(tx, run.id, run.next_step, None, RunState::Exited, now).await?);
-    };
-    let Some(step) = sequence.steps.get(run.next_step) else {
-        return Ok(store::move_on(tx, run.id, run.next_step, None, RunState::Finished, now).await?);
-    };
-    let about = About::read(tx, run.partner_id, run.member_id).await?;
-    if run.member_id.is_some() && about.member.is_none() {
-        // The member was erased or removed since they entered.
-        return Ok(store::move_on(tx, run.id, run.next_step, None, RunState::Exited, now).await?);
-    }
-    let held = match &step.condition {
-        Some(text) => about.holds(app, text, None, now),
-        None => Ok(true),
-    };
-    let outcome = match held {
-        Ok(false) => Err("passed_over: the step's condition did not hold".to_owned()),
-        Err(why) => Err(format!("failed: {why}")),
-        Ok(true) => {
-            let recipients = if run.member_id.is_some() { Recipients::Member } else { Recipients::PartnerLeads };
-            match about.audience(recipients, &[]) {
-                None => Err("no_recipient".to_owned()),
-                Some(audience) => {
-                    let spec = Spec {
-                        topic_id: sequence.topic_id,
-                        importance: step.importance,
-                        channels: step.channels.as_deref(),
-                        content: &step.content,
-                        audience,
-                        send_at: now,
-                        created_by: format!("sequence:{}", sequence.key),
-                        triggered_by: None,
-                    };
-                    make(app, tx, &about, spec, now).await?
-                }
-            }
-        }
-    };
-    let (message_id, text) = match &outcome {
-        Ok(m) => (Some(m.id), "sent".to_owned()),
-        Err(why) => (None, why.clone()),
-    };
-    if store::record_step(tx, run.id, run.next_step, message_id, &text, now).await?
-        && let Ok(message) = &outcome
-    {
-        tidings_store::messages::insert(tx, message).await?;
-    }
-    let next = run.next_step + 1;
-    match sequence.steps.get(next) {
-        Some(after) => {
-            let due = Timestamp::from_millis(run.next_due_at.as_millis() + i64::from(after.after_minutes) * MINUTE_MS);
-            store::move_on(tx, run.id, next, Some(due), RunState::Active, now).await?;
-        }
-        None => store::move_on(tx, run.id, next, None, RunState::Finished, now).await?,
-    }
-    Ok(())
 }

@@ -131,7 +131,7 @@ pub async fn deal_flow(app: &App, people: &[Member], partners: &[PartnerId]) -> 
     crate::automation::sequences::enrol_by_rule(app).await?;
     let mut taken = crate::automation::intake::post_batch(app, &operator, &joined).await?;
     crate::automation::firing::run_due(app).await?;
-    crate::automation::sequences::advance(app).await?;
+    crate::automation::stepping::advance(app).await?;
     let mut events = Vec::new();
     for (i, m) in sales.iter().enumerate() {
         let deal = format!("D-{}", 4711 + i);

@@ -42,7 +42,7 @@ pub const REGISTRY: &[Job] = &[
     Job {
         name: "advance_sequences",
         every_ms: 10_000,
-        run: |app| Box::pin(crate::automation::sequences::advance(app)),
+        run: |app| Box::pin(async { crate::automation::stepping::advance(app).await.map(|_| ()) }),
     },
     // Takes into each sequence with an entry rule the members it selects, once each.
     Job {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use tidings_app::automation::events::EventQuery;
-use tidings_app::automation::{event_types, events, firing, intake, sequences, silence, triggers};
+use tidings_app::automation::{event_types, events, firing, intake, sequences, silence, stepping, triggers};
 use tidings_app::{App, Caller};
 use tidings_core::automation::sequence::SequenceDraft;
 use tidings_core::automation::{EventInput, Trigger, TriggerDraft};
@@ -150,6 +150,11 @@ pub enum SequenceCommand {
     Put { file: PathBuf },
     /// Delete a sequence (the people in it are taken out).
     Delete { key: String },
+    /// Take into each sequence with an entry rule the active members it selects who were
+    /// never in it, now, as a job does every 10 minutes.
+    Enrol,
+    /// Move on every run whose next step is due now, as a job does every 10 seconds.
+    Advance,
 }
 
 pub async fn sequence(app: &App, command: SequenceCommand) -> anyhow::Result<ExitCode> {
@@ -182,6 +187,14 @@ pub async fn sequence(app: &App, command: SequenceCommand) -> anyhow::Result<Exi
         SequenceCommand::Delete { key } => {
             sequences::delete(app, &caller, &key).await.map_err(fail)?;
             println!("deleted {key}");
+        }
+        SequenceCommand::Enrol => {
+            let entered = sequences::enrol_by_rule(app).await.map_err(fail)?;
+            println!("{entered} entered by their sequences' rules");
+        }
+        SequenceCommand::Advance => {
+            let moved = stepping::advance(app).await.map_err(fail)?;
+            println!("{moved} steps taken");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -923,7 +923,7 @@ async fn sequences_are_made_from_the_console_and_show_their_funnel(app: TestApp)
         assert_eq!(app.admin(Method::POST, "/api/v1/events", Some(event)).await.0, 201);
     }
     tidings_app::automation::firing::run_due(&app.app).await.unwrap();
-    tidings_app::automation::sequences::advance(&app.app).await.unwrap();
+    tidings_app::automation::stepping::advance(&app.app).await.unwrap();
     let page = writer.get("/admin/automation/sequences/onboarding").await;
     assert!(page.body.contains("How far people got") && page.body.contains("1. Welcome"), "{}", page.body);
     let list = writer.get("/admin/automation").await;
