@@ -24,6 +24,31 @@ impl Rule {
         }
     }
 
+    /// The member ids outside which the rule cannot hold, when it names them (`member.id =`
+    /// or `in`, in every branch it may hold by): all a release of a message to a list of
+    /// people need look at, however large the directory.
+    pub fn member_ids(&self) -> Option<Vec<&str>> {
+        fn text(v: &Value) -> Option<&str> {
+            if let Value::Text(t) = v { Some(t.as_str()) } else { None }
+        }
+        match self {
+            Rule::Condition(Condition { field: Field::Member(MemberField::Id), test }) => match test {
+                Test::Eq(v) => Some(text(v).into_iter().collect()),
+                Test::In(list) => Some(list.iter().filter_map(text).collect()),
+                _ => None,
+            },
+            Rule::Condition(_) | Rule::Not(_) => None,
+            Rule::And(rules) => rules.iter().filter_map(Rule::member_ids).min_by_key(Vec::len),
+            Rule::Or(rules) => {
+                let mut all = Vec::new();
+                for rule in rules {
+                    all.extend(rule.member_ids()?);
+                }
+                Some(all)
+            }
+        }
+    }
+
     /// Whether any condition reads a member field: a trigger's condition about an event
     /// that names no member cannot hold then.
     pub fn reads_member(&self) -> bool {

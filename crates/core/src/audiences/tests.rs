@@ -192,3 +192,23 @@ fn trigger_conditions_read_the_event_and_audiences_may_not() {
     assert!(!condition.matches(subject(None), NOW), "no event: its fields are absent");
     assert_eq!(condition.to_string(), "event.progress >= 0.8 and partner.tier = \"strategic\"");
 }
+
+#[test]
+fn a_rule_names_the_member_ids_it_is_limited_to_only_when_every_branch_does() {
+    let (a, b) = ("0190aaaa-0000-7000-8000-000000000001", "0190aaaa-0000-7000-8000-000000000002");
+    let ids = |text: String| {
+        rule(&text).member_ids().map(|mut ids| {
+            ids.sort_unstable();
+            ids.into_iter().map(str::to_owned).collect::<Vec<_>>()
+        })
+    };
+    assert_eq!(ids(format!("member.id = \"{a}\"")), Some(vec![a.to_owned()]));
+    assert_eq!(
+        ids(format!("member.id in (\"{a}\", \"{b}\") and member.role = \"sales\"")),
+        Some(vec![a.into(), b.into()])
+    );
+    assert_eq!(ids(format!("member.id = \"{a}\" or member.id = \"{b}\"")), Some(vec![a.into(), b.into()]));
+    assert_eq!(ids(format!("member.id = \"{a}\" or member.role = \"sales\"")), None);
+    assert_eq!(ids(format!("not member.id = \"{a}\"")), None);
+    assert_eq!(ids("member.role = \"sales\"".into()), None);
+}

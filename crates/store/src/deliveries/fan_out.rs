@@ -93,7 +93,13 @@ pub fn fans_out(channel: Channel) -> bool {
 /// twice; the inserts have no `on conflict` clause, which cost a third of their time on
 /// PostgreSQL, and a range written twice would fail on the primary key, never duplicate.
 pub async fn release_batch(tx: &mut Tx, r: &Release<'_>, after: Option<MemberId>, size: usize) -> Result<ReleaseBatch> {
-    let lo = after.map_or(Uuid::nil(), |a| a.as_uuid());
+    let mut lo = after.map_or(Uuid::nil(), |a| a.as_uuid());
+    // A message to a list of people (a trigger's, a sequence step's) starts at the first
+    // of them and ends after the last, not a pass over the whole directory.
+    let listed = listed_span(r.rule);
+    if let Some((first, _)) = listed {
+        lo = lo.max(Uuid::from_u128(first.as_u128().saturating_sub(1)));
+    }
     let bound = format!("select id from members where id > $1 order by id limit 1 offset {}", size.max(1) - 1);
     let hi: Option<(Uuid,)> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(bound)).bind(lo).fetch_optional(c).await)?;
     let hi = hi.map(|(h,)| h);
@@ -101,7 +107,11 @@ pub async fn release_batch(tx: &mut Tx, r: &Release<'_>, after: Option<MemberId>
         Dialect::Postgres => fan_out_postgres(tx, r, lo, hi).await?,
         Dialect::Sqlite => fan_out_sqlite(tx, r, lo, hi).await?,
     };
-    let done = hi.is_none();
+    let done = match (hi, listed) {
+        (None, _) => true,
+        (Some(hi), Some((_, last))) => hi >= last,
+        (Some(_), None) => false,
+    };
     if done {
         reports::count_partners(tx, r.message_id).await?;
         crate::partner_channels::queue_for_release(tx, r.message_id, r.posts, r.now).await?;
@@ -114,6 +124,16 @@ pub async fn release_batch(tx: &mut Tx, r: &Release<'_>, after: Option<MemberId>
         .await
         .map(|_| ()))?;
     Ok(ReleaseBatch { recipients, deliveries, cursor: hi.map(MemberId::from_uuid), done })
+}
+
+/// The lowest and highest member id the rule may reach, when it lists them; a list of
+/// none is a span past every id.
+fn listed_span(rule: &Rule) -> Option<(Uuid, Uuid)> {
+    let ids: Vec<Uuid> = rule.member_ids()?.into_iter().filter_map(|t| Uuid::parse_str(t).ok()).collect();
+    match (ids.iter().min(), ids.iter().max()) {
+        (Some(first), Some(last)) => Some((*first, *last)),
+        _ => Some((Uuid::max(), Uuid::max())),
+    }
 }
 
 /// The members of the range whom the message reaches: `from ... where ...` over `members
