@@ -9,8 +9,12 @@
 # table of the same shape with its own statement and commit (one commit per BATCH rows for
 # the batched form), by the sqlite3 shell and by psql.
 #
+# With WORKER=off the server takes the events in without running their triggers
+# (`--no-worker`): intake alone, at rates the triggers could not follow.
+#
 #   bench/events.sh
 #   ENGINES=SQLite RATE_SQLITE=3000 SECONDS_EACH=5 bench/events.sh
+#   WORKER=off RATE_SQLITE=5000 RATE_POSTGRESQL=5000 BATCH_RATE=500 bench/events.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MEMBERS=${MEMBERS:-10000}
@@ -21,6 +25,7 @@ BATCH=${BATCH:-100}
 BATCH_RATE=${BATCH_RATE:-100}
 SECONDS_EACH=${SECONDS_EACH:-10}
 ENGINES=${ENGINES:-"SQLite PostgreSQL"}
+WORKER=${WORKER:-on}
 PG=${TIDINGS_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 SCHEMA=tidings_bench_events
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -46,6 +51,7 @@ sql() { # engine, statement: prints the answer
 
 drain() { # engine, label: waits for the triggers to answer every event; one table row
   local start now pending
+  [ "$WORKER" = on ] || return 0
   start=$(date +%s.%N)
   while :; do
     pending=$(sql "$1" "select count(*) from pending_triggers")
@@ -105,7 +111,7 @@ for engine in $ENGINES; do
   [ "$engine" = PostgreSQL ] && psql -q "$PG" -c "vacuum analyze" > /dev/null
   TOKEN=$("$BIN" --database-url "$URL" token create --role admin --name bench)
   rate_var=RATE_$(echo "$engine" | tr '[:lower:]' '[:upper:]')
-  start_server "$BIN" "$URL"
+  if [ "$WORKER" = on ]; then start_server "$BIN" "$URL"; else start_server "$BIN" "$URL" --no-worker; fi
   load "$engine" "$engine: one event a request" "${!rate_var}"
   drain "$engine" "$engine"
   load "$engine" "$engine: $BATCH events a request" "$BATCH_RATE" "$BATCH"
