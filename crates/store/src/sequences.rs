@@ -140,24 +140,38 @@ fn subject(partner: PartnerId, member: Option<MemberId>) -> String {
 
 /// Starts the run unless the subject is in the sequence already; returns whether it started.
 pub async fn enrol(tx: &mut Tx, r: &NewRun) -> Result<bool> {
-    let n = on_tx!(tx, |c| {
-        sqlx::query(
-        "insert into sequence_runs (id, sequence_key, subject, partner_id, member_id, state, next_step, next_due_at, \
-         entered_at, event_id) values ($1, $2, $3, $4, $5, 'active', 0, $6, $7, $8) on conflict do nothing"
-    )
-    .bind(Uuid::now_v7())
-    .bind(r.sequence_key.as_str())
-    .bind(subject(r.partner_id, r.member_id))
-    .bind(r.partner_id.as_uuid())
-    .bind(r.member_id.map(|m| m.as_uuid()))
-    .bind(r.first_due_at.as_millis())
-    .bind(r.entered_at.as_millis())
-    .bind(r.event_id.map(|e| e.as_uuid()))
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
-    Ok(n == 1)
+    Ok(enrol_many(tx, std::slice::from_ref(r)).await? == 1)
+}
+
+/// Starts each run whose subject is not in its sequence already, a few hundred a
+/// statement; returns how many started.
+pub async fn enrol_many(tx: &mut Tx, runs: &[NewRun]) -> Result<u64> {
+    let mut started = 0;
+    for chunk in runs.chunks(ROWS) {
+        let sql = format!(
+            "insert into sequence_runs (id, sequence_key, subject, partner_id, member_id, state, next_step, \
+             next_due_at, entered_at, event_id) values {} on conflict do nothing",
+            value_rows(tx.dialect(), chunk.len(), 10)
+        );
+        started += on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for r in chunk {
+                q = q
+                    .bind(Uuid::now_v7())
+                    .bind(r.sequence_key.as_str())
+                    .bind(subject(r.partner_id, r.member_id))
+                    .bind(r.partner_id.as_uuid())
+                    .bind(r.member_id.map(|m| m.as_uuid()))
+                    .bind("active")
+                    .bind(0_i64)
+                    .bind(r.first_due_at.as_millis())
+                    .bind(r.entered_at.as_millis())
+                    .bind(r.event_id.map(|e| e.as_uuid()));
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(started)
 }
 
 /// Of `members`, those never in sequence `key` (in any state), with their partners: whom

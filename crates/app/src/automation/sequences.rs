@@ -208,17 +208,19 @@ pub async fn enrol_by_rule(app: &App) -> Result<u64, AppError> {
                 break;
             };
             let first_due = Timestamp::from_millis(now.as_millis() + i64::from(s.steps[0].after_minutes) * 60_000);
-            for (member, partner) in store::never_entered(&mut tx, &s.key, &page).await? {
-                let run = NewRun {
+            let runs: Vec<NewRun> = store::never_entered(&mut tx, &s.key, &page)
+                .await?
+                .into_iter()
+                .map(|(member, partner)| NewRun {
                     sequence_key: s.key.clone(),
                     partner_id: partner,
                     member_id: Some(member),
                     first_due_at: first_due,
                     entered_at: now,
                     event_id: None,
-                };
-                entered += u64::from(store::enrol(&mut tx, &run).await?);
-            }
+                })
+                .collect();
+            entered += store::enrol_many(&mut tx, &runs).await?;
             tx.commit().await?;
             if page.len() < RULE_PAGE {
                 break;
