@@ -15,8 +15,8 @@ use sqlx::{Postgres, Sqlite, Transaction};
 
 use crate::Result;
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+pub(crate) static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(crate) static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -25,10 +25,10 @@ pub enum Dialect {
 }
 
 #[derive(Clone, Debug)]
-pub struct Db(Pool);
+pub struct Db(pub(crate) Pool);
 
 #[derive(Clone, Debug)]
-enum Pool {
+pub(crate) enum Pool {
     Sqlite { writer: SqlitePool, readers: SqlitePool },
     Postgres(PgPool),
 }
@@ -76,23 +76,24 @@ impl Db {
     /// Opens the database named by `url` (`sqlite:path`, `sqlite::memory:` or
     /// `postgres://...`), creating a SQLite file if needed, and applies pending migrations.
     pub async fn connect(url: &str) -> Result<Self> {
-        let db = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Self::connect_postgres(url).await?
-        } else {
-            Self::connect_sqlite(url).await?
-        };
+        let db = Self::open(url).await?;
         db.migrate().await?;
         Ok(db)
+    }
+
+    /// Opens the database named by `url` as it is, migrating nothing.
+    pub async fn open(url: &str) -> Result<Self> {
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Self::connect_postgres(url).await
+        } else {
+            Self::connect_sqlite(url).await
+        }
     }
 
     /// Opens with the migrations up to `version` applied (for upgrade tests).
     #[cfg(feature = "testing")]
     pub async fn connect_migrated_to(url: &str, version: i64) -> Result<Self> {
-        let db = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Self::connect_postgres(url).await?
-        } else {
-            Self::connect_sqlite(url).await?
-        };
+        let db = Self::open(url).await?;
         match &db.0 {
             Pool::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run_to(version, writer).await?,
             Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run_to(version, pool).await?,
@@ -153,14 +154,6 @@ impl Db {
             .connect_with(options)
             .await?;
         Ok(Self(Pool::Postgres(pool)))
-    }
-
-    pub async fn migrate(&self) -> Result<()> {
-        match &self.0 {
-            Pool::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
-            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
-        }
-        Ok(())
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -14,6 +14,15 @@ pub enum Error {
     Corrupt(String),
     #[error(transparent)]
     Database(sqlx::Error),
+    /// What this engine cannot do; the text says what to do instead.
+    #[error("{0}")]
+    Unsupported(&'static str),
+    /// The database was migrated by a newer Tidings than this binary.
+    #[error(
+        "this database was migrated by a newer Tidings (its schema is at migration {found}; this binary knows \
+         migrations up to {known}): run the newer binary, or restore a backup taken before the upgrade"
+    )]
+    NewerSchema { found: i64, known: i64 },
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

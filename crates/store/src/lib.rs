@@ -2,10 +2,12 @@
 //! PostgreSQL; each query is written once in the subset both engines accept, and the few
 //! dialect differences are named side by side where they occur.
 
+mod backup;
 mod copy_in;
 mod db;
 mod error;
 mod keyed;
+mod migrations;
 mod sql;
 
 pub mod approvals;
@@ -59,4 +61,5 @@ pub mod testing;
 
 pub use db::{Db, Dialect, Tx, migration_names};
 pub use error::{Error, Result};
+pub use migrations::Migration;
 pub use sql::Page;

@@ -2,6 +2,7 @@
 
 mod audience;
 mod automation;
+mod backup;
 mod channels;
 mod data;
 mod evidence;
@@ -68,8 +69,25 @@ enum Command {
         #[arg(long, default_value = "fake")]
         auth_token: String,
     },
-    /// Apply pending database migrations and exit.
-    Migrate,
+    /// Apply pending database migrations and exit. Several nodes may start at once: the
+    /// migrations run once, under a lock.
+    Migrate {
+        /// List the migrations that would run, and apply nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write a consistent copy of the SQLite database to FILE while Tidings serves (for
+    /// PostgreSQL, prints the `pg_dump` command to use).
+    Backup {
+        /// The backup file to write; it must not exist yet.
+        file: std::path::PathBuf,
+    },
+    /// Put a backup taken by `tidings backup` in place as the configured database, which
+    /// must not exist yet; checks it and applies newer migrations.
+    Restore {
+        /// The backup file to restore from.
+        file: std::path::PathBuf,
+    },
     /// Import partners or members from a CSV file (upsert; re-running changes nothing).
     #[command(subcommand)]
     Import(ImportCommand),
@@ -262,6 +280,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     for name in unknown_env {
         tracing::warn!(variable = %name, "this TIDINGS_ environment variable names no setting and is ignored; see tidings print-config");
     }
+    match &cli.command {
+        Command::Migrate { dry_run: true } => return migrations_pending(config.database_url()).await,
+        Command::Backup { file } => return backup::backup(config.database_url(), file).await,
+        Command::Restore { file } => return backup::restore(config.database_url(), file).await,
+        _ => {}
+    }
     let db = Db::connect(config.database_url()).await.map_err(|e| anyhow::anyhow!("opening the database: {e}"))?;
     let catcher = match &cli.command {
         Command::Serve { demo: true, .. } => serve::mail_catcher(&config),
@@ -316,8 +340,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let code = match cli.command {
         Command::Serve { demo, no_worker, .. } => serve::run(app, &config, demo, !no_worker).await?,
         Command::Worker => serve::worker(app, &config).await?,
-        Command::Migrate => {
-            println!("migrations applied");
+        Command::Migrate { .. } => {
+            let version = db.schema_version().await?.unwrap_or(0);
+            println!("migrations applied: the schema is at migration {version}");
             ExitCode::SUCCESS
         }
         Command::Import(ImportCommand::Partners(args)) => {
@@ -365,10 +390,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             ExitCode::SUCCESS
         }
-        Command::PrintConfig | Command::FakeProviders { .. } => ExitCode::SUCCESS,
+        Command::PrintConfig | Command::FakeProviders { .. } | Command::Backup { .. } | Command::Restore { .. } => {
+            ExitCode::SUCCESS
+        }
     };
     db.close().await;
     Ok(code)
+}
+
+/// `migrate --dry-run`: what would run, touching nothing.
+async fn migrations_pending(url: &str) -> anyhow::Result<ExitCode> {
+    let db = Db::open(url).await.map_err(|e| anyhow::anyhow!("opening the database: {e}"))?;
+    let (found, known) = (db.schema_version().await?, db.known_schema_version());
+    let pending = db.pending_migrations().await?;
+    db.close().await;
+    match found {
+        Some(found) if found > known => {
+            anyhow::bail!("{}", tidings_store::Error::NewerSchema { found, known })
+        }
+        _ if pending.is_empty() => println!("nothing to migrate: the schema is at migration {known}"),
+        _ => {
+            for m in &pending {
+                println!("{}\t{}", m.version, m.description);
+            }
+            eprintln!("{} migration(s) would run; nothing was applied", pending.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn staff(app: &App, command: StaffCommand) -> anyhow::Result<ExitCode> {
