@@ -53,6 +53,7 @@ pub mod signing;
 pub mod sms_hooks;
 pub mod staff;
 pub mod staff_notices;
+pub mod system;
 pub mod team;
 pub mod test_email;
 pub mod topics;
@@ -134,6 +135,8 @@ pub struct App {
     pub acks: acknowledging::AckWriter,
     /// Group-commits events from the vendor's systems.
     pub events: automation::intake::EventWriter,
+    /// This process, as the system page shows it.
+    pub node: Arc<system::ThisNode>,
 }
 
 impl App {
@@ -156,6 +159,7 @@ impl App {
             evidence_log: true,
             acks: acknowledging::AckWriter::default(),
             events: automation::intake::EventWriter::default(),
+            node: Arc::default(),
         }
     }
 

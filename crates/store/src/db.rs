@@ -33,6 +33,14 @@ pub(crate) enum Pool {
     Postgres(PgPool),
 }
 
+/// How many connections a process holds, idle and in use, of how many it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    pub idle: u32,
+    pub in_use: u32,
+    pub max: u32,
+}
+
 /// A transaction: every read and write goes through one.
 pub struct Tx(pub(crate) TxInner);
 
@@ -179,6 +187,24 @@ impl Db {
             Pool::Sqlite { readers, .. } => TxInner::Sqlite(readers.begin().await?),
             Pool::Postgres(pool) => TxInner::PostgresRead(pool.acquire().await?),
         }))
+    }
+
+    /// The connections this process holds, for `/metrics` (SQLite: the writer and readers together).
+    pub fn pool_use(&self) -> PoolUse {
+        let of = |size: u32, idle: usize, max: u32| (size, u32::try_from(idle).unwrap_or(u32::MAX), max);
+        let (size, idle, max) = match &self.0 {
+            Pool::Sqlite { writer, readers } if !std::ptr::eq(writer, readers) => {
+                let (w, r) = (writer, readers);
+                of(
+                    w.size() + r.size(),
+                    w.num_idle() + r.num_idle(),
+                    w.options().get_max_connections() + r.options().get_max_connections(),
+                )
+            }
+            Pool::Sqlite { writer, .. } => of(writer.size(), writer.num_idle(), writer.options().get_max_connections()),
+            Pool::Postgres(pool) => of(pool.size(), pool.num_idle(), pool.options().get_max_connections()),
+        };
+        PoolUse { idle, in_use: size.saturating_sub(idle), max }
     }
 
     /// Checks that the database answers (for `/readyz`).

@@ -27,6 +27,7 @@ pub mod jobs;
 pub mod ladders;
 pub mod members;
 pub mod messages;
+pub mod nodes;
 pub mod nominees;
 pub mod obligations;
 pub mod partner_channels;
@@ -47,6 +48,7 @@ pub mod staff;
 pub mod staff_notices;
 pub mod statistics;
 pub mod suppressions;
+pub mod system;
 pub mod tasks;
 pub mod team;
 pub mod tokens;
@@ -59,7 +61,7 @@ pub mod webhooks;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use db::{Db, Dialect, Tx, migration_names};
+pub use db::{Db, Dialect, PoolUse, Tx, migration_names};
 pub use error::{Error, Result};
 pub use migrations::Migration;
 pub use sql::Page;

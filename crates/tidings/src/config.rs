@@ -39,6 +39,16 @@ pub struct Config {
     pub web_push: WebPushSettings,
     pub outbound: OutboundSettings,
     pub evidence: EvidenceSettings,
+    pub metrics: MetricsSettings,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Where `serve` and `worker` answer Prometheus at `/metrics`, on a listener of their
+    /// own (each process its own address); off when unset. Keep it on loopback or a
+    /// private network: it names routes, channels and queue sizes.
+    pub listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
@@ -301,6 +311,7 @@ impl Default for Config {
             web_push: WebPushSettings::default(),
             outbound: OutboundSettings::default(),
             evidence: EvidenceSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -425,6 +436,7 @@ impl Config {
             slack: &'a SlackSettings,
             web_push: WebPushSettings,
             outbound: OutboundSettings,
+            metrics: MetricsSettings,
             catalog: &'a Catalog,
         }
         let shown = Shown {
@@ -439,6 +451,7 @@ impl Config {
             slack: &defaults.slack,
             web_push: defaults.web_push,
             outbound: defaults.outbound,
+            metrics: defaults.metrics,
             catalog: &defaults.catalog,
         };
         let body = serde_json::to_value(&shown).map(|v| to_toml(&v)).unwrap_or_default();
@@ -543,6 +556,7 @@ mod tests {
             ("consent__terms_url", "https://vendor.example/terms"),
             ("widget__allowed_origins", "https://partners.vendor.example"),
             ("outbound__allow_loopback", "true"),
+            ("metrics__listen", "127.0.0.1:9464"),
         ];
         if let Some((_, v)) = known.iter().find(|(k, _)| *k == key) {
             return (*v).to_owned();

@@ -1,12 +1,13 @@
-//! Running Tidings as an operator does: migrations raced by nodes starting together, a
-//! database from a newer binary refused, migrations listed before they run, and a backup
-//! taken mid-send restored whole.
+//! Running Tidings as an operator does: metrics scraped and parsed, the system's state,
+//! migrations raced by nodes starting together, a database from a newer binary refused,
+//! migrations listed before they run, and a backup taken mid-send restored whole.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -198,4 +199,126 @@ async fn counts(db: &Db, message: MessageId) -> HashMap<reports::Key, reports::C
     let mut all = reports::of_message(&mut tx, message).await.unwrap();
     all.retain(|_, c| *c != reports::Counts::default());
     all
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+type Exposition =
+    openmetrics_parser::MetricsExposition<openmetrics_parser::PrometheusType, openmetrics_parser::PrometheusValue>;
+
+/// The value of the family `name`'s sample whose labels include all of `labels` (a
+/// histogram's: its count).
+fn sample(scrape: &Exposition, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    use openmetrics_parser::PrometheusValue;
+    let family = scrape.families.get(name)?;
+    let found = family.iter_samples().find(|s| {
+        let set = s.get_labelset().unwrap();
+        labels.iter().all(|(k, v)| set.get_label_value(k) == Some(*v))
+    })?;
+    Some(match &found.value {
+        PrometheusValue::Unknown(n) | PrometheusValue::Gauge(n) => n.as_f64(),
+        PrometheusValue::Counter(c) => c.value.as_f64(),
+        PrometheusValue::Histogram(h) => h.count.map_or(f64::NAN, |c| c as f64),
+        PrometheusValue::Summary(_) => f64::NAN,
+    })
+}
+
+/// Every label value in the exposition.
+fn label_values(scrape: &Exposition) -> Vec<String> {
+    scrape
+        .families
+        .values()
+        .flat_map(|f| {
+            f.iter_samples().flat_map(|s| s.get_labelset().unwrap().iter_values().cloned().collect::<Vec<_>>())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn metrics_are_scraped_and_parsed_and_the_system_page_shows_this_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, metrics_port) = (free_port(), free_port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .current_dir(dir.path())
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .env("TIDINGS_METRICS__LISTEN", format!("127.0.0.1:{metrics_port}"))
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let token = loop {
+        let line = lines.next().expect("the banner names a token").unwrap();
+        if let Some(token) = line.strip_prefix("API token: ") {
+            break token.to_owned();
+        }
+    };
+    tidings_channels::outbound::install_crypto_provider();
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..3 {
+        let partners = client.get(format!("{url}/api/v1/partners")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(partners.status(), 200);
+    }
+    let missing = client.get(format!("{url}/api/v1/partners/{}", uuid::Uuid::nil())).bearer_auth(&token);
+    assert_eq!(missing.send().await.unwrap().status(), 404);
+    let public = client.get(format!("{url}/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404, "metrics are not on the public listener");
+
+    // The demo's recall goes out to its mail catcher; wait for a delivery and a job run.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let scrape = loop {
+        let body = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics")).await.unwrap();
+        assert_eq!(body.status(), 200);
+        let content_type = body.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
+        let text = body.text().await.unwrap();
+        let scrape = openmetrics_parser::prometheus::parse_prometheus(&text).unwrap();
+        let sent = sample(&scrape, "tidings_deliveries_total", &[("channel", "email"), ("status", "sent")]);
+        let jobs = sample(&scrape, "tidings_job_runs_total", &[("job", "release_scheduled")]);
+        if (sent.is_some() && jobs.is_some()) || Instant::now() > deadline {
+            break scrape;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let requests = [("route", "/api/v1/partners"), ("method", "GET"), ("status", "200")];
+    assert_eq!(sample(&scrape, "tidings_http_requests_total", &requests), Some(3.0));
+    let not_found = [("route", "/api/v1/partners/{id}"), ("status", "404")];
+    assert_eq!(sample(&scrape, "tidings_http_requests_total", &not_found), Some(1.0), "labelled by template");
+    assert!(
+        label_values(&scrape).iter().all(|v| !v.contains(&uuid::Uuid::nil().to_string())),
+        "no raw path becomes a label"
+    );
+    let latency = sample(&scrape, "tidings_http_request_duration_seconds", &[("route", "/api/v1/partners")]);
+    assert_eq!(latency, Some(3.0), "a histogram with buckets, every request in the last");
+    assert!(sample(&scrape, "tidings_deliveries_total", &[("channel", "email"), ("status", "sent")]) >= Some(1.0));
+    assert!(sample(&scrape, "tidings_job_runs_total", &[("job", "release_scheduled")]) >= Some(1.0));
+    assert_eq!(sample(&scrape, "tidings_nodes", &[("state", "alive")]), Some(1.0));
+    assert!(sample(&scrape, "tidings_queue_waiting", &[("channel", "sms")]).is_some());
+    assert!(sample(&scrape, "tidings_database_bytes", &[]) > Some(0.0));
+    assert!(sample(&scrape, "tidings_db_pool_connections_max", &[]) >= Some(2.0));
+    let described = &scrape.families["tidings_queue_oldest_due_age_seconds"];
+    assert!(described.help.contains("oldest due delivery"), "every metric is described");
+
+    let system: serde_json::Value =
+        client.get(format!("{url}/api/v1/system")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(system["engine"], "sqlite");
+    let nodes = system["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 1, "{system}");
+    assert_eq!((nodes[0]["state"].as_str(), nodes[0]["kind"].as_str()), (Some("alive"), Some("serve+worker")));
+    assert_eq!(nodes[0]["this_node"], true);
+    assert!(system["jobs"].as_array().unwrap().iter().any(|j| j["name"] == "release_scheduled"));
+    let anonymous = client.get(format!("{url}/api/v1/system")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+    let db = Db::open(&format!("sqlite:{}", dir.path().join("tidings.db").display())).await.unwrap();
+    let mut tx = db.read().await.unwrap();
+    let nodes = tidings_store::nodes::seen_since(&mut tx, tidings_core::Timestamp::from_millis(0)).await.unwrap();
+    assert!(nodes[0].stopped_at.is_some(), "a clean stop is recorded");
 }

@@ -12,6 +12,7 @@ mod hooks;
 mod links;
 mod portal;
 mod redirect;
+pub mod scrape;
 pub mod sessions;
 mod widget;
 
@@ -41,6 +42,7 @@ pub fn router(app: App) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(app)
+        .layer(axum::middleware::from_fn(scrape::record_request))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(300)))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())

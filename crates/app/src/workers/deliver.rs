@@ -175,6 +175,8 @@ pub async fn work_lane(app: &App, config: &WorkerConfig, cache: &mut Cache, lane
     let results = keep_leased(app, config, &claimed, sending).await;
     let sent_in = started.elapsed();
     record(app, &claimed, results).await?;
+    metrics::histogram!("tidings_worker_round_seconds", "lane" => lane.as_str())
+        .record(started.elapsed().as_secs_f64());
     tracing::debug!(
         deliveries = claimed.len(),
         claim_ms = claimed_in.as_millis() as u64,
@@ -540,6 +542,11 @@ pub(super) async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, 
             },
         };
         let refund_attempt = matches!(result, Attempted::Channel(Outcome::ProviderDown { .. }));
+        if let (Attempted::Channel(outcome), Some(error)) = (result, error)
+            && !matches!(outcome, Outcome::Suppressed(_))
+        {
+            app.node.provider_error(c.channel, error, now);
+        }
         settled.push(Settled { claimed: c, status, due_at, provider_id, error, refund_attempt });
         kinds.push(kind);
     }
@@ -567,6 +574,10 @@ pub(super) async fn record(app: &App, claimed: &[Claimed], results: Vec<(usize, 
         }
     }
     tx.commit().await?;
+    for (s, _) in settled.iter().zip(&saved).filter(|(_, saved)| **saved) {
+        metrics::counter!("tidings_deliveries_total", "channel" => s.claimed.channel.as_str(), "status" => s.status.as_str())
+            .increment(1);
+    }
     let failed = saved.iter().filter(|s| !**s).count();
     if failed > 0 {
         tracing::warn!(failed, "outcomes not saved: their lease had run out and another worker took them over");

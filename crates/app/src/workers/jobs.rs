@@ -10,6 +10,7 @@ use std::pin::Pin;
 
 use tidings_core::Timestamp;
 use tidings_store::jobs as store;
+use tracing::Instrument;
 
 use crate::{App, AppError};
 
@@ -109,9 +110,13 @@ pub async fn run_due_of(app: &App, jobs: &[Job]) -> Result<Vec<&'static str>, Ap
         if !claimed {
             continue;
         }
-        let result = (job.run)(app).await;
+        let started = std::time::Instant::now();
+        let result = (job.run)(app).instrument(tracing::info_span!("job", name = job.name)).await;
+        metrics::histogram!("tidings_job_seconds", "job" => job.name).record(started.elapsed().as_secs_f64());
+        metrics::counter!("tidings_job_runs_total", "job" => job.name).increment(1);
         let error = result.as_ref().err().map(ToString::to_string);
         if let Some(e) = &error {
+            metrics::counter!("tidings_job_failures_total", "job" => job.name).increment(1);
             tracing::error!(job = job.name, error = %e, "a job failed; it runs again when next due");
         }
         let mut tx = app.db.begin().await?;

@@ -78,11 +78,17 @@ pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) 
     }
     tracing::info!(listen = %config.listen, "serving");
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let workers = with_worker.then(|| tokio::spawn(deliver::run(app.clone(), config.worker.to_config(), stopped)));
+    let kind = if with_worker { "serve+worker" } else { "serve" };
+    let beside = operated(&app, config, kind, &stopped).await?;
+    let workers =
+        with_worker.then(|| tokio::spawn(deliver::run(app.clone(), config.worker.to_config(), stopped.clone())));
     tidings_web::serve(listener, app.clone(), shutdown_signal()).await?;
     let _ = stop.send(true);
     if let Some(w) = workers {
         let _ = w.await;
+    }
+    for task in beside {
+        let _ = task.await;
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
@@ -93,12 +99,48 @@ pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) 
 pub async fn worker(app: App, config: &Config) -> anyhow::Result<ExitCode> {
     println!("Tidings worker running; stop with Ctrl-C");
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let beside = operated(&app, config, "worker", &stopped).await?;
     let workers = tokio::spawn(deliver::run(app, config.worker.to_config(), stopped));
     shutdown_signal().await;
     let _ = stop.send(true);
     let _ = workers.await;
+    for task in beside {
+        let _ = task.await;
+    }
     tracing::info!("worker stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// What runs beside a node's work so that it can be operated: its heartbeat, and
+/// `/metrics` on a listener of its own when `[metrics] listen` is set.
+async fn operated(
+    app: &App,
+    config: &Config,
+    kind: &'static str,
+    stopped: &tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let mut tasks = vec![tokio::spawn(tidings_app::system::keep_beating(app.clone(), kind, stopped.clone()))];
+    if let Some(address) = config.metrics.listen {
+        let handle = tidings_web::scrape::install().map_err(|e| anyhow::anyhow!("starting metrics: {e}"))?;
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen for metrics on {address}"))?;
+        if !address.ip().is_loopback() {
+            tracing::warn!(%address, "/metrics is served beyond loopback: keep that address off the internet");
+        }
+        tracing::info!(%address, "metrics at /metrics");
+        let mut stop = stopped.clone();
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stop.changed().await;
+            };
+            if let Err(e) = tidings_web::scrape::serve(listener, app, handle, shutdown).await {
+                tracing::error!(error = %e, "the metrics listener failed");
+            }
+        }));
+    }
+    Ok(tasks)
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -28,6 +28,7 @@ mod sequences;
 mod settings;
 mod shell;
 mod sign_in;
+mod system;
 mod tasks;
 mod topics;
 mod webhooks;
@@ -75,6 +76,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/messages/{id}/approve", post(messages::approve))
         .route("/messages/{id}/correct", get(corrections::show).post(corrections::submit))
         .route("/settings", get(settings::show).post(settings::save))
+        .route("/system", get(system::show))
         .route("/settings/evidence-key/rotate", post(settings::rotate_evidence_key))
         .route("/settings/noise", post(settings::save_noise))
         .route("/segments", get(segments::list).post(segments::create))

@@ -41,6 +41,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("/admin/audit", "Audit log", Action::ReadAudit),
     ("/admin/webhooks", "Webhooks", Action::Configure),
     ("/admin/settings", "Settings", Action::Configure),
+    ("/admin/system", "System", Action::Configure),
 ];
 
 /// Only in a demo that catches its mail.

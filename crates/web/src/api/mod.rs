@@ -27,6 +27,7 @@ mod problems;
 mod required;
 mod segments;
 mod sending;
+mod system;
 mod topics;
 mod vocabulary;
 mod webhooks;
@@ -50,6 +51,7 @@ use utoipa_axum::routes;
         (name = "partners", description = "Partner organizations"),
         (name = "webhooks", description = "Signed webhooks to the vendor's and partners' systems"),
         (name = "channels", description = "What each channel is set up with and can reach, and the web push key"),
+        (name = "system", description = "The running system: nodes, queue, jobs, database"),
         (name = "members", description = "People at partners"),
         (name = "topics", description = "What messages are about"),
         (name = "partner-groups", description = "Static sets of partners"),
@@ -148,6 +150,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(evidence::status))
         .routes(routes!(evidence::rotate_key))
         .routes(routes!(channel_setup::overview))
+        .routes(routes!(system::status))
         .routes(routes!(obligations::queue))
         .routes(routes!(obligations::decide, obligations::undo))
         .routes(routes!(obligations::escalate))

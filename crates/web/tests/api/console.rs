@@ -307,6 +307,7 @@ async fn each_role_sees_and_does_what_it_may_on_every_console_route(app: TestApp
         ("/admin/segments".into(), [Page; 4]),
         ("/admin/segments/new".into(), [Page; 4]),
         ("/admin/settings".into(), [Page, Refused, Refused, Refused]),
+        ("/admin/system".into(), [Page, Refused, Refused, Refused]),
         ("/admin/engagement".into(), [Page; 4]),
         ("/admin/staff".into(), [Page, Refused, Refused, Refused]),
         ("/admin/partners".into(), [Page; 4]),

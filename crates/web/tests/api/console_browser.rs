@@ -199,4 +199,34 @@ async fn the_recall(app: &TestApp, chrome: &ChromeDriver) {
     }
     assert!(too_wide.is_empty(), "pages wider than a phone: {too_wide:#?}");
     driver.quit().await.unwrap();
+    the_system_page(app, chrome).await;
+}
+
+/// An admin's system page shows this node alive, on a phone and on a desktop.
+async fn the_system_page(app: &TestApp, chrome: &ChromeDriver) {
+    let admin = tidings_app::demo::ADMIN_EMAIL;
+    tidings_app::passwords::set_staff(&app.app, &Caller::operator(), admin, PASSWORD).await.unwrap();
+    tidings_app::system::heartbeat(&app.app, "serve+worker").await.unwrap();
+    tidings_app::workers::jobs::run_due(&app.app).await.unwrap();
+    let driver = chrome.session(390, 844).await;
+    driver.goto(format!("{}/admin/system", app.base)).await.unwrap();
+    shows(&driver, "Sign in").await;
+    fill(&driver, "email", admin).await;
+    fill(&driver, "password", PASSWORD).await;
+    click(&driver, "button.primary").await;
+    shows(&driver, "(admin)").await;
+    driver.goto(format!("{}/admin/system", app.base)).await.unwrap();
+    shows(&driver, "this page's node").await;
+    shows(&driver, "release_scheduled").await;
+    shot_named(&driver, "console-12-phone-system").await;
+    let widths: Vec<i64> = driver
+        .execute("return [document.documentElement.scrollWidth, window.innerWidth];", Vec::new())
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    assert!(widths[0] <= widths[1], "the system page fits a phone: {widths:?}");
+    driver.set_window_rect(0, 0, 1280, 1000).await.unwrap();
+    shot_named(&driver, "console-13-system").await;
+    driver.quit().await.unwrap();
 }

@@ -116,7 +116,7 @@ async fn every_described_operation_is_routed(app: TestApp) -> TestApp {
     for path in expected {
         assert!(paths.contains_key(path), "{path} missing from the OpenAPI description");
     }
-    assert_eq!(operations, 123);
+    assert_eq!(operations, 124);
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     app
 }
