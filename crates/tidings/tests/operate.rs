@@ -322,3 +322,212 @@ async fn metrics_are_scraped_and_parsed_and_the_system_page_shows_this_node() {
     let nodes = tidings_store::nodes::seen_since(&mut tx, tidings_core::Timestamp::from_millis(0)).await.unwrap();
     assert!(nodes[0].stopped_at.is_some(), "a clean stop is recorded");
 }
+
+/// A stand-alone `tidings serve` without a worker, answering at `port`.
+fn server(url: &str, port: u16, public: u16) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["serve", "--no-worker", "--listen", &format!("127.0.0.1:{port}")])
+        .env("TIDINGS_DATABASE_URL", url)
+        .env("TIDINGS_PUBLIC_URL", format!("http://127.0.0.1:{public}"))
+        .env("TIDINGS_LOG__LEVEL", "warn")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn scrape(port: u16) -> Exposition {
+    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap().text().await.unwrap();
+    openmetrics_parser::prometheus::parse_prometheus(&text).unwrap()
+}
+
+async fn system(client: &reqwest::Client, base: &str, token: &str) -> serde_json::Value {
+    client.get(format!("{base}/api/v1/system")).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
+
+/// The states of the worker nodes, by pid.
+fn worker_states(system: &serde_json::Value) -> HashMap<u32, String> {
+    system["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "worker")
+        .map(|n| (n["pid"].as_u64().unwrap() as u32, n["state"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn two_servers_and_two_workers_share_one_postgresql_and_a_killed_worker_loses_nothing() {
+    let Some(t) = TestDb::postgres().await else { return };
+    let app = App::new(t.db.clone(), Catalog::default());
+    demo::seed(&app).await.unwrap();
+    t.db.execute_raw("update partners set working_hours = null; update members set working_hours = null")
+        .await
+        .unwrap();
+    let (active, topic) = consenting(&app).await;
+    let token =
+        text(&tidings(&t.url).args(["token", "create", "--role", "admin"]).output().unwrap().stdout).trim().to_owned();
+    let smtp = MailCatcher::start();
+    smtp.set_mode(Mode::Slow(Duration::from_millis(10)));
+    let (a, b, metrics_1, metrics_2) = (free_port(), free_port(), free_port(), free_port());
+    let mut servers = [server(&t.url, a, a), server(&t.url, b, a)];
+    let start_worker = |metrics: u16| {
+        common::worker_command(&t.url, smtp.port)
+            .env("TIDINGS_METRICS__LISTEN", format!("127.0.0.1:{metrics}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut workers = [start_worker(metrics_1), start_worker(metrics_2)];
+    tidings_channels::outbound::install_crypto_provider();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let (base_a, base_b) = (format!("http://127.0.0.1:{a}"), format!("http://127.0.0.1:{b}"));
+    for base in [&base_a, &base_b] {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+            assert!(Instant::now() < deadline, "{base} never became ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    // A draft made on one server and scheduled on the other; one worker's job releases it.
+    let draft = serde_json::json!({
+        "topic_id": topic, "importance": "action",
+        "content": {"variants": {"en": {"title": "Price list 2027", "what_to_do": "Update your quotes."}}},
+        "audience": {"members": active},
+    });
+    let made: serde_json::Value = client
+        .post(format!("{base_a}/api/v1/messages"))
+        .bearer_auth(&token)
+        .json(&draft)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = made["id"].as_str().unwrap_or_else(|| panic!("{made}")).to_owned();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let at = tidings_core::Timestamp::from_millis(i64::try_from(now.as_millis()).unwrap() + 2_000);
+    let scheduled = client
+        .post(format!("{base_b}/api/v1/messages/{id}/schedule"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"send_at": at}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scheduled.status(), 200, "{}", scheduled.text().await.unwrap());
+    let expected = active.len();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while smtp.received_count() < expected / 3 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let waiting = sample(&scrape(metrics_2).await, "tidings_queue_waiting", &[("channel", "email")]);
+    assert!(waiting > Some(0.0), "mid-send the queue is not empty: {waiting:?}");
+    let killed = workers[0].id();
+    workers[0].kill().unwrap(); // SIGKILL: its leased deliveries wait for the lease to run out
+    workers[0].wait().unwrap();
+    assert!(smtp.received_count() < expected, "the kill came mid-send");
+    let message = MessageId::from_uuid(id.parse().unwrap());
+    let mut tx = t.db.read().await.unwrap();
+    let all = deliveries::of_message(&mut tx, message).await.unwrap();
+    let in_flight = all.iter().filter(|d| d.status == DeliveryStatus::Sending).count();
+    drop(tx);
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while sent(&t.db, message).await < expected as u64 {
+        assert!(Instant::now() < deadline, "the surviving worker finishes the send");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut copies: HashMap<String, usize> = HashMap::new();
+    for mail in smtp.received() {
+        *copies.entry(mail.to.join(",")).or_default() += 1;
+    }
+    assert_eq!(copies.len(), expected, "everyone got the email");
+    let second_copies: usize = copies.values().map(|n| n - 1).sum();
+    assert!(second_copies <= in_flight, "{second_copies} second copies, {in_flight} in flight at the kill");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let released = loop {
+        let mut tx = t.db.read().await.unwrap();
+        let log = tidings_store::evidence::entries(&mut tx, Some(message), None, -1, i64::MAX, 500).await.unwrap();
+        let released = log.iter().filter(|e| e.kind.contains("releas")).count();
+        if released > 0 || Instant::now() > deadline {
+            break released;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(released, 1, "one worker's job released it, once (its leaf in the evidence log)");
+
+    // The queue drains in /metrics; the system page shows the killed worker going stale.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sample(&scrape(metrics_2).await, "tidings_queue_waiting", &[("channel", "email")]) != Some(0.0) {
+        assert!(Instant::now() < deadline, "the queue drains");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let states = loop {
+        let states = worker_states(&system(&client, &base_a, &token).await);
+        if states.get(&killed).is_some_and(|s| s == "stale") || Instant::now() > deadline {
+            break states;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(states.get(&killed).map(String::as_str), Some("stale"), "{states:?}");
+    assert_eq!(states.get(&workers[1].id()).map(String::as_str), Some("alive"), "{states:?}");
+    let serving = system(&client, &base_b, &token).await;
+    let servers_alive = serving["nodes"].as_array().unwrap().iter().filter(|n| n["kind"] == "serve").count();
+    assert_eq!(servers_alive, 2, "{serving}");
+
+    // A portal session begun on one server is good on the other.
+    let link =
+        text(&tidings(&t.url).args(["sign-in-link", &members_email(&app, active[0]).await]).output().unwrap().stdout);
+    let link = link.trim();
+    let landing = client.get(link).send().await.unwrap();
+    let cookie = |r: &reqwest::Response| {
+        r.headers().get("set-cookie").map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
+    };
+    let first = cookie(&landing).expect("the landing page starts a session");
+    let page = landing.text().await.unwrap();
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_owned();
+    let path = link.strip_prefix(&base_a).unwrap();
+    // Shown by one server, answered on the other.
+    let signed_in = client
+        .post(format!("{base_b}{path}"))
+        .header("cookie", &first)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303, "the other server knows the session");
+    let session = cookie(&signed_in).unwrap_or(first);
+    let portal = client.get(format!("{base_a}/portal")).header("cookie", &session).send().await.unwrap();
+    assert_eq!(portal.status(), 200, "and the first one knows it signed in");
+    let anonymous = client.get(format!("{base_b}/portal")).send().await.unwrap();
+    assert_ne!(anonymous.status(), 200);
+
+    for child in servers.iter_mut().chain(workers.iter_mut().skip(1)) {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    t.cleanup().await;
+}
+
+/// The active members, each opted in to email, and the announcements topic.
+async fn consenting(app: &App) -> (Vec<uuid::Uuid>, uuid::Uuid) {
+    let mut tx = app.db.begin().await.unwrap();
+    let filter = MemberFilter { status: Some(MemberStatus::Active), ..Default::default() };
+    let active = members::list(&mut tx, &filter, None, Some(200)).await.unwrap().items;
+    for m in &active {
+        grant(&mut tx, m.id, "email", app.clock.now()).await;
+    }
+    let topic = topics::get_by_key(&mut tx, "announcements").await.unwrap();
+    tx.commit().await.unwrap();
+    (active.iter().map(|m| m.id.as_uuid()).collect(), topic.id.as_uuid())
+}
+
+async fn members_email(app: &App, id: uuid::Uuid) -> String {
+    let mut tx = app.db.read().await.unwrap();
+    members::get(&mut tx, tidings_core::MemberId::from_uuid(id)).await.unwrap().profile.email.to_string()
+}
