@@ -19,6 +19,7 @@ pub(crate) struct Entry {
     subject_id: Option<Uuid>,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
+    request_id: Option<String>,
 }
 
 /// Who the caller is, as the audit log names them.
@@ -32,7 +33,14 @@ pub(crate) fn actor(caller: &Caller) -> Actor {
 
 /// Starts the entry for `action` (`subject.verb`) by `caller` on the record `subject`.
 pub(crate) fn entry(caller: &Caller, action: &'static str, subject: impl Into<Option<Uuid>>) -> Entry {
-    Entry { actor: actor(caller), action, subject_id: subject.into(), before: None, after: None }
+    Entry {
+        actor: actor(caller),
+        action,
+        subject_id: subject.into(),
+        before: None,
+        after: None,
+        request_id: caller.request_id.clone(),
+    }
 }
 
 impl Entry {
@@ -57,6 +65,7 @@ impl Entry {
             subject_id: self.subject_id,
             before: self.before,
             after: self.after,
+            request_id: self.request_id,
         };
         store::insert(tx, &entry).await?;
         Ok(())

@@ -20,17 +20,25 @@ pub struct Caller {
     /// The staff person signed in to the console.
     pub staff: Option<StaffId>,
     pub name: String,
+    /// The `x-request-id` of the HTTP request acting, kept with what it changes.
+    pub request_id: Option<String>,
 }
 
 impl Caller {
     /// The operator at the command line, who holds the database itself.
     pub fn operator() -> Self {
-        Self { role: StaffRole::Admin, token: None, staff: None, name: "operator".into() }
+        Self { role: StaffRole::Admin, token: None, staff: None, name: "operator".into(), request_id: None }
     }
 
     /// A staff person signed in to the console.
     pub fn staff(person: &tidings_core::Staff) -> Self {
-        Self { role: person.role, token: None, staff: Some(person.id), name: person.name.clone() }
+        Self { role: person.role, token: None, staff: Some(person.id), name: person.name.clone(), request_id: None }
+    }
+
+    /// The caller acting within the HTTP request with this id (bounded, as the header is the client's to set).
+    pub fn in_request(mut self, id: Option<&str>) -> Self {
+        self.request_id = id.filter(|i| !i.is_empty()).map(|i| i.chars().take(100).collect());
+        self
     }
 
     pub fn require(&self, action: Action, doing: &'static str) -> Result<(), AppError> {
@@ -56,7 +64,7 @@ pub async fn authenticate(app: &App, bearer: &str) -> Result<Caller, AppError> {
     }
     let mut tx = app.db.read().await?;
     let token = tokens::find_live_by_hash(&mut tx, &hash_token(bearer)).await?.ok_or(AppError::Unauthorized)?;
-    Ok(Caller { role: token.role, token: Some(token.id), staff: None, name: token.name })
+    Ok(Caller { role: token.role, token: Some(token.id), staff: None, name: token.name, request_id: None })
 }
 
 /// Creates a token and returns it with its secret, which is never shown again.

@@ -13,6 +13,7 @@ use tidings_core::{Action, MessageId};
 use tidings_store::deliveries::{self, Release};
 use tidings_store::webhooks::Scope;
 use tidings_store::{messages as store, topics};
+use tracing::Instrument;
 
 use crate::audiences::build;
 use crate::error::not_found;
@@ -134,7 +135,9 @@ pub(crate) async fn fan_out(app: &App, id: MessageId) -> Result<ReleaseReport, A
             tx.rollback().await?;
             break;
         }
-        let batch = deliveries::release_batch(&mut tx, &release, cursor, BATCH).await?;
+        let batch = deliveries::release_batch(&mut tx, &release, cursor, BATCH)
+            .instrument(tracing::info_span!("release_batch", message = %id, after = ?cursor))
+            .await?;
         if message.importance == tidings_core::messages::Importance::Critical && !message.audience.test_send {
             inbox_leaves(&mut tx, id, cursor, batch.cursor, release.now).await?;
         }
@@ -182,6 +185,7 @@ pub async fn tick(app: &App) -> Result<(), AppError> {
     drop(tx);
     for id in due {
         let mut tx = app.db.begin().await?;
+        let scheduled_by = tidings_store::audit::request_of(&mut tx, id.as_uuid(), "message.schedule").await?;
         match store::start_release(&mut tx, id, MessageState::Scheduled, now).await {
             Ok(()) => {
                 crate::evidence::record::released(&mut tx, id, now).await?;
@@ -191,7 +195,10 @@ pub async fn tick(app: &App) -> Result<(), AppError> {
             Err(tidings_store::Error::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),
         }
-        if let Err(e) = fan_out(app, id).await {
+        // The release carries the id of the request that scheduled it, so its log lines
+        // and the request's can be put side by side.
+        let span = tracing::info_span!("release", message = %id, request_id = scheduled_by.as_deref().unwrap_or(""));
+        if let Err(e) = fan_out(app, id).instrument(span).await {
             tracing::error!(message = %id, error = %e, "a scheduled release failed; it is retried on the next tick");
         }
     }

@@ -21,7 +21,13 @@ both_engines!(
 );
 
 fn integration() -> Caller {
-    Caller { role: StaffRole::Admin, token: Some(TokenId::new()), staff: None, name: "crm-sync".into() }
+    Caller {
+        role: StaffRole::Admin,
+        token: Some(TokenId::new()),
+        staff: None,
+        name: "crm-sync".into(),
+        request_id: None,
+    }
 }
 
 /// The caller's entries, oldest first.

@@ -137,8 +137,13 @@ async fn each_partner_owes_its_quotas_and_is_met_by_the_acknowledgment_that_comp
         tidings_app::staff::add(&app, &operator, "noor@vendor.example", "Noor", StaffRole::Author).await.unwrap();
     let managed = PartnerDraft { partner_manager: Some("mia@vendor.example".into()), ..Default::default() };
     tidings_app::partners::update(&app, &operator, acme.id, &managed).await.unwrap();
-    let as_staff =
-        |s: &tidings_core::Staff| Caller { role: s.role, token: None, staff: Some(s.id), name: s.name.clone() };
+    let as_staff = |s: &tidings_core::Staff| Caller {
+        role: s.role,
+        token: None,
+        staff: Some(s.id),
+        name: s.name.clone(),
+        request_id: None,
+    };
     let queue = overdue::queue(&app, &as_staff(&mia), false).await.unwrap();
     let listed: Vec<(&str, PartnerState)> = queue.iter().map(|i| (i.partner_name.as_str(), i.state)).collect();
     assert_eq!(listed, [("Acme", PartnerState::Overdue)]);

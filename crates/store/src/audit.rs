@@ -38,6 +38,9 @@ pub struct AuditEntry {
     /// deletion.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Value>))]
     pub after: Option<serde_json::Value>,
+    /// The `x-request-id` of the HTTP request that did it (absent for the command line and
+    /// for entries written before request ids were kept).
+    pub request_id: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -52,6 +55,7 @@ struct Row {
     subject_id: Option<Uuid>,
     before: Option<String>,
     after: Option<String>,
+    request_id: Option<String>,
 }
 
 impl TryFrom<Row> for AuditEntry {
@@ -67,15 +71,17 @@ impl TryFrom<Row> for AuditEntry {
             subject_id: r.subject_id,
             before: json(r.before),
             after: json(r.after),
+            request_id: r.request_id,
         })
     }
 }
 
-const COLUMNS: &str = "id, at, actor_kind, actor_id, actor_name, action, subject_kind, subject_id, before, after";
+const COLUMNS: &str =
+    "id, at, actor_kind, actor_id, actor_name, action, subject_kind, subject_id, before, after, request_id";
 
 pub async fn insert(tx: &mut Tx, e: &AuditEntry) -> Result<()> {
     let text = |v: &Option<serde_json::Value>| v.as_ref().map(serde_json::Value::to_string);
-    let sql = format!("insert into audit_log ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+    let sql = format!("insert into audit_log ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
     on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
         .bind(e.id)
         .bind(e.at.as_millis())
@@ -87,6 +93,7 @@ pub async fn insert(tx: &mut Tx, e: &AuditEntry) -> Result<()> {
         .bind(e.subject_id)
         .bind(text(&e.before))
         .bind(text(&e.after))
+        .bind(e.request_id.as_deref())
         .execute(c)
         .await
         .map(|_| ()))?;
@@ -147,4 +154,17 @@ pub async fn redact_subject(tx: &mut Tx, subject: Uuid) -> Result<u64> {
         .await
         .map(|r| r.rows_affected()))?;
     Ok(done)
+}
+
+/// The request id of the latest `action` on `subject` (which request scheduled a message,
+/// for the job that releases it).
+pub async fn request_of(tx: &mut Tx, subject: Uuid, action: &str) -> Result<Option<String>> {
+    let id: Option<Option<String>> = on_tx!(tx, |c| sqlx::query_scalar(
+        "select request_id from audit_log where subject_id = $1 and action = $2 order by id desc limit 1"
+    )
+    .bind(subject)
+    .bind(action)
+    .fetch_optional(c)
+    .await)?;
+    Ok(id.flatten())
 }

@@ -101,6 +101,11 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
         .ok_or(ApiError(AppError::Unauthorized))
 }
 
+/// The request's `x-request-id` (set by the router when the client sent none).
+pub(crate) fn request_id(parts: &Parts) -> Option<&str> {
+    parts.headers.get("x-request-id").and_then(|v| v.to_str().ok())
+}
+
 /// The staff caller named by `Authorization: Bearer <token>`.
 pub struct Staff(pub Caller);
 
@@ -109,7 +114,8 @@ impl FromRequestParts<App> for Staff {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let bearer = bearer(parts)?;
-        Ok(Self(auth::authenticate(app, bearer.trim()).await?))
+        let caller = auth::authenticate(app, bearer.trim()).await?;
+        Ok(Self(caller.in_request(request_id(parts))))
     }
 }
 

@@ -44,9 +44,17 @@ pub fn router(app: App) -> Router {
         .with_state(app)
         .layer(axum::middleware::from_fn(scrape::record_request))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(300)))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Each request's span: its route template (never the raw path, which may hold a
+/// sign-in token) and its `x-request-id`, so every line it logs names both.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let route = request.extensions().get::<axum::extract::MatchedPath>().map_or("unmatched", |p| p.as_str());
+    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    tracing::info_span!("request", method = %request.method(), route, request_id = id)
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.

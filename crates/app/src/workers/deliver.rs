@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 use futures_util::StreamExt;
 use tidings_core::consent::{self, Channel, Preferences, TopicRef};
@@ -107,7 +108,10 @@ async fn run_loop(app: App, config: WorkerConfig, mut stop: watch::Receiver<bool
             last_jobs = Some(std::time::Instant::now());
         }
         let round = match lane {
-            Lane::Deliveries(channel) => work_lane(&app, &config, &mut cache, channel).await,
+            Lane::Deliveries(channel) => {
+                let span = tracing::debug_span!("worker_round", channel = channel.as_str());
+                work_lane(&app, &config, &mut cache, channel).instrument(span).await
+            }
             Lane::Posts => super::post::work_posts(&app, &config).await,
             Lane::Webhooks => super::webhook::work_webhooks(&app, &config).await,
             Lane::Digests => super::digest::work_digests(&app, &config).await,

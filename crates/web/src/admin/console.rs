@@ -72,7 +72,7 @@ impl FromRequestParts<App> for Console {
         let guest = Guest::from_request_parts(parts, app).await?;
         match tidings_app::staff::signed_in(app, id).await {
             Ok(person) => {
-                let caller = Caller::staff(&person);
+                let caller = Caller::staff(&person).in_request(crate::extract::request_id(parts));
                 let catching = super::shell::Catching {
                     mail: tidings_app::mail_catcher::catching(app),
                     chats: app.chat_catcher.is_some(),
