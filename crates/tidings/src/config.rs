@@ -281,6 +281,10 @@ pub struct LogConfig {
     pub level: String,
     /// `pretty` for people, `json` for log collectors.
     pub format: LogFormat,
+    /// An OpenTelemetry collector's OTLP/HTTP traces endpoint
+    /// (`http://127.0.0.1:4318/v1/traces`): the spans of requests, releases, worker rounds
+    /// and jobs are sent there. Only in a binary built with `--features otlp`.
+    pub otlp_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -318,7 +322,7 @@ impl Default for Config {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { level: "info".into(), format: LogFormat::Pretty }
+        Self { level: "info".into(), format: LogFormat::Pretty, otlp_endpoint: None }
     }
 }
 
@@ -557,6 +561,7 @@ mod tests {
             ("widget__allowed_origins", "https://partners.vendor.example"),
             ("outbound__allow_loopback", "true"),
             ("metrics__listen", "127.0.0.1:9464"),
+            ("log__otlp_endpoint", "http://127.0.0.1:4318/v1/traces"),
         ];
         if let Some((_, v)) = known.iter().find(|(k, _)| *k == key) {
             return (*v).to_owned();

@@ -276,7 +276,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let (config, unknown_env) = Config::load(cli.config.as_deref(), &overrides)?;
-    crate::telemetry::init(&config.log);
+    let _telemetry = crate::telemetry::init(&config.log);
     for name in unknown_env {
         tracing::warn!(variable = %name, "this TIDINGS_ environment variable names no setting and is ignored; see tidings print-config");
     }
