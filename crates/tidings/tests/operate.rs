@@ -435,6 +435,10 @@ async fn two_servers_and_two_workers_share_one_postgresql_and_a_killed_worker_lo
     let all = deliveries::of_message(&mut tx, message).await.unwrap();
     let in_flight = all.iter().filter(|d| d.status == DeliveryStatus::Sending).count();
     drop(tx);
+    // A backup taken while the other worker sends, as `tidings backup` says to take one.
+    let sent_before = sent(&t.db, message).await;
+    let dump = pg_dump(&t.url);
+    let sent_after = sent(&t.db, message).await;
 
     let deadline = Instant::now() + Duration::from_secs(120);
     while sent(&t.db, message).await < expected as u64 {
@@ -459,6 +463,19 @@ async fn two_servers_and_two_workers_share_one_postgresql_and_a_killed_worker_lo
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(released, 1, "one worker's job released it, once (its leaf in the evidence log)");
+
+    // The backup restores, into a fresh database, to the moment it was taken.
+    let (restored, drop_restored) = pg_restore(&t.url, &dump.0).await;
+    let at_backup = sent(&restored, message).await;
+    assert!((sent_before..=sent_after).contains(&at_backup), "{sent_before} <= {at_backup} <= {sent_after}");
+    assert!(at_backup < expected as u64, "the backup was taken mid-send");
+    let kept = counts(&restored, message).await;
+    let mut tx = restored.begin().await.unwrap();
+    reports::recount(&mut tx, message).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(kept, counts(&restored, message).await, "the restored report matches its rows");
+    restored.close().await;
+    drop_restored.await;
 
     // The queue drains in /metrics; the system page shows the killed worker going stale.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -530,4 +547,48 @@ async fn consenting(app: &App) -> (Vec<uuid::Uuid>, uuid::Uuid) {
 async fn members_email(app: &App, id: uuid::Uuid) -> String {
     let mut tx = app.db.read().await.unwrap();
     members::get(&mut tx, tidings_core::MemberId::from_uuid(id)).await.unwrap().profile.email.to_string()
+}
+
+/// The test schema's name, from its URL's `search_path`.
+fn schema_of(url: &str) -> &str {
+    url.rsplit("search_path%3D").next().unwrap()
+}
+
+/// `pg_dump` of the test's schema with the flags `tidings backup` names (custom format, no
+/// owners or privileges); the file lives as long as the returned directory.
+fn pg_dump(url: &str) -> (std::path::PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tidings.dump");
+    let base = url.split('?').next().unwrap();
+    let out = Command::new("pg_dump")
+        .args(["--format=custom", "--no-owner", "--no-privileges", "--schema", schema_of(url), "--file"])
+        .arg(&file)
+        .arg(base)
+        .output()
+        .expect("pg_dump is installed beside PostgreSQL");
+    assert!(out.status.success(), "pg_dump: {}", text(&out.stderr));
+    (file, dir)
+}
+
+/// Restores a dump into a new database; returns it open, and what drops it.
+async fn pg_restore(url: &str, file: &std::path::Path) -> (Db, impl std::future::Future<Output = ()>) {
+    let base = url.split('?').next().unwrap().to_owned();
+    let name = format!("tidings_restore_{}", uuid::Uuid::now_v7().simple());
+    let admin = Db::connect_unmigrated(&base).await.unwrap();
+    admin.execute_raw(&format!("create database {name}")).await.unwrap();
+    let server = base.rsplit_once('/').unwrap().0.to_owned();
+    let target = format!("{server}/{name}");
+    let out = Command::new("pg_restore")
+        .args(["--no-owner", "--no-privileges", "--exit-on-error", "--dbname", &target])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pg_restore: {}", text(&out.stderr));
+    let restored = Db::open(&format!("{target}?options=-c%20search_path%3D{}", schema_of(url))).await.unwrap();
+    assert_eq!(restored.pending_migrations().await.unwrap(), vec![], "the restored schema is complete");
+    let drop = async move {
+        let _ = admin.execute_raw(&format!("drop database if exists {name} with (force)")).await;
+        admin.close().await;
+    };
+    (restored, drop)
 }
