@@ -7,15 +7,12 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use tidings_app::audiences::AudienceDraft;
 use tidings_app::{App, Caller, demo, release};
 use tidings_channels::catcher::{MailCatcher, Mode};
 use tidings_core::deliveries::DeliveryStatus;
-use tidings_core::messages::{ContentDraft, MessageDraft, VariantDraft};
 use tidings_core::{Catalog, MemberStatus, MessageId};
 use tidings_store::members::MemberFilter;
 use tidings_store::testing::{Engine, TestDb};
@@ -166,21 +163,7 @@ async fn released_to_everyone_active(app: &App) -> MessageId {
     }
     let topic = topics::get_by_key(&mut tx, "announcements").await.unwrap();
     tx.commit().await.unwrap();
-    let variant = VariantDraft {
-        title: Some("Price list 2027".into()),
-        summary: Some("New prices from January".into()),
-        what_changed: Some("Prices change.".into()),
-        why_it_matters: Some("Quotes must use them.".into()),
-        what_to_do: Some("Update your quotes.".into()),
-        call_to_action: None,
-    };
-    let draft = MessageDraft {
-        topic_id: Some(topic.id),
-        importance: Some("action".into()),
-        content: Some(ContentDraft { default_locale: None, variants: [("en".to_owned(), variant)].into() }),
-        audience: Some(AudienceDraft { members: active.iter().map(|m| m.id).collect(), ..Default::default() }),
-        ..Default::default()
-    };
+    let draft = common::price_list(topic.id, active.iter().map(|m| m.id).collect(), "Update your quotes.");
     let message = tidings_app::messages::create(app, &Caller::operator(), &draft).await.unwrap();
     let report = release::release(app, &Caller::operator(), message.id).await.unwrap();
     assert!(report.deliveries > 100, "{report:?}");
@@ -240,22 +223,8 @@ fn label_values(scrape: &Exposition) -> Vec<String> {
 async fn metrics_are_scraped_and_parsed_and_the_system_page_shows_this_node() {
     let dir = tempfile::tempdir().unwrap();
     let (port, metrics_port) = (free_port(), free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .current_dir(dir.path())
-        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
-        .env("TIDINGS_METRICS__LISTEN", format!("127.0.0.1:{metrics_port}"))
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let token = loop {
-        let line = lines.next().expect("the banner names a token").unwrap();
-        if let Some(token) = line.strip_prefix("API token: ") {
-            break token.to_owned();
-        }
-    };
+    let metrics = ("TIDINGS_METRICS__LISTEN", format!("127.0.0.1:{metrics_port}"));
+    let (mut child, token) = common::demo_server(dir.path(), port, &[metrics]);
     tidings_channels::outbound::install_crypto_provider();
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}");

@@ -4,8 +4,9 @@
 #![cfg(feature = "otlp")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use wiremock::matchers::{method, path};
@@ -21,22 +22,8 @@ async fn request_spans_are_exported_to_an_otlp_collector() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .current_dir(dir.path())
-        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
-        .env("TIDINGS_LOG__OTLP_ENDPOINT", format!("{}/v1/traces", collector.uri()))
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let token = loop {
-        let line = lines.next().expect("the banner names a token").unwrap();
-        if let Some(token) = line.strip_prefix("API token: ") {
-            break token.to_owned();
-        }
-    };
+    let endpoint = ("TIDINGS_LOG__OTLP_ENDPOINT", format!("{}/v1/traces", collector.uri()));
+    let (mut child, token) = common::demo_server(dir.path(), port, &[endpoint]);
     tidings_channels::outbound::install_crypto_provider();
     let answered = reqwest::Client::new()
         .get(format!("http://127.0.0.1:{port}/api/v1/partners"))

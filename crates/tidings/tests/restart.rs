@@ -67,21 +67,8 @@ async fn killed_and_restarted(engine: Engine) {
     }
     let topic = topics::get_by_key(&mut tx, "announcements").await.unwrap();
     tx.commit().await.unwrap();
-    let variant = VariantDraft {
-        title: Some("Price list 2027".into()),
-        summary: Some("New prices from January".into()),
-        what_changed: Some("Prices change.".into()),
-        why_it_matters: Some("Quotes must use them.".into()),
-        what_to_do: Some("Update your quotes, {{ member.first_name }}.".into()),
-        call_to_action: None,
-    };
-    let draft = MessageDraft {
-        topic_id: Some(topic.id),
-        importance: Some("action".into()),
-        content: Some(ContentDraft { default_locale: None, variants: [("en".to_owned(), variant)].into() }),
-        audience: Some(AudienceDraft { members: active.iter().map(|m| m.id).collect(), ..Default::default() }),
-        ..Default::default()
-    };
+    let members = active.iter().map(|m| m.id).collect();
+    let draft = common::price_list(topic.id, members, "Update your quotes, {{ member.first_name }}.");
     let message = tidings_app::messages::create(&app, &Caller::operator(), &draft).await.unwrap();
     let report = release::release(&app, &Caller::operator(), message.id).await.unwrap();
     let expected = usize::try_from(report.deliveries).unwrap();

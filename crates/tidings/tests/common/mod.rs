@@ -48,3 +48,54 @@ pub async fn grant(tx: &mut Tx, member: MemberId, purpose: &str, at: Timestamp) 
     };
     consent::record(tx, &record).await.unwrap();
 }
+
+/// `tidings serve --demo` in `dir` on `port`, with `settings` as environment variables;
+/// returns the process and the admin API token its banner printed.
+pub fn demo_server(dir: &std::path::Path, port: u16, settings: &[(&str, String)]) -> (Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tidings"));
+    command
+        .current_dir(dir)
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (name, value) in settings {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("the tidings binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let token = loop {
+        let line = lines.next().expect("the banner names a token").unwrap();
+        if let Some(token) = line.strip_prefix("API token: ") {
+            break token.to_owned();
+        }
+    };
+    // Read on, so the server's later lines never meet a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, token)
+}
+
+/// The price list notice the send tests use, to `members`.
+pub fn price_list(
+    topic: tidings_core::TopicId,
+    members: Vec<MemberId>,
+    what_to_do: &str,
+) -> tidings_core::messages::MessageDraft {
+    use tidings_core::messages::{ContentDraft, MessageDraft, VariantDraft};
+    let variant = VariantDraft {
+        title: Some("Price list 2027".into()),
+        summary: Some("New prices from January".into()),
+        what_changed: Some("Prices change.".into()),
+        why_it_matters: Some("Quotes must use them.".into()),
+        what_to_do: Some(what_to_do.into()),
+        call_to_action: None,
+    };
+    MessageDraft {
+        topic_id: Some(topic),
+        importance: Some("action".into()),
+        content: Some(ContentDraft { default_locale: None, variants: [("en".to_owned(), variant)].into() }),
+        audience: Some(tidings_app::audiences::AudienceDraft { members, ..Default::default() }),
+        ..Default::default()
+    }
+}

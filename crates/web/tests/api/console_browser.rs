@@ -173,12 +173,7 @@ async fn the_recall(app: &TestApp, chrome: &ChromeDriver) {
     let mut too_wide = Vec::new();
     for path in &pages {
         driver.goto(format!("{base}{path}")).await.unwrap();
-        let widths: Vec<i64> = driver
-            .execute("return [document.documentElement.scrollWidth, window.innerWidth];", Vec::new())
-            .await
-            .unwrap()
-            .convert()
-            .unwrap();
+        let widths = widths(&driver).await;
         if *path == format!("/admin/compliance/{id}") {
             shot_named(&driver, "console-11-phone-compliance").await;
         }
@@ -219,14 +214,19 @@ async fn the_system_page(app: &TestApp, chrome: &ChromeDriver) {
     shows(&driver, "this page's node").await;
     shows(&driver, "release_scheduled").await;
     shot_named(&driver, "console-12-phone-system").await;
-    let widths: Vec<i64> = driver
-        .execute("return [document.documentElement.scrollWidth, window.innerWidth];", Vec::new())
-        .await
-        .unwrap()
-        .convert()
-        .unwrap();
+    let widths = widths(&driver).await;
     assert!(widths[0] <= widths[1], "the system page fits a phone: {widths:?}");
     driver.set_window_rect(0, 0, 1280, 1000).await.unwrap();
     shot_named(&driver, "console-13-system").await;
     driver.quit().await.unwrap();
+}
+
+/// The page's width and the window's, in CSS pixels.
+async fn widths(driver: &WebDriver) -> Vec<i64> {
+    driver
+        .execute("return [document.documentElement.scrollWidth, window.innerWidth];", Vec::new())
+        .await
+        .unwrap()
+        .convert()
+        .unwrap()
 }
