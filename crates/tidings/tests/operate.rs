@@ -395,6 +395,13 @@ async fn two_servers_and_two_workers_share_one_postgresql_and_a_killed_worker_lo
     }
     let waiting = sample(&scrape(metrics_2).await, "tidings_queue_waiting", &[("channel", "email")]);
     assert!(waiting > Some(0.0), "mid-send the queue is not empty: {waiting:?}");
+    // Each job's run is claimed by one worker: the slow jobs, due once since the start,
+    // ran once between the two.
+    let (first, second) = (scrape(metrics_1).await, scrape(metrics_2).await);
+    for job in ["purge_expired", "chase", "checkpoint_evidence", "find_silent_partners", "enrol_sequences_by_rule"] {
+        let runs = |s: &Exposition| sample(s, "tidings_job_runs_total", &[("job", job)]).unwrap_or(0.0);
+        assert_eq!(runs(&first) + runs(&second), 1.0, "{job} ran once between two workers");
+    }
     let killed = workers[0].id();
     workers[0].kill().unwrap(); // SIGKILL: its leased deliveries wait for the lease to run out
     workers[0].wait().unwrap();
