@@ -79,7 +79,7 @@ pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) 
     tracing::info!(listen = %config.listen, "serving");
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let kind = if with_worker { "serve+worker" } else { "serve" };
-    let beside = operated(&app, config, kind, &stopped).await?;
+    let beside = operated(&app, config, kind, &stopped, with_demo).await?;
     let workers =
         with_worker.then(|| tokio::spawn(deliver::run(app.clone(), config.worker.to_config(), stopped.clone())));
     tidings_web::serve(listener, app.clone(), shutdown_signal()).await?;
@@ -99,7 +99,7 @@ pub async fn run(app: App, config: &Config, with_demo: bool, with_worker: bool) 
 pub async fn worker(app: App, config: &Config) -> anyhow::Result<ExitCode> {
     println!("Tidings worker running; stop with Ctrl-C");
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let beside = operated(&app, config, "worker", &stopped).await?;
+    let beside = operated(&app, config, "worker", &stopped, false).await?;
     let workers = tokio::spawn(deliver::run(app, config.worker.to_config(), stopped));
     shutdown_signal().await;
     let _ = stop.send(true);
@@ -111,22 +111,40 @@ pub async fn worker(app: App, config: &Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where the demo serves `/metrics` when `[metrics] listen` is not set (and the port is free).
+const DEMO_METRICS: &str = "127.0.0.1:9464";
+
 /// What runs beside a node's work so that it can be operated: its heartbeat, and
-/// `/metrics` on a listener of its own when `[metrics] listen` is set.
+/// `/metrics` on a listener of its own when `[metrics] listen` is set (in the demo, on
+/// loopback unless set).
 async fn operated(
     app: &App,
     config: &Config,
     kind: &'static str,
     stopped: &tokio::sync::watch::Receiver<bool>,
+    demo: bool,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let mut tasks = vec![tokio::spawn(tidings_app::system::keep_beating(app.clone(), kind, stopped.clone()))];
-    if let Some(address) = config.metrics.listen {
+    let listener = match config.metrics.listen {
+        Some(address) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {address}"))?,
+        ),
+        None if demo => tokio::net::TcpListener::bind(DEMO_METRICS).await.ok(),
+        None => None,
+    };
+    if let Some(listener) = listener {
+        let address = listener.local_addr()?;
         let handle = tidings_web::scrape::install().map_err(|e| anyhow::anyhow!("starting metrics: {e}"))?;
-        let listener = tokio::net::TcpListener::bind(address)
-            .await
-            .with_context(|| format!("cannot listen for metrics on {address}"))?;
         if !address.ip().is_loopback() {
             tracing::warn!(%address, "/metrics is served beyond loopback: keep that address off the internet");
+        }
+        if demo {
+            println!(
+                "Operating it: the system page at {}/admin/system; metrics for Prometheus at http://{address}/metrics",
+                app.public_url
+            );
         }
         tracing::info!(%address, "metrics at /metrics");
         let mut stop = stopped.clone();
