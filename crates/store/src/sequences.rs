@@ -185,8 +185,11 @@ pub async fn never_entered(tx: &mut Tx, key: &Slug, members: &[MemberId]) -> Res
             crate::sql::placeholders(tx.dialect(), 1, chunk.len()),
             crate::sql::placeholders(tx.dialect(), chunk.len() + 1, 1),
         );
+        // Planned afresh each time, not from a cached prepared statement: entry by rule
+        // fills `sequence_runs` as it goes, and a plan made while the table looked empty
+        // (a hash anti-join over every run) took PostgreSQL 470 ms a page instead of 3 ms.
         let rows: Vec<(Uuid, Uuid)> = on_tx!(tx, |c| {
-            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            let mut q = sqlx::query_as(AssertSqlSafe(sql)).persistent(false);
             for m in chunk {
                 q = q.bind(m.as_uuid());
             }
