@@ -104,7 +104,8 @@ async fn a_backup_taken_mid_send_restores_to_the_moment_it_was_taken() {
         .unwrap();
     let message = released_to_everyone_active(&app).await;
     let smtp = MailCatcher::start();
-    smtp.set_mode(Mode::Slow(Duration::from_millis(10)));
+    // Slow enough that the send outlasts starting the backup process.
+    smtp.set_mode(Mode::Slow(Duration::from_millis(30)));
     let mut sender = worker(&t.url, smtp.port);
     let deadline = Instant::now() + Duration::from_secs(60);
     while smtp.received_count() < 30 && Instant::now() < deadline {
@@ -308,8 +309,13 @@ fn server(url: &str, port: u16, public: u16) -> std::process::Child {
 }
 
 async fn scrape(port: u16) -> Exposition {
-    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap().text().await.unwrap();
-    openmetrics_parser::prometheus::parse_prometheus(&text).unwrap()
+    try_scrape(port).await.expect("the worker answers at /metrics")
+}
+
+/// `None` until the process listens.
+async fn try_scrape(port: u16) -> Option<Exposition> {
+    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.ok()?.text().await.ok()?;
+    Some(openmetrics_parser::prometheus::parse_prometheus(&text).unwrap())
 }
 
 async fn system(client: &reqwest::Client, base: &str, token: &str) -> serde_json::Value {
@@ -339,7 +345,8 @@ async fn two_servers_and_two_workers_share_one_postgresql_and_a_killed_worker_lo
     let token =
         text(&tidings(&t.url).args(["token", "create", "--role", "admin"]).output().unwrap().stdout).trim().to_owned();
     let smtp = MailCatcher::start();
-    smtp.set_mode(Mode::Slow(Duration::from_millis(10)));
+    // Two workers send twice as fast as one: slow enough that the kill comes mid-send.
+    smtp.set_mode(Mode::Slow(Duration::from_millis(30)));
     let (a, b, metrics_1, metrics_2) = (free_port(), free_port(), free_port(), free_port());
     let mut servers = [server(&t.url, a, a), server(&t.url, b, a)];
     let start_worker = |metrics: u16| {
@@ -361,6 +368,28 @@ async fn two_servers_and_two_workers_share_one_postgresql_and_a_killed_worker_lo
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+
+    // Each job's run is claimed by one worker: the slow jobs, due once since the start,
+    // run once between the two.
+    let slow = ["purge_expired", "chase", "checkpoint_evidence", "find_silent_partners", "enrol_sequences_by_rule"];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let runs = loop {
+        let (Some(first), Some(second)) = (try_scrape(metrics_1).await, try_scrape(metrics_2).await) else {
+            assert!(Instant::now() < deadline, "both workers answer at /metrics");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        };
+        let ran = |job: &str| {
+            let of = |s: &Exposition| sample(s, "tidings_job_runs_total", &[("job", job)]).unwrap_or(0.0);
+            of(&first) + of(&second)
+        };
+        let runs: Vec<f64> = slow.iter().map(|job| ran(job)).collect();
+        if runs.iter().all(|n| *n >= 1.0) || Instant::now() > deadline {
+            break runs;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(runs, vec![1.0; slow.len()], "{slow:?} ran once each between two workers");
 
     // A draft made on one server and scheduled on the other; one worker's job releases it.
     let draft = serde_json::json!({
@@ -394,19 +423,12 @@ async fn two_servers_and_two_workers_share_one_postgresql_and_a_killed_worker_lo
     while smtp.received_count() < expected / 3 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let waiting = sample(&scrape(metrics_2).await, "tidings_queue_waiting", &[("channel", "email")]);
-    assert!(waiting > Some(0.0), "mid-send the queue is not empty: {waiting:?}");
-    // Each job's run is claimed by one worker: the slow jobs, due once since the start,
-    // ran once between the two.
-    let (first, second) = (scrape(metrics_1).await, scrape(metrics_2).await);
-    for job in ["purge_expired", "chase", "checkpoint_evidence", "find_silent_partners", "enrol_sequences_by_rule"] {
-        let runs = |s: &Exposition| sample(s, "tidings_job_runs_total", &[("job", job)]).unwrap_or(0.0);
-        assert_eq!(runs(&first) + runs(&second), 1.0, "{job} ran once between two workers");
-    }
     let killed = workers[0].id();
     workers[0].kill().unwrap(); // SIGKILL: its leased deliveries wait for the lease to run out
     workers[0].wait().unwrap();
     assert!(smtp.received_count() < expected, "the kill came mid-send");
+    let waiting = sample(&scrape(metrics_2).await, "tidings_queue_waiting", &[("channel", "email")]);
+    assert!(waiting > Some(0.0), "mid-send the queue is not empty: {waiting:?}");
     let message = MessageId::from_uuid(id.parse().unwrap());
     let mut tx = t.db.read().await.unwrap();
     let all = deliveries::of_message(&mut tx, message).await.unwrap();
