@@ -76,6 +76,19 @@ pub struct Outage {
     pub reason: String,
 }
 
+impl NodeState {
+    pub const ALL: [NodeState; 3] = [NodeState::Alive, NodeState::Stale, NodeState::Stopped];
+
+    /// As the API, the page and `/metrics` name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeState::Alive => "alive",
+            NodeState::Stale => "stale",
+            NodeState::Stopped => "stopped",
+        }
+    }
+}
+
 /// What a node reports at each heartbeat, beside who it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Report {
@@ -311,14 +324,9 @@ pub fn publish(status: &SystemStatus, pool: tidings_store::PoolUse) {
         metrics::gauge!("tidings_queue_due", "channel" => channel.as_str()).set(0.0);
         metrics::gauge!("tidings_queue_oldest_due_age_seconds", "channel" => channel.as_str()).set(0.0);
     }
-    for state in [NodeState::Alive, NodeState::Stale, NodeState::Stopped] {
+    for state in NodeState::ALL {
         let n = status.nodes.iter().filter(|n| n.state == state).count();
-        let label = match state {
-            NodeState::Alive => "alive",
-            NodeState::Stale => "stale",
-            NodeState::Stopped => "stopped",
-        };
-        metrics::gauge!("tidings_nodes", "state" => label).set(n as f64);
+        metrics::gauge!("tidings_nodes", "state" => state.as_str()).set(n as f64);
     }
     metrics::gauge!("tidings_report_counts_unfolded").set(status.unfolded_report_counts as f64);
     metrics::gauge!("tidings_database_bytes").set(status.database_bytes as f64);

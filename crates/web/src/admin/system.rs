@@ -44,9 +44,5 @@ pub fn state_class(state: &NodeState) -> &'static str {
 }
 
 pub fn state_label(state: &NodeState) -> &'static str {
-    match state {
-        NodeState::Alive => "alive",
-        NodeState::Stale => "stale",
-        NodeState::Stopped => "stopped",
-    }
+    state.as_str()
 }
